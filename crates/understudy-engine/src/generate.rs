@@ -1,0 +1,1 @@
+//! Response generation from OpenAPI schemas (being written).
