@@ -1,1 +1,516 @@
-//! Translation of OpenAPI 3.0 schemas into JSON Schema validators (being written).
+//! Translation of OpenAPI 3.0 schemas into self-contained JSON Schema (draft 2020-12) documents and
+//! their compiled validators.
+//!
+//! OpenAPI 3.0 speaks a dialect of JSON Schema draft 4/5. The differences translated here are:
+//! `nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`, `readOnly` properties (not required in
+//! requests), `writeOnly` properties (not required in responses), `discriminator` (dispatch on the
+//! property instead of a plain `oneOf`), and `$ref` siblings (ignored, as OpenAPI 3.0 says). Every
+//! referenced schema is copied under `$defs`, so a validator only holds what its schema can reach.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde_json::{Map, Value, json};
+
+/// Which side of an exchange a schema describes; it decides how `readOnly` and `writeOnly` are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// A request body or parameter: `readOnly` properties are never required.
+    Request,
+    /// A response body: `writeOnly` properties are never required.
+    Response,
+}
+
+/// A schema that cannot be translated: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranslateError {
+    /// JSON pointer into the OpenAPI document.
+    pub pointer: String,
+    /// What is wrong, as a sentence.
+    pub reason: String,
+}
+
+/// Translates `schema` (found at `pointer` in `document`) into a self-contained JSON Schema.
+pub fn translate(
+    document: &Value,
+    schema: &Value,
+    pointer: &str,
+    direction: Direction,
+) -> Result<Value, TranslateError> {
+    let mut translator = Translator {
+        document,
+        direction,
+        defs: HashMap::new(),
+        queue: VecDeque::new(),
+    };
+    let mut root = translator.node(schema, pointer)?;
+    let mut defs = Map::new();
+    while let Some(target) = translator.queue.pop_front() {
+        let Some(found) = resolve_pointer(document, &target) else {
+            continue;
+        };
+        let translated = translator.node(found, &target)?;
+        defs.insert(def_key(&target), translated);
+    }
+    if let Value::Object(map) = &mut root {
+        map.insert(
+            "$schema".into(),
+            Value::String("https://json-schema.org/draft/2020-12/schema".into()),
+        );
+        if !defs.is_empty() {
+            map.insert("$defs".into(), Value::Object(defs));
+        }
+    } else if !defs.is_empty() {
+        root = json!({"allOf": [root], "$defs": defs});
+    }
+    Ok(root)
+}
+
+/// Compiles a translated JSON Schema with the options the server uses everywhere.
+pub fn compile(json_schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(true)
+        .build(json_schema)
+        .map_err(|error| error.to_string())
+}
+
+/// The validator the server uses for a request body or parameter schema.
+pub fn request_validator(document: &Value, schema: &Value) -> Result<jsonschema::Validator, String> {
+    validator(document, schema, Direction::Request)
+}
+
+/// The validator the server uses for a response body schema.
+pub fn response_validator(
+    document: &Value,
+    schema: &Value,
+) -> Result<jsonschema::Validator, String> {
+    validator(document, schema, Direction::Response)
+}
+
+/// Resolves a local reference (`#/components/schemas/User`) or a JSON pointer in a document,
+/// following the percent-encoding that references may carry.
+pub fn resolve_pointer<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
+    document.pointer(pointer).or_else(|| {
+        let decoded = percent_decode(pointer)?;
+        document.pointer(&decoded)
+    })
+}
+
+/// Follows a chain of `$ref`s from `schema` to the schema it finally names (at most 64 hops).
+pub fn deref<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
+    for _ in 0..64 {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) if reference.starts_with('#') => {
+                match resolve_pointer(document, reference) {
+                    Some(target) => schema = target,
+                    None => return schema,
+                }
+            }
+            _ => return schema,
+        }
+    }
+    schema
+}
+
+fn validator(
+    document: &Value,
+    schema: &Value,
+    direction: Direction,
+) -> Result<jsonschema::Validator, String> {
+    let translated = translate(document, schema, "", direction)
+        .map_err(|error| format!("{}: {}", error.pointer, error.reason))?;
+    compile(&translated)
+}
+
+struct Translator<'a> {
+    document: &'a Value,
+    direction: Direction,
+    /// Reference targets already queued, so that each is translated once (and cycles end).
+    defs: HashMap<String, ()>,
+    queue: VecDeque<String>,
+}
+
+impl Translator<'_> {
+    fn node(&mut self, schema: &Value, pointer: &str) -> Result<Value, TranslateError> {
+        let Value::Object(object) = schema else {
+            return match schema {
+                Value::Bool(_) => Ok(schema.clone()),
+                _ => Err(TranslateError {
+                    pointer: pointer.to_owned(),
+                    reason: "a schema must be an object".into(),
+                }),
+            };
+        };
+        if let Some(reference) = object.get("$ref") {
+            return self.reference(reference, pointer);
+        }
+        let mut out = Map::new();
+        for (key, value) in object {
+            let here = format!("{pointer}/{}", escape(key));
+            match key.as_str() {
+                "properties" => {
+                    let Value::Object(properties) = value else {
+                        return Err(not_an_object(&here));
+                    };
+                    let mut translated = Map::new();
+                    for (name, property) in properties {
+                        let at = format!("{here}/{}", escape(name));
+                        translated.insert(name.clone(), self.node(property, &at)?);
+                    }
+                    out.insert(key.clone(), Value::Object(translated));
+                }
+                "items" | "not" | "additionalProperties" => {
+                    out.insert(key.clone(), self.node(value, &here)?);
+                }
+                "allOf" | "oneOf" | "anyOf" => {
+                    let Value::Array(branches) = value else {
+                        return Err(TranslateError {
+                            pointer: here,
+                            reason: format!("`{key}` must be an array of schemas"),
+                        });
+                    };
+                    let mut translated = Vec::with_capacity(branches.len());
+                    for (index, branch) in branches.iter().enumerate() {
+                        translated.push(self.node(branch, &format!("{here}/{index}"))?);
+                    }
+                    out.insert(key.clone(), Value::Array(translated));
+                }
+                "required" => {
+                    let kept = self.required(object, value);
+                    if !kept.is_empty() {
+                        out.insert(key.clone(), Value::Array(kept));
+                    }
+                }
+                "type" | "enum" | "const" | "format" | "pattern" | "minLength" | "maxLength"
+                | "minItems" | "maxItems" | "uniqueItems" | "minProperties"
+                | "maxProperties" | "multipleOf" | "default" => {
+                    out.insert(key.clone(), value.clone());
+                }
+                "minimum" | "maximum" => {
+                    let exclusive = if key == "minimum" {
+                        "exclusiveMinimum"
+                    } else {
+                        "exclusiveMaximum"
+                    };
+                    match object.get(exclusive) {
+                        Some(Value::Bool(true)) => {
+                            out.insert(exclusive.into(), value.clone());
+                        }
+                        _ => {
+                            out.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+                "exclusiveMinimum" | "exclusiveMaximum" => {
+                    // Draft 6+ numeric form, which some 3.0 documents use anyway.
+                    if value.is_number() {
+                        out.insert(key.clone(), value.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(discriminator) = object.get("discriminator") {
+            self.discriminate(object, discriminator, pointer, &mut out)?;
+        }
+        if object.get("nullable") == Some(&Value::Bool(true)) {
+            return Ok(nullable(out));
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn reference(&mut self, reference: &Value, pointer: &str) -> Result<Value, TranslateError> {
+        let Some(reference) = reference.as_str() else {
+            return Err(TranslateError {
+                pointer: format!("{pointer}/$ref"),
+                reason: "`$ref` must be a string".into(),
+            });
+        };
+        let Some(target) = reference.strip_prefix('#') else {
+            return Err(TranslateError {
+                pointer: format!("{pointer}/$ref"),
+                reason: format!("`{reference}` is not a local reference (bundling missed it)"),
+            });
+        };
+        if resolve_pointer(self.document, target).is_none() {
+            return Err(TranslateError {
+                pointer: format!("{pointer}/$ref"),
+                reason: format!("`{reference}` points at nothing in the document"),
+            });
+        }
+        if self.defs.insert(target.to_owned(), ()).is_none() {
+            self.queue.push_back(target.to_owned());
+        }
+        Ok(json!({"$ref": format!("#/$defs/{}", escape(&def_key(target)))}))
+    }
+
+    /// Keeps the `required` names that apply in this direction.
+    fn required(&self, object: &Map<String, Value>, required: &Value) -> Vec<Value> {
+        let Value::Array(names) = required else {
+            return Vec::new();
+        };
+        let properties = object.get("properties").and_then(Value::as_object);
+        let hidden = match self.direction {
+            Direction::Request => "readOnly",
+            Direction::Response => "writeOnly",
+        };
+        names
+            .iter()
+            .filter(|name| {
+                let Some(name) = name.as_str() else {
+                    return false;
+                };
+                let property = properties.and_then(|properties| properties.get(name));
+                !property.is_some_and(|property| {
+                    deref(self.document, property).get(hidden) == Some(&Value::Bool(true))
+                        || property.get(hidden) == Some(&Value::Bool(true))
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Replaces a discriminated `oneOf`/`anyOf` with a dispatch on the discriminator's value, which is
+    /// what the discriminator means: the branch is chosen by the property, not by trying them all.
+    fn discriminate(
+        &mut self,
+        object: &Map<String, Value>,
+        discriminator: &Value,
+        pointer: &str,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), TranslateError> {
+        let Some(property) = discriminator.get("propertyName").and_then(Value::as_str) else {
+            return Err(TranslateError {
+                pointer: format!("{pointer}/discriminator"),
+                reason: "a discriminator needs a `propertyName`".into(),
+            });
+        };
+        let keyword = if object.contains_key("oneOf") {
+            "oneOf"
+        } else if object.contains_key("anyOf") {
+            "anyOf"
+        } else {
+            return Ok(());
+        };
+        let Some(branches) = object.get(keyword).and_then(Value::as_array) else {
+            return Ok(());
+        };
+        let mut values: Vec<(String, String)> = Vec::new();
+        if let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object) {
+            for (value, target) in mapping {
+                if let Some(target) = target.as_str() {
+                    let target = if target.starts_with('#') {
+                        target.to_owned()
+                    } else {
+                        format!("#/components/schemas/{target}")
+                    };
+                    values.push((value.clone(), target));
+                }
+            }
+        }
+        for branch in branches {
+            let Some(target) = branch.get("$ref").and_then(Value::as_str) else {
+                // A discriminator over inline branches cannot dispatch; keep the plain keyword.
+                return Ok(());
+            };
+            if !values.iter().any(|(_, mapped)| mapped == target) {
+                let name = target.rsplit('/').next().unwrap_or(target);
+                values.push((name.to_owned(), target.to_owned()));
+            }
+        }
+        let mut dispatch = Vec::with_capacity(values.len());
+        for (value, target) in &values {
+            let then = self.reference(&Value::String(target.clone()), pointer)?;
+            dispatch.push(json!({
+                "if": {"properties": {property: {"const": value}}, "required": [property]},
+                "then": then,
+            }));
+        }
+        out.remove(keyword);
+        let names: Vec<Value> = values
+            .iter()
+            .map(|(value, _)| Value::String(value.clone()))
+            .collect();
+        let mut guard = Map::new();
+        guard.insert("required".into(), json!([property]));
+        guard.insert(
+            "properties".into(),
+            json!({ property: {"enum": names} }),
+        );
+        dispatch.push(Value::Object(guard));
+        let all = out
+            .entry("allOf")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(all) = all {
+            all.extend(dispatch);
+        }
+        Ok(())
+    }
+}
+
+fn nullable(mut out: Map<String, Value>) -> Value {
+    match out.get_mut("type") {
+        Some(Value::String(kind)) => {
+            let kind = std::mem::take(kind);
+            out.insert("type".into(), json!([kind, "null"]));
+            if let Some(Value::Array(options)) = out.get_mut("enum") {
+                if !options.contains(&Value::Null) {
+                    options.push(Value::Null);
+                }
+            }
+            Value::Object(out)
+        }
+        _ => json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
+    }
+}
+
+fn not_an_object(pointer: &str) -> TranslateError {
+    TranslateError {
+        pointer: pointer.to_owned(),
+        reason: "must be an object".into(),
+    }
+}
+
+/// The `$defs` key for a referenced pointer: the pointer itself, without its leading slash.
+fn def_key(target: &str) -> String {
+    target.trim_start_matches('/').to_owned()
+}
+
+/// Escapes a key for use as one JSON pointer segment.
+pub fn escape(segment: &str) -> String {
+    if segment.contains(['~', '/']) {
+        segment.replace('~', "~0").replace('/', "~1")
+    } else {
+        segment.to_owned()
+    }
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' && index + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document() -> Value {
+        json!({
+            "components": {"schemas": {
+                "User": {
+                    "type": "object",
+                    "required": ["id", "email", "password"],
+                    "properties": {
+                        "id": {"type": "integer", "readOnly": true},
+                        "email": {"type": "string", "format": "email"},
+                        "password": {"type": "string", "writeOnly": true},
+                        "manager": {"$ref": "#/components/schemas/User"},
+                        "nickname": {"type": "string", "nullable": true, "enum": ["a", "b"]}
+                    }
+                },
+                "Cat": {"type": "object", "required": ["kind", "meows"], "properties": {"kind": {"type": "string"}, "meows": {"type": "boolean"}}},
+                "Dog": {"type": "object", "required": ["kind", "barks"], "properties": {"kind": {"type": "string"}, "barks": {"type": "boolean"}}},
+                "Pet": {
+                    "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+                    "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat"}}
+                }
+            }}
+        })
+    }
+
+    #[test]
+    fn read_only_is_not_required_in_requests_and_write_only_not_in_responses() {
+        let document = document();
+        let user = json!({"$ref": "#/components/schemas/User"});
+        let request = request_validator(&document, &user).unwrap();
+        assert!(request.is_valid(&json!({"email": "a@b.io", "password": "x"})));
+        assert!(!request.is_valid(&json!({"email": "a@b.io"})));
+        let response = response_validator(&document, &user).unwrap();
+        assert!(response.is_valid(&json!({"id": 1, "email": "a@b.io"})));
+        assert!(!response.is_valid(&json!({"email": "a@b.io"})));
+    }
+
+    #[test]
+    fn recursive_references_compile_and_validate_deeply() {
+        let document = document();
+        let user = json!({"$ref": "#/components/schemas/User"});
+        let response = response_validator(&document, &user).unwrap();
+        let nested = json!({"id": 1, "email": "a@b.io", "manager": {"id": 2, "email": "nope"}});
+        assert!(!response.is_valid(&nested));
+    }
+
+    #[test]
+    fn nullable_admits_null_even_with_an_enum() {
+        let document = document();
+        let user = json!({"$ref": "#/components/schemas/User"});
+        let response = response_validator(&document, &user).unwrap();
+        assert!(response.is_valid(&json!({"id": 1, "email": "a@b.io", "nickname": null})));
+        assert!(!response.is_valid(&json!({"id": 1, "email": "a@b.io", "nickname": "c"})));
+    }
+
+    #[test]
+    fn boolean_exclusive_bounds_become_numeric_ones() {
+        let schema = json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 10});
+        let validator = request_validator(&json!({}), &schema).unwrap();
+        assert!(!validator.is_valid(&json!(0)));
+        assert!(validator.is_valid(&json!(0.5)));
+        assert!(validator.is_valid(&json!(10)));
+    }
+
+    #[test]
+    fn discriminator_dispatches_on_the_mapped_and_implicit_names() {
+        let document = document();
+        let pet = json!({"$ref": "#/components/schemas/Pet"});
+        let validator = response_validator(&document, &pet).unwrap();
+        assert!(validator.is_valid(&json!({"kind": "cat", "meows": true})));
+        assert!(validator.is_valid(&json!({"kind": "Dog", "barks": true})));
+        assert!(!validator.is_valid(&json!({"kind": "cat", "barks": true})));
+        assert!(!validator.is_valid(&json!({"kind": "cow"})));
+    }
+
+    #[test]
+    fn formats_are_checked() {
+        let schema = json!({"type": "object", "properties": {
+            "email": {"type": "string", "format": "email"},
+            "id": {"type": "string", "format": "uuid"},
+            "at": {"type": "string", "format": "date-time"},
+            "url": {"type": "string", "format": "uri"}
+        }});
+        let validator = request_validator(&json!({}), &schema).unwrap();
+        assert!(!validator.is_valid(&json!({"email": "not-an-email"})));
+        assert!(!validator.is_valid(&json!({"id": "123"})));
+        assert!(!validator.is_valid(&json!({"at": "yesterday"})));
+        assert!(!validator.is_valid(&json!({"url": "/relative"})));
+        assert!(validator.is_valid(&json!({
+            "email": "a@b.io",
+            "id": "a1b2c3d4-5e6f-7890-abcd-ef1234567890",
+            "at": "2024-01-01T00:00:00Z",
+            "url": "https://x.io/a"
+        })));
+    }
+
+    #[test]
+    fn a_dangling_reference_is_reported_with_its_pointer() {
+        let schema = json!({"properties": {"a": {"$ref": "#/components/schemas/Missing"}}});
+        let error = translate(&json!({}), &schema, "/paths/~1x", Direction::Request).unwrap_err();
+        assert_eq!(error.pointer, "/paths/~1x/properties/a/$ref");
+        assert!(error.reason.contains("points at nothing"));
+    }
+}
