@@ -76,7 +76,10 @@ pub fn compile(json_schema: &Value) -> Result<jsonschema::Validator, String> {
 }
 
 /// The validator the server uses for a request body or parameter schema.
-pub fn request_validator(document: &Value, schema: &Value) -> Result<jsonschema::Validator, String> {
+pub fn request_validator(
+    document: &Value,
+    schema: &Value,
+) -> Result<jsonschema::Validator, String> {
     validator(document, schema, Direction::Request)
 }
 
@@ -203,12 +206,11 @@ impl Translator<'_> {
                         }
                     }
                 }
-                "exclusiveMinimum" | "exclusiveMaximum" => {
+                "exclusiveMinimum" | "exclusiveMaximum"
                     // Draft 6+ numeric form, which some 3.0 documents use anyway.
-                    if value.is_number() {
+                    if value.is_number() => {
                         out.insert(key.clone(), value.clone());
                     }
-                }
                 _ => {}
             }
         }
@@ -335,10 +337,7 @@ impl Translator<'_> {
             .collect();
         let mut guard = Map::new();
         guard.insert("required".into(), json!([property]));
-        guard.insert(
-            "properties".into(),
-            json!({ property: {"enum": names} }),
-        );
+        guard.insert("properties".into(), json!({ property: {"enum": names} }));
         dispatch.push(Value::Object(guard));
         let all = out
             .entry("allOf")
@@ -355,10 +354,10 @@ fn nullable(mut out: Map<String, Value>) -> Value {
         Some(Value::String(kind)) => {
             let kind = std::mem::take(kind);
             out.insert("type".into(), json!([kind, "null"]));
-            if let Some(Value::Array(options)) = out.get_mut("enum") {
-                if !options.contains(&Value::Null) {
-                    options.push(Value::Null);
-                }
+            if let Some(Value::Array(options)) = out.get_mut("enum")
+                && !options.contains(&Value::Null)
+            {
+                options.push(Value::Null);
             }
             Value::Object(out)
         }
@@ -467,7 +466,8 @@ mod tests {
 
     #[test]
     fn boolean_exclusive_bounds_become_numeric_ones() {
-        let schema = json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 10});
+        let schema =
+            json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 10});
         let validator = request_validator(&json!({}), &schema).unwrap();
         assert!(!validator.is_valid(&json!(0)));
         assert!(validator.is_valid(&json!(0.5)));

@@ -1,5 +1,29 @@
 //! The understudy engine: loads OpenAPI 3.0 documents, compiles them once, validates requests and
 //! generates responses. It has no HTTP framework in it; the server crate adapts it to axum.
+//!
+//! The path of a request: [`Engine::handle`] finds the operation in the route table
+//! ([`route_table`]), checks the request ([`validate`]), and either writes the violations in the
+//! vendor's shape ([`error_body`]) or stores the create ([`store`]) and generates the response
+//! ([`generate`]).
 
+pub mod bundle;
+pub mod compile;
+pub mod document;
+pub mod engine;
+pub mod error_body;
 pub mod generate;
 pub mod json_schema;
+pub mod load;
+pub mod load_error;
+pub mod media_type;
+pub mod operation;
+pub mod request_log;
+pub mod route_table;
+pub mod store;
+pub mod validate;
+pub mod violation;
+
+pub use engine::{Engine, EngineOptions, MockResponse, Outcome, RouteInfo};
+pub use load_error::{ErrorKind, LoadError, LoadReport};
+pub use validate::MockRequest;
+pub use violation::{Location, Violation};

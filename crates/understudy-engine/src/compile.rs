@@ -1,0 +1,765 @@
+//! Compiling one OpenAPI document into [`Spec`]: routes, validators, generators and error shapes.
+//! Every problem is collected with its JSON pointer, so `understudy check` can report them all.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use serde_json::Value;
+
+use crate::error_body::ViolationMapping;
+use crate::generate::Generator;
+use crate::json_schema::{self, Direction, deref, escape};
+use crate::load_error::{ErrorKind, LoadError};
+use crate::media_type;
+use crate::operation::{
+    BodyMedia, Credential, Operation, Parameter, ParameterShape, RequestBody, Response,
+    ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule,
+};
+use crate::violation::Location;
+
+/// The methods a path item may document.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Compiles a parsed, bundled document read from `file`.
+pub fn compile_spec(file: &Path, document: Value) -> Result<Spec, Vec<LoadError>> {
+    let document = Arc::new(document);
+    let mut compiler = Compiler {
+        file,
+        document: &document,
+        errors: Vec::new(),
+    };
+    let spec = compiler.spec(&document);
+    if compiler.errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(compiler.errors)
+    }
+}
+
+/// The path prefix a `servers[0].url` mounts a spec under, its variables set to their defaults.
+pub fn mount_path(document: &Value) -> String {
+    let Some(server) = document.pointer("/servers/0") else {
+        return String::new();
+    };
+    let mut url = server
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if let Some(variables) = server.get("variables").and_then(Value::as_object) {
+        for (name, variable) in variables {
+            let default = variable
+                .get("default")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            url = url.replace(&format!("{{{name}}}"), default);
+        }
+    }
+    let path = match url.find("://") {
+        Some(scheme_end) => {
+            let after = &url[scheme_end + 3..];
+            after.find('/').map_or("", |slash| &after[slash..])
+        }
+        None => url.as_str(),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    path.trim_end_matches('/').to_owned()
+}
+
+struct Compiler<'a> {
+    file: &'a Path,
+    document: &'a Arc<Value>,
+    errors: Vec<LoadError>,
+}
+
+impl Compiler<'_> {
+    fn error(&mut self, pointer: impl Into<String>, kind: ErrorKind, reason: impl Into<String>) {
+        self.errors
+            .push(LoadError::at(self.file, pointer, kind, reason));
+    }
+
+    fn spec(&mut self, document: &Value) -> Spec {
+        let name = self
+            .file
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("spec")
+            .to_owned();
+        match document.get("openapi").and_then(Value::as_str) {
+            Some(version) if version.starts_with("3.0.") => {}
+            Some(version) => self.error(
+                "/openapi",
+                ErrorKind::Structure,
+                format!("OpenAPI {version} is not supported; understudy serves OpenAPI 3.0.x"),
+            ),
+            None => self.error(
+                "/openapi",
+                ErrorKind::Structure,
+                "not an OpenAPI document: the `openapi: 3.0.x` field is missing",
+            ),
+        }
+        let title = document
+            .pointer("/info/title")
+            .and_then(Value::as_str)
+            .unwrap_or(&name)
+            .to_owned();
+        let mount = mount_path(document);
+        let mut operations = Vec::new();
+        match document.get("paths") {
+            Some(Value::Object(paths)) => {
+                for (path, item) in paths {
+                    if !path.starts_with('/') {
+                        self.error(
+                            format!("/paths/{}", escape(path)),
+                            ErrorKind::Structure,
+                            "a path must start with `/`",
+                        );
+                        continue;
+                    }
+                    self.path_item(&name, &mount, path, item, &mut operations);
+                }
+            }
+            _ => self.error("/paths", ErrorKind::Structure, "`paths` must be an object"),
+        }
+        Spec {
+            name,
+            file: self.file.to_owned(),
+            title,
+            mount,
+            operations,
+        }
+    }
+
+    fn path_item(
+        &mut self,
+        spec: &str,
+        mount: &str,
+        path: &str,
+        item: &Value,
+        operations: &mut Vec<Arc<Operation>>,
+    ) {
+        let item_pointer = format!("/paths/{}", escape(path));
+        let document = self.document;
+        let item = deref(document, item);
+        let shared = item.get("parameters");
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let pointer = format!("{item_pointer}/{method}");
+            if !operation.is_object() {
+                self.error(
+                    pointer,
+                    ErrorKind::Structure,
+                    "an operation must be an object",
+                );
+                continue;
+            }
+            if let Some(compiled) =
+                self.operation(spec, mount, path, method, operation, shared, &pointer)
+            {
+                operations.push(Arc::new(compiled));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn operation(
+        &mut self,
+        spec: &str,
+        mount: &str,
+        path: &str,
+        method: &str,
+        operation: &Value,
+        shared_parameters: Option<&Value>,
+        pointer: &str,
+    ) -> Option<Operation> {
+        let before = self.errors.len();
+        let method_value = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok()?;
+        let route = format!("{mount}{path}");
+        let parameters = self.parameters(operation, shared_parameters, pointer);
+        let security = self.security(operation, pointer);
+        let body = operation
+            .get("requestBody")
+            .and_then(|body| self.request_body(body, &format!("{pointer}/requestBody")));
+        let responses = self.responses(operation, pointer);
+        let mut produces: Vec<String> = Vec::new();
+        for response in &responses {
+            for media in &response.content {
+                if !produces.contains(&media.media_type) {
+                    produces.push(media.media_type.clone());
+                }
+            }
+        }
+        let unique = self.unique(operation, pointer, &responses);
+        let collection = match operation.get("x-understudy-collection") {
+            None => route.clone(),
+            Some(Value::String(name)) => name.clone(),
+            Some(_) => {
+                self.error(
+                    format!("{pointer}/x-understudy-collection"),
+                    ErrorKind::Extension,
+                    "`x-understudy-collection` must be a string",
+                );
+                route.clone()
+            }
+        };
+        let creates = method == "post"
+            && responses.iter().any(|response| {
+                (200..300).contains(&response.status.code())
+                    && response.status != StatusKey::Default
+                    && response
+                        .content
+                        .iter()
+                        .any(|media| media.generator.is_some())
+            });
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Operation {
+            spec: spec.to_owned(),
+            method: method_value,
+            route,
+            operation_id: operation
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            pointer: pointer.to_owned(),
+            document: Arc::clone(self.document),
+            parameters,
+            security,
+            body,
+            responses,
+            produces,
+            unique,
+            collection,
+            creates,
+            served: AtomicU64::new(0),
+        })
+    }
+
+    fn parameters(
+        &mut self,
+        operation: &Value,
+        shared: Option<&Value>,
+        pointer: &str,
+    ) -> Vec<Parameter> {
+        let document = self.document;
+        let mut by_key: Vec<(String, Location, &Value, String)> = Vec::new();
+        let lists = [
+            (shared, format!("{}/parameters", parent_pointer(pointer))),
+            (operation.get("parameters"), format!("{pointer}/parameters")),
+        ];
+        for (list, list_pointer) in lists {
+            let Some(list) = list else { continue };
+            let Some(items) = list.as_array() else {
+                self.error(
+                    list_pointer,
+                    ErrorKind::Structure,
+                    "`parameters` must be an array",
+                );
+                continue;
+            };
+            for (index, parameter) in items.iter().enumerate() {
+                let at = format!("{list_pointer}/{index}");
+                let parameter = deref(document, parameter);
+                let name = parameter.get("name").and_then(Value::as_str);
+                let location = match parameter.get("in").and_then(Value::as_str) {
+                    Some("path") => Some(Location::Path),
+                    Some("query") => Some(Location::Query),
+                    Some("header") => Some(Location::Header),
+                    Some("cookie") => Some(Location::Cookie),
+                    _ => None,
+                };
+                let (Some(name), Some(location)) = (name, location) else {
+                    self.error(
+                        at,
+                        ErrorKind::Structure,
+                        "a parameter needs a `name` and `in` (path, query, header or cookie)",
+                    );
+                    continue;
+                };
+                let same = |(existing, place, ..): &(String, Location, &Value, String)| {
+                    *place == location
+                        && if location == Location::Header {
+                            existing.eq_ignore_ascii_case(name)
+                        } else {
+                            existing == name
+                        }
+                };
+                by_key.retain(|entry| !same(entry));
+                by_key.push((name.to_owned(), location, parameter, at));
+            }
+        }
+        let mut compiled = Vec::with_capacity(by_key.len());
+        for (name, location, parameter, at) in by_key {
+            let schema = parameter.get("schema").or_else(|| {
+                parameter
+                    .get("content")
+                    .and_then(Value::as_object)
+                    .and_then(|content| content.values().next())
+                    .and_then(|media| media.get("schema"))
+            });
+            let validator = schema.and_then(|schema| {
+                self.validator(schema, &format!("{at}/schema"), Direction::Request)
+            });
+            let shape = schema.map_or(ParameterShape::Scalar(ScalarKind::String), |schema| {
+                shape_of(document, schema)
+            });
+            let explode = parameter
+                .get("explode")
+                .and_then(Value::as_bool)
+                .unwrap_or_else(|| {
+                    matches!(
+                        parameter.get("style").and_then(Value::as_str),
+                        None | Some("form")
+                    ) && matches!(location, Location::Query | Location::Cookie)
+                });
+            compiled.push(Parameter {
+                required: location == Location::Path
+                    || parameter.get("required").and_then(Value::as_bool) == Some(true),
+                name,
+                location,
+                shape,
+                explode,
+                validator,
+            });
+        }
+        compiled
+    }
+
+    fn security(&mut self, operation: &Value, pointer: &str) -> Vec<Vec<Credential>> {
+        let document = self.document;
+        let (requirements, at) = match operation.get("security") {
+            Some(security) => (security, format!("{pointer}/security")),
+            None => match document.get("security") {
+                Some(security) => (security, "/security".to_owned()),
+                None => return Vec::new(),
+            },
+        };
+        let Some(requirements) = requirements.as_array() else {
+            self.error(at, ErrorKind::Structure, "`security` must be an array");
+            return Vec::new();
+        };
+        let mut alternatives = Vec::new();
+        for (index, requirement) in requirements.iter().enumerate() {
+            let Some(requirement) = requirement.as_object() else {
+                self.error(
+                    format!("{at}/{index}"),
+                    ErrorKind::Structure,
+                    "a security requirement must be an object",
+                );
+                continue;
+            };
+            if requirement.is_empty() {
+                // `{}` makes credentials optional.
+                return Vec::new();
+            }
+            let mut credentials = Vec::new();
+            for name in requirement.keys() {
+                let scheme_pointer = format!("/components/securitySchemes/{}", escape(name));
+                let Some(scheme) = document
+                    .pointer(&scheme_pointer)
+                    .map(|s| deref(document, s))
+                else {
+                    self.error(
+                        format!("{at}/{index}/{}", escape(name)),
+                        ErrorKind::Structure,
+                        format!(
+                            "security scheme `{name}` is not defined in components.securitySchemes"
+                        ),
+                    );
+                    continue;
+                };
+                match credential(scheme) {
+                    Ok(credential) => credentials.push(credential),
+                    Err(reason) => self.error(scheme_pointer, ErrorKind::Structure, reason),
+                }
+            }
+            alternatives.push(credentials);
+        }
+        alternatives
+    }
+
+    fn request_body(&mut self, body: &Value, pointer: &str) -> Option<RequestBody> {
+        let document = self.document;
+        let body = deref(document, body);
+        let Some(content) = body.get("content").and_then(Value::as_object) else {
+            self.error(
+                pointer,
+                ErrorKind::Structure,
+                "a request body needs `content`",
+            );
+            return None;
+        };
+        let mut media = Vec::with_capacity(content.len());
+        for (media_type, entry) in content {
+            let at = format!("{pointer}/content/{}", escape(media_type));
+            let schema = entry.get("schema");
+            let validator = schema.and_then(|schema| {
+                self.validator(schema, &format!("{at}/schema"), Direction::Request)
+            });
+            media.push(BodyMedia {
+                media_type: media_type.to_ascii_lowercase(),
+                json: media_type::is_json(media_type),
+                validator,
+                schema: schema.cloned(),
+            });
+        }
+        Some(RequestBody {
+            required: body.get("required").and_then(Value::as_bool) == Some(true),
+            media,
+        })
+    }
+
+    fn responses(&mut self, operation: &Value, pointer: &str) -> Vec<Response> {
+        let document = self.document;
+        let at = format!("{pointer}/responses");
+        let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+            self.error(at, ErrorKind::Structure, "an operation needs `responses`");
+            return Vec::new();
+        };
+        let mut compiled = Vec::with_capacity(responses.len());
+        for (status, response) in responses {
+            let here = format!("{at}/{}", escape(status));
+            let Some(key) = status_key(status) else {
+                self.error(
+                    here,
+                    ErrorKind::Structure,
+                    format!("`{status}` is not a status code, a range such as `4XX`, or `default`"),
+                );
+                continue;
+            };
+            let response = deref(document, response);
+            compiled.push(self.response(key, response, &here));
+        }
+        compiled.sort_by_key(|response| response.status);
+        compiled
+    }
+
+    fn response(&mut self, status: StatusKey, response: &Value, pointer: &str) -> Response {
+        let document = self.document;
+        let mut headers = Vec::new();
+        if let Some(declared) = response.get("headers").and_then(Value::as_object) {
+            for (name, header) in declared {
+                let at = format!("{pointer}/headers/{}", escape(name));
+                let Ok(header_name) = http::HeaderName::from_bytes(name.as_bytes()) else {
+                    self.error(
+                        at,
+                        ErrorKind::Structure,
+                        format!("`{name}` is not a valid header name"),
+                    );
+                    continue;
+                };
+                if header_name == http::header::CONTENT_TYPE {
+                    continue;
+                }
+                let header = deref(document, header);
+                let generator = header
+                    .get("schema")
+                    .and_then(|schema| self.generator(schema, &format!("{at}/schema")));
+                let example = header
+                    .get("example")
+                    .or_else(|| header.pointer("/schema/example"))
+                    .cloned();
+                headers.push(ResponseHeader {
+                    name: header_name,
+                    generator,
+                    example,
+                });
+            }
+        }
+        let mut content = Vec::new();
+        if let Some(declared) = response.get("content").and_then(Value::as_object) {
+            for (media_type, entry) in declared {
+                let at = format!("{pointer}/content/{}", escape(media_type));
+                let schema = entry.get("schema");
+                let generator =
+                    schema.and_then(|schema| self.generator(schema, &format!("{at}/schema")));
+                let validator = match (schema, media_type::is_json(media_type)) {
+                    (Some(schema), true) if (200..300).contains(&status.code()) => {
+                        self.validator(schema, &format!("{at}/schema"), Direction::Response)
+                    }
+                    _ => None,
+                };
+                let mut examples = Vec::new();
+                if let Some(named) = entry.get("examples").and_then(Value::as_object) {
+                    for (name, example) in named {
+                        let example = deref(document, example);
+                        if let Some(value) = example.get("value") {
+                            examples.push((name.clone(), value.clone()));
+                        }
+                    }
+                }
+                content.push(ResponseMedia {
+                    media_type: media_type.to_ascii_lowercase(),
+                    generator,
+                    validator,
+                    examples,
+                    example: entry.get("example").cloned(),
+                });
+            }
+        }
+        let violations = response.get("x-understudy-violations").and_then(|value| {
+            ViolationMapping::parse(value)
+                .map_err(|reason| {
+                    self.error(
+                        format!("{pointer}/x-understudy-violations"),
+                        ErrorKind::Extension,
+                        reason,
+                    );
+                })
+                .ok()
+        });
+        Response {
+            status,
+            headers,
+            content,
+            violations,
+        }
+    }
+
+    fn unique(
+        &mut self,
+        operation: &Value,
+        pointer: &str,
+        responses: &[Response],
+    ) -> Vec<UniqueRule> {
+        let Some(declared) = operation.get("x-understudy-unique") else {
+            return Vec::new();
+        };
+        let at = format!("{pointer}/x-understudy-unique");
+        let Some(items) = declared.as_array() else {
+            self.error(
+                at,
+                ErrorKind::Extension,
+                "`x-understudy-unique` must be a list",
+            );
+            return Vec::new();
+        };
+        let mut rules = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let here = format!("{at}/{index}");
+            let Some(field_pointer) = item.get("pointer").and_then(Value::as_str) else {
+                self.error(
+                    here,
+                    ErrorKind::Extension,
+                    "a unique field needs a `pointer` into the request body",
+                );
+                continue;
+            };
+            let normalise: Vec<&str> = match item.get("normalize") {
+                None => Vec::new(),
+                Some(Value::String(one)) => vec![one.as_str()],
+                Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+                Some(_) => vec!["?"],
+            };
+            if let Some(unknown) = normalise
+                .iter()
+                .find(|step| !matches!(**step, "trim" | "lowercase" | "none"))
+            {
+                self.error(
+                    format!("{here}/normalize"),
+                    ErrorKind::Extension,
+                    format!("unknown normalisation `{unknown}`: use trim and/or lowercase"),
+                );
+                continue;
+            }
+            let status = match item.get("status") {
+                Some(Value::String(text)) => text.parse::<u16>().ok(),
+                Some(Value::Number(number)) => number.as_u64().and_then(|n| u16::try_from(n).ok()),
+                _ => None,
+            };
+            let Some(status) = status else {
+                self.error(
+                    format!("{here}/status"),
+                    ErrorKind::Extension,
+                    "a unique field needs the `status` a conflict gets",
+                );
+                continue;
+            };
+            if !responses
+                .iter()
+                .any(|response| response.status == StatusKey::Code(status))
+            {
+                self.error(
+                    format!("{here}/status"),
+                    ErrorKind::Extension,
+                    format!(
+                        "a conflict gets {status}, but the operation documents no {status} response"
+                    ),
+                );
+                continue;
+            }
+            rules.push(UniqueRule {
+                pointer: field_pointer.to_owned(),
+                lowercase: normalise.contains(&"lowercase"),
+                trim: normalise.contains(&"trim"),
+                status,
+                message: item
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("{value} is already taken")
+                    .to_owned(),
+            });
+        }
+        rules
+    }
+
+    fn validator(
+        &mut self,
+        schema: &Value,
+        pointer: &str,
+        direction: Direction,
+    ) -> Option<jsonschema::Validator> {
+        let translated = match json_schema::translate(self.document, schema, pointer, direction) {
+            Ok(translated) => translated,
+            Err(error) => {
+                self.error(error.pointer, ErrorKind::Schema, error.reason);
+                return None;
+            }
+        };
+        match json_schema::compile(&translated) {
+            Ok(validator) => Some(validator),
+            Err(reason) => {
+                self.error(
+                    pointer,
+                    ErrorKind::Schema,
+                    format!("the schema does not compile: {reason}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn generator(&mut self, schema: &Value, pointer: &str) -> Option<Generator> {
+        match Generator::compile(self.document, schema) {
+            Ok(generator) => Some(generator),
+            Err(error) => {
+                self.error(
+                    pointer,
+                    ErrorKind::Schema,
+                    format!("no value can be generated: {error}"),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn credential(scheme: &Value) -> Result<Credential, String> {
+    match scheme.get("type").and_then(Value::as_str) {
+        Some("http") => match scheme.get("scheme").and_then(Value::as_str) {
+            Some(name) if !name.is_empty() => Ok(Credential::Http {
+                scheme: canonical_scheme(name),
+            }),
+            _ => Err("an `http` security scheme needs a `scheme` (basic, bearer, …)".into()),
+        },
+        Some("apiKey") => {
+            let name = scheme.get("name").and_then(Value::as_str);
+            let location = match scheme.get("in").and_then(Value::as_str) {
+                Some("header") => Some(Location::Header),
+                Some("query") => Some(Location::Query),
+                Some("cookie") => Some(Location::Cookie),
+                _ => None,
+            };
+            match (name, location) {
+                (Some(name), Some(location)) => Ok(Credential::ApiKey {
+                    name: name.to_owned(),
+                    location,
+                }),
+                _ => Err(
+                    "an `apiKey` security scheme needs a `name` and `in` (header, query or cookie)"
+                        .into(),
+                ),
+            }
+        }
+        Some("oauth2" | "openIdConnect") => Ok(Credential::Http {
+            scheme: "Bearer".into(),
+        }),
+        Some(other) => Err(format!("unknown security scheme type `{other}`")),
+        None => Err("a security scheme needs a `type`".into()),
+    }
+}
+
+/// `basic` → `Basic`, `bearer` → `Bearer`; other names are kept as written.
+fn canonical_scheme(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "basic" => "Basic".into(),
+        "bearer" => "Bearer".into(),
+        "digest" => "Digest".into(),
+        _ => name.to_owned(),
+    }
+}
+
+fn status_key(status: &str) -> Option<StatusKey> {
+    if status == "default" {
+        return Some(StatusKey::Default);
+    }
+    if let Ok(code) = status.parse::<u16>() {
+        return (100..600).contains(&code).then_some(StatusKey::Code(code));
+    }
+    let bytes = status.as_bytes();
+    if bytes.len() == 3
+        && bytes[1..].eq_ignore_ascii_case(b"XX")
+        && (b'1'..=b'5').contains(&bytes[0])
+    {
+        return Some(StatusKey::Range(u16::from(bytes[0] - b'0')));
+    }
+    None
+}
+
+fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
+    let schema = deref(document, schema);
+    let scalar = |schema: &Value| match deref(document, schema).get("type").and_then(Value::as_str)
+    {
+        Some("integer") => ScalarKind::Integer,
+        Some("number") => ScalarKind::Number,
+        Some("boolean") => ScalarKind::Boolean,
+        _ => ScalarKind::String,
+    };
+    match schema.get("type").and_then(Value::as_str) {
+        Some("array") => {
+            ParameterShape::Array(schema.get("items").map_or(ScalarKind::String, scalar))
+        }
+        _ => ParameterShape::Scalar(scalar(schema)),
+    }
+}
+
+fn parent_pointer(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mount_is_the_servers_path_with_variables_filled() {
+        let document = serde_json::json!({"servers": [{"url": "https://api.x.flatfile.com/v1/"}]});
+        assert_eq!(mount_path(&document), "/v1");
+        let document = serde_json::json!({"servers": [{
+            "url": "https://{tenant}.guardhouse.cloud/{base}",
+            "variables": {"tenant": {"default": "acme"}, "base": {"default": "api"}}
+        }]});
+        assert_eq!(mount_path(&document), "/api");
+        assert_eq!(
+            mount_path(&serde_json::json!({"servers": [{"url": "/v2"}]})),
+            "/v2"
+        );
+        assert_eq!(mount_path(&serde_json::json!({})), "");
+    }
+
+    #[test]
+    fn statuses_ranges_and_default_are_recognised() {
+        assert_eq!(status_key("201"), Some(StatusKey::Code(201)));
+        assert_eq!(status_key("4XX"), Some(StatusKey::Range(4)));
+        assert_eq!(status_key("default"), Some(StatusKey::Default));
+        assert_eq!(status_key("2xx"), Some(StatusKey::Range(2)));
+        assert_eq!(status_key("ok"), None);
+        assert_eq!(status_key("999"), None);
+    }
+}

@@ -1,0 +1,899 @@
+//! The engine: every loaded spec behind one route table, turning a [`MockRequest`] into a
+//! [`MockResponse`]. Routing, validation, the choice of response, generation and state meet here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::error_body::{PROBLEM_JSON, problem_details};
+use crate::generate::{GenerateContext, apply_defaults};
+use crate::load::load_specs;
+use crate::load_error::{ErrorKind, LoadError, LoadReport};
+use crate::media_type;
+use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
+use crate::request_log::{LoggedRequest, RequestLog};
+use crate::route_table::RouteTable;
+use crate::store::{Admission, Store};
+use crate::validate::{MockRequest, QueryPairs, challenge, check_request};
+use crate::violation::{Location, Violation, ViolationClass};
+
+/// How the engine behaves; the command line's options.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Makes every response reproducible: the same requests in the same order give the same bytes.
+    pub seed: Option<u64>,
+    /// The clock generated timestamps are relative to; with a seed and no clock, a fixed one.
+    pub now: Option<DateTime<Utc>>,
+    /// Turns the store off: nothing is remembered, no conflicts.
+    pub stateless: bool,
+    /// The most records a collection keeps.
+    pub max_records: usize,
+    /// How many requests the request log keeps.
+    pub request_log: usize,
+}
+
+/// The clock a seeded engine uses when no `now` is given.
+pub const SEEDED_NOW: &str = "2025-01-01T12:00:00Z";
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            seed: None,
+            now: None,
+            stateless: false,
+            max_records: 100_000,
+            request_log: 1_000,
+        }
+    }
+}
+
+/// A response for the server to send.
+#[derive(Debug, Clone)]
+pub struct MockResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers, `Content-Type` included.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// What handling a request gives: the response, and what the request broke.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The response to send.
+    pub response: MockResponse,
+    /// The violations found (also those a higher-priority class hid from the response).
+    pub violations: Vec<Violation>,
+    /// The operation that served it, if one matched.
+    pub operation: Option<Arc<Operation>>,
+}
+
+/// One served operation, as the admin API lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteInfo {
+    /// The spec's name.
+    pub spec: String,
+    /// The spec's file.
+    pub file: PathBuf,
+    /// The method.
+    pub method: String,
+    /// The served path template.
+    pub path: String,
+    /// `operationId`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+}
+
+/// Every loaded spec, compiled, behind one route table.
+#[derive(Debug)]
+pub struct Engine {
+    specs: Vec<Spec>,
+    routes: RouteTable<Vec<Arc<Operation>>>,
+    options: EngineOptions,
+    seed: u64,
+    fixed_now: Option<DateTime<Utc>>,
+    store: Option<Store>,
+    log: RequestLog,
+}
+
+struct Preference {
+    code: Option<u16>,
+    example: Option<String>,
+    dynamic: bool,
+}
+
+impl Engine {
+    /// Loads every spec in `paths` (files or folders).
+    pub fn load(paths: &[PathBuf], options: EngineOptions) -> Result<Engine, LoadReport> {
+        let specs = load_specs(paths)?;
+        Engine::from_specs(specs, options)
+    }
+
+    /// Builds the engine from compiled specs; fails if two operations claim one route.
+    pub fn from_specs(specs: Vec<Spec>, options: EngineOptions) -> Result<Engine, LoadReport> {
+        let mut routes: RouteTable<Vec<Arc<Operation>>> = RouteTable::new();
+        let mut errors = Vec::new();
+        let mut templates: Vec<(String, Vec<Arc<Operation>>)> = Vec::new();
+        for spec in &specs {
+            for operation in &spec.operations {
+                let key = normalised_template(&operation.route);
+                match templates.iter_mut().find(|(existing, _)| *existing == key) {
+                    Some((_, operations)) => {
+                        if let Some(clash) = operations
+                            .iter()
+                            .find(|other| other.method == operation.method)
+                        {
+                            let other_file = specs
+                                .iter()
+                                .find(|spec| spec.name == clash.spec)
+                                .map_or_else(PathBuf::new, |spec| spec.file.clone());
+                            errors.push(LoadError::at(
+                                &spec.file,
+                                &operation.pointer,
+                                ErrorKind::RouteClash,
+                                format!(
+                                    "{} {} is also served by {} ({})",
+                                    operation.method,
+                                    operation.route,
+                                    other_file.display(),
+                                    clash.pointer
+                                ),
+                            ));
+                        } else {
+                            operations.push(Arc::clone(operation));
+                        }
+                    }
+                    None => templates.push((key, vec![Arc::clone(operation)])),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(LoadReport { errors });
+        }
+        for (_, operations) in templates {
+            let route = operations[0].route.clone();
+            // Equivalent templates were merged above, so the table never refuses one.
+            let _ = routes.insert(&route, operations);
+        }
+        let store = (!options.stateless).then(|| {
+            let names: Vec<&str> = specs
+                .iter()
+                .flat_map(|spec| spec.operations.iter())
+                .filter(|operation| operation.creates)
+                .map(|operation| operation.collection.as_str())
+                .collect();
+            Store::new(names, options.max_records)
+        });
+        let seed = options.seed.unwrap_or_else(rand::random);
+        let fixed_now = options.now.or_else(|| {
+            options.seed.and_then(|_| {
+                DateTime::parse_from_rfc3339(SEEDED_NOW)
+                    .ok()
+                    .map(|now| now.with_timezone(&Utc))
+            })
+        });
+        let log = RequestLog::new(options.request_log);
+        Ok(Engine {
+            specs,
+            routes,
+            options,
+            seed,
+            fixed_now,
+            store,
+            log,
+        })
+    }
+
+    /// The loaded specs.
+    pub fn specs(&self) -> &[Spec] {
+        &self.specs
+    }
+
+    /// The options it was built with.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Every served operation.
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        self.specs
+            .iter()
+            .flat_map(|spec| {
+                spec.operations.iter().map(move |operation| RouteInfo {
+                    spec: spec.name.clone(),
+                    file: spec.file.clone(),
+                    method: operation.method.to_string(),
+                    path: operation.route.clone(),
+                    operation_id: operation.operation_id.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The request log.
+    pub fn request_log(&self) -> &RequestLog {
+        &self.log
+    }
+
+    /// Forgets every stored record and logged request.
+    pub fn reset(&self) {
+        if let Some(store) = &self.store {
+            store.reset();
+        }
+        self.log.clear();
+        for spec in &self.specs {
+            for operation in &spec.operations {
+                operation.served.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Answers one request and logs it.
+    pub fn handle(&self, request: &MockRequest<'_>) -> Outcome {
+        let outcome = self.answer(request);
+        self.log.push(LoggedRequest {
+            sequence: 0,
+            method: request.method.to_string(),
+            path: request.path.to_owned(),
+            query: request
+                .query
+                .filter(|query| !query.is_empty())
+                .map(|query| redact_query(query, outcome.operation.as_deref())),
+            status: outcome.response.status.as_u16(),
+            spec: outcome
+                .operation
+                .as_ref()
+                .map(|operation| operation.spec.clone()),
+            operation: outcome
+                .operation
+                .as_ref()
+                .map(|operation| operation.label()),
+            violations: outcome.violations.clone(),
+        });
+        outcome
+    }
+
+    fn answer(&self, request: &MockRequest<'_>) -> Outcome {
+        let Some(found) = self.routes.find(request.path) else {
+            return Outcome {
+                response: problem(
+                    StatusCode::NOT_FOUND,
+                    "No such path",
+                    format!("no spec serves `{}`", request.path),
+                    json!({"paths": self.routes().iter().map(|route| format!("{} {}", route.method, route.path)).collect::<Vec<_>>()}),
+                ),
+                violations: Vec::new(),
+                operation: None,
+            };
+        };
+        let Some(operation) = found
+            .value
+            .iter()
+            .find(|operation| operation.method == request.method)
+            .or_else(|| {
+                // HEAD is answered like GET, without a body.
+                (request.method == http::Method::HEAD)
+                    .then(|| found.value.iter().find(|op| op.method == http::Method::GET))
+                    .flatten()
+            })
+        else {
+            let allowed: Vec<String> = found.value.iter().map(|op| op.method.to_string()).collect();
+            let mut response = problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                format!("`{}` serves {}", request.path, allowed.join(", ")),
+                json!({"allowed": allowed}),
+            );
+            if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                response.headers.insert(header::ALLOW, value);
+            }
+            return Outcome {
+                response,
+                violations: Vec::new(),
+                operation: None,
+            };
+        };
+        let operation = Arc::clone(operation);
+        let (query, preference) = split_query(request);
+        let mut checked = check_request(&operation, request, &found.params, &query);
+        if let Some(violation) = self.accept_violation(&operation, request) {
+            checked.violations.push(violation);
+        }
+        if !checked.violations.is_empty() {
+            let response = violation_response(&operation, &checked.violations, None);
+            return Outcome {
+                response,
+                violations: checked.violations,
+                operation: Some(operation),
+            };
+        }
+        let preference = preference_from(request.headers, preference);
+        let (response, violations) = self.success(
+            &operation,
+            request,
+            checked.body,
+            checked.media,
+            &preference,
+        );
+        Outcome {
+            response,
+            violations,
+            operation: Some(operation),
+        }
+    }
+
+    fn accept_violation(
+        &self,
+        operation: &Operation,
+        request: &MockRequest<'_>,
+    ) -> Option<Violation> {
+        let accept = request
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok())?;
+        if operation.produces.is_empty()
+            || media_type::negotiate(Some(accept), &operation.produces).is_some()
+        {
+            return None;
+        }
+        let mut violation = Violation::new(
+            ViolationClass::Accept,
+            Location::Header,
+            "/Accept",
+            "Accept",
+            "accept",
+            format!(
+                "`{accept}` accepts nothing this operation produces: {}",
+                operation.produces.join(", ")
+            ),
+        );
+        violation.limit = Some(Value::from(operation.produces.clone()));
+        Some(violation)
+    }
+
+    /// The answer to a valid request: the preferred or success response, stored if it creates.
+    fn success(
+        &self,
+        operation: &Operation,
+        request: &MockRequest<'_>,
+        body: Option<Value>,
+        media: Option<usize>,
+        preference: &Preference,
+    ) -> (MockResponse, Vec<Violation>) {
+        let (code, response) = match preference.code {
+            Some(code) => match operation.response_for(code) {
+                Some(response) => (code, response),
+                None => {
+                    let documented: Vec<String> = operation
+                        .responses
+                        .iter()
+                        .map(|response| match response.status {
+                            StatusKey::Code(code) => code.to_string(),
+                            StatusKey::Range(class) => format!("{class}XX"),
+                            StatusKey::Default => "default".into(),
+                        })
+                        .collect();
+                    return (
+                        problem(
+                            StatusCode::BAD_REQUEST,
+                            "Unknown preference",
+                            format!(
+                                "{} documents no {code} response; documented: {}",
+                                operation.label(),
+                                documented.join(", ")
+                            ),
+                            json!({"available": documented}),
+                        ),
+                        Vec::new(),
+                    );
+                }
+            },
+            None => match operation.success_response() {
+                Some(response) => (
+                    match response.status {
+                        StatusKey::Default => 200,
+                        status => status.code(),
+                    },
+                    response,
+                ),
+                None => (204, &EMPTY_RESPONSE),
+            },
+        };
+        if let Some(name) = &preference.example {
+            let names: Vec<&str> = response
+                .content
+                .iter()
+                .flat_map(|media| media.examples.iter().map(|(name, _)| name.as_str()))
+                .collect();
+            if !names.contains(&name.as_str()) {
+                return (
+                    problem(
+                        StatusCode::BAD_REQUEST,
+                        "Unknown preference",
+                        format!(
+                            "the {code} response of {} has no example `{name}`",
+                            operation.label()
+                        ),
+                        json!({"available": names}),
+                    ),
+                    Vec::new(),
+                );
+            }
+        }
+        let served = operation.served.fetch_add(1, Ordering::Relaxed);
+        let mut rng =
+            StdRng::seed_from_u64(mix(self.seed, &operation.pointer, &operation.spec, served));
+        let now = self.fixed_now.unwrap_or_else(Utc::now);
+        let mut echo_source = body;
+        if let (Some(source), Some(index)) = (&mut echo_source, media)
+            && let Some(schema) = operation
+                .body
+                .as_ref()
+                .and_then(|body| body.media.get(index))
+                .and_then(|media| media.schema.as_ref())
+        {
+            apply_defaults(&operation.document, schema, source);
+        }
+        let chosen_media = negotiate_media(response, request.headers);
+        let identity_slot = chosen_media
+            .and_then(|media| media.generator.as_ref())
+            .and_then(|generator| generator.identity());
+        let mut identity = None;
+        let storing = operation.creates && (200..300).contains(&code);
+        if storing && let Some(store) = &self.store {
+            let admission = store.admit(
+                &operation.collection,
+                &operation.unique,
+                echo_source.as_ref(),
+                |number| identity_slot.map(|slot| slot.make(&mut rng, number)),
+            );
+            match admission {
+                Admission::Created { id, .. } => identity = id,
+                Admission::Conflict { rule, value } => {
+                    let status = operation.unique.get(rule).map(|rule| rule.status);
+                    let violations = vec![conflict_violation(operation, rule, value)];
+                    let response = violation_response(operation, &violations, status);
+                    return (response, violations);
+                }
+            }
+        }
+        if identity.is_none() {
+            identity = identity_slot.map(|slot| slot.make(&mut rng, served + 1));
+        }
+        let mut headers = HeaderMap::new();
+        for documented in &response.headers {
+            let value = documented.example.clone().or_else(|| {
+                documented.generator.as_ref().map(|generator| {
+                    generator.generate(&mut GenerateContext {
+                        rng: &mut rng,
+                        now,
+                        request_body: None,
+                        identity: None,
+                        echo: false,
+                    })
+                })
+            });
+            if let Some(value) = value.and_then(|value| header_value(&value)) {
+                headers.insert(documented.name.clone(), value);
+            }
+        }
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+        let Some(media) = chosen_media else {
+            let response = MockResponse {
+                status,
+                headers,
+                body: Bytes::new(),
+            };
+            return (response, Vec::new());
+        };
+        let body = media_body(
+            media,
+            preference,
+            &mut rng,
+            now,
+            echo_source.as_ref(),
+            identity,
+        );
+        if let Ok(value) = HeaderValue::from_str(&media.media_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        let body = if request.method == http::Method::HEAD {
+            Bytes::new()
+        } else {
+            body
+        };
+        let response = MockResponse {
+            status,
+            headers,
+            body,
+        };
+        (response, Vec::new())
+    }
+}
+
+static EMPTY_RESPONSE: Response = Response {
+    status: StatusKey::Code(204),
+    headers: Vec::new(),
+    content: Vec::new(),
+    violations: None,
+};
+
+/// The body for a response media type: a named or the documented example when asked for, else a
+/// generated value that echoes the request where it can (and does not where that would break the
+/// schema).
+fn media_body(
+    media: &ResponseMedia,
+    preference: &Preference,
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+    echo_source: Option<&Value>,
+    identity: Option<Value>,
+) -> Bytes {
+    let example = match &preference.example {
+        Some(name) => media
+            .examples
+            .iter()
+            .find(|(example, _)| example == name)
+            .map(|(_, value)| value.clone()),
+        None if !preference.dynamic => media
+            .examples
+            .first()
+            .map(|(_, value)| value.clone())
+            .or_else(|| media.example.clone()),
+        None => None,
+    };
+    let value = match example {
+        Some(value) => value,
+        None => match &media.generator {
+            Some(generator) => {
+                let mut context = GenerateContext {
+                    rng: &mut *rng,
+                    now,
+                    request_body: echo_source,
+                    identity: identity.clone(),
+                    echo: echo_source.is_some(),
+                };
+                let value = generator.generate(&mut context);
+                let invalid = echo_source.is_some()
+                    && media
+                        .validator
+                        .as_ref()
+                        .is_some_and(|validator| !validator.is_valid(&value));
+                if invalid {
+                    generator.generate(&mut GenerateContext {
+                        rng,
+                        now,
+                        request_body: None,
+                        identity,
+                        echo: false,
+                    })
+                } else {
+                    value
+                }
+            }
+            None => media
+                .examples
+                .first()
+                .map(|(_, value)| value.clone())
+                .or_else(|| media.example.clone())
+                .unwrap_or(Value::Null),
+        },
+    };
+    encode(&media.media_type, &value)
+}
+
+fn encode(media_type: &str, value: &Value) -> Bytes {
+    if media_type::is_json(media_type) {
+        return Bytes::from(serde_json::to_vec(value).unwrap_or_default());
+    }
+    match value {
+        Value::String(text) => Bytes::from(text.clone()),
+        other => Bytes::from(other.to_string()),
+    }
+}
+
+/// The response to a request that broke the contract: the class that decides first picks the
+/// status (the spec's documented one where it has one, or `status` when the caller knows it), and
+/// its violations fill the vendor's shape.
+pub fn violation_response(
+    operation: &Operation,
+    violations: &[Violation],
+    status: Option<u16>,
+) -> MockResponse {
+    let class = violations
+        .iter()
+        .map(|violation| violation.class)
+        .min()
+        .unwrap_or_default();
+    let shown: Vec<Violation> = violations
+        .iter()
+        .filter(|violation| violation.class == class)
+        .cloned()
+        .collect();
+    let (natural, preferred): (u16, &[u16]) = match class {
+        ViolationClass::Security => (401, &[401]),
+        ViolationClass::Accept => (406, &[406]),
+        ViolationClass::ContentType => (415, &[415, 422, 400]),
+        ViolationClass::Malformed => (400, &[400, 422]),
+        ViolationClass::Schema => (422, &[422, 400]),
+        ViolationClass::Conflict => (409, &[]),
+    };
+    let (code, response) = match status {
+        Some(code) => (code, operation.response_for(code)),
+        None => preferred
+            .iter()
+            .find_map(|code| {
+                operation
+                    .response_for(*code)
+                    .map(|response| (*code, Some(response)))
+            })
+            .unwrap_or((natural, operation.default_response())),
+    };
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let mut headers = HeaderMap::new();
+    if class == ViolationClass::Security
+        && let Some(value) = challenge(operation).and_then(|text| HeaderValue::from_str(&text).ok())
+    {
+        headers.insert(header::WWW_AUTHENTICATE, value);
+    }
+    let title = match class {
+        ViolationClass::Security => "Unauthorized",
+        ViolationClass::Accept => "Not acceptable",
+        ViolationClass::ContentType => "Unsupported media type",
+        ViolationClass::Malformed => "Malformed request body",
+        ViolationClass::Schema => "Request does not match the API contract",
+        ViolationClass::Conflict => "Conflict",
+    };
+    let mapped = response.and_then(|response| {
+        let mapping = response.violations.as_ref()?;
+        let media = response.content.first();
+        let media_type = media.map_or("application/json", |media| media.media_type.as_str());
+        let body = if media_type::is_json(media_type) {
+            Bytes::from(serde_json::to_vec(&mapping.render(&shown, code)).unwrap_or_default())
+        } else {
+            Bytes::from(mapping.render_text(&shown, code))
+        };
+        Some((media_type.to_owned(), body))
+    });
+    let (media_type, body) = mapped.unwrap_or_else(|| {
+        (
+            PROBLEM_JSON.to_owned(),
+            Bytes::from(
+                serde_json::to_vec(&problem_details(code, title, &shown)).unwrap_or_default(),
+            ),
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&media_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if let Some(response) = response {
+        for documented in &response.headers {
+            if let Some(value) = documented.example.as_ref().and_then(header_value) {
+                headers.entry(documented.name.clone()).or_insert(value);
+            }
+        }
+    }
+    MockResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn conflict_violation(operation: &Operation, rule: usize, value: String) -> Violation {
+    let Some(rule) = operation.unique.get(rule) else {
+        return Violation::new(
+            ViolationClass::Conflict,
+            Location::Body,
+            "",
+            "",
+            "unique",
+            "conflict",
+        );
+    };
+    let field = crate::validate::field_of(&rule.pointer);
+    let mut violation = Violation::new(
+        ViolationClass::Conflict,
+        Location::Body,
+        rule.pointer.clone(),
+        field,
+        "unique",
+        rule.message.replace("{value}", &value),
+    );
+    violation.value = Some(Value::String(value));
+    violation
+}
+
+fn negotiate_media<'r>(response: &'r Response, headers: &HeaderMap) -> Option<&'r ResponseMedia> {
+    if response.content.is_empty() {
+        return None;
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let offered: Vec<String> = response
+        .content
+        .iter()
+        .map(|media| media.media_type.clone())
+        .collect();
+    let chosen = media_type::negotiate(accept, &offered);
+    chosen
+        .and_then(|chosen| {
+            response
+                .content
+                .iter()
+                .find(|media| &media.media_type == chosen)
+        })
+        .or_else(|| response.content.first())
+}
+
+/// Splits the query into its pairs and the Prism-style `__code`, `__example`, `__dynamic` controls.
+fn split_query<'r>(request: &MockRequest<'r>) -> (QueryPairs<'r>, Preference) {
+    let mut preference = Preference {
+        code: None,
+        example: None,
+        dynamic: true,
+    };
+    let mut pairs = Vec::new();
+    for (key, value) in form_urlencoded::parse(request.query.unwrap_or("").as_bytes()) {
+        match key.as_ref() {
+            "__code" => preference.code = value.parse().ok(),
+            "__example" => preference.example = Some(value.into_owned()),
+            "__dynamic" => preference.dynamic = value != "false",
+            _ => pairs.push((key, value)),
+        }
+    }
+    (pairs, preference)
+}
+
+/// Merges the `Prefer` header (`code=404, example=name, dynamic=false`) over the query controls.
+fn preference_from(headers: &HeaderMap, mut preference: Preference) -> Preference {
+    for value in headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+    {
+        for part in value.split([',', ';']) {
+            let Some((key, value)) = part.trim().split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches('"');
+            match key.trim() {
+                "code" => preference.code = value.parse().ok().or(preference.code),
+                "example" => preference.example = Some(value.to_owned()),
+                "dynamic" => preference.dynamic = value != "false",
+                _ => {}
+            }
+        }
+    }
+    preference
+}
+
+fn header_value(value: &Value) -> Option<HeaderValue> {
+    let text = match value {
+        Value::String(text) => text.clone(),
+        Value::Null => return None,
+        other => other.to_string(),
+    };
+    HeaderValue::from_str(&text).ok()
+}
+
+fn problem(status: StatusCode, title: &str, detail: String, extra: Value) -> MockResponse {
+    let mut body = json!({
+        "type": "urn:understudy:problem:routing",
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
+        body.extend(extra);
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    MockResponse {
+        status,
+        headers,
+        body: Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+    }
+}
+
+/// The query string with API keys' values hidden, for the request log.
+fn redact_query(query: &str, operation: Option<&Operation>) -> String {
+    let secret: Vec<&str> = operation
+        .map(|operation| {
+            operation
+                .security
+                .iter()
+                .flatten()
+                .filter_map(|credential| match credential {
+                    Credential::ApiKey {
+                        name,
+                        location: Location::Query,
+                    } => Some(name.as_str()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if secret.is_empty() {
+        return query.to_owned();
+    }
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if secret.contains(&key) => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `/users/{id}` and `/users/{user_id}` are the same route.
+fn normalised_template(route: &str) -> String {
+    let mut out = String::with_capacity(route.len());
+    let mut in_parameter = false;
+    for character in route.chars() {
+        match character {
+            '{' => {
+                in_parameter = true;
+                out.push_str("{}");
+            }
+            '}' => in_parameter = false,
+            _ if in_parameter => {}
+            _ => out.push(character),
+        }
+    }
+    out
+}
+
+/// A per-request seed from the engine's seed, the operation and how many requests it has answered
+/// (FNV-1a over the names, then SplitMix64), stable across runs and Rust versions.
+fn mix(seed: u64, pointer: &str, spec: &str, served: u64) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in spec.bytes().chain([0]).chain(pointer.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let mut z = seed ^ hash ^ served.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equivalent_templates_normalise_alike() {
+        assert_eq!(
+            normalised_template("/users/{id}"),
+            normalised_template("/users/{user_id}")
+        );
+        assert_ne!(
+            normalised_template("/users/{id}"),
+            normalised_template("/users/me")
+        );
+    }
+
+    #[test]
+    fn query_api_keys_are_redacted() {
+        assert_eq!(redact_query("a=1&b=2", None), "a=1&b=2");
+    }
+
+    #[test]
+    fn seeds_differ_per_request_and_operation() {
+        assert_ne!(mix(1, "/paths/a", "s", 0), mix(1, "/paths/a", "s", 1));
+        assert_ne!(mix(1, "/paths/a", "s", 0), mix(1, "/paths/b", "s", 0));
+        assert_eq!(mix(7, "/paths/a", "s", 3), mix(7, "/paths/a", "s", 3));
+    }
+}

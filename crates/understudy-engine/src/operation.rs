@@ -1,0 +1,265 @@
+//! The compiled form of a spec: operations with their validators, generators and error shapes,
+//! built once at start-up and only read afterwards.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use serde_json::Value;
+
+use crate::error_body::ViolationMapping;
+use crate::generate::Generator;
+use crate::violation::Location;
+
+/// One loaded spec file.
+#[derive(Debug)]
+pub struct Spec {
+    /// The file's stem (`deployhq`), used to name the spec in logs, fixtures and the admin API.
+    pub name: String,
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// `info.title`.
+    pub title: String,
+    /// The path prefix from `servers[0].url` (`/v1`), empty for the root.
+    pub mount: String,
+    /// The operations, in document order.
+    pub operations: Vec<Arc<Operation>>,
+}
+
+/// One operation (a method on a path) ready to serve.
+#[derive(Debug)]
+pub struct Operation {
+    /// The name of the spec it belongs to.
+    pub spec: String,
+    /// The HTTP method.
+    pub method: http::Method,
+    /// The served path template, mount included (`/v1/users/invite`).
+    pub route: String,
+    /// `operationId`, if the spec gives one.
+    pub operation_id: Option<String>,
+    /// Where it is in its document (`/paths/~1users/post`).
+    pub pointer: String,
+    /// The whole document it came from (every `$ref` local), for defaults and examples.
+    pub document: Arc<Value>,
+    /// Path, query, header and cookie parameters.
+    pub parameters: Vec<Parameter>,
+    /// Accepted credentials: any one alternative, each needing all of its credentials. Empty: none.
+    pub security: Vec<Vec<Credential>>,
+    /// The request body, if the operation takes one.
+    pub body: Option<RequestBody>,
+    /// Documented responses: numeric statuses ascending, then ranges (`2XX`), then `default`.
+    pub responses: Vec<Response>,
+    /// Every media type some response can produce.
+    pub produces: Vec<String>,
+    /// Unique fields (`x-understudy-unique`).
+    pub unique: Vec<UniqueRule>,
+    /// The collection records go to (`x-understudy-collection`, else the route).
+    pub collection: String,
+    /// Whether a successful request stores a record: a `POST` whose success response has a body.
+    pub creates: bool,
+    /// Requests answered so far, for deterministic per-request seeds.
+    pub served: AtomicU64,
+}
+
+/// A compiled parameter.
+#[derive(Debug)]
+pub struct Parameter {
+    /// The parameter's name; header names are compared case-insensitively.
+    pub name: String,
+    /// Where it is sent.
+    pub location: Location,
+    /// Whether a request must send it.
+    pub required: bool,
+    /// How its text is turned into JSON before validation.
+    pub shape: ParameterShape,
+    /// Whether an array is sent as repeated keys (`explode`) rather than comma-separated.
+    pub explode: bool,
+    /// The schema's validator, if the parameter has a schema.
+    pub validator: Option<jsonschema::Validator>,
+}
+
+/// How a parameter's text becomes a JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterShape {
+    /// One value of a scalar type.
+    Scalar(ScalarKind),
+    /// A list of scalars.
+    Array(ScalarKind),
+}
+
+/// The scalar JSON types a parameter's text can be read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarKind {
+    /// Kept as text.
+    String,
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+}
+
+/// One credential a security requirement asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: <scheme> <token>`; the scheme is kept as written and compared case-insensitively.
+    Http {
+        /// `Basic`, `Bearer`, `JWT`, …
+        scheme: String,
+    },
+    /// An API key in a header, query parameter or cookie.
+    ApiKey {
+        /// The header, parameter or cookie name.
+        name: String,
+        /// Where it is sent.
+        location: Location,
+    },
+}
+
+/// A compiled request body.
+#[derive(Debug)]
+pub struct RequestBody {
+    /// Whether a request must carry one.
+    pub required: bool,
+    /// The accepted media types, in document order.
+    pub media: Vec<BodyMedia>,
+}
+
+/// One accepted request media type.
+#[derive(Debug)]
+pub struct BodyMedia {
+    /// The media type or range as documented, lower-cased (`application/json`, `application/*`).
+    pub media_type: String,
+    /// Whether the body is read as JSON.
+    pub json: bool,
+    /// The schema's validator.
+    pub validator: Option<jsonschema::Validator>,
+    /// The schema as written, for its defaults.
+    pub schema: Option<Value>,
+}
+
+/// The status a documented response is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusKey {
+    /// One status (`201`).
+    Code(u16),
+    /// A range (`2XX` is `Range(2)`).
+    Range(u16),
+    /// `default`.
+    Default,
+}
+
+/// A compiled response.
+#[derive(Debug)]
+pub struct Response {
+    /// Which status it documents.
+    pub status: StatusKey,
+    /// Documented headers.
+    pub headers: Vec<ResponseHeader>,
+    /// Documented bodies by media type.
+    pub content: Vec<ResponseMedia>,
+    /// How violations are written into it (`x-understudy-violations`).
+    pub violations: Option<ViolationMapping>,
+}
+
+/// A documented response header.
+#[derive(Debug)]
+pub struct ResponseHeader {
+    /// The header name.
+    pub name: http::HeaderName,
+    /// A generator for its schema.
+    pub generator: Option<Generator>,
+    /// Its documented example.
+    pub example: Option<Value>,
+}
+
+/// A documented response body.
+#[derive(Debug)]
+pub struct ResponseMedia {
+    /// The media type, lower-cased.
+    pub media_type: String,
+    /// A generator for its schema, if it has one.
+    pub generator: Option<Generator>,
+    /// The schema's validator, to check echoed bodies.
+    pub validator: Option<jsonschema::Validator>,
+    /// Named examples, in document order.
+    pub examples: Vec<(String, Value)>,
+    /// The single `example`, if given.
+    pub example: Option<Value>,
+}
+
+/// A unique field of a create (`x-understudy-unique`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueRule {
+    /// JSON pointer into the request body.
+    pub pointer: String,
+    /// Lower-case before comparing.
+    pub lowercase: bool,
+    /// Trim white space before comparing.
+    pub trim: bool,
+    /// The documented status a conflict gets.
+    pub status: u16,
+    /// The conflict's message; `{value}` is the normalised value.
+    pub message: String,
+}
+
+impl StatusKey {
+    /// The status to send for this response.
+    pub fn code(self) -> u16 {
+        match self {
+            StatusKey::Code(code) => code,
+            StatusKey::Range(class) => class * 100,
+            StatusKey::Default => 500,
+        }
+    }
+
+    /// Whether `code` is documented by this key.
+    pub fn covers(self, code: u16) -> bool {
+        match self {
+            StatusKey::Code(own) => own == code,
+            StatusKey::Range(class) => code / 100 == class,
+            StatusKey::Default => false,
+        }
+    }
+}
+
+impl Operation {
+    /// The documented response for `code` (exact first, then its range), if any.
+    pub fn response_for(&self, code: u16) -> Option<&Response> {
+        self.responses
+            .iter()
+            .find(|response| response.status == StatusKey::Code(code))
+            .or_else(|| {
+                self.responses
+                    .iter()
+                    .find(|response| response.status.covers(code))
+            })
+    }
+
+    /// The `default` response, if documented.
+    pub fn default_response(&self) -> Option<&Response> {
+        self.responses
+            .iter()
+            .find(|response| response.status == StatusKey::Default)
+    }
+
+    /// The success response: the lowest documented 2xx, else `default`.
+    pub fn success_response(&self) -> Option<&Response> {
+        self.responses
+            .iter()
+            .find(|response| {
+                (200..300).contains(&response.status.code())
+                    && response.status != StatusKey::Default
+            })
+            .or_else(|| self.default_response())
+    }
+
+    /// A label for logs and reports: `POST /users (createUser)`.
+    pub fn label(&self) -> String {
+        match &self.operation_id {
+            Some(id) => format!("{} {} ({id})", self.method, self.route),
+            None => format!("{} {}", self.method, self.route),
+        }
+    }
+}

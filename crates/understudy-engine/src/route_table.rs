@@ -1,0 +1,203 @@
+//! The route table: path templates compiled into a segment tree, matched without allocation per
+//! segment. A literal segment wins over a template; `/users/me` beats `/users/{id}`.
+
+use std::collections::HashMap;
+
+/// What a matched path gives: the route's value and the path parameters, in template order.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RouteMatch<'t, 'p, T> {
+    /// The value the route was inserted with.
+    pub value: &'t T,
+    /// `(name, raw value)` for every template parameter, not yet percent-decoded.
+    pub params: Vec<(&'t str, &'p str)>,
+}
+
+/// Path templates (`/v1/users/{id}`) to values.
+#[derive(Debug)]
+pub struct RouteTable<T> {
+    root: Node<T>,
+}
+
+#[derive(Debug)]
+struct Node<T> {
+    literal: HashMap<String, Node<T>>,
+    /// Template segments: a literal prefix and suffix around one parameter (`{id}`, `v{n}.json`).
+    templates: Vec<(SegmentTemplate, Node<T>)>,
+    value: Option<T>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct SegmentTemplate {
+    prefix: String,
+    name: String,
+    suffix: String,
+}
+
+impl<T> Default for RouteTable<T> {
+    fn default() -> Self {
+        RouteTable { root: Node::new() }
+    }
+}
+
+impl<T> RouteTable<T> {
+    /// An empty table.
+    pub fn new() -> RouteTable<T> {
+        RouteTable::default()
+    }
+
+    /// Inserts `template`; returns the value already there for an equivalent template (same literals,
+    /// parameters in the same places), leaving it in place.
+    pub fn insert(&mut self, template: &str, value: T) -> Result<(), T> {
+        let mut node = &mut self.root;
+        for segment in segments(template) {
+            node = match parse_segment(segment) {
+                None => node
+                    .literal
+                    .entry(segment.to_owned())
+                    .or_insert_with(Node::new),
+                Some(parsed) => {
+                    let (prefix, suffix) = (parsed.prefix.clone(), parsed.suffix.clone());
+                    let same = |existing: &SegmentTemplate| {
+                        existing.prefix == prefix && existing.suffix == suffix
+                    };
+                    if !node.templates.iter().any(|(existing, _)| same(existing)) {
+                        node.templates.push((parsed, Node::new()));
+                        // Longer literal parts are more specific: try them first.
+                        node.templates.sort_by_key(|(template, _)| {
+                            std::cmp::Reverse(template.prefix.len() + template.suffix.len())
+                        });
+                    }
+                    let index = node
+                        .templates
+                        .iter()
+                        .position(|(existing, _)| same(existing))
+                        .unwrap_or_default();
+                    &mut node.templates[index].1
+                }
+            };
+        }
+        match node.value {
+            Some(_) => Err(value),
+            None => {
+                node.value = Some(value);
+                Ok(())
+            }
+        }
+    }
+
+    /// Finds the route for a request path (no query string).
+    pub fn find<'t, 'p>(&'t self, path: &'p str) -> Option<RouteMatch<'t, 'p, T>> {
+        let parts: Vec<&'p str> = segments(path).collect();
+        let mut params = Vec::new();
+        let value = find_in(&self.root, &parts, &mut params)?;
+        Some(RouteMatch { value, params })
+    }
+}
+
+impl<T> Node<T> {
+    fn new() -> Node<T> {
+        Node {
+            literal: HashMap::new(),
+            templates: Vec::new(),
+            value: None,
+        }
+    }
+}
+
+fn find_in<'t, 'p, T>(
+    node: &'t Node<T>,
+    parts: &[&'p str],
+    params: &mut Vec<(&'t str, &'p str)>,
+) -> Option<&'t T> {
+    let Some((first, rest)) = parts.split_first() else {
+        return node.value.as_ref();
+    };
+    if let Some(child) = node.literal.get(*first)
+        && let Some(found) = find_in(child, rest, params)
+    {
+        return Some(found);
+    }
+    for (template, child) in &node.templates {
+        let Some(value) = first
+            .strip_prefix(template.prefix.as_str())
+            .and_then(|value| value.strip_suffix(template.suffix.as_str()))
+        else {
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        params.push((template.name.as_str(), value));
+        if let Some(found) = find_in(child, rest, params) {
+            return Some(found);
+        }
+        params.pop();
+    }
+    None
+}
+
+/// The segments of a path; a trailing slash is a segment of its own (`/v1/user/` ≠ `/v1/user`).
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.strip_prefix('/').unwrap_or(path).split('/')
+}
+
+fn parse_segment(segment: &str) -> Option<SegmentTemplate> {
+    let open = segment.find('{')?;
+    let close = segment[open..].find('}')? + open;
+    Some(SegmentTemplate {
+        prefix: segment[..open].to_owned(),
+        name: segment[open + 1..close].to_owned(),
+        suffix: segment[close + 1..].to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> RouteTable<&'static str> {
+        let mut table = RouteTable::new();
+        table.insert("/users/{id}", "by id").unwrap();
+        table.insert("/users/me", "me").unwrap();
+        table.insert("/users/{id}/keys/{key}", "key").unwrap();
+        table.insert("/files/{name}.json", "json file").unwrap();
+        table.insert("/v1/user/", "slash").unwrap();
+        table
+    }
+
+    #[test]
+    fn a_literal_segment_wins_over_a_template() {
+        let table = table();
+        assert_eq!(*table.find("/users/me").unwrap().value, "me");
+        let found = table.find("/users/42").unwrap();
+        assert_eq!(*found.value, "by id");
+        assert_eq!(found.params, vec![("id", "42")]);
+    }
+
+    #[test]
+    fn parameters_are_collected_in_order_and_partial_segments_match() {
+        let table = table();
+        let found = table.find("/users/7/keys/abc").unwrap();
+        assert_eq!(found.params, vec![("id", "7"), ("key", "abc")]);
+        assert_eq!(
+            table.find("/files/report.json").unwrap().params,
+            vec![("name", "report")]
+        );
+        assert!(table.find("/files/report.xml").is_none());
+    }
+
+    #[test]
+    fn trailing_slashes_and_empty_parameters_do_not_match_loosely() {
+        let table = table();
+        assert!(table.find("/v1/user/").is_some());
+        assert!(table.find("/v1/user").is_none());
+        assert!(table.find("/users/").is_none());
+        assert!(table.find("/nothing").is_none());
+    }
+
+    #[test]
+    fn equivalent_templates_clash() {
+        let mut table = table();
+        assert_eq!(table.insert("/users/{user_id}", "again"), Err("again"));
+    }
+}

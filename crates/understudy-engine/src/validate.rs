@@ -1,0 +1,747 @@
+//! Request validation against a compiled operation: credentials, parameters, content type, the
+//! body's form and its schema. Every violation is collected; nothing stops at the first.
+
+use std::borrow::Cow;
+
+use http::HeaderMap;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use crate::media_type;
+use crate::operation::{BodyMedia, Credential, Operation, ParameterShape, ScalarKind};
+use crate::violation::{Location, Violation, ViolationClass};
+
+/// Decoded query pairs, in order.
+pub type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+/// At most this many violations are reported for one request.
+pub const MAX_VIOLATIONS: usize = 50;
+
+/// A request as the engine sees it, borrowed from whatever server received it.
+#[derive(Debug, Clone, Copy)]
+pub struct MockRequest<'a> {
+    /// The method.
+    pub method: &'a http::Method,
+    /// The path, without the query string, still percent-encoded.
+    pub path: &'a str,
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The raw body.
+    pub body: &'a [u8],
+}
+
+/// What validation found: the violations, and the body parsed as JSON where it could be.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Every violation, at most [`MAX_VIOLATIONS`].
+    pub violations: Vec<Violation>,
+    /// The body as JSON, if it is JSON and well-formed.
+    pub body: Option<Value>,
+    /// The documented media type the body matched.
+    pub media: Option<usize>,
+}
+
+/// Validates `request` against `operation`. `path_params` are the raw template values; `query` the
+/// decoded query pairs (Prefer-style `__` controls already removed).
+pub fn check_request(
+    operation: &Operation,
+    request: &MockRequest<'_>,
+    path_params: &[(&str, &str)],
+    query: &[(Cow<'_, str>, Cow<'_, str>)],
+) -> Checked {
+    let mut checked = Checked::default();
+    check_security(operation, request, query, &mut checked.violations);
+    check_parameters(
+        operation,
+        request,
+        path_params,
+        query,
+        &mut checked.violations,
+    );
+    check_body(operation, request, &mut checked);
+    checked.violations.truncate(MAX_VIOLATIONS);
+    checked
+}
+
+/// The value of the `Authorization` schemes a failed security check expects, for `WWW-Authenticate`.
+pub fn challenge(operation: &Operation) -> Option<String> {
+    let mut schemes: Vec<String> = Vec::new();
+    for alternative in &operation.security {
+        for credential in alternative {
+            if let Credential::Http { scheme } = credential {
+                let challenge = if scheme.eq_ignore_ascii_case("basic") {
+                    format!("{scheme} realm=\"{}\"", operation.spec)
+                } else {
+                    scheme.clone()
+                };
+                if !schemes.contains(&challenge) {
+                    schemes.push(challenge);
+                }
+            }
+        }
+    }
+    (!schemes.is_empty()).then(|| schemes.join(", "))
+}
+
+fn check_security(
+    operation: &Operation,
+    request: &MockRequest<'_>,
+    query: &[(Cow<'_, str>, Cow<'_, str>)],
+    violations: &mut Vec<Violation>,
+) {
+    if operation.security.is_empty() {
+        return;
+    }
+    let authorization = request
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim);
+    let present = |credential: &Credential| match credential {
+        Credential::Http { scheme } => authorization.is_some_and(|value| {
+            value.len() > scheme.len() + 1
+                && value.is_char_boundary(scheme.len())
+                && value[..scheme.len()].eq_ignore_ascii_case(scheme)
+                && value.as_bytes()[scheme.len()] == b' '
+                && !value[scheme.len() + 1..].trim().is_empty()
+        }),
+        Credential::ApiKey { name, location } => match location {
+            Location::Header => request
+                .headers
+                .get(name.as_str())
+                .is_some_and(|v| !v.is_empty()),
+            Location::Query => query
+                .iter()
+                .any(|(key, value)| key == name && !value.is_empty()),
+            Location::Cookie => {
+                cookie(request.headers, name).is_some_and(|value| !value.is_empty())
+            }
+            Location::Path | Location::Body => false,
+        },
+    };
+    if operation
+        .security
+        .iter()
+        .any(|alternative| alternative.iter().all(present))
+    {
+        return;
+    }
+    let expected: Vec<String> = operation
+        .security
+        .iter()
+        .map(|alternative| {
+            alternative
+                .iter()
+                .map(|credential| match credential {
+                    Credential::Http { scheme } => format!("Authorization: {scheme} <credentials>"),
+                    Credential::ApiKey { name, location } => {
+                        format!("{} `{name}`", location.as_str())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .collect();
+    let first_field = operation
+        .security
+        .first()
+        .and_then(|alternative| alternative.first())
+        .map_or("Authorization".to_owned(), |credential| match credential {
+            Credential::Http { .. } => "Authorization".to_owned(),
+            Credential::ApiKey { name, .. } => name.clone(),
+        });
+    let (keyword, message) = match authorization {
+        Some(value) if !value.is_empty() => {
+            let scheme = value.split(' ').next().unwrap_or("");
+            (
+                "security",
+                format!(
+                    "the `{scheme}` scheme is not accepted here; send {}",
+                    expected.join(", or ")
+                ),
+            )
+        }
+        _ => (
+            "security",
+            format!("credentials are missing; send {}", expected.join(", or ")),
+        ),
+    };
+    let location = match operation.security.first().and_then(|a| a.first()) {
+        Some(Credential::ApiKey { location, .. }) => *location,
+        _ => Location::Header,
+    };
+    let mut violation = Violation::new(
+        ViolationClass::Security,
+        location,
+        format!("/{first_field}"),
+        first_field,
+        keyword,
+        message,
+    );
+    violation.limit = Some(Value::Array(
+        expected.into_iter().map(Value::String).collect(),
+    ));
+    violations.push(violation);
+}
+
+fn check_parameters(
+    operation: &Operation,
+    request: &MockRequest<'_>,
+    path_params: &[(&str, &str)],
+    query: &[(Cow<'_, str>, Cow<'_, str>)],
+    violations: &mut Vec<Violation>,
+) {
+    for parameter in &operation.parameters {
+        let raw: Vec<Cow<'_, str>> = match parameter.location {
+            Location::Path => path_params
+                .iter()
+                .filter(|(name, _)| *name == parameter.name)
+                .map(|(_, value)| percent_decode(value))
+                .collect(),
+            Location::Query => query
+                .iter()
+                .filter(|(name, _)| *name == parameter.name)
+                .map(|(_, value)| value.clone())
+                .collect(),
+            Location::Header => request
+                .headers
+                .get_all(parameter.name.as_str())
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .map(Cow::Borrowed)
+                .collect(),
+            Location::Cookie => cookie(request.headers, &parameter.name)
+                .map(Cow::Borrowed)
+                .into_iter()
+                .collect(),
+            Location::Body => Vec::new(),
+        };
+        let pointer = format!("/{}", parameter.name);
+        if raw.is_empty() {
+            if parameter.required {
+                violations.push(Violation::new(
+                    ViolationClass::Schema,
+                    parameter.location,
+                    pointer,
+                    parameter.name.clone(),
+                    "required",
+                    format!(
+                        "the {} parameter `{}` is required",
+                        parameter.location.as_str(),
+                        parameter.name
+                    ),
+                ));
+            }
+            continue;
+        }
+        let value = coerce(parameter.shape, parameter.explode, &raw);
+        if let Some(validator) = &parameter.validator {
+            for mut violation in schema_violations(validator, &value, parameter.location, "") {
+                violation.pointer = format!("{pointer}{}", violation.pointer);
+                violation.field = parameter.name.clone();
+                violation.message = format!(
+                    "the {} parameter `{}`: {}",
+                    parameter.location.as_str(),
+                    parameter.name,
+                    violation.message
+                );
+                violations.push(violation);
+            }
+        }
+    }
+}
+
+fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Checked) {
+    let Some(body) = &operation.body else {
+        return;
+    };
+    let content_type = request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    if request.body.is_empty() && content_type.is_none() {
+        if body.required {
+            checked.violations.push(Violation::new(
+                ViolationClass::Schema,
+                Location::Body,
+                "",
+                "",
+                "required",
+                "a request body is required",
+            ));
+        }
+        return;
+    }
+    let documented: Vec<&str> = body
+        .media
+        .iter()
+        .map(|media| media.media_type.as_str())
+        .collect();
+    let Some(content_type) = content_type else {
+        let mut violation = Violation::new(
+            ViolationClass::ContentType,
+            Location::Header,
+            "/Content-Type",
+            "Content-Type",
+            "contentType",
+            format!(
+                "`Content-Type` is missing; send one of: {}",
+                documented.join(", ")
+            ),
+        );
+        violation.limit = Some(Value::from(documented));
+        checked.violations.push(violation);
+        return;
+    };
+    let essence = media_type::essence(content_type);
+    let Some(index) = body
+        .media
+        .iter()
+        .position(|media| media_type::covers(&media.media_type, &essence))
+    else {
+        let mut violation = Violation::new(
+            ViolationClass::ContentType,
+            Location::Header,
+            "/Content-Type",
+            "Content-Type",
+            "contentType",
+            format!(
+                "`{essence}` is not accepted here; send one of: {}",
+                documented.join(", ")
+            ),
+        );
+        violation.value = Some(Value::String(essence));
+        violation.limit = Some(Value::from(documented));
+        checked.violations.push(violation);
+        return;
+    };
+    checked.media = Some(index);
+    let media: &BodyMedia = &body.media[index];
+    if !media.json && !media_type::is_json(&essence) {
+        return;
+    }
+    let text = match std::str::from_utf8(request.body) {
+        Ok(text) => text,
+        Err(error) => {
+            checked.violations.push(Violation::new(
+                ViolationClass::Malformed,
+                Location::Body,
+                "",
+                "",
+                "encoding",
+                format!(
+                    "the body is not valid UTF-8 (invalid byte at offset {})",
+                    error.valid_up_to()
+                ),
+            ));
+            return;
+        }
+    };
+    if text.trim().is_empty() {
+        if body.required {
+            checked.violations.push(Violation::new(
+                ViolationClass::Schema,
+                Location::Body,
+                "",
+                "",
+                "required",
+                "a request body is required",
+            ));
+        }
+        return;
+    }
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(error) => {
+            checked.violations.push(Violation::new(
+                ViolationClass::Malformed,
+                Location::Body,
+                "",
+                "",
+                "json",
+                format!(
+                    "the body is not well-formed JSON: {} at line {} column {}",
+                    json_error_reason(&error),
+                    error.line(),
+                    error.column()
+                ),
+            ));
+            return;
+        }
+    };
+    if let Some(validator) = &media.validator {
+        checked
+            .violations
+            .extend(schema_violations(validator, &value, Location::Body, ""));
+    }
+    checked.body = Some(value);
+}
+
+/// The violations of `value` against `validator`, one per failed keyword (an unexpected property each,
+/// a missing property each), with `anyOf`/`oneOf` failures narrowed to the branch that was meant.
+pub fn schema_violations(
+    validator: &jsonschema::Validator,
+    value: &Value,
+    location: Location,
+    base: &str,
+) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for error in validator.iter_errors(value).take(MAX_VIOLATIONS) {
+        convert(&error, location, base, &mut violations);
+    }
+    violations
+}
+
+fn convert(
+    error: &jsonschema::ValidationError<'_>,
+    location: Location,
+    base: &str,
+    out: &mut Vec<Violation>,
+) {
+    let pointer = format!("{base}{}", error.instance_path().as_str());
+    let instance = error.instance();
+    match error.kind() {
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let mut violation = violation(
+                location,
+                format!("{pointer}/{}", crate::json_schema::escape(name)),
+                "required",
+                format!("`{name}` is required"),
+            );
+            violation.field = name.to_owned();
+            out.push(violation);
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            for name in unexpected {
+                let mut violation = violation(
+                    location,
+                    format!("{pointer}/{}", crate::json_schema::escape(name)),
+                    "additionalProperties",
+                    format!("`{name}` is not allowed here"),
+                );
+                violation.field = name.clone();
+                out.push(violation);
+            }
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            match meant_branch(context) {
+                Some(branch) => {
+                    for error in branch {
+                        convert(error, location, base, out);
+                    }
+                }
+                None => {
+                    let mut violation = violation(
+                        location,
+                        pointer,
+                        error.kind().keyword(),
+                        "matches none of the allowed shapes".to_owned(),
+                    );
+                    violation.value = Some(instance.clone().into_owned());
+                    out.push(violation);
+                }
+            }
+        }
+        kind => {
+            let keyword = kind.keyword().to_owned();
+            let (message, limit, format) = describe(kind, instance);
+            let mut violation = violation(location, pointer, &keyword, message);
+            violation.limit = limit;
+            violation.format = format;
+            if !matches!(instance.as_ref(), Value::Object(_) | Value::Array(_)) {
+                violation.value = Some(instance.clone().into_owned());
+            }
+            out.push(violation);
+        }
+    }
+}
+
+/// The branch of a failed `anyOf`/`oneOf` the request most likely meant: not one that failed on a
+/// `const`/`enum` (a discriminating value), and among the rest the one with the fewest errors.
+fn meant_branch<'c>(
+    context: &'c [Vec<jsonschema::ValidationError<'static>>],
+) -> Option<&'c Vec<jsonschema::ValidationError<'static>>> {
+    context
+        .iter()
+        .filter(|branch| {
+            !branch.is_empty()
+                && !branch.iter().any(|error| {
+                    matches!(
+                        error.kind(),
+                        ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. }
+                    )
+                })
+        })
+        .min_by_key(|branch| branch.len())
+}
+
+fn violation(location: Location, pointer: String, keyword: &str, message: String) -> Violation {
+    let field = field_of(&pointer);
+    Violation::new(
+        ViolationClass::Schema,
+        location,
+        pointer,
+        field,
+        keyword,
+        message,
+    )
+}
+
+/// The field a person would name: the last pointer segment that is not an array index.
+pub fn field_of(pointer: &str) -> String {
+    pointer
+        .rsplit('/')
+        .find(|segment| !segment.is_empty() && !segment.bytes().all(|b| b.is_ascii_digit()))
+        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+        .unwrap_or_default()
+}
+
+fn describe(
+    kind: &ValidationErrorKind,
+    instance: &Value,
+) -> (String, Option<Value>, Option<String>) {
+    let shown = shown(instance);
+    match kind {
+        ValidationErrorKind::Format { format } => (
+            format!("{shown} is not a valid {}", format_name(format)),
+            None,
+            Some(format.clone()),
+        ),
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(kind) => kind.to_string(),
+                TypeKind::Multiple(kinds) => kinds
+                    .iter()
+                    .map(|kind| kind.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            (
+                format!(
+                    "{shown} is {}, not {}",
+                    article(json_type(instance)),
+                    article(&expected)
+                ),
+                Some(Value::String(expected)),
+                None,
+            )
+        }
+        ValidationErrorKind::MaxLength { limit } => (
+            format!("{shown} is longer than {limit} characters"),
+            Some(Value::from(*limit)),
+            None,
+        ),
+        ValidationErrorKind::MinLength { limit } => (
+            format!(
+                "{shown} is shorter than {limit} character{}",
+                plural(*limit)
+            ),
+            Some(Value::from(*limit)),
+            None,
+        ),
+        ValidationErrorKind::MaxItems { limit } => (
+            format!("has more than {limit} item{}", plural(*limit)),
+            Some(Value::from(*limit)),
+            None,
+        ),
+        ValidationErrorKind::MinItems { limit } => (
+            format!("has fewer than {limit} item{}", plural(*limit)),
+            Some(Value::from(*limit)),
+            None,
+        ),
+        ValidationErrorKind::Enum { options } => (
+            format!("{shown} is not one of {options}"),
+            Some(options.as_ref().clone()),
+            None,
+        ),
+        ValidationErrorKind::Constant { expected_value } => (
+            format!("{shown} is not {expected_value}"),
+            Some(expected_value.as_ref().clone()),
+            None,
+        ),
+        ValidationErrorKind::Pattern { pattern } => (
+            format!("{shown} does not match the pattern {pattern}"),
+            Some(Value::String(pattern.clone())),
+            None,
+        ),
+        ValidationErrorKind::Maximum { limit } => (
+            format!("{shown} is greater than {limit}"),
+            Some(limit.clone()),
+            None,
+        ),
+        ValidationErrorKind::Minimum { limit } => (
+            format!("{shown} is less than {limit}"),
+            Some(limit.clone()),
+            None,
+        ),
+        ValidationErrorKind::ExclusiveMaximum { limit } => (
+            format!("{shown} is not less than {limit}"),
+            Some(limit.clone()),
+            None,
+        ),
+        ValidationErrorKind::ExclusiveMinimum { limit } => (
+            format!("{shown} is not greater than {limit}"),
+            Some(limit.clone()),
+            None,
+        ),
+        ValidationErrorKind::UniqueItems => ("has repeated items".into(), None, None),
+        _ => (format!("{shown} breaks `{}`", kind.keyword()), None, None),
+    }
+}
+
+fn shown(instance: &Value) -> String {
+    let text = instance.to_string();
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
+
+fn format_name(format: &str) -> &str {
+    match format {
+        "email" => "e-mail address",
+        "uri" => "absolute URI",
+        "date-time" => "RFC 3339 date-time",
+        "date" => "date (YYYY-MM-DD)",
+        "uuid" => "UUID",
+        "ipv4" => "IPv4 address",
+        "ipv6" => "IPv6 address",
+        "hostname" => "host name",
+        other => other,
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(number) if number.is_f64() => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn article(kind: &str) -> String {
+    match kind.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {kind}"),
+        _ => format!("a {kind}"),
+    }
+}
+
+fn plural(count: u64) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+fn json_error_reason(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Turns a parameter's text into the JSON its schema expects; text that does not parse stays text,
+/// so the validator reports the type.
+fn coerce(shape: ParameterShape, explode: bool, raw: &[Cow<'_, str>]) -> Value {
+    match shape {
+        ParameterShape::Scalar(kind) => raw.first().map_or(Value::Null, |text| scalar(kind, text)),
+        ParameterShape::Array(kind) => {
+            let items: Vec<Value> = if explode || raw.len() > 1 {
+                raw.iter().map(|text| scalar(kind, text)).collect()
+            } else {
+                raw.iter()
+                    .flat_map(|text| text.split(','))
+                    .map(|text| scalar(kind, text))
+                    .collect()
+            };
+            Value::Array(items)
+        }
+    }
+}
+
+fn scalar(kind: ScalarKind, text: &str) -> Value {
+    match kind {
+        ScalarKind::String => Value::String(text.to_owned()),
+        ScalarKind::Integer => text
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::String(text.to_owned())),
+        ScalarKind::Number => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(text.to_owned())),
+        ScalarKind::Boolean => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(text.to_owned()),
+        },
+    }
+}
+
+/// The value of cookie `name` in the `Cookie` headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then_some(value)
+        })
+}
+
+/// Decodes `%XX` escapes in a path segment; malformed escapes stay as written.
+pub fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        return Cow::Borrowed(text);
+    }
+    let decoded: Vec<u8> = form_urlencoded::parse(text.replace('+', "%2B").as_bytes())
+        .next()
+        .map(|(key, _)| key.into_owned().into_bytes())
+        .unwrap_or_default();
+    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_skip_array_indices() {
+        assert_eq!(field_of("/actorRoles/0/roleId"), "roleId");
+        assert_eq!(field_of("/actorRoles/0"), "actorRoles");
+        assert_eq!(field_of(""), "");
+    }
+
+    #[test]
+    fn parameters_are_coerced_by_shape() {
+        let raw = [Cow::Borrowed("1,2,x")];
+        assert_eq!(
+            coerce(ParameterShape::Array(ScalarKind::Integer), false, &raw),
+            serde_json::json!([1, 2, "x"])
+        );
+        let raw = [Cow::Borrowed("true")];
+        assert_eq!(
+            coerce(ParameterShape::Scalar(ScalarKind::Boolean), false, &raw),
+            Value::Bool(true)
+        );
+    }
+
+    #[test]
+    fn cookies_and_escapes_are_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::COOKIE, "a=1; session=xyz".parse().unwrap());
+        assert_eq!(cookie(&headers, "session"), Some("xyz"));
+        assert_eq!(percent_decode("a%20b+c"), "a b+c");
+    }
+}
