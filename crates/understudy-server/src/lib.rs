@@ -1,1 +1,12 @@
-//! Server.
+//! The HTTP face of understudy: an axum [`Router`](axum::Router) around an
+//! [`Engine`](understudy_engine::Engine), with CORS, a body limit, one log line per request and the
+//! admin API, plus [`MockServer`] for tests that want a real socket.
+
+pub mod admin;
+pub mod app;
+pub mod mock_server;
+pub mod server_error;
+
+pub use app::{ServerOptions, app};
+pub use mock_server::MockServer;
+pub use server_error::ServerError;

@@ -1,1 +1,211 @@
-fn main() {}
+//! The `understudy` command: `serve` OpenAPI documents as a mock server, or `check` them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use understudy_engine::{Engine, EngineOptions, LoadReport};
+use understudy_server::{ServerOptions, app};
+
+/// A spec-driven mock server: every OpenAPI 3.0 document in a folder, validated and answered.
+#[derive(Debug, Parser)]
+#[command(name = "understudy", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the specs as a mock server.
+    Serve(ServeArgs),
+    /// Load the specs and report every problem (file, JSON pointer, reason); exit 1 if any.
+    Check {
+        /// Spec files or folders.
+        #[arg(default_value = "specs")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Spec files or folders (their .yaml, .yml and .json files).
+    #[arg(default_value = "specs")]
+    paths: Vec<PathBuf>,
+    /// The address to bind; 127.0.0.1 keeps the mock off the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The port to bind (0 picks a free one).
+    #[arg(long, default_value_t = 4010)]
+    port: u16,
+    /// Makes responses reproducible: the same requests give the same bytes, timestamps included.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The clock for generated timestamps (RFC 3339); with --seed and no --now, a fixed clock.
+    #[arg(long, value_parser = parse_now)]
+    now: Option<DateTime<Utc>>,
+    /// CORS for browsers: any origin, preflights answered.
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    cors: Switch,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    max_body: usize,
+    /// Remember nothing: no stored creates, no conflicts.
+    #[arg(long)]
+    stateless: bool,
+    /// The most records kept per collection; past it the oldest are forgotten.
+    #[arg(long, default_value_t = 100_000)]
+    max_records: usize,
+    /// Log level: error, warn, info (one line per request), debug.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|now| now.with_timezone(&Utc))
+        .map_err(|error| format!("not an RFC 3339 date-time ({error}), e.g. 2025-01-01T12:00:00Z"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { paths } => check(&paths),
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn check(paths: &[PathBuf]) -> ExitCode {
+    match Engine::load(paths, EngineOptions::default()) {
+        Ok(engine) => {
+            let operations: usize = engine
+                .specs()
+                .iter()
+                .map(|spec| spec.operations.len())
+                .sum();
+            println!(
+                "{} spec{} OK ({operations} operation{})",
+                engine.specs().len(),
+                plural(engine.specs().len()),
+                plural(operations)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(report) => {
+            eprintln!("{report}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&args.log_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    let options = EngineOptions {
+        seed: args.seed,
+        now: args.now,
+        stateless: args.stateless,
+        max_records: args.max_records,
+        ..EngineOptions::default()
+    };
+    let engine = match Engine::load(&args.paths, options) {
+        Ok(engine) => Arc::new(engine),
+        Err(report) => {
+            print_report(&report);
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server_options = ServerOptions {
+        cors: args.cors == Switch::On,
+        max_body: args.max_body,
+    };
+    runtime.block_on(run(engine, server_options, &args.host, args.port))
+}
+
+async fn run(engine: Arc<Engine>, options: ServerOptions, host: &str, port: u16) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind((host, port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: cannot bind {host}:{port}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let address: SocketAddr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], port)));
+    for route in engine.routes() {
+        tracing::debug!(spec = %route.spec, "{} {}", route.method, route.path);
+    }
+    tracing::info!(
+        specs = engine.specs().len(),
+        operations = engine.routes().len(),
+        "understudy listening on http://{address}"
+    );
+    let router = app(Arc::clone(&engine), &options);
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    match served {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: the server stopped: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+fn print_report(report: &LoadReport) {
+    eprintln!("error: the specs cannot be served:\n{report}");
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}

@@ -1,0 +1,56 @@
+//! The admin API under `/__understudy/`: served routes, the last requests, and a reset. It is never
+//! validated against a spec, and no spec can claim its paths.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use understudy_engine::Engine;
+
+use crate::server_error::ServerError;
+
+/// The prefix every admin route starts with.
+pub const ADMIN_PREFIX: &str = "/__understudy";
+
+/// The admin routes, to be merged into the app.
+pub fn admin_routes(engine: Arc<Engine>) -> Router {
+    Router::new()
+        .route(&format!("{ADMIN_PREFIX}/routes"), get(routes))
+        .route(&format!("{ADMIN_PREFIX}/requests"), get(requests))
+        .route(&format!("{ADMIN_PREFIX}/reset"), post(reset))
+        .with_state(engine)
+}
+
+async fn routes(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    Json(json!({ "routes": engine.routes() }))
+}
+
+#[derive(Debug, Deserialize)]
+struct Limit {
+    limit: Option<String>,
+}
+
+async fn requests(
+    State(engine): State<Arc<Engine>>,
+    Query(limit): Query<Limit>,
+) -> Result<Json<Value>, ServerError> {
+    let limit = match limit.limit {
+        None => 100,
+        Some(text) => text.parse::<usize>().map_err(|_| {
+            ServerError::BadAdminRequest(format!("`limit` must be a whole number, not `{text}`"))
+        })?,
+    };
+    Ok(Json(
+        json!({ "requests": engine.request_log().last(limit) }),
+    ))
+}
+
+async fn reset(State(engine): State<Arc<Engine>>) -> StatusCode {
+    engine.reset();
+    StatusCode::NO_CONTENT
+}

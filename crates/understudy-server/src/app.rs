@@ -1,0 +1,167 @@
+//! The axum application: every request that is not an admin one goes to the engine. CORS, the body
+//! limit and the per-request log line are tower layers around it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer, ExposeHeaders};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use understudy_engine::{Engine, MockRequest};
+
+use crate::admin::admin_routes;
+use crate::server_error::ServerError;
+
+/// The server's own options (the engine has its own).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Answer CORS preflights and add CORS headers (on by default).
+    pub cors: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_body: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            cors: true,
+            max_body: 1024 * 1024,
+        }
+    }
+}
+
+/// What a response carries to the log line: the violations, summarised.
+#[derive(Debug, Clone)]
+struct ViolationSummary(String);
+
+#[derive(Clone)]
+struct AppState {
+    engine: Arc<Engine>,
+    max_body: usize,
+}
+
+/// The whole application for `engine`.
+pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
+    let max_body = options.max_body;
+    let state = AppState {
+        engine: Arc::clone(&engine),
+        max_body,
+    };
+    let mock_routes: Router = Router::new().fallback(mock).with_state(state);
+    let engine_for_cors = Arc::clone(&engine);
+    let router = admin_routes(engine)
+        .merge(mock_routes)
+        .layer(RequestBodyLimitLayer::new(options.max_body))
+        .layer(axum::middleware::map_response(
+            move |response: Response| async move { explain_too_large(response, max_body) },
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<Body>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_failure(())
+                .on_response(|response: &Response, latency: Duration, _span: &Span| {
+                    let status = response.status().as_u16();
+                    let latency = format!("{:.2}ms", latency.as_secs_f64() * 1000.0);
+                    match response.extensions().get::<ViolationSummary>() {
+                        Some(ViolationSummary(summary)) => {
+                            tracing::info!(status, latency, violations = %summary, "answered");
+                        }
+                        None => tracing::info!(status, latency, "answered"),
+                    }
+                }),
+        );
+    if options.cors {
+        // With credentials allowed, `*` is not permitted: expose every documented response header.
+        let mut exposed: Vec<HeaderName> = vec![
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::ALLOW,
+        ];
+        for spec in engine_for_cors.specs() {
+            for operation in &spec.operations {
+                for response in &operation.responses {
+                    for documented in &response.headers {
+                        if !exposed.contains(&documented.name) {
+                            exposed.push(documented.name.clone());
+                        }
+                    }
+                }
+            }
+        }
+        router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::mirror_request())
+                .allow_methods(AllowMethods::mirror_request())
+                .allow_headers(AllowHeaders::mirror_request())
+                .allow_credentials(true)
+                .expose_headers(ExposeHeaders::list(exposed))
+                .max_age(Duration::from_secs(600)),
+        )
+    } else {
+        router
+    }
+}
+
+/// Hands a request to the engine.
+async fn mock(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.max_body).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>())
+                || error.to_string().contains("length limit");
+            return if too_large {
+                ServerError::BodyTooLarge {
+                    limit: state.max_body,
+                }
+                .into_response()
+            } else {
+                ServerError::BodyUnreadable(error.to_string()).into_response()
+            };
+        }
+    };
+    let request = MockRequest {
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &bytes,
+    };
+    let outcome = state.engine.handle(&request);
+    let mock = outcome.response;
+    let mut response = (mock.status, mock.headers, mock.body).into_response();
+    if !outcome.violations.is_empty() {
+        response
+            .extensions_mut()
+            .insert(ViolationSummary(understudy_engine::violation::summary(
+                &outcome.violations,
+            )));
+    }
+    response
+}
+
+/// tower-http answers a declared oversize body itself, in plain text; say it as problem details.
+fn explain_too_large(response: Response, limit: usize) -> Response {
+    let is_plain_413 = response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && response.headers().get(header::CONTENT_TYPE)
+            != Some(&HeaderValue::from_static("application/problem+json"));
+    if !is_plain_413 {
+        return response;
+    }
+    ServerError::BodyTooLarge { limit }.into_response()
+}
