@@ -1,0 +1,110 @@
+//! The real `understudy` binary: `check` reports broken specs, and `serve` answers on a socket, logs
+//! one line per request without credentials, and stops cleanly on SIGTERM.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn server_tests(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../understudy-server/tests")
+        .join(relative)
+}
+
+fn understudy() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_understudy"))
+}
+
+#[test]
+fn check_accepts_good_specs_and_reports_broken_ones_with_exit_status_1() {
+    let good = understudy()
+        .arg("check")
+        .arg(server_tests("specs"))
+        .output()
+        .unwrap();
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(String::from_utf8_lossy(&good.stdout).contains("2 specs OK"));
+
+    let broken = understudy()
+        .arg("check")
+        .arg(server_tests("broken"))
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        report.contains("dangling_ref.yaml: /paths/~1things/post"),
+        "{report}"
+    );
+    assert!(report.contains("points at nothing"), "{report}");
+}
+
+#[test]
+fn serve_with_a_broken_spec_never_starts() {
+    let output = understudy()
+        .args(["serve", "--port", "0"])
+        .arg(server_tests("broken"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("dangling_ref.yaml"));
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_on_a_socket_logs_without_credentials_and_stops_on_sigterm() {
+    let mut child = understudy()
+        .args(["serve", "--port", "0", "--seed", "3"])
+        .arg(server_tests("specs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server exited before listening"
+        );
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert!(address.starts_with("127.0.0.1:"), "{address}");
+
+    let mut stream = TcpStream::connect(&address).unwrap();
+    let body = r#"{"name": "Tom", "kind": "cat", "email": "nope"}"#;
+    write!(
+        stream,
+        "POST /api/pets HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Basic c2VjcmV0OnNlY3JldA==\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("status=422"), "{rest}");
+    assert!(rest.contains("/email"), "{rest}");
+    assert!(
+        !rest.contains("c2VjcmV0"),
+        "credentials leaked into the log: {rest}"
+    );
+}
