@@ -13,6 +13,7 @@ use rand::rngs::StdRng;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::contract_report::ContractReport;
 use crate::error_body::{PROBLEM_JSON, problem_details};
 use crate::generate::{GenerateContext, apply_defaults};
 use crate::load::load_specs;
@@ -38,6 +39,8 @@ pub struct EngineOptions {
     pub max_records: usize,
     /// How many requests the request log keeps.
     pub request_log: usize,
+    /// Keep a contract report (every violating request, per operation) for writing at shutdown.
+    pub report: bool,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -51,6 +54,7 @@ impl Default for EngineOptions {
             stateless: false,
             max_records: 100_000,
             request_log: 1_000,
+            report: false,
         }
     }
 }
@@ -103,6 +107,7 @@ pub struct Engine {
     fixed_now: Option<DateTime<Utc>>,
     store: Option<Store>,
     log: RequestLog,
+    report: Option<ContractReport>,
 }
 
 struct Preference {
@@ -182,6 +187,7 @@ impl Engine {
             })
         });
         let log = RequestLog::new(options.request_log);
+        let report = options.report.then(ContractReport::default);
         Ok(Engine {
             specs,
             routes,
@@ -190,6 +196,7 @@ impl Engine {
             fixed_now,
             store,
             log,
+            report,
         })
     }
 
@@ -240,7 +247,7 @@ impl Engine {
     /// Answers one request and logs it.
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome {
         let outcome = self.answer(request);
-        self.log.push(LoggedRequest {
+        let entry = LoggedRequest {
             sequence: 0,
             method: request.method.to_string(),
             path: request.path.to_owned(),
@@ -258,8 +265,17 @@ impl Engine {
                 .as_ref()
                 .map(|operation| operation.label()),
             violations: outcome.violations.clone(),
-        });
+        };
+        if let Some(report) = &self.report {
+            report.record(&entry, outcome.operation.is_some());
+        }
+        self.log.push(entry);
         outcome
+    }
+
+    /// The contract report, if the engine keeps one ([`EngineOptions::report`]).
+    pub fn contract_report(&self) -> Option<&ContractReport> {
+        self.report.as_ref()
     }
 
     fn answer(&self, request: &MockRequest<'_>) -> Outcome {

@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod compile;
+pub mod contract_report;
 pub mod document;
 pub mod engine;
 pub mod error_body;

@@ -62,6 +62,13 @@ struct ServeArgs {
     /// Log level: error, warn, info (one line per request), debug.
     #[arg(long, default_value = "info")]
     log_level: String,
+    /// At shutdown, write every request that broke the contract to FILE (JSON) and to FILE with
+    /// the ending `.xml` (JUnit XML: a test case per operation, a failure per violating request).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Exit with status 1 at shutdown if any request broke the contract.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,6 +127,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         now: args.now,
         stateless: args.stateless,
         max_records: args.max_records,
+        report: args.report.is_some() || args.strict,
         ..EngineOptions::default()
     };
     let engine = match Engine::load(&args.paths, options) {
@@ -143,7 +151,50 @@ fn serve(args: ServeArgs) -> ExitCode {
         cors: args.cors == Switch::On,
         max_body: args.max_body,
     };
-    runtime.block_on(run(engine, server_options, &args.host, args.port))
+    let served = runtime.block_on(run(
+        Arc::clone(&engine),
+        server_options,
+        &args.host,
+        args.port,
+    ));
+    if served != ExitCode::SUCCESS {
+        return served;
+    }
+    finish(&engine, args.report.as_deref(), args.strict)
+}
+
+/// Writes the contract report and decides the exit status after a clean shutdown.
+fn finish(engine: &Engine, report_path: Option<&std::path::Path>, strict: bool) -> ExitCode {
+    let Some(report) = engine.contract_report() else {
+        return ExitCode::SUCCESS;
+    };
+    if let Some(path) = report_path {
+        let junit_path = path.with_extension("xml");
+        let json = serde_json::to_vec_pretty(&report.to_json()).unwrap_or_default();
+        let written = std::fs::write(path, json)
+            .and_then(|()| std::fs::write(&junit_path, report.to_junit()));
+        if let Err(error) = written {
+            eprintln!(
+                "error: cannot write the contract report to {}: {error}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        tracing::info!(
+            json = %path.display(),
+            junit = %junit_path.display(),
+            violating = report.violating(),
+            "contract report written"
+        );
+    }
+    if strict && report.violating() > 0 {
+        eprintln!(
+            "error: {} request(s) broke the contract (--strict)",
+            report.violating()
+        );
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 async fn run(engine: Arc<Engine>, options: ServerOptions, host: &str, port: u16) -> ExitCode {

@@ -108,3 +108,69 @@ fn serve_answers_on_a_socket_logs_without_credentials_and_stops_on_sigterm() {
         "credentials leaked into the log: {rest}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn report_writes_json_and_junit_and_strict_fails_the_exit_status() {
+    let dir = std::env::temp_dir().join(format!("understudy-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("contract.json");
+    let mut child = understudy()
+        .args(["serve", "--port", "0", "--strict", "--report"])
+        .arg(&report)
+        .arg(server_tests("specs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server exited before listening"
+        );
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    for body in [
+        r#"{"text": "fine"}"#,
+        r#"{"text": 5}"#,
+        r#"{"text": "ok", "x": 1}"#,
+    ] {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "POST /notes HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(1), "--strict must fail after violations");
+
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["requests"], 3);
+    assert_eq!(json["violating"], 2);
+    let operation = &json["operations"][0];
+    assert_eq!(operation["operation"], "POST /notes (createNote)");
+    assert_eq!(
+        operation["failures"][0]["violations"][0]["pointer"],
+        "/text"
+    );
+    let junit = std::fs::read_to_string(dir.join("contract.xml")).unwrap();
+    assert!(
+        junit.contains("<testcase classname=\"notes\" name=\"POST /notes (createNote)\">"),
+        "{junit}"
+    );
+    assert_eq!(junit.matches("<failure ").count(), 2, "{junit}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
