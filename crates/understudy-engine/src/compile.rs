@@ -224,14 +224,20 @@ impl Compiler<'_> {
         if self.errors.len() > before {
             return None;
         }
+        let operation_id = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let label = match &operation_id {
+            Some(id) => format!("{method_value} {route} ({id})"),
+            None => format!("{method_value} {route}"),
+        };
         Some(Operation {
             spec: spec.to_owned(),
             method: method_value,
             route,
-            operation_id: operation
-                .get("operationId")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            operation_id,
+            label,
             pointer: pointer.to_owned(),
             document: Arc::clone(self.document),
             parameters,
@@ -528,6 +534,10 @@ impl Compiler<'_> {
         Response {
             status,
             headers,
+            media_types: content
+                .iter()
+                .map(|media| media.media_type.clone())
+                .collect(),
             content,
             violations,
         }

@@ -263,7 +263,7 @@ impl Engine {
             operation: outcome
                 .operation
                 .as_ref()
-                .map(|operation| operation.label()),
+                .map(|operation| operation.label.clone()),
             violations: outcome.violations.clone(),
         };
         if let Some(report) = &self.report {
@@ -404,7 +404,7 @@ impl Engine {
                             "Unknown preference",
                             format!(
                                 "{} documents no {code} response; documented: {}",
-                                operation.label(),
+                                operation.label,
                                 documented.join(", ")
                             ),
                             json!({"available": documented}),
@@ -437,7 +437,7 @@ impl Engine {
                         "Unknown preference",
                         format!(
                             "the {code} response of {} has no example `{name}`",
-                            operation.label()
+                            operation.label
                         ),
                         json!({"available": names}),
                     ),
@@ -540,6 +540,7 @@ static EMPTY_RESPONSE: Response = Response {
     status: StatusKey::Code(204),
     headers: Vec::new(),
     content: Vec::new(),
+    media_types: Vec::new(),
     violations: None,
 };
 

@@ -37,6 +37,8 @@ pub struct Operation {
     pub route: String,
     /// `operationId`, if the spec gives one.
     pub operation_id: Option<String>,
+    /// A label for logs and reports: `POST /users (createUser)`.
+    pub label: String,
     /// Where it is in its document (`/paths/~1users/post`).
     pub pointer: String,
     /// The whole document it came from (every `$ref` local), for defaults and examples.
@@ -159,6 +161,8 @@ pub struct Response {
     pub headers: Vec<ResponseHeader>,
     /// Documented bodies by media type.
     pub content: Vec<ResponseMedia>,
+    /// The media types of `content`, in the same order, for negotiation.
+    pub media_types: Vec<String>,
     /// How violations are written into it (`x-understudy-violations`).
     pub violations: Option<ViolationMapping>,
 }
@@ -253,13 +257,5 @@ impl Operation {
                     && response.status != StatusKey::Default
             })
             .or_else(|| self.default_response())
-    }
-
-    /// A label for logs and reports: `POST /users (createUser)`.
-    pub fn label(&self) -> String {
-        match &self.operation_id {
-            Some(id) => format!("{} {} ({id})", self.method, self.route),
-            None => format!("{} {}", self.method, self.route),
-        }
     }
 }
