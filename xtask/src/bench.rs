@@ -1,0 +1,760 @@
+//! `cargo xtask bench`: builds the release binaries, serves the benchmark's workloads from
+//! understudy, the bare axum baseline and Stoplight Prism on 127.0.0.1, drives each with wrk for
+//! a fixed time, and writes the figures to `target/bench/report.md`.
+//!
+//! Every server it starts is stopped when its workloads are done, also on error; every helper
+//! command (wrk, npm, apt-get, tar) is bounded in time. `--quick` runs about three seconds per
+//! workload, skips Prism, and uses the large spec only if an earlier full run fetched it.
+
+mod assets;
+mod http;
+mod process;
+mod report;
+mod workload;
+mod wrk;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use process::{Server, free_port};
+use report::{Documents, Figures, Instance, Measurement, Outcome, Report, ServerKind, Startup};
+use workload::WorkloadId;
+use wrk::LoadShape;
+
+/// The task's line in `cargo xtask`'s list.
+pub const ABOUT: &str =
+    "benchmark understudy against Prism and bare axum with wrk; writes target/bench/report.md";
+
+/// Runs the benchmark with the arguments that follow `bench`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let Some(options) = Options::parse(args)? else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    let root = workspace_root()?;
+    let target = target_dir(&root);
+    let bench_dir = target.join("bench");
+    let logs = bench_dir.join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
+
+    let wrk_version = wrk::ensure_installed()?;
+    build(&root)?;
+    let large = match options.large {
+        LargeMode::Skip => Outcome::Skipped("--no-large was given".to_owned()),
+        LargeMode::IfPresent => match assets::large_spec(&bench_dir, false) {
+            Ok(Some(spec)) => Outcome::Done(spec),
+            Ok(None) => Outcome::Skipped(
+                "the large spec is not downloaded; --quick never fetches it (a full `cargo xtask bench` does)"
+                    .to_owned(),
+            ),
+            Err(why) => Outcome::Failed(why),
+        },
+        LargeMode::Fetch => match assets::large_spec(&bench_dir, true) {
+            Ok(Some(spec)) => Outcome::Done(spec),
+            Ok(None) => Outcome::Failed("the large spec could not be fetched".to_owned()),
+            Err(why) => Outcome::Failed(why),
+        },
+    };
+    let prism = if options.prism {
+        match assets::prism(&bench_dir) {
+            Ok(bin) => Outcome::Done(bin),
+            Err(why) => Outcome::Failed(why),
+        }
+    } else {
+        Outcome::Skipped("--quick skips Prism (a full run or --prism includes it)".to_owned())
+    };
+
+    let mut bench = Bench {
+        shape: LoadShape {
+            threads: options.threads,
+            connections: options.connections,
+            duration: options.duration,
+        },
+        warmup: options.warmup,
+        root: root.clone(),
+        logs,
+        run_tag: run_tag(),
+        report: Report {
+            setup: setup_lines(&options, &wrk_version, &root),
+            connections: options.connections,
+            ..Report::default()
+        },
+    };
+    bench.run_all(&target.join("release"), &large, &prism);
+    bench.add_notes(&large, &prism);
+
+    let text = bench.report.render();
+    let path = bench_dir.join("report.md");
+    std::fs::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("{text}");
+    eprintln!("bench: report written to {}", path.display());
+    let failures = bench.report.failures();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} part(s) of the bench failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        ))
+    }
+}
+
+/// The help text of `cargo xtask bench`.
+const USAGE: &str = "\
+usage: cargo xtask bench [--quick] [--duration SECS] [--connections N] [--threads N]
+                         [--prism | --no-prism] [--no-large]
+
+Builds the release binaries and measures understudy, the bare axum baseline and Prism under wrk
+on 127.0.0.1; writes target/bench/report.md and prints it.
+
+  --quick           3 s per workload, no warm-up, no Prism, the large spec only if already fetched
+  --duration SECS   seconds of load per workload (default 15, or 3 with --quick)
+  --connections N   open connections (default 32)
+  --threads N       wrk threads (default 2)
+  --prism           include Prism even with --quick
+  --no-prism        leave Prism out
+  --no-large        leave out workload (c) and the large spec";
+
+/// How the large spec is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LargeMode {
+    /// Not at all.
+    Skip,
+    /// Only if an earlier run fetched it.
+    IfPresent,
+    /// Fetched with npm if missing.
+    Fetch,
+}
+
+/// The command line of `cargo xtask bench`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Options {
+    /// Whether `--quick` was given.
+    quick: bool,
+    /// Load per workload.
+    duration: Duration,
+    /// Load before each measured run, not measured.
+    warmup: Duration,
+    /// Open connections.
+    connections: u32,
+    /// wrk threads.
+    threads: u32,
+    /// Whether Prism is measured.
+    prism: bool,
+    /// How the large spec is found.
+    large: LargeMode,
+}
+
+impl Options {
+    /// Reads the options; `Ok(None)` asks for the help text.
+    fn parse(args: &[String]) -> Result<Option<Self>, String> {
+        let quick = args.iter().any(|arg| arg == "--quick");
+        let mut options = Self {
+            quick,
+            duration: Duration::from_secs(if quick { 3 } else { 15 }),
+            warmup: Duration::from_secs(if quick { 0 } else { 2 }),
+            connections: 32,
+            threads: 2,
+            prism: !quick,
+            large: if quick {
+                LargeMode::IfPresent
+            } else {
+                LargeMode::Fetch
+            },
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut number = |name: &str| -> Result<u64, String> {
+                let value = args.next().ok_or_else(|| format!("{name} needs a value"))?;
+                match value.parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(format!(
+                        "{name} needs a positive whole number, not {value:?}"
+                    )),
+                }
+            };
+            match arg.as_str() {
+                "--quick" => {}
+                "--duration" => options.duration = Duration::from_secs(number(arg)?),
+                "--connections" => {
+                    options.connections = u32::try_from(number(arg)?).map_err(|e| e.to_string())?;
+                }
+                "--threads" => {
+                    options.threads = u32::try_from(number(arg)?).map_err(|e| e.to_string())?;
+                }
+                "--prism" => options.prism = true,
+                "--no-prism" => options.prism = false,
+                "--no-large" => options.large = LargeMode::Skip,
+                "--help" | "-h" => return Ok(None),
+                other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+            }
+        }
+        if options.connections < options.threads {
+            return Err("wrk needs at least as many connections as threads".to_owned());
+        }
+        Ok(Some(options))
+    }
+}
+
+/// One bench run in progress.
+#[derive(Debug)]
+struct Bench {
+    /// How each workload's load is driven.
+    shape: LoadShape,
+    /// Unmeasured load before each measured run.
+    warmup: Duration,
+    /// The workspace root, the servers' working folder.
+    root: PathBuf,
+    /// Where server logs and wrk scripts go.
+    logs: PathBuf,
+    /// Makes this run's e-mail addresses differ from any earlier run's.
+    run_tag: String,
+    /// What has been found so far.
+    report: Report,
+}
+
+/// Why something was not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Absent {
+    /// Left out on purpose, for the reason given.
+    Skipped(String),
+    /// Could not run, for the reason given.
+    Failed(String),
+}
+
+impl Absent {
+    /// The same reason as an outcome.
+    fn outcome<T>(&self) -> Outcome<T> {
+        match self {
+            Self::Skipped(why) => Outcome::Skipped(why.clone()),
+            Self::Failed(why) => Outcome::Failed(why.clone()),
+        }
+    }
+
+    /// The reason an outcome that did not run gives, if it did not.
+    fn of<T>(outcome: &Outcome<T>) -> Option<Self> {
+        match outcome {
+            Outcome::Done(_) => None,
+            Outcome::Skipped(why) => Some(Self::Skipped(why.clone())),
+            Outcome::Failed(why) => Some(Self::Failed(why.clone())),
+        }
+    }
+}
+
+/// Builds a server's command line, given its port.
+type CommandFor<'a> = Box<dyn Fn(u16) -> Command + 'a>;
+
+/// How a server instance is started.
+struct Launch<'a> {
+    /// The server.
+    server: ServerKind,
+    /// What it loads.
+    documents: Documents,
+    /// What it loads, in words.
+    started_with: String,
+    /// Its command line, or why it is not started.
+    command: Result<CommandFor<'a>, Absent>,
+    /// How long it may take to answer for the first time.
+    startup_limit: Duration,
+    /// The workloads it serves.
+    workloads: Vec<WorkloadId>,
+}
+
+impl Bench {
+    /// Runs every server instance in turn.
+    fn run_all(
+        &mut self,
+        release: &Path,
+        large: &Outcome<assets::LargeSpec>,
+        prism: &Outcome<PathBuf>,
+    ) {
+        let understudy = release.join("understudy");
+        let bare = release.join("bench-baseline");
+        let specs = self.root.join("specs");
+        let deployhq = specs.join("deployhq.yaml");
+        let vendor_missing = (!deployhq.is_file())
+            .then(|| Absent::Failed(format!("{} is missing", deployhq.display())));
+        let large_path = large.done().map(|spec| spec.path.clone());
+        let large_name = large_path.as_deref().and_then(Path::file_name).map_or_else(
+            || "the large spec".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        let prism_bin = prism.done().cloned();
+
+        let understudy_serving = |paths: PathBuf| -> CommandFor<'_> {
+            let understudy = understudy.clone();
+            Box::new(move |port: u16| {
+                let mut command = Command::new(&understudy);
+                command
+                    .arg("serve")
+                    .arg(&paths)
+                    .args(["--host", "127.0.0.1", "--port"])
+                    .arg(port.to_string())
+                    .args([
+                        "--seed",
+                        "1",
+                        "--log-level",
+                        "warn",
+                        "--max-records",
+                        "10000",
+                    ]);
+                command
+            })
+        };
+        let prism_serving = |bin: PathBuf, document: PathBuf| -> CommandFor<'_> {
+            Box::new(move |port: u16| {
+                let mut command = Command::new(&bin);
+                command
+                    .args(["mock", "-h", "127.0.0.1", "-p"])
+                    .arg(port.to_string())
+                    .args(["-v", "silent", "--dynamic=false"])
+                    .arg(&document);
+                command
+            })
+        };
+
+        self.run_instance(Launch {
+            server: ServerKind::Understudy,
+            documents: Documents::Vendor,
+            started_with: "specs/".to_owned(),
+            command: match &vendor_missing {
+                Some(why) => Err(why.clone()),
+                None => Ok(understudy_serving(specs.clone())),
+            },
+            startup_limit: Duration::from_secs(30),
+            workloads: vec![WorkloadId::ValidCreate, WorkloadId::InvalidCreate],
+        });
+        self.run_instance(Launch {
+            server: ServerKind::Understudy,
+            documents: Documents::Large,
+            started_with: large_name.clone(),
+            command: match (&large_path, Absent::of(large)) {
+                (Some(path), _) => Ok(understudy_serving(path.clone())),
+                (None, why) => Err(why.unwrap_or(Absent::Skipped("no large spec".to_owned()))),
+            },
+            startup_limit: Duration::from_secs(60),
+            workloads: vec![WorkloadId::ListIssues],
+        });
+
+        // The bare baseline's list is as large as understudy's answer to (c).
+        let list_bytes = self
+            .report
+            .figures(ServerKind::Understudy, WorkloadId::ListIssues)
+            .map_or(4096, |figures| figures.body_bytes);
+        let mut bare_workloads = vec![WorkloadId::ValidCreate, WorkloadId::InvalidCreate];
+        match Absent::of(large) {
+            None => bare_workloads.push(WorkloadId::ListIssues),
+            Some(why) => self.skip_measurements(ServerKind::Bare, &[WorkloadId::ListIssues], &why),
+        }
+        self.run_instance(Launch {
+            server: ServerKind::Bare,
+            documents: Documents::Builtin,
+            started_with: "its fixed routes".to_owned(),
+            command: Ok(Box::new(|port: u16| {
+                let mut command = Command::new(&bare);
+                command
+                    .args(["--host", "127.0.0.1", "--port"])
+                    .arg(port.to_string())
+                    .arg("--list-body-bytes")
+                    .arg(list_bytes.to_string());
+                command
+            })),
+            startup_limit: Duration::from_secs(30),
+            workloads: bare_workloads,
+        });
+
+        self.run_instance(Launch {
+            server: ServerKind::Prism,
+            documents: Documents::Vendor,
+            started_with: "specs/deployhq.yaml".to_owned(),
+            command: match (&prism_bin, Absent::of(prism), vendor_missing.clone()) {
+                (_, Some(why), _) | (_, None, Some(why)) => Err(why),
+                (Some(bin), None, None) => Ok(prism_serving(bin.clone(), deployhq.clone())),
+                (None, None, None) => Err(Absent::Skipped("no Prism".to_owned())),
+            },
+            startup_limit: Duration::from_secs(120),
+            workloads: vec![WorkloadId::ValidCreate, WorkloadId::InvalidCreate],
+        });
+        self.run_instance(Launch {
+            server: ServerKind::Prism,
+            documents: Documents::Large,
+            started_with: large_name,
+            command: match (
+                &prism_bin,
+                &large_path,
+                Absent::of(prism),
+                Absent::of(large),
+            ) {
+                (_, _, Some(why), _) | (_, _, None, Some(why)) => Err(why),
+                (Some(bin), Some(path), None, None) => Ok(prism_serving(bin.clone(), path.clone())),
+                _ => Err(Absent::Skipped("no Prism or no large spec".to_owned())),
+            },
+            startup_limit: Duration::from_secs(300),
+            workloads: vec![WorkloadId::ListIssues],
+        });
+    }
+
+    /// Starts one server instance, measures its start-up and workloads, and stops it.
+    fn run_instance(&mut self, launch: Launch<'_>) {
+        let Launch {
+            server,
+            documents,
+            started_with,
+            command,
+            startup_limit,
+            workloads,
+        } = launch;
+        let started = command.and_then(|command_for| {
+            let port = free_port().map_err(Absent::Failed)?;
+            let mut command = command_for(port);
+            command.current_dir(&self.root);
+            let slug = format!(
+                "{}-{}",
+                slug(server.label()),
+                slug(&format!("{documents:?}"))
+            );
+            let log = self.logs.join(format!("{slug}.log"));
+            eprintln!("bench: starting {} with {started_with}", server.label());
+            let mut process =
+                Server::spawn(server.label(), command, &log).map_err(Absent::Failed)?;
+            let first_answer = process
+                .wait_for_answer(port, startup_limit)
+                .map_err(Absent::Failed)?;
+            Ok((process, port, slug, first_answer))
+        });
+        let (process, port, slug, first_answer) = match started {
+            Ok(started) => started,
+            Err(why) => {
+                if let Absent::Failed(reason) = &why {
+                    eprintln!(
+                        "bench: {} ({started_with}) failed: {reason}",
+                        server.label()
+                    );
+                }
+                self.report.instances.push(Instance {
+                    server,
+                    documents,
+                    started_with,
+                    outcome: why.outcome(),
+                });
+                let per_workload = match why {
+                    Absent::Failed(_) => Absent::Skipped("the server did not start".to_owned()),
+                    skipped => skipped,
+                };
+                self.skip_measurements(server, &workloads, &per_workload);
+                return;
+            }
+        };
+        let idle = process.memory();
+        for workload in &workloads {
+            eprintln!(
+                "bench: {} {} for {} s",
+                server.label(),
+                workload.label(),
+                self.shape.duration.as_secs()
+            );
+            let outcome = match self.measure(&process, port, *workload, &slug) {
+                Ok(figures) => Outcome::Done(figures),
+                Err(why) => {
+                    eprintln!(
+                        "bench: {} {} failed: {why}",
+                        server.label(),
+                        workload.label()
+                    );
+                    Outcome::Failed(why)
+                }
+            };
+            self.report.measurements.push(Measurement {
+                server,
+                workload: *workload,
+                outcome,
+            });
+        }
+        let outcome = match (idle, process.memory()) {
+            (Ok(idle), Ok(last)) => Outcome::Done(Startup {
+                first_answer,
+                idle_rss_kb: idle.rss_kb,
+                peak_rss_kb: last.peak_kb,
+            }),
+            (Err(why), _) | (_, Err(why)) => Outcome::Failed(why),
+        };
+        drop(process);
+        self.report.instances.push(Instance {
+            server,
+            documents,
+            started_with,
+            outcome,
+        });
+    }
+
+    /// Probes one workload, checks the answer's status, then drives it with wrk.
+    fn measure(
+        &self,
+        process: &Server,
+        port: u16,
+        id: WorkloadId,
+        slug: &str,
+    ) -> Result<Figures, String> {
+        let workload = id.workload();
+        let probe =
+            workload.request_with_email(&format!("bench-{}-probe@example.com", self.run_tag));
+        let answer = http::send(port, &probe, Duration::from_secs(60))
+            .map_err(|why| format!("the probe request failed: {why}"))?;
+        if answer.status != workload.expected_status {
+            let body = String::from_utf8_lossy(&answer.body);
+            return Err(format!(
+                "the probe got {} instead of {}: {}",
+                answer.status,
+                workload.expected_status,
+                body.chars().take(300).collect::<String>()
+            ));
+        }
+        let script = self.logs.join(format!("{slug}-{}.lua", id.letter()));
+        if !self.warmup.is_zero() {
+            let warmup = LoadShape {
+                duration: self.warmup,
+                ..self.shape
+            };
+            let tag = format!("{}w{}", self.run_tag, id.letter());
+            wrk::run(port, &workload, warmup, &tag, &script)?;
+        }
+        let tag = format!("{}m{}", self.run_tag, id.letter());
+        let load = wrk::run(port, &workload, self.shape, &tag, &script)?;
+        let memory = process.memory()?;
+        Ok(Figures {
+            load,
+            expected_status: workload.expected_status,
+            body_bytes: answer.body.len(),
+            peak_rss_kb: memory.peak_kb,
+        })
+    }
+
+    /// Records workloads that did not run.
+    fn skip_measurements(&mut self, server: ServerKind, workloads: &[WorkloadId], why: &Absent) {
+        for workload in workloads {
+            self.report.measurements.push(Measurement {
+                server,
+                workload: *workload,
+                outcome: why.outcome(),
+            });
+        }
+    }
+
+    /// Adds the notes that explain the workloads and name what was skipped.
+    fn add_notes(&mut self, large: &Outcome<assets::LargeSpec>, prism: &Outcome<PathBuf>) {
+        let list_bytes = self
+            .report
+            .figures(ServerKind::Bare, WorkloadId::ListIssues)
+            .map(|figures| figures.body_bytes);
+        let notes = &mut self.report.notes;
+        notes.push(
+            "(a) sends a unique e-mail address per request (`bench-<run>-<thread>-<n>@example.com`, a \
+             per-thread counter in the generated wrk Lua script), so every request takes understudy's \
+             create path (validation, generation, echo and state) and never its duplicate-address 422; \
+             understudy runs with `--max-records 10000` to keep its memory bounded."
+                .to_owned(),
+        );
+        notes.push(
+            "(b) sends the same user with `email_address: not-an-email`: the 422 path. (a) and (b) send \
+             HTTP Basic credentials, as DeployHQ's security scheme asks."
+                .to_owned(),
+        );
+        notes.push(format!(
+            "(c) sends `{}` to a server that loaded the large spec alone.",
+            WorkloadId::ListIssues.workload().request.path
+        ));
+        notes.push(
+            "errors: socket errors and timeouts, plus answers outside the expected status class (wrk \
+             counts statuses above 399); before the load, a probe checks the exact status and gives the \
+             body size shown under answer."
+                .to_owned(),
+        );
+        notes.push(format!(
+            "bare axum (`crates/bench-baseline`) parses the JSON body (or the path and query) and \
+             answers a fixed body: a DeployHQ-like user for (a), DeployHQ's 422 for (b){}.",
+            list_bytes.map_or_else(String::new, |bytes| format!(
+                ", a JSON list of {bytes} B (the size of understudy's answer) for (c)"
+            ))
+        ));
+        notes.push(format!(
+            "Prism is @stoplight/prism-cli {} run as `prism mock -v silent --dynamic=false` (static \
+             mode, logging silenced); it takes one document, so for (a) and (b) it loads \
+             specs/deployhq.yaml alone while understudy loads all of specs/.",
+            assets::PRISM_VERSION
+        ));
+        notes.push(
+            "idle RSS is VmRSS right after the first answer; peak RSS is VmHWM after the workload \
+             (summed over the server's child processes, if any). Start to first answer runs from \
+             spawning the process to its first HTTP answer to a polled `GET /`."
+                .to_owned(),
+        );
+        notes.push(format!(
+            "wrk and the servers share this machine's {} CPUs, so absolute figures are below what a \
+             separate client would see; the ratios are the figures to compare.",
+            cpu_count()
+        ));
+        if let Outcome::Skipped(why) | Outcome::Failed(why) = large {
+            notes.push(format!("(c) and the large spec: {why}."));
+        }
+        if let Outcome::Skipped(why) | Outcome::Failed(why) = prism {
+            notes.push(format!("Prism: {why}."));
+        }
+    }
+}
+
+/// Builds the release binaries of understudy and the bare baseline.
+fn build(root: &Path) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("bench: cargo build --release -p understudy -p bench-baseline");
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "understudy",
+            "--package",
+            "bench-baseline",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the release build failed ({status})"))
+    }
+}
+
+/// The workspace root: the folder above xtask's own.
+fn workspace_root() -> Result<PathBuf, String> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| "xtask's manifest folder has no parent".to_owned())
+}
+
+/// Cargo's target folder: `CARGO_TARGET_DIR` if set, else `target/` in the workspace.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// A tag that makes this run's e-mail addresses unlike any earlier run's.
+fn run_tag() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("{:x}", nanos % (1 << 48))
+}
+
+/// The CPUs this process may use.
+fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// The lines that say how the run was made.
+fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String> {
+    let mode = if options.quick { "quick" } else { "full" };
+    let warmup = if options.warmup.is_zero() {
+        "no warm-up".to_owned()
+    } else {
+        format!("after a {} s warm-up", options.warmup.as_secs())
+    };
+    let commit = Command::new("git")
+        .current_dir(root)
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |output| String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        );
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .unwrap_or_default();
+    vec![
+        format!(
+            "mode: {mode}: {} s of load per workload {warmup}, {} connections, {} wrk threads, wrk --timeout 2s",
+            options.duration.as_secs(),
+            options.connections,
+            options.threads
+        ),
+        format!(
+            "tools: {wrk_version}; Prism @stoplight/prism-cli {}; large spec @octokit/openapi {}",
+            assets::PRISM_VERSION,
+            assets::OCTOKIT_VERSION
+        ),
+        format!(
+            "machine: {} CPUs, every server on 127.0.0.1; commit {commit} (working tree as built); {date}",
+            cpu_count()
+        ),
+    ]
+}
+
+/// A name made safe for a file name.
+fn slug(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn quick_mode_is_short_and_leaves_out_prism_and_the_download() {
+        let options = Options::parse(&args("--quick"))
+            .expect("the arguments are valid")
+            .expect("not a help request");
+        assert_eq!(options.duration, Duration::from_secs(3));
+        assert!(options.warmup.is_zero());
+        assert!(!options.prism);
+        assert_eq!(options.large, LargeMode::IfPresent);
+    }
+
+    #[test]
+    fn full_mode_has_prism_the_download_and_32_connections() {
+        let options = Options::parse(&[])
+            .expect("no arguments are valid")
+            .expect("not a help request");
+        assert_eq!(options.duration, Duration::from_secs(15));
+        assert_eq!(options.connections, 32);
+        assert_eq!(options.threads, 2);
+        assert!(options.prism);
+        assert_eq!(options.large, LargeMode::Fetch);
+        let options = Options::parse(&args("--quick --prism --duration 5 --no-large"))
+            .expect("the arguments are valid")
+            .expect("not a help request");
+        assert!(options.prism);
+        assert_eq!(options.duration, Duration::from_secs(5));
+        assert_eq!(options.large, LargeMode::Skip);
+    }
+
+    #[test]
+    fn bad_arguments_are_refused() {
+        assert!(Options::parse(&args("--duration")).is_err());
+        assert!(Options::parse(&args("--duration 0")).is_err());
+        assert!(Options::parse(&args("--connections 1 --threads 2")).is_err());
+        assert!(Options::parse(&args("--fast")).is_err());
+        assert_eq!(Options::parse(&args("--help")), Ok(None));
+    }
+}

@@ -1,0 +1,547 @@
+//! The bench's findings and their markdown report: figures per server and workload, ratios,
+//! start-up and memory per server instance, and the issue's targets met or missed.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::assets::LargeSpec;
+use super::workload::WorkloadId;
+use super::wrk::Load;
+
+/// A server under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// The release build of `understudy serve`.
+    Understudy,
+    /// The bare axum baseline (`crates/bench-baseline`).
+    Bare,
+    /// Stoplight Prism in static mode.
+    Prism,
+}
+
+impl ServerKind {
+    /// Every server, in report order.
+    pub const ALL: [Self; 3] = [Self::Understudy, Self::Bare, Self::Prism];
+
+    /// The server's name in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Understudy => "understudy",
+            Self::Bare => "bare axum",
+            Self::Prism => "Prism",
+        }
+    }
+}
+
+/// Which documents a server instance was started with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Documents {
+    /// The vendor specs, for workloads (a) and (b): `specs/` (Prism, which takes one document,
+    /// gets `specs/deployhq.yaml`).
+    Vendor,
+    /// The large public document, for workload (c).
+    Large,
+    /// None: the bare baseline knows its routes by heart.
+    Builtin,
+}
+
+/// How something the bench tried ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome<T> {
+    /// It ran.
+    Done(T),
+    /// It was not tried, for the reason given.
+    Skipped(String),
+    /// It was tried and failed, for the reason given.
+    Failed(String),
+}
+
+impl<T> Outcome<T> {
+    /// The value, if it ran.
+    pub fn done(&self) -> Option<&T> {
+        match self {
+            Self::Done(value) => Some(value),
+            Self::Skipped(_) | Self::Failed(_) => None,
+        }
+    }
+}
+
+/// One server process started for a set of workloads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// The server.
+    pub server: ServerKind,
+    /// What it loaded.
+    pub documents: Documents,
+    /// How it was started, in words (the documents it was given).
+    pub started_with: String,
+    /// Its start-up and memory, or why there are none.
+    pub outcome: Outcome<Startup>,
+}
+
+/// What one server instance took to start and held in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Startup {
+    /// From spawning the process to its first answer to a tiny HTTP request.
+    pub first_answer: Duration,
+    /// Resident memory right after that first answer, in kB.
+    pub idle_rss_kb: u64,
+    /// Peak resident memory over the instance's life, in kB, read after its last workload.
+    pub peak_rss_kb: u64,
+}
+
+/// One server under one workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// The server.
+    pub server: ServerKind,
+    /// The workload.
+    pub workload: WorkloadId,
+    /// The figures, or why there are none.
+    pub outcome: Outcome<Figures>,
+}
+
+/// The figures of one server under one workload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    /// What wrk measured.
+    pub load: Load,
+    /// The status every answer should have had.
+    pub expected_status: u16,
+    /// The body size of the probe's answer.
+    pub body_bytes: usize,
+    /// The instance's peak resident memory after this workload, in kB.
+    pub peak_rss_kb: u64,
+}
+
+/// Everything one bench run found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    /// Lines that say how the run was made (mode, tools, machine).
+    pub setup: Vec<String>,
+    /// The connection count of the load.
+    pub connections: u32,
+    /// The server instances started.
+    pub instances: Vec<Instance>,
+    /// The figures per server and workload.
+    pub measurements: Vec<Measurement>,
+    /// The large public document, if it was there.
+    pub large_spec: Option<LargeSpec>,
+    /// Remarks for the reader: how the workloads were made, what was skipped and why.
+    pub notes: Vec<String>,
+}
+
+/// One of the issue's targets, checked against this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The target, in words.
+    pub goal: String,
+    /// This run's figure.
+    pub figure: String,
+    /// Whether the figure meets the goal; `None` when this run cannot say.
+    pub met: Option<bool>,
+}
+
+impl Report {
+    /// The figures of `server` under `workload`, if it ran.
+    pub fn figures(&self, server: ServerKind, workload: WorkloadId) -> Option<&Figures> {
+        self.measurements
+            .iter()
+            .find(|m| m.server == server && m.workload == workload)
+            .and_then(|m| m.outcome.done())
+    }
+
+    /// The start-up of `server` with `documents`, if it started.
+    pub fn startup(&self, server: ServerKind, documents: Documents) -> Option<&Startup> {
+        self.instances
+            .iter()
+            .find(|i| i.server == server && i.documents == documents)
+            .and_then(|i| i.outcome.done())
+    }
+
+    /// Every failure, in words.
+    pub fn failures(&self) -> Vec<String> {
+        let instances = self.instances.iter().filter_map(|i| match &i.outcome {
+            Outcome::Failed(why) => {
+                Some(format!("{} ({}): {why}", i.server.label(), i.started_with))
+            }
+            _ => None,
+        });
+        let measurements = self.measurements.iter().filter_map(|m| match &m.outcome {
+            Outcome::Failed(why) => Some(format!(
+                "{} {}: {why}",
+                m.server.label(),
+                m.workload.label()
+            )),
+            _ => None,
+        });
+        instances.chain(measurements).collect()
+    }
+
+    /// understudy's requests per second over `baseline`'s under `workload`.
+    pub fn rps_ratio(&self, baseline: ServerKind, workload: WorkloadId) -> Option<f64> {
+        let ours = self.figures(ServerKind::Understudy, workload)?.load.rps();
+        let theirs = self.figures(baseline, workload)?.load.rps();
+        ratio(ours, theirs)
+    }
+
+    /// understudy's p99 latency over `baseline`'s under `workload`.
+    pub fn p99_ratio(&self, baseline: ServerKind, workload: WorkloadId) -> Option<f64> {
+        let ours = self.figures(ServerKind::Understudy, workload)?.load.p99_us;
+        let theirs = self.figures(baseline, workload)?.load.p99_us;
+        ratio(ours, theirs)
+    }
+
+    /// The issue's targets, checked against this run.
+    pub fn targets(&self) -> Vec<Target> {
+        let mut targets = Vec::new();
+        let valid = WorkloadId::ValidCreate;
+        let bare = self.rps_ratio(ServerKind::Bare, valid);
+        targets.push(Target {
+            goal: "(a) req/s ≥ 50% of bare axum".to_owned(),
+            figure: bare.map_or_else(not_measured, |r| format!("{:.0}%", r * 100.0)),
+            met: bare.map(|r| r >= 0.5),
+        });
+        let prism = self.rps_ratio(ServerKind::Prism, valid);
+        targets.push(Target {
+            goal: "(a) req/s ≥ 20× Prism".to_owned(),
+            figure: prism.map_or_else(not_measured, |r| format!("{r:.1}×")),
+            met: prism.map(|r| r >= 20.0),
+        });
+        for workload in WorkloadId::ALL {
+            let p99 = self
+                .figures(ServerKind::Understudy, workload)
+                .map(|f| f.load.p99_us);
+            let at_32 = self.connections == 32;
+            targets.push(Target {
+                goal: format!("({}) p99 ≤ 2 ms at 32 connections", workload.letter()),
+                figure: p99.map_or_else(not_measured, |us| {
+                    let figure = millis(us);
+                    if at_32 {
+                        figure
+                    } else {
+                        format!("{figure} at {} connections", self.connections)
+                    }
+                }),
+                met: p99.filter(|_| at_32).map(|us| us <= 2000.0),
+            });
+        }
+        let vendor = self.startup(ServerKind::Understudy, Documents::Vendor);
+        targets.push(Target {
+            goal: "start-up to first answer with specs/ ≤ 50 ms".to_owned(),
+            figure: vendor.map_or_else(not_measured, |s| duration(s.first_answer)),
+            met: vendor.map(|s| s.first_answer <= Duration::from_millis(50)),
+        });
+        targets.push(Target {
+            goal: "idle RSS with specs/ ≤ 15 MB".to_owned(),
+            figure: vendor.map_or_else(not_measured, |s| megabytes(s.idle_rss_kb)),
+            met: vendor.map(|s| s.idle_rss_kb <= 15 * 1024),
+        });
+        let large = self.startup(ServerKind::Understudy, Documents::Large);
+        targets.push(Target {
+            goal: "the large spec loads (start-up to first answer) in ≤ 2 s".to_owned(),
+            figure: large.map_or_else(not_measured, |s| duration(s.first_answer)),
+            met: large.map(|s| s.first_answer <= Duration::from_secs(2)),
+        });
+        targets
+    }
+
+    /// The report as markdown.
+    pub fn render(&self) -> String {
+        let mut md = String::from("# understudy benchmark\n\n");
+        for line in &self.setup {
+            let _ = writeln!(md, "- {line}");
+        }
+
+        md.push_str("\n## Throughput and latency\n\n");
+        md.push_str("| workload | server | req/s | p50 | p99 | errors | answer | peak RSS |\n");
+        md.push_str("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
+        for workload in WorkloadId::ALL {
+            for server in ServerKind::ALL {
+                let Some(measurement) = self
+                    .measurements
+                    .iter()
+                    .find(|m| m.server == server && m.workload == workload)
+                else {
+                    continue;
+                };
+                let cells = match &measurement.outcome {
+                    Outcome::Done(f) => format!(
+                        "{} | {} | {} | {} of {} | {}, {} B | {}",
+                        grouped(f.load.rps()),
+                        millis(f.load.p50_us),
+                        millis(f.load.p99_us),
+                        f.load.errors(f.expected_status),
+                        f.load.requests,
+                        f.expected_status,
+                        f.body_bytes,
+                        megabytes(f.peak_rss_kb)
+                    ),
+                    Outcome::Skipped(why) => format!("skipped: {} | | | | |", cell(why)),
+                    Outcome::Failed(why) => format!("**failed**: {} | | | | |", cell(why)),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {cells} |",
+                    workload.label(),
+                    server.label()
+                );
+            }
+        }
+
+        md.push_str("\n## Ratios\n\n");
+        md.push_str("| workload | req/s understudy/bare | req/s understudy/Prism | p99 understudy/bare | p99 understudy/Prism |\n");
+        md.push_str("| --- | ---: | ---: | ---: | ---: |\n");
+        for workload in WorkloadId::ALL {
+            let show = |r: Option<f64>| r.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                workload.label(),
+                show(self.rps_ratio(ServerKind::Bare, workload)),
+                show(self.rps_ratio(ServerKind::Prism, workload)),
+                show(self.p99_ratio(ServerKind::Bare, workload)),
+                show(self.p99_ratio(ServerKind::Prism, workload)),
+            );
+        }
+
+        md.push_str("\n## Start-up and memory\n\n");
+        md.push_str("| server | started with | start to first answer | idle RSS | peak RSS |\n");
+        md.push_str("| --- | --- | ---: | ---: | ---: |\n");
+        for instance in &self.instances {
+            let cells = match &instance.outcome {
+                Outcome::Done(s) => format!(
+                    "{} | {} | {}",
+                    duration(s.first_answer),
+                    megabytes(s.idle_rss_kb),
+                    megabytes(s.peak_rss_kb)
+                ),
+                Outcome::Skipped(why) => format!("skipped: {} | |", cell(why)),
+                Outcome::Failed(why) => format!("**failed**: {} | |", cell(why)),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {cells} |",
+                instance.server.label(),
+                cell(&instance.started_with)
+            );
+        }
+        if let Some(spec) = &self.large_spec {
+            let _ = writeln!(
+                md,
+                "\nThe large spec: `{}`, OpenAPI {}, {:.1} MB, {} operations.",
+                spec.path
+                    .file_name()
+                    .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
+                spec.openapi,
+                spec.bytes as f64 / 1e6,
+                spec.operations
+            );
+        }
+
+        md.push_str("\n## Targets\n\n| target | this run | met |\n| --- | ---: | --- |\n");
+        for target in self.targets() {
+            let met = match target.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "n/a",
+            };
+            let _ = writeln!(md, "| {} | {} | {met} |", target.goal, target.figure);
+        }
+
+        if !self.notes.is_empty() {
+            md.push_str("\n## Notes\n\n");
+            for note in &self.notes {
+                let _ = writeln!(md, "- {note}");
+            }
+        }
+        md
+    }
+}
+
+/// `ours / theirs`, if `theirs` is not zero.
+pub fn ratio(ours: f64, theirs: f64) -> Option<f64> {
+    (theirs > 0.0 && ours.is_finite()).then(|| ours / theirs)
+}
+
+/// Microseconds as milliseconds with two decimals.
+fn millis(us: f64) -> String {
+    format!("{:.2} ms", us / 1000.0)
+}
+
+/// A duration in milliseconds below ten seconds, in seconds above.
+fn duration(d: Duration) -> String {
+    if d < Duration::from_secs(10) {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// kB as MB with one decimal.
+fn megabytes(kb: u64) -> String {
+    format!("{:.1} MB", kb as f64 / 1024.0)
+}
+
+/// A count rounded to a whole number, its thousands separated by thin spaces.
+fn grouped(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{2009}');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Text made safe for one markdown table cell.
+fn cell(text: &str) -> String {
+    text.lines().next().unwrap_or_default().replace('|', "\\|")
+}
+
+/// The figure shown for a target this run could not measure.
+fn not_measured() -> String {
+    "not measured".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(rps: u64, p99_us: f64, expected_status: u16) -> Outcome<Figures> {
+        Outcome::Done(Figures {
+            load: Load {
+                requests: rps * 10,
+                duration_us: 10_000_000,
+                bytes: rps * 10 * 300,
+                socket_errors: 0,
+                status_over_399: if expected_status > 399 { rps * 10 } else { 0 },
+                p50_us: p99_us / 3.0,
+                p99_us,
+            },
+            expected_status,
+            body_bytes: 250,
+            peak_rss_kb: 12_000,
+        })
+    }
+
+    fn sample() -> Report {
+        let valid = WorkloadId::ValidCreate;
+        Report {
+            setup: vec!["mode: full".to_owned()],
+            connections: 32,
+            instances: vec![
+                Instance {
+                    server: ServerKind::Understudy,
+                    documents: Documents::Vendor,
+                    started_with: "specs/".to_owned(),
+                    outcome: Outcome::Done(Startup {
+                        first_answer: Duration::from_millis(12),
+                        idle_rss_kb: 9 * 1024,
+                        peak_rss_kb: 14 * 1024,
+                    }),
+                },
+                Instance {
+                    server: ServerKind::Understudy,
+                    documents: Documents::Large,
+                    started_with: "api.github.com.json".to_owned(),
+                    outcome: Outcome::Skipped("not downloaded".to_owned()),
+                },
+            ],
+            measurements: vec![
+                Measurement {
+                    server: ServerKind::Understudy,
+                    workload: valid,
+                    outcome: figures(60_000, 1500.0, 201),
+                },
+                Measurement {
+                    server: ServerKind::Bare,
+                    workload: valid,
+                    outcome: figures(100_000, 500.0, 201),
+                },
+                Measurement {
+                    server: ServerKind::Prism,
+                    workload: valid,
+                    outcome: figures(2_000, 30_000.0, 201),
+                },
+                Measurement {
+                    server: ServerKind::Understudy,
+                    workload: WorkloadId::InvalidCreate,
+                    outcome: figures(70_000, 2500.0, 422),
+                },
+                Measurement {
+                    server: ServerKind::Prism,
+                    workload: WorkloadId::ListIssues,
+                    outcome: Outcome::Failed("exited | early".to_owned()),
+                },
+            ],
+            large_spec: None,
+            notes: vec!["(a) sends a unique e-mail address per request".to_owned()],
+        }
+    }
+
+    #[test]
+    fn ratios_compare_understudy_with_each_baseline() {
+        let report = sample();
+        let valid = WorkloadId::ValidCreate;
+        let bare = report.rps_ratio(ServerKind::Bare, valid).expect("both ran");
+        assert!((bare - 0.6).abs() < 1e-9);
+        let prism = report
+            .rps_ratio(ServerKind::Prism, valid)
+            .expect("both ran");
+        assert!((prism - 30.0).abs() < 1e-9);
+        let p99 = report.p99_ratio(ServerKind::Bare, valid).expect("both ran");
+        assert!((p99 - 3.0).abs() < 1e-9);
+        assert_eq!(
+            report.rps_ratio(ServerKind::Bare, WorkloadId::ListIssues),
+            None
+        );
+        assert_eq!(ratio(1.0, 0.0), None);
+    }
+
+    #[test]
+    fn targets_are_checked_against_the_figures() {
+        let targets = sample().targets();
+        let met = |goal: &str| {
+            targets
+                .iter()
+                .find(|t| t.goal.starts_with(goal))
+                .unwrap_or_else(|| panic!("no target {goal}"))
+                .met
+        };
+        assert_eq!(met("(a) req/s ≥ 50%"), Some(true));
+        assert_eq!(met("(a) req/s ≥ 20×"), Some(true));
+        assert_eq!(met("(a) p99"), Some(true));
+        assert_eq!(met("(b) p99"), Some(false));
+        assert_eq!(met("(c) p99"), None);
+        assert_eq!(met("start-up"), Some(true));
+        assert_eq!(met("idle RSS"), Some(true));
+        assert_eq!(met("the large spec"), None);
+    }
+
+    #[test]
+    fn the_markdown_report_holds_the_figures_ratios_and_failures() {
+        let report = sample();
+        let md = report.render();
+        assert!(md.starts_with("# understudy benchmark\n"));
+        assert!(md.contains(
+            "| (a) valid POST /users | understudy | 60\u{2009}000 | 0.50 ms | 1.50 ms | 0 of 600000 | 201, 250 B | 11.7 MB |"
+        ));
+        assert!(md.contains("| (b) invalid POST /users | understudy | 70\u{2009}000 | 0.83 ms | 2.50 ms | 0 of 700000 | 422, 250 B | 11.7 MB |"));
+        assert!(md.contains("| (a) valid POST /users | 0.60 | 30.00 | 3.00 | 0.05 |"));
+        assert!(md.contains("| understudy | specs/ | 12.0 ms | 9.0 MB | 14.0 MB |"));
+        assert!(md.contains("| understudy | api.github.com.json | skipped: not downloaded | | |"));
+        assert!(md.contains("**failed**: exited \\| early"));
+        assert!(md.contains("| (b) p99 ≤ 2 ms at 32 connections | 2.50 ms | **no** |"));
+        assert_eq!(report.failures().len(), 1);
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(999.4), "999");
+        assert_eq!(grouped(1234.0), "1\u{2009}234");
+        assert_eq!(grouped(1_234_567.0), "1\u{2009}234\u{2009}567");
+    }
+}
