@@ -61,8 +61,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             Ok(bin) => Outcome::Done(bin),
             Err(why) => Outcome::Failed(why),
         }
-    } else {
+    } else if options.quick {
         Outcome::Skipped("--quick skips Prism (a full run or --prism includes it)".to_owned())
+    } else {
+        Outcome::Skipped("--no-prism was given".to_owned())
     };
 
     let mut bench = Bench {
@@ -78,6 +80,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         report: Report {
             setup: setup_lines(&options, &wrk_version, &root),
             connections: options.connections,
+            large_spec: large.done().cloned(),
             ..Report::default()
         },
     };
@@ -660,9 +663,9 @@ fn cpu_count() -> usize {
 fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String> {
     let mode = if options.quick { "quick" } else { "full" };
     let warmup = if options.warmup.is_zero() {
-        "no warm-up".to_owned()
+        ", no warm-up".to_owned()
     } else {
-        format!("after a {} s warm-up", options.warmup.as_secs())
+        format!(" after a {} s warm-up", options.warmup.as_secs())
     };
     let commit = Command::new("git")
         .current_dir(root)
@@ -682,7 +685,7 @@ fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String>
         .unwrap_or_default();
     vec![
         format!(
-            "mode: {mode}: {} s of load per workload {warmup}, {} connections, {} wrk threads, wrk --timeout 2s",
+            "mode: {mode}: {} s of load per workload{warmup}, {} connections, {} wrk threads, wrk --timeout 2s",
             options.duration.as_secs(),
             options.connections,
             options.threads

@@ -293,7 +293,7 @@ impl Report {
         md.push_str("| workload | req/s understudy/bare | req/s understudy/Prism | p99 understudy/bare | p99 understudy/Prism |\n");
         md.push_str("| --- | ---: | ---: | ---: | ---: |\n");
         for workload in WorkloadId::ALL {
-            let show = |r: Option<f64>| r.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.2}"));
+            let show = |r: Option<f64>| r.map_or_else(|| "n/a".to_owned(), ratio_text);
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} |",
@@ -362,6 +362,19 @@ impl Report {
 /// `ours / theirs`, if `theirs` is not zero.
 pub fn ratio(ours: f64, theirs: f64) -> Option<f64> {
     (theirs > 0.0 && ours.is_finite()).then(|| ours / theirs)
+}
+
+/// A ratio with about three significant digits.
+fn ratio_text(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else if r >= 10.0 {
+        format!("{r:.1}")
+    } else if r >= 0.1 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.4}")
+    }
 }
 
 /// Microseconds as milliseconds with two decimals.
@@ -530,7 +543,7 @@ mod tests {
             "| (a) valid POST /users | understudy | 60\u{2009}000 | 0.50 ms | 1.50 ms | 0 of 600000 | 201, 250 B | 11.7 MB |"
         ));
         assert!(md.contains("| (b) invalid POST /users | understudy | 70\u{2009}000 | 0.83 ms | 2.50 ms | 0 of 700000 | 422, 250 B | 11.7 MB |"));
-        assert!(md.contains("| (a) valid POST /users | 0.60 | 30.00 | 3.00 | 0.05 |"));
+        assert!(md.contains("| (a) valid POST /users | 0.60 | 30.0 | 3.00 | 0.0500 |"));
         assert!(md.contains("| understudy | specs/ | 12.0 ms | 9.0 MB | 14.0 MB |"));
         assert!(md.contains("| understudy | api.github.com.json | skipped: not downloaded | | |"));
         assert!(md.contains("**failed**: exited \\| early"));

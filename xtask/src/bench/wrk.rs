@@ -247,30 +247,38 @@ mod tests {
     use super::*;
     use crate::bench::workload::WorkloadId;
 
-    /// What wrk 4.1.0 printed for a run of the bench's script against the bare baseline.
+    /// What wrk 4.1.0 printed for a run of the bench's (a) script against understudy.
     const SAMPLE: &str = "\
-Running 3s test @ http://127.0.0.1:40123/users
+Running 3s test @ http://127.0.0.1:4602/users
   2 threads and 32 connections
   Thread Stats   Avg      Stdev     Max   +/- Stdev
-    Latency   301.52us  210.07us   9.61ms   93.14%
-    Req/Sec    53.11k     4.02k   59.87k    72.13%
-  317046 requests in 3.00s, 111.45MB read
-wrk-result requests=317046 duration_us=3001023 bytes=116863512 connect=0 read=0 write=0 status=0 timeout=2 p50_us=262 p99_us=1021
-Requests/sec: 105646.57
-Transfer/sec:     37.14MB
+    Latency   629.54us  479.28us   9.95ms   88.22%
+    Req/Sec    24.87k     2.37k   28.94k    59.68%
+  153402 requests in 3.10s, 45.21MB read
+Requests/sec:  49476.28
+Transfer/sec:     14.58MB
+wrk-result requests=153402 duration_us=3100516 bytes=47401218 connect=0 read=0 write=0 status=0 timeout=0 p50_us=568 p99_us=1930
 ";
 
     #[test]
     fn the_summary_line_is_parsed() {
         let load = parse(SAMPLE).expect("the sample parses");
-        assert_eq!(load.requests, 317_046);
-        assert_eq!(load.duration_us, 3_001_023);
-        assert_eq!(load.bytes, 116_863_512);
-        assert_eq!(load.socket_errors, 2);
+        assert_eq!(load.requests, 153_402);
+        assert_eq!(load.duration_us, 3_100_516);
+        assert_eq!(load.bytes, 47_401_218);
+        assert_eq!(load.socket_errors, 0);
         assert_eq!(load.status_over_399, 0);
-        assert_eq!(load.p50_us, 262.0);
-        assert_eq!(load.p99_us, 1021.0);
-        assert!((load.rps() - 105_646.5).abs() < 1.0, "{}", load.rps());
+        assert_eq!(load.p50_us, 568.0);
+        assert_eq!(load.p99_us, 1930.0);
+        assert!((load.rps() - 49_476.3).abs() < 1.0, "{}", load.rps());
+    }
+
+    #[test]
+    fn socket_errors_add_up() {
+        let line = "wrk-result requests=10 duration_us=1000000 bytes=0 connect=1 read=2 write=3 status=4 timeout=5 p50_us=1 p99_us=2";
+        let load = parse(line).expect("the line parses");
+        assert_eq!(load.socket_errors, 11);
+        assert_eq!(load.status_over_399, 4);
     }
 
     #[test]
