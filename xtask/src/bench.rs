@@ -595,7 +595,9 @@ impl Bench {
         );
         notes.push(format!(
             "wrk and the servers share this machine's {} CPUs, so absolute figures are below what a \
-             separate client would see; the ratios are the figures to compare.",
+             separate client would see, and the latency tails include time spent waiting for a CPU \
+             (bare axum's own p99 is the floor here; `--threads 1` lowers every tail and every \
+             server's req/s); the ratios are the figures to compare.",
             cpu_count()
         ));
         if let Outcome::Skipped(why) | Outcome::Failed(why) = large {
