@@ -74,6 +74,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             duration: options.duration,
         },
         warmup: options.warmup,
+        specs: options.specs.clone(),
         root: root.clone(),
         logs,
         run_tag: run_tag(),
@@ -107,7 +108,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// The help text of `cargo xtask bench`.
 const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--duration SECS] [--connections N] [--threads N]
-                         [--prism | --no-prism] [--no-large]
+                         [--prism | --no-prism] [--no-large] [--specs DIR]
 
 Builds the release binaries and measures understudy, the bare axum baseline and Prism under wrk
 on 127.0.0.1; writes target/bench/report.md and prints it.
@@ -118,7 +119,9 @@ on 127.0.0.1; writes target/bench/report.md and prints it.
   --threads N       wrk threads (default 2)
   --prism           include Prism even with --quick
   --no-prism        leave Prism out
-  --no-large        leave out workload (c) and the large spec";
+  --no-large        leave out workload (c) and the large spec
+  --specs DIR       the vendor specs understudy serves for (a) and (b) (default specs; Prism
+                    gets DIR/deployhq.yaml)";
 
 /// How the large spec is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +151,8 @@ struct Options {
     prism: bool,
     /// How the large spec is found.
     large: LargeMode,
+    /// The vendor specs folder for (a) and (b), relative to the workspace root.
+    specs: PathBuf,
 }
 
 impl Options {
@@ -166,6 +171,7 @@ impl Options {
             } else {
                 LargeMode::Fetch
             },
+            specs: PathBuf::from("specs"),
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -190,6 +196,10 @@ impl Options {
                 "--prism" => options.prism = true,
                 "--no-prism" => options.prism = false,
                 "--no-large" => options.large = LargeMode::Skip,
+                "--specs" => {
+                    let dir = args.next().ok_or("--specs needs a folder")?;
+                    options.specs = PathBuf::from(dir.trim_end_matches('/'));
+                }
                 "--help" | "-h" => return Ok(None),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }
@@ -208,6 +218,8 @@ struct Bench {
     shape: LoadShape,
     /// Unmeasured load before each measured run.
     warmup: Duration,
+    /// The vendor specs folder, relative to the workspace root.
+    specs: PathBuf,
     /// The workspace root, the servers' working folder.
     root: PathBuf,
     /// Where server logs and wrk scripts go.
@@ -275,8 +287,9 @@ impl Bench {
     ) {
         let understudy = release.join("understudy");
         let bare = release.join("bench-baseline");
-        let specs = self.root.join("specs");
+        let specs = self.root.join(&self.specs);
         let deployhq = specs.join("deployhq.yaml");
+        let specs_label = format!("{}/", self.specs.display());
         let vendor_missing = (!deployhq.is_file())
             .then(|| Absent::Failed(format!("{} is missing", deployhq.display())));
         let large_path = large.done().map(|spec| spec.path.clone());
@@ -321,7 +334,7 @@ impl Bench {
         self.run_instance(Launch {
             server: ServerKind::Understudy,
             documents: Documents::Vendor,
-            started_with: "specs/".to_owned(),
+            started_with: specs_label.clone(),
             command: match &vendor_missing {
                 Some(why) => Err(why.clone()),
                 None => Ok(understudy_serving(specs.clone())),
@@ -371,7 +384,7 @@ impl Bench {
         self.run_instance(Launch {
             server: ServerKind::Prism,
             documents: Documents::Vendor,
-            started_with: "specs/deployhq.yaml".to_owned(),
+            started_with: format!("{specs_label}deployhq.yaml"),
             command: match (&prism_bin, Absent::of(prism), vendor_missing.clone()) {
                 (_, Some(why), _) | (_, None, Some(why)) => Err(why),
                 (Some(bin), None, None) => Ok(prism_serving(bin.clone(), deployhq.clone())),
@@ -582,9 +595,10 @@ impl Bench {
             ))
         ));
         notes.push(format!(
-            "Prism is @stoplight/prism-cli {} run as `prism mock -v silent --dynamic=false` (static \
+            "Prism is @stoplight/prism-cli {1} run as `prism mock -v silent --dynamic=false` (static \
              mode, logging silenced); it takes one document, so for (a) and (b) it loads \
-             specs/deployhq.yaml alone while understudy loads all of specs/.",
+             {0}/deployhq.yaml alone while understudy loads all of {0}/.",
+            self.specs.display(),
             assets::PRISM_VERSION
         ));
         notes.push(
@@ -752,6 +766,11 @@ mod tests {
         assert!(options.prism);
         assert_eq!(options.duration, Duration::from_secs(5));
         assert_eq!(options.large, LargeMode::Skip);
+        assert_eq!(options.specs, PathBuf::from("specs"));
+        let options = Options::parse(&args("--specs other/"))
+            .expect("the arguments are valid")
+            .expect("not a help request");
+        assert_eq!(options.specs, PathBuf::from("other"));
     }
 
     #[test]
