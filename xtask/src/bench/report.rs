@@ -82,8 +82,11 @@ pub struct Instance {
 /// What one server instance took to start and held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Startup {
-    /// From spawning the process to its first answer to a tiny HTTP request.
+    /// From spawning the process to its first answer to a tiny HTTP request (the median of
+    /// `samples` starts).
     pub first_answer: Duration,
+    /// How many starts were timed.
+    pub samples: usize,
     /// Resident memory right after that first answer, in kB.
     pub idle_rss_kb: u64,
     /// Peak resident memory over the instance's life, in kB, read after its last workload.
@@ -311,8 +314,9 @@ impl Report {
         for instance in &self.instances {
             let cells = match &instance.outcome {
                 Outcome::Done(s) => format!(
-                    "{} | {} | {}",
+                    "{} (median of {}) | {} | {}",
                     duration(s.first_answer),
+                    s.samples,
                     megabytes(s.idle_rss_kb),
                     megabytes(s.peak_rss_kb)
                 ),
@@ -452,6 +456,7 @@ mod tests {
                     started_with: "specs/".to_owned(),
                     outcome: Outcome::Done(Startup {
                         first_answer: Duration::from_millis(12),
+                        samples: 5,
                         idle_rss_kb: 9 * 1024,
                         peak_rss_kb: 14 * 1024,
                     }),
@@ -544,7 +549,7 @@ mod tests {
         ));
         assert!(md.contains("| (b) invalid POST /users | understudy | 70\u{2009}000 | 0.83 ms | 2.50 ms | 0 of 700000 | 422, 250 B | 11.7 MB |"));
         assert!(md.contains("| (a) valid POST /users | 0.60 | 30.0 | 3.00 | 0.0500 |"));
-        assert!(md.contains("| understudy | specs/ | 12.0 ms | 9.0 MB | 14.0 MB |"));
+        assert!(md.contains("| understudy | specs/ | 12.0 ms (median of 5) | 9.0 MB | 14.0 MB |"));
         assert!(md.contains("| understudy | api.github.com.json | skipped: not downloaded | | |"));
         assert!(md.contains("**failed**: exited \\| early"));
         assert!(md.contains("| (b) p99 ≤ 2 ms at 32 connections | 2.50 ms | **no** |"));
