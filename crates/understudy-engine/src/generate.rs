@@ -1,40 +1,286 @@
-//! Placeholder with the generator interface, so the engine builds until the real generator lands.
+//! The response generator: compiles an OpenAPI 3.0 response schema once, at start-up, into a plan
+//! (`schema` reads each reachable schema object once, `plan` merges `allOf` and turns `oneOf`,
+//! `anyOf` and discriminators into variants), then produces per request a body that is believable
+//! (values chosen by `x-faker`, property name, format and example), consistent with the request
+//! (echoed by name, through wrappers and into arrays of objects), valid against the schema, and
+//! reproducible (the same seed, request and clock give the same bytes).
+
+mod check;
+mod defaults;
+mod echo;
+mod fakes;
+mod hint;
+mod pattern;
+mod plan;
+mod run;
+mod schema;
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
 use serde_json::Value;
-#[derive(Debug)]
-pub struct Generator;
-#[derive(Debug)]
-pub struct GenerateError;
-impl std::fmt::Display for GenerateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "x")
+
+pub use defaults::apply_defaults;
+
+use check::accepts_all;
+use hint::Hint;
+use plan::{NodeId, Prop};
+use run::{Graph, Runner};
+use schema::{PartsBuilder, Types};
+
+/// Compiled once at start-up from an OpenAPI 3.0 schema; cheap to run per request.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    graph: Arc<Graph>,
+    root: NodeId,
+    identity: Option<IdentitySlot>,
+}
+
+/// Why a schema cannot have a generator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerateError {
+    reason: String,
+}
+
+impl fmt::Display for GenerateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
     }
 }
+
+impl std::error::Error for GenerateError {}
+
+/// What one generation depends on besides the schema.
 #[derive(Debug)]
 pub struct GenerateContext<'a> {
-    pub rng: &'a mut rand::rngs::StdRng,
-    pub now: chrono::DateTime<chrono::Utc>,
+    /// Seeded by the caller, per request.
+    pub rng: &'a mut StdRng,
+    /// The clock; generated timestamps are relative to it.
+    pub now: DateTime<Utc>,
+    /// Echo source: the request body with its schema's defaults already applied.
     pub request_body: Option<&'a Value>,
+    /// The stored record's id, to put at the identity slot.
     pub identity: Option<Value>,
+    /// False: ignore `request_body` (used as a fallback).
     pub echo: bool,
 }
-#[derive(Debug)]
+
+/// Where the record identity goes in a generated body, and how fresh ids are made.
+#[derive(Debug, Clone)]
 pub struct IdentitySlot {
+    /// JSON pointer in the body, e.g. `/data/id`.
     pub pointer: String,
+    path: Vec<String>,
+    node: NodeId,
+    hint: Option<Hint>,
+    /// The smallest integer id, when ids are integers.
+    integer_min: Option<i64>,
+    graph: Arc<Graph>,
 }
+
 impl IdentitySlot {
-    pub fn make(&self, _rng: &mut rand::rngs::StdRng, counter: u64) -> Value {
-        Value::from(counter)
+    /// A fresh id for the `counter`-th record of a collection (counter starts at 1): integers are
+    /// the counter itself (respecting minimum); uuids and patterned strings come from the rng and
+    /// differ per counter.
+    pub fn make(&self, rng: &mut StdRng, counter: u64) -> Value {
+        if let Some(min) = self.integer_min {
+            let counter = i64::try_from(counter).unwrap_or(i64::MAX);
+            let value = if min <= 1 {
+                counter
+            } else {
+                min.saturating_add(counter - 1)
+            };
+            return Value::from(value);
+        }
+        let mut runner = Runner::new(&self.graph, rng, DateTime::<Utc>::UNIX_EPOCH);
+        runner.single(self.node, self.hint)
+    }
+
+    /// Puts `identity` at the slot when the slot's schema accepts it.
+    fn place(&self, body: &mut Value, identity: &Value) {
+        let node = &self.graph.nodes[self.node as usize];
+        if !accepts_all(&self.graph.parts, &node.roots, identity) {
+            return;
+        }
+        let mut current = body;
+        let Some((last, parents)) = self.path.split_last() else {
+            return;
+        };
+        for name in parents {
+            match current.get_mut(name) {
+                Some(next) => current = next,
+                None => return,
+            }
+        }
+        if let Value::Object(map) = current {
+            match map.get_mut(last) {
+                Some(slot) => *slot = identity.clone(),
+                None => {
+                    map.insert(last.clone(), identity.clone());
+                }
+            }
+        }
     }
 }
+
 impl Generator {
-    pub fn compile(_d: &Value, _s: &Value) -> Result<Generator, GenerateError> {
-        Ok(Generator)
+    /// `document` is the whole OpenAPI document as JSON (every `$ref` in it is local,
+    /// `#/components/...`; external refs were already bundled in). `schema` is a response media
+    /// type's schema (may be a `$ref`).
+    pub fn compile(document: &Value, schema: &Value) -> Result<Generator, GenerateError> {
+        match schema {
+            Value::Object(_) | Value::Bool(_) => {}
+            _ => {
+                return Err(GenerateError {
+                    reason: "a schema must be an object".into(),
+                });
+            }
+        }
+        if let Some(reference) = schema.get("$ref") {
+            let Some(reference) = reference.as_str() else {
+                return Err(GenerateError {
+                    reason: "`$ref` must be a string".into(),
+                });
+            };
+            if !reference.starts_with('#')
+                || crate::json_schema::resolve_pointer(document, reference).is_none()
+            {
+                return Err(GenerateError {
+                    reason: format!("`{reference}` points at nothing in the document"),
+                });
+            }
+        }
+        let mut builder = PartsBuilder::new(document);
+        let root_part = builder.part(schema);
+        let parts = builder.finish();
+        let (nodes, root) = plan::plan(&parts, root_part);
+        let graph = Arc::new(Graph { parts, nodes });
+        let identity = identity_slot(&graph, root);
+        Ok(Generator {
+            graph,
+            root,
+            identity,
+        })
     }
-    pub fn generate(&self, _c: &mut GenerateContext<'_>) -> Value {
-        Value::Null
+
+    /// A body for one request.
+    pub fn generate(&self, ctx: &mut GenerateContext<'_>) -> Value {
+        let echo = if ctx.echo { ctx.request_body } else { None };
+        let mut runner = Runner::new(&self.graph, ctx.rng, ctx.now);
+        let mut body = runner.run(self.root, echo);
+        if let (Some(slot), Some(identity)) = (&self.identity, &ctx.identity) {
+            slot.place(&mut body, identity);
+        }
+        body
     }
+
+    /// Where the record identity goes in a generated body, if the schema has one.
     pub fn identity(&self) -> Option<&IdentitySlot> {
-        None
+        self.identity.as_ref()
     }
 }
-pub fn apply_defaults(_d: &Value, _s: &Value, _b: &mut Value) {}
+
+/// The property marked `x-understudy-identity: true`, else the one named `id`, in the response
+/// object or in the object under its single wrapper property.
+fn identity_slot(graph: &Arc<Graph>, root: NodeId) -> Option<IdentitySlot> {
+    let nodes = &graph.nodes;
+    let top = &nodes[root as usize];
+    if top.kind != Types::OBJECT || !top.variants.is_empty() {
+        return None;
+    }
+    let usable = |prop: &&Prop| !prop.forbidden && !prop.write_only;
+    let mut wrappers = top.properties.iter().filter(usable).filter(|prop| {
+        let node = &nodes[prop.node as usize];
+        node.kind == Types::OBJECT && node.variants.is_empty()
+    });
+    let wrapper = match (wrappers.next(), wrappers.next()) {
+        (Some(wrapper), None) if top.properties.iter().filter(usable).count() == 1 => Some(wrapper),
+        _ => None,
+    };
+    let inner = wrapper.map(|wrapper| &nodes[wrapper.node as usize]);
+    let marked = |node: &plan::Node| node.properties.iter().find(|prop| prop.identity).cloned();
+    let named = |node: &plan::Node| {
+        node.properties
+            .iter()
+            .filter(usable)
+            .find(|prop| &*prop.name == "id")
+            .cloned()
+    };
+    let (prop, in_wrapper) = marked(top)
+        .map(|prop| (prop, false))
+        .or_else(|| inner.and_then(marked).map(|prop| (prop, true)))
+        .or_else(|| named(top).map(|prop| (prop, false)))
+        .or_else(|| inner.and_then(named).map(|prop| (prop, true)))?;
+    let mut path = Vec::new();
+    if in_wrapper && let Some(wrapper) = wrapper {
+        path.push(wrapper.name.to_string());
+    }
+    path.push(prop.name.to_string());
+    let pointer = path
+        .iter()
+        .map(|segment| format!("/{}", crate::json_schema::escape(segment)))
+        .collect();
+    let node = &nodes[prop.node as usize];
+    let integer_min = (node.kind == Types::INTEGER).then(|| {
+        node.lower.map_or(1, |bound| {
+            let value = if bound.exclusive {
+                bound.value.floor() + 1.0
+            } else {
+                bound.value.ceil()
+            };
+            value.clamp(i64::MIN as f64, i64::MAX as f64) as i64
+        })
+    });
+    Some(IdentitySlot {
+        pointer,
+        path,
+        node: prop.node,
+        hint: prop.hint.or(Some(Hint::Id)),
+        integer_min,
+        graph: Arc::clone(graph),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use serde_json::json;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn generators_can_be_shared_between_threads() {
+        assert_send_sync::<Generator>();
+        assert_send_sync::<IdentitySlot>();
+    }
+
+    #[test]
+    fn a_schema_that_is_not_an_object_is_refused() {
+        assert!(Generator::compile(&json!({}), &json!(3)).is_err());
+        assert!(Generator::compile(&json!({}), &json!({"$ref": "#/nowhere"})).is_err());
+    }
+
+    #[test]
+    fn identity_under_a_single_wrapper_counts_from_the_minimum() {
+        let schema = json!({"type": "object", "properties": {"data": {"type": "object",
+            "required": ["id"],
+            "properties": {"id": {"type": "integer", "minimum": 100}, "name": {"type": "string"}}}}});
+        let generator = Generator::compile(&json!({}), &schema).unwrap();
+        let slot = generator.identity().unwrap();
+        assert_eq!(slot.pointer, "/data/id");
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(slot.make(&mut rng, 1), json!(100));
+        assert_eq!(slot.make(&mut rng, 3), json!(102));
+        let body = generator.generate(&mut GenerateContext {
+            rng: &mut rng,
+            now: Utc::now(),
+            request_body: None,
+            identity: Some(json!(555)),
+            echo: false,
+        });
+        assert_eq!(body.pointer("/data/id"), Some(&json!(555)));
+    }
+}

@@ -1,0 +1,344 @@
+//! A small validator over compiled parts that answers as the server's validator does: used to
+//! keep `oneOf` branches exclusive, to filter `enum` candidates, and to decide whether a request
+//! value may be echoed. It cannot loop: a part met again on the same value is assumed to hold, and
+//! every call has a fixed amount of work after which it gives the benefit of the doubt.
+
+use serde_json::{Map, Value};
+
+use super::schema::{Part, PartId, Types};
+
+/// Work units one check may spend (one unit per part visited).
+const FUEL: u32 = 100_000;
+/// Nesting of parts on one value beyond which a check gives the benefit of the doubt.
+const MAX_STACK: usize = 256;
+
+/// Whether every part in `ids` accepts `value`.
+pub(crate) fn accepts_all(parts: &[Part], ids: &[PartId], value: &Value) -> bool {
+    let mut check = Check {
+        parts,
+        fuel: FUEL,
+        stack: Vec::new(),
+    };
+    ids.iter().all(|id| check.part(*id, value))
+}
+
+/// JSON equality as JSON Schema defines it (`1` equals `1.0`).
+pub(crate) fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(a), Value::Number(b)) => {
+            if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
+                return a == b;
+            }
+            if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
+                return a == b;
+            }
+            a.as_f64() == b.as_f64()
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| equal(a, b))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(key, value)| b.get(key).is_some_and(|other| equal(value, other)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Whether `value` is a multiple of `multiple`, decided on the shortest decimal forms of both as
+/// the server's validator does (so `0.3` is a multiple of `0.1`).
+pub(crate) fn is_multiple(value: f64, multiple: f64) -> bool {
+    if multiple <= 0.0 || !multiple.is_finite() || !value.is_finite() {
+        return true;
+    }
+    if value == 0.0 {
+        return true;
+    }
+    if multiple.fract() == 0.0 {
+        return value.fract() == 0.0 && value % multiple == 0.0;
+    }
+    if value.abs() < multiple {
+        return false;
+    }
+    match (decimal_parts(value), decimal_parts(multiple)) {
+        (Some((value_mantissa, value_decimals)), Some((multiple_mantissa, multiple_decimals))) => {
+            let shared = value_decimals.min(multiple_decimals);
+            let scale = |mantissa: i128, decimals: i32| {
+                let places = u32::try_from(decimals - shared).ok()?;
+                mantissa.checked_mul(10_i128.checked_pow(places)?)
+            };
+            match (
+                scale(value_mantissa, multiple_decimals),
+                scale(multiple_mantissa, value_decimals),
+            ) {
+                (Some(a), Some(b)) if b != 0 => a % b == 0,
+                _ => {
+                    let quotient = value / multiple;
+                    (quotient - quotient.round()).abs() < 1e-9
+                }
+            }
+        }
+        _ => {
+            let quotient = value / multiple;
+            (quotient - quotient.round()).abs() < 1e-9
+        }
+    }
+}
+
+/// The shortest decimal form of a finite float as a mantissa and a count of decimals.
+pub(crate) fn decimal_parts(value: f64) -> Option<(i128, i32)> {
+    if !value.is_finite() {
+        return None;
+    }
+    let text = format!("{value:e}");
+    let (mantissa_text, exponent) = text.split_once('e')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let negative = mantissa_text.starts_with('-');
+    let digits = mantissa_text.trim_start_matches('-');
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut mantissa: i128 = 0;
+    for byte in whole.bytes().chain(fraction.bytes()) {
+        mantissa = mantissa
+            .checked_mul(10)?
+            .checked_add(i128::from(byte.checked_sub(b'0')?))?;
+    }
+    let mut decimals = i32::try_from(fraction.len()).ok()? - exponent;
+    if decimals < 0 {
+        mantissa = mantissa.checked_mul(10_i128.checked_pow(u32::try_from(-decimals).ok()?)?)?;
+        decimals = 0;
+    }
+    Some((if negative { -mantissa } else { mantissa }, decimals))
+}
+
+struct Check<'p> {
+    parts: &'p [Part],
+    fuel: u32,
+    stack: Vec<(PartId, usize)>,
+}
+
+impl Check<'_> {
+    fn part(&mut self, id: PartId, value: &Value) -> bool {
+        if self.fuel == 0 {
+            return true;
+        }
+        self.fuel -= 1;
+        let key = (id, std::ptr::from_ref(value) as usize);
+        if self.stack.len() >= MAX_STACK || self.stack.contains(&key) {
+            return true;
+        }
+        self.stack.push(key);
+        let accepted = self.keywords(id, value);
+        self.stack.pop();
+        accepted
+    }
+
+    fn keywords(&mut self, id: PartId, value: &Value) -> bool {
+        let parts = self.parts;
+        let Some(part) = parts.get(id as usize) else {
+            return true;
+        };
+        if part.never {
+            return false;
+        }
+        if part.null_anyway && value.is_null() {
+            return true;
+        }
+        if part.types.is_some_and(|types: Types| !types.admits(value)) {
+            return false;
+        }
+        if let Some(options) = &part.enumeration
+            && !options.iter().any(|option| equal(option, value))
+        {
+            return false;
+        }
+        if let Some(constant) = &part.constant
+            && !equal(constant, value)
+        {
+            return false;
+        }
+        let local = match value {
+            Value::String(text) => string(part, text),
+            Value::Number(number) => number
+                .as_f64()
+                .is_none_or(|number| self::number(part, number)),
+            Value::Array(items) => self.array(part, items),
+            Value::Object(map) => self.object(part, map),
+            _ => true,
+        };
+        if !local {
+            return false;
+        }
+        if !part.all_of.iter().all(|branch| self.part(*branch, value)) {
+            return false;
+        }
+        if !part.any_of.is_empty() && !part.any_of.iter().any(|branch| self.part(*branch, value)) {
+            return false;
+        }
+        if !part.one_of.is_empty() {
+            let mut matched = 0;
+            for branch in &part.one_of {
+                if self.part(*branch, value) {
+                    matched += 1;
+                    if matched > 1 {
+                        return false;
+                    }
+                }
+            }
+            if matched != 1 {
+                return false;
+            }
+        }
+        if let Some(not) = part.not
+            && self.part(not, value)
+        {
+            return false;
+        }
+        if let Some(dispatch) = &part.dispatch {
+            match value {
+                Value::Object(map) => {
+                    let Some(Value::String(chosen)) = map.get(&*dispatch.property) else {
+                        return false;
+                    };
+                    let mut known = false;
+                    for (name, target) in &dispatch.entries {
+                        if **name == **chosen {
+                            known = true;
+                            if !self.part(*target, value) {
+                                return false;
+                            }
+                        }
+                    }
+                    if !known {
+                        return false;
+                    }
+                }
+                // Every conditional branch applies to a value that is not an object.
+                _ => {
+                    for (_, target) in &dispatch.entries {
+                        if !self.part(*target, value) {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn array(&mut self, part: &Part, items: &[Value]) -> bool {
+        let length = items.len() as u64;
+        if part.min_items.is_some_and(|min| length < min)
+            || part.max_items.is_some_and(|max| length > max)
+        {
+            return false;
+        }
+        if part.unique_items {
+            for (index, item) in items.iter().enumerate() {
+                if items[..index].iter().any(|earlier| equal(earlier, item)) {
+                    return false;
+                }
+            }
+        }
+        match part.items {
+            Some(schema) => items.iter().all(|item| self.part(schema, item)),
+            None => true,
+        }
+    }
+
+    fn object(&mut self, part: &Part, map: &Map<String, Value>) -> bool {
+        if part.required.iter().any(|name| !map.contains_key(&**name)) {
+            return false;
+        }
+        let length = map.len() as u64;
+        if part.min_properties.is_some_and(|min| length < min)
+            || part.max_properties.is_some_and(|max| length > max)
+        {
+            return false;
+        }
+        for (key, value) in map {
+            let schema = match part
+                .properties
+                .iter()
+                .find(|property| *property.name == **key)
+            {
+                Some(property) => Some(property.part),
+                None => part.additional,
+            };
+            if let Some(schema) = schema
+                && !self.part(schema, value)
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn string(part: &Part, text: &str) -> bool {
+    if part.min_length.is_some() || part.max_length.is_some() {
+        let length = text.chars().count() as u64;
+        if part.min_length.is_some_and(|min| length < min)
+            || part.max_length.is_some_and(|max| length > max)
+        {
+            return false;
+        }
+    }
+    if let Some(pattern) = &part.pattern
+        && !pattern.matches(text)
+    {
+        return false;
+    }
+    if let Some(format) = &part.format_check
+        && !format.accepts(text)
+    {
+        return false;
+    }
+    true
+}
+
+fn number(part: &Part, value: f64) -> bool {
+    if let Some(lower) = part.lower
+        && (value < lower.value || (lower.exclusive && value == lower.value))
+    {
+        return false;
+    }
+    if let Some(upper) = part.upper
+        && (value > upper.value || (upper.exclusive && value == upper.value))
+    {
+        return false;
+    }
+    part.multiple_of
+        .is_none_or(|multiple| is_multiple(value, multiple))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_multiples_are_exact() {
+        assert!(is_multiple(0.3, 0.1));
+        assert!(is_multiple(19.99, 0.01));
+        assert!(!is_multiple(19.995, 0.01));
+        assert!(is_multiple(15.0, 5.0));
+        assert!(!is_multiple(15.5, 5.0));
+        assert!(is_multiple(5.35, 2.675));
+    }
+
+    #[test]
+    fn decimal_parts_read_the_shortest_form() {
+        assert_eq!(decimal_parts(19.99), Some((1999, 2)));
+        assert_eq!(decimal_parts(1500.0), Some((1500, 0)));
+        assert_eq!(decimal_parts(-0.25), Some((-25, 2)));
+    }
+
+    #[test]
+    fn numbers_compare_across_representations() {
+        assert!(equal(&serde_json::json!(1), &serde_json::json!(1.0)));
+        assert!(!equal(
+            &serde_json::json!([1, 2]),
+            &serde_json::json!([2, 1])
+        ));
+    }
+}

@@ -1,0 +1,475 @@
+//! Believable leaf values: names, e-mails, addresses, time zones, URLs, texts and timestamps from
+//! the `fake` crate, chosen by hint and format, and values shaped like a documented example.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use fake::Fake;
+use fake::faker::address::en::{
+    BuildingNumber, CityName, CountryCode, CountryName, StateName, StreetName, TimeZone, ZipCode,
+};
+use fake::faker::company::en::{CatchPhrase, CompanyName};
+use fake::faker::currency::en::CurrencyCode;
+use fake::faker::filesystem::en::{MimeType, Semver};
+use fake::faker::internet::en::{DomainSuffix, FreeEmailProvider, IPv4, IPv6, Password};
+use fake::faker::job::en::Title as JobTitle;
+use fake::faker::lorem::en::{Paragraph, Sentence, Word, Words};
+use fake::faker::name::en::{FirstName, LastName};
+use fake::faker::phone_number::en::PhoneNumber;
+use rand::RngExt;
+use rand::rngs::StdRng;
+
+use super::hint::Hint;
+
+const LOCALES: &[&str] = &[
+    "en-US", "en-GB", "fr-FR", "de-DE", "es-ES", "it-IT", "nl-NL", "pt-BR", "ja-JP", "zh-CN",
+    "sv-SE", "pl-PL",
+];
+const LANGUAGES: &[&str] = &[
+    "en", "fr", "de", "es", "it", "nl", "pt", "ja", "zh", "sv", "pl",
+];
+
+/// A person the values of one object agree on (name, e-mail, username).
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    pub(crate) first: String,
+    pub(crate) last: String,
+}
+
+impl Person {
+    pub(crate) fn random(rng: &mut StdRng) -> Person {
+        Person {
+            first: FirstName().fake_with_rng(rng),
+            last: LastName().fake_with_rng(rng),
+        }
+    }
+
+    pub(crate) fn full(&self) -> String {
+        format!("{} {}", self.first, self.last)
+    }
+
+    pub(crate) fn email(&self, rng: &mut StdRng) -> String {
+        let provider: String = if rng.random_ratio(2, 3) {
+            "example.com".to_owned()
+        } else {
+            FreeEmailProvider().fake_with_rng(rng)
+        };
+        format!("{}@{provider}", self.username('.'))
+    }
+
+    pub(crate) fn username(&self, separator: char) -> String {
+        let first = ascii_slug(&self.first);
+        let last = ascii_slug(&self.last);
+        match (first.is_empty(), last.is_empty()) {
+            (false, false) => format!("{first}{separator}{last}"),
+            (false, true) => first,
+            (true, false) => last,
+            (true, true) => "user".to_owned(),
+        }
+    }
+}
+
+/// Who one object is about: a person drawn once, keeping the names the request gave.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Who {
+    first: Option<String>,
+    last: Option<String>,
+    person: Option<Person>,
+}
+
+impl Who {
+    /// Someone whose known first and last names (from the request) are kept.
+    pub(crate) fn new(first: Option<String>, last: Option<String>) -> Who {
+        Who {
+            first,
+            last,
+            person: None,
+        }
+    }
+
+    /// The person, drawn on first use.
+    pub(crate) fn person(&mut self, rng: &mut StdRng) -> Person {
+        if let Some(person) = &self.person {
+            return person.clone();
+        }
+        let mut person = Person::random(rng);
+        if let Some(first) = &self.first {
+            person.first.clone_from(first);
+        }
+        if let Some(last) = &self.last {
+            person.last.clone_from(last);
+        }
+        self.person = Some(person.clone());
+        person
+    }
+}
+
+/// The moments one object's timestamps agree on: created first, then updates up to now.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) created: DateTime<Utc>,
+}
+
+impl Clock {
+    pub(crate) fn new(rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
+        let seconds = rng.random_range(3_600..=400 * 86_400);
+        Clock {
+            now,
+            created: now - Duration::seconds(seconds),
+        }
+    }
+
+    /// The moment a time hint stands for.
+    pub(crate) fn moment(&self, rng: &mut StdRng, hint: Option<Hint>) -> DateTime<Utc> {
+        match hint {
+            Some(Hint::Created) => self.created,
+            Some(Hint::Future) => {
+                self.now + Duration::seconds(rng.random_range(3_600..=365 * 86_400))
+            }
+            Some(Hint::Past) => self.now - Duration::seconds(rng.random_range(60..=365 * 86_400)),
+            Some(Hint::BirthDate) => {
+                let days = rng.random_range(18 * 365..=80 * 365);
+                let day = self.now - Duration::days(days);
+                day.date_naive()
+                    .and_hms_opt(0, 0, 0)
+                    .map_or(day, |midnight| midnight.and_utc())
+            }
+            _ => {
+                let span = (self.now - self.created).num_seconds().max(0);
+                self.created + Duration::seconds(rng.random_range(0..=span))
+            }
+        }
+    }
+}
+
+/// RFC 3339 with seconds and `Z`, as most APIs write it.
+pub(crate) fn date_time(moment: DateTime<Utc>) -> String {
+    moment.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub(crate) fn date(moment: DateTime<Utc>) -> String {
+    moment.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn time(moment: DateTime<Utc>) -> String {
+    moment.format("%H:%M:%SZ").to_string()
+}
+
+/// A random version-4 UUID.
+pub(crate) fn uuid(rng: &mut StdRng) -> String {
+    let mut bytes: [u8; 16] = rng.random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// The value a hint stands for, as a string (`None` for hints that are not texts).
+pub(crate) fn text(hint: Hint, rng: &mut StdRng, who: &mut Who, clock: &Clock) -> Option<String> {
+    Some(match hint {
+        Hint::FirstName => who.person(rng).first,
+        Hint::LastName => who.person(rng).last,
+        Hint::FullName => who.person(rng).full(),
+        Hint::Username => {
+            let person = who.person(rng);
+            if rng.random_bool(0.5) {
+                person.username('_')
+            } else {
+                format!("{}{}", ascii_slug(&person.first), rng.random_range(1..100))
+            }
+        }
+        Hint::Email => who.person(rng).email(rng),
+        Hint::Phone => PhoneNumber().fake_with_rng(rng),
+        Hint::Company => CompanyName().fake_with_rng(rng),
+        Hint::JobTitle => JobTitle().fake_with_rng(rng),
+        Hint::Street => {
+            let number: String = BuildingNumber().fake_with_rng(rng);
+            let street: String = StreetName().fake_with_rng(rng);
+            format!("{number} {street}")
+        }
+        Hint::City => CityName().fake_with_rng(rng),
+        Hint::State => StateName().fake_with_rng(rng),
+        Hint::Country => CountryName().fake_with_rng(rng),
+        Hint::CountryCode => CountryCode().fake_with_rng(rng),
+        Hint::PostCode => ZipCode().fake_with_rng(rng),
+        Hint::TimeZone => TimeZone().fake_with_rng(rng),
+        Hint::Locale => pick(rng, LOCALES).to_owned(),
+        Hint::Language => pick(rng, LANGUAGES).to_owned(),
+        Hint::Currency => CurrencyCode().fake_with_rng(rng),
+        Hint::Url => url(rng),
+        Hint::Domain => domain(rng),
+        Hint::Hostname => format!(
+            "{}.{}",
+            pick(rng, &["api", "app", "www", "mail", "cdn"]),
+            domain(rng)
+        ),
+        Hint::Avatar => format!("https://i.pravatar.cc/300?u={}", uuid(rng)),
+        Hint::Image => {
+            let seed: String = Word().fake_with_rng(rng);
+            let width = rng.random_range(2..=8) * 100;
+            let height = rng.random_range(2..=8) * 100;
+            format!("https://picsum.photos/seed/{seed}/{width}/{height}")
+        }
+        Hint::Title => {
+            let phrase: String = CatchPhrase().fake_with_rng(rng);
+            capitalize(&phrase)
+        }
+        Hint::Label => {
+            let words: Vec<String> = Words(1..3).fake_with_rng(rng);
+            capitalize(&words.join(" "))
+        }
+        Hint::Description => Sentence(6..14).fake_with_rng(rng),
+        Hint::Paragraph => Paragraph(2..4).fake_with_rng(rng),
+        Hint::Word => Word().fake_with_rng(rng),
+        Hint::Slug => {
+            let words: Vec<String> = Words(2..4).fake_with_rng(rng);
+            words.join("-")
+        }
+        Hint::Password => Password(12..20).fake_with_rng(rng),
+        Hint::Token => {
+            let bytes: [u8; 20] = rng.random();
+            bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+        }
+        Hint::Uuid | Hint::Id => uuid(rng),
+        Hint::Ip => IPv4().fake_with_rng(rng),
+        Hint::Ipv6 => IPv6().fake_with_rng(rng),
+        Hint::Color => format!("#{:06x}", rng.random_range(0..0x0100_0000)),
+        Hint::MimeType => MimeType().fake_with_rng(rng),
+        Hint::Version => Semver().fake_with_rng(rng),
+        Hint::Created | Hint::Recent | Hint::Past | Hint::Future => {
+            date_time(clock.moment(rng, Some(hint)))
+        }
+        Hint::BirthDate => date(clock.moment(rng, Some(hint))),
+        Hint::Age
+        | Hint::Year
+        | Hint::Count
+        | Hint::Amount
+        | Hint::Percent
+        | Hint::Latitude
+        | Hint::Longitude
+        | Hint::Port
+        | Hint::Number
+        | Hint::Boolean
+        | Hint::Active
+        | Hint::Inactive => return None,
+    })
+}
+
+/// The range a numeric hint prefers and how many decimals its values have.
+pub(crate) fn numeric_range(hint: Option<Hint>, now: DateTime<Utc>) -> (f64, f64, u32) {
+    match hint {
+        Some(Hint::Age) => (18.0, 80.0, 0),
+        Some(Hint::Year) => (f64::from(now.year() - 10), f64::from(now.year()), 0),
+        Some(Hint::Count) => (1.0, 100.0, 0),
+        Some(Hint::Amount) => (1.0, 2_000.0, 2),
+        Some(Hint::Percent) => (0.0, 100.0, 1),
+        Some(Hint::Latitude) => (-90.0, 90.0, 6),
+        Some(Hint::Longitude) => (-180.0, 180.0, 6),
+        Some(Hint::Port) => (1_024.0, 65_535.0, 0),
+        Some(Hint::Id) => (1.0, 99_999.0, 0),
+        Some(Hint::Version) => (1.0, 20.0, 0),
+        _ => (1.0, 1_000.0, 2),
+    }
+}
+
+/// A URL on a believable domain.
+pub(crate) fn url(rng: &mut StdRng) -> String {
+    let host = domain(rng);
+    if rng.random_bool(0.5) {
+        format!("https://www.{host}")
+    } else {
+        let path: Vec<String> = Words(1..3).fake_with_rng(rng);
+        format!("https://{host}/{}", path.join("/"))
+    }
+}
+
+/// A registrable domain name such as `schmidt.io`.
+pub(crate) fn domain(rng: &mut StdRng) -> String {
+    let name: String = LastName().fake_with_rng(rng);
+    let suffix: String = DomainSuffix().fake_with_rng(rng);
+    let mut label = ascii_slug(&name);
+    if label.is_empty() {
+        label = "example".to_owned();
+    }
+    format!("{label}.{suffix}")
+}
+
+/// Lorem words joined by spaces, at least `min` characters long when possible.
+pub(crate) fn words(rng: &mut StdRng, min: usize) -> String {
+    let mut text: String = Word().fake_with_rng(rng);
+    while text.chars().count() < min {
+        let word: String = Word().fake_with_rng(rng);
+        text.push(' ');
+        text.push_str(&word);
+    }
+    text
+}
+
+/// Base64 of a few random bytes.
+pub(crate) fn base64(rng: &mut StdRng, length: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes: Vec<u8> = (0..length).map(|_| rng.random()).collect();
+    let mut out = String::with_capacity(length.div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (index, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if index <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A value that looks like a documented example: a recognised format is regenerated (e-mails,
+/// UUIDs, timestamps, URLs), otherwise digits are redrawn and letters mixed with digits are
+/// redrawn in the same case, while prefixes, separators and plain words stay, so `us_usr_8f3k2j1d`
+/// gives `us_usr_` and eight fresh characters.
+pub(crate) fn like_example(
+    example: &str,
+    rng: &mut StdRng,
+    who: &mut Who,
+    clock: &Clock,
+) -> String {
+    if looks_like_uuid(example) {
+        let fresh = uuid(rng);
+        return if example.chars().any(|c| c.is_ascii_uppercase()) {
+            fresh.to_uppercase()
+        } else {
+            fresh
+        };
+    }
+    if chrono::DateTime::parse_from_rfc3339(example).is_ok() {
+        return date_time(clock.moment(rng, None));
+    }
+    if example.contains('@') && !example.contains(' ') && example.contains('.') {
+        return who.person(rng).email(rng);
+    }
+    if example.starts_with("http://") || example.starts_with("https://") {
+        return url(rng);
+    }
+    let mut out = String::with_capacity(example.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String, rng: &mut StdRng| {
+        let mixed = token.chars().any(|c| c.is_ascii_digit());
+        let hex = token.chars().all(|c| c.is_ascii_hexdigit());
+        for c in token.chars() {
+            out.push(if c.is_ascii_digit() {
+                char::from(b'0' + rng.random_range(0..10u8))
+            } else if mixed && c.is_ascii_lowercase() {
+                let top = if hex { 6 } else { 26 };
+                char::from(b'a' + rng.random_range(0..top))
+            } else if mixed && c.is_ascii_uppercase() {
+                let top = if hex { 6 } else { 26 };
+                char::from(b'A' + rng.random_range(0..top))
+            } else {
+                c
+            });
+        }
+        token.clear();
+    };
+    for c in example.chars() {
+        if c.is_ascii_alphanumeric() {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out, rng);
+            out.push(c);
+        }
+    }
+    flush(&mut token, &mut out, rng);
+    out
+}
+
+/// Whether an example string is a structured value (an id, a code, a format) rather than words,
+/// in which case its shape says more than a property name does.
+pub(crate) fn is_structured(example: &str) -> bool {
+    example.chars().any(|c| c.is_ascii_digit())
+        || example.contains('@')
+        || example.contains("://")
+        || (example.contains('_') && !example.contains(' '))
+}
+
+fn looks_like_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(index, c)| match index {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Lowercase ASCII letters and digits of a name (accents dropped), for e-mails and usernames.
+pub(crate) fn ascii_slug(name: &str) -> String {
+    name.chars()
+        .filter_map(|c| {
+            let c = match c {
+                'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+                'è' | 'é' | 'ê' | 'ë' => 'e',
+                'ì' | 'í' | 'î' | 'ï' => 'i',
+                'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+                'ù' | 'ú' | 'û' | 'ü' => 'u',
+                'ç' => 'c',
+                'ñ' => 'n',
+                other => other,
+            };
+            c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase())
+        })
+        .collect()
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn pick<'a>(rng: &mut StdRng, options: &[&'a str]) -> &'a str {
+    options[rng.random_range(0..options.len())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn examples_keep_their_prefix_and_shape() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let clock = Clock::new(&mut rng, Utc::now());
+        let mut who = Who::default();
+        let fresh = like_example("us_usr_8f3k2j1d", &mut rng, &mut who, &clock);
+        assert!(fresh.starts_with("us_usr_"), "{fresh}");
+        assert_eq!(fresh.len(), "us_usr_8f3k2j1d".len());
+        let phone = like_example("+33 6 12 34 56 78", &mut rng, &mut who, &clock);
+        assert!(phone.starts_with("+") && phone.len() == 17, "{phone}");
+    }
+
+    #[test]
+    fn base64_pads_like_the_standard() {
+        let mut rng = StdRng::seed_from_u64(3);
+        assert_eq!(base64(&mut rng, 4).len(), 8);
+        assert!(base64(&mut rng, 4).ends_with("=="));
+    }
+
+    #[test]
+    fn uuids_are_version_four() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let id = uuid(&mut rng);
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+    }
+}

@@ -1,0 +1,241 @@
+//! Regular-expression and format support for the generator: strings sampled from a `pattern` with
+//! `rand_regex`, and the server's own checks for `pattern` and `format`, each compiled once per
+//! distinct source text and shared by every generator in the process.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use rand::RngExt;
+use rand::rngs::StdRng;
+use regex_syntax::hir::{
+    Capture, Class, ClassBytes, ClassBytesRange, ClassUnicode, ClassUnicodeRange, Hir, HirKind,
+    Repetition,
+};
+use serde_json::{Value, json};
+
+/// A `pattern` keyword: how to sample strings from it and how the server checks it.
+pub(crate) struct Pattern {
+    source: String,
+    checker: jsonschema::Validator,
+    /// Samplers with a long and a short repetition allowance, absent when the pattern uses
+    /// syntax `rand_regex` cannot sample (look-around, back-references).
+    samplers: Option<[rand_regex::Regex; 2]>,
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pattern")
+            .field("source", &self.source)
+            .field("samplable", &self.samplers.is_some())
+            .finish()
+    }
+}
+
+impl Pattern {
+    /// Whether the server's validator finds the pattern in `text`.
+    pub(crate) fn matches(&self, text: &str) -> bool {
+        self.checker.is_valid(&Value::String(text.to_owned()))
+    }
+
+    /// A string sampled from the pattern (not yet checked against anything else); `short` asks
+    /// for the fewest repetitions.
+    pub(crate) fn sample(&self, rng: &mut StdRng, short: bool) -> Option<String> {
+        let samplers = self.samplers.as_ref()?;
+        let sampler = if short { &samplers[1] } else { &samplers[0] };
+        Some(rng.sample::<String, _>(sampler))
+    }
+
+    /// Whether strings can be sampled from the pattern at all.
+    pub(crate) fn samplable(&self) -> bool {
+        self.samplers.is_some()
+    }
+}
+
+/// A `format` keyword the server checks (formats it does not know pass everything).
+pub(crate) struct FormatCheck {
+    name: String,
+    checker: jsonschema::Validator,
+}
+
+impl fmt::Debug for FormatCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormatCheck")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl FormatCheck {
+    /// Whether the server accepts `text` in this format.
+    pub(crate) fn accepts(&self, text: &str) -> bool {
+        self.checker.is_valid(&Value::String(text.to_owned()))
+    }
+}
+
+/// The compiled pattern for `source`, or `None` when the server cannot compile it either (then it
+/// constrains nothing, since the response has no validator).
+pub(crate) fn pattern(source: &str) -> Option<Arc<Pattern>> {
+    static CACHE: LazyLock<Mutex<HashMap<String, Option<Arc<Pattern>>>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    if let Some(found) = lock(&CACHE).get(source) {
+        return found.clone();
+    }
+    let compiled = compile_pattern(source).map(Arc::new);
+    lock(&CACHE).insert(source.to_owned(), compiled.clone());
+    compiled
+}
+
+/// The server's check for a format name, or `None` for formats it ignores.
+pub(crate) fn format_check(name: &str) -> Option<Arc<FormatCheck>> {
+    const CHECKED: &[&str] = &[
+        "date",
+        "date-time",
+        "time",
+        "duration",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uri-template",
+        "uuid",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+    ];
+    static CACHE: LazyLock<Mutex<HashMap<String, Option<Arc<FormatCheck>>>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    if !CHECKED.contains(&name) {
+        return None;
+    }
+    if let Some(found) = lock(&CACHE).get(name) {
+        return found.clone();
+    }
+    let compiled = crate::json_schema::compile(&json!({ "format": name }))
+        .ok()
+        .map(|checker| {
+            Arc::new(FormatCheck {
+                name: name.to_owned(),
+                checker,
+            })
+        });
+    lock(&CACHE).insert(name.to_owned(), compiled.clone());
+    compiled
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn compile_pattern(source: &str) -> Option<Pattern> {
+    let checker = crate::json_schema::compile(&json!({ "pattern": source })).ok()?;
+    let samplers = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(source)
+        .ok()
+        .map(|hir| tame(&hir))
+        .and_then(|hir| {
+            let long = rand_regex::Regex::with_hir(hir.clone(), 8).ok()?;
+            let short = rand_regex::Regex::with_hir(hir, 1).ok()?;
+            Some([long, short])
+        });
+    Some(Pattern {
+        source: source.to_owned(),
+        checker,
+        samplers,
+    })
+}
+
+/// Rewrites a parsed pattern so that sampling gives readable strings that still match: anchors
+/// and word boundaries are dropped (a sampled string is the whole match anyway), and every
+/// character class is narrowed to printable ASCII where it has any.
+fn tame(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Hir::empty(),
+        HirKind::Literal(literal) => Hir::literal(literal.0.clone()),
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut narrowed = class.clone();
+            narrowed.intersect(&ClassUnicode::new([ClassUnicodeRange::new(' ', '~')]));
+            if narrowed.ranges().is_empty() {
+                Hir::class(Class::Unicode(class.clone()))
+            } else {
+                Hir::class(Class::Unicode(narrowed))
+            }
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let mut narrowed = class.clone();
+            narrowed.intersect(&ClassBytes::new([ClassBytesRange::new(b' ', b'~')]));
+            if narrowed.ranges().is_empty() {
+                Hir::class(Class::Bytes(class.clone()))
+            } else {
+                Hir::class(Class::Bytes(narrowed))
+            }
+        }
+        HirKind::Repetition(repetition) => Hir::repetition(Repetition {
+            min: repetition.min,
+            max: repetition.max,
+            greedy: repetition.greedy,
+            sub: Box::new(tame(&repetition.sub)),
+        }),
+        HirKind::Capture(capture) => Hir::capture(Capture {
+            index: capture.index,
+            name: capture.name.clone(),
+            sub: Box::new(tame(&capture.sub)),
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(tame).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(tame).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn anchored_patterns_sample_matching_readable_strings() {
+        let pattern = pattern("^us_usr_[A-Za-z0-9]{8,}$").unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..200 {
+            let text = pattern.sample(&mut rng, false).unwrap();
+            assert!(text.starts_with("us_usr_"), "{text}");
+            assert!(text.is_ascii());
+            assert!(pattern.matches(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn digit_classes_are_ascii_digits() {
+        let pattern = pattern(r"^\d{3}-\w+$").unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        let text = pattern.sample(&mut rng, true).unwrap();
+        assert!(
+            text[..3].bytes().all(|byte| byte.is_ascii_digit()),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn look_around_compiles_for_checking_but_not_for_sampling() {
+        let pattern = pattern("^(?=.*[0-9])[a-z0-9]+$").unwrap();
+        assert!(!pattern.samplable());
+        assert!(pattern.matches("abc1"));
+        assert!(!pattern.matches("abc"));
+    }
+
+    #[test]
+    fn formats_are_checked_as_the_server_checks_them() {
+        let email = format_check("email").unwrap();
+        assert!(email.accepts("ada@example.com"));
+        assert!(!email.accepts("nope"));
+        assert!(format_check("int32").is_none());
+    }
+}

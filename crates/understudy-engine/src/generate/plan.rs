@@ -1,0 +1,730 @@
+//! Plans: what generation works from. A node is the conjunction of parts that one value must
+//! satisfy (a schema with its `allOf` flattened and merged: properties, `required`, the tightest
+//! bounds), with a `oneOf`/`anyOf`/discriminator turned into variants (the node merged with one
+//! branch). Nodes are memoized by their set of parts, so shared and recursive schemas are planned
+//! once, and built from a work list, so deep documents cannot exhaust the stack.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::check::accepts_all;
+use super::hint::{self, Hint};
+use super::pattern::{FormatCheck, Pattern};
+use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
+
+/// Index of a node in its generator's node list.
+pub(crate) type NodeId = u32;
+
+/// The node with no constraint at all.
+pub(crate) const FREE: NodeId = 0;
+
+/// Past this many nodes, further ones are planned as unconstrained: a safety net only.
+const MAX_NODES: usize = 100_000;
+/// Parts merged into one node at most (an `allOf` tree larger than this is cut).
+const MAX_FLAT: usize = 512;
+/// Rounds of the minimal-height computation.
+const HEIGHT_ROUNDS: usize = 64;
+/// Height of a node no finite value satisfies (as far as the computation saw).
+pub(crate) const UNREACHABLE: u16 = u16::MAX;
+
+/// What may stand beside the declared properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Additional {
+    Free,
+    Forbidden,
+    Schema(NodeId),
+}
+
+/// A declared property of an object node.
+#[derive(Debug, Clone)]
+pub(crate) struct Prop {
+    pub(crate) name: Arc<str>,
+    /// The name without case or separators, for echo matching.
+    pub(crate) key: Arc<str>,
+    pub(crate) node: NodeId,
+    pub(crate) required: bool,
+    pub(crate) read_only: bool,
+    pub(crate) write_only: bool,
+    /// Another part of the conjunction forbids the property (`additionalProperties: false`).
+    pub(crate) forbidden: bool,
+    pub(crate) identity: bool,
+    pub(crate) hint: Option<Hint>,
+}
+
+/// One way to satisfy a node's first `oneOf`/`anyOf`/discriminator.
+#[derive(Debug, Clone)]
+pub(crate) struct Variant {
+    pub(crate) node: NodeId,
+    /// The discriminator property and the value that selects this branch.
+    pub(crate) forced: Option<(Arc<str>, Value)>,
+}
+
+/// The merged constraints one value must meet.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// Parts the value must satisfy, checked as the server checks them.
+    pub(crate) roots: Vec<PartId>,
+    /// Non-null types every part admits.
+    pub(crate) types: Types,
+    /// The type generation produces when nothing else decides.
+    pub(crate) kind: u8,
+    pub(crate) null_ok: bool,
+    pub(crate) choices: Option<Vec<Value>>,
+    pub(crate) lower: Option<Bound>,
+    pub(crate) upper: Option<Bound>,
+    pub(crate) multiples: Vec<f64>,
+    pub(crate) min_length: u64,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) patterns: Vec<Arc<Pattern>>,
+    pub(crate) format: Option<Arc<str>>,
+    pub(crate) format_checks: Vec<Arc<FormatCheck>>,
+    pub(crate) items: Option<NodeId>,
+    pub(crate) min_items: u64,
+    pub(crate) max_items: Option<u64>,
+    pub(crate) unique_items: bool,
+    pub(crate) properties: Vec<Prop>,
+    /// Required names no part declares.
+    pub(crate) extra_required: Vec<Arc<str>>,
+    pub(crate) additional: Additional,
+    pub(crate) min_properties: u64,
+    pub(crate) max_properties: Option<u64>,
+    pub(crate) variants: Vec<Variant>,
+    /// Whether a generated value must be checked against `roots` (composition is involved).
+    pub(crate) check: bool,
+    pub(crate) faker: Option<Hint>,
+    pub(crate) example: Option<Value>,
+    pub(crate) default: Option<Value>,
+    /// The component name, or the property name the node was first reached under.
+    pub(crate) context: Option<Arc<str>>,
+    /// An inheritance-style discriminator: the property and the value naming this schema.
+    pub(crate) lineage: Option<(Arc<str>, Value)>,
+    /// Nesting needed by the smallest valid value ([`UNREACHABLE`] if none was found).
+    pub(crate) height: u16,
+}
+
+impl Node {
+    fn free(roots: Vec<PartId>) -> Node {
+        Node {
+            roots,
+            types: Types::ALL.without(Types::NULL),
+            kind: Types::STRING,
+            null_ok: true,
+            choices: None,
+            lower: None,
+            upper: None,
+            multiples: Vec::new(),
+            min_length: 0,
+            max_length: None,
+            patterns: Vec::new(),
+            format: None,
+            format_checks: Vec::new(),
+            items: None,
+            min_items: 0,
+            max_items: None,
+            unique_items: false,
+            properties: Vec::new(),
+            extra_required: Vec::new(),
+            additional: Additional::Free,
+            min_properties: 0,
+            max_properties: None,
+            variants: Vec::new(),
+            check: false,
+            faker: None,
+            example: None,
+            default: None,
+            context: None,
+            lineage: None,
+            height: 0,
+        }
+    }
+
+    /// Finds a declared property.
+    pub(crate) fn property(&self, name: &str) -> Option<&Prop> {
+        self.properties.iter().find(|prop| &*prop.name == name)
+    }
+}
+
+/// Plans every node reachable from the root part; returns the nodes and the root node.
+pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId) {
+    let mut planner = Planner {
+        parts,
+        memo: HashMap::new(),
+        nodes: vec![Node::free(Vec::new())],
+        pending: Vec::new(),
+    };
+    let root = planner.node(vec![root], Vec::new(), None);
+    while let Some(pending) = planner.pending.pop() {
+        planner.build(pending);
+    }
+    let mut nodes = planner.nodes;
+    finalize(parts, &mut nodes);
+    (nodes, root)
+}
+
+struct Pending {
+    id: NodeId,
+    roots: Vec<PartId>,
+    flat: Vec<PartId>,
+    resolved: Vec<PartId>,
+}
+
+struct Planner<'p> {
+    parts: &'p [Part],
+    memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
+    nodes: Vec<Node>,
+    pending: Vec<Pending>,
+}
+
+impl Planner<'_> {
+    /// The node for the conjunction of `roots`, whose composition groups owned by `resolved`
+    /// parts are already decided; created (and queued for building) on first request.
+    fn node(
+        &mut self,
+        roots: Vec<PartId>,
+        resolved: Vec<PartId>,
+        context: Option<&Arc<str>>,
+    ) -> NodeId {
+        let flat = self.flatten(&roots);
+        if flat.is_empty() {
+            return FREE;
+        }
+        let mut key_parts = flat.clone();
+        key_parts.sort_unstable();
+        key_parts.dedup();
+        let mut key_resolved: Vec<PartId> = resolved
+            .iter()
+            .copied()
+            .filter(|part| key_parts.binary_search(part).is_ok())
+            .collect();
+        key_resolved.sort_unstable();
+        key_resolved.dedup();
+        let key = (key_parts, key_resolved);
+        if let Some(&id) = self.memo.get(&key) {
+            return id;
+        }
+        if self.nodes.len() >= MAX_NODES {
+            return FREE;
+        }
+        let Ok(id) = NodeId::try_from(self.nodes.len()) else {
+            return FREE;
+        };
+        let mut node = Node::free(roots.clone());
+        node.context = flat
+            .iter()
+            .find_map(|part| self.parts[*part as usize].name.clone())
+            .or_else(|| context.cloned());
+        self.nodes.push(node);
+        let resolved = key.1.clone();
+        self.memo.insert(key, id);
+        self.pending.push(Pending {
+            id,
+            roots,
+            flat,
+            resolved,
+        });
+        id
+    }
+
+    /// The parts of a conjunction with every `allOf` expanded, in order of first appearance,
+    /// without duplicates and without the part that accepts everything.
+    fn flatten(&self, roots: &[PartId]) -> Vec<PartId> {
+        let mut flat: Vec<PartId> = Vec::new();
+        let mut stack: Vec<PartId> = roots.iter().rev().copied().collect();
+        while let Some(part) = stack.pop() {
+            if part == ANY || flat.contains(&part) {
+                continue;
+            }
+            if flat.len() >= MAX_FLAT {
+                break;
+            }
+            flat.push(part);
+            let all_of = &self.parts[part as usize].all_of;
+            stack.extend(all_of.iter().rev());
+        }
+        flat
+    }
+
+    fn build(&mut self, pending: Pending) {
+        let parts = self.parts;
+        let Pending {
+            id,
+            roots,
+            flat,
+            resolved,
+        } = pending;
+        let context = self.nodes[id as usize].context.clone();
+        let mut node = Node::free(roots.clone());
+        node.context = context.clone();
+        let mut types = Types::ALL.without(Types::NULL);
+        let mut items: Vec<PartId> = Vec::new();
+        let mut min_items = 0;
+        let mut max_items: Option<u64> = None;
+        let mut min_properties = 0;
+        let mut max_properties: Option<u64> = None;
+        let mut max_length: Option<u64> = None;
+        let mut check = false;
+        for &part_id in &flat {
+            let part = &parts[part_id as usize];
+            if part.never {
+                types = Types(0);
+            }
+            if let Some(part_types) = part.types {
+                types = types.and(part_types);
+            }
+            if node.choices.is_none() {
+                if let Some(constant) = &part.constant {
+                    node.choices = Some(vec![constant.clone()]);
+                } else if let Some(options) = &part.enumeration {
+                    node.choices = Some(options.clone());
+                }
+            }
+            node.lower = Bound::tighter_lower(node.lower, part.lower);
+            node.upper = Bound::tighter_upper(node.upper, part.upper);
+            if let Some(multiple) = part.multiple_of {
+                node.multiples.push(multiple);
+            }
+            if let Some(format) = &part.format {
+                match format.as_ref() {
+                    "int32" => {
+                        node.lower = Bound::tighter_lower(
+                            node.lower,
+                            Some(Bound {
+                                value: f64::from(i32::MIN),
+                                exclusive: false,
+                            }),
+                        );
+                        node.upper = Bound::tighter_upper(
+                            node.upper,
+                            Some(Bound {
+                                value: f64::from(i32::MAX),
+                                exclusive: false,
+                            }),
+                        );
+                    }
+                    "int64" => {
+                        node.lower = Bound::tighter_lower(
+                            node.lower,
+                            Some(Bound {
+                                value: -9.0e18,
+                                exclusive: false,
+                            }),
+                        );
+                        node.upper = Bound::tighter_upper(
+                            node.upper,
+                            Some(Bound {
+                                value: 9.0e18,
+                                exclusive: false,
+                            }),
+                        );
+                    }
+                    _ => {}
+                }
+                if node.format.is_none() {
+                    node.format = Some(format.clone());
+                }
+            }
+            if let Some(format) = &part.format_check {
+                node.format_checks.push(format.clone());
+            }
+            if let Some(pattern) = &part.pattern {
+                node.patterns.push(pattern.clone());
+            }
+            node.min_length = node.min_length.max(part.min_length.unwrap_or(0));
+            max_length = tighter_max(max_length, part.max_length);
+            min_items = part.min_items.unwrap_or(0).max(min_items);
+            max_items = tighter_max(max_items, part.max_items);
+            node.unique_items |= part.unique_items;
+            if let Some(item) = part.items {
+                items.push(item);
+            }
+            min_properties = part.min_properties.unwrap_or(0).max(min_properties);
+            max_properties = tighter_max(max_properties, part.max_properties);
+            check |= part.not.is_some();
+            if node.faker.is_none() {
+                node.faker = part.faker;
+            }
+            if node.example.is_none() {
+                node.example.clone_from(&part.example);
+            }
+            if node.default.is_none() {
+                node.default.clone_from(&part.default);
+            }
+        }
+        node.types = types;
+        node.max_length = max_length;
+        node.min_items = min_items;
+        node.max_items = max_items;
+        node.min_properties = min_properties;
+        node.max_properties = max_properties;
+        check |= node.patterns.len() > 1;
+        if !items.is_empty() {
+            node.items = Some(self.node(items, Vec::new(), None));
+        }
+        self.object(&mut node, &flat);
+        node.lineage = self.lineage(&flat, node.context.as_ref());
+        node.variants = self.variants(&roots, &flat, &resolved);
+        node.check = check || !node.variants.is_empty();
+        node.kind = kind(&node);
+        self.nodes[id as usize] = node;
+    }
+
+    fn object(&mut self, node: &mut Node, flat: &[PartId]) {
+        let parts = self.parts;
+        let mut names: Vec<Arc<str>> = Vec::new();
+        for &part_id in flat {
+            for property in &parts[part_id as usize].properties {
+                if !names.contains(&property.name) {
+                    names.push(property.name.clone());
+                }
+            }
+        }
+        let mut required: Vec<Arc<str>> = Vec::new();
+        for &part_id in flat {
+            for name in &parts[part_id as usize].required {
+                if !required.contains(name) {
+                    required.push(name.clone());
+                }
+            }
+        }
+        let context = node.context.clone();
+        for name in names {
+            let mut contributors = Vec::new();
+            let mut prop = Prop {
+                key: Arc::from(hint::normalize(&name)),
+                node: FREE,
+                required: required.contains(&name),
+                read_only: false,
+                write_only: false,
+                forbidden: false,
+                identity: false,
+                hint: hint::from_name(&name, context.as_deref()),
+                name: name.clone(),
+            };
+            for &part_id in flat {
+                let part = &parts[part_id as usize];
+                match part
+                    .properties
+                    .iter()
+                    .find(|property| property.name == name)
+                {
+                    Some(property) => {
+                        contributors.push(property.part);
+                        prop.read_only |= property.read_only;
+                        prop.write_only |= property.write_only;
+                        prop.identity |= property.identity;
+                    }
+                    None => match part.additional {
+                        Some(NEVER) => prop.forbidden = true,
+                        Some(additional) => contributors.push(additional),
+                        None => {}
+                    },
+                }
+            }
+            prop.node = self.node(contributors, Vec::new(), Some(&name));
+            node.properties.push(prop);
+        }
+        node.extra_required = required
+            .into_iter()
+            .filter(|name| node.property(name).is_none())
+            .collect();
+        let mut additional = Vec::new();
+        let mut forbidden = false;
+        for &part_id in flat {
+            match parts[part_id as usize].additional {
+                Some(NEVER) => forbidden = true,
+                Some(ANY) | None => {}
+                Some(schema) => additional.push(schema),
+            }
+        }
+        node.additional = if forbidden {
+            Additional::Forbidden
+        } else if additional.is_empty() {
+            Additional::Free
+        } else {
+            Additional::Schema(self.node(additional, Vec::new(), None))
+        };
+    }
+
+    /// The value an inheritance-style discriminator takes for this node: the mapping value
+    /// naming one of the node's own schemas, else the name of the schema.
+    fn lineage(&self, flat: &[PartId], context: Option<&Arc<str>>) -> Option<(Arc<str>, Value)> {
+        let parts = self.parts;
+        let lineage = flat
+            .iter()
+            .find_map(|part| parts[*part as usize].lineage.as_ref())?;
+        let own: Vec<&Arc<str>> = flat
+            .iter()
+            .filter_map(|part| parts[*part as usize].reference.as_ref())
+            .collect();
+        let mapped = own.iter().find_map(|reference| {
+            lineage
+                .mapping
+                .iter()
+                .find(|(_, target)| target == *reference)
+                .map(|(value, _)| value.clone())
+        });
+        let value = mapped.or_else(|| {
+            flat.first()
+                .and_then(|part| parts[*part as usize].name.clone())
+                .or_else(|| context.cloned())
+        })?;
+        Some((lineage.property.clone(), Value::String(value.to_string())))
+    }
+
+    fn variants(&mut self, roots: &[PartId], flat: &[PartId], resolved: &[PartId]) -> Vec<Variant> {
+        let parts = self.parts;
+        for &owner in flat {
+            if resolved.contains(&owner) {
+                continue;
+            }
+            let part = &parts[owner as usize];
+            let mut resolved_here = resolved.to_vec();
+            resolved_here.push(owner);
+            if let Some(dispatch) = &part.dispatch {
+                // A schema that is itself one of the branches (`Cat: allOf: [Pet, …]`) keeps to
+                // its own branch.
+                let own: Vec<&(Arc<str>, PartId)> = dispatch
+                    .entries
+                    .iter()
+                    .filter(|(_, target)| flat.contains(target))
+                    .collect();
+                let entries: Vec<&(Arc<str>, PartId)> = if own.is_empty() {
+                    dispatch.entries.iter().collect()
+                } else {
+                    own
+                };
+                let mut variants = Vec::with_capacity(entries.len());
+                for (value, target) in entries {
+                    let mut branch_roots = roots.to_vec();
+                    branch_roots.push(*target);
+                    variants.push(Variant {
+                        node: self.node(branch_roots, resolved_here.clone(), None),
+                        forced: Some((dispatch.property.clone(), Value::String(value.to_string()))),
+                    });
+                }
+                if variants.is_empty() {
+                    continue;
+                }
+                return variants;
+            }
+            let branches = if part.one_of.is_empty() {
+                &part.any_of
+            } else {
+                &part.one_of
+            };
+            if branches.is_empty() {
+                continue;
+            }
+            return branches
+                .iter()
+                .map(|branch| {
+                    let mut branch_roots = roots.to_vec();
+                    branch_roots.push(*branch);
+                    Variant {
+                        node: self.node(branch_roots, resolved_here.clone(), None),
+                        forced: None,
+                    }
+                })
+                .collect();
+        }
+        Vec::new()
+    }
+}
+
+fn tighter_max(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// The type to generate: the only one allowed, else the one the keywords point at.
+fn kind(node: &Node) -> u8 {
+    let types = node.types;
+    let allowed = |bit: u8| types.has(bit);
+    let single = [
+        Types::BOOLEAN,
+        Types::INTEGER,
+        Types::STRING,
+        Types::ARRAY,
+        Types::OBJECT,
+    ]
+    .into_iter()
+    .filter(|bit| allowed(*bit))
+    .count();
+    let numeric = types.has(Types::NUMBER);
+    if single == 1 && !numeric {
+        return [
+            Types::BOOLEAN,
+            Types::INTEGER,
+            Types::STRING,
+            Types::ARRAY,
+            Types::OBJECT,
+        ]
+        .into_iter()
+        .find(|bit| allowed(*bit))
+        .unwrap_or(Types::STRING);
+    }
+    if types.0 == (Types::NUMBER | Types::INTEGER) {
+        return Types::NUMBER;
+    }
+    let wants = [
+        (
+            Types::OBJECT,
+            !node.properties.is_empty()
+                || !node.extra_required.is_empty()
+                || matches!(node.additional, Additional::Schema(_))
+                || node.min_properties > 0,
+        ),
+        (Types::ARRAY, node.items.is_some() || node.min_items > 0),
+        (
+            Types::STRING,
+            !node.patterns.is_empty()
+                || node.min_length > 0
+                || node.max_length.is_some()
+                || node.format.is_some(),
+        ),
+        (
+            Types::NUMBER,
+            node.lower.is_some() || node.upper.is_some() || !node.multiples.is_empty(),
+        ),
+    ];
+    for (bit, wanted) in wants {
+        if wanted && allowed(bit) {
+            return bit;
+        }
+    }
+    [
+        Types::STRING,
+        Types::INTEGER,
+        Types::NUMBER,
+        Types::BOOLEAN,
+        Types::OBJECT,
+        Types::ARRAY,
+    ]
+    .into_iter()
+    .find(|bit| allowed(*bit))
+    .unwrap_or(Types::NULL)
+}
+
+/// Decides what needs every node planned: null acceptance, the `enum` values that really
+/// validate, which discriminator branches can hold their own value, and minimal heights.
+fn finalize(parts: &[Part], nodes: &mut [Node]) {
+    for index in 0..nodes.len() {
+        let node = &nodes[index];
+        let null_ok = node.roots.is_empty() || accepts_all(parts, &node.roots, &Value::Null);
+        let choices = node.choices.as_ref().map(|choices| {
+            choices
+                .iter()
+                .filter(|choice| accepts_all(parts, &node.roots, choice))
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        let lineage = node.lineage.clone().filter(|(name, value)| {
+            node.property(name)
+                .is_some_and(|prop| accepts_all(parts, &nodes[prop.node as usize].roots, value))
+        });
+        let viable: Vec<bool> = node
+            .variants
+            .iter()
+            .map(|variant| match &variant.forced {
+                None => true,
+                Some((name, value)) => {
+                    let target = &nodes[variant.node as usize];
+                    match target.property(name) {
+                        Some(prop) => {
+                            !prop.forbidden
+                                && accepts_all(parts, &nodes[prop.node as usize].roots, value)
+                        }
+                        None => target.additional != Additional::Forbidden,
+                    }
+                }
+            })
+            .collect();
+        let node = &mut nodes[index];
+        node.null_ok = null_ok;
+        node.choices = choices;
+        node.lineage = lineage;
+        if viable.iter().any(|viable| *viable) {
+            let mut index = 0;
+            node.variants.retain(|_| {
+                index += 1;
+                viable[index - 1]
+            });
+        }
+    }
+    heights(nodes);
+}
+
+/// Computes, by repeated relaxation, the nesting the smallest valid value of each node needs.
+fn heights(nodes: &mut [Node]) {
+    for node in nodes.iter_mut() {
+        node.height = UNREACHABLE;
+    }
+    for _ in 0..HEIGHT_ROUNDS {
+        let mut changed = false;
+        for index in 0..nodes.len() {
+            let height = height(nodes, &nodes[index]);
+            if height < nodes[index].height {
+                nodes[index].height = height;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+fn height(nodes: &[Node], node: &Node) -> u16 {
+    let of = |id: NodeId| nodes[id as usize].height;
+    if !node.variants.is_empty() {
+        return node
+            .variants
+            .iter()
+            .map(|variant| of(variant.node))
+            .min()
+            .unwrap_or(UNREACHABLE);
+    }
+    if node.null_ok
+        || node
+            .choices
+            .as_ref()
+            .is_some_and(|choices| !choices.is_empty())
+    {
+        return 0;
+    }
+    let types = node.types;
+    if types.has(Types::BOOLEAN)
+        || types.has(Types::INTEGER)
+        || types.has(Types::NUMBER)
+        || types.has(Types::STRING)
+    {
+        return 0;
+    }
+    let mut best = UNREACHABLE;
+    if types.has(Types::ARRAY) {
+        let array = if node.min_items == 0 {
+            1
+        } else {
+            node.items.map_or(1, |items| of(items).saturating_add(1))
+        };
+        best = best.min(array);
+    }
+    if types.has(Types::OBJECT) {
+        let mut object: u16 = 1;
+        for prop in node.properties.iter().filter(|prop| prop.required) {
+            object = object.max(of(prop.node).saturating_add(1));
+        }
+        if !node.extra_required.is_empty()
+            && let Additional::Schema(schema) = node.additional
+        {
+            object = object.max(of(schema).saturating_add(1));
+        }
+        best = best.min(object);
+    }
+    best
+}

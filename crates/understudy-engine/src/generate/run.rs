@@ -1,0 +1,906 @@
+//! Running a plan for one request: walks the nodes with the request's random generator and clock,
+//! echoes what the request supplied, keeps one object's values consistent (one person, created
+//! before updated), and stays within a depth cap and a size budget, falling back to the smallest
+//! valid value of a node when either is reached.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::RngExt;
+use rand::rngs::StdRng;
+use serde_json::{Map, Number, Value};
+
+use super::check::{accepts_all, decimal_parts, equal, is_multiple};
+use super::echo;
+use super::fakes::{self, Clock, Who};
+use super::hint::Hint;
+use super::plan::{Additional, FREE, Node, NodeId, Prop};
+use super::schema::{Part, Types};
+
+/// Depth from which only required properties and minimal arrays are generated.
+const SOFT_DEPTH: u16 = 6;
+/// Depth at which generation stops descending altogether.
+const HARD_DEPTH: u16 = 24;
+/// Values generated before the rest of a body is kept minimal.
+const BUDGET: usize = 2_500;
+/// Tries for a node whose composition must be checked (a `oneOf` whose branches overlap).
+const ATTEMPTS: usize = 8;
+/// Most items generated for one array, whatever `minItems` asks.
+const MAX_ITEMS: u64 = 1_000;
+
+/// Everything a generator holds: its parts and its nodes.
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub(crate) parts: Vec<Part>,
+    pub(crate) nodes: Vec<Node>,
+}
+
+/// One generation pass.
+pub(crate) struct Runner<'g, 'r> {
+    graph: &'g Graph,
+    rng: &'r mut StdRng,
+    now: DateTime<Utc>,
+    count: usize,
+    path: Vec<NodeId>,
+}
+
+/// Where a value is being generated.
+#[derive(Clone, Copy)]
+struct Slot<'e, 'f> {
+    hint: Option<Hint>,
+    /// The part of the request that corresponds to this value.
+    echo: Option<&'e Value>,
+    /// Discriminator values the chosen branches fix.
+    forced: &'f [(Arc<str>, Value)],
+    depth: u16,
+    minimal: bool,
+}
+
+/// What one object's values agree on.
+struct Scene {
+    who: Who,
+    clock: Option<Clock>,
+}
+
+impl Scene {
+    fn new(scope: Option<&Map<String, Value>>) -> Scene {
+        let mut first = None;
+        let mut last = None;
+        if let Some(scope) = scope {
+            first =
+                echo::find_text(scope, &["firstname", "givenname", "forename"]).map(str::to_owned);
+            last =
+                echo::find_text(scope, &["lastname", "surname", "familyname"]).map(str::to_owned);
+            if first.is_none()
+                && last.is_none()
+                && let Some((given, family)) =
+                    echo::find_text(scope, &["name", "fullname", "displayname"])
+                        .and_then(|name| name.trim().split_once(' '))
+            {
+                first = Some(given.to_owned());
+                last = Some(family.trim().to_owned());
+            }
+        }
+        Scene {
+            who: Who::new(first, last),
+            clock: None,
+        }
+    }
+
+    fn clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
+        *self.clock.get_or_insert_with(|| Clock::new(rng, now))
+    }
+}
+
+impl<'g, 'r> Runner<'g, 'r> {
+    pub(crate) fn new(graph: &'g Graph, rng: &'r mut StdRng, now: DateTime<Utc>) -> Self {
+        Runner {
+            graph,
+            rng,
+            now,
+            count: 0,
+            path: Vec::new(),
+        }
+    }
+
+    /// A whole body for `root`, echoing `echo` (the request body) where it fits.
+    pub(crate) fn run(&mut self, root: NodeId, echo: Option<&Value>) -> Value {
+        let mut scene = Scene::new(None);
+        let slot = Slot {
+            hint: None,
+            echo,
+            forced: &[],
+            depth: 0,
+            minimal: false,
+        };
+        self.value(root, slot, &mut scene)
+    }
+
+    /// A value for one node with a hint, outside any body (identity values).
+    pub(crate) fn single(&mut self, node: NodeId, hint: Option<Hint>) -> Value {
+        let mut scene = Scene::new(None);
+        let slot = Slot {
+            hint,
+            echo: None,
+            forced: &[],
+            depth: 0,
+            minimal: false,
+        };
+        self.value(node, slot, &mut scene)
+    }
+
+    fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
+        let graph = self.graph;
+        let Some(node) = graph.nodes.get(id as usize) else {
+            return Value::Null;
+        };
+        self.count += 1;
+        if slot.depth >= HARD_DEPTH {
+            return smallest(node);
+        }
+        let minimal = slot.minimal
+            || slot.depth >= SOFT_DEPTH
+            || self.count > BUDGET
+            || self.path.contains(&id);
+        let slot = Slot { minimal, ..slot };
+        self.path.push(id);
+        let value = self.checked(node, slot, scene);
+        self.path.pop();
+        value
+    }
+
+    /// Generates, and when the node involves composition, retries until the value really
+    /// validates (other branches of a `oneOf` must reject it).
+    fn checked(&mut self, node: &'g Node, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
+        let tries = match (node.check, self.count > BUDGET) {
+            (false, _) => 1,
+            (true, false) => ATTEMPTS,
+            (true, true) => 2,
+        };
+        let start = self.first_variant(node, slot.minimal);
+        let mut last = Value::Null;
+        for attempt in 0..tries {
+            let candidate = self.shape(node, slot, scene, start + attempt);
+            if !node.check || accepts_all(&self.graph.parts, &node.roots, &candidate) {
+                return candidate;
+            }
+            last = candidate;
+        }
+        last
+    }
+
+    fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
+        let count = node.variants.len();
+        if count == 0 {
+            return 0;
+        }
+        if minimal {
+            let graph = self.graph;
+            return node
+                .variants
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, variant)| graph.nodes[variant.node as usize].height)
+                .map_or(0, |(index, _)| index);
+        }
+        self.rng.random_range(0..count)
+    }
+
+    fn shape(
+        &mut self,
+        node: &'g Node,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene,
+        variant: usize,
+    ) -> Value {
+        if !node.variants.is_empty() {
+            let variant = &node.variants[variant % node.variants.len()];
+            let mut forced = Vec::new();
+            let forced: &[(Arc<str>, Value)] = match &variant.forced {
+                Some(pair) => {
+                    forced.extend_from_slice(slot.forced);
+                    forced.push(pair.clone());
+                    &forced
+                }
+                None => slot.forced,
+            };
+            return self.value(variant.node, Slot { forced, ..slot }, scene);
+        }
+        if let Some(choices) = &node.choices
+            && !choices.is_empty()
+        {
+            if let Some(default) = &node.default
+                && choices.iter().any(|choice| equal(choice, default))
+                && self.rng.random_bool(0.5)
+            {
+                return default.clone();
+            }
+            return choices[self.rng.random_range(0..choices.len())].clone();
+        }
+        let composite = node.kind == Types::OBJECT || node.kind == Types::ARRAY;
+        if node.null_ok && (node.types.is_empty() || (slot.minimal && composite)) {
+            return Value::Null;
+        }
+        match node.kind {
+            Types::OBJECT => self.object(node, slot),
+            Types::ARRAY => self.array(node, slot),
+            Types::STRING => Value::String(self.string(node, slot.hint, scene)),
+            Types::INTEGER => self.integer(node, slot.hint, scene),
+            Types::NUMBER => self.number(node, slot.hint),
+            Types::BOOLEAN => Value::Bool(self.boolean(node, slot.hint)),
+            _ => smallest(node),
+        }
+    }
+
+    fn object(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
+        let scope = slot.echo.and_then(Value::as_object);
+        let mut scene = Scene::new(scope);
+        let mut map = Map::new();
+        for (name, value) in slot.forced {
+            if node.property(name).is_none() {
+                map.insert(name.to_string(), value.clone());
+            }
+        }
+        let required = node
+            .properties
+            .iter()
+            .filter(|prop| prop.required && !prop.forbidden)
+            .count()
+            + node.extra_required.len()
+            + map.len();
+        let mut room = node
+            .max_properties
+            .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX))
+            .saturating_sub(required);
+        let mut skipped: Vec<&'g Prop> = Vec::new();
+        for prop in &node.properties {
+            if prop.forbidden {
+                continue;
+            }
+            let forced = slot
+                .forced
+                .iter()
+                .find(|(name, _)| **name == *prop.name)
+                .map(|(_, value)| value);
+            let found = scope.and_then(|scope| echo::find(scope, &prop.name, &prop.key));
+            let wanted = prop.required
+                || forced.is_some()
+                || (!prop.write_only && (!slot.minimal || found.is_some()));
+            if !wanted || (!prop.required && room == 0) {
+                if !prop.write_only && !prop.required {
+                    skipped.push(prop);
+                }
+                continue;
+            }
+            if !prop.required {
+                room -= 1;
+            }
+            let value = match (forced, &node.lineage) {
+                (Some(value), _) => value.clone(),
+                (None, Some((name, value))) if **name == *prop.name && found.is_none() => {
+                    value.clone()
+                }
+                _ => self.property(prop, found, slot, &mut scene),
+            };
+            map.insert(prop.name.to_string(), value);
+        }
+        let child = Slot {
+            hint: None,
+            echo: None,
+            forced: &[],
+            depth: slot.depth + 1,
+            minimal: slot.minimal,
+        };
+        let extra = match node.additional {
+            Additional::Schema(schema) => schema,
+            _ => FREE,
+        };
+        for name in &node.extra_required {
+            if !map.contains_key(&**name) {
+                let value = self.value(extra, child, &mut scene);
+                map.insert(name.to_string(), value);
+            }
+        }
+        let min = usize::try_from(node.min_properties).unwrap_or(usize::MAX);
+        for prop in skipped {
+            if map.len() >= min {
+                break;
+            }
+            let value = self.property(prop, None, slot, &mut scene);
+            map.insert(prop.name.to_string(), value);
+        }
+        let dictionary = node.properties.is_empty()
+            && matches!(node.additional, Additional::Schema(_))
+            && !slot.minimal;
+        let max = node
+            .max_properties
+            .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
+        let wanted = if dictionary {
+            min.max(map.len() + self.rng.random_range(1..=2)).min(max)
+        } else {
+            min
+        };
+        if node.additional != Additional::Forbidden {
+            let mut misses = 0;
+            while map.len() < wanted && misses < 16 {
+                let key = fakes::words(self.rng, 0).replace(' ', "_");
+                if map.contains_key(&key) || node.property(&key).is_some() {
+                    misses += 1;
+                    continue;
+                }
+                let value = self.value(extra, child, &mut scene);
+                map.insert(key, value);
+            }
+        }
+        Value::Object(map)
+    }
+
+    fn property<'e>(
+        &mut self,
+        prop: &'g Prop,
+        found: Option<&'e Value>,
+        slot: Slot<'e, '_>,
+        scene: &mut Scene,
+    ) -> Value {
+        let graph = self.graph;
+        let node = &graph.nodes[prop.node as usize];
+        let child = Slot {
+            hint: prop.hint,
+            echo: None,
+            forced: &[],
+            depth: slot.depth + 1,
+            minimal: slot.minimal,
+        };
+        if let Some(found) = found {
+            let structured = !node.properties.is_empty() || !node.variants.is_empty();
+            match found {
+                Value::Object(_) if structured => {
+                    return self.value(
+                        prop.node,
+                        Slot {
+                            echo: Some(found),
+                            ..child
+                        },
+                        scene,
+                    );
+                }
+                Value::Array(_) if node.kind == Types::ARRAY && node.variants.is_empty() => {
+                    return self.value(
+                        prop.node,
+                        Slot {
+                            echo: Some(found),
+                            ..child
+                        },
+                        scene,
+                    );
+                }
+                _ if accepts_all(&graph.parts, &node.roots, found) => return found.clone(),
+                _ => {}
+            }
+        }
+        // A nested object the request does not name keeps reading the same part of the request
+        // (a response-side wrapper such as Flatfile's `data`).
+        let echo = if node.kind == Types::OBJECT {
+            slot.echo
+        } else {
+            None
+        };
+        self.value(prop.node, Slot { echo, ..child }, scene)
+    }
+
+    fn array(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
+        let graph = self.graph;
+        let items = node.items.unwrap_or(FREE);
+        let item_node = &graph.nodes[items as usize];
+        let child = Slot {
+            hint: slot.hint,
+            echo: None,
+            forced: &[],
+            depth: slot.depth + 1,
+            minimal: slot.minimal,
+        };
+        if let Some(Value::Array(source)) = slot.echo {
+            let length = source.len() as u64;
+            if !source.is_empty()
+                && length >= node.min_items
+                && node.max_items.is_none_or(|max| length <= max)
+            {
+                let structured = !item_node.properties.is_empty() || !item_node.variants.is_empty();
+                let mut out = Vec::with_capacity(source.len());
+                for element in source {
+                    let mut scene = Scene::new(None);
+                    let value = match element {
+                        Value::Object(_) if structured => self.value(
+                            items,
+                            Slot {
+                                echo: Some(element),
+                                ..child
+                            },
+                            &mut scene,
+                        ),
+                        _ if accepts_all(&graph.parts, &item_node.roots, element) => {
+                            element.clone()
+                        }
+                        _ => self.value(items, child, &mut scene),
+                    };
+                    out.push(value);
+                }
+                if !node.unique_items || all_distinct(&out) {
+                    return Value::Array(out);
+                }
+            }
+        }
+        let count = self.item_count(node, slot);
+        let mut out: Vec<Value> = Vec::with_capacity(count);
+        let mut misses = 0;
+        while out.len() < count {
+            let mut scene = Scene::new(None);
+            let value = self.value(items, child, &mut scene);
+            if node.unique_items && out.iter().any(|earlier| equal(earlier, &value)) {
+                misses += 1;
+                if misses > 8 + count {
+                    break;
+                }
+                continue;
+            }
+            out.push(value);
+        }
+        Value::Array(out)
+    }
+
+    fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
+        let min = node.min_items.min(MAX_ITEMS);
+        let max = node.max_items.unwrap_or(u64::MAX).max(min);
+        let count = if slot.minimal {
+            min
+        } else {
+            let preferred = if slot.depth <= 1 { 3 } else { 2 };
+            let low = min.max(1).min(max);
+            let high = preferred.min(max).max(low);
+            self.rng.random_range(low..=high)
+        };
+        usize::try_from(count.min(MAX_ITEMS)).unwrap_or(0)
+    }
+
+    fn string(&mut self, node: &'g Node, hint: Option<Hint>, scene: &mut Scene) -> String {
+        let explicit = node.faker;
+        let hint = explicit.or(hint);
+        if let Some(explicit) = explicit
+            && let Some(text) = self.hinted(explicit, scene)
+            && let Some(text) = self.fit(node, text)
+        {
+            return text;
+        }
+        if let Some(format) = &node.format
+            && let Some(text) = self.formatted(format, hint, scene)
+            && let Some(text) = self.fit(node, text)
+        {
+            return text;
+        }
+        if let Some(Value::String(example)) = &node.example
+            && (hint.is_none() || fakes::is_structured(example))
+        {
+            let clock = scene.clock(self.rng, self.now);
+            let text = fakes::like_example(example, self.rng, &mut scene.who, &clock);
+            if let Some(text) = self.fit(node, text) {
+                return text;
+            }
+        }
+        if let Some(hint) = hint
+            && let Some(text) = self.hinted(hint, scene)
+            && let Some(text) = self.fit(node, text)
+        {
+            return text;
+        }
+        if let Some(pattern) = node.patterns.first()
+            && pattern.samplable()
+        {
+            for attempt in 0..12 {
+                if let Some(text) = pattern.sample(self.rng, attempt >= 6)
+                    && self.valid_string(node, &text)
+                {
+                    return text;
+                }
+            }
+        }
+        for fallback in [&node.default, &node.example] {
+            if let Some(Value::String(text)) = fallback
+                && self.valid_string(node, text)
+            {
+                return text.clone();
+            }
+        }
+        let min = usize::try_from(node.min_length.min(64)).unwrap_or(64);
+        let text = fakes::words(self.rng, min);
+        if let Some(text) = self.fit(node, text) {
+            return text;
+        }
+        if let Some(text) = node
+            .patterns
+            .first()
+            .and_then(|pattern| pattern.sample(self.rng, true))
+        {
+            return text;
+        }
+        "x".repeat(min)
+    }
+
+    fn hinted(&mut self, hint: Hint, scene: &mut Scene) -> Option<String> {
+        let clock = scene.clock(self.rng, self.now);
+        fakes::text(hint, self.rng, &mut scene.who, &clock)
+    }
+
+    fn formatted(&mut self, format: &str, hint: Option<Hint>, scene: &mut Scene) -> Option<String> {
+        let clock = scene.clock(self.rng, self.now);
+        let time_hint = hint.filter(|hint| hint.is_time());
+        Some(match format {
+            "date-time" => fakes::date_time(clock.moment(self.rng, time_hint)),
+            "date" => fakes::date(clock.moment(self.rng, time_hint)),
+            "time" => fakes::time(clock.moment(self.rng, time_hint)),
+            "email" | "idn-email" => scene.who.person(self.rng).email(self.rng),
+            "uuid" => fakes::uuid(self.rng),
+            "uri" | "url" | "iri" => match hint {
+                Some(hint @ (Hint::Avatar | Hint::Image | Hint::Url)) => {
+                    self.hinted(hint, scene)?
+                }
+                _ => fakes::url(self.rng),
+            },
+            "uri-reference" | "iri-reference" => {
+                format!("/{}", fakes::words(self.rng, 0).replace(' ', "/"))
+            }
+            "hostname" | "idn-hostname" => self.hinted(Hint::Hostname, scene)?,
+            "ipv4" => self.hinted(Hint::Ip, scene)?,
+            "ipv6" => self.hinted(Hint::Ipv6, scene)?,
+            "byte" => {
+                let length = self.rng.random_range(6..=24);
+                fakes::base64(self.rng, length)
+            }
+            "password" => self.hinted(Hint::Password, scene)?,
+            "duration" => format!("P{}D", self.rng.random_range(1..=90)),
+            "json-pointer" => format!("/{}", fakes::words(self.rng, 0).replace(' ', "/")),
+            "phone" => self.hinted(Hint::Phone, scene)?,
+            _ => return None,
+        })
+    }
+
+    /// Brings a text within the length bounds and returns it if it then passes every string
+    /// keyword of the node.
+    fn fit(&mut self, node: &Node, mut text: String) -> Option<String> {
+        let length = text.chars().count() as u64;
+        if let Some(max) = node.max_length
+            && length > max
+        {
+            let keep = usize::try_from(max).unwrap_or(usize::MAX);
+            text = text
+                .chars()
+                .take(keep)
+                .collect::<String>()
+                .trim_end()
+                .to_owned();
+        }
+        let length = text.chars().count() as u64;
+        if length < node.min_length {
+            let missing = node.min_length - length;
+            if missing > 4_096 {
+                return None;
+            }
+            for _ in 0..missing {
+                text.push(char::from(b'a' + self.rng.random_range(0..26u8)));
+            }
+        }
+        self.valid_string(node, &text).then_some(text)
+    }
+
+    fn valid_string(&self, node: &Node, text: &str) -> bool {
+        let length = text.chars().count() as u64;
+        length >= node.min_length
+            && node.max_length.is_none_or(|max| length <= max)
+            && node.patterns.iter().all(|pattern| pattern.matches(text))
+            && node.format_checks.iter().all(|format| format.accepts(text))
+    }
+
+    fn integer(&mut self, node: &Node, hint: Option<Hint>, scene: &mut Scene) -> Value {
+        let lower = node.lower.map(|bound| {
+            if bound.exclusive {
+                bound.value.floor() as i128 + 1
+            } else {
+                bound.value.ceil() as i128
+            }
+        });
+        let upper = node.upper.map(|bound| {
+            if bound.exclusive {
+                bound.value.ceil() as i128 - 1
+            } else {
+                bound.value.floor() as i128
+            }
+        });
+        let step = integer_step(&node.multiples);
+        let preferred = match hint {
+            Some(hint) if hint.is_time() => {
+                let clock = scene.clock(self.rng, self.now);
+                let moment = i128::from(clock.moment(self.rng, Some(hint)).timestamp());
+                (moment, moment)
+            }
+            _ => {
+                let (low, high, _) = fakes::numeric_range(hint, self.now);
+                (low as i128, high as i128)
+            }
+        };
+        let candidates = [
+            (
+                lower.map_or(preferred.0, |lower| lower.max(preferred.0)),
+                upper.map_or(preferred.1, |upper| upper.min(preferred.1)),
+            ),
+            match (lower, upper) {
+                (Some(lower), Some(upper)) => (lower, upper),
+                (Some(lower), None) => (lower, lower.saturating_add(1_000)),
+                (None, Some(upper)) => (upper.saturating_sub(1_000), upper),
+                (None, None) => (0, 1_000),
+            },
+        ];
+        for (low, high) in candidates {
+            let first = ceil_div(low, step);
+            let last = floor_div(high, step);
+            if first <= last {
+                let k = self.rng.random_range(first..=last);
+                let value = k.saturating_mul(step);
+                if let Ok(value) = i64::try_from(value) {
+                    return Value::from(value);
+                }
+            }
+        }
+        Value::from(
+            lower
+                .and_then(|lower| i64::try_from(lower).ok())
+                .unwrap_or(0),
+        )
+    }
+
+    fn number(&mut self, node: &Node, hint: Option<Hint>) -> Value {
+        let lower = node.lower;
+        let upper = node.upper;
+        let above = |value: f64| {
+            lower.is_none_or(|bound| {
+                value > bound.value || (!bound.exclusive && value == bound.value)
+            })
+        };
+        let below = |value: f64| {
+            upper.is_none_or(|bound| {
+                value < bound.value || (!bound.exclusive && value == bound.value)
+            })
+        };
+        let fits = |value: f64| {
+            value.is_finite()
+                && above(value)
+                && below(value)
+                && node
+                    .multiples
+                    .iter()
+                    .all(|multiple| is_multiple(value, *multiple))
+        };
+        let (preferred_low, preferred_high, decimals) = fakes::numeric_range(hint, self.now);
+        let low = lower.map_or(preferred_low, |bound| bound.value.max(preferred_low));
+        let high = upper.map_or(preferred_high, |bound| bound.value.min(preferred_high));
+        let (low, high) = if low <= high {
+            (low, high)
+        } else {
+            match (lower, upper) {
+                (Some(lower), Some(upper)) => (lower.value, upper.value),
+                (Some(lower), None) => (lower.value, lower.value + 1_000.0),
+                (None, Some(upper)) => (upper.value - 1_000.0, upper.value),
+                (None, None) => (0.0, 1_000.0),
+            }
+        };
+        if !node.multiples.is_empty() {
+            if let Some(value) = self.multiple_between(&node.multiples, low, high, &fits) {
+                return number_value(value);
+            }
+            let wide = (
+                lower.map_or(low - 1_000.0, |bound| bound.value),
+                upper.map_or(high + 1_000.0, |bound| bound.value),
+            );
+            if let Some(value) = self.multiple_between(&node.multiples, wide.0, wide.1, &fits) {
+                return number_value(value);
+            }
+        } else {
+            let mut decimals = decimals;
+            while decimals < 12 && (high - low) * 10f64.powi(decimals as i32) < 10.0 {
+                decimals += 1;
+            }
+            for _ in 0..8 {
+                let raw = if high > low {
+                    self.rng.random_range(low..=high)
+                } else {
+                    low
+                };
+                let value = round_to(raw, decimals);
+                if fits(value) {
+                    return number_value(value);
+                }
+            }
+            let middle = round_to(low + (high - low) / 2.0, 12);
+            if fits(middle) {
+                return number_value(middle);
+            }
+        }
+        number_value(lower.map_or(0.0, |bound| bound.value))
+    }
+
+    fn multiple_between(
+        &mut self,
+        multiples: &[f64],
+        low: f64,
+        high: f64,
+        fits: &dyn Fn(f64) -> bool,
+    ) -> Option<f64> {
+        let (step, decimals) = decimal_step(multiples)?;
+        let first = (low / step).ceil();
+        let last = (high / step).floor();
+        if !(first.is_finite() && last.is_finite()) || first > last {
+            return None;
+        }
+        let (first, last) = (first as i64, last as i64);
+        for attempt in 0..8 {
+            let k = if attempt < 6 && first < last {
+                self.rng.random_range(first..=last)
+            } else if attempt % 2 == 0 {
+                first
+            } else {
+                last
+            };
+            let value = round_to(k as f64 * step, decimals);
+            if fits(value) {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
+        if let Some(Value::Bool(default)) = node.default
+            && self.rng.random_bool(0.75)
+        {
+            return default;
+        }
+        match hint {
+            Some(Hint::Active) => self.rng.random_bool(0.85),
+            Some(Hint::Inactive) => self.rng.random_bool(0.1),
+            _ => self.rng.random_bool(0.5),
+        }
+    }
+}
+
+/// The cheapest value of a node, used past the depth cap (it may not validate).
+fn smallest(node: &Node) -> Value {
+    if node.null_ok {
+        return Value::Null;
+    }
+    if let Some(choice) = node.choices.as_ref().and_then(|choices| choices.first()) {
+        return choice.clone();
+    }
+    match node.kind {
+        Types::OBJECT => Value::Object(Map::new()),
+        Types::ARRAY => Value::Array(Vec::new()),
+        Types::STRING => {
+            Value::String("x".repeat(usize::try_from(node.min_length.min(64)).unwrap_or(0)))
+        }
+        Types::INTEGER | Types::NUMBER => {
+            number_value(node.lower.map_or(0.0, |bound| bound.value.ceil()))
+        }
+        Types::BOOLEAN => Value::Bool(false),
+        _ => Value::Null,
+    }
+}
+
+fn all_distinct(values: &[Value]) -> bool {
+    values
+        .iter()
+        .enumerate()
+        .all(|(index, value)| !values[..index].iter().any(|earlier| equal(earlier, value)))
+}
+
+fn number_value(value: f64) -> Value {
+    Number::from_f64(value).map_or(Value::Null, Value::Number)
+}
+
+fn round_to(value: f64, decimals: u32) -> f64 {
+    let text = format!("{value:.*}", decimals as usize);
+    text.parse().unwrap_or(value)
+}
+
+/// The smallest positive integer step every integer multiple of all `multiples` is a multiple
+/// of (`multipleOf: 2.5` allows the integers 0, 5, 10…).
+fn integer_step(multiples: &[f64]) -> i128 {
+    let mut step: i128 = 1;
+    for multiple in multiples {
+        let Some((mantissa, decimals)) = decimal_parts(*multiple) else {
+            continue;
+        };
+        let Some(scale) = u32::try_from(decimals)
+            .ok()
+            .and_then(|d| 10_i128.checked_pow(d))
+        else {
+            continue;
+        };
+        let mantissa = mantissa.abs();
+        if mantissa == 0 {
+            continue;
+        }
+        let this = mantissa / gcd(mantissa, scale);
+        step = lcm(step, this).unwrap_or(step);
+    }
+    step.max(1)
+}
+
+/// The smallest step that is a multiple of every `multipleOf`, with its decimals.
+fn decimal_step(multiples: &[f64]) -> Option<(f64, u32)> {
+    let parts: Vec<(i128, i32)> = multiples.iter().filter_map(|m| decimal_parts(*m)).collect();
+    if parts.len() != multiples.len() {
+        return multiples
+            .iter()
+            .copied()
+            .reduce(f64::max)
+            .map(|step| (step, 12));
+    }
+    let decimals = parts.iter().map(|(_, decimals)| *decimals).max()?.max(0);
+    let scale = 10_i128.checked_pow(u32::try_from(decimals).ok()?)?;
+    let mut step: i128 = 1;
+    for (mantissa, own) in parts {
+        let factor = 10_i128.checked_pow(u32::try_from(decimals - own).ok()?)?;
+        step = lcm(step, mantissa.abs().checked_mul(factor)?)?;
+    }
+    let decimals = u32::try_from(decimals).ok()?;
+    Some((step as f64 / scale as f64, decimals))
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.abs()
+}
+
+fn lcm(a: i128, b: i128) -> Option<i128> {
+    if a == 0 || b == 0 {
+        return Some(a.max(b));
+    }
+    (a / gcd(a, b)).checked_mul(b)
+}
+
+fn ceil_div(value: i128, step: i128) -> i128 {
+    let quotient = value.div_euclid(step);
+    if value.rem_euclid(step) == 0 {
+        quotient
+    } else {
+        quotient + 1
+    }
+}
+
+fn floor_div(value: i128, step: i128) -> i128 {
+    value.div_euclid(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_steps_follow_fractional_multiples() {
+        assert_eq!(integer_step(&[2.5]), 5);
+        assert_eq!(integer_step(&[4.0, 6.0]), 12);
+        assert_eq!(integer_step(&[0.5]), 1);
+    }
+
+    #[test]
+    fn decimal_steps_combine() {
+        assert_eq!(decimal_step(&[0.01]), Some((0.01, 2)));
+        assert_eq!(decimal_step(&[0.5, 0.2]), Some((1.0, 1)));
+    }
+
+    #[test]
+    fn rounding_division_is_euclidean() {
+        assert_eq!(ceil_div(-7, 5), -1);
+        assert_eq!(floor_div(-7, 5), -2);
+        assert_eq!(ceil_div(10, 5), 2);
+    }
+}

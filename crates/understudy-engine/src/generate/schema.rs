@@ -1,0 +1,508 @@
+//! Parts: one compiled record per schema object a response can reach, read exactly as the server's
+//! validator reads it (see `crate::json_schema`: `nullable`, boolean exclusive bounds, `$ref`
+//! siblings ignored, `writeOnly` properties not required, discriminators dispatching on their
+//! property), plus the hints generation uses (`x-faker`, `example`, `default`). Each schema object
+//! is compiled once per generator however many times it is referenced, without recursion, so
+//! that cycles and long reference chains cost nothing extra.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::hint::{self, Hint};
+use super::pattern::{self, FormatCheck, Pattern};
+use crate::json_schema::{deref, resolve_pointer};
+
+/// Index of a part in its generator's part list.
+pub(crate) type PartId = u32;
+
+/// The schema that accepts everything (`{}`, `true`, and anything that cannot be read).
+pub(crate) const ANY: PartId = 0;
+/// The schema that accepts nothing (`false`).
+pub(crate) const NEVER: PartId = 1;
+
+/// Past this many parts, further schema objects are read as `{}`: a safety net for documents far
+/// larger than any real one.
+const MAX_PARTS: usize = 200_000;
+const MAX_REF_HOPS: usize = 64;
+
+/// A set of JSON types. `number` includes `integer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Types(pub(crate) u8);
+
+impl Types {
+    pub(crate) const NULL: u8 = 1;
+    pub(crate) const BOOLEAN: u8 = 2;
+    pub(crate) const INTEGER: u8 = 4;
+    pub(crate) const NUMBER: u8 = 8;
+    pub(crate) const STRING: u8 = 16;
+    pub(crate) const ARRAY: u8 = 32;
+    pub(crate) const OBJECT: u8 = 64;
+    pub(crate) const ALL: Types = Types(127);
+
+    fn bits_of(name: &str) -> Option<u8> {
+        Some(match name {
+            "null" => Self::NULL,
+            "boolean" => Self::BOOLEAN,
+            "integer" => Self::INTEGER,
+            "number" => Self::NUMBER | Self::INTEGER,
+            "string" => Self::STRING,
+            "array" => Self::ARRAY,
+            "object" => Self::OBJECT,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    pub(crate) fn and(self, other: Types) -> Types {
+        Types(self.0 & other.0)
+    }
+
+    pub(crate) fn without(self, bit: u8) -> Types {
+        Types(self.0 & !bit)
+    }
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether a value has one of these types (an integer is any number with no fraction).
+    pub(crate) fn admits(self, value: &Value) -> bool {
+        match value {
+            Value::Null => self.has(Self::NULL),
+            Value::Bool(_) => self.has(Self::BOOLEAN),
+            Value::Number(number) => {
+                self.has(Self::NUMBER) || (self.has(Self::INTEGER) && is_integral(number))
+            }
+            Value::String(_) => self.has(Self::STRING),
+            Value::Array(_) => self.has(Self::ARRAY),
+            Value::Object(_) => self.has(Self::OBJECT),
+        }
+    }
+}
+
+/// Whether a JSON number has no fractional part.
+pub(crate) fn is_integral(number: &serde_json::Number) -> bool {
+    number.is_i64()
+        || number.is_u64()
+        || number
+            .as_f64()
+            .is_some_and(|value| value.is_finite() && value.fract() == 0.0)
+}
+
+/// A lower or upper numeric bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Bound {
+    pub(crate) value: f64,
+    pub(crate) exclusive: bool,
+}
+
+impl Bound {
+    /// The tighter of two lower bounds.
+    pub(crate) fn tighter_lower(a: Option<Bound>, b: Option<Bound>) -> Option<Bound> {
+        match (a, b) {
+            (Some(a), Some(b)) if a.value > b.value => Some(a),
+            (Some(a), Some(b)) if a.value < b.value => Some(b),
+            (Some(a), Some(b)) => Some(Bound {
+                value: a.value,
+                exclusive: a.exclusive || b.exclusive,
+            }),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    /// The tighter of two upper bounds.
+    pub(crate) fn tighter_upper(a: Option<Bound>, b: Option<Bound>) -> Option<Bound> {
+        match (a, b) {
+            (Some(a), Some(b)) if a.value < b.value => Some(a),
+            (Some(a), Some(b)) if a.value > b.value => Some(b),
+            (Some(a), Some(b)) => Some(Bound {
+                value: a.value,
+                exclusive: a.exclusive || b.exclusive,
+            }),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+}
+
+/// One entry of `properties`, with the flags read from the property schema or its `$ref` target.
+#[derive(Debug, Clone)]
+pub(crate) struct PropertyDef {
+    pub(crate) name: Arc<str>,
+    pub(crate) part: PartId,
+    pub(crate) read_only: bool,
+    pub(crate) write_only: bool,
+    pub(crate) identity: bool,
+}
+
+/// A discriminator that dispatches: the property's value names the schema that must hold.
+#[derive(Debug, Clone)]
+pub(crate) struct Dispatch {
+    pub(crate) property: Arc<str>,
+    pub(crate) entries: Vec<(Arc<str>, PartId)>,
+}
+
+/// A discriminator without `oneOf`/`anyOf` (the inheritance style, used with `allOf`): it
+/// constrains nothing, but says which value the property takes for which schema.
+#[derive(Debug, Clone)]
+pub(crate) struct Lineage {
+    pub(crate) property: Arc<str>,
+    /// Mapping values with the reference they name (`#/components/schemas/Cat`).
+    pub(crate) mapping: Vec<(Arc<str>, Arc<str>)>,
+}
+
+/// One schema object, compiled.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Part {
+    /// The `type` keyword (with `null` added by `nullable`); `None` when absent.
+    pub(crate) types: Option<Types>,
+    /// `nullable` without a single `type`: null passes every keyword of this part.
+    pub(crate) null_anyway: bool,
+    pub(crate) never: bool,
+    pub(crate) enumeration: Option<Vec<Value>>,
+    pub(crate) constant: Option<Value>,
+    pub(crate) format: Option<Arc<str>>,
+    pub(crate) format_check: Option<Arc<FormatCheck>>,
+    pub(crate) pattern: Option<Arc<Pattern>>,
+    pub(crate) min_length: Option<u64>,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) lower: Option<Bound>,
+    pub(crate) upper: Option<Bound>,
+    pub(crate) multiple_of: Option<f64>,
+    pub(crate) min_items: Option<u64>,
+    pub(crate) max_items: Option<u64>,
+    pub(crate) unique_items: bool,
+    pub(crate) items: Option<PartId>,
+    pub(crate) properties: Vec<PropertyDef>,
+    /// `required`, without the `writeOnly` properties (responses never need them).
+    pub(crate) required: Vec<Arc<str>>,
+    pub(crate) additional: Option<PartId>,
+    pub(crate) min_properties: Option<u64>,
+    pub(crate) max_properties: Option<u64>,
+    pub(crate) all_of: Vec<PartId>,
+    pub(crate) any_of: Vec<PartId>,
+    pub(crate) one_of: Vec<PartId>,
+    pub(crate) not: Option<PartId>,
+    pub(crate) dispatch: Option<Dispatch>,
+    pub(crate) lineage: Option<Lineage>,
+    /// Generation hints.
+    pub(crate) faker: Option<Hint>,
+    pub(crate) example: Option<Value>,
+    pub(crate) default: Option<Value>,
+    /// The reference this part was reached by (`#/components/schemas/User`) and its last segment.
+    pub(crate) reference: Option<Arc<str>>,
+    pub(crate) name: Option<Arc<str>>,
+}
+
+/// Compiles the parts reachable from a schema, breadth-first and without recursion.
+pub(crate) struct PartsBuilder<'d> {
+    document: &'d Value,
+    ids: HashMap<usize, PartId>,
+    parts: Vec<Part>,
+    queue: Vec<(PartId, &'d Map<String, Value>)>,
+}
+
+impl<'d> PartsBuilder<'d> {
+    pub(crate) fn new(document: &'d Value) -> Self {
+        let never = Part {
+            never: true,
+            ..Part::default()
+        };
+        PartsBuilder {
+            document,
+            ids: HashMap::new(),
+            parts: vec![Part::default(), never],
+            queue: Vec::new(),
+        }
+    }
+
+    /// The part for a schema (following `$ref`s); its keywords are read by [`Self::finish`].
+    pub(crate) fn part(&mut self, schema: &'d Value) -> PartId {
+        let mut current = schema;
+        let mut reference = None;
+        for _ in 0..MAX_REF_HOPS {
+            match current.get("$ref") {
+                None => return self.intern(current, reference),
+                Some(Value::String(target)) if target.starts_with('#') => {
+                    match resolve_pointer(self.document, target) {
+                        Some(found) => {
+                            current = found;
+                            reference = Some(target.as_str());
+                        }
+                        None => return ANY,
+                    }
+                }
+                Some(_) => return ANY,
+            }
+        }
+        ANY
+    }
+
+    /// Reads every queued part and returns the list.
+    pub(crate) fn finish(mut self) -> Vec<Part> {
+        while let Some((id, map)) = self.queue.pop() {
+            let compiled = self.compile(map);
+            let slot = &mut self.parts[id as usize];
+            let reference = slot.reference.take();
+            let name = slot.name.take();
+            *slot = Part {
+                reference,
+                name,
+                ..compiled
+            };
+        }
+        self.parts
+    }
+
+    fn intern(&mut self, schema: &'d Value, reference: Option<&str>) -> PartId {
+        let map = match schema {
+            Value::Bool(false) => return NEVER,
+            Value::Object(map) => map,
+            _ => return ANY,
+        };
+        let key = std::ptr::from_ref(schema) as usize;
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        if self.parts.len() >= MAX_PARTS {
+            return ANY;
+        }
+        let Ok(id) = PartId::try_from(self.parts.len()) else {
+            return ANY;
+        };
+        let name = reference
+            .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+            .filter(|name| !name.contains('/'))
+            .map(Arc::from);
+        self.parts.push(Part {
+            reference: reference.map(Arc::from),
+            name,
+            ..Part::default()
+        });
+        self.ids.insert(key, id);
+        self.queue.push((id, map));
+        id
+    }
+
+    fn part_at(&mut self, reference: &str) -> Option<PartId> {
+        let target = resolve_pointer(self.document, reference)?;
+        if target.get("$ref").is_some() {
+            return Some(self.part(target));
+        }
+        Some(self.intern(target, Some(reference)))
+    }
+
+    fn compile(&mut self, map: &'d Map<String, Value>) -> Part {
+        let mut part = Part::default();
+        let nullable = map.get("nullable") == Some(&Value::Bool(true));
+        let single_type = matches!(map.get("type"), Some(Value::String(_)));
+        part.types = match map.get("type") {
+            Some(Value::String(name)) => Types::bits_of(name).map(Types),
+            Some(Value::Array(names)) => {
+                let bits = names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(Types::bits_of)
+                    .fold(0, |all, bits| all | bits);
+                Some(Types(bits))
+            }
+            _ => None,
+        };
+        if nullable && single_type {
+            part.types = part.types.map(|types| Types(types.0 | Types::NULL));
+        }
+        part.null_anyway = nullable && !single_type;
+        if let Some(Value::Array(options)) = map.get("enum") {
+            let mut options = options.clone();
+            if nullable && single_type && !options.contains(&Value::Null) {
+                options.push(Value::Null);
+            }
+            part.enumeration = Some(options);
+        }
+        part.constant = map.get("const").cloned();
+        if let Some(Value::String(format)) = map.get("format") {
+            part.format = Some(Arc::from(format.as_str()));
+            part.format_check = pattern::format_check(format);
+        }
+        if let Some(Value::String(source)) = map.get("pattern") {
+            part.pattern = pattern::pattern(source);
+        }
+        part.min_length = count(map.get("minLength"));
+        part.max_length = count(map.get("maxLength"));
+        part.lower = bound(map, "minimum", "exclusiveMinimum");
+        part.upper = bound(map, "maximum", "exclusiveMaximum");
+        part.multiple_of = map
+            .get("multipleOf")
+            .and_then(Value::as_f64)
+            .filter(|value| *value > 0.0 && value.is_finite());
+        part.min_items = count(map.get("minItems"));
+        part.max_items = count(map.get("maxItems"));
+        part.unique_items = map.get("uniqueItems") == Some(&Value::Bool(true));
+        part.items = map.get("items").map(|items| self.part(items));
+        if let Some(Value::Object(properties)) = map.get("properties") {
+            for (name, schema) in properties {
+                let target = deref(self.document, schema);
+                let flag = |key: &str| {
+                    schema.get(key) == Some(&Value::Bool(true))
+                        || target.get(key) == Some(&Value::Bool(true))
+                };
+                let definition = PropertyDef {
+                    name: Arc::from(name.as_str()),
+                    read_only: flag("readOnly"),
+                    write_only: flag("writeOnly"),
+                    identity: flag("x-understudy-identity"),
+                    part: self.part(schema),
+                };
+                part.properties.push(definition);
+            }
+        }
+        if let Some(Value::Array(names)) = map.get("required") {
+            for name in names.iter().filter_map(Value::as_str) {
+                let write_only = part
+                    .properties
+                    .iter()
+                    .any(|property| &*property.name == name && property.write_only);
+                if !write_only {
+                    part.required.push(Arc::from(name));
+                }
+            }
+        }
+        part.additional = map
+            .get("additionalProperties")
+            .map(|schema| self.part(schema));
+        part.min_properties = count(map.get("minProperties"));
+        part.max_properties = count(map.get("maxProperties"));
+        part.all_of = self.branches(map.get("allOf"));
+        part.one_of = self.branches(map.get("oneOf"));
+        part.any_of = self.branches(map.get("anyOf"));
+        part.not = map.get("not").map(|schema| self.part(schema));
+        if let Some(discriminator) = map.get("discriminator") {
+            self.discriminate(map, discriminator, &mut part);
+        }
+        part.faker = map.get("x-faker").and_then(hint::from_faker);
+        part.example = map.get("example").filter(|value| is_scalar(value)).cloned();
+        part.default = map.get("default").filter(|value| is_scalar(value)).cloned();
+        part
+    }
+
+    fn branches(&mut self, value: Option<&'d Value>) -> Vec<PartId> {
+        match value {
+            Some(Value::Array(branches)) => {
+                branches.iter().map(|branch| self.part(branch)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Mirrors the translator: a discriminator over `oneOf`/`anyOf` of `$ref`s dispatches on the
+    /// property (mapping first, then each unmapped branch under its schema name); over inline
+    /// branches it changes nothing; without branches it is only a naming hint.
+    fn discriminate(
+        &mut self,
+        map: &'d Map<String, Value>,
+        discriminator: &Value,
+        part: &mut Part,
+    ) {
+        let Some(property) = discriminator.get("propertyName").and_then(Value::as_str) else {
+            return;
+        };
+        let mut values: Vec<(String, String)> = Vec::new();
+        if let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object) {
+            for (value, target) in mapping {
+                if let Some(target) = target.as_str() {
+                    let target = if target.starts_with('#') {
+                        target.to_owned()
+                    } else {
+                        format!("#/components/schemas/{target}")
+                    };
+                    values.push((value.clone(), target));
+                }
+            }
+        }
+        let keyword = if map.contains_key("oneOf") {
+            "oneOf"
+        } else if map.contains_key("anyOf") {
+            "anyOf"
+        } else {
+            part.lineage = Some(Lineage {
+                property: Arc::from(property),
+                mapping: values
+                    .into_iter()
+                    .map(|(value, target)| (Arc::from(value), Arc::from(target)))
+                    .collect(),
+            });
+            return;
+        };
+        let Some(branches) = map.get(keyword).and_then(Value::as_array) else {
+            return;
+        };
+        for branch in branches {
+            let Some(target) = branch.get("$ref").and_then(Value::as_str) else {
+                return;
+            };
+            if !values.iter().any(|(_, mapped)| mapped == target) {
+                let name = target.rsplit('/').next().unwrap_or(target);
+                values.push((name.to_owned(), target.to_owned()));
+            }
+        }
+        let mut entries = Vec::with_capacity(values.len());
+        for (value, target) in &values {
+            if let Some(id) = self.part_at(target) {
+                entries.push((Arc::from(value.as_str()), id));
+            }
+        }
+        if keyword == "oneOf" {
+            part.one_of.clear();
+        } else {
+            part.any_of.clear();
+        }
+        part.dispatch = Some(Dispatch {
+            property: Arc::from(property),
+            entries,
+        });
+    }
+}
+
+fn is_scalar(value: &Value) -> bool {
+    matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+fn count(value: Option<&Value>) -> Option<u64> {
+    let value = value?;
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|number| *number >= 0.0 && number.is_finite())
+            .map(|number| number.ceil() as u64)
+    })
+}
+
+/// A bound as the translator reads it: `minimum` with a boolean `exclusiveMinimum`, or a numeric
+/// `exclusiveMinimum` (draft 6 style), the tighter of both when both are given.
+fn bound(map: &Map<String, Value>, inclusive: &str, exclusive: &str) -> Option<Bound> {
+    let plain = map
+        .get(inclusive)
+        .and_then(Value::as_f64)
+        .map(|value| Bound {
+            value,
+            exclusive: map.get(exclusive) == Some(&Value::Bool(true)),
+        });
+    let numeric = map
+        .get(exclusive)
+        .and_then(Value::as_f64)
+        .map(|value| Bound {
+            value,
+            exclusive: true,
+        });
+    if inclusive == "minimum" {
+        Bound::tighter_lower(plain, numeric)
+    } else {
+        Bound::tighter_upper(plain, numeric)
+    }
+}
