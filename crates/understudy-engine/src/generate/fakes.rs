@@ -4,15 +4,16 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 use fake::Fake;
 use fake::faker::address::en::{
-    BuildingNumber, CityName, CountryCode, CountryName, StateName, StreetName, TimeZone, ZipCode,
+    BuildingNumber, CityName, CountryCode, CountryName, StateName, StreetName, TimeZone,
 };
 use fake::faker::company::en::{CatchPhrase, CompanyName};
 use fake::faker::currency::en::CurrencyCode;
 use fake::faker::filesystem::en::{MimeType, Semver};
 use fake::faker::internet::en::{DomainSuffix, FreeEmailProvider, IPv4, IPv6, Password};
 use fake::faker::job::en::Title as JobTitle;
-use fake::faker::lorem::en::{Paragraph, Sentence, Word, Words};
+use fake::faker::lorem::en::{Sentence, Sentences, Word, Words};
 use fake::faker::name::en::{FirstName, LastName};
+use fake::faker::number::en::NumberWithFormat;
 use fake::faker::phone_number::en::PhoneNumber;
 use rand::RngExt;
 use rand::rngs::StdRng;
@@ -110,12 +111,17 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    pub(crate) fn new(rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
-        let seconds = rng.random_range(3_600..=400 * 86_400);
-        Clock {
-            now,
-            created: now - Duration::seconds(seconds),
-        }
+    /// A clock whose record was created in the past year or so, and not before `since` (the
+    /// creation of the record it belongs to) when that is given.
+    pub(crate) fn new(rng: &mut StdRng, now: DateTime<Utc>, since: Option<DateTime<Utc>>) -> Clock {
+        let created = match since {
+            Some(since) if since < now => {
+                let span = (now - since).num_seconds().max(0);
+                since + Duration::seconds(rng.random_range(0..=span / 2))
+            }
+            _ => now - Duration::seconds(rng.random_range(3_600..=400 * 86_400)),
+        };
+        Clock { now, created }
     }
 
     /// The moment a time hint stands for.
@@ -197,7 +203,7 @@ pub(crate) fn text(hint: Hint, rng: &mut StdRng, who: &mut Who, clock: &Clock) -
         Hint::State => StateName().fake_with_rng(rng),
         Hint::Country => CountryName().fake_with_rng(rng),
         Hint::CountryCode => CountryCode().fake_with_rng(rng),
-        Hint::PostCode => ZipCode().fake_with_rng(rng),
+        Hint::PostCode => NumberWithFormat("#####").fake_with_rng(rng),
         Hint::TimeZone => TimeZone().fake_with_rng(rng),
         Hint::Locale => pick(rng, LOCALES).to_owned(),
         Hint::Language => pick(rng, LANGUAGES).to_owned(),
@@ -224,8 +230,15 @@ pub(crate) fn text(hint: Hint, rng: &mut StdRng, who: &mut Who, clock: &Clock) -
             let words: Vec<String> = Words(1..3).fake_with_rng(rng);
             capitalize(&words.join(" "))
         }
-        Hint::Description => Sentence(6..14).fake_with_rng(rng),
-        Hint::Paragraph => Paragraph(2..4).fake_with_rng(rng),
+        Hint::Description => {
+            let sentence: String = Sentence(6..14).fake_with_rng(rng);
+            capitalize(&sentence)
+        }
+        Hint::Paragraph => {
+            let sentences: Vec<String> = Sentences(2..4).fake_with_rng(rng);
+            let sentences: Vec<String> = sentences.iter().map(|s| capitalize(s)).collect();
+            sentences.join(" ")
+        }
         Hint::Word => Word().fake_with_rng(rng),
         Hint::Slug => {
             let words: Vec<String> = Words(2..4).fake_with_rng(rng);
@@ -449,7 +462,7 @@ mod tests {
     #[test]
     fn examples_keep_their_prefix_and_shape() {
         let mut rng = StdRng::seed_from_u64(3);
-        let clock = Clock::new(&mut rng, Utc::now());
+        let clock = Clock::new(&mut rng, Utc::now(), None);
         let mut who = Who::default();
         let fresh = like_example("us_usr_8f3k2j1d", &mut rng, &mut who, &clock);
         assert!(fresh.starts_with("us_usr_"), "{fresh}");

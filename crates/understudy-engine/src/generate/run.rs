@@ -42,6 +42,8 @@ pub(crate) struct Runner<'g, 'r> {
     now: DateTime<Utc>,
     count: usize,
     path: Vec<NodeId>,
+    /// Set while a composed node is generated again after its first value failed its check.
+    retrying: bool,
 }
 
 /// Where a value is being generated.
@@ -54,16 +56,19 @@ struct Slot<'e, 'f> {
     forced: &'f [(Arc<str>, Value)],
     depth: u16,
     minimal: bool,
+    /// When the enclosing record was created: nested records are not older.
+    since: Option<DateTime<Utc>>,
 }
 
 /// What one object's values agree on.
 struct Scene {
     who: Who,
     clock: Option<Clock>,
+    since: Option<DateTime<Utc>>,
 }
 
 impl Scene {
-    fn new(scope: Option<&Map<String, Value>>) -> Scene {
+    fn new(scope: Option<&Map<String, Value>>, since: Option<DateTime<Utc>>) -> Scene {
         let mut first = None;
         let mut last = None;
         if let Some(scope) = scope {
@@ -84,11 +89,15 @@ impl Scene {
         Scene {
             who: Who::new(first, last),
             clock: None,
+            since,
         }
     }
 
     fn clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
-        *self.clock.get_or_insert_with(|| Clock::new(rng, now))
+        let since = self.since;
+        *self
+            .clock
+            .get_or_insert_with(|| Clock::new(rng, now, since))
     }
 }
 
@@ -100,31 +109,34 @@ impl<'g, 'r> Runner<'g, 'r> {
             now,
             count: 0,
             path: Vec::new(),
+            retrying: false,
         }
     }
 
     /// A whole body for `root`, echoing `echo` (the request body) where it fits.
     pub(crate) fn run(&mut self, root: NodeId, echo: Option<&Value>) -> Value {
-        let mut scene = Scene::new(None);
+        let mut scene = Scene::new(None, None);
         let slot = Slot {
             hint: None,
             echo,
             forced: &[],
             depth: 0,
             minimal: false,
+            since: None,
         };
         self.value(root, slot, &mut scene)
     }
 
     /// A value for one node with a hint, outside any body (identity values).
     pub(crate) fn single(&mut self, node: NodeId, hint: Option<Hint>) -> Value {
-        let mut scene = Scene::new(None);
+        let mut scene = Scene::new(None, None);
         let slot = Slot {
             hint,
             echo: None,
             forced: &[],
             depth: 0,
             minimal: false,
+            since: None,
         };
         self.value(node, slot, &mut scene)
     }
@@ -159,8 +171,11 @@ impl<'g, 'r> Runner<'g, 'r> {
         };
         let start = self.first_variant(node, slot.minimal);
         let mut last = Value::Null;
+        let retrying = self.retrying;
         for attempt in 0..tries {
+            self.retrying = retrying || attempt > 0;
             let candidate = self.shape(node, slot, scene, start + attempt);
+            self.retrying = retrying;
             if !node.check || accepts_all(&self.graph.parts, &node.roots, &candidate) {
                 return candidate;
             }
@@ -234,7 +249,12 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     fn object(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
         let scope = slot.echo.and_then(Value::as_object);
-        let mut scene = Scene::new(scope);
+        let mut scene = Scene::new(scope, slot.since);
+        let clock = scene.clock(self.rng, self.now);
+        let slot = Slot {
+            since: Some(clock.created),
+            ..slot
+        };
         let mut map = Map::new();
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
@@ -290,6 +310,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             forced: &[],
             depth: slot.depth + 1,
             minimal: slot.minimal,
+            since: slot.since,
         };
         let extra = match node.additional {
             Additional::Schema(schema) => schema,
@@ -350,6 +371,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             forced: &[],
             depth: slot.depth + 1,
             minimal: slot.minimal,
+            since: slot.since,
         };
         if let Some(found) = found {
             let structured = !node.properties.is_empty() || !node.variants.is_empty();
@@ -398,6 +420,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             forced: &[],
             depth: slot.depth + 1,
             minimal: slot.minimal,
+            since: slot.since,
         };
         if let Some(Value::Array(source)) = slot.echo {
             let length = source.len() as u64;
@@ -408,7 +431,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 let structured = !item_node.properties.is_empty() || !item_node.variants.is_empty();
                 let mut out = Vec::with_capacity(source.len());
                 for element in source {
-                    let mut scene = Scene::new(None);
+                    let mut scene = Scene::new(None, slot.since);
                     let value = match element {
                         Value::Object(_) if structured => self.value(
                             items,
@@ -434,7 +457,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         let mut out: Vec<Value> = Vec::with_capacity(count);
         let mut misses = 0;
         while out.len() < count {
-            let mut scene = Scene::new(None);
+            let mut scene = Scene::new(None, slot.since);
             let value = self.value(items, child, &mut scene);
             if node.unique_items && out.iter().any(|earlier| equal(earlier, &value)) {
                 misses += 1;
@@ -471,11 +494,16 @@ impl<'g, 'r> Runner<'g, 'r> {
         {
             return text;
         }
-        if let Some(format) = &node.format
-            && let Some(text) = self.formatted(format, hint, scene)
-            && let Some(text) = self.fit(node, text)
-        {
-            return text;
+        if let Some(format) = &node.format {
+            // A pattern on top of a format is met by drawing the formatted value again.
+            let tries = if node.patterns.is_empty() { 4 } else { 16 };
+            for _ in 0..tries {
+                if let Some(text) = self.formatted(format, hint, scene)
+                    && let Some(text) = self.fit(node, text)
+                {
+                    return text;
+                }
+            }
         }
         if let Some(Value::String(example)) = &node.example
             && (hint.is_none() || fakes::is_structured(example))
@@ -679,30 +707,32 @@ impl<'g, 'r> Runner<'g, 'r> {
                     .all(|multiple| is_multiple(value, *multiple))
         };
         let (preferred_low, preferred_high, decimals) = fakes::numeric_range(hint, self.now);
-        let low = lower.map_or(preferred_low, |bound| bound.value.max(preferred_low));
-        let high = upper.map_or(preferred_high, |bound| bound.value.min(preferred_high));
-        let (low, high) = if low <= high {
-            (low, high)
+        // A retry (a `oneOf` that also admits integers) needs a fraction to tell the branches apart.
+        let decimals = if self.retrying {
+            decimals.max(2)
         } else {
-            match (lower, upper) {
-                (Some(lower), Some(upper)) => (lower.value, upper.value),
-                (Some(lower), None) => (lower.value, lower.value + 1_000.0),
-                (None, Some(upper)) => (upper.value - 1_000.0, upper.value),
-                (None, None) => (0.0, 1_000.0),
-            }
+            decimals
         };
-        if !node.multiples.is_empty() {
-            if let Some(value) = self.multiple_between(&node.multiples, low, high, &fits) {
-                return number_value(value);
+        let bounded = match (lower, upper) {
+            (Some(lower), Some(upper)) => (lower.value, upper.value),
+            (Some(lower), None) => (lower.value, lower.value + 1_000.0),
+            (None, Some(upper)) => (upper.value - 1_000.0, upper.value),
+            (None, None) => (0.0, 1_000.0),
+        };
+        let preferred = (
+            lower.map_or(preferred_low, |bound| bound.value.max(preferred_low)),
+            upper.map_or(preferred_high, |bound| bound.value.min(preferred_high)),
+        );
+        for (low, high) in [preferred, bounded] {
+            if low > high || !low.is_finite() || !high.is_finite() {
+                continue;
             }
-            let wide = (
-                lower.map_or(low - 1_000.0, |bound| bound.value),
-                upper.map_or(high + 1_000.0, |bound| bound.value),
-            );
-            if let Some(value) = self.multiple_between(&node.multiples, wide.0, wide.1, &fits) {
-                return number_value(value);
+            if !node.multiples.is_empty() {
+                if let Some(value) = self.multiple_between(&node.multiples, low, high, &fits) {
+                    return number_value(value);
+                }
+                continue;
             }
-        } else {
             let mut decimals = decimals;
             while decimals < 12 && (high - low) * 10f64.powi(decimals as i32) < 10.0 {
                 decimals += 1;

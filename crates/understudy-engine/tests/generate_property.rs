@@ -1,0 +1,207 @@
+//! Property test of the response generator: for every response schema of every document in
+//! `specs/` and in the generator's test specs, thousands of seeds each, with and without a request
+//! to echo, every generated body validates against its schema with the validator the server uses.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::Value;
+use understudy_engine::generate::{GenerateContext, Generator, apply_defaults};
+use understudy_engine::json_schema::{deref, response_validator};
+
+/// Seeds per response schema; every other seed echoes a generated request.
+const SEEDS: u64 = 2_000;
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+struct Case {
+    label: String,
+    document: Value,
+    response: Value,
+    request: Option<Value>,
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 14, 15, 9, 26)
+        .single()
+        .expect("a valid date")
+}
+
+fn documents() -> Vec<(PathBuf, Value)> {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folders = [
+        crate_dir.join("../../specs"),
+        crate_dir.join("tests/specs/generator"),
+    ];
+    let mut documents = Vec::new();
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| {
+                matches!(
+                    path.extension().and_then(|extension| extension.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("a readable spec");
+            let document: Value = serde_yaml::from_str(&text)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            documents.push((path, document));
+        }
+    }
+    documents
+}
+
+fn json_schema(content: Option<&Value>) -> Vec<(String, Value)> {
+    let Some(Value::Object(content)) = content else {
+        return Vec::new();
+    };
+    content
+        .iter()
+        .filter_map(|(media, body)| Some((media.clone(), body.get("schema")?.clone())))
+        .collect()
+}
+
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (path, document) in documents() {
+        let file = path
+            .file_name()
+            .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+        let Some(Value::Object(paths)) = document.get("paths") else {
+            continue;
+        };
+        for (route, item) in paths {
+            let item = deref(&document, item);
+            for method in METHODS {
+                let Some(operation) = item.get(*method) else {
+                    continue;
+                };
+                let request = operation
+                    .get("requestBody")
+                    .map(|body| deref(&document, body))
+                    .and_then(|body| json_schema(body.get("content")).into_iter().next())
+                    .map(|(_, schema)| schema);
+                let Some(Value::Object(responses)) = operation.get("responses") else {
+                    continue;
+                };
+                for (status, response) in responses {
+                    let response = deref(&document, response);
+                    for (media, schema) in json_schema(response.get("content")) {
+                        cases.push(Case {
+                            label: format!("{file} {method} {route} {status} {media}"),
+                            document: document.clone(),
+                            response: schema,
+                            request: request.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// Runs every seed of one case; returns the failures, described.
+fn run(case: &Case) -> Vec<String> {
+    let mut failures = Vec::new();
+    let validator = match response_validator(&case.document, &case.response) {
+        Ok(validator) => validator,
+        Err(error) => return vec![format!("{}: no validator: {error}", case.label)],
+    };
+    let generator = match Generator::compile(&case.document, &case.response) {
+        Ok(generator) => generator,
+        Err(error) => return vec![format!("{}: no generator: {error}", case.label)],
+    };
+    let request_generator = case
+        .request
+        .as_ref()
+        .and_then(|schema| Generator::compile(&case.document, schema).ok());
+    for seed in 0..SEEDS {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let echo = seed % 2 == 1;
+        let request = match (&request_generator, &case.request, echo) {
+            (Some(generator), Some(schema), true) => {
+                let mut body = generator.generate(&mut GenerateContext {
+                    rng: &mut rng,
+                    now: now(),
+                    request_body: None,
+                    identity: None,
+                    echo: false,
+                });
+                apply_defaults(&case.document, schema, &mut body);
+                Some(body)
+            }
+            _ => None,
+        };
+        let identity = generator
+            .identity()
+            .map(|slot| slot.make(&mut rng, seed + 1));
+        let body = generator.generate(&mut GenerateContext {
+            rng: &mut rng,
+            now: now(),
+            request_body: request.as_ref(),
+            identity,
+            echo: request.is_some(),
+        });
+        if let Err(error) = validator.validate(&body) {
+            failures.push(format!(
+                "{} seed {seed}: {error} at {}\n  body: {body}\n  request: {}",
+                case.label,
+                error.instance_path(),
+                request.map_or_else(|| "none".to_owned(), |request| request.to_string()),
+            ));
+            if failures.len() >= 3 {
+                break;
+            }
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_generated_body_validates_against_its_schema() {
+    let cases = cases();
+    assert!(
+        cases.len() >= 20,
+        "the test specs alone have more responses than {}",
+        cases.len()
+    );
+    let started = Instant::now();
+    let halves: Vec<&[Case]> = {
+        let middle = cases.len() / 2;
+        vec![&cases[..middle], &cases[middle..]]
+    };
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = halves
+            .into_iter()
+            .map(|half| scope.spawn(move || half.iter().flat_map(run).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a worker finishes"))
+            .collect()
+    });
+    eprintln!(
+        "{} response schemas × {SEEDS} seeds in {:?}",
+        cases.len(),
+        started.elapsed()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} invalid bodies:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
