@@ -67,6 +67,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Outcome::Skipped("--no-prism was given".to_owned())
     };
 
+    let load_before = load_average();
     let mut bench = Bench {
         shape: LoadShape {
             threads: options.threads,
@@ -87,6 +88,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     bench.run_all(&target.join("release"), &large, &prism);
     bench.add_notes(&large, &prism);
+    bench.report.setup.push(format!(
+        "load average (1, 5, 15 min) before the load: {load_before}; after: {}; anything else \
+         running on the machine (a build, say) lowers every figure",
+        load_average()
+    ));
 
     let text = bench.report.render();
     let path = bench_dir.join("report.md");
@@ -695,6 +701,20 @@ fn run_tag() -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_nanos());
     format!("{:x}", nanos % (1 << 48))
+}
+
+/// The machine's load averages over 1, 5 and 15 minutes, from /proc/loadavg.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|averages| !averages.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The CPUs this process may use.
