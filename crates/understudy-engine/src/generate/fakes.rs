@@ -357,6 +357,7 @@ pub(crate) fn like_example(
     who: &mut Who,
     clock: &Clock,
 ) -> String {
+    let example = example.trim_matches('"');
     if looks_like_uuid(example) {
         let fresh = uuid(rng);
         return if example.chars().any(|c| c.is_ascii_uppercase()) {

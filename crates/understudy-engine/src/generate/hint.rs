@@ -330,9 +330,6 @@ fn from_tokens(words: &[&str], context: Option<&str>) -> Option<Hint> {
     {
         return Some(Hint::Company);
     }
-    if (has("full") || has("display") || has("real")) && has("name") {
-        return Some(Hint::FullName);
-    }
     if (has("job") && has("title")) || matches!(last, "occupation" | "profession" | "jobtitle") {
         return Some(Hint::JobTitle);
     }
@@ -480,7 +477,7 @@ fn from_tokens(words: &[&str], context: Option<&str>) -> Option<Hint> {
     if last == "name" {
         let context = context.map(tokens).unwrap_or_default();
         let context_has = |list: &[&str]| context.iter().any(|word| list.contains(&word.as_str()));
-        if words.len() == 1 || has("display") {
+        if words.len() == 1 || has("full") || has("display") || has("real") {
             if context.is_empty() || context_has(PERSON_CONTEXTS) {
                 return Some(Hint::FullName);
             }

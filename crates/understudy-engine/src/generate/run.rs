@@ -25,6 +25,10 @@ const HARD_DEPTH: u16 = 24;
 const BUDGET: usize = 2_500;
 /// Tries for a node whose composition must be checked (a `oneOf` whose branches overlap).
 const ATTEMPTS: usize = 8;
+/// Tries for a node with many branches.
+const MAX_ATTEMPTS: usize = 40;
+/// Failed tries in one body after which composed nodes get two tries only.
+const MAX_RETRIES: usize = 400;
 /// Most items generated for one array, whatever `minItems` asks.
 const MAX_ITEMS: u64 = 1_000;
 
@@ -42,6 +46,8 @@ pub(crate) struct Runner<'g, 'r> {
     now: DateTime<Utc>,
     count: usize,
     path: Vec<NodeId>,
+    /// Failed checks so far.
+    retries: usize,
     /// Set while a composed node is generated again after its first value failed its check.
     retrying: bool,
 }
@@ -109,6 +115,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             now,
             count: 0,
             path: Vec::new(),
+            retries: 0,
             retrying: false,
         }
     }
@@ -164,13 +171,15 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// Generates, and when the node involves composition, retries until the value really
     /// validates (other branches of a `oneOf` must reject it).
     fn checked(&mut self, node: &'g Node, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
-        let tries = match (node.check, self.count > BUDGET) {
+        // Every branch gets a chance: with overlapping branches, often only one of them can give
+        // a value that the others reject.
+        let tries = match (node.check, self.retries > MAX_RETRIES) {
             (false, _) => 1,
-            (true, false) => ATTEMPTS,
+            (true, false) => ATTEMPTS.max(node.variants.len() + 2).min(MAX_ATTEMPTS),
             (true, true) => 2,
         };
         let start = self.first_variant(node, slot.minimal);
-        let mut last = Value::Null;
+        let mut failed: Vec<(usize, Value)> = Vec::new();
         let retrying = self.retrying;
         for attempt in 0..tries {
             self.retrying = retrying || attempt > 0;
@@ -179,9 +188,84 @@ impl<'g, 'r> Runner<'g, 'r> {
             if !node.check || accepts_all(&self.graph.parts, &node.roots, &candidate) {
                 return candidate;
             }
+            self.retries += 1;
+            failed.push((start + attempt, candidate));
+        }
+        let mut last = Value::Null;
+        for (variant, candidate) in failed {
+            if let Some(value) = self.exclude(node, variant, &candidate) {
+                return value;
+            }
             last = candidate;
         }
         last
+    }
+
+    /// Makes a value of one `oneOf` branch fail the other branches that also accept it, when the
+    /// branches overlap completely (no `required` tells them apart): a property another branch
+    /// declares, and the chosen one does not, is given a value of a type the other one refuses.
+    fn exclude(&self, node: &Node, variant: usize, candidate: &Value) -> Option<Value> {
+        const PROBES: [fn() -> Value; 6] = [
+            || Value::Null,
+            || Value::Bool(false),
+            || Value::from(0),
+            || Value::String(String::new()),
+            || Value::Array(Vec::new()),
+            || Value::Object(Map::new()),
+        ];
+        let graph = self.graph;
+        let parts = &graph.parts;
+        let Value::Object(map) = candidate else {
+            return None;
+        };
+        if node.variants.is_empty() {
+            return None;
+        }
+        let chosen = &graph.nodes[node.variants[variant % node.variants.len()].node as usize];
+        if chosen.additional == Additional::Forbidden {
+            return None;
+        }
+        let mut value = Value::Object(map.clone());
+        for (index, other) in node.variants.iter().enumerate() {
+            if index == variant % node.variants.len() {
+                continue;
+            }
+            let other = &graph.nodes[other.node as usize];
+            // A variant's last root is its branch; the others are the parent's, which hold.
+            let branch = other
+                .roots
+                .last()
+                .map(std::slice::from_ref)
+                .unwrap_or_default();
+            if !accepts_all(parts, branch, &value) {
+                continue;
+            }
+            let mut told_apart = false;
+            for prop in &other.properties {
+                if chosen.property(&prop.name).is_some() || value.get(&*prop.name).is_some() {
+                    continue;
+                }
+                let refused = &graph.nodes[prop.node as usize].roots;
+                let probe = PROBES.iter().map(|probe| probe()).find(|probe| {
+                    !accepts_all(parts, refused, probe)
+                        && match chosen.additional {
+                            Additional::Schema(schema) => {
+                                accepts_all(parts, &graph.nodes[schema as usize].roots, probe)
+                            }
+                            _ => true,
+                        }
+                });
+                if let (Some(probe), Value::Object(map)) = (probe, &mut value) {
+                    map.insert(prop.name.to_string(), probe);
+                    told_apart = true;
+                    break;
+                }
+            }
+            if !told_apart {
+                return None;
+            }
+        }
+        accepts_all(parts, &node.roots, &value).then_some(value)
     }
 
     fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
@@ -507,6 +591,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         }
         if let Some(Value::String(example)) = &node.example
             && (hint.is_none() || fakes::is_structured(example))
+            && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
             let text = fakes::like_example(example, self.rng, &mut scene.who, &clock);
