@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 mod bench;
+mod fixtures;
 
 /// One task: its name on the command line, a one-line description and its entry point.
 #[derive(Debug)]
@@ -20,11 +21,18 @@ struct Task {
 }
 
 /// Every task, in the order they are listed.
-const TASKS: &[Task] = &[Task {
-    name: "bench",
-    about: bench::ABOUT,
-    run: bench::run,
-}];
+const TASKS: &[Task] = &[
+    Task {
+        name: "fixtures",
+        about: fixtures::ABOUT,
+        run: fixtures::run,
+    },
+    Task {
+        name: "bench",
+        about: bench::ABOUT,
+        run: bench::run,
+    },
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
