@@ -263,14 +263,7 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
         .and_then(|value| value.to_str().ok());
     if request.body.is_empty() && content_type.is_none() {
         if body.required {
-            checked.violations.push(Violation::new(
-                ViolationClass::Schema,
-                Location::Body,
-                "",
-                "",
-                "required",
-                "a request body is required",
-            ));
+            checked.violations.push(missing_body());
         }
         return;
     }
@@ -341,14 +334,7 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
     };
     if text.trim().is_empty() {
         if body.required {
-            checked.violations.push(Violation::new(
-                ViolationClass::Schema,
-                Location::Body,
-                "",
-                "",
-                "required",
-                "a request body is required",
-            ));
+            checked.violations.push(missing_body());
         }
         return;
     }
@@ -377,6 +363,18 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
             .extend(schema_violations(validator, &value, Location::Body, ""));
     }
     checked.body = Some(value);
+}
+
+/// The violation of a required body that was not sent (or was blank).
+fn missing_body() -> Violation {
+    Violation::new(
+        ViolationClass::Schema,
+        Location::Body,
+        "",
+        "",
+        "required",
+        "a request body is required",
+    )
 }
 
 /// The violations of `value` against `validator`, one per failed keyword (an unexpected property each,
