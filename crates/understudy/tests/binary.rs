@@ -13,6 +13,21 @@ fn server_tests(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// Reads the server's log until it says where it listens, and returns that address.
+fn listening_address(stdout: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server exited before listening"
+        );
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            return rest.split_whitespace().next().unwrap().to_owned();
+        }
+    }
+}
+
 fn understudy() -> Command {
     Command::new(env!("CARGO_BIN_EXE_understudy"))
 }
