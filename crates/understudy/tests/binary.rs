@@ -82,17 +82,7 @@ fn serve_answers_on_a_socket_logs_without_credentials_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    let address = loop {
-        line.clear();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the server exited before listening"
-        );
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let address = listening_address(&mut stdout);
     assert!(address.starts_with("127.0.0.1:"), "{address}");
 
     let mut stream = TcpStream::connect(&address).unwrap();
@@ -139,17 +129,7 @@ fn report_writes_json_and_junit_and_strict_fails_the_exit_status() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    let address = loop {
-        line.clear();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the server exited before listening"
-        );
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let address = listening_address(&mut stdout);
     for body in [
         r#"{"text": "fine"}"#,
         r#"{"text": 5}"#,
