@@ -3,6 +3,8 @@
 //! value may be echoed. It cannot loop: a part met again on the same value is assumed to hold, and
 //! every call has a fixed amount of work after which it gives the benefit of the doubt.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::schema::{Part, PartId, Types};
@@ -18,6 +20,7 @@ pub(crate) fn accepts_all(parts: &[Part], ids: &[PartId], value: &Value) -> bool
         parts,
         fuel: FUEL,
         stack: Vec::new(),
+        memo: HashMap::new(),
     };
     ids.iter().all(|id| check.part(*id, value))
 }
@@ -115,6 +118,9 @@ struct Check<'p> {
     parts: &'p [Part],
     fuel: u32,
     stack: Vec<(PartId, usize)>,
+    /// Answers already known for a part and a value (by address): a schema reached along many
+    /// paths (shared `$ref`s under `oneOf` and `allOf`) is checked once per value.
+    memo: HashMap<(PartId, usize), bool>,
 }
 
 impl Check<'_> {
@@ -124,12 +130,16 @@ impl Check<'_> {
         }
         self.fuel -= 1;
         let key = (id, std::ptr::from_ref(value) as usize);
+        if let Some(known) = self.memo.get(&key) {
+            return *known;
+        }
         if self.stack.len() >= MAX_STACK || self.stack.contains(&key) {
             return true;
         }
         self.stack.push(key);
         let accepted = self.keywords(id, value);
         self.stack.pop();
+        self.memo.insert(key, accepted);
         accepted
     }
 

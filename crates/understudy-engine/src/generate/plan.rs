@@ -20,8 +20,13 @@ pub(crate) type NodeId = u32;
 /// The node with no constraint at all.
 pub(crate) const FREE: NodeId = 0;
 
+/// Past this many nodes, merges keep their first schema only and a composition keeps one
+/// branch, so that planning grows linearly: real documents stay far below it (GitHub's largest
+/// response needs about 800 nodes), combinatorial ones (every `oneOf` under an `allOf` of
+/// another, merged property by property) would otherwise grow without bound.
+const SOFT_NODES: usize = 2_000;
 /// Past this many nodes, further ones are planned as unconstrained: a safety net only.
-const MAX_NODES: usize = 100_000;
+const MAX_NODES: usize = 20_000;
 /// Parts merged into one node at most (an `allOf` tree larger than this is cut).
 const MAX_FLAT: usize = 512;
 /// Rounds of the minimal-height computation.
@@ -227,6 +232,14 @@ impl Planner<'_> {
         id
     }
 
+    /// The schemas of a merge, cut to the first one once planning has grown past its soft limit.
+    fn bounded(&self, mut parts: Vec<PartId>) -> Vec<PartId> {
+        if self.nodes.len() >= SOFT_NODES {
+            parts.truncate(1);
+        }
+        parts
+    }
+
     /// The parts of a conjunction with every `allOf` expanded, in order of first appearance,
     /// without duplicates and without the part that accepts everything.
     fn flatten(&self, roots: &[PartId]) -> Vec<PartId> {
@@ -360,6 +373,7 @@ impl Planner<'_> {
         node.max_properties = max_properties;
         check |= node.patterns.len() > 1;
         if !items.is_empty() {
+            let items = self.bounded(items);
             node.items = Some(self.node(items, Vec::new(), None));
         }
         self.object(&mut node, &flat);
@@ -422,6 +436,7 @@ impl Planner<'_> {
                     },
                 }
             }
+            let contributors = self.bounded(contributors);
             prop.node = self.node(contributors, Vec::new(), Some(&name));
             node.properties.push(prop);
         }
@@ -443,6 +458,7 @@ impl Planner<'_> {
         } else if additional.is_empty() {
             Additional::Free
         } else {
+            let additional = self.bounded(additional);
             Additional::Schema(self.node(additional, Vec::new(), None))
         };
     }
@@ -490,11 +506,14 @@ impl Planner<'_> {
                     .iter()
                     .filter(|(_, target)| flat.contains(target))
                     .collect();
-                let entries: Vec<&(Arc<str>, PartId)> = if own.is_empty() {
+                let mut entries: Vec<&(Arc<str>, PartId)> = if own.is_empty() {
                     dispatch.entries.iter().collect()
                 } else {
                     own
                 };
+                if self.nodes.len() >= SOFT_NODES {
+                    entries.truncate(1);
+                }
                 let mut variants = Vec::with_capacity(entries.len());
                 for (value, target) in entries {
                     let mut branch_roots = roots.to_vec();
@@ -517,8 +536,14 @@ impl Planner<'_> {
             if branches.is_empty() {
                 continue;
             }
+            let keep = if self.nodes.len() >= SOFT_NODES {
+                1
+            } else {
+                branches.len()
+            };
             return branches
                 .iter()
+                .take(keep)
                 .map(|branch| {
                     let mut branch_roots = roots.to_vec();
                     branch_roots.push(*branch);

@@ -1,0 +1,243 @@
+//! Responses consistent with their request: echoed by name through a request wrapper and a
+//! response wrapper, across snake_case and camelCase, into arrays of objects, with the request
+//! schema's defaults, and never at the cost of validity.
+
+use chrono::{DateTime, TimeZone, Utc};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::{Value, json};
+use understudy_engine::generate::{GenerateContext, Generator, apply_defaults};
+use understudy_engine::json_schema::response_validator;
+
+fn people() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/specs/generator/people.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("the people spec");
+    serde_yaml::from_str(&text).expect("YAML")
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 14, 15, 9, 26)
+        .single()
+        .expect("a valid date")
+}
+
+fn schema(pointer: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{pointer}") })
+}
+
+/// Generates a response for `request` after applying the request schema's defaults.
+fn respond(
+    document: &Value,
+    request_schema: &Value,
+    response_schema: &Value,
+    request: Value,
+    seed: u64,
+) -> (Value, Value) {
+    let mut request = request;
+    apply_defaults(document, request_schema, &mut request);
+    let generator = Generator::compile(document, response_schema).expect("a generator");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let body = generator.generate(&mut GenerateContext {
+        rng: &mut rng,
+        now: now(),
+        request_body: Some(&request),
+        identity: None,
+        echo: true,
+    });
+    (request, body)
+}
+
+#[test]
+fn a_wrapped_request_is_echoed_into_an_unwrapped_response_with_its_defaults() {
+    let document = people();
+    let request = json!({"user": {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email_address": "ada@example.com",
+        "password": "correct horse",
+        "can_create_projects": true
+    }});
+    for seed in 0..50 {
+        let (_, body) = respond(
+            &document,
+            &schema("CreateUser"),
+            &schema("User"),
+            request.clone(),
+            seed,
+        );
+        assert_eq!(body["first_name"], "Ada");
+        assert_eq!(body["last_name"], "Lovelace");
+        assert_eq!(body["email_address"], "ada@example.com");
+        assert_eq!(body["can_create_projects"], true, "given");
+        assert_eq!(body["administrator"], false, "defaulted");
+        assert_eq!(body["can_view_servers"], false, "defaulted");
+        assert_eq!(body["time_zone"], "London", "defaulted");
+        assert!(body.get("password").is_none());
+        let validator = response_validator(&document, &schema("User")).expect("a validator");
+        assert!(validator.is_valid(&body), "{body}");
+    }
+}
+
+#[test]
+fn arrays_of_objects_keep_what_the_request_gave_and_gain_ids_and_timestamps() {
+    let document = people();
+    let request = json!({
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "actorRoles": [
+            {"roleId": "us_rl_abcd1234", "resourceId": "us_env_1"},
+            {"roleId": "us_rl_wxyz9876", "resourceId": "us_acc_2"},
+            {"roleId": "us_rl_zzzz0000", "resourceId": "us_acc_3"}
+        ]
+    });
+    let response = &document["paths"]["/v1/users/invite"]["post"]["responses"]["201"]["content"]["application/json"]
+        ["schema"];
+    let validator = response_validator(&document, response).expect("a validator");
+    for seed in 0..50 {
+        let (_, body) = respond(
+            &document,
+            &schema("Invite"),
+            response,
+            request.clone(),
+            seed,
+        );
+        assert!(validator.is_valid(&body), "{body}");
+        let data = &body["data"];
+        assert_eq!(data["email"], "ada@example.com");
+        assert_eq!(data["name"], "Ada Lovelace");
+        let roles = data["actorRoles"].as_array().expect("an array");
+        assert_eq!(roles.len(), 3);
+        for (role, asked) in roles
+            .iter()
+            .zip(request["actorRoles"].as_array().into_iter().flatten())
+        {
+            assert_eq!(role["roleId"], asked["roleId"]);
+            assert_eq!(role["resourceId"], asked["resourceId"]);
+            let id = role["id"].as_str().expect("a generated id");
+            assert!(id.starts_with("us_acr_") && id.len() == 15, "{id}");
+            let created = role["createdAt"].as_str().expect("a timestamp");
+            let updated = role["updatedAt"].as_str().expect("a timestamp");
+            assert!(created <= updated, "{created} then {updated}");
+        }
+        let user_id = data["id"].as_str().expect("an id");
+        assert!(user_id.starts_with("us_usr_"), "{user_id}");
+    }
+}
+
+#[test]
+fn snake_case_and_camel_case_names_match_both_ways() {
+    let document = json!({});
+    let camel = json!({"type": "object", "required": ["firstName", "emailAddress"], "properties": {
+        "firstName": {"type": "string"},
+        "emailAddress": {"type": "string", "format": "email"}
+    }});
+    let snake = json!({"type": "object", "required": ["first_name", "email_address"], "properties": {
+        "first_name": {"type": "string"},
+        "email_address": {"type": "string", "format": "email"}
+    }});
+    let (_, body) = respond(
+        &document,
+        &camel,
+        &snake,
+        json!({"firstName": "Grace", "emailAddress": "grace@example.org"}),
+        1,
+    );
+    assert_eq!(
+        body,
+        json!({"first_name": "Grace", "email_address": "grace@example.org"})
+    );
+    let (_, body) = respond(
+        &document,
+        &snake,
+        &camel,
+        json!({"first_name": "Grace", "email_address": "grace@example.org"}),
+        1,
+    );
+    assert_eq!(
+        body,
+        json!({"firstName": "Grace", "emailAddress": "grace@example.org"})
+    );
+}
+
+#[test]
+fn a_request_value_that_does_not_fit_the_response_is_generated_instead() {
+    let document = json!({});
+    let response = json!({"type": "object", "required": ["email", "name", "age", "code"], "properties": {
+        "email": {"type": "string", "format": "email"},
+        "name": {"type": "string", "maxLength": 5},
+        "age": {"type": "integer", "minimum": 0},
+        "code": {"type": "string", "pattern": "^[A-Z]{3}$"}
+    }});
+    let request =
+        json!({"email": "not an e-mail", "name": "Bartholomew", "age": "old", "code": "abc"});
+    let validator = response_validator(&document, &response).expect("a validator");
+    for seed in 0..50 {
+        let (_, body) = respond(&document, &json!({}), &response, request.clone(), seed);
+        assert!(validator.is_valid(&body), "{body}");
+        assert_ne!(body["email"], request["email"]);
+        assert_ne!(body["name"], request["name"]);
+        assert!(body["age"].is_i64());
+        assert_ne!(body["code"], request["code"]);
+    }
+}
+
+#[test]
+fn without_echo_the_request_is_ignored() {
+    let document = people();
+    let generator = Generator::compile(&document, &schema("User")).expect("a generator");
+    let request = json!({"user": {"first_name": "Ada", "last_name": "Lovelace"}});
+    let mut rng = StdRng::seed_from_u64(4);
+    let body = generator.generate(&mut GenerateContext {
+        rng: &mut rng,
+        now: now(),
+        request_body: Some(&request),
+        identity: None,
+        echo: false,
+    });
+    assert_ne!(body["first_name"], "Ada");
+}
+
+#[test]
+fn the_identity_goes_where_the_slot_says() {
+    let document = people();
+    let response = &document["paths"]["/v1/users/invite"]["post"]["responses"]["201"]["content"]["application/json"]
+        ["schema"];
+    let generator = Generator::compile(&document, response).expect("a generator");
+    let slot = generator.identity().expect("an identity slot");
+    assert_eq!(slot.pointer, "/data/id");
+    let mut rng = StdRng::seed_from_u64(9);
+    let first = slot.make(&mut rng, 1);
+    let second = slot.make(&mut rng, 2);
+    assert_ne!(first, second);
+    let body = generator.generate(&mut GenerateContext {
+        rng: &mut rng,
+        now: now(),
+        request_body: None,
+        identity: Some(first.clone()),
+        echo: false,
+    });
+    assert_eq!(body.pointer("/data/id"), Some(&first));
+
+    let users = Generator::compile(&document, &schema("User")).expect("a generator");
+    let slot = users.identity().expect("an identity slot");
+    assert_eq!(slot.pointer, "/id");
+    assert_eq!(slot.make(&mut rng, 1), json!(1));
+    assert_eq!(slot.make(&mut rng, 7), json!(7));
+}
+
+#[test]
+fn a_marked_property_is_the_identity() {
+    let schema = json!({"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "key": {"type": "string", "format": "uuid", "x-understudy-identity": true}
+    }});
+    let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+    let slot = generator.identity().expect("an identity slot");
+    assert_eq!(slot.pointer, "/key");
+    let mut rng = StdRng::seed_from_u64(2);
+    let id = slot.make(&mut rng, 1);
+    assert_eq!(id.as_str().map(str::len), Some(36));
+}
