@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
-use crate::generate::Generator;
+use crate::generate::{Defaults, Generator};
 use crate::json_schema::{self, Direction, deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
@@ -418,6 +418,9 @@ impl Compiler<'_> {
                 json: media_type::is_json(media_type),
                 validator,
                 schema: schema.cloned(),
+                defaults: schema
+                    .map(|schema| Defaults::compile(document, schema))
+                    .filter(|defaults| !defaults.is_empty()),
             });
         }
         Some(RequestBody {

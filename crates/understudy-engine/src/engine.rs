@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::contract_report::ContractReport;
 use crate::error_body::{PROBLEM_JSON, problem_details};
-use crate::generate::{GenerateContext, apply_defaults};
+use crate::generate::GenerateContext;
 use crate::load::load_specs;
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
@@ -451,13 +451,13 @@ impl Engine {
         let now = self.fixed_now.unwrap_or_else(Utc::now);
         let mut echo_source = body;
         if let (Some(source), Some(index)) = (&mut echo_source, media)
-            && let Some(schema) = operation
+            && let Some(defaults) = operation
                 .body
                 .as_ref()
                 .and_then(|body| body.media.get(index))
-                .and_then(|media| media.schema.as_ref())
+                .and_then(|media| media.defaults.as_ref())
         {
-            apply_defaults(&operation.document, schema, source);
+            defaults.apply(source);
         }
         let chosen_media = negotiate_media(response, request.headers);
         let identity_slot = chosen_media

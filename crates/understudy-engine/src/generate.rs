@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use serde_json::Value;
 
-pub use defaults::apply_defaults;
+pub use defaults::{Defaults, apply_defaults};
 
 use check::accepts_all;
 use hint::Hint;

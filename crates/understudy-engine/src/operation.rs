@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
-use crate::generate::Generator;
+use crate::generate::{Defaults, Generator};
 use crate::violation::Location;
 
 /// One loaded spec file.
@@ -137,8 +137,10 @@ pub struct BodyMedia {
     pub json: bool,
     /// The schema's validator.
     pub validator: Option<jsonschema::Validator>,
-    /// The schema as written, for its defaults.
+    /// The schema as written (tools generate requests from it; the request path never reads it).
     pub schema: Option<Value>,
+    /// The schema's defaults, compiled; `None` when no default is reachable.
+    pub defaults: Option<Defaults>,
 }
 
 /// The status a documented response is for.

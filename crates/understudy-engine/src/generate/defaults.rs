@@ -1,90 +1,224 @@
 //! Filling a request body's omitted properties with their schema `default`s, so that the echo in
 //! the response shows what the server would have stored.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use serde_json::Value;
 
 use crate::json_schema::deref;
 
-/// How deep schemas and bodies are followed (a body deeper than this keeps its gaps).
-const MAX_DEPTH: usize = 64;
-/// How many (schema, value) visits one call makes at most: a schema that is its own `allOf`, or
-/// two that include each other, would otherwise be walked exponentially often.
-const FUEL: u32 = 10_000;
-
 /// Fills in `default`s of a request schema into a request body that omitted them (recursively,
 /// through objects, `allOf` and arrays of objects). `readOnly` properties are left out: a client
-/// never sends them.
+/// never sends them. Compiles the schema each call: the engine compiles [`Defaults`] once instead.
 pub fn apply_defaults(document: &Value, schema: &Value, body: &mut Value) {
-    let mut filler = Filler {
-        document,
-        seen: HashSet::new(),
-        fuel: FUEL,
-    };
-    filler.fill(schema, body, 0);
+    Defaults::compile(document, schema).apply(body);
 }
 
-/// One walk of a schema over a body.
-struct Filler<'d> {
-    document: &'d Value,
-    /// (schema, value) pairs already walked, by address: each is walked once.
-    seen: HashSet<(usize, usize)>,
-    fuel: u32,
+/// A request schema's defaults, compiled once at start-up: for each object schema reached, the
+/// properties that have a default or lead to one. Applying it walks the body, never the document.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    nodes: Vec<DefaultsNode>,
 }
 
-impl<'d> Filler<'d> {
-    fn fill(&mut self, schema: &'d Value, body: &mut Value, depth: usize) {
-        if depth > MAX_DEPTH || self.fuel == 0 {
-            return;
+/// Schemas compiled at most (a document larger than this keeps the rest of its gaps).
+const MAX_NODES: usize = 10_000;
+/// How deep a body is filled (a body deeper than this keeps its gaps).
+const MAX_DEPTH: usize = 64;
+/// The root node.
+const ROOT: usize = 0;
+
+#[derive(Debug, Clone, Default)]
+struct DefaultsNode {
+    /// Properties, in order of first appearance across `allOf`, with their default and the node
+    /// for their value.
+    properties: Vec<DefaultProperty>,
+    /// The node for array items.
+    items: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct DefaultProperty {
+    name: String,
+    default: Option<Value>,
+    node: usize,
+}
+
+impl Defaults {
+    /// Compiles the defaults reachable from `schema` (a `$ref`, `allOf`, `properties` and `items`
+    /// walk, each schema once, cycles included).
+    pub fn compile(document: &Value, schema: &Value) -> Defaults {
+        let mut compiler = DefaultsCompiler {
+            document,
+            nodes: Vec::new(),
+            seen: HashMap::new(),
+        };
+        compiler.node(schema);
+        let mut defaults = Defaults {
+            nodes: compiler.nodes,
+        };
+        defaults.prune();
+        defaults
+    }
+
+    /// Whether no default is reachable: applying it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.nodes
+            .get(ROOT)
+            .is_none_or(|root| root.properties.is_empty() && root.items.is_none())
+    }
+
+    /// Fills the gaps of `body`.
+    pub fn apply(&self, body: &mut Value) {
+        if !self.is_empty() {
+            self.fill(ROOT, body, 0);
         }
-        self.fuel -= 1;
-        let schema = deref(self.document, schema);
-        let key = (
-            std::ptr::from_ref(schema) as usize,
-            std::ptr::from_ref(&*body) as usize,
-        );
-        if !self.seen.insert(key) {
+    }
+
+    fn fill(&self, node: usize, body: &mut Value, depth: usize) {
+        let Some(node) = self.nodes.get(node) else {
             return;
-        }
-        if let Some(Value::Array(branches)) = schema.get("allOf") {
-            for branch in branches {
-                self.fill(branch, body, depth + 1);
-            }
+        };
+        if depth > MAX_DEPTH {
+            return;
         }
         match body {
             Value::Object(map) => {
-                let Some(Value::Object(properties)) = schema.get("properties") else {
-                    return;
-                };
-                for (name, property) in properties {
-                    let target = deref(self.document, property);
-                    let read_only = property.get("readOnly") == Some(&Value::Bool(true))
-                        || target.get("readOnly") == Some(&Value::Bool(true));
-                    if read_only {
-                        continue;
-                    }
-                    match map.get_mut(name) {
-                        Some(child) => self.fill(property, child, depth + 1),
+                for property in &node.properties {
+                    match map.get_mut(&property.name) {
+                        Some(child) => self.fill(property.node, child, depth + 1),
                         None => {
-                            let default = target.get("default").or_else(|| property.get("default"));
-                            if let Some(default) = default {
+                            if let Some(default) = &property.default {
                                 let mut value = default.clone();
-                                self.fill(property, &mut value, depth + 1);
-                                map.insert(name.clone(), value);
+                                self.fill(property.node, &mut value, depth + 1);
+                                map.insert(property.name.clone(), value);
                             }
                         }
                     }
                 }
             }
             Value::Array(items) => {
-                if let Some(item_schema) = schema.get("items") {
+                if let Some(item_node) = node.items {
                     for item in items {
-                        self.fill(item_schema, item, depth + 1);
+                        self.fill(item_node, item, depth + 1);
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Drops what leads to no default, so that applying walks only where something can be filled.
+    fn prune(&mut self) {
+        let count = self.nodes.len();
+        // A node is useful if it has a default, or leads to a useful node: a fixed point.
+        let mut useful = vec![false; count];
+        loop {
+            let mut changed = false;
+            for (index, node) in self.nodes.iter().enumerate() {
+                if useful[index] {
+                    continue;
+                }
+                let leads = node.properties.iter().any(|property| {
+                    property.default.is_some() || useful.get(property.node) == Some(&true)
+                }) || node
+                    .items
+                    .is_some_and(|items| useful.get(items) == Some(&true));
+                if leads {
+                    useful[index] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for node in &mut self.nodes {
+            node.properties.retain(|property| {
+                property.default.is_some() || useful.get(property.node) == Some(&true)
+            });
+            if node
+                .items
+                .is_some_and(|items| useful.get(items) != Some(&true))
+            {
+                node.items = None;
+            }
+        }
+    }
+}
+
+/// One compilation: nodes by schema address, so that each schema is compiled once.
+struct DefaultsCompiler<'d> {
+    document: &'d Value,
+    nodes: Vec<DefaultsNode>,
+    seen: HashMap<usize, usize>,
+}
+
+impl<'d> DefaultsCompiler<'d> {
+    /// The node for `schema`, compiling it on first sight.
+    fn node(&mut self, schema: &'d Value) -> usize {
+        let schema = deref(self.document, schema);
+        let address = std::ptr::from_ref(schema) as usize;
+        if let Some(index) = self.seen.get(&address) {
+            return *index;
+        }
+        let index = self.nodes.len();
+        self.nodes.push(DefaultsNode::default());
+        self.seen.insert(address, index);
+        if self.nodes.len() >= MAX_NODES {
+            return index;
+        }
+        let mut node = DefaultsNode::default();
+        let mut visited = Vec::new();
+        self.merge(schema, &mut node, &mut visited);
+        self.nodes[index] = node;
+        index
+    }
+
+    /// Adds the properties and items of `schema` and its `allOf` branches to `node`.
+    fn merge(&mut self, schema: &'d Value, node: &mut DefaultsNode, visited: &mut Vec<usize>) {
+        let schema = deref(self.document, schema);
+        let address = std::ptr::from_ref(schema) as usize;
+        if visited.contains(&address) || visited.len() >= MAX_NODES {
+            return;
+        }
+        visited.push(address);
+        if let Some(Value::Array(branches)) = schema.get("allOf") {
+            for branch in branches {
+                self.merge(branch, node, visited);
+            }
+        }
+        if let Some(Value::Object(properties)) = schema.get("properties") {
+            for (name, property) in properties {
+                let target = deref(self.document, property);
+                let read_only = property.get("readOnly") == Some(&Value::Bool(true))
+                    || target.get("readOnly") == Some(&Value::Bool(true));
+                if read_only {
+                    continue;
+                }
+                let default = target
+                    .get("default")
+                    .or_else(|| property.get("default"))
+                    .cloned();
+                // Named again by another `allOf` branch: its default fills a gap, nothing more.
+                if let Some(known) = node.properties.iter_mut().find(|known| known.name == *name) {
+                    if known.default.is_none() {
+                        known.default = default;
+                    }
+                    continue;
+                }
+                let child = self.node(property);
+                node.properties.push(DefaultProperty {
+                    name: name.clone(),
+                    default,
+                    node: child,
+                });
+            }
+        }
+        if node.items.is_none()
+            && let Some(items) = schema.get("items")
+        {
+            node.items = Some(self.node(items));
         }
     }
 }
@@ -139,5 +273,34 @@ mod tests {
             &mut body,
         );
         assert_eq!(body, json!({"role": "member"}));
+    }
+
+    #[test]
+    fn a_later_all_of_branch_supplies_a_missing_default() {
+        let schema = json!({"allOf": [
+            {"properties": {"plan": {"type": "string"}}},
+            {"properties": {"plan": {"type": "string", "default": "free"}}}
+        ]});
+        let defaults = Defaults::compile(&json!({}), &schema);
+        let mut body = json!({});
+        defaults.apply(&mut body);
+        assert_eq!(body, json!({"plan": "free"}));
+    }
+
+    #[test]
+    fn schemas_without_defaults_compile_to_nothing_to_apply() {
+        let schema = json!({"type": "object", "properties": {
+            "user": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "tags": {"type": "array", "items": {"type": "string"}}
+        }});
+        assert!(Defaults::compile(&json!({}), &schema).is_empty());
+        let nested = json!({"type": "object", "properties": {
+            "user": {"type": "object", "properties": {"admin": {"type": "boolean", "default": false}}}
+        }});
+        let defaults = Defaults::compile(&json!({}), &nested);
+        assert!(!defaults.is_empty());
+        let mut body = json!({"user": {}});
+        defaults.apply(&mut body);
+        assert_eq!(body, json!({"user": {"admin": false}}));
     }
 }
