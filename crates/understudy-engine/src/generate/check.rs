@@ -13,6 +13,8 @@ use super::schema::{Part, PartId, Types};
 const FUEL: u32 = 100_000;
 /// Nesting of parts on one value beyond which a check gives the benefit of the doubt.
 const MAX_STACK: usize = 256;
+/// Parts visited before answers are remembered: small checks (almost all) skip the hashing.
+const MEMO_AFTER: u32 = 256;
 
 /// Whether every part in `ids` accepts `value`.
 pub(crate) fn accepts_all(parts: &[Part], ids: &[PartId], value: &Value) -> bool {
@@ -130,7 +132,8 @@ impl Check<'_> {
         }
         self.fuel -= 1;
         let key = (id, std::ptr::from_ref(value) as usize);
-        if let Some(known) = self.memo.get(&key) {
+        let memoising = FUEL - self.fuel > MEMO_AFTER;
+        if memoising && let Some(known) = self.memo.get(&key) {
             return *known;
         }
         if self.stack.len() >= MAX_STACK || self.stack.contains(&key) {
@@ -139,7 +142,9 @@ impl Check<'_> {
         self.stack.push(key);
         let accepted = self.keywords(id, value);
         self.stack.pop();
-        self.memo.insert(key, accepted);
+        if memoising {
+            self.memo.insert(key, accepted);
+        }
         accepted
     }
 

@@ -33,16 +33,41 @@ pub(crate) fn find_text<'e>(scope: &'e Map<String, Value>, keys: &[&str]) -> Opt
         .find_map(|key| find(scope, key, key).and_then(Value::as_str))
 }
 
+/// Objects up to this size are scanned rather than hashed into (serde_json's maps hash with
+/// SipHash, which costs more than comparing a few short keys).
+const SCAN_UP_TO: usize = 16;
+
 fn direct<'e>(scope: &'e Map<String, Value>, name: &str, key: &str) -> Option<&'e Value> {
-    scope.get(name).or_else(|| {
-        scope
+    if scope.len() > SCAN_UP_TO {
+        if let Some(found) = scope.get(name) {
+            return Some(found);
+        }
+        return scope
             .iter()
             .find(|(candidate, _)| same_key(candidate, key))
-            .map(|(_, value)| value)
-    })
+            .map(|(_, value)| value);
+    }
+    // One pass: the exact name wins; otherwise the first name that is the same in another case.
+    let mut alike = None;
+    for (candidate, value) in scope {
+        if candidate == name {
+            return Some(value);
+        }
+        if alike.is_none() && same_key(candidate, key) {
+            alike = Some(value);
+        }
+    }
+    alike
 }
 
 fn same_key(candidate: &str, key: &str) -> bool {
+    if candidate.is_ascii() {
+        return candidate
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|byte| byte.to_ascii_lowercase())
+            .eq(key.bytes());
+    }
     candidate
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -69,6 +94,24 @@ mod tests {
             Some(&json!("ada@x.io"))
         );
         assert_eq!(find(scope, "last_name", &key("last_name")), None);
+    }
+
+    #[test]
+    fn the_exact_name_beats_one_in_another_case_whatever_the_order() {
+        let request = json!({"firstName": "camel", "first_name": "snake"});
+        let scope = request.as_object().unwrap();
+        assert_eq!(
+            find(scope, "first_name", &key("first_name")),
+            Some(&json!("snake"))
+        );
+        assert_eq!(
+            find(scope, "FirstName", &key("FirstName")),
+            Some(&json!("camel")),
+            "no exact name: the first alike one"
+        );
+        let accented = json!({"Prénom": "Zoé"});
+        let scope = accented.as_object().unwrap();
+        assert_eq!(find(scope, "prénom", &key("prénom")), Some(&json!("Zoé")));
     }
 
     #[test]
