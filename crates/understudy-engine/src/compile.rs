@@ -620,6 +620,11 @@ impl Compiler<'_> {
             }
             rules.push(UniqueRule {
                 pointer: field_pointer.to_owned(),
+                tokens: field_pointer
+                    .split('/')
+                    .skip(1)
+                    .map(|token| token.replace("~1", "/").replace("~0", "~"))
+                    .collect(),
                 lowercase: normalise.contains(&"lowercase"),
                 trim: normalise.contains(&"trim"),
                 status,

@@ -13,8 +13,13 @@ pub fn essence(media_type: &str) -> String {
 
 /// Whether a body of this media type is read as JSON (`application/json`, `*/*+json`).
 pub fn is_json(media_type: &str) -> bool {
-    let essence = essence(media_type);
-    essence == "application/json" || essence.ends_with("+json")
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    let suffix = essence
+        .len()
+        .checked_sub(5)
+        .and_then(|at| essence.get(at..));
+    essence.eq_ignore_ascii_case("application/json")
+        || suffix.is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
 }
 
 /// Whether `range` (`*/*`, `application/*`, or a full type) covers the concrete `media_type`.
@@ -31,6 +36,13 @@ pub fn negotiate<'a>(accept: Option<&str>, offered: &'a [String]) -> Option<&'a 
     let Some(accept) = accept else {
         return offered.first();
     };
+    // One range, no parameters, lower case (`application/json`, `*/*`): the first offer it
+    // covers, which is what the general rule below gives, without its allocations.
+    if !accept.contains([',', ';']) && !accept.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        return offered
+            .iter()
+            .find(|media_type| covers(accept, media_type) || covers(media_type, accept));
+    }
     let ranges: Vec<(String, f32)> = accept
         .split(',')
         .filter_map(|part| {
@@ -106,6 +118,12 @@ mod tests {
             negotiate(Some("*/*"), &offered).unwrap(),
             "application/json"
         );
+        assert_eq!(negotiate(Some("text/*"), &offered).unwrap(), "text/plain");
+        assert_eq!(
+            negotiate(Some("TEXT/PLAIN"), &offered).unwrap(),
+            "text/plain"
+        );
+        assert!(negotiate(Some("image/png"), &offered).is_none());
     }
 
     #[test]
@@ -113,5 +131,7 @@ mod tests {
         assert!(is_json("application/json; charset=utf-8"));
         assert!(is_json("application/problem+json"));
         assert!(!is_json("text/plain"));
+        assert!(is_json("Application/JSON"));
+        assert!(!is_json("json"));
     }
 }

@@ -200,6 +200,8 @@ pub struct ResponseMedia {
 pub struct UniqueRule {
     /// JSON pointer into the request body.
     pub pointer: String,
+    /// The pointer's reference tokens, unescaped once at start-up.
+    pub tokens: Vec<String>,
     /// Lower-case before comparing.
     pub lowercase: bool,
     /// Trim white space before comparing.
@@ -208,6 +210,19 @@ pub struct UniqueRule {
     pub status: u16,
     /// The conflict's message; `{value}` is the normalised value.
     pub message: String,
+}
+
+impl UniqueRule {
+    /// The value the rule compares in `body`, if it has one.
+    pub fn find<'v>(&self, body: &'v Value) -> Option<&'v Value> {
+        self.tokens
+            .iter()
+            .try_fold(body, |value, token| match value {
+                Value::Object(map) => map.get(token),
+                Value::Array(items) => token.parse::<usize>().ok().and_then(|at| items.get(at)),
+                _ => None,
+            })
+    }
 }
 
 impl StatusKey {

@@ -93,7 +93,7 @@ impl Store {
             .iter()
             .enumerate()
             .filter_map(|(index, rule)| {
-                let value = body?.pointer(&rule.pointer)?;
+                let value = rule.find(body?)?;
                 Some((index, normalise(rule, value)?))
             })
             .collect();
@@ -219,11 +219,25 @@ mod tests {
     fn email_rule() -> UniqueRule {
         UniqueRule {
             pointer: "/email".into(),
+            tokens: vec!["email".into()],
             lowercase: true,
             trim: true,
             status: 409,
             message: "taken".into(),
         }
+    }
+
+    #[test]
+    fn a_rule_finds_its_value_through_escaped_tokens_and_arrays() {
+        let rule = UniqueRule {
+            pointer: "/user/a~1b/0".into(),
+            tokens: vec!["user".into(), "a/b".into(), "0".into()],
+            ..email_rule()
+        };
+        let body = json!({"user": {"a/b": ["first", "second"]}});
+        assert_eq!(rule.find(&body), body.pointer("/user/a~1b/0"));
+        assert_eq!(rule.find(&body), Some(&json!("first")));
+        assert_eq!(rule.find(&json!({"user": 3})), None);
     }
 
     #[test]

@@ -73,6 +73,11 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
                 .on_request(())
                 .on_failure(())
                 .on_response(|response: &Response, latency: Duration, _span: &Span| {
+                    // The line is formatted only when it will be written (`--log-level warn`
+                    // turns it off).
+                    if !tracing::enabled!(tracing::Level::INFO) {
+                        return;
+                    }
                     let status = response.status().as_u16();
                     let latency = format!("{:.2}ms", latency.as_secs_f64() * 1000.0);
                     match response.extensions().get::<ViolationSummary>() {

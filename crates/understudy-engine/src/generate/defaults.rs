@@ -27,6 +27,8 @@ const MAX_NODES: usize = 10_000;
 const MAX_DEPTH: usize = 64;
 /// The root node.
 const ROOT: usize = 0;
+/// Objects up to this size are scanned for a property rather than hashed into.
+const SCAN_UP_TO: usize = 16;
 
 #[derive(Debug, Clone, Default)]
 struct DefaultsNode {
@@ -85,7 +87,15 @@ impl Defaults {
         match body {
             Value::Object(map) => {
                 for property in &node.properties {
-                    match map.get_mut(&property.name) {
+                    // Request objects are small: a scan beats serde_json's SipHash lookup.
+                    let present = if map.len() <= SCAN_UP_TO {
+                        map.iter_mut()
+                            .find(|(name, _)| **name == property.name)
+                            .map(|(_, value)| value)
+                    } else {
+                        map.get_mut(&property.name)
+                    };
+                    match present {
                         Some(child) => self.fill(property.node, child, depth + 1),
                         None => {
                             if let Some(default) = &property.default {

@@ -7,57 +7,97 @@ use serde_json::{Map, Value};
 /// How many single-wrapper levels of the request are looked through.
 const WRAPPER_DEPTH: usize = 2;
 
-/// The request value for a property named `name` (`key` is its normalized form).
-pub(crate) fn find<'e>(scope: &'e Map<String, Value>, name: &str, key: &str) -> Option<&'e Value> {
-    if let Some(found) = direct(scope, name, key) {
-        return Some(found);
-    }
-    let mut current = scope;
-    for _ in 0..WRAPPER_DEPTH {
-        let mut wrappers = current.values().filter_map(Value::as_object);
-        let (Some(inner), None) = (wrappers.next(), wrappers.next()) else {
-            return None;
-        };
-        if let Some(found) = direct(inner, name, key) {
-            return Some(found);
-        }
-        current = inner;
-    }
-    None
+/// One request object, indexed once for the many lookups a response object makes into it: its
+/// entries and those of its single wrappers, each with a hash of its normalized name.
+pub(crate) struct EchoScope<'e> {
+    /// Entries by level: the object itself, then each single wrapper inside it.
+    levels: Vec<Vec<Entry<'e>>>,
 }
 
-/// A string the request gave under any of `keys` (normalized names), at its own level or in a
-/// single wrapper.
-pub(crate) fn find_text<'e>(scope: &'e Map<String, Value>, keys: &[&str]) -> Option<&'e str> {
-    keys.iter()
-        .find_map(|key| find(scope, key, key).and_then(Value::as_str))
+struct Entry<'e> {
+    name: &'e str,
+    /// [`fold`] of the name's normalized form.
+    folded: u64,
+    value: &'e Value,
 }
 
-/// Objects up to this size are scanned rather than hashed into (serde_json's maps hash with
-/// SipHash, which costs more than comparing a few short keys).
-const SCAN_UP_TO: usize = 16;
+impl<'e> EchoScope<'e> {
+    /// Indexes `scope` and the chain of single wrapper objects inside it.
+    pub(crate) fn new(scope: &'e Map<String, Value>) -> Self {
+        let mut levels = Vec::with_capacity(1 + WRAPPER_DEPTH);
+        let mut current = Some(scope);
+        while let Some(map) = current.take() {
+            levels.push(
+                map.iter()
+                    .map(|(name, value)| Entry {
+                        name,
+                        folded: fold(name),
+                        value,
+                    })
+                    .collect(),
+            );
+            if levels.len() > WRAPPER_DEPTH {
+                break;
+            }
+            let mut wrappers = map.values().filter_map(Value::as_object);
+            if let (Some(inner), None) = (wrappers.next(), wrappers.next()) {
+                current = Some(inner);
+            }
+        }
+        EchoScope { levels }
+    }
 
-fn direct<'e>(scope: &'e Map<String, Value>, name: &str, key: &str) -> Option<&'e Value> {
-    if scope.len() > SCAN_UP_TO {
-        if let Some(found) = scope.get(name) {
-            return Some(found);
+    /// The request value for a property named `name` (`key` is its normalized form): by exact
+    /// name, then by the same name in another case, level by level.
+    pub(crate) fn find(&self, name: &str, key: &str) -> Option<&'e Value> {
+        let folded = fold_normalized(key);
+        for level in &self.levels {
+            if let Some(entry) = level.iter().find(|entry| entry.name == name) {
+                return Some(entry.value);
+            }
+            if let Some(entry) = level
+                .iter()
+                .find(|entry| entry.folded == folded && same_key(entry.name, key))
+            {
+                return Some(entry.value);
+            }
         }
-        return scope
-            .iter()
-            .find(|(candidate, _)| same_key(candidate, key))
-            .map(|(_, value)| value);
+        None
     }
-    // One pass: the exact name wins; otherwise the first name that is the same in another case.
-    let mut alike = None;
-    for (candidate, value) in scope {
-        if candidate == name {
-            return Some(value);
-        }
-        if alike.is_none() && same_key(candidate, key) {
-            alike = Some(value);
-        }
+
+    /// A string the request gave under any of `keys` (normalized names).
+    pub(crate) fn find_text(&self, keys: &[&str]) -> Option<&'e str> {
+        keys.iter()
+            .find_map(|key| self.find(key, key).and_then(Value::as_str))
     }
-    alike
+}
+
+/// FNV-1a over a name's normalized form (alphanumerics, lower-cased), without building it.
+fn fold(name: &str) -> u64 {
+    if name.is_ascii() {
+        return name
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|byte| byte.to_ascii_lowercase())
+            .fold(FNV_OFFSET, fnv);
+    }
+    let mut buffer = [0; 4];
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .flat_map(|c| c.encode_utf8(&mut buffer).as_bytes().to_vec())
+        .fold(FNV_OFFSET, fnv)
+}
+
+/// [`fold`] of a name that is already normalized.
+fn fold_normalized(key: &str) -> u64 {
+    key.bytes().fold(FNV_OFFSET, fnv)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(hash: u64, byte: u8) -> u64 {
+    (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 fn same_key(candidate: &str, key: &str) -> bool {
@@ -86,14 +126,17 @@ mod tests {
         let request = json!({"user": {"first_name": "Ada", "emailAddress": "ada@x.io"}});
         let scope = request.as_object().unwrap();
         assert_eq!(
-            find(scope, "firstName", &key("firstName")),
+            EchoScope::new(scope).find("firstName", &key("firstName")),
             Some(&json!("Ada"))
         );
         assert_eq!(
-            find(scope, "email_address", &key("email_address")),
+            EchoScope::new(scope).find("email_address", &key("email_address")),
             Some(&json!("ada@x.io"))
         );
-        assert_eq!(find(scope, "last_name", &key("last_name")), None);
+        assert_eq!(
+            EchoScope::new(scope).find("last_name", &key("last_name")),
+            None
+        );
     }
 
     #[test]
@@ -101,23 +144,26 @@ mod tests {
         let request = json!({"firstName": "camel", "first_name": "snake"});
         let scope = request.as_object().unwrap();
         assert_eq!(
-            find(scope, "first_name", &key("first_name")),
+            EchoScope::new(scope).find("first_name", &key("first_name")),
             Some(&json!("snake"))
         );
         assert_eq!(
-            find(scope, "FirstName", &key("FirstName")),
+            EchoScope::new(scope).find("FirstName", &key("FirstName")),
             Some(&json!("camel")),
             "no exact name: the first alike one"
         );
         let accented = json!({"Prénom": "Zoé"});
         let scope = accented.as_object().unwrap();
-        assert_eq!(find(scope, "prénom", &key("prénom")), Some(&json!("Zoé")));
+        assert_eq!(
+            EchoScope::new(scope).find("prénom", &key("prénom")),
+            Some(&json!("Zoé"))
+        );
     }
 
     #[test]
     fn several_objects_are_not_wrappers() {
         let request = json!({"a": {"name": "x"}, "b": {"name": "y"}});
         let scope = request.as_object().unwrap();
-        assert_eq!(find(scope, "name", "name"), None);
+        assert_eq!(EchoScope::new(scope).find("name", "name"), None);
     }
 }

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use serde_json::{Map, Number, Value};
 
 use super::check::{accepts_all, decimal_parts, equal, is_multiple};
-use super::echo;
+use super::echo::EchoScope;
 use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
 use super::plan::{Additional, FREE, Node, NodeId, Prop};
@@ -74,19 +74,21 @@ struct Scene {
 }
 
 impl Scene {
-    fn new(scope: Option<&Map<String, Value>>, since: Option<DateTime<Utc>>) -> Scene {
+    fn new(scope: Option<&EchoScope<'_>>, since: Option<DateTime<Utc>>) -> Scene {
         let mut first = None;
         let mut last = None;
         if let Some(scope) = scope {
-            first =
-                echo::find_text(scope, &["firstname", "givenname", "forename"]).map(str::to_owned);
-            last =
-                echo::find_text(scope, &["lastname", "surname", "familyname"]).map(str::to_owned);
+            first = scope
+                .find_text(&["firstname", "givenname", "forename"])
+                .map(str::to_owned);
+            last = scope
+                .find_text(&["lastname", "surname", "familyname"])
+                .map(str::to_owned);
             if first.is_none()
                 && last.is_none()
-                && let Some((given, family)) =
-                    echo::find_text(scope, &["name", "fullname", "displayname"])
-                        .and_then(|name| name.trim().split_once(' '))
+                && let Some((given, family)) = scope
+                    .find_text(&["name", "fullname", "displayname"])
+                    .and_then(|name| name.trim().split_once(' '))
             {
                 first = Some(given.to_owned());
                 last = Some(family.trim().to_owned());
@@ -332,8 +334,8 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     fn object(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
-        let scope = slot.echo.and_then(Value::as_object);
-        let mut scene = Scene::new(scope, slot.since);
+        let scope = slot.echo.and_then(Value::as_object).map(EchoScope::new);
+        let mut scene = Scene::new(scope.as_ref(), slot.since);
         let clock = scene.clock(self.rng, self.now);
         let slot = Slot {
             since: Some(clock.created),
@@ -366,7 +368,9 @@ impl<'g, 'r> Runner<'g, 'r> {
                 .iter()
                 .find(|(name, _)| **name == *prop.name)
                 .map(|(_, value)| value);
-            let found = scope.and_then(|scope| echo::find(scope, &prop.name, &prop.key));
+            let found = scope
+                .as_ref()
+                .and_then(|scope| scope.find(&prop.name, &prop.key));
             let wanted = prop.required
                 || forced.is_some()
                 || (!prop.write_only && (!slot.minimal || found.is_some()));
