@@ -1,26 +1,14 @@
 //! Reproducibility: the same seed, request and clock give byte-identical bodies (timestamps
 //! included); another seed or another clock gives another body.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 use understudy_engine::generate::{GenerateContext, Generator};
 
-fn spec(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/specs/generator/{name}.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(path).expect("a test spec");
-    serde_yaml::from_str(&text).expect("YAML")
-}
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 14, 15, 9, 26)
-        .single()
-        .expect("a valid date")
-}
+mod support;
+use support::{now, spec};
 
 fn bytes(generator: &Generator, seed: u64, now: DateTime<Utc>, request: Option<&Value>) -> Vec<u8> {
     let mut rng = StdRng::seed_from_u64(seed);

@@ -2,26 +2,17 @@
 //! response wrapper, across snake_case and camelCase, into arrays of objects, with the request
 //! schema's defaults, and never at the cost of validity.
 
-use chrono::{DateTime, TimeZone, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 use understudy_engine::generate::{GenerateContext, Generator, apply_defaults};
 use understudy_engine::json_schema::response_validator;
 
-fn people() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/specs/generator/people.yaml"
-    );
-    let text = std::fs::read_to_string(path).expect("the people spec");
-    serde_yaml::from_str(&text).expect("YAML")
-}
+mod support;
+use support::now;
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 14, 15, 9, 26)
-        .single()
-        .expect("a valid date")
+fn people() -> Value {
+    support::spec("people")
 }
 
 fn schema(pointer: &str) -> Value {

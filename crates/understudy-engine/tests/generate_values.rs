@@ -1,12 +1,15 @@
 //! Believable values: chosen by property name (snake_case and camelCase), `x-faker`, format and
 //! example, and consistent within one object (one person, created before updated).
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use fake::locales::{Data, EN};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 use understudy_engine::generate::{GenerateContext, Generator};
+
+mod support;
+use support::now;
 
 const IANA_AREAS: &[&str] = &[
     "Africa",
@@ -22,18 +25,7 @@ const IANA_AREAS: &[&str] = &[
 ];
 
 fn people() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/specs/generator/people.yaml"
-    );
-    let text = std::fs::read_to_string(path).expect("the people spec");
-    serde_yaml::from_str(&text).expect("YAML")
-}
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 14, 15, 9, 26)
-        .single()
-        .expect("a valid date")
+    support::spec("people")
 }
 
 fn profiles(count: u64) -> Vec<Value> {
