@@ -623,7 +623,7 @@ impl Compiler<'_> {
                 tokens: field_pointer
                     .split('/')
                     .skip(1)
-                    .map(|token| token.replace("~1", "/").replace("~0", "~"))
+                    .map(json_schema::unescape)
                     .collect(),
                 lowercase: normalise.contains(&"lowercase"),
                 trim: normalise.contains(&"trim"),

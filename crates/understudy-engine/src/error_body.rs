@@ -186,7 +186,7 @@ impl ViolationMapping {
                 .pointer
                 .trim_start_matches('/')
                 .split('/')
-                .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+                .map(crate::json_schema::unescape)
                 .collect::<Vec<_>>()
                 .join("."),
         }

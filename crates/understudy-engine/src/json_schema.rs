@@ -377,6 +377,15 @@ fn def_key(target: &str) -> String {
     target.trim_start_matches('/').to_owned()
 }
 
+/// The key one JSON pointer segment names: the inverse of [`escape`].
+pub fn unescape(segment: &str) -> String {
+    if segment.contains('~') {
+        segment.replace("~1", "/").replace("~0", "~")
+    } else {
+        segment.to_owned()
+    }
+}
+
 /// Escapes a key for use as one JSON pointer segment.
 pub fn escape(segment: &str) -> String {
     if segment.contains(['~', '/']) {
@@ -512,5 +521,14 @@ mod tests {
         let error = translate(&json!({}), &schema, "/paths/~1x", Direction::Request).unwrap_err();
         assert_eq!(error.pointer, "/paths/~1x/properties/a/$ref");
         assert!(error.reason.contains("points at nothing"));
+    }
+
+    #[test]
+    fn pointer_segments_escape_and_unescape_back() {
+        for key in ["plain", "a/b", "~tilde", "~1 literal", "/~/"] {
+            assert_eq!(unescape(&escape(key)), key);
+        }
+        assert_eq!(escape("a/b~c"), "a~1b~0c");
+        assert_eq!(unescape("~01"), "~1", "~0 is unescaped last");
     }
 }

@@ -493,7 +493,7 @@ pub fn field_of(pointer: &str) -> String {
     pointer
         .rsplit('/')
         .find(|segment| !segment.is_empty() && !segment.bytes().all(|b| b.is_ascii_digit()))
-        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+        .map(crate::json_schema::unescape)
         .unwrap_or_default()
 }
 
