@@ -42,12 +42,16 @@ struct Collection {
     warned: AtomicBool,
 }
 
+/// The hasher of the store's tables: seeded per process, and much cheaper than SipHash on the
+/// short keys (e-mail addresses, ids) that every create looks up.
+type Hasher = foldhash::fast::RandomState;
+
 #[derive(Debug, Default)]
 struct CollectionState {
     counter: u64,
     records: VecDeque<Record>,
-    unique: HashMap<(usize, String), u64>,
-    ids: HashSet<String>,
+    unique: HashMap<(usize, String), u64, Hasher>,
+    ids: HashSet<String, Hasher>,
 }
 
 #[derive(Debug)]
@@ -134,6 +138,8 @@ impl Store {
             id: id_text,
             keys,
         });
+        // Forgotten records are freed after the lock is released, not while other creates wait.
+        let mut forgotten = Vec::new();
         if state.records.len() > self.max_records {
             if !collection_state.warned.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
@@ -146,16 +152,19 @@ impl Store {
                 let Some(oldest) = state.records.pop_front() else {
                     break;
                 };
-                for key in oldest.keys {
-                    if state.unique.get(&key) == Some(&oldest.number) {
-                        state.unique.remove(&key);
+                for key in &oldest.keys {
+                    if state.unique.get(key) == Some(&oldest.number) {
+                        state.unique.remove(key);
                     }
                 }
-                if let Some(id) = oldest.id {
-                    state.ids.remove(&id);
+                if let Some(id) = &oldest.id {
+                    state.ids.remove(id);
                 }
+                forgotten.push(oldest);
             }
         }
+        drop(state);
+        drop(forgotten);
         Admission::Created { number, id }
     }
 
@@ -189,19 +198,23 @@ impl Store {
 
 /// The value a unique rule compares: scalars only, normalised as the rule says.
 fn normalise(rule: &UniqueRule, value: &Value) -> Option<String> {
-    let mut text = match value {
-        Value::String(text) => text.clone(),
-        Value::Number(number) => number.to_string(),
-        Value::Bool(flag) => flag.to_string(),
+    let number;
+    let text = match value {
+        Value::String(text) => text.as_str(),
+        Value::Number(value) => {
+            number = value.to_string();
+            number.as_str()
+        }
+        Value::Bool(true) => "true",
+        Value::Bool(false) => "false",
         _ => return None,
     };
-    if rule.trim {
-        text = text.trim().to_owned();
-    }
-    if rule.lowercase {
-        text = text.to_lowercase();
-    }
-    Some(text)
+    let text = if rule.trim { text.trim() } else { text };
+    Some(if rule.lowercase {
+        text.to_lowercase()
+    } else {
+        text.to_owned()
+    })
 }
 
 fn id_key(value: &Value) -> String {

@@ -258,7 +258,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                         }
                 });
                 if let (Some(probe), Value::Object(map)) = (probe, &mut value) {
-                    map.insert(prop.name.to_string(), probe);
+                    map.insert(String::from(&*prop.name), probe);
                     told_apart = true;
                     break;
                 }
@@ -341,10 +341,11 @@ impl<'g, 'r> Runner<'g, 'r> {
             since: Some(clock.created),
             ..slot
         };
-        let mut map = Map::new();
+        // Sized once: growing an object map reallocates its entries and its index.
+        let mut map = Map::with_capacity(node.properties.len() + slot.forced.len());
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
-                map.insert(name.to_string(), value.clone());
+                map.insert(String::from(&**name), value.clone());
             }
         }
         let required = node
@@ -390,7 +391,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
                 _ => self.property(prop, found, slot, &mut scene),
             };
-            map.insert(prop.name.to_string(), value);
+            map.insert(String::from(&*prop.name), value);
         }
         let child = Slot {
             hint: None,
@@ -407,7 +408,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         for name in &node.extra_required {
             if !map.contains_key(&**name) {
                 let value = self.value(extra, child, &mut scene);
-                map.insert(name.to_string(), value);
+                map.insert(String::from(&**name), value);
             }
         }
         let min = usize::try_from(node.min_properties).unwrap_or(usize::MAX);
@@ -416,7 +417,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 break;
             }
             let value = self.property(prop, None, slot, &mut scene);
-            map.insert(prop.name.to_string(), value);
+            map.insert(String::from(&*prop.name), value);
         }
         let dictionary = node.properties.is_empty()
             && matches!(node.additional, Additional::Schema(_))
