@@ -1,5 +1,6 @@
-//! The axum application: every request that is not an admin one goes to the engine. CORS, the body
-//! limit and the per-request log line are tower layers around it.
+//! The axum application: every request that is not an admin one goes to the engine. CORS (for
+//! requests with an `Origin`), the body limit and the per-request log line are tower layers around
+//! it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use tracing::Span;
 use understudy_engine::{Engine, MockRequest};
 
 use crate::admin::admin_routes;
+use crate::cors_for_origins::CorsForOriginsLayer;
 use crate::server_error::ServerError;
 
 /// The server's own options (the engine has its own).
@@ -107,7 +109,7 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
                 }
             }
         }
-        router.layer(
+        router.layer(CorsForOriginsLayer::new(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::mirror_request())
                 .allow_methods(AllowMethods::mirror_request())
@@ -115,7 +117,7 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
                 .allow_credentials(true)
                 .expose_headers(ExposeHeaders::list(exposed))
                 .max_age(Duration::from_secs(600)),
-        )
+        ))
     } else {
         router
     }

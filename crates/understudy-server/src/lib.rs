@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod cors_for_origins;
 pub mod mock_server;
 pub mod server_error;
 

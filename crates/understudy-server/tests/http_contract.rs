@@ -348,6 +348,34 @@ async fn cors_preflight_is_answered_on_every_path_and_can_be_turned_off() {
 }
 
 #[tokio::test]
+async fn only_requests_with_an_origin_get_cors_headers_and_every_answer_varies_on_it() {
+    let app = test_app();
+    let plain = send(&app, get("/api/pets", &[TRACE])).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(
+        plain.header("vary"),
+        Some(understudy_server::cors_for_origins::VARY)
+    );
+    assert!(plain.header("access-control-allow-origin").is_none());
+    assert!(plain.header("access-control-allow-credentials").is_none());
+    let from_browser = get("/api/pets", &[TRACE, ("origin", "http://localhost:5173")]);
+    let cors = send(&app, from_browser).await;
+    assert_eq!(cors.status, StatusCode::OK);
+    assert_eq!(
+        cors.header("access-control-allow-origin"),
+        Some("http://localhost:5173")
+    );
+    assert_eq!(
+        cors.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert_eq!(
+        cors.header("vary"),
+        Some(understudy_server::cors_for_origins::VARY)
+    );
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_413_problem_details() {
     let small = app(
         engine("specs"),
