@@ -233,11 +233,11 @@ impl Compiler<'_> {
             None => format!("{method_value} {route}"),
         };
         Some(Operation {
-            spec: spec.to_owned(),
+            spec: spec.into(),
             method: method_value,
             route,
             operation_id,
-            label,
+            label: label.into(),
             pointer: pointer.to_owned(),
             document: Arc::clone(self.document),
             parameters,

@@ -42,11 +42,8 @@ impl ContractReport {
             Err(poisoned) => poisoned.into_inner(),
         };
         let key = (
-            entry.spec.clone().unwrap_or_default(),
-            entry
-                .operation
-                .clone()
-                .unwrap_or_else(|| UNMATCHED.to_owned()),
+            entry.spec.as_deref().unwrap_or_default().to_owned(),
+            entry.operation.as_deref().unwrap_or(UNMATCHED).to_owned(),
         );
         let broke = !entry.violations.is_empty() || !matched;
         let keep = broke && state.kept < MAX_KEPT_FAILURES;
@@ -174,7 +171,7 @@ mod tests {
     fn entry(violations: Vec<Violation>) -> LoggedRequest {
         LoggedRequest {
             sequence: 1,
-            method: "POST".into(),
+            method: http::Method::POST,
             path: "/users".into(),
             query: None,
             status: if violations.is_empty() { 201 } else { 422 },

@@ -139,7 +139,7 @@ impl Engine {
                         {
                             let other_file = specs
                                 .iter()
-                                .find(|spec| spec.name == clash.spec)
+                                .find(|spec| *spec.name == *clash.spec)
                                 .map_or_else(PathBuf::new, |spec| spec.file.clone());
                             errors.push(LoadError::at(
                                 &spec.file,
@@ -249,7 +249,7 @@ impl Engine {
         let outcome = self.answer(request);
         let entry = LoggedRequest {
             sequence: 0,
-            method: request.method.to_string(),
+            method: request.method.clone(),
             path: request.path.to_owned(),
             query: request
                 .query

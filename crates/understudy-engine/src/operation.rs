@@ -30,7 +30,7 @@ pub struct Spec {
 #[derive(Debug)]
 pub struct Operation {
     /// The name of the spec it belongs to.
-    pub spec: String,
+    pub spec: Arc<str>,
     /// The HTTP method.
     pub method: http::Method,
     /// The served path template, mount included (`/v1/users/invite`).
@@ -38,7 +38,7 @@ pub struct Operation {
     /// `operationId`, if the spec gives one.
     pub operation_id: Option<String>,
     /// A label for logs and reports: `POST /users (createUser)`.
-    pub label: String,
+    pub label: Arc<str>,
     /// Where it is in its document (`/paths/~1users/post`).
     pub pointer: String,
     /// The whole document it came from (every `$ref` local), for defaults and examples.

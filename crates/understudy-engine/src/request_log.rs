@@ -2,8 +2,8 @@
 //! for contract reports. Credentials never enter it.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -15,7 +15,8 @@ pub struct LoggedRequest {
     /// Its number since start-up (or the last reset), from 1.
     pub sequence: u64,
     /// The method.
-    pub method: String,
+    #[serde(serialize_with = "method_name")]
+    pub method: http::Method,
     /// The path, without the query string.
     pub path: String,
     /// The query string with API-key values replaced by `***`.
@@ -25,10 +26,10 @@ pub struct LoggedRequest {
     pub status: u16,
     /// The spec that served it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub spec: Option<String>,
+    pub spec: Option<Arc<str>>,
     /// The operation that served it (`POST /users (createUser)`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub operation: Option<String>,
+    pub operation: Option<Arc<str>>,
     /// What the request broke; empty for a request that kept the contract.
     pub violations: Vec<Violation>,
 }
@@ -61,10 +62,15 @@ impl RequestLog {
             Ok(entries) => entries,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if entries.len() == self.capacity {
-            entries.pop_front();
-        }
+        let oldest = if entries.len() >= self.capacity {
+            entries.pop_front()
+        } else {
+            None
+        };
         entries.push_back(entry);
+        // The forgotten entry is freed once the lock is released.
+        drop(entries);
+        drop(oldest);
     }
 
     /// The last `limit` requests, oldest first.
@@ -88,6 +94,13 @@ impl RequestLog {
     }
 }
 
+fn method_name<S: serde::Serializer>(
+    method: &http::Method,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(method.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,7 +108,7 @@ mod tests {
     fn entry(path: &str) -> LoggedRequest {
         LoggedRequest {
             sequence: 0,
-            method: "GET".into(),
+            method: http::Method::GET,
             path: path.into(),
             query: None,
             status: 200,
