@@ -737,12 +737,8 @@ fn negotiate_media<'r>(response: &'r Response, headers: &HeaderMap) -> Option<&'
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
-    let offered: Vec<String> = response
-        .content
-        .iter()
-        .map(|media| media.media_type.clone())
-        .collect();
-    let chosen = media_type::negotiate(accept, &offered);
+    // `media_types` lists `content`'s media types in order, compiled once.
+    let chosen = media_type::negotiate(accept, &response.media_types);
     chosen
         .and_then(|chosen| {
             response
