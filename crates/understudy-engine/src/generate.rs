@@ -24,7 +24,7 @@ use serde_json::Value;
 
 pub use defaults::{Defaults, apply_defaults};
 
-use check::accepts_all;
+use check::accepts_all_noting;
 use hint::Hint;
 use plan::{NodeId, Prop};
 use run::{Graph, Runner};
@@ -51,6 +51,16 @@ impl fmt::Display for GenerateError {
 }
 
 impl std::error::Error for GenerateError {}
+
+/// A generated body and whether the generator vouches for its validity
+/// ([`Generator::generate_vouched`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    /// The body.
+    pub body: Value,
+    /// True when every check behind it was exact: the body is valid against its schema.
+    pub vouched: bool,
+}
 
 /// What one generation depends on besides the schema.
 #[derive(Debug)]
@@ -98,10 +108,11 @@ impl IdentitySlot {
         runner.single(self.node, self.hint)
     }
 
-    /// Puts `identity` at the slot when the slot's schema accepts it.
-    fn place(&self, body: &mut Value, identity: &Value) {
+    /// Puts `identity` at the slot when the slot's schema accepts it (`assumed` is set when that
+    /// answer was assumed rather than checked).
+    fn place(&self, body: &mut Value, identity: &Value, assumed: &mut bool) {
         let node = &self.graph.nodes[self.node as usize];
-        if !accepts_all(&self.graph.parts, &node.roots, identity) {
+        if !accepts_all_noting(&self.graph.parts, &node.roots, identity, assumed) {
             return;
         }
         let mut current = body;
@@ -154,9 +165,13 @@ impl Generator {
         }
         let mut builder = PartsBuilder::new(document);
         let root_part = builder.part(schema);
-        let parts = builder.finish();
-        let (nodes, root) = plan::plan(&parts, root_part);
-        let graph = Arc::new(Graph { parts, nodes });
+        let (parts, read_whole) = builder.finish();
+        let (nodes, root, planned_whole) = plan::plan(&parts, root_part);
+        let graph = Arc::new(Graph {
+            parts,
+            nodes,
+            exact: read_whole && planned_whole,
+        });
         let identity = identity_slot(&graph, root);
         Ok(Generator {
             graph,
@@ -167,13 +182,25 @@ impl Generator {
 
     /// A body for one request.
     pub fn generate(&self, ctx: &mut GenerateContext<'_>) -> Value {
+        self.generate_vouched(ctx).body
+    }
+
+    /// A body for one request, and whether the generator vouches for it: every check it made
+    /// (echoed values included) was as strict as the server's validator and assumed nothing,
+    /// and no part of the body was given up on. A body it does not vouch for may still be
+    /// valid; a caller that must be sure validates it.
+    pub fn generate_vouched(&self, ctx: &mut GenerateContext<'_>) -> Generated {
         let echo = if ctx.echo { ctx.request_body } else { None };
         let mut runner = Runner::new(&self.graph, ctx.rng, ctx.now);
         let mut body = runner.run(self.root, echo);
+        let mut unsure = runner.unsure;
         if let (Some(slot), Some(identity)) = (&self.identity, &ctx.identity) {
-            slot.place(&mut body, identity);
+            slot.place(&mut body, identity, &mut unsure);
         }
-        body
+        Generated {
+            body,
+            vouched: self.graph.exact && !unsure,
+        }
     }
 
     /// Where the record identity goes in a generated body, if the schema has one.

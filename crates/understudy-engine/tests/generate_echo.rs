@@ -232,3 +232,53 @@ fn a_marked_property_is_the_identity() {
     let id = slot.make(&mut rng, 1);
     assert_eq!(id.as_str().map(str::len), Some(36));
 }
+
+#[test]
+fn the_generator_vouches_for_an_echoed_body_only_when_every_check_was_exact() {
+    let document = people();
+    let request = json!({"user": {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email_address": "ada@example.com",
+        "password": "correct horse",
+        "can_create_projects": true
+    }});
+    let mut request_body = request.clone();
+    apply_defaults(&document, &schema("CreateUser"), &mut request_body);
+    let validator = response_validator(&document, &schema("User")).expect("a validator");
+    let generator = Generator::compile(&document, &schema("User")).expect("a generator");
+    for seed in 0..20 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let generated = generator.generate_vouched(&mut GenerateContext {
+            rng: &mut rng,
+            now: now(),
+            request_body: Some(&request_body),
+            identity: None,
+            echo: true,
+        });
+        assert!(generated.vouched, "seed {seed}: {}", generated.body);
+        assert!(validator.is_valid(&generated.body), "{}", generated.body);
+        assert_eq!(generated.body["email_address"], json!("ada@example.com"));
+    }
+
+    // A property whose `$ref` leads nowhere is read as `{}`, which is looser than any validator:
+    // the generator can no longer vouch for what it echoes there.
+    let mut loose = document.clone();
+    loose["components"]["schemas"]["Loose"] = json!({
+        "type": "object",
+        "properties": {
+            "email_address": {"$ref": "#/components/schemas/Missing"},
+            "first_name": {"type": "string"}
+        }
+    });
+    let generator = Generator::compile(&loose, &schema("Loose")).expect("a generator");
+    let mut rng = StdRng::seed_from_u64(1);
+    let generated = generator.generate_vouched(&mut GenerateContext {
+        rng: &mut rng,
+        now: now(),
+        request_body: Some(&request_body),
+        identity: None,
+        echo: true,
+    });
+    assert!(!generated.vouched, "{}", generated.body);
+}

@@ -18,13 +18,28 @@ const MEMO_AFTER: u32 = 256;
 
 /// Whether every part in `ids` accepts `value`.
 pub(crate) fn accepts_all(parts: &[Part], ids: &[PartId], value: &Value) -> bool {
+    accepts_all_noting(parts, ids, value, &mut false)
+}
+
+/// [`accepts_all`], setting `assumed` when the answer rests on the benefit of the doubt (the work
+/// budget ran out, the nesting was too deep, a part met itself again on the same value) rather
+/// than on every keyword checked.
+pub(crate) fn accepts_all_noting(
+    parts: &[Part],
+    ids: &[PartId],
+    value: &Value,
+    assumed: &mut bool,
+) -> bool {
     let mut check = Check {
         parts,
         fuel: FUEL,
         stack: Vec::new(),
         memo: HashMap::new(),
+        assumed: false,
     };
-    ids.iter().all(|id| check.part(*id, value))
+    let accepted = ids.iter().all(|id| check.part(*id, value));
+    *assumed |= check.assumed;
+    accepted
 }
 
 /// JSON equality as JSON Schema defines it (`1` equals `1.0`).
@@ -123,11 +138,14 @@ struct Check<'p> {
     /// Answers already known for a part and a value (by address): a schema reached along many
     /// paths (shared `$ref`s under `oneOf` and `allOf`) is checked once per value.
     memo: HashMap<(PartId, usize), bool>,
+    /// Whether some answer was assumed rather than checked.
+    assumed: bool,
 }
 
 impl Check<'_> {
     fn part(&mut self, id: PartId, value: &Value) -> bool {
         if self.fuel == 0 {
+            self.assumed = true;
             return true;
         }
         self.fuel -= 1;
@@ -137,6 +155,7 @@ impl Check<'_> {
             return *known;
         }
         if self.stack.len() >= MAX_STACK || self.stack.contains(&key) {
+            self.assumed = true;
             return true;
         }
         self.stack.push(key);
@@ -151,6 +170,7 @@ impl Check<'_> {
     fn keywords(&mut self, id: PartId, value: &Value) -> bool {
         let parts = self.parts;
         let Some(part) = parts.get(id as usize) else {
+            self.assumed = true;
             return true;
         };
         if part.never {

@@ -4,6 +4,7 @@
 //! branch). Nodes are memoized by their set of parts, so shared and recursive schemas are planned
 //! once, and built from a work list, so deep documents cannot exhaust the stack.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -151,21 +152,25 @@ impl Node {
     }
 }
 
-/// Plans every node reachable from the root part; returns the nodes and the root node.
-pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId) {
+/// Plans every node reachable from the root part; returns the nodes, the root node, and whether
+/// the plan is whole (no limit cut a conjunction short or planned a node as unconstrained).
+pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
     let mut planner = Planner {
         parts,
         memo: HashMap::new(),
         nodes: vec![Node::free(Vec::new())],
         pending: Vec::new(),
+        cut: Cell::new(false),
     };
     let root = planner.node(vec![root], Vec::new(), None);
     while let Some(pending) = planner.pending.pop() {
         planner.build(pending);
     }
+    // Every limit but the flattening one is reached only past the soft node count.
+    let whole = !planner.cut.get() && planner.nodes.len() < SOFT_NODES;
     let mut nodes = planner.nodes;
     finalize(parts, &mut nodes);
-    (nodes, root)
+    (nodes, root, whole)
 }
 
 struct Pending {
@@ -180,6 +185,8 @@ struct Planner<'p> {
     memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
     nodes: Vec<Node>,
     pending: Vec<Pending>,
+    /// Set when a conjunction had more parts than [`MAX_FLAT`].
+    cut: Cell<bool>,
 }
 
 impl Planner<'_> {
@@ -250,6 +257,7 @@ impl Planner<'_> {
                 continue;
             }
             if flat.len() >= MAX_FLAT {
+                self.cut.set(true);
                 break;
             }
             flat.push(part);

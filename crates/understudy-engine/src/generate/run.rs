@@ -10,7 +10,7 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde_json::{Map, Number, Value};
 
-use super::check::{accepts_all, decimal_parts, equal, is_multiple};
+use super::check::{accepts_all, accepts_all_noting, decimal_parts, equal, is_multiple};
 use super::echo::EchoScope;
 use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
@@ -37,6 +37,9 @@ const MAX_ITEMS: u64 = 1_000;
 pub(crate) struct Graph {
     pub(crate) parts: Vec<Part>,
     pub(crate) nodes: Vec<Node>,
+    /// Every schema was read and planned whole: its checks are as strict as the server's
+    /// validator, so a pass that assumed nothing made a valid value.
+    pub(crate) exact: bool,
 }
 
 /// One generation pass.
@@ -50,6 +53,9 @@ pub(crate) struct Runner<'g, 'r> {
     retries: usize,
     /// Set while a composed node is generated again after its first value failed its check.
     retrying: bool,
+    /// Set when the value may break its schema: a check assumed an answer, or generation gave up
+    /// (too deep, or no attempt passed its check).
+    pub(crate) unsure: bool,
 }
 
 /// Where a value is being generated.
@@ -119,6 +125,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             path: Vec::new(),
             retries: 0,
             retrying: false,
+            unsure: false,
         }
     }
 
@@ -153,10 +160,12 @@ impl<'g, 'r> Runner<'g, 'r> {
     fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
         let graph = self.graph;
         let Some(node) = graph.nodes.get(id as usize) else {
+            self.unsure = true;
             return Value::Null;
         };
         self.count += 1;
         if slot.depth >= HARD_DEPTH {
+            self.unsure = true;
             return smallest(node);
         }
         let minimal = slot.minimal
@@ -187,7 +196,9 @@ impl<'g, 'r> Runner<'g, 'r> {
             self.retrying = retrying || attempt > 0;
             let candidate = self.shape(node, slot, scene, start + attempt);
             self.retrying = retrying;
-            if !node.check || accepts_all(&self.graph.parts, &node.roots, &candidate) {
+            if !node.check
+                || accepts_all_noting(&self.graph.parts, &node.roots, &candidate, &mut self.unsure)
+            {
                 return candidate;
             }
             self.retries += 1;
@@ -200,13 +211,14 @@ impl<'g, 'r> Runner<'g, 'r> {
             }
             last = candidate;
         }
+        self.unsure = true;
         last
     }
 
     /// Makes a value of one `oneOf` branch fail the other branches that also accept it, when the
     /// branches overlap completely (no `required` tells them apart): a property another branch
     /// declares, and the chosen one does not, is given a value of a type the other one refuses.
-    fn exclude(&self, node: &Node, variant: usize, candidate: &Value) -> Option<Value> {
+    fn exclude(&mut self, node: &Node, variant: usize, candidate: &Value) -> Option<Value> {
         const PROBES: [fn() -> Value; 6] = [
             || Value::Null,
             || Value::Bool(false),
@@ -267,7 +279,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 return None;
             }
         }
-        accepts_all(parts, &node.roots, &value).then_some(value)
+        accepts_all_noting(parts, &node.roots, &value, &mut self.unsure).then_some(value)
     }
 
     fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
@@ -442,6 +454,9 @@ impl<'g, 'r> Runner<'g, 'r> {
                 map.insert(key, value);
             }
         }
+        if map.len() < min {
+            self.unsure = true;
+        }
         Value::Object(map)
     }
 
@@ -485,7 +500,9 @@ impl<'g, 'r> Runner<'g, 'r> {
                         scene,
                     );
                 }
-                _ if accepts_all(&graph.parts, &node.roots, found) => return found.clone(),
+                _ if accepts_all_noting(&graph.parts, &node.roots, found, &mut self.unsure) => {
+                    return found.clone();
+                }
                 _ => {}
             }
         }
@@ -530,7 +547,13 @@ impl<'g, 'r> Runner<'g, 'r> {
                             },
                             &mut scene,
                         ),
-                        _ if accepts_all(&graph.parts, &item_node.roots, element) => {
+                        _ if accepts_all_noting(
+                            &graph.parts,
+                            &item_node.roots,
+                            element,
+                            &mut self.unsure,
+                        ) =>
+                        {
                             element.clone()
                         }
                         _ => self.value(items, child, &mut scene),
@@ -556,6 +579,9 @@ impl<'g, 'r> Runner<'g, 'r> {
                 continue;
             }
             out.push(value);
+        }
+        if out.len() < count {
+            self.unsure = true;
         }
         Value::Array(out)
     }

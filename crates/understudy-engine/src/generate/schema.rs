@@ -206,6 +206,10 @@ pub(crate) struct PartsBuilder<'d> {
     ids: HashMap<usize, PartId>,
     parts: Vec<Part>,
     queue: Vec<(PartId, &'d Map<String, Value>)>,
+    /// False once a schema had to be read as `{}` without being `{}` (a `$ref` that leads
+    /// nowhere, a value that is not a schema, the part limit): checks against these parts are
+    /// then looser than the server's validator.
+    exact: bool,
 }
 
 impl<'d> PartsBuilder<'d> {
@@ -219,6 +223,7 @@ impl<'d> PartsBuilder<'d> {
             ids: HashMap::new(),
             parts: vec![Part::default(), never],
             queue: Vec::new(),
+            exact: true,
         }
     }
 
@@ -235,17 +240,24 @@ impl<'d> PartsBuilder<'d> {
                             current = found;
                             reference = Some(target.as_str());
                         }
-                        None => return ANY,
+                        None => return self.inexact(),
                     }
                 }
-                Some(_) => return ANY,
+                Some(_) => return self.inexact(),
             }
         }
+        self.inexact()
+    }
+
+    /// `{}` standing in for a schema that could not be read.
+    fn inexact(&mut self) -> PartId {
+        self.exact = false;
         ANY
     }
 
-    /// Reads every queued part and returns the list.
-    pub(crate) fn finish(mut self) -> Vec<Part> {
+    /// Reads every queued part and returns the list, and whether every schema was read as the
+    /// server's validator reads it.
+    pub(crate) fn finish(mut self) -> (Vec<Part>, bool) {
         while let Some((id, map)) = self.queue.pop() {
             let compiled = self.compile(map);
             let slot = &mut self.parts[id as usize];
@@ -257,24 +269,25 @@ impl<'d> PartsBuilder<'d> {
                 ..compiled
             };
         }
-        self.parts
+        (self.parts, self.exact)
     }
 
     fn intern(&mut self, schema: &'d Value, reference: Option<&str>) -> PartId {
         let map = match schema {
             Value::Bool(false) => return NEVER,
+            Value::Bool(true) => return ANY,
             Value::Object(map) => map,
-            _ => return ANY,
+            _ => return self.inexact(),
         };
         let key = std::ptr::from_ref(schema) as usize;
         if let Some(&id) = self.ids.get(&key) {
             return id;
         }
         if self.parts.len() >= MAX_PARTS {
-            return ANY;
+            return self.inexact();
         }
         let Ok(id) = PartId::try_from(self.parts.len()) else {
-            return ANY;
+            return self.inexact();
         };
         let name = reference
             .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
