@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tower::util::MapResponseLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer, ExposeHeaders};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -60,9 +61,10 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
     let router = admin_routes(engine)
         .merge(mock_routes)
         .layer(RequestBodyLimitLayer::new(options.max_body))
-        .layer(axum::middleware::map_response(
-            move |response: Response| async move { explain_too_large(response, max_body) },
-        ))
+        // A plain function over the response: no future to box per request.
+        .layer(MapResponseLayer::new(move |response: Response<_>| {
+            explain_too_large(response.map(Body::new), max_body)
+        }))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Body>| {
