@@ -138,9 +138,12 @@ impl Store {
             id: id_text,
             keys,
         });
-        // Forgotten records are freed after the lock is released, not while other creates wait.
-        let mut forgotten = Vec::new();
-        if state.records.len() > self.max_records {
+        // Every create adds one record, so at most one is past the bound. It is freed after the
+        // lock is released, not while other creates wait.
+        let mut forgotten = None;
+        if state.records.len() > self.max_records
+            && let Some(oldest) = state.records.pop_front()
+        {
             if !collection_state.warned.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     collection,
@@ -148,20 +151,15 @@ impl Store {
                     "collection is full: the oldest records are being forgotten (raise --max-records to keep more)"
                 );
             }
-            while state.records.len() > self.max_records {
-                let Some(oldest) = state.records.pop_front() else {
-                    break;
-                };
-                for key in &oldest.keys {
-                    if state.unique.get(key) == Some(&oldest.number) {
-                        state.unique.remove(key);
-                    }
+            for key in &oldest.keys {
+                if state.unique.get(key) == Some(&oldest.number) {
+                    state.unique.remove(key);
                 }
-                if let Some(id) = &oldest.id {
-                    state.ids.remove(id);
-                }
-                forgotten.push(oldest);
             }
+            if let Some(id) = &oldest.id {
+                state.ids.remove(id);
+            }
+            forgotten = Some(oldest);
         }
         drop(state);
         drop(forgotten);
