@@ -19,6 +19,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+/// The same allocator as understudy's, so that the baseline measures the same stack.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The help text printed for `--help` and after a usage error.
 pub const USAGE: &str = "\
 usage: bench-baseline [--host ADDR] [--port N] [--list-body-bytes N]

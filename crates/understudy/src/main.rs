@@ -10,6 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use understudy_engine::{Engine, EngineOptions, LoadReport};
 use understudy_server::{ServerOptions, app};
 
+/// mimalloc, for frees across worker threads without a lock (see the workspace `Cargo.toml`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A spec-driven mock server: every OpenAPI 3.0 document in a folder, validated and answered.
 #[derive(Debug, Parser)]
 #[command(name = "understudy", version, about)]
