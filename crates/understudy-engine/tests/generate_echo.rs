@@ -5,7 +5,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
-use understudy_engine::generate::{GenerateContext, Generator, apply_defaults};
+use understudy_engine::generate::{GenerateContext, Generated, Generator, apply_defaults};
 use understudy_engine::json_schema::response_validator;
 
 mod support;
@@ -27,18 +27,31 @@ fn respond(
     request: Value,
     seed: u64,
 ) -> (Value, Value) {
+    let (request, generated) =
+        respond_vouched(document, request_schema, response_schema, request, seed);
+    (request, generated.body)
+}
+
+/// [`respond`], with whether the generator vouches for the body.
+fn respond_vouched(
+    document: &Value,
+    request_schema: &Value,
+    response_schema: &Value,
+    request: Value,
+    seed: u64,
+) -> (Value, Generated) {
     let mut request = request;
     apply_defaults(document, request_schema, &mut request);
     let generator = Generator::compile(document, response_schema).expect("a generator");
     let mut rng = StdRng::seed_from_u64(seed);
-    let body = generator.generate(&mut GenerateContext {
+    let generated = generator.generate_vouched(&mut GenerateContext {
         rng: &mut rng,
         now: now(),
         request_body: Some(&request),
         identity: None,
         echo: true,
     });
-    (request, body)
+    (request, generated)
 }
 
 #[test]
@@ -243,19 +256,15 @@ fn the_generator_vouches_for_an_echoed_body_only_when_every_check_was_exact() {
         "password": "correct horse",
         "can_create_projects": true
     }});
-    let mut request_body = request.clone();
-    apply_defaults(&document, &schema("CreateUser"), &mut request_body);
     let validator = response_validator(&document, &schema("User")).expect("a validator");
-    let generator = Generator::compile(&document, &schema("User")).expect("a generator");
     for seed in 0..20 {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let generated = generator.generate_vouched(&mut GenerateContext {
-            rng: &mut rng,
-            now: now(),
-            request_body: Some(&request_body),
-            identity: None,
-            echo: true,
-        });
+        let (_, generated) = respond_vouched(
+            &document,
+            &schema("CreateUser"),
+            &schema("User"),
+            request.clone(),
+            seed,
+        );
         assert!(generated.vouched, "seed {seed}: {}", generated.body);
         assert!(validator.is_valid(&generated.body), "{}", generated.body);
         assert_eq!(generated.body["email_address"], json!("ada@example.com"));
@@ -271,14 +280,7 @@ fn the_generator_vouches_for_an_echoed_body_only_when_every_check_was_exact() {
             "first_name": {"type": "string"}
         }
     });
-    let generator = Generator::compile(&loose, &schema("Loose")).expect("a generator");
-    let mut rng = StdRng::seed_from_u64(1);
-    let generated = generator.generate_vouched(&mut GenerateContext {
-        rng: &mut rng,
-        now: now(),
-        request_body: Some(&request_body),
-        identity: None,
-        echo: true,
-    });
+    let (_, generated) =
+        respond_vouched(&loose, &schema("CreateUser"), &schema("Loose"), request, 1);
     assert!(!generated.vouched, "{}", generated.body);
 }
