@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod compile;
 pub mod contract_report;
 pub mod document;
+pub mod email_format;
 pub mod engine;
 pub mod error_body;
 pub mod generate;
