@@ -1,14 +1,17 @@
 //! Media types: matching `Content-Type` against documented types and `Accept` against what an
 //! operation can produce.
 
-/// The essence of a media type: `application/json; charset=utf-8` → `application/json`, lower-cased.
-pub fn essence(media_type: &str) -> String {
-    media_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+use std::borrow::Cow;
+
+/// The essence of a media type: `application/json; charset=utf-8` → `application/json`, lower-cased
+/// (borrowed when it already is).
+pub fn essence(media_type: &str) -> Cow<'_, str> {
+    let essence = media_type.split(';').next().unwrap_or("").trim();
+    if essence.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        Cow::Owned(essence.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(essence)
+    }
 }
 
 /// Whether a body of this media type is read as JSON (`application/json`, `*/*+json`).
@@ -36,6 +39,10 @@ pub fn negotiate<'a>(accept: Option<&str>, offered: &'a [String]) -> Option<&'a 
     let Some(accept) = accept else {
         return offered.first();
     };
+    // The header names the first offer exactly (`application/json`, as most clients send).
+    if offered.first().is_some_and(|first| *first == accept) {
+        return offered.first();
+    }
     // One range, no parameters, lower case (`application/json`, `*/*`): the first offer it
     // covers, which is what the general rule below gives, without its allocations.
     if !accept.contains([',', ';']) && !accept.bytes().any(|byte| byte.is_ascii_uppercase()) {
@@ -93,6 +100,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_essence_is_lower_case_without_parameters() {
+        assert_eq!(
+            essence("application/json; charset=utf-8"),
+            "application/json"
+        );
+        assert_eq!(essence(" Application/JSON "), "application/json");
+        assert!(matches!(essence("application/json"), Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn ranges_cover_concrete_types() {
         assert!(covers("*/*", "application/json"));
         assert!(covers("application/*", "application/json"));
@@ -104,6 +121,10 @@ mod tests {
     fn negotiation_honours_quality_and_exclusion() {
         let offered = vec!["application/json".to_owned(), "text/plain".to_owned()];
         assert_eq!(negotiate(None, &offered).unwrap(), "application/json");
+        assert_eq!(
+            negotiate(Some("application/json"), &offered).unwrap(),
+            "application/json"
+        );
         assert_eq!(
             negotiate(Some("text/plain"), &offered).unwrap(),
             "text/plain"
