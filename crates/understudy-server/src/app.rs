@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
 use tower::util::MapResponseLayer;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer, ExposeHeaders};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -57,14 +58,12 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
         max_body,
     };
     let mock_routes: Router = Router::new().fallback(mock).with_state(state);
-    let engine_for_cors = Arc::clone(&engine);
-    let router = admin_routes(engine)
-        .merge(mock_routes)
-        .layer(RequestBodyLimitLayer::new(options.max_body))
-        // A plain function over the response: no future to box per request.
-        .layer(MapResponseLayer::new(move |response: Response<_>| {
-            explain_too_large(response.map(Body::new), max_body)
-        }))
+    let routes = admin_routes(Arc::clone(&engine)).merge(mock_routes);
+    let cors = options.cors.then(|| cors_for_origins(&engine));
+    // The layers wrap the router as a whole, once. `Router::layer` would wrap every route in its
+    // own boxed service instead, and each request would clone that chain of boxes (about twenty
+    // allocations per request, a copy of the CORS settings among them).
+    let layered = ServiceBuilder::new()
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Body>| {
@@ -91,38 +90,47 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
                         None => tracing::info!(status, latency, "answered"),
                     }
                 }),
-        );
-    if options.cors {
-        // With credentials allowed, `*` is not permitted: expose every documented response header.
-        let mut exposed: Vec<HeaderName> = vec![
-            header::WWW_AUTHENTICATE,
-            header::RETRY_AFTER,
-            header::LOCATION,
-            header::ALLOW,
-        ];
-        for spec in engine_for_cors.specs() {
-            for operation in &spec.operations {
-                for response in &operation.responses {
-                    for documented in &response.headers {
-                        if !exposed.contains(&documented.name) {
-                            exposed.push(documented.name.clone());
-                        }
+        )
+        // Inside the log line, so that preflights are logged too.
+        .option_layer(cors)
+        // A plain function over the response: no future to box per request.
+        .layer(MapResponseLayer::new(move |response: Response<_>| {
+            explain_too_large(response.map(Body::new), max_body)
+        }))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .service(routes);
+    Router::new().fallback_service(layered)
+}
+
+/// CORS for requests with an `Origin`, mirroring what the browser asks for.
+fn cors_for_origins(engine: &Engine) -> CorsForOriginsLayer {
+    // With credentials allowed, `*` is not permitted: expose every documented response header.
+    let mut exposed: Vec<HeaderName> = vec![
+        header::WWW_AUTHENTICATE,
+        header::RETRY_AFTER,
+        header::LOCATION,
+        header::ALLOW,
+    ];
+    for spec in engine.specs() {
+        for operation in &spec.operations {
+            for response in &operation.responses {
+                for documented in &response.headers {
+                    if !exposed.contains(&documented.name) {
+                        exposed.push(documented.name.clone());
                     }
                 }
             }
         }
-        router.layer(CorsForOriginsLayer::new(
-            CorsLayer::new()
-                .allow_origin(AllowOrigin::mirror_request())
-                .allow_methods(AllowMethods::mirror_request())
-                .allow_headers(AllowHeaders::mirror_request())
-                .allow_credentials(true)
-                .expose_headers(ExposeHeaders::list(exposed))
-                .max_age(Duration::from_secs(600)),
-        ))
-    } else {
-        router
     }
+    CorsForOriginsLayer::new(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::mirror_request())
+            .allow_methods(AllowMethods::mirror_request())
+            .allow_headers(AllowHeaders::mirror_request())
+            .allow_credentials(true)
+            .expose_headers(ExposeHeaders::list(exposed))
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 /// Hands a request to the engine.
