@@ -154,6 +154,14 @@ impl Check<'_> {
         if memoising && let Some(known) = self.memo.get(&key) {
             return *known;
         }
+        // A scalar checked against a part with no subschemas for it cannot lead back here: it is
+        // checked without the cycle stack (most checks are such, and then the stack never
+        // allocates).
+        if !matches!(value, Value::Array(_) | Value::Object(_))
+            && self.parts.get(id as usize).is_some_and(Part::is_flat)
+        {
+            return self.keywords(id, value);
+        }
         if self.stack.len() >= MAX_STACK || self.stack.contains(&key) {
             self.assumed = true;
             return true;

@@ -200,6 +200,18 @@ pub(crate) struct Part {
     pub(crate) name: Option<Arc<str>>,
 }
 
+impl Part {
+    /// Whether the part applies no other part to the value it checks (no `allOf`, `anyOf`,
+    /// `oneOf`, `not` or discriminator): on a scalar, its check is its own keywords only.
+    pub(crate) fn is_flat(&self) -> bool {
+        self.all_of.is_empty()
+            && self.any_of.is_empty()
+            && self.one_of.is_empty()
+            && self.not.is_none()
+            && self.dispatch.is_none()
+    }
+}
+
 /// Compiles the parts reachable from a schema, breadth-first and without recursion.
 pub(crate) struct PartsBuilder<'d> {
     document: &'d Value,
