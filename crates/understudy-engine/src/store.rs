@@ -120,13 +120,16 @@ impl Store {
         state.counter += 1;
         let number = state.counter;
         let mut id = make_id(number);
+        let mut id_text = id.as_ref().map(id_key);
         for _ in 0..16 {
-            match &id {
-                Some(value) if state.ids.contains(&id_key(value)) => id = make_id(number),
+            match &id_text {
+                Some(text) if state.ids.contains(text) => {
+                    id = make_id(number);
+                    id_text = id.as_ref().map(id_key);
+                }
                 _ => break,
             }
         }
-        let id_text = id.as_ref().map(id_key);
         if let Some(text) = &id_text {
             state.ids.insert(text.clone());
         }
