@@ -67,7 +67,7 @@ fn is_plain_domain(domain: &str) -> bool {
                 .iter()
                 .all(|byte| byte.is_ascii_alphanumeric() || *byte == b'-')
             // `xn--` labels and other `--` forms have IDNA rules of their own.
-            && !label.contains("--");
+            && !bytes.windows(2).any(|pair| pair == b"--");
         if !well_formed {
             return false;
         }
