@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
@@ -57,13 +58,12 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
         engine: Arc::clone(&engine),
         max_body,
     };
-    let mock_routes: Router = Router::new().fallback(mock).with_state(state);
-    let routes = admin_routes(Arc::clone(&engine)).merge(mock_routes);
     let cors = options.cors.then(|| cors_for_origins(&engine));
-    // The layers wrap the router as a whole, once. `Router::layer` would wrap every route in its
-    // own boxed service instead, and each request would clone that chain of boxes (about twenty
-    // allocations per request, a copy of the CORS settings among them).
-    let layered = ServiceBuilder::new()
+    // Admin routes and the mock handler go through the same layers. The mock handler, which takes
+    // every other request, is wrapped once as a whole: `Router::layer` would wrap it in one boxed
+    // service per layer, and each request would clone that chain of boxes (about twenty
+    // allocations, a copy of the CORS settings among them) and go through a second router.
+    let layers = ServiceBuilder::new()
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<Body>| {
@@ -97,9 +97,10 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
         .layer(MapResponseLayer::new(move |response: Response<_>| {
             explain_too_large(response.map(Body::new), max_body)
         }))
-        .layer(RequestBodyLimitLayer::new(max_body))
-        .service(routes);
-    Router::new().fallback_service(layered)
+        .layer(RequestBodyLimitLayer::new(max_body));
+    admin_routes(engine)
+        .layer(layers.clone())
+        .fallback_service(layers.service(mock.with_state(state)))
 }
 
 /// CORS for requests with an `Origin`, mirroring what the browser asks for.
