@@ -7,33 +7,22 @@ use serde_json::{Map, Value};
 /// How many single-wrapper levels of the request are looked through.
 const WRAPPER_DEPTH: usize = 2;
 
-/// One request object, indexed once for the many lookups a response object makes into it: its
-/// entries and those of its single wrappers, each with a hash of its normalized name.
+/// One request object, gathered once for the many lookups a response object makes into it: its
+/// entries and those of its single wrappers.
 pub(crate) struct EchoScope<'e> {
     /// Entries by level: the object itself, then each single wrapper inside it.
-    levels: Vec<Vec<Entry<'e>>>,
-}
-
-struct Entry<'e> {
-    name: &'e str,
-    /// [`fold`] of the name's normalized form.
-    folded: u64,
-    value: &'e Value,
+    levels: Vec<Vec<(&'e str, &'e Value)>>,
 }
 
 impl<'e> EchoScope<'e> {
-    /// Indexes `scope` and the chain of single wrapper objects inside it.
+    /// Gathers `scope` and the chain of single wrapper objects inside it.
     pub(crate) fn new(scope: &'e Map<String, Value>) -> Self {
         let mut levels = Vec::with_capacity(1 + WRAPPER_DEPTH);
         let mut current = Some(scope);
         while let Some(map) = current.take() {
             levels.push(
                 map.iter()
-                    .map(|(name, value)| Entry {
-                        name,
-                        folded: fold(name),
-                        value,
-                    })
+                    .map(|(name, value)| (name.as_str(), value))
                     .collect(),
             );
             if levels.len() > WRAPPER_DEPTH {
@@ -50,16 +39,14 @@ impl<'e> EchoScope<'e> {
     /// The request value for a property named `name` (`key` is its normalized form): by exact
     /// name, then by the same name in another case, level by level.
     pub(crate) fn find(&self, name: &str, key: &str) -> Option<&'e Value> {
-        let folded = fold_normalized(key);
         for level in &self.levels {
-            if let Some(entry) = level.iter().find(|entry| entry.name == name) {
-                return Some(entry.value);
+            if let Some((_, value)) = level.iter().find(|(entry, _)| *entry == name) {
+                return Some(value);
             }
-            if let Some(entry) = level
-                .iter()
-                .find(|entry| entry.folded == folded && same_key(entry.name, key))
-            {
-                return Some(entry.value);
+            // Names that differ stop comparing at their first different character, so this scan
+            // costs less than hashing every name up front would.
+            if let Some((_, value)) = level.iter().find(|(entry, _)| same_key(entry, key)) {
+                return Some(value);
             }
         }
         None
@@ -72,34 +59,7 @@ impl<'e> EchoScope<'e> {
     }
 }
 
-/// FNV-1a over a name's normalized form (alphanumerics, lower-cased), without building it.
-fn fold(name: &str) -> u64 {
-    if name.is_ascii() {
-        return name
-            .bytes()
-            .filter(u8::is_ascii_alphanumeric)
-            .map(|byte| byte.to_ascii_lowercase())
-            .fold(FNV_OFFSET, fnv);
-    }
-    let mut buffer = [0; 4];
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .flat_map(|c| c.encode_utf8(&mut buffer).as_bytes().to_vec())
-        .fold(FNV_OFFSET, fnv)
-}
-
-/// [`fold`] of a name that is already normalized.
-fn fold_normalized(key: &str) -> u64 {
-    key.bytes().fold(FNV_OFFSET, fnv)
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-fn fnv(hash: u64, byte: u8) -> u64 {
-    (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-}
-
+/// Whether `candidate`, normalized (alphanumerics, lower-cased), is `key`.
 fn same_key(candidate: &str, key: &str) -> bool {
     if candidate.is_ascii() {
         return candidate
