@@ -104,7 +104,8 @@ mod tests {
         ];
         let mut taken = 0;
         let mut candidates = Vec::new();
-        // Every string of up to five characters from the alphabet, around one fixed `@`.
+        // Every string of up to four characters from the alphabet, as a local part, as a domain
+        // and inside a domain label.
         let mut stack = vec![String::new()];
         while let Some(prefix) = stack.pop() {
             candidates.push(format!("{prefix}@x.io"));
