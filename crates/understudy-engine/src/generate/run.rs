@@ -573,7 +573,9 @@ impl<'g, 'r> Runner<'g, 'r> {
             let value = self.value(items, child, &mut scene);
             if node.unique_items && out.iter().any(|earlier| equal(earlier, &value)) {
                 misses += 1;
-                if misses > 8 + count {
+                // Generous: with few distinct values (unique booleans), a short run of repeats
+                // is likely (ten in a row one time in a thousand).
+                if misses > 64 + count {
                     break;
                 }
                 continue;
