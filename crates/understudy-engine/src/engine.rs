@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::contract_report::ContractReport;
 use crate::error_body::{PROBLEM_JSON, problem_details};
-use crate::generate::GenerateContext;
+use crate::generate::{GenerateContext, Generator};
 use crate::load::load_specs;
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
@@ -568,48 +568,91 @@ fn media_body(
             .or_else(|| media.example.clone()),
         None => None,
     };
-    let value = match example {
-        Some(value) => value,
-        None => match &media.generator {
-            Some(generator) => {
-                let mut context = GenerateContext {
-                    rng: &mut *rng,
+    let value = match (example, &media.generator) {
+        (Some(value), _) => value,
+        (None, Some(generator)) if media_type::is_json(&media.media_type) => {
+            return generated_json(media, generator, rng, now, echo_source, identity);
+        }
+        (None, Some(generator)) => {
+            let mut context = GenerateContext {
+                rng: &mut *rng,
+                now,
+                request_body: echo_source,
+                identity: identity.clone(),
+                echo: echo_source.is_some(),
+            };
+            let generated = generator.generate_vouched(&mut context);
+            // Echoed values were checked as they went in; the whole body is validated again
+            // only when some check behind it was not exact.
+            let invalid = echo_source.is_some()
+                && !generated.vouched
+                && media
+                    .validator
+                    .as_ref()
+                    .is_some_and(|validator| !validator.is_valid(&generated.body));
+            if invalid {
+                generator.generate(&mut GenerateContext {
+                    rng,
                     now,
-                    request_body: echo_source,
-                    identity: identity.clone(),
-                    echo: echo_source.is_some(),
-                };
-                let generated = generator.generate_vouched(&mut context);
-                // Echoed values were checked as they went in; the whole body is validated again
-                // only when some check behind it was not exact.
-                let invalid = echo_source.is_some()
-                    && !generated.vouched
-                    && media
-                        .validator
-                        .as_ref()
-                        .is_some_and(|validator| !validator.is_valid(&generated.body));
-                let value = generated.body;
-                if invalid {
-                    generator.generate(&mut GenerateContext {
-                        rng,
-                        now,
-                        request_body: None,
-                        identity,
-                        echo: false,
-                    })
-                } else {
-                    value
-                }
+                    request_body: None,
+                    identity,
+                    echo: false,
+                })
+            } else {
+                generated.body
             }
-            None => media
-                .examples
-                .first()
-                .map(|(_, value)| value.clone())
-                .or_else(|| media.example.clone())
-                .unwrap_or(Value::Null),
-        },
+        }
+        (None, None) => media
+            .examples
+            .first()
+            .map(|(_, value)| value.clone())
+            .or_else(|| media.example.clone())
+            .unwrap_or(Value::Null),
     };
     encode(&media.media_type, &value)
+}
+
+/// A generated JSON body, written straight into bytes. Echoed values were checked as they went
+/// in; the body is read back and validated only when some check behind it was not exact, and
+/// generated again without the echo if that would break the schema.
+fn generated_json(
+    media: &ResponseMedia,
+    generator: &Generator,
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+    echo_source: Option<&Value>,
+    identity: Option<Value>,
+) -> Bytes {
+    let mut body = Vec::with_capacity(512);
+    let vouched = generator.write_vouched(
+        &mut GenerateContext {
+            rng: &mut *rng,
+            now,
+            request_body: echo_source,
+            identity: identity.clone(),
+            echo: echo_source.is_some(),
+        },
+        &mut body,
+    );
+    let invalid = echo_source.is_some()
+        && !vouched
+        && media.validator.as_ref().is_some_and(|validator| {
+            serde_json::from_slice::<Value>(&body).map_or(true, |value| !validator.is_valid(&value))
+        });
+    if invalid {
+        body.clear();
+        generator.write_vouched(
+            &mut GenerateContext {
+                rng,
+                now,
+                request_body: None,
+                identity,
+                echo: false,
+            },
+            &mut body,
+        );
+    }
+    Bytes::from(body)
 }
 
 fn encode(media_type: &str, value: &Value) -> Bytes {

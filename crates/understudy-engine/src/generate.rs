@@ -14,6 +14,7 @@ mod pattern;
 mod plan;
 mod run;
 mod schema;
+mod write;
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use hint::Hint;
 use plan::{NodeId, Prop};
 use run::{Graph, Runner};
 use schema::{PartsBuilder, Types};
+use write::Placement;
 
 /// Compiled once at start-up from an OpenAPI 3.0 schema; cheap to run per request.
 #[derive(Debug, Clone)]
@@ -111,28 +113,18 @@ impl IdentitySlot {
     /// Puts `identity` at the slot when the slot's schema accepts it (`assumed` is set when that
     /// answer was assumed rather than checked).
     fn place(&self, body: &mut Value, identity: &Value, assumed: &mut bool) {
+        if let Some(placement) = self.placement(identity, assumed) {
+            write::place(body, placement);
+        }
+    }
+
+    /// Where `identity` goes, when the slot's schema accepts it.
+    fn placement<'p>(&'p self, identity: &'p Value, assumed: &mut bool) -> Option<Placement<'p>> {
         let node = &self.graph.nodes[self.node as usize];
-        if !accepts_all_noting(&self.graph.parts, &node.roots, identity, assumed) {
-            return;
-        }
-        let mut current = body;
-        let Some((last, parents)) = self.path.split_last() else {
-            return;
-        };
-        for name in parents {
-            match current.get_mut(name) {
-                Some(next) => current = next,
-                None => return,
-            }
-        }
-        if let Value::Object(map) = current {
-            match map.get_mut(last) {
-                Some(slot) => *slot = identity.clone(),
-                None => {
-                    map.insert(last.clone(), identity.clone());
-                }
-            }
-        }
+        accepts_all_noting(&self.graph.parts, &node.roots, identity, assumed).then_some(Placement {
+            path: &self.path,
+            identity,
+        })
     }
 }
 
@@ -201,6 +193,22 @@ impl Generator {
             body,
             vouched: self.graph.exact && !unsure,
         }
+    }
+
+    /// Writes a body for one request into `out` as compact JSON, and tells whether the generator
+    /// vouches for it (as [`Generator::generate_vouched`] does). The bytes are those
+    /// `serde_json::to_vec` gives for `generate_vouched`'s body from the same context, but objects
+    /// and arrays that need no check as a whole are written as they are made, never built.
+    pub fn write_vouched(&self, ctx: &mut GenerateContext<'_>, out: &mut Vec<u8>) -> bool {
+        let echo = if ctx.echo { ctx.request_body } else { None };
+        let mut unsure = false;
+        let placement = match (&self.identity, &ctx.identity) {
+            (Some(slot), Some(identity)) => slot.placement(identity, &mut unsure),
+            _ => None,
+        };
+        let mut runner = Runner::new(&self.graph, ctx.rng, ctx.now);
+        runner.write_root(self.root, echo, placement, out);
+        self.graph.exact && !unsure && !runner.unsure
     }
 
     /// Where the record identity goes in a generated body, if the schema has one.

@@ -1,13 +1,14 @@
 //! Property test of the response generator: for every response schema of every document in
 //! `specs/` and in the generator's test specs, thousands of seeds each, with and without a request
-//! to echo, every generated body validates against its schema with the validator the server uses.
+//! to echo, every generated body validates against its schema with the validator the server uses,
+//! and the body written straight into bytes is that body serialized.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use understudy_engine::generate::{GenerateContext, Generator, apply_defaults};
 use understudy_engine::json_schema::{deref, response_validator};
@@ -148,6 +149,21 @@ fn run(case: &Case) -> Vec<String> {
         let identity = generator
             .identity()
             .map(|slot| slot.make(&mut rng, seed + 1));
+        // Both passes draw from one state.
+        let body_seed = rng.next_u64();
+        let mut rng = StdRng::seed_from_u64(body_seed);
+        let mut writer_rng = StdRng::seed_from_u64(body_seed);
+        let mut written = Vec::new();
+        let written_vouched = generator.write_vouched(
+            &mut GenerateContext {
+                rng: &mut writer_rng,
+                now: now(),
+                request_body: request.as_ref(),
+                identity: identity.clone(),
+                echo: request.is_some(),
+            },
+            &mut written,
+        );
         let generated = generator.generate_vouched(&mut GenerateContext {
             rng: &mut rng,
             now: now(),
@@ -156,6 +172,21 @@ fn run(case: &Case) -> Vec<String> {
             echo: request.is_some(),
         });
         let body = generated.body;
+        // The server writes bodies straight into bytes: they must be the serialized body, drawn
+        // from the same random numbers, and vouched for alike.
+        let serialized = serde_json::to_vec(&body).expect("a value serializes");
+        if written != serialized
+            || written_vouched != generated.vouched
+            || writer_rng.next_u64() != rng.next_u64()
+        {
+            failures.push(format!(
+                "{} seed {seed}: the writer gave {} (vouched {written_vouched}), the value {body} (vouched {}){}",
+                case.label,
+                String::from_utf8_lossy(&written),
+                generated.vouched,
+                if written == serialized { "; the random numbers drawn differ" } else { "" },
+            ));
+        }
         // The server skips its own check of a vouched-for body, so a vouch must never be wrong.
         if let Err(error) = validator.validate(&body) {
             failures.push(format!(

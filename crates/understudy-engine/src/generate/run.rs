@@ -44,7 +44,7 @@ pub(crate) struct Graph {
 
 /// One generation pass.
 pub(crate) struct Runner<'g, 'r> {
-    graph: &'g Graph,
+    pub(super) graph: &'g Graph,
     rng: &'r mut StdRng,
     now: DateTime<Utc>,
     count: usize,
@@ -60,27 +60,144 @@ pub(crate) struct Runner<'g, 'r> {
 
 /// Where a value is being generated.
 #[derive(Clone, Copy)]
-struct Slot<'e, 'f> {
+pub(super) struct Slot<'e, 'f> {
     hint: Option<Hint>,
     /// The part of the request that corresponds to this value.
     echo: Option<&'e Value>,
     /// Discriminator values the chosen branches fix.
     forced: &'f [(Arc<str>, Value)],
     depth: u16,
-    minimal: bool,
+    pub(super) minimal: bool,
     /// When the enclosing record was created: nested records are not older.
-    since: Option<DateTime<Utc>>,
+    pub(super) since: Option<DateTime<Utc>>,
+}
+
+impl<'e> Slot<'e, '_> {
+    /// The slot of a whole body.
+    pub(super) fn root(echo: Option<&'e Value>) -> Self {
+        Slot {
+            hint: None,
+            echo,
+            forced: &[],
+            depth: 0,
+            minimal: false,
+            since: None,
+        }
+    }
+
+    /// The slot of an array's items: the array's hint, one level deeper, no echo yet.
+    pub(super) fn items(self) -> Slot<'e, 'static> {
+        Slot {
+            hint: self.hint,
+            echo: None,
+            forced: &[],
+            depth: self.depth + 1,
+            minimal: self.minimal,
+            since: self.since,
+        }
+    }
+}
+
+/// Where a value comes from, decided before it is made.
+pub(super) enum Source<'e, 'f> {
+    /// Made from a node, in a slot.
+    Node(NodeId, Slot<'e, 'f>),
+    /// The request's value, echoed as it is.
+    Found(&'e Value),
+}
+
+/// Where an object's properties go as they are made: a map ([`MapFields`]), or JSON being
+/// written (`write::JsonFields`).
+pub(super) trait Fields {
+    /// How many properties there are so far.
+    fn len(&self) -> usize;
+    /// Whether a property of this name is there already.
+    fn contains(&self, name: &str) -> bool;
+    /// A property whose value is known already.
+    fn known(&mut self, name: &str, value: &Value);
+    /// A declared property: echoed, or made from its node.
+    fn property<'g, 'e>(
+        &mut self,
+        runner: &mut Runner<'g, '_>,
+        prop: &'g Prop,
+        found: Option<&'e Value>,
+        slot: Slot<'e, '_>,
+        scene: &mut Scene,
+    );
+    /// A property made from `node`.
+    fn node(
+        &mut self,
+        runner: &mut Runner<'_, '_>,
+        name: &str,
+        node: NodeId,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene,
+    );
+}
+
+/// An object's properties collected into a map.
+struct MapFields(Map<String, Value>);
+
+impl Fields for MapFields {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    fn known(&mut self, name: &str, value: &Value) {
+        self.0.insert(name.to_owned(), value.clone());
+    }
+
+    fn property<'g, 'e>(
+        &mut self,
+        runner: &mut Runner<'g, '_>,
+        prop: &'g Prop,
+        found: Option<&'e Value>,
+        slot: Slot<'e, '_>,
+        scene: &mut Scene,
+    ) {
+        let value = runner.property(prop, found, slot, scene);
+        self.0.insert(String::from(&*prop.name), value);
+    }
+
+    fn node(
+        &mut self,
+        runner: &mut Runner<'_, '_>,
+        name: &str,
+        node: NodeId,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene,
+    ) {
+        let value = runner.value(node, slot, scene);
+        self.0.insert(name.to_owned(), value);
+    }
+}
+
+/// The request's array for an array node, when it can be echoed: not empty, and of a length the
+/// node allows.
+pub(super) fn echoed_items<'e>(node: &Node, slot: Slot<'e, '_>) -> Option<&'e Vec<Value>> {
+    let Some(Value::Array(source)) = slot.echo else {
+        return None;
+    };
+    let length = source.len() as u64;
+    (!source.is_empty()
+        && length >= node.min_items
+        && node.max_items.is_none_or(|max| length <= max))
+    .then_some(source)
 }
 
 /// What one object's values agree on.
-struct Scene {
+pub(super) struct Scene {
     who: Who,
     clock: Option<Clock>,
     since: Option<DateTime<Utc>>,
 }
 
 impl Scene {
-    fn new(scope: Option<&EchoScope<'_>>, since: Option<DateTime<Utc>>) -> Scene {
+    pub(super) fn new(scope: Option<&EchoScope<'_>>, since: Option<DateTime<Utc>>) -> Scene {
         let mut first = None;
         let mut last = None;
         if let Some(scope) = scope {
@@ -132,15 +249,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// A whole body for `root`, echoing `echo` (the request body) where it fits.
     pub(crate) fn run(&mut self, root: NodeId, echo: Option<&Value>) -> Value {
         let mut scene = Scene::new(None, None);
-        let slot = Slot {
-            hint: None,
-            echo,
-            forced: &[],
-            depth: 0,
-            minimal: false,
-            since: None,
-        };
-        self.value(root, slot, &mut scene)
+        self.value(root, Slot::root(echo), &mut scene)
     }
 
     /// A value for one node with a hint, outside any body (identity values).
@@ -157,31 +266,53 @@ impl<'g, 'r> Runner<'g, 'r> {
         self.value(node, slot, &mut scene)
     }
 
-    fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
+    pub(super) fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
+        match self.enter(id, slot) {
+            Ok((node, slot)) => self.descend(id, |runner| runner.checked(node, slot, scene)),
+            Err(value) => value,
+        }
+    }
+
+    /// Counts a node about to be generated and settles how fully: the node and its slot, or the
+    /// value that stands in for it when the node is missing or too deep.
+    pub(super) fn enter<'e, 'f>(
+        &mut self,
+        id: NodeId,
+        slot: Slot<'e, 'f>,
+    ) -> Result<(&'g Node, Slot<'e, 'f>), Value> {
         let graph = self.graph;
         let Some(node) = graph.nodes.get(id as usize) else {
             self.unsure = true;
-            return Value::Null;
+            return Err(Value::Null);
         };
         self.count += 1;
         if slot.depth >= HARD_DEPTH {
             self.unsure = true;
-            return smallest(node);
+            return Err(smallest(node));
         }
         let minimal = slot.minimal
             || slot.depth >= SOFT_DEPTH
             || self.count > BUDGET
             || self.path.contains(&id);
-        let slot = Slot { minimal, ..slot };
+        Ok((node, Slot { minimal, ..slot }))
+    }
+
+    /// Runs `make` for node `id` entered with [`Runner::enter`], with `id` on the path.
+    pub(super) fn descend<T>(&mut self, id: NodeId, make: impl FnOnce(&mut Self) -> T) -> T {
         self.path.push(id);
-        let value = self.checked(node, slot, scene);
+        let made = make(self);
         self.path.pop();
-        value
+        made
     }
 
     /// Generates, and when the node involves composition, retries until the value really
     /// validates (other branches of a `oneOf` must reject it).
-    fn checked(&mut self, node: &'g Node, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
+    pub(super) fn checked(
+        &mut self,
+        node: &'g Node,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene,
+    ) -> Value {
         // Every branch gets a chance: with overlapping branches, often only one of them can give
         // a value that the others reject.
         let tries = match (node.check, self.retries > MAX_RETRIES) {
@@ -346,6 +477,16 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     fn object(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
+        // Sized once: growing an object map reallocates its entries and its index.
+        let mut map = MapFields(Map::with_capacity(
+            node.properties.len() + slot.forced.len(),
+        ));
+        self.fields(node, slot, &mut map);
+        Value::Object(map.0)
+    }
+
+    /// The properties of one object, into `out` (a map, or JSON being written).
+    pub(super) fn fields<F: Fields>(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut F) {
         let scope = slot.echo.and_then(Value::as_object).map(EchoScope::new);
         let mut scene = Scene::new(scope.as_ref(), slot.since);
         let clock = scene.clock(self.rng, self.now);
@@ -353,11 +494,9 @@ impl<'g, 'r> Runner<'g, 'r> {
             since: Some(clock.created),
             ..slot
         };
-        // Sized once: growing an object map reallocates its entries and its index.
-        let mut map = Map::with_capacity(node.properties.len() + slot.forced.len());
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
-                map.insert(String::from(&**name), value.clone());
+                out.known(name, value);
             }
         }
         let required = node
@@ -366,7 +505,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             .filter(|prop| prop.required && !prop.forbidden)
             .count()
             + node.extra_required.len()
-            + map.len();
+            + out.len();
         let mut room = node
             .max_properties
             .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX))
@@ -396,14 +535,13 @@ impl<'g, 'r> Runner<'g, 'r> {
             if !prop.required {
                 room -= 1;
             }
-            let value = match (forced, &node.lineage) {
-                (Some(value), _) => value.clone(),
+            match (forced, &node.lineage) {
+                (Some(value), _) => out.known(&prop.name, value),
                 (None, Some((name, value))) if **name == *prop.name && found.is_none() => {
-                    value.clone()
+                    out.known(&prop.name, value);
                 }
-                _ => self.property(prop, found, slot, &mut scene),
-            };
-            map.insert(String::from(&*prop.name), value);
+                _ => out.property(self, prop, found, slot, &mut scene),
+            }
         }
         let child = Slot {
             hint: None,
@@ -418,18 +556,16 @@ impl<'g, 'r> Runner<'g, 'r> {
             _ => FREE,
         };
         for name in &node.extra_required {
-            if !map.contains_key(&**name) {
-                let value = self.value(extra, child, &mut scene);
-                map.insert(String::from(&**name), value);
+            if !out.contains(name) {
+                out.node(self, name, extra, child, &mut scene);
             }
         }
         let min = usize::try_from(node.min_properties).unwrap_or(usize::MAX);
         for prop in skipped {
-            if map.len() >= min {
+            if out.len() >= min {
                 break;
             }
-            let value = self.property(prop, None, slot, &mut scene);
-            map.insert(String::from(&*prop.name), value);
+            out.property(self, prop, None, slot, &mut scene);
         }
         let dictionary = node.properties.is_empty()
             && matches!(node.additional, Additional::Schema(_))
@@ -438,35 +574,48 @@ impl<'g, 'r> Runner<'g, 'r> {
             .max_properties
             .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
         let wanted = if dictionary {
-            min.max(map.len() + self.rng.random_range(1..=2)).min(max)
+            min.max(out.len() + self.rng.random_range(1..=2)).min(max)
         } else {
             min
         };
         if node.additional != Additional::Forbidden {
             let mut misses = 0;
-            while map.len() < wanted && misses < 16 {
+            while out.len() < wanted && misses < 16 {
                 let key = fakes::words(self.rng, 0).replace(' ', "_");
-                if map.contains_key(&key) || node.property(&key).is_some() {
+                if out.contains(&key) || node.property(&key).is_some() {
                     misses += 1;
                     continue;
                 }
-                let value = self.value(extra, child, &mut scene);
-                map.insert(key, value);
+                out.node(self, &key, extra, child, &mut scene);
             }
         }
-        if map.len() < min {
+        if out.len() < min {
             self.unsure = true;
         }
-        Value::Object(map)
     }
 
-    fn property<'e>(
+    pub(super) fn property<'e>(
         &mut self,
         prop: &'g Prop,
         found: Option<&'e Value>,
         slot: Slot<'e, '_>,
         scene: &mut Scene,
     ) -> Value {
+        match self.property_source(prop, found, slot) {
+            Source::Node(node, slot) => self.value(node, slot, scene),
+            Source::Found(value) => value.clone(),
+        }
+    }
+
+    /// Where a property's value comes from: the request's value itself when the property's
+    /// schema accepts it, else the property's node (reading the request's value along when it is
+    /// an object or an array the node describes).
+    pub(super) fn property_source<'e, 'f>(
+        &mut self,
+        prop: &'g Prop,
+        found: Option<&'e Value>,
+        slot: Slot<'e, 'f>,
+    ) -> Source<'e, 'f> {
         let graph = self.graph;
         let node = &graph.nodes[prop.node as usize];
         let child = Slot {
@@ -481,27 +630,25 @@ impl<'g, 'r> Runner<'g, 'r> {
             let structured = !node.properties.is_empty() || !node.variants.is_empty();
             match found {
                 Value::Object(_) if structured => {
-                    return self.value(
+                    return Source::Node(
                         prop.node,
                         Slot {
                             echo: Some(found),
                             ..child
                         },
-                        scene,
                     );
                 }
                 Value::Array(_) if node.kind == Types::ARRAY && node.variants.is_empty() => {
-                    return self.value(
+                    return Source::Node(
                         prop.node,
                         Slot {
                             echo: Some(found),
                             ..child
                         },
-                        scene,
                     );
                 }
                 _ if accepts_all_noting(&graph.parts, &node.roots, found, &mut self.unsure) => {
-                    return found.clone();
+                    return Source::Found(found);
                 }
                 _ => {}
             }
@@ -513,56 +660,24 @@ impl<'g, 'r> Runner<'g, 'r> {
         } else {
             None
         };
-        self.value(prop.node, Slot { echo, ..child }, scene)
+        Source::Node(prop.node, Slot { echo, ..child })
     }
 
     fn array(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
-        let graph = self.graph;
         let items = node.items.unwrap_or(FREE);
-        let item_node = &graph.nodes[items as usize];
-        let child = Slot {
-            hint: slot.hint,
-            echo: None,
-            forced: &[],
-            depth: slot.depth + 1,
-            minimal: slot.minimal,
-            since: slot.since,
-        };
-        if let Some(Value::Array(source)) = slot.echo {
-            let length = source.len() as u64;
-            if !source.is_empty()
-                && length >= node.min_items
-                && node.max_items.is_none_or(|max| length <= max)
-            {
-                let structured = !item_node.properties.is_empty() || !item_node.variants.is_empty();
-                let mut out = Vec::with_capacity(source.len());
-                for element in source {
-                    let mut scene = Scene::new(None, slot.since);
-                    let value = match element {
-                        Value::Object(_) if structured => self.value(
-                            items,
-                            Slot {
-                                echo: Some(element),
-                                ..child
-                            },
-                            &mut scene,
-                        ),
-                        _ if accepts_all_noting(
-                            &graph.parts,
-                            &item_node.roots,
-                            element,
-                            &mut self.unsure,
-                        ) =>
-                        {
-                            element.clone()
-                        }
-                        _ => self.value(items, child, &mut scene),
-                    };
-                    out.push(value);
-                }
-                if !node.unique_items || all_distinct(&out) {
-                    return Value::Array(out);
-                }
+        let child = slot.items();
+        if let Some(source) = echoed_items(node, slot) {
+            let mut out = Vec::with_capacity(source.len());
+            for element in source {
+                let mut scene = Scene::new(None, slot.since);
+                let value = match self.item_source(items, element, child) {
+                    Source::Node(node, slot) => self.value(node, slot, &mut scene),
+                    Source::Found(value) => value.clone(),
+                };
+                out.push(value);
+            }
+            if !node.unique_items || all_distinct(&out) {
+                return Value::Array(out);
             }
         }
         let count = self.item_count(node, slot);
@@ -588,7 +703,34 @@ impl<'g, 'r> Runner<'g, 'r> {
         Value::Array(out)
     }
 
-    fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
+    /// Where an echoed array element's value comes from: the element itself when the item schema
+    /// accepts it, else the item node (reading the element along when it is an object the node
+    /// describes).
+    pub(super) fn item_source<'e, 'f>(
+        &mut self,
+        items: NodeId,
+        element: &'e Value,
+        child: Slot<'e, 'f>,
+    ) -> Source<'e, 'f> {
+        let graph = self.graph;
+        let item_node = &graph.nodes[items as usize];
+        let structured = !item_node.properties.is_empty() || !item_node.variants.is_empty();
+        match element {
+            Value::Object(_) if structured => Source::Node(
+                items,
+                Slot {
+                    echo: Some(element),
+                    ..child
+                },
+            ),
+            _ if accepts_all_noting(&graph.parts, &item_node.roots, element, &mut self.unsure) => {
+                Source::Found(element)
+            }
+            _ => Source::Node(items, child),
+        }
+    }
+
+    pub(super) fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
         let min = node.min_items.min(MAX_ITEMS);
         let max = node.max_items.unwrap_or(u64::MAX).max(min);
         let count = if slot.minimal {

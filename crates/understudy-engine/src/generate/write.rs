@@ -1,0 +1,350 @@
+//! Writing a generated body straight into JSON: an object or array whose node needs no check of
+//! the whole value is written as its parts are made, so the body costs no map, no hashing of its
+//! names and no tree to serialize and drop. A node the writer cannot write part by part (one that
+//! is checked whole, or whose items must be unique) is made as a value and serialized in its
+//! place. The bytes are those `serde_json::to_vec` gives for the body `Runner::run` makes from the
+//! same state: both make every value in the same order from the same random numbers.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use serde_json::Value;
+
+use super::plan::{FREE, Node, NodeId, Prop};
+use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items};
+use super::schema::Types;
+
+/// Where the record identity goes in the value being made: the names still to walk to it, and
+/// the identity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Placement<'p> {
+    pub(crate) path: &'p [String],
+    pub(crate) identity: &'p Value,
+}
+
+/// Puts the identity where `placement` says, when the objects on its way are there: replacing
+/// the value of the last name, or adding it last.
+pub(crate) fn place(body: &mut Value, placement: Placement<'_>) {
+    let Some((last, parents)) = placement.path.split_last() else {
+        return;
+    };
+    let mut current = body;
+    for name in parents {
+        match current.get_mut(name) {
+            Some(next) => current = next,
+            None => return,
+        }
+    }
+    if let Value::Object(map) = current {
+        match map.get_mut(last) {
+            Some(slot) => *slot = placement.identity.clone(),
+            None => {
+                map.insert(last.clone(), placement.identity.clone());
+            }
+        }
+    }
+}
+
+impl<'g> Runner<'g, '_> {
+    /// Writes a whole body for `root` into `out`, echoing `echo`, with the identity placed.
+    pub(crate) fn write_root(
+        &mut self,
+        root: NodeId,
+        echo: Option<&Value>,
+        placement: Option<Placement<'_>>,
+        out: &mut Vec<u8>,
+    ) {
+        let mut scene = Scene::new(None, None);
+        self.write(root, Slot::root(echo), &mut scene, out, placement);
+    }
+
+    fn write(
+        &mut self,
+        id: NodeId,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene,
+        out: &mut Vec<u8>,
+        placement: Option<Placement<'_>>,
+    ) {
+        let (node, slot) = match self.enter(id, slot) {
+            Ok(entered) => entered,
+            Err(value) => return write_placed(out, Cow::Owned(value), placement),
+        };
+        self.descend(id, |runner| {
+            if !writable(node, slot) {
+                let value = runner.checked(node, slot, scene);
+                write_placed(out, Cow::Owned(value), placement);
+            } else if node.kind == Types::OBJECT {
+                out.push(b'{');
+                let mut fields = JsonFields {
+                    names: Vec::with_capacity(node.properties.len()),
+                    out,
+                    placement,
+                    placed: false,
+                };
+                runner.fields(node, slot, &mut fields);
+                fields.finish();
+            } else {
+                runner.write_array(node, slot, out);
+            }
+        });
+    }
+
+    /// An array whose items need not be unique, item by item (as `Runner::array` makes it).
+    fn write_array(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut Vec<u8>) {
+        let items = node.items.unwrap_or(FREE);
+        let child = slot.items();
+        out.push(b'[');
+        if let Some(source) = echoed_items(node, slot) {
+            for (index, element) in source.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                let mut scene = Scene::new(None, slot.since);
+                match self.item_source(items, element, child) {
+                    Source::Node(node, slot) => self.write(node, slot, &mut scene, out, None),
+                    Source::Found(value) => write_placed(out, Cow::Borrowed(value), None),
+                }
+            }
+        } else {
+            for index in 0..self.item_count(node, slot) {
+                if index > 0 {
+                    out.push(b',');
+                }
+                let mut scene = Scene::new(None, slot.since);
+                self.write(items, child, &mut scene, out, None);
+            }
+        }
+        out.push(b']');
+    }
+}
+
+/// Whether a node is made part by part, so that its parts can be written as they are made:
+/// `Runner::checked` makes it in one attempt with no check (not composed), and `Runner::shape`
+/// gives an object, or an array that may repeat items.
+fn writable(node: &Node, slot: Slot<'_, '_>) -> bool {
+    let composite = node.kind == Types::OBJECT || (node.kind == Types::ARRAY && !node.unique_items);
+    composite
+        && !node.check
+        && node.variants.is_empty()
+        && node.choices.as_ref().is_none_or(Vec::is_empty)
+        && !(node.null_ok && (node.types.is_empty() || slot.minimal))
+}
+
+/// Writes `value` with the identity placed in it.
+fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Placement<'_>>) {
+    let value = match placement {
+        Some(placement) => {
+            let mut value = value.into_owned();
+            place(&mut value, placement);
+            Cow::Owned(value)
+        }
+        None => value,
+    };
+    write_json(out, &*value);
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing into a Vec fails only for a map with non-string keys, which a Value never has.
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// Whether JSON writes `text` as it is, escaping nothing.
+fn plain(text: &str) -> bool {
+    text.bytes()
+        .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\')
+}
+
+/// An object's properties written as JSON, the opening brace already out.
+struct JsonFields<'o, 'p> {
+    out: &'o mut Vec<u8>,
+    /// Where each name written so far lies in `out`, between its quotes.
+    names: Vec<Range<usize>>,
+    /// Where the identity goes, from this object on.
+    placement: Option<Placement<'p>>,
+    /// Set once the identity took the place of a property's value.
+    placed: bool,
+}
+
+impl<'p> JsonFields<'_, 'p> {
+    fn name(&mut self, name: &str) {
+        if !self.names.is_empty() {
+            self.out.push(b',');
+        }
+        self.out.push(b'"');
+        let start = self.out.len();
+        if plain(name) {
+            self.out.extend_from_slice(name.as_bytes());
+        } else {
+            let mut quoted = Vec::new();
+            write_json(&mut quoted, name);
+            self.out.extend_from_slice(
+                quoted
+                    .get(1..quoted.len().saturating_sub(1))
+                    .unwrap_or_default(),
+            );
+        }
+        self.names.push(start..self.out.len());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    /// The identity, when it is the value of the property `name` of this object.
+    fn identity_at(&self, name: &str) -> Option<&'p Value> {
+        self.placement
+            .filter(|placement| matches!(placement.path, [last] if last == name))
+            .map(|placement| placement.identity)
+    }
+
+    /// Where the identity goes inside the value of the property `name`.
+    fn inside(&self, name: &str) -> Option<Placement<'p>> {
+        self.placement.and_then(|placement| match placement.path {
+            [first, rest @ ..] if first == name && !rest.is_empty() => Some(Placement {
+                path: rest,
+                identity: placement.identity,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The identity written as the value of the property just named.
+    fn write_identity(&mut self, identity: &Value) {
+        write_json(self.out, identity);
+        self.placed = true;
+    }
+
+    /// Adds the identity as the last property when it belongs here and no property held it,
+    /// and closes the object.
+    fn finish(mut self) {
+        if let Some(placement) = self.placement
+            && let [last] = placement.path
+            && !self.placed
+        {
+            self.name(last);
+            self.write_identity(placement.identity);
+        }
+        self.out.push(b'}');
+    }
+}
+
+impl Fields for JsonFields<'_, '_> {
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        // Names are compared as written: escaped, which few names need.
+        let written: Cow<'_, [u8]> = if plain(name) {
+            Cow::Borrowed(name.as_bytes())
+        } else {
+            let mut quoted = Vec::new();
+            write_json(&mut quoted, name);
+            Cow::Owned(
+                quoted
+                    .get(1..quoted.len().saturating_sub(1))
+                    .unwrap_or_default()
+                    .to_vec(),
+            )
+        };
+        self.names
+            .iter()
+            .any(|range| self.out.get(range.clone()) == Some(&*written))
+    }
+
+    fn known(&mut self, name: &str, value: &Value) {
+        self.name(name);
+        match self.identity_at(name) {
+            Some(identity) => self.write_identity(identity),
+            None => write_placed(self.out, Cow::Borrowed(value), self.inside(name)),
+        }
+    }
+
+    fn property<'g, 'e>(
+        &mut self,
+        runner: &mut Runner<'g, '_>,
+        prop: &'g Prop,
+        found: Option<&'e Value>,
+        slot: Slot<'e, '_>,
+        scene: &mut Scene,
+    ) {
+        self.name(&prop.name);
+        if let Some(identity) = self.identity_at(&prop.name) {
+            // Made and dropped, as the identity replaces it: what follows draws the same numbers.
+            runner.property(prop, found, slot, scene);
+            self.write_identity(identity);
+            return;
+        }
+        let inside = self.inside(&prop.name);
+        match runner.property_source(prop, found, slot) {
+            Source::Node(node, slot) => runner.write(node, slot, scene, self.out, inside),
+            Source::Found(value) => write_placed(self.out, Cow::Borrowed(value), inside),
+        }
+    }
+
+    fn node(
+        &mut self,
+        runner: &mut Runner<'_, '_>,
+        name: &str,
+        node: NodeId,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene,
+    ) {
+        self.name(name);
+        if let Some(identity) = self.identity_at(name) {
+            runner.value(node, slot, scene);
+            self.write_identity(identity);
+            return;
+        }
+        let inside = self.inside(name);
+        runner.write(node, slot, scene, self.out, inside);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use serde_json::json;
+
+    use crate::generate::{GenerateContext, Generator};
+
+    #[test]
+    fn names_that_need_escaping_are_written_and_found_as_json_escapes_them() {
+        let schema = json!({"type": "object",
+            "required": ["quote\"d", "tab\tname", "back\\slash", "id", "extra\"one"],
+            "properties": {
+                "quote\"d": {"type": "string"},
+                "tab\tname": {"type": "integer"},
+                "back\\slash": {"type": "object", "properties": {"é": {"type": "boolean"}}},
+                "id": {"type": "integer"}
+            },
+            "additionalProperties": {"type": "string"}});
+        let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+        let now = Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).single().expect("a date");
+        for seed in 0..50 {
+            let context = |rng| GenerateContext {
+                rng,
+                now,
+                request_body: None,
+                identity: Some(json!(7)),
+                echo: false,
+            };
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut written = Vec::new();
+            let vouched = generator.write_vouched(&mut context(&mut rng), &mut written);
+            let mut rng = StdRng::seed_from_u64(seed);
+            let generated = generator.generate_vouched(&mut context(&mut rng));
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                generated.body.to_string(),
+                "seed {seed}"
+            );
+            assert_eq!(vouched, generated.vouched);
+            let parsed: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+            assert_eq!(parsed["id"], json!(7), "the identity is placed");
+            assert_eq!(parsed.as_object().map(|map| map.len()), Some(5), "no name twice");
+        }
+    }
+}
