@@ -322,7 +322,10 @@ mod tests {
             },
             "additionalProperties": {"type": "string"}});
         let generator = Generator::compile(&json!({}), &schema).expect("a generator");
-        let now = Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).single().expect("a date");
+        let now = Utc
+            .with_ymd_and_hms(2025, 1, 2, 3, 4, 5)
+            .single()
+            .expect("a date");
         for seed in 0..50 {
             let context = |rng| GenerateContext {
                 rng,
@@ -344,7 +347,11 @@ mod tests {
             assert_eq!(vouched, generated.vouched);
             let parsed: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
             assert_eq!(parsed["id"], json!(7), "the identity is placed");
-            assert_eq!(parsed.as_object().map(|map| map.len()), Some(5), "no name twice");
+            assert_eq!(
+                parsed.as_object().map(|map| map.len()),
+                Some(5),
+                "no name twice"
+            );
         }
     }
 }
