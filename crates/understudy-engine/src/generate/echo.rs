@@ -10,8 +10,9 @@ const WRAPPER_DEPTH: usize = 2;
 /// One request object, gathered once for the many lookups a response object makes into it: its
 /// entries and those of its single wrappers.
 pub(crate) struct EchoScope<'e> {
-    /// Entries by level: the object itself, then each single wrapper inside it.
-    levels: Vec<Vec<(&'e str, &'e Value)>>,
+    /// Entries by level: the object itself, then each single wrapper inside it. Each name comes
+    /// with the first byte of its normalized form ([`first_key_byte`]).
+    levels: Vec<Vec<(&'e str, &'e Value, u8)>>,
 }
 
 impl<'e> EchoScope<'e> {
@@ -22,7 +23,7 @@ impl<'e> EchoScope<'e> {
         while let Some(map) = current.take() {
             levels.push(
                 map.iter()
-                    .map(|(name, value)| (name.as_str(), value))
+                    .map(|(name, value)| (name.as_str(), value, first_key_byte(name)))
                     .collect(),
             );
             if levels.len() > WRAPPER_DEPTH {
@@ -39,13 +40,16 @@ impl<'e> EchoScope<'e> {
     /// The request value for a property named `name` (`key` is its normalized form): by exact
     /// name, then by the same name in another case, level by level.
     pub(crate) fn find(&self, name: &str, key: &str) -> Option<&'e Value> {
+        let first = first_key_byte(key);
         for level in &self.levels {
-            if let Some((_, value)) = level.iter().find(|(entry, _)| *entry == name) {
+            if let Some((_, value, _)) = level.iter().find(|(entry, _, _)| *entry == name) {
                 return Some(value);
             }
-            // Names that differ stop comparing at their first different character, so this scan
-            // costs less than hashing every name up front would.
-            if let Some((_, value)) = level.iter().find(|(entry, _)| same_key(entry, key)) {
+            // Most names are told apart by their first byte; the others stop comparing at their
+            // first different character, so this scan costs less than hashing every name would.
+            if let Some((_, value, _)) = level.iter().find(|(entry, _, entry_first)| {
+                (*entry_first == first || *entry_first == 0 || first == 0) && same_key(entry, key)
+            }) {
                 return Some(value);
             }
         }
@@ -56,6 +60,18 @@ impl<'e> EchoScope<'e> {
     pub(crate) fn find_text(&self, keys: &[&str]) -> Option<&'e str> {
         keys.iter()
             .find_map(|key| self.find(key, key).and_then(Value::as_str))
+    }
+}
+
+/// The first byte of `name` normalized, when it is ASCII; 0 when it is not, or there is none
+/// (such names are always compared in full).
+fn first_key_byte(name: &str) -> u8 {
+    match name
+        .bytes()
+        .find(|byte| !byte.is_ascii() || byte.is_ascii_alphanumeric())
+    {
+        Some(byte) if byte.is_ascii() => byte.to_ascii_lowercase(),
+        _ => 0,
     }
 }
 
@@ -118,6 +134,17 @@ mod tests {
             EchoScope::new(scope).find("prénom", &key("prénom")),
             Some(&json!("Zoé"))
         );
+    }
+
+    #[test]
+    fn names_starting_with_punctuation_or_beyond_ascii_still_match() {
+        let request = json!({"_Email": "a@x.io", "\u{212A}ind": "kelvin", "État": "ok"});
+        let scope = request.as_object().unwrap();
+        let scope = EchoScope::new(scope);
+        assert_eq!(scope.find("email", &key("email")), Some(&json!("a@x.io")));
+        assert_eq!(scope.find("kind", &key("kind")), Some(&json!("kelvin")));
+        assert_eq!(scope.find("état", &key("état")), Some(&json!("ok")));
+        assert_eq!(scope.find("other", &key("other")), None);
     }
 
     #[test]
