@@ -294,24 +294,44 @@ pub(crate) fn numeric_range(hint: Option<Hint>, now: DateTime<Utc>) -> (f64, f64
 
 /// A URL on a believable domain.
 pub(crate) fn url(rng: &mut StdRng) -> String {
-    let host = domain(rng);
+    // Written into one buffer: large responses hold hundreds of URLs. The random draws are those
+    // of `domain`, then the choice, then the path words.
+    let mut out = String::with_capacity(48);
+    out.push_str("https://");
+    let host_at = out.len();
+    push_domain(&mut out, rng);
     if rng.random_bool(0.5) {
-        format!("https://www.{host}")
+        out.insert_str(host_at, "www.");
     } else {
-        let path: Vec<String> = Words(1..3).fake_with_rng(rng);
-        format!("https://{host}/{}", path.join("/"))
+        let count: usize = (1..3).fake_with_rng(rng);
+        out.push('/');
+        for index in 0..count {
+            if index > 0 {
+                out.push('/');
+            }
+            out.push_str(Word().fake_with_rng::<&str, _>(rng));
+        }
     }
+    out
 }
 
 /// A registrable domain name such as `schmidt.io`.
 pub(crate) fn domain(rng: &mut StdRng) -> String {
-    let name: String = LastName().fake_with_rng(rng);
-    let suffix: String = DomainSuffix().fake_with_rng(rng);
-    let mut label = ascii_slug(&name);
-    if label.is_empty() {
-        label = "example".to_owned();
+    let mut out = String::with_capacity(24);
+    push_domain(&mut out, rng);
+    out
+}
+
+fn push_domain(out: &mut String, rng: &mut StdRng) {
+    let name: &str = LastName().fake_with_rng(rng);
+    let suffix: &str = DomainSuffix().fake_with_rng(rng);
+    let start = out.len();
+    push_ascii_slug(out, name);
+    if out.len() == start {
+        out.push_str("example");
     }
-    format!("{label}.{suffix}")
+    out.push('.');
+    out.push_str(suffix);
 }
 
 /// Lorem words joined by spaces, at least `min` characters long when possible.
@@ -427,21 +447,25 @@ fn looks_like_uuid(text: &str) -> bool {
 
 /// Lowercase ASCII letters and digits of a name (accents dropped), for e-mails and usernames.
 pub(crate) fn ascii_slug(name: &str) -> String {
-    name.chars()
-        .filter_map(|c| {
-            let c = match c {
-                'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
-                'è' | 'é' | 'ê' | 'ë' => 'e',
-                'ì' | 'í' | 'î' | 'ï' => 'i',
-                'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
-                'ù' | 'ú' | 'û' | 'ü' => 'u',
-                'ç' => 'c',
-                'ñ' => 'n',
-                other => other,
-            };
-            c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase())
-        })
-        .collect()
+    let mut out = String::with_capacity(name.len());
+    push_ascii_slug(&mut out, name);
+    out
+}
+
+fn push_ascii_slug(out: &mut String, name: &str) {
+    out.extend(name.chars().filter_map(|c| {
+        let c = match c {
+            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            other => other,
+        };
+        c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase())
+    }));
 }
 
 fn capitalize(text: &str) -> String {
@@ -460,6 +484,53 @@ fn pick<'a>(rng: &mut StdRng, options: &[&'a str]) -> &'a str {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn urls_are_https_on_a_slug_domain_with_www_or_a_short_path() {
+        let mut shapes = [0; 3];
+        for seed in 0..500 {
+            let url = url(&mut StdRng::seed_from_u64(seed));
+            let rest = url.strip_prefix("https://").expect("https");
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = host.strip_prefix("www.").unwrap_or(host);
+            let (label, suffix) = host.split_once('.').expect("a suffix");
+            assert!(!label.is_empty() && !suffix.is_empty(), "{url}");
+            assert!(
+                label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                "{url}"
+            );
+            let segments = if path.is_empty() {
+                0
+            } else {
+                path.split('/').count()
+            };
+            assert!(!url.contains("//www.") || segments == 0, "{url}");
+            assert!(
+                segments <= 2 && path.split('/').all(|s| !s.contains(' ')),
+                "{url}"
+            );
+            shapes[segments] += 1;
+        }
+        assert!(
+            shapes.iter().all(|&count| count > 50),
+            "every shape is drawn: {shapes:?}"
+        );
+        assert_eq!(
+            url(&mut StdRng::seed_from_u64(9)),
+            url(&mut StdRng::seed_from_u64(9))
+        );
+    }
+
+    #[test]
+    fn slugs_fold_accents_and_drop_what_is_not_alphanumeric() {
+        assert_eq!(ascii_slug("O'Conner-Müller"), "oconnermuller");
+        assert_eq!(
+            domain(&mut StdRng::seed_from_u64(1)).matches('.').count(),
+            1
+        );
+    }
 
     #[test]
     fn examples_keep_their_prefix_and_shape() {

@@ -854,6 +854,10 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// Brings a text within the length bounds and returns it if it then passes every string
     /// keyword of the node.
     fn fit(&mut self, node: &Node, mut text: String) -> Option<String> {
+        if node.max_length.is_none() && node.min_length == 0 {
+            // Most strings have no length bounds: counting their characters is wasted work.
+            return self.valid_string(node, &text).then_some(text);
+        }
         let length = text.chars().count() as u64;
         if let Some(max) = node.max_length
             && length > max
@@ -880,7 +884,12 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     fn valid_string(&self, node: &Node, text: &str) -> bool {
-        let length = text.chars().count() as u64;
+        let unbounded = node.max_length.is_none() && node.min_length == 0;
+        let length = if unbounded {
+            0
+        } else {
+            text.chars().count() as u64
+        };
         length >= node.min_length
             && node.max_length.is_none_or(|max| length <= max)
             && node.patterns.iter().all(|pattern| pattern.matches(text))
