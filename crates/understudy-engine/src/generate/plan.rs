@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::check::accepts_all;
+use super::fakes;
 use super::hint::{self, Hint};
 use super::pattern::{FormatCheck, Pattern};
 use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
@@ -101,6 +102,9 @@ pub(crate) struct Node {
     pub(crate) check: bool,
     pub(crate) faker: Option<Hint>,
     pub(crate) example: Option<Value>,
+    /// Whether `example` is a structured string (an id, a code, a URL), whose shape says more
+    /// than a name hint; decided here so that generating never re-reads the example.
+    pub(crate) example_structured: bool,
     pub(crate) default: Option<Value>,
     /// The component name, or the property name the node was first reached under.
     pub(crate) context: Option<Arc<str>>,
@@ -139,6 +143,7 @@ impl Node {
             check: false,
             faker: None,
             example: None,
+            example_structured: false,
             default: None,
             context: None,
             lineage: None,
@@ -373,6 +378,8 @@ impl Planner<'_> {
                 node.default.clone_from(&part.default);
             }
         }
+        node.example_structured =
+            matches!(&node.example, Some(Value::String(example)) if fakes::is_structured(example));
         node.types = types;
         node.max_length = max_length;
         node.min_items = min_items;

@@ -765,7 +765,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             }
         }
         if let Some(Value::String(example)) = &node.example
-            && (hint.is_none() || fakes::is_structured(example))
+            && (hint.is_none() || node.example_structured)
             && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
