@@ -1,7 +1,7 @@
 //! Believable leaf values: names, e-mails, addresses, time zones, URLs, texts and timestamps from
 //! the `fake` crate, chosen by hint and format, and values shaped like a documented example.
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use fake::Fake;
 use fake::faker::address::en::{
     BuildingNumber, CityName, CountryCode, CountryName, StateName, StreetName, TimeZone,
@@ -149,15 +149,70 @@ impl Clock {
 
 /// RFC 3339 with seconds and `Z`, as most APIs write it.
 pub(crate) fn date_time(moment: DateTime<Utc>) -> String {
-    moment.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    let mut out = String::with_capacity(20);
+    if !push_date(&mut out, moment) || !has_plain_seconds(moment) {
+        return moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    }
+    out.push('T');
+    push_time(&mut out, moment);
+    out
 }
 
 pub(crate) fn date(moment: DateTime<Utc>) -> String {
-    moment.format("%Y-%m-%d").to_string()
+    let mut out = String::with_capacity(10);
+    if !push_date(&mut out, moment) {
+        return moment.format("%Y-%m-%d").to_string();
+    }
+    out
 }
 
 pub(crate) fn time(moment: DateTime<Utc>) -> String {
-    moment.format("%H:%M:%SZ").to_string()
+    if !has_plain_seconds(moment) {
+        return moment.format("%H:%M:%SZ").to_string();
+    }
+    let mut out = String::with_capacity(9);
+    push_time(&mut out, moment);
+    out
+}
+
+/// Writes `YYYY-MM-DD` as chrono's `%Y-%m-%d` does, without parsing a format string each time
+/// (large responses hold many timestamps); false, writing nothing, for a year chrono would sign.
+fn push_date(out: &mut String, moment: DateTime<Utc>) -> bool {
+    let Ok(year) = u32::try_from(moment.year()) else {
+        return false;
+    };
+    if year > 9999 {
+        return false;
+    }
+    push_digits(out, year, 4);
+    out.push('-');
+    push_digits(out, moment.month(), 2);
+    out.push('-');
+    push_digits(out, moment.day(), 2);
+    true
+}
+
+/// Whether `moment` is not within a leap second (which chrono writes as second 60).
+fn has_plain_seconds(moment: DateTime<Utc>) -> bool {
+    moment.nanosecond() < 1_000_000_000
+}
+
+/// Writes `HH:MM:SSZ` as chrono's `%H:%M:%SZ` does, for a moment with plain seconds.
+fn push_time(out: &mut String, moment: DateTime<Utc>) {
+    push_digits(out, moment.hour(), 2);
+    out.push(':');
+    push_digits(out, moment.minute(), 2);
+    out.push(':');
+    push_digits(out, moment.second(), 2);
+    out.push('Z');
+}
+
+/// Writes the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u32.pow(place)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// A random version-4 UUID.
@@ -521,6 +576,37 @@ mod tests {
             url(&mut StdRng::seed_from_u64(9)),
             url(&mut StdRng::seed_from_u64(9))
         );
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_formats_them() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut moments: Vec<DateTime<Utc>> = (0..2_000)
+            .map(|_| {
+                let seconds = rng.random_range(-70_000_000_000_i64..=300_000_000_000);
+                DateTime::from_timestamp(seconds, 0).expect("in range")
+            })
+            .collect();
+        moments.extend(
+            [
+                0,
+                -62_167_219_200,
+                253_402_300_799,
+                253_402_300_800,
+                951_782_400,
+            ]
+            .map(|seconds| DateTime::from_timestamp(seconds, 0).expect("in range")),
+        );
+        moments
+            .push(DateTime::from_timestamp(1_483_228_799, 1_500_000_000).expect("a leap second"));
+        for moment in moments {
+            assert_eq!(
+                date_time(moment),
+                moment.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+            assert_eq!(date(moment), moment.format("%Y-%m-%d").to_string());
+            assert_eq!(time(moment), moment.format("%H:%M:%SZ").to_string());
+        }
     }
 
     #[test]
