@@ -27,6 +27,10 @@ pub fn is_json(media_type: &str) -> bool {
 
 /// Whether `range` (`*/*`, `application/*`, or a full type) covers the concrete `media_type`.
 pub fn covers(range: &str, media_type: &str) -> bool {
+    // The usual case, a request sending exactly the documented type, needs no splitting.
+    if range == media_type {
+        return true;
+    }
     let (range_type, range_sub) = split(range);
     let (media_type, media_sub) = split(media_type);
     (range_type == "*" || range_type == media_type) && (range_sub == "*" || range_sub == media_sub)
