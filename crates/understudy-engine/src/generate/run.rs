@@ -313,23 +313,25 @@ impl<'g, 'r> Runner<'g, 'r> {
         slot: Slot<'_, '_>,
         scene: &mut Scene,
     ) -> Value {
+        let start = self.first_variant(node, slot.minimal);
+        if !node.check {
+            // Most nodes (every plain scalar) need no check: one draw, nothing to retry.
+            return self.shape(node, slot, scene, start);
+        }
         // Every branch gets a chance: with overlapping branches, often only one of them can give
         // a value that the others reject.
-        let tries = match (node.check, self.retries > MAX_RETRIES) {
-            (false, _) => 1,
-            (true, false) => ATTEMPTS.max(node.variants.len() + 2).min(MAX_ATTEMPTS),
-            (true, true) => 2,
+        let tries = if self.retries > MAX_RETRIES {
+            2
+        } else {
+            ATTEMPTS.max(node.variants.len() + 2).min(MAX_ATTEMPTS)
         };
-        let start = self.first_variant(node, slot.minimal);
         let mut failed: Vec<(usize, Value)> = Vec::new();
         let retrying = self.retrying;
         for attempt in 0..tries {
             self.retrying = retrying || attempt > 0;
             let candidate = self.shape(node, slot, scene, start + attempt);
             self.retrying = retrying;
-            if !node.check
-                || accepts_all_noting(&self.graph.parts, &node.roots, &candidate, &mut self.unsure)
-            {
+            if accepts_all_noting(&self.graph.parts, &node.roots, &candidate, &mut self.unsure) {
                 return candidate;
             }
             self.retries += 1;
