@@ -141,7 +141,16 @@ fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Plac
         }
         None => value,
     };
-    write_json(out, &*value);
+    match &*value {
+        // Most generated values are strings with nothing to escape: copied as they are.
+        Value::String(text) if plain(text) => {
+            out.reserve(text.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+        }
+        value => write_json(out, value),
+    }
 }
 
 fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
@@ -356,5 +365,47 @@ mod tests {
                 "no name twice"
             );
         }
+    }
+
+    #[test]
+    fn string_values_that_need_escaping_are_written_as_json_escapes_them() {
+        let texts = [
+            "say \"hi\"",
+            "back\\slash",
+            "line\nbreak",
+            "bell\u{7}",
+            "plain é",
+            "",
+        ];
+        let schema = json!({"type": "object", "required": ["text", "list"], "properties": {
+            "text": {"type": "string", "enum": texts},
+            "list": {"type": "array", "minItems": 3, "items": {"type": "string", "enum": texts}}
+        }});
+        let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..200 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut written = Vec::new();
+            generator.write_vouched(
+                &mut GenerateContext {
+                    rng: &mut rng,
+                    now: Utc::now(),
+                    request_body: None,
+                    identity: None,
+                    echo: false,
+                },
+                &mut written,
+            );
+            let parsed: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+            assert_eq!(serde_json::to_vec(&parsed).expect("bytes"), written);
+            let text = parsed["text"].as_str().expect("a string").to_owned();
+            assert!(texts.contains(&text.as_str()), "{text:?}");
+            seen.insert(text);
+        }
+        assert_eq!(
+            seen.len(),
+            texts.len(),
+            "every text was drawn and read back"
+        );
     }
 }
