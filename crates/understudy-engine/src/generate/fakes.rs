@@ -215,19 +215,21 @@ fn push_digits(out: &mut String, value: u32, width: u32) {
     }
 }
 
+/// Lower-case hexadecimal digits by value.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// A random version-4 UUID.
 pub(crate) fn uuid(rng: &mut StdRng) -> String {
     let mut bytes: [u8; 16] = rng.random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(36);
     for (index, byte) in bytes.iter().enumerate() {
         if matches!(index, 4 | 6 | 8 | 10) {
             text.push('-');
         }
-        text.push(char::from(HEX[usize::from(byte >> 4)]));
-        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        text.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
     }
     text
 }
@@ -303,7 +305,12 @@ pub(crate) fn text(hint: Hint, rng: &mut StdRng, who: &mut Who, clock: &Clock) -
         Hint::Password => Password(12..20).fake_with_rng(rng),
         Hint::Token => {
             let bytes: [u8; 20] = rng.random();
-            bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+            let mut token = String::with_capacity(40);
+            for byte in bytes {
+                token.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+                token.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+            }
+            token
         }
         Hint::Uuid | Hint::Id => uuid(rng),
         Hint::Ip => IPv4().fake_with_rng(rng),
@@ -508,6 +515,15 @@ pub(crate) fn ascii_slug(name: &str) -> String {
 }
 
 fn push_ascii_slug(out: &mut String, name: &str) {
+    if name.is_ascii() {
+        // Almost every name: no accent to fold, so bytes are kept or dropped one by one.
+        out.extend(
+            name.bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|byte| char::from(byte.to_ascii_lowercase())),
+        );
+        return;
+    }
     out.extend(name.chars().filter_map(|c| {
         let c = match c {
             'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
