@@ -215,8 +215,12 @@ fn push_digits(out: &mut String, value: u32, width: u32) {
     }
 }
 
-/// Lower-case hexadecimal digits by value.
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+/// Writes `byte` as two lower-case hexadecimal digits.
+fn push_hex(out: &mut String, byte: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+    out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+}
 
 /// A random version-4 UUID.
 pub(crate) fn uuid(rng: &mut StdRng) -> String {
@@ -228,8 +232,7 @@ pub(crate) fn uuid(rng: &mut StdRng) -> String {
         if matches!(index, 4 | 6 | 8 | 10) {
             text.push('-');
         }
-        text.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+        push_hex(&mut text, *byte);
     }
     text
 }
@@ -307,8 +310,7 @@ pub(crate) fn text(hint: Hint, rng: &mut StdRng, who: &mut Who, clock: &Clock) -
             let bytes: [u8; 20] = rng.random();
             let mut token = String::with_capacity(40);
             for byte in bytes {
-                token.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
-                token.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+                push_hex(&mut token, byte);
             }
             token
         }
@@ -515,15 +517,6 @@ pub(crate) fn ascii_slug(name: &str) -> String {
 }
 
 fn push_ascii_slug(out: &mut String, name: &str) {
-    if name.is_ascii() {
-        // Almost every name: no accent to fold, so bytes are kept or dropped one by one.
-        out.extend(
-            name.bytes()
-                .filter(u8::is_ascii_alphanumeric)
-                .map(|byte| char::from(byte.to_ascii_lowercase())),
-        );
-        return;
-    }
     out.extend(name.chars().filter_map(|c| {
         let c = match c {
             'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',

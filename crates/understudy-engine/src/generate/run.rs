@@ -856,8 +856,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// Brings a text within the length bounds and returns it if it then passes every string
     /// keyword of the node.
     fn fit(&mut self, node: &Node, mut text: String) -> Option<String> {
-        if node.max_length.is_none() && node.min_length == 0 {
-            // Most strings have no length bounds: counting their characters is wasted work.
+        if !has_length_bounds(node) {
             return self.valid_string(node, &text).then_some(text);
         }
         let length = text.chars().count() as u64;
@@ -886,14 +885,11 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     fn valid_string(&self, node: &Node, text: &str) -> bool {
-        let unbounded = node.max_length.is_none() && node.min_length == 0;
-        let length = if unbounded {
-            0
-        } else {
-            text.chars().count() as u64
+        let length_ok = !has_length_bounds(node) || {
+            let length = text.chars().count() as u64;
+            length >= node.min_length && node.max_length.is_none_or(|max| length <= max)
         };
-        length >= node.min_length
-            && node.max_length.is_none_or(|max| length <= max)
+        length_ok
             && node.patterns.iter().all(|pattern| pattern.matches(text))
             && node.format_checks.iter().all(|format| format.accepts(text))
     }
@@ -1107,6 +1103,12 @@ fn number_value(value: f64) -> Value {
 fn round_to(value: f64, decimals: u32) -> f64 {
     let text = format!("{value:.*}", decimals as usize);
     text.parse().unwrap_or(value)
+}
+
+/// Whether a string node bounds its length. Most do not, and then their characters need no
+/// counting.
+fn has_length_bounds(node: &Node) -> bool {
+    node.max_length.is_some() || node.min_length > 0
 }
 
 /// The smallest positive integer step every integer multiple of all `multiples` is a multiple
