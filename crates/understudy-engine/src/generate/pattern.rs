@@ -56,6 +56,8 @@ impl Pattern {
 pub(crate) struct FormatCheck {
     name: String,
     checker: jsonschema::Validator,
+    /// The server's own function for this format, called without building a `Value`.
+    own: Option<crate::json_schema::FormatFn>,
 }
 
 impl fmt::Debug for FormatCheck {
@@ -69,7 +71,10 @@ impl fmt::Debug for FormatCheck {
 impl FormatCheck {
     /// Whether the server accepts `text` in this format.
     pub(crate) fn accepts(&self, text: &str) -> bool {
-        self.checker.is_valid(&Value::String(text.to_owned()))
+        match self.own {
+            Some(check) => check(text),
+            None => self.checker.is_valid(&Value::String(text.to_owned())),
+        }
     }
 }
 
@@ -123,6 +128,10 @@ pub(crate) fn format_check(name: &str) -> Option<Arc<FormatCheck>> {
             Arc::new(FormatCheck {
                 name: name.to_owned(),
                 checker,
+                own: crate::json_schema::OWN_FORMATS
+                    .iter()
+                    .find(|(own, _)| *own == name)
+                    .map(|(_, check)| *check),
             })
         });
     lock(&CACHE).insert(name.to_owned(), compiled.clone());
@@ -234,8 +243,24 @@ mod tests {
     #[test]
     fn formats_are_checked_as_the_server_checks_them() {
         let email = format_check("email").unwrap();
+        assert!(email.own.is_some());
+        for text in [
+            "ada@example.com",
+            "nope",
+            "\"quoted local\"@example.com",
+            "ada@[127.0.0.1]",
+            "a..b@example.com",
+            "ada@localhost",
+        ] {
+            let server = email.checker.is_valid(&Value::String(text.to_owned()));
+            assert_eq!(email.accepts(text), server, "{text}");
+        }
         assert!(email.accepts("ada@example.com"));
         assert!(!email.accepts("nope"));
+        let uri = format_check("uri").unwrap();
+        assert!(uri.own.is_none());
+        assert!(uri.accepts("https://example.com/a"));
+        assert!(!uri.accepts("not a uri"));
         assert!(format_check("int32").is_none());
     }
 }
