@@ -1,25 +1,30 @@
-//! The axum application: every request that is not an admin one goes to the engine. CORS (for
+//! The application: every request that is not an admin one goes to the engine. CORS (for
 //! requests with an `Origin`), the body limit and the per-request log line are tower layers around
 //! it.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::handler::Handler;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tower::ServiceBuilder;
-use tower::util::MapResponseLayer;
+use axum::serve::{IncomingStream, Listener};
+use tower::util::{BoxCloneSyncService, MapResponseLayer};
+use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer, ExposeHeaders};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use understudy_engine::{Engine, MockRequest};
 
-use crate::admin::admin_routes;
+use crate::admin::{ADMIN_PREFIX, admin_routes};
 use crate::cors_for_origins::CorsForOriginsLayer;
 use crate::server_error::ServerError;
 
@@ -51,8 +56,65 @@ struct AppState {
     max_body: usize,
 }
 
+/// The whole application: a tower [`Service`] that `axum::serve` takes as it is, and tests drive
+/// with `oneshot`.
+///
+/// Requests under [`ADMIN_PREFIX`] go to an axum [`Router`] of the admin routes (which hands what
+/// it does not route to the mock); every other request goes to the mock service directly, skipping
+/// the router's two path lookups, its copy of the URI and its empty path parameters.
+#[derive(Clone)]
+pub struct App {
+    admin: Router,
+    mock: BoxCloneSyncService<Request, Response, Infallible>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+impl<B> Service<axum::http::Request<B>> for App
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The admin router is always ready; the mock decides.
+        self.mock.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let request = request.map(Body::new);
+        if request.uri().path().starts_with(ADMIN_PREFIX) {
+            Box::pin(self.admin.clone().oneshot(request))
+        } else {
+            self.mock.call(request)
+        }
+    }
+}
+
+/// `axum::serve(listener, app)` asks for a service per connection: the same app, cloned.
+impl<L: Listener> Service<IncomingStream<'_, L>> for App {
+    type Response = App;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<App, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _connection: IncomingStream<'_, L>) -> Self::Future {
+        std::future::ready(Ok(self.clone()))
+    }
+}
+
 /// The whole application for `engine`.
-pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
+pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
     let max_body = options.max_body;
     let state = AppState {
         engine: Arc::clone(&engine),
@@ -98,9 +160,17 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> Router {
             explain_too_large(response.map(Body::new), max_body)
         }))
         .layer(RequestBodyLimitLayer::new(max_body));
-    admin_routes(engine)
-        .layer(layers.clone())
-        .fallback_service(layers.service(mock.with_state(state)))
+    let mock = BoxCloneSyncService::new(
+        layers
+            .service(mock.with_state(state))
+            .map_response(|response| response.map(Body::new)),
+    );
+    App {
+        admin: admin_routes(engine)
+            .layer(layers)
+            .fallback_service(mock.clone()),
+        mock,
+    }
 }
 
 /// CORS for requests with an `Origin`, mirroring what the browser asks for.

@@ -1,4 +1,4 @@
-//! The HTTP face of understudy: an axum [`Router`](axum::Router) around an
+//! The HTTP face of understudy: an [`App`] (a tower service that `axum::serve` takes) around an
 //! [`Engine`](understudy_engine::Engine), with CORS, a body limit, one log line per request and the
 //! admin API, plus [`MockServer`] for tests that want a real socket.
 
@@ -8,6 +8,6 @@ pub mod cors_for_origins;
 pub mod mock_server;
 pub mod server_error;
 
-pub use app::{ServerOptions, app};
+pub use app::{App, ServerOptions, app};
 pub use mock_server::MockServer;
 pub use server_error::ServerError;

@@ -8,15 +8,14 @@ mod support;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use support::{post, send};
 use understudy_engine::json_schema::{deref, response_validator};
 use understudy_engine::{Engine, EngineOptions};
-use understudy_server::{ServerOptions, app};
+use understudy_server::{App, ServerOptions, app};
 
-fn vendor_app() -> (Router, Arc<Engine>) {
+fn vendor_app() -> (App, Arc<Engine>) {
     let specs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../specs");
     let options = EngineOptions {
         seed: Some(11),
@@ -67,7 +66,7 @@ fn with(mut body: Value, pointer: &str, value: Value) -> Value {
 }
 
 async fn expect(
-    app: &Router,
+    app: &App,
     path: &str,
     body: &Value,
     headers: &[(&str, &str)],

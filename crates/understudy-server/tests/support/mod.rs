@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 use understudy_engine::{Engine, EngineOptions};
+use understudy_server::App;
 use understudy_server::{ServerOptions, app};
 
 /// A path under this crate's `tests/` folder.
@@ -30,7 +30,7 @@ pub fn engine(folder: &str) -> Arc<Engine> {
 }
 
 /// The app over `tests/specs`.
-pub fn test_app() -> Router {
+pub fn test_app() -> App {
     app(engine("specs"), &ServerOptions::default())
 }
 
@@ -58,7 +58,7 @@ impl Answer {
 }
 
 /// Sends one request through `app` in-process.
-pub async fn send(app: &Router, request: Request<Body>) -> Answer {
+pub async fn send(app: &App, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
