@@ -22,8 +22,18 @@ pub struct RouteTable<T> {
 struct Node<T> {
     literal: HashMap<String, Node<T>>,
     /// Template segments: a literal prefix and suffix around one parameter (`{id}`, `v{n}.json`).
+    /// Templates that differ only in their parameter's name share a node.
     templates: Vec<(SegmentTemplate, Node<T>)>,
-    value: Option<T>,
+    route: Option<Route<T>>,
+}
+
+/// A route's value and its own parameter names, in template order: routes that share a node on
+/// the way (`/users/{user_id}/keys` and `/users/{username}`) name their parameters each their own
+/// way.
+#[derive(Debug)]
+struct Route<T> {
+    value: T,
+    names: Vec<String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -49,6 +59,7 @@ impl<T> RouteTable<T> {
     /// parameters in the same places), leaving it in place.
     pub fn insert(&mut self, template: &str, value: T) -> Result<(), T> {
         let mut node = &mut self.root;
+        let mut names = Vec::new();
         for segment in segments(template) {
             node = match parse_segment(segment) {
                 None => node
@@ -56,6 +67,7 @@ impl<T> RouteTable<T> {
                     .entry(segment.to_owned())
                     .or_insert_with(Node::new),
                 Some(parsed) => {
+                    names.push(parsed.name.clone());
                     let (prefix, suffix) = (parsed.prefix.clone(), parsed.suffix.clone());
                     let same = |existing: &SegmentTemplate| {
                         existing.prefix == prefix && existing.suffix == suffix
@@ -76,10 +88,10 @@ impl<T> RouteTable<T> {
                 }
             };
         }
-        match node.value {
+        match node.route {
             Some(_) => Err(value),
             None => {
-                node.value = Some(value);
+                node.route = Some(Route { value, names });
                 Ok(())
             }
         }
@@ -88,9 +100,13 @@ impl<T> RouteTable<T> {
     /// Finds the route for a request path (no query string).
     pub fn find<'t, 'p>(&'t self, path: &'p str) -> Option<RouteMatch<'t, 'p, T>> {
         let parts: Vec<&'p str> = segments(path).collect();
-        let mut params = Vec::new();
-        let value = find_in(&self.root, &parts, &mut params)?;
-        Some(RouteMatch { value, params })
+        let mut values = Vec::new();
+        let route = find_in(&self.root, &parts, &mut values)?;
+        let params = route.names.iter().map(String::as_str).zip(values).collect();
+        Some(RouteMatch {
+            value: &route.value,
+            params,
+        })
     }
 }
 
@@ -99,18 +115,19 @@ impl<T> Node<T> {
         Node {
             literal: HashMap::new(),
             templates: Vec::new(),
-            value: None,
+            route: None,
         }
     }
 }
 
+/// The route for `parts` under `node`, with the parameter values met on the way into `params`.
 fn find_in<'t, 'p, T>(
     node: &'t Node<T>,
     parts: &[&'p str],
-    params: &mut Vec<(&'t str, &'p str)>,
-) -> Option<&'t T> {
+    params: &mut Vec<&'p str>,
+) -> Option<&'t Route<T>> {
     let Some((first, rest)) = parts.split_first() else {
-        return node.value.as_ref();
+        return node.route.as_ref();
     };
     if let Some(child) = node.literal.get(*first)
         && let Some(found) = find_in(child, rest, params)
@@ -127,7 +144,7 @@ fn find_in<'t, 'p, T>(
         if value.is_empty() {
             continue;
         }
-        params.push((template.name.as_str(), value));
+        params.push(value);
         if let Some(found) = find_in(child, rest, params) {
             return Some(found);
         }
@@ -193,6 +210,26 @@ mod tests {
         assert!(table.find("/v1/user").is_none());
         assert!(table.find("/users/").is_none());
         assert!(table.find("/nothing").is_none());
+    }
+
+    #[test]
+    fn routes_sharing_a_template_segment_keep_their_own_parameter_names() {
+        // GitHub's description has `/users/{user_id}/projectsV2/…` and `/users/{username}`.
+        let mut table = RouteTable::new();
+        table
+            .insert("/users/{user_id}/projects/{number}", "projects")
+            .unwrap();
+        table.insert("/users/{username}", "user").unwrap();
+        table.insert("/users/{name}/repos", "repos").unwrap();
+        let user = table.find("/users/octocat").unwrap();
+        assert_eq!(*user.value, "user");
+        assert_eq!(user.params, vec![("username", "octocat")]);
+        let projects = table.find("/users/7/projects/3").unwrap();
+        assert_eq!(projects.params, vec![("user_id", "7"), ("number", "3")]);
+        assert_eq!(
+            table.find("/users/octocat/repos").unwrap().params,
+            vec![("name", "octocat")]
+        );
     }
 
     #[test]
