@@ -122,7 +122,7 @@ pub(super) trait Fields {
         prop: &'g Prop,
         found: Option<&'e Value>,
         slot: Slot<'e, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     );
     /// A property made from `node`.
     fn node(
@@ -131,7 +131,7 @@ pub(super) trait Fields {
         name: &str,
         node: NodeId,
         slot: Slot<'_, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     );
 }
 
@@ -157,7 +157,7 @@ impl Fields for MapFields {
         prop: &'g Prop,
         found: Option<&'e Value>,
         slot: Slot<'e, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     ) {
         let value = runner.property(prop, found, slot, scene);
         self.0.insert(String::from(&*prop.name), value);
@@ -169,7 +169,7 @@ impl Fields for MapFields {
         name: &str,
         node: NodeId,
         slot: Slot<'_, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     ) {
         let value = runner.value(node, slot, scene);
         self.0.insert(name.to_owned(), value);
@@ -190,38 +190,50 @@ pub(super) fn echoed_items<'e>(node: &Node, slot: Slot<'e, '_>) -> Option<&'e Ve
 }
 
 /// What one object's values agree on.
-pub(super) struct Scene {
-    who: Who,
+pub(super) struct Scene<'s> {
+    /// The request object the names of `who` come from, read only if someone is drawn.
+    scope: Option<&'s EchoScope<'s>>,
+    who: Option<Who>,
     clock: Option<Clock>,
     since: Option<DateTime<Utc>>,
 }
 
-impl Scene {
-    pub(super) fn new(scope: Option<&EchoScope<'_>>, since: Option<DateTime<Utc>>) -> Scene {
-        let mut first = None;
-        let mut last = None;
-        if let Some(scope) = scope {
-            first = scope
-                .find_text(&["firstname", "givenname", "forename"])
-                .map(str::to_owned);
-            last = scope
-                .find_text(&["lastname", "surname", "familyname"])
-                .map(str::to_owned);
-            if first.is_none()
-                && last.is_none()
-                && let Some((given, family)) = scope
-                    .find_text(&["name", "fullname", "displayname"])
-                    .and_then(|name| name.trim().split_once(' '))
-            {
-                first = Some(given.to_owned());
-                last = Some(family.trim().to_owned());
-            }
-        }
+impl<'s> Scene<'s> {
+    pub(super) fn new(scope: Option<&'s EchoScope<'s>>, since: Option<DateTime<Utc>>) -> Self {
         Scene {
-            who: Who::new(first, last),
+            scope,
+            who: None,
             clock: None,
             since,
         }
+    }
+
+    /// Who this object is about, keeping the names the request gave (looked up on first use:
+    /// most objects draw no one).
+    fn who(&mut self) -> &mut Who {
+        let scope = self.scope;
+        self.who.get_or_insert_with(|| {
+            let mut first = None;
+            let mut last = None;
+            if let Some(scope) = scope {
+                first = scope
+                    .find_text(&["firstname", "givenname", "forename"])
+                    .map(str::to_owned);
+                last = scope
+                    .find_text(&["lastname", "surname", "familyname"])
+                    .map(str::to_owned);
+                if first.is_none()
+                    && last.is_none()
+                    && let Some((given, family)) = scope
+                        .find_text(&["name", "fullname", "displayname"])
+                        .and_then(|name| name.trim().split_once(' '))
+                {
+                    first = Some(given.to_owned());
+                    last = Some(family.trim().to_owned());
+                }
+            }
+            Who::new(first, last)
+        })
     }
 
     fn clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
@@ -266,7 +278,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         self.value(node, slot, &mut scene)
     }
 
-    pub(super) fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene) -> Value {
+    pub(super) fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene<'_>) -> Value {
         match self.enter(id, slot) {
             Ok((node, slot)) => self.descend(id, |runner| runner.checked(node, slot, scene)),
             Err(value) => value,
@@ -311,7 +323,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         &mut self,
         node: &'g Node,
         slot: Slot<'_, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     ) -> Value {
         let start = self.first_variant(node, slot.minimal);
         if !node.check {
@@ -436,7 +448,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         &mut self,
         node: &'g Node,
         slot: Slot<'_, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
         variant: usize,
     ) -> Value {
         if !node.variants.is_empty() {
@@ -601,7 +613,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         prop: &'g Prop,
         found: Option<&'e Value>,
         slot: Slot<'e, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     ) -> Value {
         match self.property_source(prop, found, slot) {
             Source::Node(node, slot) => self.value(node, slot, scene),
@@ -746,7 +758,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         usize::try_from(count.min(MAX_ITEMS)).unwrap_or(0)
     }
 
-    fn string(&mut self, node: &'g Node, hint: Option<Hint>, scene: &mut Scene) -> String {
+    fn string(&mut self, node: &'g Node, hint: Option<Hint>, scene: &mut Scene<'_>) -> String {
         let explicit = node.faker;
         let hint = explicit.or(hint);
         if let Some(explicit) = explicit
@@ -771,7 +783,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
-            let text = fakes::like_example(example, self.rng, &mut scene.who, &clock);
+            let text = fakes::like_example(example, self.rng, scene.who(), &clock);
             if let Some(text) = self.fit(node, text) {
                 return text;
             }
@@ -815,19 +827,24 @@ impl<'g, 'r> Runner<'g, 'r> {
         "x".repeat(min)
     }
 
-    fn hinted(&mut self, hint: Hint, scene: &mut Scene) -> Option<String> {
+    fn hinted(&mut self, hint: Hint, scene: &mut Scene<'_>) -> Option<String> {
         let clock = scene.clock(self.rng, self.now);
-        fakes::text(hint, self.rng, &mut scene.who, &clock)
+        fakes::text(hint, self.rng, scene.who(), &clock)
     }
 
-    fn formatted(&mut self, format: &str, hint: Option<Hint>, scene: &mut Scene) -> Option<String> {
+    fn formatted(
+        &mut self,
+        format: &str,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+    ) -> Option<String> {
         let clock = scene.clock(self.rng, self.now);
         let time_hint = hint.filter(|hint| hint.is_time());
         Some(match format {
             "date-time" => fakes::date_time(clock.moment(self.rng, time_hint)),
             "date" => fakes::date(clock.moment(self.rng, time_hint)),
             "time" => fakes::time(clock.moment(self.rng, time_hint)),
-            "email" | "idn-email" => scene.who.person(self.rng).email(self.rng),
+            "email" | "idn-email" => scene.who().person(self.rng).email(self.rng),
             "uuid" => fakes::uuid(self.rng),
             "uri" | "url" | "iri" => match hint {
                 Some(hint @ (Hint::Avatar | Hint::Image | Hint::Url)) => {
@@ -894,7 +911,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             && node.format_checks.iter().all(|format| format.accepts(text))
     }
 
-    fn integer(&mut self, node: &Node, hint: Option<Hint>, scene: &mut Scene) -> Value {
+    fn integer(&mut self, node: &Node, hint: Option<Hint>, scene: &mut Scene<'_>) -> Value {
         let lower = node.lower.map(|bound| {
             if bound.exclusive {
                 bound.value.floor() as i128 + 1

@@ -62,7 +62,7 @@ impl<'g> Runner<'g, '_> {
         &mut self,
         id: NodeId,
         slot: Slot<'_, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
         out: &mut Vec<u8>,
         placement: Option<Placement<'_>>,
     ) {
@@ -278,7 +278,7 @@ impl Fields for JsonFields<'_, '_> {
         prop: &'g Prop,
         found: Option<&'e Value>,
         slot: Slot<'e, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     ) {
         self.name(&prop.name);
         if let Some(identity) = self.identity_at(&prop.name) {
@@ -300,7 +300,7 @@ impl Fields for JsonFields<'_, '_> {
         name: &str,
         node: NodeId,
         slot: Slot<'_, '_>,
-        scene: &mut Scene,
+        scene: &mut Scene<'_>,
     ) {
         self.name(name);
         if let Some(identity) = self.identity_at(name) {
