@@ -9,6 +9,7 @@ const WRAPPER_DEPTH: usize = 2;
 
 /// One request object, gathered once for the many lookups a response object makes into it: its
 /// entries and those of its single wrappers.
+#[derive(Debug)]
 pub(crate) struct EchoScope<'e> {
     /// Entries by level: the object itself, then each single wrapper inside it. Each name comes
     /// with the first byte of its normalized form ([`first_key_byte`]).
@@ -54,6 +55,22 @@ impl<'e> EchoScope<'e> {
             }
         }
         None
+    }
+
+    /// The first and last names the request gives: under a first- and a last-name property, or
+    /// split from a full name.
+    pub(crate) fn person_names(&self) -> (Option<&'e str>, Option<&'e str>) {
+        let first = self.find_text(&["firstname", "givenname", "forename"]);
+        let last = self.find_text(&["lastname", "surname", "familyname"]);
+        if first.is_none()
+            && last.is_none()
+            && let Some((given, family)) = self
+                .find_text(&["name", "fullname", "displayname"])
+                .and_then(|name| name.trim().split_once(' '))
+        {
+            return (Some(given), Some(family.trim()));
+        }
+        (first, last)
     }
 
     /// A string the request gave under any of `keys` (normalized names).

@@ -18,6 +18,7 @@ use fake::faker::phone_number::en::PhoneNumber;
 use rand::RngExt;
 use rand::rngs::StdRng;
 
+use super::echo::EchoScope;
 use super::hint::Hint;
 
 const LOCALES: &[&str] = &[
@@ -70,18 +71,18 @@ impl Person {
 
 /// Who one object is about: a person drawn once, keeping the names the request gave.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Who {
-    first: Option<String>,
-    last: Option<String>,
+pub(crate) struct Who<'s> {
+    /// The request object the names come from, read only when the person is drawn (most objects
+    /// draw no one).
+    scope: Option<&'s EchoScope<'s>>,
     person: Option<Person>,
 }
 
-impl Who {
-    /// Someone whose known first and last names (from the request) are kept.
-    pub(crate) fn new(first: Option<String>, last: Option<String>) -> Who {
+impl<'s> Who<'s> {
+    /// Someone who keeps the first and last names `scope` gives, if any.
+    pub(crate) fn new(scope: Option<&'s EchoScope<'s>>) -> Who<'s> {
         Who {
-            first,
-            last,
+            scope,
             person: None,
         }
     }
@@ -92,11 +93,12 @@ impl Who {
             return person.clone();
         }
         let mut person = Person::random(rng);
-        if let Some(first) = &self.first {
-            person.first.clone_from(first);
+        let (first, last) = self.scope.map(EchoScope::person_names).unwrap_or_default();
+        if let Some(first) = first {
+            first.clone_into(&mut person.first);
         }
-        if let Some(last) = &self.last {
-            person.last.clone_from(last);
+        if let Some(last) = last {
+            last.clone_into(&mut person.last);
         }
         self.person = Some(person.clone());
         person
@@ -238,7 +240,12 @@ pub(crate) fn uuid(rng: &mut StdRng) -> String {
 }
 
 /// The value a hint stands for, as a string (`None` for hints that are not texts).
-pub(crate) fn text(hint: Hint, rng: &mut StdRng, who: &mut Who, clock: &Clock) -> Option<String> {
+pub(crate) fn text(
+    hint: Hint,
+    rng: &mut StdRng,
+    who: &mut Who<'_>,
+    clock: &Clock,
+) -> Option<String> {
     Some(match hint {
         Hint::FirstName => who.person(rng).first,
         Hint::LastName => who.person(rng).last,
@@ -439,7 +446,7 @@ pub(crate) fn base64(rng: &mut StdRng, length: usize) -> String {
 pub(crate) fn like_example(
     example: &str,
     rng: &mut StdRng,
-    who: &mut Who,
+    who: &mut Who<'_>,
     clock: &Clock,
 ) -> String {
     let example = example.trim_matches('"');

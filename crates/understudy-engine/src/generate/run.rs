@@ -191,9 +191,7 @@ pub(super) fn echoed_items<'e>(node: &Node, slot: Slot<'e, '_>) -> Option<&'e Ve
 
 /// What one object's values agree on.
 pub(super) struct Scene<'s> {
-    /// The request object the names of `who` come from, read only if someone is drawn.
-    scope: Option<&'s EchoScope<'s>>,
-    who: Option<Who>,
+    who: Who<'s>,
     clock: Option<Clock>,
     since: Option<DateTime<Utc>>,
 }
@@ -201,39 +199,10 @@ pub(super) struct Scene<'s> {
 impl<'s> Scene<'s> {
     pub(super) fn new(scope: Option<&'s EchoScope<'s>>, since: Option<DateTime<Utc>>) -> Self {
         Scene {
-            scope,
-            who: None,
+            who: Who::new(scope),
             clock: None,
             since,
         }
-    }
-
-    /// Who this object is about, keeping the names the request gave (looked up on first use:
-    /// most objects draw no one).
-    fn who(&mut self) -> &mut Who {
-        let scope = self.scope;
-        self.who.get_or_insert_with(|| {
-            let mut first = None;
-            let mut last = None;
-            if let Some(scope) = scope {
-                first = scope
-                    .find_text(&["firstname", "givenname", "forename"])
-                    .map(str::to_owned);
-                last = scope
-                    .find_text(&["lastname", "surname", "familyname"])
-                    .map(str::to_owned);
-                if first.is_none()
-                    && last.is_none()
-                    && let Some((given, family)) = scope
-                        .find_text(&["name", "fullname", "displayname"])
-                        .and_then(|name| name.trim().split_once(' '))
-                {
-                    first = Some(given.to_owned());
-                    last = Some(family.trim().to_owned());
-                }
-            }
-            Who::new(first, last)
-        })
     }
 
     fn clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
@@ -783,7 +752,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
-            let text = fakes::like_example(example, self.rng, scene.who(), &clock);
+            let text = fakes::like_example(example, self.rng, &mut scene.who, &clock);
             if let Some(text) = self.fit(node, text) {
                 return text;
             }
@@ -829,7 +798,7 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     fn hinted(&mut self, hint: Hint, scene: &mut Scene<'_>) -> Option<String> {
         let clock = scene.clock(self.rng, self.now);
-        fakes::text(hint, self.rng, scene.who(), &clock)
+        fakes::text(hint, self.rng, &mut scene.who, &clock)
     }
 
     fn formatted(
@@ -844,7 +813,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             "date-time" => fakes::date_time(clock.moment(self.rng, time_hint)),
             "date" => fakes::date(clock.moment(self.rng, time_hint)),
             "time" => fakes::time(clock.moment(self.rng, time_hint)),
-            "email" | "idn-email" => scene.who().person(self.rng).email(self.rng),
+            "email" | "idn-email" => scene.who.person(self.rng).email(self.rng),
             "uuid" => fakes::uuid(self.rng),
             "uri" | "url" | "iri" => match hint {
                 Some(hint @ (Hint::Avatar | Hint::Image | Hint::Url)) => {
