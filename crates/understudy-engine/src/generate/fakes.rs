@@ -468,34 +468,33 @@ pub(crate) fn like_example(
         return url(rng);
     }
     let mut out = String::with_capacity(example.len());
-    let mut token = String::new();
-    let flush = |token: &mut String, out: &mut String, rng: &mut StdRng| {
-        let mixed = token.chars().any(|c| c.is_ascii_digit());
-        let hex = token.chars().all(|c| c.is_ascii_hexdigit());
-        for c in token.chars() {
-            out.push(if c.is_ascii_digit() {
+    // A token is a run of ASCII letters and digits, taken as a slice of the example.
+    let flush = |token: &str, out: &mut String, rng: &mut StdRng| {
+        let mixed = token.bytes().any(|byte| byte.is_ascii_digit());
+        let hex = token.bytes().all(|byte| byte.is_ascii_hexdigit());
+        for byte in token.bytes() {
+            out.push(if byte.is_ascii_digit() {
                 char::from(b'0' + rng.random_range(0..10u8))
-            } else if mixed && c.is_ascii_lowercase() {
+            } else if mixed && byte.is_ascii_lowercase() {
                 let top = if hex { 6 } else { 26 };
                 char::from(b'a' + rng.random_range(0..top))
-            } else if mixed && c.is_ascii_uppercase() {
+            } else if mixed && byte.is_ascii_uppercase() {
                 let top = if hex { 6 } else { 26 };
                 char::from(b'A' + rng.random_range(0..top))
             } else {
-                c
+                char::from(byte)
             });
         }
-        token.clear();
     };
-    for c in example.chars() {
-        if c.is_ascii_alphanumeric() {
-            token.push(c);
-        } else {
-            flush(&mut token, &mut out, rng);
+    let mut token_start = 0;
+    for (index, c) in example.char_indices() {
+        if !c.is_ascii_alphanumeric() {
+            flush(&example[token_start..index], &mut out, rng);
             out.push(c);
+            token_start = index + c.len_utf8();
         }
     }
-    flush(&mut token, &mut out, rng);
+    flush(&example[token_start..], &mut out, rng);
     out
 }
 
@@ -542,7 +541,12 @@ fn push_ascii_slug(out: &mut String, name: &str) {
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => {
+            let mut out = String::with_capacity(text.len() + 2);
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+            out
+        }
         None => String::new(),
     }
 }
