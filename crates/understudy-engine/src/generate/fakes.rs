@@ -558,7 +558,52 @@ fn pick<'a>(rng: &mut StdRng, options: &[&'a str]) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::pattern::format_check;
+    use fake::locales::{Data, EN};
     use rand::SeedableRng;
+
+    /// The generator skips the server's `uri`, `iri` and `uuid` checks for what it draws in those
+    /// formats (`made_in_format` in `run.rs`): every draw must pass them.
+    #[test]
+    fn formats_made_by_construction_pass_the_servers_check() {
+        // URLs are built from these lists only: every entry is a safe host or path part, so
+        // every combination is, beyond the draws below.
+        let lower = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_lowercase());
+        assert!(EN::LOREM_WORD.iter().all(|word| lower(word)));
+        assert!(
+            EN::INTERNET_DOMAIN_SUFFIX
+                .iter()
+                .all(|suffix| lower(suffix))
+        );
+        for name in EN::NAME_LAST_NAME {
+            let mut slug = String::new();
+            push_ascii_slug(&mut slug, name);
+            assert!(
+                slug.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                "{name} gives {slug}"
+            );
+        }
+        let uri = format_check("uri").unwrap();
+        let iri = format_check("iri").unwrap();
+        let uuid_check = format_check("uuid").unwrap();
+        let mut who = Who::default();
+        let mut rng = StdRng::seed_from_u64(11);
+        let clock = Clock::new(&mut rng, DateTime::<Utc>::UNIX_EPOCH, None);
+        for _ in 0..3_000 {
+            let mut drawn = vec![url(&mut rng)];
+            for hint in [Hint::Url, Hint::Avatar, Hint::Image] {
+                drawn.extend(text(hint, &mut rng, &mut who, &clock));
+            }
+            for text in &drawn {
+                assert!(uri.accepts(text), "{text}");
+                assert!(iri.accepts(text), "{text}");
+            }
+            let id = uuid(&mut rng);
+            assert!(uuid_check.accepts(&id), "{id}");
+        }
+        assert!(!uri.accepts("not a uri"), "the check itself still rejects");
+    }
 
     #[test]
     fn urls_are_https_on_a_slug_domain_with_www_or_a_short_path() {

@@ -69,6 +69,11 @@ impl fmt::Debug for FormatCheck {
 }
 
 impl FormatCheck {
+    /// The format's name (`uri`, `email`).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Whether the server accepts `text` in this format.
     pub(crate) fn accepts(&self, text: &str) -> bool {
         match self.own {

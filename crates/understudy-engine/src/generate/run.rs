@@ -213,6 +213,14 @@ impl<'s> Scene<'s> {
     }
 }
 
+/// The format `Runner::formatted` draws values of `format` in by construction, if it does: a URL
+/// or a UUID built from checked parts. Every value drawn for it would pass the server's check,
+/// which then costs the most of any in a large body (hundreds of URLs); `formats_made_by_
+/// construction_pass_the_servers_check` holds every such producer to that check.
+fn made_in_format(format: &str) -> Option<&str> {
+    matches!(format, "uri" | "iri" | "uuid").then_some(format)
+}
+
 impl<'g, 'r> Runner<'g, 'r> {
     pub(crate) fn new(graph: &'g Graph, rng: &'r mut StdRng, now: DateTime<Utc>) -> Self {
         Runner {
@@ -739,9 +747,10 @@ impl<'g, 'r> Runner<'g, 'r> {
         if let Some(format) = &node.format {
             // A pattern on top of a format is met by drawing the formatted value again.
             let tries = if node.patterns.is_empty() { 4 } else { 16 };
+            let made_in_format = made_in_format(format);
             for _ in 0..tries {
                 if let Some(text) = self.formatted(format, hint, scene)
-                    && let Some(text) = self.fit(node, text)
+                    && let Some(text) = self.fit_formatted(node, text, made_in_format)
                 {
                     return text;
                 }
@@ -837,6 +846,22 @@ impl<'g, 'r> Runner<'g, 'r> {
             "phone" => self.hinted(Hint::Phone, scene)?,
             _ => return None,
         })
+    }
+
+    /// [`Runner::fit`] for a value `formatted` drew: the check for `format` is skipped when the
+    /// value is in that format by construction and kept as drawn (no length bounds to fit).
+    fn fit_formatted(&mut self, node: &Node, text: String, format: Option<&str>) -> Option<String> {
+        match format {
+            Some(format) if !has_length_bounds(node) => {
+                let valid = node.patterns.iter().all(|pattern| pattern.matches(&text))
+                    && node
+                        .format_checks
+                        .iter()
+                        .all(|check| check.name() == format || check.accepts(&text));
+                valid.then_some(text)
+            }
+            _ => self.fit(node, text),
+        }
     }
 
     /// Brings a text within the length bounds and returns it if it then passes every string
