@@ -42,6 +42,27 @@ pub(crate) fn accepts_all_noting(
     accepted
 }
 
+/// Whether every part in `ids` decides a scalar by its type alone
+/// ([`Part::types_decide_scalars`]): then [`scalar_types_accept`] answers as [`accepts_all`] does,
+/// without a checker.
+pub(crate) fn types_decide_scalars(parts: &[Part], ids: &[PartId]) -> bool {
+    ids.iter().all(|id| {
+        parts
+            .get(*id as usize)
+            .is_some_and(Part::types_decide_scalars)
+    })
+}
+
+/// [`accepts_all`] for a scalar `value`, when [`types_decide_scalars`] holds for `ids`.
+pub(crate) fn scalar_types_accept(parts: &[Part], ids: &[PartId], value: &Value) -> bool {
+    ids.iter().all(|id| {
+        parts.get(*id as usize).is_some_and(|part| {
+            (part.null_anyway && value.is_null())
+                || part.types.is_none_or(|types| types.admits(value))
+        })
+    })
+}
+
 /// JSON equality as JSON Schema defines it (`1` equals `1.0`).
 pub(crate) fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -358,6 +379,69 @@ fn number(part: &Part, value: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where types alone decide, the shortcut answers as the checker does; where other keywords
+    /// look at the value, it is not taken.
+    #[test]
+    fn the_type_shortcut_answers_as_the_checker_for_every_scalar() {
+        use crate::generate::schema::PartsBuilder;
+        use serde_json::json;
+        let schemas = [
+            json!({"type": "string", "description": "a name", "example": "Ada"}),
+            json!({"type": "boolean", "default": false}),
+            json!({"type": "integer"}),
+            json!({"type": "number", "nullable": true}),
+            json!({"nullable": true}),
+            json!({}),
+            json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}),
+            json!({"type": "array", "items": {"type": "string"}, "minItems": 2}),
+            json!({"type": "string", "minLength": 2}),
+            json!({"type": "string", "format": "email"}),
+            json!({"type": "string", "pattern": "^a"}),
+            json!({"type": "integer", "minimum": 3}),
+            json!({"enum": ["a", 1]}),
+            json!({"type": "string", "allOf": [{"maxLength": 1}]}),
+        ];
+        let values = [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(2.5),
+            json!(7),
+            json!(""),
+            json!("a"),
+            json!("ada@example.com"),
+            json!("long text"),
+        ];
+        let document = json!({});
+        let mut builder = PartsBuilder::new(&document);
+        let ids: Vec<PartId> = schemas.iter().map(|schema| builder.part(schema)).collect();
+        let (parts, _) = builder.finish();
+        let mut decided = 0;
+        for (index, id) in ids.iter().enumerate() {
+            let one = [*id];
+            let by_type = types_decide_scalars(&parts, &one);
+            assert_eq!(by_type, index < 8, "{}", schemas[index]);
+            if !by_type {
+                continue;
+            }
+            for value in &values {
+                decided += 1;
+                assert_eq!(
+                    scalar_types_accept(&parts, &one, value),
+                    accepts_all(&parts, &one, value),
+                    "{} against {value}",
+                    schemas[index]
+                );
+            }
+        }
+        assert_eq!(decided, 8 * values.len());
+        // Several parts at once: all must accept.
+        let both = [ids[0], ids[5]];
+        assert!(types_decide_scalars(&parts, &both));
+        assert!(scalar_types_accept(&parts, &both, &json!("x")));
+        assert!(!scalar_types_accept(&parts, &both, &json!(1)));
+    }
 
     #[test]
     fn decimal_multiples_are_exact() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::check::accepts_all;
+use super::check::{self, accepts_all};
 use super::fakes;
 use super::hint::{self, Hint};
 use super::pattern::{FormatCheck, Pattern};
@@ -100,6 +100,9 @@ pub(crate) struct Node {
     pub(crate) variants: Vec<Variant>,
     /// Whether a generated value must be checked against `roots` (composition is involved).
     pub(crate) check: bool,
+    /// Whether `roots` decide a scalar by its type alone, so that an echoed scalar is checked
+    /// without a checker ([`check::scalar_types_accept`]).
+    pub(crate) scalars_by_type: bool,
     pub(crate) faker: Option<Hint>,
     pub(crate) example: Option<Value>,
     /// Whether `example` is a structured string (an id, a code, a URL), whose shape says more
@@ -141,6 +144,7 @@ impl Node {
             max_properties: None,
             variants: Vec::new(),
             check: false,
+            scalars_by_type: false,
             faker: None,
             example: None,
             example_structured: false,
@@ -395,6 +399,7 @@ impl Planner<'_> {
         node.lineage = self.lineage(&flat, node.context.as_ref());
         node.variants = self.variants(&roots, &flat, &resolved);
         node.check = check || !node.variants.is_empty();
+        node.scalars_by_type = check::types_decide_scalars(self.parts, &node.roots);
         node.kind = kind(&node);
         self.nodes[id as usize] = node;
     }

@@ -10,7 +10,9 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde_json::{Map, Number, Value};
 
-use super::check::{accepts_all, accepts_all_noting, decimal_parts, equal, is_multiple};
+use super::check::{
+    accepts_all, accepts_all_noting, decimal_parts, equal, is_multiple, scalar_types_accept,
+};
 use super::echo::EchoScope;
 use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
@@ -637,6 +639,13 @@ impl<'g, 'r> Runner<'g, 'r> {
                             ..child
                         },
                     );
+                }
+                Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
+                    if node.scalars_by_type =>
+                {
+                    if scalar_types_accept(&graph.parts, &node.roots, found) {
+                        return Source::Found(found);
+                    }
                 }
                 _ if accepts_all_noting(&graph.parts, &node.roots, found, &mut self.unsure) => {
                     return Source::Found(found);

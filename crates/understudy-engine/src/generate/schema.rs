@@ -210,6 +210,22 @@ impl Part {
             && self.not.is_none()
             && self.dispatch.is_none()
     }
+
+    /// Whether the part decides a scalar (a string, number, boolean or null) by its `type`
+    /// alone: flat, and none of the keywords that look at a scalar's value.
+    pub(crate) fn types_decide_scalars(&self) -> bool {
+        self.is_flat()
+            && !self.never
+            && self.enumeration.is_none()
+            && self.constant.is_none()
+            && self.format_check.is_none()
+            && self.pattern.is_none()
+            && self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.lower.is_none()
+            && self.upper.is_none()
+            && self.multiple_of.is_none()
+    }
 }
 
 /// Compiles the parts reachable from a schema, breadth-first and without recursion.
