@@ -640,12 +640,12 @@ impl<'g, 'r> Runner<'g, 'r> {
                         },
                     );
                 }
+                // A rejected scalar goes on to the full check, which rejects it too.
                 Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
-                    if node.scalars_by_type =>
+                    if node.scalars_by_type
+                        && scalar_types_accept(&graph.parts, &node.roots, found) =>
                 {
-                    if scalar_types_accept(&graph.parts, &node.roots, found) {
-                        return Source::Found(found);
-                    }
+                    return Source::Found(found);
                 }
                 _ if accepts_all_noting(&graph.parts, &node.roots, found, &mut self.unsure) => {
                     return Source::Found(found);
