@@ -12,7 +12,9 @@ use serde_json::Value;
 
 /// Whether `text` is valid in the `email` format, exactly as jsonschema's built-in check decides.
 pub fn is_email(text: &str) -> bool {
-    is_plain_address(text) || builtin_accepts(text)
+    // Every address has an `@`: a text without one (the usual typo, or a name in the wrong
+    // field) is rejected without the full parse.
+    text.contains('@') && (is_plain_address(text) || builtin_accepts(text))
 }
 
 /// The longest local part RFC 5321 allows.
@@ -140,6 +142,36 @@ mod tests {
             taken > 1000,
             "the sweep reached the fast path only {taken} times"
         );
+    }
+
+    /// jsonschema rejects every text without an `@`, which `is_email` rejects without asking it.
+    #[test]
+    fn texts_without_an_at_sign_are_never_addresses() {
+        let alphabet = [
+            'a', '.', '"', ' ', '(', ')', '[', ']', '\\', 'é', '\u{ff20}',
+        ];
+        let mut stack = vec![String::new()];
+        let mut swept = 0;
+        while let Some(prefix) = stack.pop() {
+            swept += 1;
+            assert!(!builtin_accepts(&prefix), "jsonschema accepts {prefix:?}");
+            assert!(!is_email(&prefix), "{prefix:?}");
+            if prefix.chars().count() < 4 {
+                for character in alphabet {
+                    stack.push(format!("{prefix}{character}"));
+                }
+            }
+        }
+        assert!(swept > 10_000);
+        for text in [
+            "not-an-email",
+            "jane.example.com",
+            "\"jane\"",
+            "jane(at)example.com",
+        ] {
+            assert!(!builtin_accepts(text), "{text}");
+            assert!(!is_email(text), "{text}");
+        }
     }
 
     #[test]
