@@ -1,6 +1,7 @@
 //! The engine: every loaded spec behind one route table, turning a [`MockRequest`] into a
 //! [`MockResponse`]. Routing, validation, the choice of response, generation and state meet here.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -678,11 +679,19 @@ pub fn violation_response(
         .map(|violation| violation.class)
         .min()
         .unwrap_or_default();
-    let shown: Vec<Violation> = violations
-        .iter()
-        .filter(|violation| violation.class == class)
-        .cloned()
-        .collect();
+    // Usually every violation is of the one class shown: then they are shown as they are.
+    let shown: Cow<'_, [Violation]> = if violations.iter().all(|violation| violation.class == class)
+    {
+        Cow::Borrowed(violations)
+    } else {
+        Cow::Owned(
+            violations
+                .iter()
+                .filter(|violation| violation.class == class)
+                .cloned()
+                .collect(),
+        )
+    };
     let (natural, preferred): (u16, &[u16]) = match class {
         ViolationClass::Security => (401, &[401]),
         ViolationClass::Accept => (406, &[406]),
