@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::contract_report::ContractReport;
 use crate::error_body::{PROBLEM_JSON, problem_details};
-use crate::generate::{GenerateContext, Generator};
+use crate::generate::{Defaults, GenerateContext, Generator};
 use crate::load::load_specs;
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
@@ -450,16 +450,12 @@ impl Engine {
         let mut rng =
             StdRng::seed_from_u64(mix(self.seed, &operation.pointer, &operation.spec, served));
         let now = self.fixed_now.unwrap_or_else(Utc::now);
-        let mut echo_source = body;
-        if let (Some(source), Some(index)) = (&mut echo_source, media)
-            && let Some(defaults) = operation
-                .body
-                .as_ref()
-                .and_then(|body| body.media.get(index))
-                .and_then(|media| media.defaults.as_ref())
-        {
-            defaults.apply(source);
-        }
+        let echo_source = body;
+        // The echo reads the request schema's defaults through the body; only the store, when a
+        // unique value is missing or has insides to fill, gets a filled copy.
+        let request_defaults = media
+            .and_then(|index| operation.body.as_ref()?.media.get(index)?.defaults.as_ref())
+            .filter(|defaults| !defaults.is_empty());
         let chosen_media = negotiate_media(response, request.headers);
         let identity_slot = chosen_media
             .and_then(|media| media.generator.as_ref())
@@ -467,10 +463,25 @@ impl Engine {
         let mut identity = None;
         let storing = operation.creates && (200..300).contains(&code);
         if storing && let Some(store) = &self.store {
+            let filled;
+            let stored_body = match (&echo_source, request_defaults) {
+                (Some(body), Some(defaults))
+                    if operation.unique.iter().any(|rule| {
+                        rule.find(body)
+                            .is_none_or(|value| value.is_object() || value.is_array())
+                    }) =>
+                {
+                    let mut copy = body.clone();
+                    defaults.apply(&mut copy);
+                    filled = copy;
+                    Some(&filled)
+                }
+                _ => echo_source.as_ref(),
+            };
             let admission = store.admit(
                 &operation.collection,
                 &operation.unique,
-                echo_source.as_ref(),
+                stored_body,
                 |number| identity_slot.map(|slot| slot.make(&mut rng, number)),
             );
             match admission {
@@ -494,6 +505,7 @@ impl Engine {
                         rng: &mut rng,
                         now,
                         request_body: None,
+                        request_defaults: None,
                         identity: None,
                         echo: false,
                     })
@@ -517,7 +529,7 @@ impl Engine {
             preference,
             &mut rng,
             now,
-            echo_source.as_ref(),
+            echo_source.as_ref().map(|body| (body, request_defaults)),
             identity,
         );
         if let Ok(value) = HeaderValue::from_str(&media.media_type) {
@@ -553,7 +565,7 @@ fn media_body(
     preference: &Preference,
     rng: &mut StdRng,
     now: DateTime<Utc>,
-    echo_source: Option<&Value>,
+    echo_source: Option<(&Value, Option<&Defaults>)>,
     identity: Option<Value>,
 ) -> Bytes {
     let example = match &preference.example {
@@ -578,7 +590,8 @@ fn media_body(
             let mut context = GenerateContext {
                 rng: &mut *rng,
                 now,
-                request_body: echo_source,
+                request_body: echo_source.map(|(body, _)| body),
+                request_defaults: echo_source.and_then(|(_, defaults)| defaults),
                 identity: identity.clone(),
                 echo: echo_source.is_some(),
             };
@@ -596,6 +609,7 @@ fn media_body(
                     rng,
                     now,
                     request_body: None,
+                    request_defaults: None,
                     identity,
                     echo: false,
                 })
@@ -621,7 +635,7 @@ fn generated_json(
     generator: &Generator,
     rng: &mut StdRng,
     now: DateTime<Utc>,
-    echo_source: Option<&Value>,
+    echo_source: Option<(&Value, Option<&Defaults>)>,
     identity: Option<Value>,
 ) -> Bytes {
     let mut body = Vec::with_capacity(512);
@@ -629,7 +643,8 @@ fn generated_json(
         &mut GenerateContext {
             rng: &mut *rng,
             now,
-            request_body: echo_source,
+            request_body: echo_source.map(|(body, _)| body),
+            request_defaults: echo_source.and_then(|(_, defaults)| defaults),
             identity: identity.clone(),
             echo: echo_source.is_some(),
         },
@@ -647,6 +662,7 @@ fn generated_json(
                 rng,
                 now,
                 request_body: None,
+                request_defaults: None,
                 identity,
                 echo: false,
             },

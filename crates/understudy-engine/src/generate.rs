@@ -26,6 +26,7 @@ use serde_json::Value;
 pub use defaults::{Defaults, apply_defaults};
 
 use check::accepts_all_noting;
+use echo::Echo;
 use hint::Hint;
 use plan::{NodeId, Prop};
 use run::{Graph, Runner};
@@ -71,8 +72,11 @@ pub struct GenerateContext<'a> {
     pub rng: &'a mut StdRng,
     /// The clock; generated timestamps are relative to it.
     pub now: DateTime<Utc>,
-    /// Echo source: the request body with its schema's defaults already applied.
+    /// Echo source: the request body.
     pub request_body: Option<&'a Value>,
+    /// The request schema's defaults, for the gaps `request_body` leaves: the echo reads them
+    /// as if they were filled in (`None` when there are none, or they were applied already).
+    pub request_defaults: Option<&'a Defaults>,
     /// The stored record's id, to put at the identity slot.
     pub identity: Option<Value>,
     /// False: ignore `request_body` (used as a fallback).
@@ -182,7 +186,8 @@ impl Generator {
     /// and no part of the body was given up on. A body it does not vouch for may still be
     /// valid; a caller that must be sure validates it.
     pub fn generate_vouched(&self, ctx: &mut GenerateContext<'_>) -> Generated {
-        let echo = if ctx.echo { ctx.request_body } else { None };
+        let mut filled = None;
+        let echo = echo_source(ctx, &mut filled);
         let mut runner = Runner::new(&self.graph, ctx.rng, ctx.now);
         let mut body = runner.run(self.root, echo);
         let mut unsure = runner.unsure;
@@ -200,7 +205,8 @@ impl Generator {
     /// `serde_json::to_vec` gives for `generate_vouched`'s body from the same context, but objects
     /// and arrays that need no check as a whole are written as they are made, never built.
     pub fn write_vouched(&self, ctx: &mut GenerateContext<'_>, out: &mut Vec<u8>) -> bool {
-        let echo = if ctx.echo { ctx.request_body } else { None };
+        let mut filled = None;
+        let echo = echo_source(ctx, &mut filled);
         let mut unsure = false;
         let placement = match (&self.identity, &ctx.identity) {
             (Some(slot), Some(identity)) => slot.placement(identity, &mut unsure),
@@ -215,6 +221,24 @@ impl Generator {
     pub fn identity(&self) -> Option<&IdentitySlot> {
         self.identity.as_ref()
     }
+}
+
+/// What the echo reads: the request body, with its defaults read through where they can be, else
+/// filled into a copy kept in `filled`.
+fn echo_source<'s>(ctx: &GenerateContext<'s>, filled: &'s mut Option<Value>) -> Option<Echo<'s>> {
+    let body = ctx.request_body.filter(|_| ctx.echo)?;
+    let Some(defaults) = ctx.request_defaults.filter(|defaults| !defaults.is_empty()) else {
+        return Some(Echo::plain(body));
+    };
+    if let Some(cursor) = defaults.cursor() {
+        return Some(Echo {
+            value: body,
+            defaults: Some(cursor),
+        });
+    }
+    let mut copy = body.clone();
+    defaults.apply(&mut copy);
+    Some(Echo::plain(filled.insert(copy)))
 }
 
 /// The property marked `x-understudy-identity: true`, else the one named `id`, in the response
@@ -313,6 +337,7 @@ mod tests {
             rng: &mut rng,
             now: Utc::now(),
             request_body: None,
+            request_defaults: None,
             identity: Some(json!(555)),
             echo: false,
         });

@@ -17,6 +17,7 @@ fn bytes(generator: &Generator, seed: u64, now: DateTime<Utc>, request: Option<&
         rng: &mut rng,
         now,
         request_body: request,
+        request_defaults: None,
         identity,
         echo: request.is_some(),
     });

@@ -5,7 +5,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
-use understudy_engine::generate::{GenerateContext, Generated, Generator, apply_defaults};
+use understudy_engine::generate::{Defaults, GenerateContext, Generated, Generator};
 use understudy_engine::json_schema::response_validator;
 
 mod support;
@@ -33,6 +33,9 @@ fn respond(
 }
 
 /// [`respond`], with whether the generator vouches for the body.
+///
+/// The server reads the request schema's defaults through the request instead of filling them
+/// in: every response here is made both ways, built and written, and must be the same.
 fn respond_vouched(
     document: &Value,
     request_schema: &Value,
@@ -40,18 +43,51 @@ fn respond_vouched(
     request: Value,
     seed: u64,
 ) -> (Value, Generated) {
-    let mut request = request;
-    apply_defaults(document, request_schema, &mut request);
+    let defaults = Defaults::compile(document, request_schema);
+    let mut filled = request.clone();
+    defaults.apply(&mut filled);
     let generator = Generator::compile(document, response_schema).expect("a generator");
-    let mut rng = StdRng::seed_from_u64(seed);
-    let generated = generator.generate_vouched(&mut GenerateContext {
-        rng: &mut rng,
-        now: now(),
-        request_body: Some(&request),
-        identity: None,
-        echo: true,
-    });
-    (request, generated)
+    fn context<'a>(
+        rng: &'a mut StdRng,
+        body: &'a Value,
+        defaults: Option<&'a Defaults>,
+    ) -> GenerateContext<'a> {
+        GenerateContext {
+            rng,
+            now: now(),
+            request_body: Some(body),
+            request_defaults: defaults,
+            identity: None,
+            echo: true,
+        }
+    }
+    let generated = generator.generate_vouched(&mut context(
+        &mut StdRng::seed_from_u64(seed),
+        &filled,
+        None,
+    ));
+    let read_through = generator.generate_vouched(&mut context(
+        &mut StdRng::seed_from_u64(seed),
+        &request,
+        Some(&defaults),
+    ));
+    assert_eq!(
+        read_through.body, generated.body,
+        "read through, seed {seed}"
+    );
+    assert_eq!(read_through.vouched, generated.vouched, "seed {seed}");
+    let mut written = Vec::new();
+    let written_vouched = generator.write_vouched(
+        &mut context(&mut StdRng::seed_from_u64(seed), &request, Some(&defaults)),
+        &mut written,
+    );
+    assert_eq!(
+        written,
+        serde_json::to_vec(&generated.body).expect("a body serializes"),
+        "written through, seed {seed}"
+    );
+    assert_eq!(written_vouched, generated.vouched, "seed {seed}");
+    (filled, generated)
 }
 
 #[test]
@@ -198,6 +234,7 @@ fn without_echo_the_request_is_ignored() {
         rng: &mut rng,
         now: now(),
         request_body: Some(&request),
+        request_defaults: None,
         identity: None,
         echo: false,
     });
@@ -220,6 +257,7 @@ fn the_identity_goes_where_the_slot_says() {
         rng: &mut rng,
         now: now(),
         request_body: None,
+        request_defaults: None,
         identity: Some(first.clone()),
         echo: false,
     });
@@ -283,4 +321,91 @@ fn the_generator_vouches_for_an_echoed_body_only_when_every_check_was_exact() {
     let (_, generated) =
         respond_vouched(&loose, &schema("CreateUser"), &schema("Loose"), request, 1);
     assert!(!generated.vouched, "{}", generated.body);
+}
+
+/// Defaults in nested objects, in array items, as whole objects (with and without defaults of
+/// their own inside), and inside an object echoed as it is: read through the request, they give
+/// what filling them in gives (`respond_vouched` compares the two).
+#[test]
+fn defaults_read_through_the_request_give_what_filling_them_in_gives() {
+    let document = json!({"components": {"schemas": {
+        "Settings": {"type": "object", "properties": {
+            "theme": {"type": "string", "default": "light"},
+            "digest": {"type": "boolean", "default": true}
+        }},
+        "Member": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string"},
+            "role": {"type": "string", "default": "member"}
+        }},
+        "Request": {"type": "object", "properties": {"team": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "plan": {"type": "string", "default": "free"},
+            "settings": {"$ref": "#/components/schemas/Settings"},
+            "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
+            "labels": {"type": "object", "default": {"color": "blue"}},
+            "extra": {"type": "object", "additionalProperties": true,
+                "properties": {"note": {"type": "string", "default": "none"}}}
+        }}}},
+        "Filled": {"type": "object", "properties": {"team": {"type": "object", "properties": {
+            "settings": {"$ref": "#/components/schemas/Settings",
+                "default": {"theme": "dark"}}
+        }}}},
+        "Team": {"type": "object", "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "plan": {"type": "string"},
+            "settings": {"type": "object", "properties": {
+                "theme": {"type": "string"}, "digest": {"type": "boolean"}}},
+            "members": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "role": {"type": "string"}}}},
+            "labels": {"type": "object", "properties": {"color": {"type": "string"}}},
+            "extra": {"type": "object"}
+        }}
+    }}});
+    let request = json!({"team": {
+        "name": "Core",
+        "settings": {"theme": "dark"},
+        "members": [{"name": "Ada"}, {"name": "Alan", "role": "owner"}],
+        "extra": {"mood": "calm"}
+    }});
+    for seed in 0..40 {
+        let (_, body) = respond(
+            &document,
+            &schema("Request"),
+            &schema("Team"),
+            request.clone(),
+            seed,
+        );
+        assert_eq!(body["plan"], "free", "a default beside given values");
+        assert_eq!(body["settings"]["theme"], "dark", "given");
+        assert_eq!(
+            body["settings"]["digest"], true,
+            "a default inside a given object"
+        );
+        assert_eq!(
+            body["members"][0]["role"], "member",
+            "a default in array items"
+        );
+        assert_eq!(body["members"][1]["role"], "owner");
+        assert_eq!(body["labels"]["color"], "blue", "an object default");
+        assert_eq!(
+            body["extra"],
+            json!({"mood": "calm", "note": "none"}),
+            "an object echoed as it is, its default filled in"
+        );
+    }
+    // A default that is an object with defaults of its own inside is filled into a copy.
+    let filled = Defaults::compile(&document, &schema("Filled"));
+    assert!(!filled.readable_through());
+    assert!(Defaults::compile(&document, &schema("Request")).readable_through());
+    for seed in 0..10 {
+        let (_, body) = respond(
+            &document,
+            &schema("Filled"),
+            &schema("Team"),
+            json!({"team": {"name": "Ops"}}),
+            seed,
+        );
+        assert_eq!(body["settings"], json!({"theme": "dark", "digest": true}));
+    }
 }

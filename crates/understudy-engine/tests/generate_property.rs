@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use understudy_engine::generate::{GenerateContext, Generator, apply_defaults};
+use understudy_engine::generate::{Defaults, GenerateContext, Generator};
 use understudy_engine::json_schema::{deref, response_validator};
 
 /// Seeds per response schema; every other seed echoes a generated request.
@@ -129,22 +129,29 @@ fn run(case: &Case) -> Vec<String> {
         .request
         .as_ref()
         .and_then(|schema| Generator::compile(&case.document, schema).ok());
+    let request_defaults = case
+        .request
+        .as_ref()
+        .map(|schema| Defaults::compile(&case.document, schema));
     for seed in 0..SEEDS {
         let mut rng = StdRng::seed_from_u64(seed);
         let echo = seed % 2 == 1;
-        let request = match (&request_generator, &case.request, echo) {
-            (Some(generator), Some(schema), true) => {
-                let mut body = generator.generate(&mut GenerateContext {
+        // The request as sent, and as filled with its schema's defaults.
+        let (raw_request, request) = match (&request_generator, &request_defaults, echo) {
+            (Some(generator), Some(defaults), true) => {
+                let raw = generator.generate(&mut GenerateContext {
                     rng: &mut rng,
                     now: now(),
                     request_body: None,
+                    request_defaults: None,
                     identity: None,
                     echo: false,
                 });
-                apply_defaults(&case.document, schema, &mut body);
-                Some(body)
+                let mut filled = raw.clone();
+                defaults.apply(&mut filled);
+                (Some(raw), Some(filled))
             }
-            _ => None,
+            _ => (None, None),
         };
         let identity = generator
             .identity()
@@ -153,25 +160,51 @@ fn run(case: &Case) -> Vec<String> {
         let body_seed = rng.next_u64();
         let mut rng = StdRng::seed_from_u64(body_seed);
         let mut writer_rng = StdRng::seed_from_u64(body_seed);
+        let mut reader_rng = StdRng::seed_from_u64(body_seed);
         let mut written = Vec::new();
         let written_vouched = generator.write_vouched(
             &mut GenerateContext {
                 rng: &mut writer_rng,
                 now: now(),
                 request_body: request.as_ref(),
+                request_defaults: None,
                 identity: identity.clone(),
                 echo: request.is_some(),
             },
             &mut written,
         );
+        let identity_copy = identity.clone();
         let generated = generator.generate_vouched(&mut GenerateContext {
             rng: &mut rng,
             now: now(),
             request_body: request.as_ref(),
+            request_defaults: None,
             identity,
             echo: request.is_some(),
         });
         let body = generated.body;
+        // The server reads the defaults through the request instead of filling them in: the
+        // same bytes, vouched for alike.
+        let mut read_through = Vec::new();
+        let read_through_vouched = generator.write_vouched(
+            &mut GenerateContext {
+                rng: &mut reader_rng,
+                now: now(),
+                request_body: raw_request.as_ref(),
+                request_defaults: request_defaults.as_ref(),
+                identity: identity_copy.clone(),
+                echo: raw_request.is_some(),
+            },
+            &mut read_through,
+        );
+        if read_through != written || read_through_vouched != written_vouched {
+            failures.push(format!(
+                "{} seed {seed}: reading the defaults through the request gave {} (vouched {read_through_vouched}), filling them in gave {} (vouched {written_vouched})",
+                case.label,
+                String::from_utf8_lossy(&read_through),
+                String::from_utf8_lossy(&written),
+            ));
+        }
         // The server writes bodies straight into bytes: they must be the serialized body, drawn
         // from the same random numbers, and vouched for alike.
         let serialized = serde_json::to_vec(&body).expect("a value serializes");

@@ -121,6 +121,7 @@ fn thousands_of_tangled_schemas_compile_and_generate_small_bodies() {
                 rng: &mut rng,
                 now,
                 request_body: None,
+                request_defaults: None,
                 identity,
                 echo: false,
             });
@@ -146,6 +147,7 @@ fn echo_and_defaults_cope_with_the_same_tangle() {
             rng: &mut rng,
             now: Utc::now(),
             request_body: None,
+            request_defaults: None,
             identity: None,
             echo: false,
         });
@@ -154,6 +156,7 @@ fn echo_and_defaults_cope_with_the_same_tangle() {
             rng: &mut StdRng::seed_from_u64(1),
             now: Utc.timestamp_opt(0, 0).single().expect("the epoch"),
             request_body: Some(&request),
+            request_defaults: None,
             identity: None,
             echo: true,
         });
@@ -161,6 +164,7 @@ fn echo_and_defaults_cope_with_the_same_tangle() {
             rng: &mut StdRng::seed_from_u64(1),
             now: Utc.timestamp_opt(0, 0).single().expect("the epoch"),
             request_body: Some(&request),
+            request_defaults: None,
             identity: None,
             echo: true,
         });

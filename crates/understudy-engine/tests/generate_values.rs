@@ -39,6 +39,7 @@ fn profiles(count: u64) -> Vec<Value> {
                 rng: &mut rng,
                 now: now(),
                 request_body: None,
+                request_defaults: None,
                 identity: None,
                 echo: false,
             })
@@ -201,6 +202,7 @@ fn integer_and_string_ids_are_believable() {
             rng: &mut rng,
             now: now(),
             request_body: None,
+            request_defaults: None,
             identity: None,
             echo: false,
         });

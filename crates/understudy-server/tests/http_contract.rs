@@ -461,6 +461,21 @@ async fn a_unique_value_conflicts_in_the_documented_shape_after_normalising() {
 }
 
 #[tokio::test]
+async fn a_unique_value_the_request_leaves_to_its_default_is_stored_as_the_default() {
+    let app = test_app();
+    let first = send(&app, post("/tags", "{}", &[])).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(first.json()["label"], "general", "the default, echoed");
+    let again = send(&app, post("/tags", "{}", &[])).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "the default was stored");
+    let named = send(&app, post("/tags", r#"{"label": "general"}"#, &[])).await;
+    assert_eq!(named.status, StatusCode::CONFLICT);
+    let other = send(&app, post("/tags", r#"{"label": "urgent"}"#, &[])).await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    assert_eq!(other.json()["label"], "urgent");
+}
+
+#[tokio::test]
 async fn the_admin_api_lists_routes_logs_requests_without_credentials_and_resets() {
     let app = test_app();
     let routes = send(&app, get("/__understudy/routes", &[])).await.json();

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::json_schema::deref;
 
@@ -68,6 +68,35 @@ impl Defaults {
         self.nodes
             .get(ROOT)
             .is_none_or(|root| root.properties.is_empty() && root.items.is_none())
+    }
+
+    /// Whether the defaults can be read through a body without filling it in
+    /// ([`DefaultsCursor`]): every default is its own filled value (a default that is an object
+    /// or an array with defaults of its own inside is not).
+    pub fn readable_through(&self) -> bool {
+        self.nodes.iter().all(|node| {
+            node.properties.iter().all(|property| {
+                property.default.as_ref().is_none_or(|default| {
+                    !matches!(default, Value::Object(_) | Value::Array(_))
+                        || self.is_empty_at(property.node)
+                })
+            })
+        })
+    }
+
+    /// Where reading a body through the defaults starts, when [`Defaults::readable_through`].
+    pub(crate) fn cursor(&self) -> Option<DefaultsCursor<'_>> {
+        (!self.is_empty() && self.readable_through()).then_some(DefaultsCursor {
+            defaults: self,
+            node: ROOT,
+            depth: 0,
+        })
+    }
+
+    fn is_empty_at(&self, node: usize) -> bool {
+        self.nodes
+            .get(node)
+            .is_none_or(|node| node.properties.is_empty() && node.items.is_none())
     }
 
     /// Fills the gaps of `body`.
@@ -154,6 +183,73 @@ impl Defaults {
                 node.items = None;
             }
         }
+    }
+}
+
+/// A place in a request body, with the defaults that apply there: what the body reads as once
+/// [`Defaults::apply`] has filled it, without filling it (the echo reads the body this way).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DefaultsCursor<'d> {
+    defaults: &'d Defaults,
+    node: usize,
+    /// How deep in the body: as deep as [`Defaults::apply`] fills, and no deeper.
+    depth: usize,
+}
+
+impl<'d> DefaultsCursor<'d> {
+    /// The defaults of the properties `map` lacks, in the order filling appends them, each a
+    /// value that needs no filling of its own.
+    pub(crate) fn missing<'m>(
+        self,
+        map: &'m Map<String, Value>,
+    ) -> impl Iterator<Item = (&'d str, &'d Value)> + 'm
+    where
+        'd: 'm,
+    {
+        let properties = match self.defaults.nodes.get(self.node) {
+            Some(node) if self.depth <= MAX_DEPTH => node.properties.as_slice(),
+            _ => &[],
+        };
+        properties.iter().filter_map(move |property| {
+            let default = property.default.as_ref()?;
+            let present = if map.len() <= SCAN_UP_TO {
+                map.keys().any(|name| *name == property.name)
+            } else {
+                map.contains_key(&property.name)
+            };
+            (!present).then_some((property.name.as_str(), default))
+        })
+    }
+
+    /// The cursor for the value of property `name`, when defaults apply inside it.
+    pub(crate) fn property(self, name: &str) -> Option<DefaultsCursor<'d>> {
+        let node = self.defaults.nodes.get(self.node)?;
+        let property = node
+            .properties
+            .iter()
+            .find(|property| property.name == name)?;
+        self.at(property.node)
+    }
+
+    /// The cursor for the items of an array, when defaults apply inside them.
+    pub(crate) fn items(self) -> Option<DefaultsCursor<'d>> {
+        self.at(self.defaults.nodes.get(self.node)?.items?)
+    }
+
+    fn at(self, node: usize) -> Option<DefaultsCursor<'d>> {
+        let depth = self.depth + 1;
+        (depth <= MAX_DEPTH && !self.defaults.is_empty_at(node)).then_some(DefaultsCursor {
+            defaults: self.defaults,
+            node,
+            depth,
+        })
+    }
+
+    /// `value` with the defaults filled in, as [`Defaults::apply`] fills it at this place.
+    pub(crate) fn filled(self, value: &Value) -> Value {
+        let mut value = value.clone();
+        self.defaults.fill(self.node, &mut value, self.depth);
+        value
     }
 }
 

@@ -2,56 +2,122 @@
 //! in another case (`first_name` ↔ `firstName`), then through a single wrapper object of the
 //! request (DeployHQ's `{"user": {…}}`).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+
+use super::defaults::DefaultsCursor;
 
 /// How many single-wrapper levels of the request are looked through.
 const WRAPPER_DEPTH: usize = 2;
 
+/// A part of the request as the echo reads it: the value, and the request schema's defaults that
+/// apply inside it, read through rather than filled in (filling a parsed body costs a map insert
+/// per default).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Echo<'e> {
+    pub(crate) value: &'e Value,
+    pub(crate) defaults: Option<DefaultsCursor<'e>>,
+}
+
+impl<'e> Echo<'e> {
+    /// A value with no defaults to read through.
+    pub(crate) fn plain(value: &'e Value) -> Self {
+        Echo {
+            value,
+            defaults: None,
+        }
+    }
+
+    /// The value as a whole, the defaults filled in (copied only when there are some to fill).
+    pub(crate) fn filled(self) -> Cow<'e, Value> {
+        match (self.value, self.defaults) {
+            (Value::Object(_) | Value::Array(_), Some(cursor)) => {
+                Cow::Owned(cursor.filled(self.value))
+            }
+            _ => Cow::Borrowed(self.value),
+        }
+    }
+}
+
+/// One level of an [`EchoScope`]: an object's entries, each with the first byte of its normalized
+/// name ([`first_key_byte`]) and whether the request gave it (else it is a default), and the
+/// defaults for the entries the request gave.
+#[derive(Debug)]
+struct Level<'e> {
+    entries: Vec<(&'e str, &'e Value, u8, bool)>,
+    defaults: Option<DefaultsCursor<'e>>,
+}
+
 /// One request object, gathered once for the many lookups a response object makes into it: its
-/// entries and those of its single wrappers.
+/// entries and those of its single wrappers, defaults included.
 #[derive(Debug)]
 pub(crate) struct EchoScope<'e> {
-    /// Entries by level: the object itself, then each single wrapper inside it. Each name comes
-    /// with the first byte of its normalized form ([`first_key_byte`]).
-    levels: Vec<Vec<(&'e str, &'e Value, u8)>>,
+    /// The object itself, then each single wrapper inside it.
+    levels: Vec<Level<'e>>,
 }
 
 impl<'e> EchoScope<'e> {
-    /// Gathers `scope` and the chain of single wrapper objects inside it.
-    pub(crate) fn new(scope: &'e Map<String, Value>) -> Self {
-        let mut levels = Vec::with_capacity(1 + WRAPPER_DEPTH);
-        let mut current = Some(scope);
-        while let Some(map) = current.take() {
-            levels.push(
-                map.iter()
-                    .map(|(name, value)| (name.as_str(), value, first_key_byte(name)))
-                    .collect(),
-            );
-            if levels.len() > WRAPPER_DEPTH {
-                break;
+    /// Gathers `scope` and the chain of single wrapper objects inside it; `defaults` apply to
+    /// `scope`.
+    pub(crate) fn new(scope: &'e Map<String, Value>, defaults: Option<DefaultsCursor<'e>>) -> Self {
+        let mut levels: Vec<Level<'e>> = Vec::with_capacity(1 + WRAPPER_DEPTH);
+        let mut current = Some((scope, defaults));
+        while let Some((map, defaults)) = current.take() {
+            let mut entries: Vec<(&'e str, &'e Value, u8, bool)> = map
+                .iter()
+                .map(|(name, value)| (name.as_str(), value, first_key_byte(name), true))
+                .collect();
+            if let Some(cursor) = defaults {
+                entries.extend(
+                    cursor
+                        .missing(map)
+                        .map(|(name, value)| (name, value, first_key_byte(name), false)),
+                );
             }
-            let mut wrappers = map.values().filter_map(Value::as_object);
-            if let (Some(inner), None) = (wrappers.next(), wrappers.next()) {
-                current = Some(inner);
+            let mut wrappers = entries
+                .iter()
+                .filter_map(|(name, value, _, given)| Some((*name, value.as_object()?, *given)));
+            if let (Some((name, inner, given)), None) = (wrappers.next(), wrappers.next())
+                && levels.len() < WRAPPER_DEPTH
+            {
+                let inner_defaults = defaults
+                    .filter(|_| given)
+                    .and_then(|cursor| cursor.property(name));
+                current = Some((inner, inner_defaults));
             }
+            levels.push(Level { entries, defaults });
         }
         EchoScope { levels }
     }
 
     /// The request value for a property named `name` (`key` is its normalized form): by exact
     /// name, then by the same name in another case, level by level.
-    pub(crate) fn find(&self, name: &str, key: &str) -> Option<&'e Value> {
+    pub(crate) fn find(&self, name: &str, key: &str) -> Option<Echo<'e>> {
         let first = first_key_byte(key);
         for level in &self.levels {
-            if let Some((_, value, _)) = level.iter().find(|(entry, _, _)| *entry == name) {
-                return Some(value);
-            }
-            // Most names are told apart by their first byte; the others stop comparing at their
-            // first different character, so this scan costs less than hashing every name would.
-            if let Some((_, value, _)) = level.iter().find(|(entry, _, entry_first)| {
-                (*entry_first == first || *entry_first == 0 || first == 0) && same_key(entry, key)
-            }) {
-                return Some(value);
+            let found = level
+                .entries
+                .iter()
+                .find(|(entry, _, _, _)| *entry == name)
+                // Most names are told apart by their first byte; the others stop comparing at
+                // their first different character, so this scan costs less than hashing every
+                // name would.
+                .or_else(|| {
+                    level.entries.iter().find(|(entry, _, entry_first, _)| {
+                        (*entry_first == first || *entry_first == 0 || first == 0)
+                            && same_key(entry, key)
+                    })
+                });
+            if let Some((entry, value, _, given)) = found {
+                // Only an object or an array the request gave has defaults inside it.
+                let defaults = match (level.defaults, value) {
+                    (Some(cursor), Value::Object(_) | Value::Array(_)) if *given => {
+                        cursor.property(entry)
+                    }
+                    _ => None,
+                };
+                return Some(Echo { value, defaults });
             }
         }
         None
@@ -76,7 +142,7 @@ impl<'e> EchoScope<'e> {
     /// A string the request gave under any of `keys` (normalized names).
     pub(crate) fn find_text(&self, keys: &[&str]) -> Option<&'e str> {
         keys.iter()
-            .find_map(|key| self.find(key, key).and_then(Value::as_str))
+            .find_map(|key| self.find(key, key).and_then(|echo| echo.value.as_str()))
     }
 }
 
@@ -119,15 +185,21 @@ mod tests {
         let request = json!({"user": {"first_name": "Ada", "emailAddress": "ada@x.io"}});
         let scope = request.as_object().unwrap();
         assert_eq!(
-            EchoScope::new(scope).find("firstName", &key("firstName")),
+            EchoScope::new(scope, None)
+                .find("firstName", &key("firstName"))
+                .map(|echo| echo.value),
             Some(&json!("Ada"))
         );
         assert_eq!(
-            EchoScope::new(scope).find("email_address", &key("email_address")),
+            EchoScope::new(scope, None)
+                .find("email_address", &key("email_address"))
+                .map(|echo| echo.value),
             Some(&json!("ada@x.io"))
         );
         assert_eq!(
-            EchoScope::new(scope).find("last_name", &key("last_name")),
+            EchoScope::new(scope, None)
+                .find("last_name", &key("last_name"))
+                .map(|echo| echo.value),
             None
         );
     }
@@ -137,18 +209,24 @@ mod tests {
         let request = json!({"firstName": "camel", "first_name": "snake"});
         let scope = request.as_object().unwrap();
         assert_eq!(
-            EchoScope::new(scope).find("first_name", &key("first_name")),
+            EchoScope::new(scope, None)
+                .find("first_name", &key("first_name"))
+                .map(|echo| echo.value),
             Some(&json!("snake"))
         );
         assert_eq!(
-            EchoScope::new(scope).find("FirstName", &key("FirstName")),
+            EchoScope::new(scope, None)
+                .find("FirstName", &key("FirstName"))
+                .map(|echo| echo.value),
             Some(&json!("camel")),
             "no exact name: the first alike one"
         );
         let accented = json!({"Prénom": "Zoé"});
         let scope = accented.as_object().unwrap();
         assert_eq!(
-            EchoScope::new(scope).find("prénom", &key("prénom")),
+            EchoScope::new(scope, None)
+                .find("prénom", &key("prénom"))
+                .map(|echo| echo.value),
             Some(&json!("Zoé"))
         );
     }
@@ -157,17 +235,34 @@ mod tests {
     fn names_starting_with_punctuation_or_beyond_ascii_still_match() {
         let request = json!({"_Email": "a@x.io", "\u{212A}ind": "kelvin", "État": "ok"});
         let scope = request.as_object().unwrap();
-        let scope = EchoScope::new(scope);
-        assert_eq!(scope.find("email", &key("email")), Some(&json!("a@x.io")));
-        assert_eq!(scope.find("kind", &key("kind")), Some(&json!("kelvin")));
-        assert_eq!(scope.find("état", &key("état")), Some(&json!("ok")));
-        assert_eq!(scope.find("other", &key("other")), None);
+        let scope = EchoScope::new(scope, None);
+        assert_eq!(
+            scope.find("email", &key("email")).map(|echo| echo.value),
+            Some(&json!("a@x.io"))
+        );
+        assert_eq!(
+            scope.find("kind", &key("kind")).map(|echo| echo.value),
+            Some(&json!("kelvin"))
+        );
+        assert_eq!(
+            scope.find("état", &key("état")).map(|echo| echo.value),
+            Some(&json!("ok"))
+        );
+        assert_eq!(
+            scope.find("other", &key("other")).map(|echo| echo.value),
+            None
+        );
     }
 
     #[test]
     fn several_objects_are_not_wrappers() {
         let request = json!({"a": {"name": "x"}, "b": {"name": "y"}});
         let scope = request.as_object().unwrap();
-        assert_eq!(EchoScope::new(scope).find("name", "name"), None);
+        assert_eq!(
+            EchoScope::new(scope, None)
+                .find("name", "name")
+                .map(|echo| echo.value),
+            None
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! before updated), and stays within a depth cap and a size budget, falling back to the smallest
 //! valid value of a node when either is reached.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +14,8 @@ use serde_json::{Map, Number, Value};
 use super::check::{
     accepts_all, accepts_all_noting, decimal_parts, equal, is_multiple, scalar_types_accept,
 };
-use super::echo::EchoScope;
+use super::defaults::DefaultsCursor;
+use super::echo::{Echo, EchoScope};
 use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
 use super::plan::{Additional, FREE, Node, NodeId, Prop};
@@ -65,7 +67,7 @@ pub(crate) struct Runner<'g, 'r> {
 pub(super) struct Slot<'e, 'f> {
     hint: Option<Hint>,
     /// The part of the request that corresponds to this value.
-    echo: Option<&'e Value>,
+    echo: Option<Echo<'e>>,
     /// Discriminator values the chosen branches fix.
     forced: &'f [(Arc<str>, Value)],
     depth: u16,
@@ -76,7 +78,7 @@ pub(super) struct Slot<'e, 'f> {
 
 impl<'e> Slot<'e, '_> {
     /// The slot of a whole body.
-    pub(super) fn root(echo: Option<&'e Value>) -> Self {
+    pub(super) fn root(echo: Option<Echo<'e>>) -> Self {
         Slot {
             hint: None,
             echo,
@@ -104,8 +106,8 @@ impl<'e> Slot<'e, '_> {
 pub(super) enum Source<'e, 'f> {
     /// Made from a node, in a slot.
     Node(NodeId, Slot<'e, 'f>),
-    /// The request's value, echoed as it is.
-    Found(&'e Value),
+    /// The request's value, echoed as it is (its defaults filled in).
+    Found(Cow<'e, Value>),
 }
 
 /// Where an object's properties go as they are made: a map ([`MapFields`]), or JSON being
@@ -122,7 +124,7 @@ pub(super) trait Fields {
         &mut self,
         runner: &mut Runner<'g, '_>,
         prop: &'g Prop,
-        found: Option<&'e Value>,
+        found: Option<Echo<'e>>,
         slot: Slot<'e, '_>,
         scene: &mut Scene<'_>,
     );
@@ -157,7 +159,7 @@ impl Fields for MapFields {
         &mut self,
         runner: &mut Runner<'g, '_>,
         prop: &'g Prop,
-        found: Option<&'e Value>,
+        found: Option<Echo<'e>>,
         slot: Slot<'e, '_>,
         scene: &mut Scene<'_>,
     ) {
@@ -180,15 +182,25 @@ impl Fields for MapFields {
 
 /// The request's array for an array node, when it can be echoed: not empty, and of a length the
 /// node allows.
-pub(super) fn echoed_items<'e>(node: &Node, slot: Slot<'e, '_>) -> Option<&'e Vec<Value>> {
-    let Some(Value::Array(source)) = slot.echo else {
+pub(super) fn echoed_items<'e>(
+    node: &Node,
+    slot: Slot<'e, '_>,
+) -> Option<impl Iterator<Item = Echo<'e>>> {
+    let echo = slot.echo?;
+    let Value::Array(source) = echo.value else {
         return None;
     };
     let length = source.len() as u64;
+    let items = echo.defaults.and_then(DefaultsCursor::items);
     (!source.is_empty()
         && length >= node.min_items
         && node.max_items.is_none_or(|max| length <= max))
-    .then_some(source)
+    .then(|| {
+        source.iter().map(move |value| Echo {
+            value,
+            defaults: items,
+        })
+    })
 }
 
 /// What one object's values agree on.
@@ -238,7 +250,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     /// A whole body for `root`, echoing `echo` (the request body) where it fits.
-    pub(crate) fn run(&mut self, root: NodeId, echo: Option<&Value>) -> Value {
+    pub(crate) fn run(&mut self, root: NodeId, echo: Option<Echo<'_>>) -> Value {
         let mut scene = Scene::new(None, None);
         self.value(root, Slot::root(echo), &mut scene)
     }
@@ -480,7 +492,11 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     /// The properties of one object, into `out` (a map, or JSON being written).
     pub(super) fn fields<F: Fields>(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut F) {
-        let scope = slot.echo.and_then(Value::as_object).map(EchoScope::new);
+        let scope = slot.echo.and_then(|echo| {
+            echo.value
+                .as_object()
+                .map(|map| EchoScope::new(map, echo.defaults))
+        });
         let mut scene = Scene::new(scope.as_ref(), slot.since);
         let clock = scene.clock(self.rng, self.now);
         let slot = Slot {
@@ -590,13 +606,13 @@ impl<'g, 'r> Runner<'g, 'r> {
     pub(super) fn property<'e>(
         &mut self,
         prop: &'g Prop,
-        found: Option<&'e Value>,
+        found: Option<Echo<'e>>,
         slot: Slot<'e, '_>,
         scene: &mut Scene<'_>,
     ) -> Value {
         match self.property_source(prop, found, slot) {
             Source::Node(node, slot) => self.value(node, slot, scene),
-            Source::Found(value) => value.clone(),
+            Source::Found(value) => value.into_owned(),
         }
     }
 
@@ -606,7 +622,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     pub(super) fn property_source<'e, 'f>(
         &mut self,
         prop: &'g Prop,
-        found: Option<&'e Value>,
+        found: Option<Echo<'e>>,
         slot: Slot<'e, 'f>,
     ) -> Source<'e, 'f> {
         let graph = self.graph;
@@ -621,7 +637,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         };
         if let Some(found) = found {
             let structured = !node.properties.is_empty() || !node.variants.is_empty();
-            match found {
+            match found.value {
                 Value::Object(_) if structured => {
                     return Source::Node(
                         prop.node,
@@ -643,14 +659,16 @@ impl<'g, 'r> Runner<'g, 'r> {
                 // A rejected scalar goes on to the full check, which rejects it too.
                 Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
                     if node.scalars_by_type
-                        && scalar_types_accept(&graph.parts, &node.roots, found) =>
+                        && scalar_types_accept(&graph.parts, &node.roots, found.value) =>
                 {
-                    return Source::Found(found);
+                    return Source::Found(Cow::Borrowed(found.value));
                 }
-                _ if accepts_all_noting(&graph.parts, &node.roots, found, &mut self.unsure) => {
-                    return Source::Found(found);
+                _ => {
+                    let value = found.filled();
+                    if accepts_all_noting(&graph.parts, &node.roots, &value, &mut self.unsure) {
+                        return Source::Found(value);
+                    }
                 }
-                _ => {}
             }
         }
         // A nested object the request does not name keeps reading the same part of the request
@@ -667,12 +685,12 @@ impl<'g, 'r> Runner<'g, 'r> {
         let items = node.items.unwrap_or(FREE);
         let child = slot.items();
         if let Some(source) = echoed_items(node, slot) {
-            let mut out = Vec::with_capacity(source.len());
+            let mut out = Vec::with_capacity(source.size_hint().0);
             for element in source {
                 let mut scene = Scene::new(None, slot.since);
                 let value = match self.item_source(items, element, child) {
                     Source::Node(node, slot) => self.value(node, slot, &mut scene),
-                    Source::Found(value) => value.clone(),
+                    Source::Found(value) => value.into_owned(),
                 };
                 out.push(value);
             }
@@ -709,24 +727,26 @@ impl<'g, 'r> Runner<'g, 'r> {
     pub(super) fn item_source<'e, 'f>(
         &mut self,
         items: NodeId,
-        element: &'e Value,
+        element: Echo<'e>,
         child: Slot<'e, 'f>,
     ) -> Source<'e, 'f> {
         let graph = self.graph;
         let item_node = &graph.nodes[items as usize];
         let structured = !item_node.properties.is_empty() || !item_node.variants.is_empty();
-        match element {
-            Value::Object(_) if structured => Source::Node(
+        if matches!(element.value, Value::Object(_)) && structured {
+            return Source::Node(
                 items,
                 Slot {
                     echo: Some(element),
                     ..child
                 },
-            ),
-            _ if accepts_all_noting(&graph.parts, &item_node.roots, element, &mut self.unsure) => {
-                Source::Found(element)
-            }
-            _ => Source::Node(items, child),
+            );
+        }
+        let value = element.filled();
+        if accepts_all_noting(&graph.parts, &item_node.roots, &value, &mut self.unsure) {
+            Source::Found(value)
+        } else {
+            Source::Node(items, child)
         }
     }
 

@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use serde_json::Value;
 
+use super::echo::Echo;
 use super::plan::{FREE, Node, NodeId, Prop};
 use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items};
 use super::schema::Types;
@@ -50,7 +51,7 @@ impl<'g> Runner<'g, '_> {
     pub(crate) fn write_root(
         &mut self,
         root: NodeId,
-        echo: Option<&Value>,
+        echo: Option<Echo<'_>>,
         placement: Option<Placement<'_>>,
         out: &mut Vec<u8>,
     ) {
@@ -96,14 +97,14 @@ impl<'g> Runner<'g, '_> {
         let child = slot.items();
         out.push(b'[');
         if let Some(source) = echoed_items(node, slot) {
-            for (index, element) in source.iter().enumerate() {
+            for (index, element) in source.enumerate() {
                 if index > 0 {
                     out.push(b',');
                 }
                 let mut scene = Scene::new(None, slot.since);
                 match self.item_source(items, element, child) {
                     Source::Node(node, slot) => self.write(node, slot, &mut scene, out, None),
-                    Source::Found(value) => write_placed(out, Cow::Borrowed(value), None),
+                    Source::Found(value) => write_placed(out, value, None),
                 }
             }
         } else {
@@ -276,7 +277,7 @@ impl Fields for JsonFields<'_, '_> {
         &mut self,
         runner: &mut Runner<'g, '_>,
         prop: &'g Prop,
-        found: Option<&'e Value>,
+        found: Option<Echo<'e>>,
         slot: Slot<'e, '_>,
         scene: &mut Scene<'_>,
     ) {
@@ -290,7 +291,7 @@ impl Fields for JsonFields<'_, '_> {
         let inside = self.inside(&prop.name);
         match runner.property_source(prop, found, slot) {
             Source::Node(node, slot) => runner.write(node, slot, scene, self.out, inside),
-            Source::Found(value) => write_placed(self.out, Cow::Borrowed(value), inside),
+            Source::Found(value) => write_placed(self.out, value, inside),
         }
     }
 
@@ -343,6 +344,7 @@ mod tests {
                 rng,
                 now,
                 request_body: None,
+                request_defaults: None,
                 identity: Some(json!(7)),
                 echo: false,
             };
@@ -391,6 +393,7 @@ mod tests {
                     rng: &mut rng,
                     now: Utc::now(),
                     request_body: None,
+                    request_defaults: None,
                     identity: None,
                     echo: false,
                 },
