@@ -218,6 +218,10 @@ impl UniqueRule {
         self.tokens
             .iter()
             .try_fold(body, |value, token| match value {
+                // Request objects are small: a scan beats serde_json's SipHash lookup.
+                Value::Object(map) if map.len() <= 16 => map
+                    .iter()
+                    .find_map(|(name, value)| (name == token).then_some(value)),
                 Value::Object(map) => map.get(token),
                 Value::Array(items) => token.parse::<usize>().ok().and_then(|at| items.get(at)),
                 _ => None,
