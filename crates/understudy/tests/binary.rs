@@ -44,7 +44,7 @@ fn check_accepts_good_specs_and_reports_broken_ones_with_exit_status_1() {
         "{}",
         String::from_utf8_lossy(&good.stderr)
     );
-    assert!(String::from_utf8_lossy(&good.stdout).contains("2 specs OK"));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("3 specs OK"));
 
     let broken = understudy()
         .arg("check")
