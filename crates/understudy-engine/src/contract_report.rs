@@ -177,7 +177,7 @@ mod tests {
             status: if violations.is_empty() { 201 } else { 422 },
             spec: Some("deployhq".into()),
             operation: Some("POST /users (createUser)".into()),
-            violations,
+            violations: violations.into(),
         }
     }
 

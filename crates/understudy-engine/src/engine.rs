@@ -25,7 +25,7 @@ use crate::request_log::{LoggedRequest, RequestLog};
 use crate::route_table::RouteTable;
 use crate::store::{Admission, Store};
 use crate::validate::{MockRequest, QueryPairs, challenge, check_request};
-use crate::violation::{Location, Violation, ViolationClass};
+use crate::violation::{Location, Violation, ViolationClass, Violations};
 
 /// How the engine behaves; the command line's options.
 #[derive(Debug, Clone)]
@@ -77,7 +77,7 @@ pub struct Outcome {
     /// The response to send.
     pub response: MockResponse,
     /// The violations found (also those a higher-priority class hid from the response).
-    pub violations: Vec<Violation>,
+    pub violations: Violations,
     /// The operation that served it, if one matched.
     pub operation: Option<Arc<Operation>>,
 }
@@ -288,7 +288,7 @@ impl Engine {
                     format!("no spec serves `{}`", request.path),
                     json!({"paths": self.routes().iter().map(|route| format!("{} {}", route.method, route.path)).collect::<Vec<_>>()}),
                 ),
-                violations: Vec::new(),
+                violations: Violations::default(),
                 operation: None,
             };
         };
@@ -315,7 +315,7 @@ impl Engine {
             }
             return Outcome {
                 response,
-                violations: Vec::new(),
+                violations: Violations::default(),
                 operation: None,
             };
         };
@@ -329,7 +329,7 @@ impl Engine {
             let response = violation_response(&operation, &checked.violations, None);
             return Outcome {
                 response,
-                violations: checked.violations,
+                violations: checked.violations.into(),
                 operation: Some(operation),
             };
         }
@@ -343,7 +343,7 @@ impl Engine {
         );
         Outcome {
             response,
-            violations,
+            violations: violations.into(),
             operation: Some(operation),
         }
     }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::violation::Violation;
+use crate::violation::Violations;
 
 /// One answered request.
 #[derive(Debug, Clone, Serialize)]
@@ -31,7 +31,7 @@ pub struct LoggedRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation: Option<Arc<str>>,
     /// What the request broke; empty for a request that kept the contract.
-    pub violations: Vec<Violation>,
+    pub violations: Violations,
 }
 
 /// A bounded, shared log of the last requests.
@@ -114,7 +114,7 @@ mod tests {
             status: 200,
             spec: None,
             operation: None,
-            violations: Vec::new(),
+            violations: Violations::default(),
         }
     }
 

@@ -2,9 +2,36 @@
 //! vendor's error body alike.
 
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
+
+/// A request's violations, shared by its answer, the request log and the contract report without
+/// a copy each (most requests have none, and then nothing is allocated). Reads as a slice.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Violations(Option<Arc<[Violation]>>);
+
+impl From<Vec<Violation>> for Violations {
+    fn from(violations: Vec<Violation>) -> Self {
+        Violations((!violations.is_empty()).then(|| Arc::from(violations)))
+    }
+}
+
+impl Deref for Violations {
+    type Target = [Violation];
+
+    fn deref(&self) -> &[Violation] {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+impl Serialize for Violations {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
 
 /// One broken rule of the contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
