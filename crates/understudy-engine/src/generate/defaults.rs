@@ -221,6 +221,15 @@ impl<'d> DefaultsCursor<'d> {
         })
     }
 
+    /// How many defaults [`DefaultsCursor::missing`] can give at most.
+    pub(crate) fn at_most(self) -> usize {
+        self.defaults
+            .nodes
+            .get(self.node)
+            .filter(|_| self.depth <= MAX_DEPTH)
+            .map_or(0, |node| node.properties.len())
+    }
+
     /// The cursor for the value of property `name`, when defaults apply inside it.
     pub(crate) fn property(self, name: &str) -> Option<DefaultsCursor<'d>> {
         let node = self.defaults.nodes.get(self.node)?;

@@ -64,10 +64,13 @@ impl<'e> EchoScope<'e> {
         let mut levels: Vec<Level<'e>> = Vec::with_capacity(1 + WRAPPER_DEPTH);
         let mut current = Some((scope, defaults));
         while let Some((map, defaults)) = current.take() {
-            let mut entries: Vec<(&'e str, &'e Value, u8, bool)> = map
-                .iter()
-                .map(|(name, value)| (name.as_str(), value, first_key_byte(name), true))
-                .collect();
+            // Sized once for the request's entries and the defaults that may join them.
+            let mut entries: Vec<(&'e str, &'e Value, u8, bool)> =
+                Vec::with_capacity(map.len() + defaults.map_or(0, DefaultsCursor::at_most));
+            entries.extend(
+                map.iter()
+                    .map(|(name, value)| (name.as_str(), value, first_key_byte(name), true)),
+            );
             if let Some(cursor) = defaults {
                 entries.extend(
                     cursor
