@@ -19,6 +19,8 @@ pub fn apply_defaults(document: &Value, schema: &Value, body: &mut Value) {
 #[derive(Debug, Clone)]
 pub struct Defaults {
     nodes: Vec<DefaultsNode>,
+    /// [`Defaults::readable_through`], decided once when compiled.
+    readable: bool,
 }
 
 /// Schemas compiled at most (a document larger than this keeps the rest of its gaps).
@@ -58,8 +60,17 @@ impl Defaults {
         compiler.node(schema);
         let mut defaults = Defaults {
             nodes: compiler.nodes,
+            readable: false,
         };
         defaults.prune();
+        defaults.readable = defaults.nodes.iter().all(|node| {
+            node.properties.iter().all(|property| {
+                property.default.as_ref().is_none_or(|default| {
+                    !matches!(default, Value::Object(_) | Value::Array(_))
+                        || defaults.is_empty_at(property.node)
+                })
+            })
+        });
         defaults
     }
 
@@ -74,19 +85,12 @@ impl Defaults {
     /// ([`DefaultsCursor`]): every default is its own filled value (a default that is an object
     /// or an array with defaults of its own inside is not).
     pub fn readable_through(&self) -> bool {
-        self.nodes.iter().all(|node| {
-            node.properties.iter().all(|property| {
-                property.default.as_ref().is_none_or(|default| {
-                    !matches!(default, Value::Object(_) | Value::Array(_))
-                        || self.is_empty_at(property.node)
-                })
-            })
-        })
+        self.readable
     }
 
     /// Where reading a body through the defaults starts, when [`Defaults::readable_through`].
     pub(crate) fn cursor(&self) -> Option<DefaultsCursor<'_>> {
-        (!self.is_empty() && self.readable_through()).then_some(DefaultsCursor {
+        (!self.is_empty() && self.readable).then_some(DefaultsCursor {
             defaults: self,
             node: ROOT,
             depth: 0,
