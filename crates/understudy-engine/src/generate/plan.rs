@@ -100,6 +100,10 @@ pub(crate) struct Node {
     pub(crate) variants: Vec<Variant>,
     /// Whether a generated value must be checked against `roots` (composition is involved).
     pub(crate) check: bool,
+    /// Whether a value made from any one variant fails every other variant's branch whatever is
+    /// drawn, and nothing but the variants calls for a check ([`variants_exclude_each_other`]):
+    /// then the value is made from its variant without being checked as a whole.
+    pub(crate) exclusive: bool,
     /// Whether `roots` decide a scalar by its type alone, so that an echoed scalar is checked
     /// without a checker ([`check::scalar_types_accept`]).
     pub(crate) scalars_by_type: bool,
@@ -144,6 +148,7 @@ impl Node {
             max_properties: None,
             variants: Vec::new(),
             check: false,
+            exclusive: false,
             scalars_by_type: false,
             faker: None,
             example: None,
@@ -399,6 +404,9 @@ impl Planner<'_> {
         node.lineage = self.lineage(&flat, node.context.as_ref());
         node.variants = self.variants(&roots, &flat, &resolved);
         node.check = check || !node.variants.is_empty();
+        // Set again by `finalize` once every variant is built, if the variants alone call for
+        // the check and they exclude each other.
+        node.exclusive = !check;
         node.scalars_by_type = check::types_decide_scalars(self.parts, &node.roots);
         node.kind = kind(&node);
         self.nodes[id as usize] = node;
@@ -701,7 +709,54 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
             });
         }
     }
+    for index in 0..nodes.len() {
+        let exclusive = nodes[index].exclusive && variants_exclude_each_other(nodes, &nodes[index]);
+        nodes[index].exclusive = exclusive;
+    }
     heights(nodes);
+}
+
+/// Whether a value made from any one of `node`'s variants is rejected by every other variant's
+/// branch, whatever is drawn: each other variant requires a property this one never writes.
+///
+/// A variant's object holds its declared properties, its required names no part declares, and
+/// nothing else when it has no `minProperties` (and the caller adds no discriminator value). It
+/// must be an object (never null, never an `enum` choice) made without variants of its own.
+fn variants_exclude_each_other(nodes: &[Node], node: &Node) -> bool {
+    let made: Vec<&Node> = node
+        .variants
+        .iter()
+        .filter(|variant| variant.forced.is_none())
+        .filter_map(|variant| nodes.get(variant.node as usize))
+        .collect();
+    if made.len() < 2 || made.len() != node.variants.len() {
+        return false;
+    }
+    let plain_object = |made: &Node| {
+        made.kind == Types::OBJECT
+            && !made.null_ok
+            && made.variants.is_empty()
+            && made.choices.as_ref().is_none_or(Vec::is_empty)
+            && made.min_properties == 0
+            && !made.properties.is_empty()
+    };
+    let writes = |made: &Node, name: &str| {
+        made.property(name).is_some() || made.extra_required.iter().any(|extra| **extra == *name)
+    };
+    // By position: two variants of one node (`oneOf: [A, A]`) never exclude each other.
+    made.iter().enumerate().all(|(at, one)| {
+        plain_object(one)
+            && made.iter().enumerate().all(|(other_at, other)| {
+                at == other_at
+                    || other
+                        .properties
+                        .iter()
+                        .filter(|prop| prop.required)
+                        .map(|prop| &prop.name)
+                        .chain(other.extra_required.iter())
+                        .any(|name| !writes(one, name))
+            })
+    })
 }
 
 /// Computes, by repeated relaxation, the nesting the smallest valid value of each node needs.
@@ -772,4 +827,68 @@ fn height(nodes: &[Node], node: &Node) -> u16 {
         best = best.min(object);
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::schema::PartsBuilder;
+    use serde_json::json;
+
+    /// Whether the root node of `schema` (in `document`) has variants that exclude each other.
+    fn exclusive(document: &Value, schema: &Value) -> bool {
+        let mut builder = PartsBuilder::new(document);
+        let root = builder.part(schema);
+        let (parts, _) = builder.finish();
+        let (nodes, root, _) = plan(&parts, root);
+        nodes[root as usize].exclusive
+    }
+
+    #[test]
+    fn variants_exclude_each_other_only_when_each_requires_what_the_others_never_write() {
+        let document = json!({"components": {"schemas": {
+            "User": {"type": "object", "required": ["id", "login"], "properties": {
+                "id": {"type": "integer"}, "login": {"type": "string"}, "name": {"type": "string"}}},
+            "Enterprise": {"type": "object", "required": ["id", "slug"], "properties": {
+                "id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}}},
+            "Loose": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            "Counted": {"type": "object", "minProperties": 1, "required": ["slug"],
+                "properties": {"slug": {"type": "string"}}},
+            "NullableUser": {"type": "object", "nullable": true, "required": ["login"],
+                "properties": {"login": {"type": "string"}}}
+        }}});
+        let one_of = |a: &str, b: &str| {
+            json!({"oneOf": [
+                {"$ref": format!("#/components/schemas/{a}")},
+                {"$ref": format!("#/components/schemas/{b}")}
+            ]})
+        };
+        assert!(exclusive(&document, &one_of("User", "Enterprise")));
+        assert!(
+            !exclusive(&document, &one_of("User", "User")),
+            "the same branch twice"
+        );
+        assert!(
+            !exclusive(&document, &one_of("User", "Loose")),
+            "Loose requires nothing, so a User passes it too"
+        );
+        assert!(
+            !exclusive(&document, &one_of("User", "Counted")),
+            "minProperties could bring in other names"
+        );
+        assert!(
+            !exclusive(&document, &one_of("NullableUser", "Enterprise")),
+            "a null passes `required`"
+        );
+        let with_not =
+            json!({"allOf": [one_of("User", "Enterprise"), {"not": {"type": "string"}}]});
+        assert!(
+            !exclusive(&document, &with_not),
+            "another check still applies"
+        );
+        assert!(
+            !exclusive(&document, &json!({"type": "object"})),
+            "no variants"
+        );
+    }
 }

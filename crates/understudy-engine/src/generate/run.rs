@@ -180,6 +180,12 @@ impl Fields for MapFields {
     }
 }
 
+/// Whether `node` is made from one of its variants without a check of the whole: they exclude
+/// each other ([`Node::exclusive`]) and the slot adds no discriminator value that could blur them.
+pub(super) fn exclusive(node: &Node, slot: Slot<'_, '_>) -> bool {
+    node.exclusive && slot.forced.is_empty()
+}
+
 /// The request's array for an array node, when it can be echoed: not empty, and of a length the
 /// node allows.
 pub(super) fn echoed_items<'e>(
@@ -317,8 +323,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         scene: &mut Scene<'_>,
     ) -> Value {
         let start = self.first_variant(node, slot.minimal);
-        if !node.check {
-            // Most nodes (every plain scalar) need no check: one draw, nothing to retry.
+        if !node.check || exclusive(node, slot) {
+            // Most nodes (every plain scalar) need no check: one draw, nothing to retry. Nor do
+            // variants that exclude each other: the drawn one's own checks are all there is.
             return self.shape(node, slot, scene, start);
         }
         // Every branch gets a chance: with overlapping branches, often only one of them can give
@@ -418,7 +425,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         accepts_all_noting(parts, &node.roots, &value, &mut self.unsure).then_some(value)
     }
 
-    fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
+    pub(super) fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
         let count = node.variants.len();
         if count == 0 {
             return 0;

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::echo::Echo;
 use super::plan::{FREE, Node, NodeId, Prop};
-use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items};
+use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items, exclusive};
 use super::schema::Types;
 
 /// Where the record identity goes in the value being made: the names still to walk to it, and
@@ -72,7 +72,12 @@ impl<'g> Runner<'g, '_> {
             Err(value) => return write_placed(out, Cow::Owned(value), placement),
         };
         self.descend(id, |runner| {
-            if !writable(node, slot) {
+            if exclusive(node, slot) {
+                // As `Runner::checked` makes it: the variant drawn, then its value.
+                let start = runner.first_variant(node, slot.minimal);
+                let variant = &node.variants[start % node.variants.len()];
+                runner.write(variant.node, slot, scene, out, placement);
+            } else if !writable(node, slot) {
                 let value = runner.checked(node, slot, scene);
                 write_placed(out, Cow::Owned(value), placement);
             } else if node.kind == Types::OBJECT {
