@@ -471,9 +471,7 @@ impl Engine {
                             .is_none_or(|value| value.is_object() || value.is_array())
                     }) =>
                 {
-                    let mut copy = body.clone();
-                    defaults.apply(&mut copy);
-                    filled = copy;
+                    filled = defaults.filled(body);
                     Some(&filled)
                 }
                 _ => echo_source.as_ref(),

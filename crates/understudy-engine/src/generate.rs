@@ -236,9 +236,7 @@ fn echo_source<'s>(ctx: &GenerateContext<'s>, filled: &'s mut Option<Value>) -> 
             defaults: Some(cursor),
         });
     }
-    let mut copy = body.clone();
-    defaults.apply(&mut copy);
-    Some(Echo::plain(filled.insert(copy)))
+    Some(Echo::plain(filled.insert(defaults.filled(body))))
 }
 
 /// The property marked `x-understudy-identity: true`, else the one named `id`, in the response

@@ -44,8 +44,7 @@ fn respond_vouched(
     seed: u64,
 ) -> (Value, Generated) {
     let defaults = Defaults::compile(document, request_schema);
-    let mut filled = request.clone();
-    defaults.apply(&mut filled);
+    let filled = defaults.filled(&request);
     let generator = Generator::compile(document, response_schema).expect("a generator");
     fn context<'a>(
         rng: &'a mut StdRng,

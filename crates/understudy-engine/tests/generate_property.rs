@@ -147,8 +147,7 @@ fn run(case: &Case) -> Vec<String> {
                     identity: None,
                     echo: false,
                 });
-                let mut filled = raw.clone();
-                defaults.apply(&mut filled);
+                let filled = defaults.filled(&raw);
                 (Some(raw), Some(filled))
             }
             _ => (None, None),

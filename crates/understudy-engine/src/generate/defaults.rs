@@ -76,9 +76,7 @@ impl Defaults {
 
     /// Whether no default is reachable: applying it changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.nodes
-            .get(ROOT)
-            .is_none_or(|root| root.properties.is_empty() && root.items.is_none())
+        self.is_empty_at(ROOT)
     }
 
     /// Whether the defaults can be read through a body without filling it in
@@ -101,6 +99,13 @@ impl Defaults {
         self.nodes
             .get(node)
             .is_none_or(|node| node.properties.is_empty() && node.items.is_none())
+    }
+
+    /// A copy of `body` with its gaps filled.
+    pub fn filled(&self, body: &Value) -> Value {
+        let mut copy = body.clone();
+        self.apply(&mut copy);
+        copy
     }
 
     /// Fills the gaps of `body`.
@@ -210,11 +215,7 @@ impl<'d> DefaultsCursor<'d> {
     where
         'd: 'm,
     {
-        let properties = match self.defaults.nodes.get(self.node) {
-            Some(node) if self.depth <= MAX_DEPTH => node.properties.as_slice(),
-            _ => &[],
-        };
-        properties.iter().filter_map(move |property| {
+        self.properties().iter().filter_map(move |property| {
             let default = property.default.as_ref()?;
             let present = if map.len() <= SCAN_UP_TO {
                 map.keys().any(|name| *name == property.name)
@@ -227,11 +228,15 @@ impl<'d> DefaultsCursor<'d> {
 
     /// How many defaults [`DefaultsCursor::missing`] can give at most.
     pub(crate) fn at_most(self) -> usize {
-        self.defaults
-            .nodes
-            .get(self.node)
-            .filter(|_| self.depth <= MAX_DEPTH)
-            .map_or(0, |node| node.properties.len())
+        self.properties().len()
+    }
+
+    /// The properties with defaults at this place; none past the depth filling stops at.
+    fn properties(self) -> &'d [DefaultProperty] {
+        match self.defaults.nodes.get(self.node) {
+            Some(node) if self.depth <= MAX_DEPTH => &node.properties,
+            _ => &[],
+        }
     }
 
     /// The cursor for the value of property `name`, when defaults apply inside it.

@@ -888,14 +888,9 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// value is in that format by construction and kept as drawn (no length bounds to fit).
     fn fit_formatted(&mut self, node: &Node, text: String, format: Option<&str>) -> Option<String> {
         match format {
-            Some(format) if !has_length_bounds(node) => {
-                let valid = node.patterns.iter().all(|pattern| pattern.matches(&text))
-                    && node
-                        .format_checks
-                        .iter()
-                        .all(|check| check.name() == format || check.accepts(&text));
-                valid.then_some(text)
-            }
+            Some(format) if !has_length_bounds(node) => self
+                .valid_string_but(node, &text, Some(format))
+                .then_some(text),
             _ => self.fit(node, text),
         }
     }
@@ -932,13 +927,22 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     fn valid_string(&self, node: &Node, text: &str) -> bool {
+        self.valid_string_but(node, text, None)
+    }
+
+    /// [`Runner::valid_string`], leaving out the check for the format `made_in`, which the text is
+    /// in by construction.
+    fn valid_string_but(&self, node: &Node, text: &str, made_in: Option<&str>) -> bool {
         let length_ok = !has_length_bounds(node) || {
             let length = text.chars().count() as u64;
             length >= node.min_length && node.max_length.is_none_or(|max| length <= max)
         };
         length_ok
             && node.patterns.iter().all(|pattern| pattern.matches(text))
-            && node.format_checks.iter().all(|format| format.accepts(text))
+            && node
+                .format_checks
+                .iter()
+                .all(|format| made_in == Some(format.name()) || format.accepts(text))
     }
 
     fn integer(&mut self, node: &Node, hint: Option<Hint>, scene: &mut Scene<'_>) -> Value {
