@@ -48,6 +48,8 @@ pub(crate) enum Additional {
 #[derive(Debug, Clone)]
 pub(crate) struct Prop {
     pub(crate) name: Arc<str>,
+    /// The name as a JSON object writes it: quoted, escaped, and followed by its colon.
+    pub(crate) written: Arc<[u8]>,
     /// The name without case or separators, for echo matching.
     pub(crate) key: Arc<str>,
     pub(crate) node: NodeId,
@@ -434,6 +436,7 @@ impl Planner<'_> {
         for name in names {
             let mut contributors = Vec::new();
             let mut prop = Prop {
+                written: written_name(&name),
                 key: Arc::from(hint::normalize(&name)),
                 node: FREE,
                 required: required.contains(&name),
@@ -584,6 +587,13 @@ impl Planner<'_> {
         }
         Vec::new()
     }
+}
+
+/// `name` as a JSON object writes it, with the colon that follows: `"name":`.
+fn written_name(name: &str) -> Arc<[u8]> {
+    let mut written = serde_json::to_vec(name).unwrap_or_else(|_| b"\"\"".to_vec());
+    written.push(b':');
+    Arc::from(written)
 }
 
 fn tighter_max(a: Option<u64>, b: Option<u64>) -> Option<u64> {

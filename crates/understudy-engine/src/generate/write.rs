@@ -208,6 +208,17 @@ impl<'p> JsonFields<'_, 'p> {
         self.out.extend_from_slice(b"\":");
     }
 
+    /// A name written ahead of time (`"name":`, escaped), as [`JsonFields::name`] writes it.
+    fn written_name(&mut self, written: &[u8]) {
+        if !self.names.is_empty() {
+            self.out.push(b',');
+        }
+        let start = self.out.len() + 1;
+        self.out.extend_from_slice(written);
+        // Between the quotes: the colon and the closing quote are the last two bytes.
+        self.names.push(start..self.out.len().saturating_sub(2));
+    }
+
     /// The identity, when it is the value of the property `name` of this object.
     fn identity_at(&self, name: &str) -> Option<&'p Value> {
         self.placement
@@ -286,7 +297,7 @@ impl Fields for JsonFields<'_, '_> {
         slot: Slot<'e, '_>,
         scene: &mut Scene<'_>,
     ) {
-        self.name(&prop.name);
+        self.written_name(&prop.written);
         if let Some(identity) = self.identity_at(&prop.name) {
             // Made and dropped, as the identity replaces it: what follows draws the same numbers.
             runner.property(prop, found, slot, scene);
