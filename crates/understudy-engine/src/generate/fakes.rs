@@ -11,7 +11,7 @@ use fake::faker::currency::en::CurrencyCode;
 use fake::faker::filesystem::en::{MimeType, Semver};
 use fake::faker::internet::en::{DomainSuffix, FreeEmailProvider, IPv4, IPv6, Password};
 use fake::faker::job::en::Title as JobTitle;
-use fake::faker::lorem::en::{Sentence, Sentences, Word, Words};
+use fake::faker::lorem::en::{Word, Words};
 use fake::faker::name::en::{FirstName, LastName};
 use fake::faker::number::en::NumberWithFormat;
 use fake::faker::phone_number::en::PhoneNumber;
@@ -45,26 +45,43 @@ impl Person {
     }
 
     pub(crate) fn full(&self) -> String {
-        format!("{} {}", self.first, self.last)
+        let mut full = String::with_capacity(self.first.len() + self.last.len() + 1);
+        full.push_str(&self.first);
+        full.push(' ');
+        full.push_str(&self.last);
+        full
     }
 
     pub(crate) fn email(&self, rng: &mut StdRng) -> String {
-        let provider: String = if rng.random_ratio(2, 3) {
-            "example.com".to_owned()
+        let provider: &str = if rng.random_ratio(2, 3) {
+            "example.com"
         } else {
             FreeEmailProvider().fake_with_rng(rng)
         };
-        format!("{}@{provider}", self.username('.'))
+        let mut out = String::with_capacity(self.first.len() + self.last.len() + 24);
+        self.push_username(&mut out, '.');
+        out.push('@');
+        out.push_str(provider);
+        out
     }
 
     pub(crate) fn username(&self, separator: char) -> String {
-        let first = ascii_slug(&self.first);
-        let last = ascii_slug(&self.last);
-        match (first.is_empty(), last.is_empty()) {
-            (false, false) => format!("{first}{separator}{last}"),
-            (false, true) => first,
-            (true, false) => last,
-            (true, true) => "user".to_owned(),
+        let mut out = String::with_capacity(self.first.len() + self.last.len() + 1);
+        self.push_username(&mut out, separator);
+        out
+    }
+
+    /// The first and last names as ASCII slugs joined by `separator`, or whichever is not
+    /// empty, or `user`.
+    fn push_username(&self, out: &mut String, separator: char) {
+        let start = out.len();
+        push_ascii_slug(out, &self.first);
+        let first_end = out.len();
+        push_ascii_slug(out, &self.last);
+        match (first_end == start, out.len() == first_end) {
+            (false, false) => out.insert(first_end, separator),
+            (true, true) => out.push_str("user"),
+            _ => {}
         }
     }
 }
@@ -299,13 +316,21 @@ pub(crate) fn text(
             capitalize(&words.join(" "))
         }
         Hint::Description => {
-            let sentence: String = Sentence(6..14).fake_with_rng(rng);
-            capitalize(&sentence)
+            let mut sentence = String::with_capacity(96);
+            push_sentence(&mut sentence, rng, 6..14);
+            sentence
         }
         Hint::Paragraph => {
-            let sentences: Vec<String> = Sentences(2..4).fake_with_rng(rng);
-            let sentences: Vec<String> = sentences.iter().map(|s| capitalize(s)).collect();
-            sentences.join(" ")
+            // As fake's `Sentences(2..4)`: how many, then each sentence of 4 to 9 words.
+            let count: usize = (2..4).fake_with_rng(rng);
+            let mut paragraph = String::with_capacity(count * 64);
+            for index in 0..count {
+                if index > 0 {
+                    paragraph.push(' ');
+                }
+                push_sentence(&mut paragraph, rng, 4..10);
+            }
+            paragraph
         }
         Hint::Word => Word().fake_with_rng(rng),
         Hint::Slug => {
@@ -523,6 +548,15 @@ pub(crate) fn ascii_slug(name: &str) -> String {
 }
 
 fn push_ascii_slug(out: &mut String, name: &str) {
+    // Most names are plain ASCII letters already: copied, then lower-cased in place.
+    if name.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        let start = out.len();
+        out.push_str(name);
+        if let Some(pushed) = out.get_mut(start..) {
+            pushed.make_ascii_lowercase();
+        }
+        return;
+    }
     out.extend(name.chars().filter_map(|c| {
         let c = match c {
             'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
@@ -536,6 +570,24 @@ fn push_ascii_slug(out: &mut String, name: &str) {
         };
         c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase())
     }));
+}
+
+/// A capitalized lorem sentence of `words` words, drawn as fake's `Sentence` draws it (the count,
+/// then each word) but written straight into `out`: the lorem words are lower-case ASCII, so the
+/// first byte is upper-cased in place.
+fn push_sentence(out: &mut String, rng: &mut StdRng, words: std::ops::Range<usize>) {
+    let start = out.len();
+    let count: usize = words.fake_with_rng(rng);
+    for index in 0..count {
+        if index > 0 {
+            out.push(' ');
+        }
+        out.push_str(Word().fake_with_rng::<&str, _>(rng));
+    }
+    out.push('.');
+    if let Some(first) = out.get_mut(start..=start) {
+        first.make_ascii_uppercase();
+    }
 }
 
 fn capitalize(text: &str) -> String {
@@ -559,6 +611,7 @@ fn pick<'a>(rng: &mut StdRng, options: &[&'a str]) -> &'a str {
 mod tests {
     use super::*;
     use crate::generate::pattern::format_check;
+    use fake::faker::lorem::en::{Sentence, Sentences};
     use fake::locales::{Data, EN};
     use rand::SeedableRng;
 
@@ -603,6 +656,96 @@ mod tests {
             assert!(uuid_check.accepts(&id), "{id}");
         }
         assert!(!uri.accepts("not a uri"), "the check itself still rejects");
+    }
+
+    /// The slug of `name` char by char, with no shortcut: what `push_ascii_slug` must give.
+    fn slug_by_chars(name: &str) -> String {
+        name.chars()
+            .filter_map(|c| {
+                let c = match c {
+                    'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+                    'è' | 'é' | 'ê' | 'ë' => 'e',
+                    'ì' | 'í' | 'î' | 'ï' => 'i',
+                    'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+                    'ù' | 'ú' | 'û' | 'ü' => 'u',
+                    'ç' => 'c',
+                    'ñ' => 'n',
+                    other => other,
+                };
+                c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn slugs_and_usernames_are_those_made_char_by_char() {
+        let tricky = [
+            "",
+            "O'Keefe",
+            "Zoé",
+            "ÉLODIE",
+            "Nuñez",
+            "Anne-Marie",
+            "42",
+            "Ünal",
+            "李",
+            "Mc Lean",
+        ];
+        let names: Vec<&str> = EN::NAME_FIRST_NAME
+            .iter()
+            .chain(EN::NAME_LAST_NAME)
+            .copied()
+            .chain(tricky)
+            .collect();
+        for name in &names {
+            let mut slug = String::from("kept:");
+            push_ascii_slug(&mut slug, name);
+            assert_eq!(slug, format!("kept:{}", slug_by_chars(name)), "{name}");
+        }
+        for first in tricky {
+            for last in tricky {
+                let person = Person {
+                    first: first.to_owned(),
+                    last: last.to_owned(),
+                };
+                let (a, b) = (slug_by_chars(first), slug_by_chars(last));
+                let expected = match (a.is_empty(), b.is_empty()) {
+                    (false, false) => format!("{a}_{b}"),
+                    (false, true) => a,
+                    (true, false) => b,
+                    (true, true) => "user".to_owned(),
+                };
+                assert_eq!(person.username('_'), expected, "{first} {last}");
+                assert_eq!(person.full(), format!("{first} {last}"));
+                let email = person.email(&mut StdRng::seed_from_u64(3));
+                let (user, provider) = email.split_once('@').expect("an @");
+                assert_eq!(user, expected.replace('_', "."), "{email}");
+                assert!(provider.contains('.'), "{email}");
+            }
+        }
+    }
+
+    #[test]
+    fn sentences_are_those_fake_draws_capitalized() {
+        for seed in 0..500 {
+            let who = || Who::default();
+            let clock = Clock::new(
+                &mut StdRng::seed_from_u64(1),
+                DateTime::<Utc>::UNIX_EPOCH,
+                None,
+            );
+            let mut rng = StdRng::seed_from_u64(seed);
+            let description = text(Hint::Description, &mut rng, &mut who(), &clock);
+            let paragraph = text(Hint::Paragraph, &mut rng, &mut who(), &clock);
+            let after = rng.random::<u64>();
+            let mut rng = StdRng::seed_from_u64(seed);
+            let sentence: String = Sentence(6..14).fake_with_rng(&mut rng);
+            let sentences: Vec<String> = Sentences(2..4).fake_with_rng(&mut rng);
+            let sentences: Vec<String> = sentences.iter().map(|s| capitalize(s)).collect();
+            assert_eq!(description, Some(capitalize(&sentence)), "seed {seed}");
+            assert_eq!(paragraph, Some(sentences.join(" ")), "seed {seed}");
+            assert_eq!(after, rng.random::<u64>(), "the same draws, seed {seed}");
+        }
     }
 
     #[test]
