@@ -15,8 +15,11 @@ use fake::faker::lorem::en::{Word, Words};
 use fake::faker::name::en::{FirstName, LastName};
 use fake::faker::number::en::NumberWithFormat;
 use fake::faker::phone_number::en::PhoneNumber;
+use fake::locales::{Data, EN};
 use rand::RngExt;
 use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use std::sync::LazyLock;
 
 use super::echo::EchoScope;
 use super::hint::Hint;
@@ -419,15 +422,34 @@ pub(crate) fn domain(rng: &mut StdRng) -> String {
 }
 
 fn push_domain(out: &mut String, rng: &mut StdRng) {
-    let name: &str = LastName().fake_with_rng(rng);
+    // The same draw as `LastName()`: a choice among as many entries.
+    let label = last_name_slugs()
+        .choose(rng)
+        .map_or("example", String::as_str);
     let suffix: &str = DomainSuffix().fake_with_rng(rng);
-    let start = out.len();
-    push_ascii_slug(out, name);
-    if out.len() == start {
-        out.push_str("example");
-    }
+    out.push_str(label);
     out.push('.');
     out.push_str(suffix);
+}
+
+/// The host label made of each last name fake draws from, in its order: the name's ASCII slug,
+/// or `example` when nothing of it is left. Made once; hundreds of URLs in a large body each
+/// draw one.
+fn last_name_slugs() -> &'static [String] {
+    static SLUGS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        EN::NAME_LAST_NAME
+            .iter()
+            .map(|name| {
+                let slug = ascii_slug(name);
+                if slug.is_empty() {
+                    "example".to_owned()
+                } else {
+                    slug
+                }
+            })
+            .collect()
+    });
+    &SLUGS
 }
 
 /// Lorem words joined by spaces, at least `min` characters long when possible.
@@ -612,7 +634,6 @@ mod tests {
     use super::*;
     use crate::generate::pattern::format_check;
     use fake::faker::lorem::en::{Sentence, Sentences};
-    use fake::locales::{Data, EN};
     use rand::SeedableRng;
 
     /// The generator skips the server's `uri`, `iri` and `uuid` checks for what it draws in those
@@ -744,6 +765,22 @@ mod tests {
             let sentences: Vec<String> = sentences.iter().map(|s| capitalize(s)).collect();
             assert_eq!(description, Some(capitalize(&sentence)), "seed {seed}");
             assert_eq!(paragraph, Some(sentences.join(" ")), "seed {seed}");
+            assert_eq!(after, rng.random::<u64>(), "the same draws, seed {seed}");
+        }
+    }
+
+    #[test]
+    fn domains_draw_and_slug_last_names_as_fake_does() {
+        for seed in 0..2_000 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let drawn = domain(&mut rng);
+            let after = rng.random::<u64>();
+            let mut rng = StdRng::seed_from_u64(seed);
+            let name: &str = LastName().fake_with_rng(&mut rng);
+            let suffix: &str = DomainSuffix().fake_with_rng(&mut rng);
+            let label = slug_by_chars(name);
+            let label = if label.is_empty() { "example" } else { &label };
+            assert_eq!(drawn, format!("{label}.{suffix}"), "seed {seed}");
             assert_eq!(after, rng.random::<u64>(), "the same draws, seed {seed}");
         }
     }
