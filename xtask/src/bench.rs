@@ -762,6 +762,11 @@ fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String>
             "machine: {} CPUs, every server on 127.0.0.1; commit {commit} (working tree as built); {date}",
             cpu_count()
         ),
+        format!(
+            "workers: understudy and bare axum each run {} worker thread(s), their default (one \
+             per CPU); Prism is one Node.js process",
+            cpu_count()
+        ),
     ]
 }
 

@@ -25,10 +25,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The help text printed for `--help` and after a usage error.
 pub const USAGE: &str = "\
-usage: bench-baseline [--host ADDR] [--port N] [--list-body-bytes N]
+usage: bench-baseline [--host ADDR] [--port N] [--workers N] [--list-body-bytes N]
 
   --host ADDR            address to bind (default 127.0.0.1)
   --port N               port to bind (default 0: any free port, printed on stderr)
+  --workers N            threads answering requests (default: one per CPU, as understudy's)
   --list-body-bytes N    size of the fixed GET /repos/{owner}/{repo}/issues body (default 4096)";
 
 /// The fixed body of a successful `POST /users`, shaped and sized like a DeployHQ user.
@@ -47,6 +48,9 @@ pub struct Options {
     pub host: String,
     /// The port to bind; 0 lets the system choose.
     pub port: u16,
+    /// Threads answering requests: understudy's default unless given, so that the two stacks
+    /// are measured alike.
+    pub workers: usize,
     /// The size in bytes of the fixed issue-list body.
     pub list_body_bytes: usize,
 }
@@ -56,6 +60,7 @@ impl Default for Options {
         Self {
             host: "127.0.0.1".to_owned(),
             port: 0,
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
             list_body_bytes: 4096,
         }
     }
@@ -72,6 +77,13 @@ impl Options {
                 "--host" => options.host = value()?,
                 "--port" => {
                     options.port = value()?.parse().map_err(|e| format!("--port: {e}"))?;
+                }
+                "--workers" => {
+                    options.workers = value()?
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|workers| (1..=1024).contains(workers))
+                        .ok_or_else(|| "--workers: a number from 1 to 1024".to_owned())?;
                 }
                 "--list-body-bytes" => {
                     options.list_body_bytes = value()?
@@ -133,8 +145,7 @@ pub fn app(list_body_bytes: usize) -> Router {
         .with_state(Arc::new(list))
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         println!("{USAGE}");
@@ -147,6 +158,21 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.workers)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(serve(options)),
+        Err(error) => {
+            eprintln!("bench-baseline: cannot start the runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds and serves until the process is stopped.
+async fn serve(options: Options) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind((options.host.as_str(), options.port)).await
     {
         Ok(listener) => listener,
@@ -159,7 +185,10 @@ async fn main() -> ExitCode {
         }
     };
     if let Ok(address) = listener.local_addr() {
-        eprintln!("bench-baseline: listening on http://{address}");
+        eprintln!(
+            "bench-baseline: listening on http://{address} with {} worker(s)",
+            options.workers
+        );
     }
     if let Err(error) = axum::serve(listener, app(options.list_body_bytes)).await {
         eprintln!("bench-baseline: {error}");
@@ -262,6 +291,8 @@ mod tests {
             "123",
             "--host",
             "127.0.0.2",
+            "--workers",
+            "3",
         ]
         .map(String::from);
         let options = Options::parse(args).expect("the arguments are valid");
@@ -270,9 +301,17 @@ mod tests {
             Options {
                 host: "127.0.0.2".to_owned(),
                 port: 8080,
+                workers: 3,
                 list_body_bytes: 123,
             }
         );
+        assert!(Options::default().workers >= 1);
+        for bad in ["0", "many", "1025"] {
+            assert!(
+                Options::parse(["--workers", bad].map(String::from)).is_err(),
+                "{bad}"
+            );
+        }
         assert!(Options::parse(["--port".to_owned()]).is_err());
         assert!(Options::parse(["--bogus".to_owned()]).is_err());
     }

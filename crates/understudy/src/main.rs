@@ -63,6 +63,10 @@ struct ServeArgs {
     /// The most records kept per collection; past it the oldest are forgotten.
     #[arg(long, default_value_t = 100_000)]
     max_records: usize,
+    /// Threads answering requests (default: one per CPU). Fewer leave CPUs to clients on the
+    /// same machine, such as a test runner on a small CI runner.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
     /// Log level: error, warn, info (one line per request), debug.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -141,7 +145,9 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {
@@ -160,6 +166,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         server_options,
         &args.host,
         args.port,
+        workers,
     ));
     if served != ExitCode::SUCCESS {
         return served;
@@ -201,7 +208,18 @@ fn finish(engine: &Engine, report_path: Option<&std::path::Path>, strict: bool) 
     ExitCode::SUCCESS
 }
 
-async fn run(engine: Arc<Engine>, options: ServerOptions, host: &str, port: u16) -> ExitCode {
+/// One worker per CPU this process may use (tokio's own default, said here so that it is logged).
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+async fn run(
+    engine: Arc<Engine>,
+    options: ServerOptions,
+    host: &str,
+    port: u16,
+    workers: usize,
+) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind((host, port)).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -218,6 +236,7 @@ async fn run(engine: Arc<Engine>, options: ServerOptions, host: &str, port: u16)
     tracing::info!(
         specs = engine.specs().len(),
         operations = engine.routes().len(),
+        workers,
         "understudy listening on http://{address}"
     );
     let router = app(Arc::clone(&engine), &options);

@@ -73,6 +73,39 @@ fn serve_with_a_broken_spec_never_starts() {
 
 #[cfg(unix)]
 #[test]
+fn workers_are_set_by_the_option_and_zero_is_refused() {
+    let mut child = understudy()
+        .args(["serve", "--port", "0", "--workers", "3"])
+        .arg(server_tests("specs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "no listening line"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(line.contains("workers=3"), "{line}");
+
+    let zero = understudy()
+        .args(["serve", "--port", "0", "--workers", "0"])
+        .arg(server_tests("specs"))
+        .output()
+        .unwrap();
+    assert_eq!(zero.status.code(), Some(2), "a usage error");
+    let message = String::from_utf8_lossy(&zero.stderr);
+    assert!(message.contains("--workers"), "{message}");
+}
+
+#[cfg(unix)]
+#[test]
 fn serve_answers_on_a_socket_logs_without_credentials_and_stops_on_sigterm() {
     let mut child = understudy()
         .args(["serve", "--port", "0", "--seed", "3"])
