@@ -636,7 +636,7 @@ fn generated_json(
     echo_source: Option<(&Value, Option<&Defaults>)>,
     identity: Option<Value>,
 ) -> Bytes {
-    let mut body = Vec::with_capacity(512);
+    let mut body = Vec::with_capacity(generator.body_capacity());
     let vouched = generator.write_vouched(
         &mut GenerateContext {
             rng: &mut *rng,

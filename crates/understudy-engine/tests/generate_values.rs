@@ -216,3 +216,40 @@ fn integer_and_string_ids_are_believable() {
         );
     }
 }
+
+#[test]
+fn the_next_buffer_is_sized_from_the_last_body_within_bounds() {
+    let schema = json!({"type": "array", "minItems": 400, "maxItems": 400,
+        "items": {"type": "string", "minLength": 20, "maxLength": 20}});
+    let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+    assert_eq!(generator.body_capacity(), 512, "nothing written yet");
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut context = GenerateContext {
+        rng: &mut rng,
+        now: now(),
+        request_body: None,
+        request_defaults: None,
+        identity: None,
+        echo: false,
+    };
+    let mut body = Vec::new();
+    generator.write_vouched(&mut context, &mut body);
+    let capacity = generator.body_capacity();
+    assert!(body.len() > 8_000, "{}", body.len());
+    assert!(
+        capacity >= body.len() && capacity <= body.len() + body.len() / 8,
+        "{capacity} for {}",
+        body.len()
+    );
+    assert_eq!(
+        generator.clone().body_capacity(),
+        capacity,
+        "clones share the size"
+    );
+    let huge = json!({"type": "string", "enum": ["x".repeat((1 << 20) + 1)]});
+    let generator = Generator::compile(&json!({}), &huge).expect("a generator");
+    let mut body = Vec::new();
+    generator.write_vouched(&mut context, &mut body);
+    assert!(body.len() > 1 << 20);
+    assert_eq!(generator.body_capacity(), 1 << 20, "bounded");
+}
