@@ -1,6 +1,8 @@
 //! Believable leaf values: names, e-mails, addresses, time zones, URLs, texts and timestamps from
 //! the `fake` crate, chosen by hint and format, and values shaped like a documented example.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use fake::Fake;
 use fake::faker::address::en::{
@@ -108,20 +110,19 @@ impl<'s> Who<'s> {
     }
 
     /// The person, drawn on first use.
-    pub(crate) fn person(&mut self, rng: &mut StdRng) -> Person {
-        if let Some(person) = &self.person {
-            return person.clone();
-        }
-        let mut person = Person::random(rng);
-        let (first, last) = self.scope.map(EchoScope::person_names).unwrap_or_default();
-        if let Some(first) = first {
-            first.clone_into(&mut person.first);
-        }
-        if let Some(last) = last {
-            last.clone_into(&mut person.last);
-        }
-        self.person = Some(person.clone());
-        person
+    pub(crate) fn person(&mut self, rng: &mut StdRng) -> &Person {
+        let scope = self.scope;
+        self.person.get_or_insert_with(|| {
+            let mut person = Person::random(rng);
+            let (first, last) = scope.map(EchoScope::person_names).unwrap_or_default();
+            if let Some(first) = first {
+                first.clone_into(&mut person.first);
+            }
+            if let Some(last) = last {
+                last.clone_into(&mut person.last);
+            }
+            person
+        })
     }
 }
 
@@ -267,15 +268,17 @@ pub(crate) fn text(
     clock: &Clock,
 ) -> Option<String> {
     Some(match hint {
-        Hint::FirstName => who.person(rng).first,
-        Hint::LastName => who.person(rng).last,
+        Hint::FirstName => who.person(rng).first.clone(),
+        Hint::LastName => who.person(rng).last.clone(),
         Hint::FullName => who.person(rng).full(),
         Hint::Username => {
             let person = who.person(rng);
             if rng.random_bool(0.5) {
                 person.username('_')
             } else {
-                format!("{}{}", ascii_slug(&person.first), rng.random_range(1..100))
+                let mut username = ascii_slug(&person.first);
+                let _ = write!(username, "{}", rng.random_range(1..100));
+                username
             }
         }
         Hint::Email => who.person(rng).email(rng),
