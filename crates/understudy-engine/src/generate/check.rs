@@ -43,7 +43,7 @@ pub(crate) fn accepts_all_noting(
 }
 
 /// Whether every part in `ids` decides a scalar by its type alone
-/// ([`Part::types_decide_scalars`]): then [`scalar_types_accept`] answers as [`accepts_all`] does,
+/// ([`Part::types_decide_scalars`]): then [`scalar_types`] answers as [`accepts_all`] does,
 /// without a checker.
 pub(crate) fn types_decide_scalars(parts: &[Part], ids: &[PartId]) -> bool {
     ids.iter().all(|id| {
@@ -53,14 +53,27 @@ pub(crate) fn types_decide_scalars(parts: &[Part], ids: &[PartId]) -> bool {
     })
 }
 
-/// [`accepts_all`] for a scalar `value`, when [`types_decide_scalars`] holds for `ids`.
-pub(crate) fn scalar_types_accept(parts: &[Part], ids: &[PartId], value: &Value) -> bool {
-    ids.iter().all(|id| {
-        parts.get(*id as usize).is_some_and(|part| {
-            (part.null_anyway && value.is_null())
-                || part.types.is_none_or(|types| types.admits(value))
-        })
-    })
+/// The types every part in `ids` admits a scalar of, as one mask, when [`types_decide_scalars`]
+/// holds: `types.admits(value)` is then [`accepts_all`] for any scalar `value`. A part admits
+/// its types, and null too when it is `null_anyway`; a number type always carries the integer
+/// one, so the intersection admits an integer exactly when every part does.
+pub(crate) fn scalar_types(parts: &[Part], ids: &[PartId]) -> Option<Types> {
+    if !types_decide_scalars(parts, ids) {
+        return None;
+    }
+    Some(ids.iter().fold(Types::ALL, |all, id| {
+        let Some(part) = parts.get(*id as usize) else {
+            return Types(0);
+        };
+        let mut admitted = part.types.unwrap_or(Types::ALL);
+        if part.null_anyway {
+            admitted = Types(admitted.0 | Types::NULL);
+        }
+        if admitted.has(Types::NUMBER) {
+            admitted = Types(admitted.0 | Types::INTEGER);
+        }
+        all.and(admitted)
+    }))
 }
 
 /// JSON equality as JSON Schema defines it (`1` equals `1.0`).
@@ -422,25 +435,41 @@ mod tests {
             let one = [*id];
             let by_type = types_decide_scalars(&parts, &one);
             assert_eq!(by_type, index < 8, "{}", schemas[index]);
-            if !by_type {
+            assert_eq!(scalar_types(&parts, &one).is_some(), by_type);
+            let Some(types) = scalar_types(&parts, &one) else {
                 continue;
-            }
+            };
             for value in &values {
                 decided += 1;
                 assert_eq!(
-                    scalar_types_accept(&parts, &one, value),
+                    types.admits(value),
                     accepts_all(&parts, &one, value),
                     "{} against {value}",
                     schemas[index]
                 );
             }
+            // Every pair of such parts: the one mask answers as checking both does.
+            for other in ids.iter().take(8) {
+                let both = [*id, *other];
+                let types = scalar_types(&parts, &both).expect("both decide by type");
+                for value in &values {
+                    assert_eq!(
+                        types.admits(value),
+                        accepts_all(&parts, &both, value),
+                        "{} and {} against {value}",
+                        schemas[index],
+                        schemas[*other as usize]
+                    );
+                }
+            }
         }
         assert_eq!(decided, 8 * values.len());
         // Several parts at once: all must accept.
         let both = [ids[0], ids[5]];
-        assert!(types_decide_scalars(&parts, &both));
-        assert!(scalar_types_accept(&parts, &both, &json!("x")));
-        assert!(!scalar_types_accept(&parts, &both, &json!(1)));
+        let types = scalar_types(&parts, &both).expect("both decide by type");
+        assert!(types.admits(&json!("x")));
+        assert!(!types.admits(&json!(1)));
+        assert_eq!(scalar_types(&parts, &[ids[0], ids[8]]), None);
     }
 
     #[test]

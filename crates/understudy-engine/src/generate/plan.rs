@@ -106,9 +106,9 @@ pub(crate) struct Node {
     /// drawn, and nothing but the variants calls for a check ([`variants_exclude_each_other`]):
     /// then the value is made from its variant without being checked as a whole.
     pub(crate) exclusive: bool,
-    /// Whether `roots` decide a scalar by its type alone, so that an echoed scalar is checked
-    /// without a checker ([`check::scalar_types_accept`]).
-    pub(crate) scalars_by_type: bool,
+    /// When `roots` decide a scalar by its type alone, the types they all admit: an echoed
+    /// scalar is then checked by one mask test, without a checker ([`check::scalar_types`]).
+    pub(crate) scalar_types: Option<Types>,
     pub(crate) faker: Option<Hint>,
     pub(crate) example: Option<Value>,
     /// Whether `example` is a structured string (an id, a code, a URL), whose shape says more
@@ -151,7 +151,7 @@ impl Node {
             variants: Vec::new(),
             check: false,
             exclusive: false,
-            scalars_by_type: false,
+            scalar_types: None,
             faker: None,
             example: None,
             example_structured: false,
@@ -409,7 +409,7 @@ impl Planner<'_> {
         // Set again by `finalize` once every variant is built, if the variants alone call for
         // the check and they exclude each other.
         node.exclusive = !check;
-        node.scalars_by_type = check::types_decide_scalars(self.parts, &node.roots);
+        node.scalar_types = check::scalar_types(self.parts, &node.roots);
         node.kind = kind(&node);
         self.nodes[id as usize] = node;
     }

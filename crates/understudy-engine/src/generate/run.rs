@@ -11,9 +11,7 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde_json::{Map, Number, Value};
 
-use super::check::{
-    accepts_all, accepts_all_noting, decimal_parts, equal, is_multiple, scalar_types_accept,
-};
+use super::check::{accepts_all, accepts_all_noting, decimal_parts, equal, is_multiple};
 use super::defaults::DefaultsCursor;
 use super::echo::{Echo, EchoScope};
 use super::fakes::{self, Clock, Who};
@@ -665,8 +663,9 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
                 // A rejected scalar goes on to the full check, which rejects it too.
                 Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
-                    if node.scalars_by_type
-                        && scalar_types_accept(&graph.parts, &node.roots, found.value) =>
+                    if node
+                        .scalar_types
+                        .is_some_and(|types| types.admits(found.value)) =>
                 {
                     return Source::Found(Cow::Borrowed(found.value));
                 }
