@@ -106,6 +106,10 @@ pub(crate) struct Node {
     /// drawn, and nothing but the variants calls for a check ([`variants_exclude_each_other`]):
     /// then the value is made from its variant without being checked as a whole.
     pub(crate) exclusive: bool,
+    /// Whether the node is a plain scalar (a string, a number or a boolean, not `null` alone,
+    /// with no variant, no `enum` and no check): `Runner::shape` gives
+    /// `Runner::scalar` for it, and the writer calls that directly ([`leaf`]).
+    pub(crate) leaf: bool,
     /// When `roots` decide a scalar by its type alone, the types they all admit: an echoed
     /// scalar is then checked by one mask test, without a checker ([`check::scalar_types`]).
     pub(crate) scalar_types: Option<Types>,
@@ -151,6 +155,7 @@ impl Node {
             variants: Vec::new(),
             check: false,
             exclusive: false,
+            leaf: false,
             scalar_types: None,
             faker: None,
             example: None,
@@ -722,8 +727,22 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
     for index in 0..nodes.len() {
         let exclusive = nodes[index].exclusive && variants_exclude_each_other(nodes, &nodes[index]);
         nodes[index].exclusive = exclusive;
+        nodes[index].leaf = leaf(&nodes[index]);
     }
     heights(nodes);
+}
+
+/// Whether `Runner::shape` makes `node` as `Runner::scalar` alone: no variant to draw, no `enum`
+/// to choose from, no check to retry, not a lone `null`, and a scalar kind.
+fn leaf(node: &Node) -> bool {
+    node.variants.is_empty()
+        && !node.check
+        && node.choices.as_ref().is_none_or(Vec::is_empty)
+        && !(node.null_ok && node.types.is_empty())
+        && matches!(
+            node.kind,
+            Types::STRING | Types::INTEGER | Types::NUMBER | Types::BOOLEAN
+        )
 }
 
 /// Whether a value made from any one of `node`'s variants is rejected by every other variant's

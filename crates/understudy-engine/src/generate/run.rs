@@ -63,7 +63,7 @@ pub(crate) struct Runner<'g, 'r> {
 /// Where a value is being generated.
 #[derive(Clone, Copy)]
 pub(super) struct Slot<'e, 'f> {
-    hint: Option<Hint>,
+    pub(super) hint: Option<Hint>,
     /// The part of the request that corresponds to this value.
     echo: Option<Echo<'e>>,
     /// Discriminator values the chosen branches fix.
@@ -478,10 +478,22 @@ impl<'g, 'r> Runner<'g, 'r> {
         match node.kind {
             Types::OBJECT => self.object(node, slot),
             Types::ARRAY => self.array(node, slot),
-            Types::STRING => Value::String(self.string(node, slot.hint, scene)),
-            Types::INTEGER => self.integer(node, slot.hint, scene),
-            Types::NUMBER => self.number(node, slot.hint),
-            Types::BOOLEAN => Value::Bool(self.boolean(node, slot.hint)),
+            _ => self.scalar(node, slot.hint, scene),
+        }
+    }
+
+    /// A value of a scalar node (or the smallest value of a node of no kind).
+    pub(super) fn scalar(
+        &mut self,
+        node: &'g Node,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+    ) -> Value {
+        match node.kind {
+            Types::STRING => Value::String(self.string(node, hint, scene)),
+            Types::INTEGER => self.integer(node, hint, scene),
+            Types::NUMBER => self.number(node, hint),
+            Types::BOOLEAN => Value::Bool(self.boolean(node, hint)),
             _ => smallest(node),
         }
     }
@@ -770,7 +782,12 @@ impl<'g, 'r> Runner<'g, 'r> {
         usize::try_from(count.min(MAX_ITEMS)).unwrap_or(0)
     }
 
-    fn string(&mut self, node: &'g Node, hint: Option<Hint>, scene: &mut Scene<'_>) -> String {
+    pub(super) fn string(
+        &mut self,
+        node: &'g Node,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+    ) -> String {
         let explicit = node.faker;
         let hint = explicit.or(hint);
         if let Some(explicit) = explicit

@@ -71,6 +71,18 @@ impl<'g> Runner<'g, '_> {
             Ok(entered) => entered,
             Err(value) => return write_placed(out, Cow::Owned(value), placement),
         };
+        if node.leaf && placement.is_none() {
+            // As `Runner::checked` makes a plain scalar: no variant drawn, nothing checked, and
+            // no parts to put on the path. A string is written without becoming a `Value`.
+            if node.kind == Types::STRING {
+                let text = self.string(node, slot.hint, scene);
+                write_text(out, &text);
+            } else {
+                let value = self.scalar(node, slot.hint, scene);
+                write_placed(out, Cow::Owned(value), None);
+            }
+            return;
+        }
         self.descend(id, |runner| {
             if exclusive(node, slot) {
                 // As `Runner::checked` makes it: the variant drawn, then its value.
@@ -148,14 +160,21 @@ fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Plac
         None => value,
     };
     match &*value {
-        // Most generated values are strings with nothing to escape: copied as they are.
-        Value::String(text) if plain(text) => {
-            out.reserve(text.len() + 2);
-            out.push(b'"');
-            out.extend_from_slice(text.as_bytes());
-            out.push(b'"');
-        }
+        Value::String(text) => write_text(out, text),
         value => write_json(out, value),
+    }
+}
+
+/// Writes `text` as a JSON string.
+fn write_text(out: &mut Vec<u8>, text: &str) {
+    // Most generated values are strings with nothing to escape: copied as they are.
+    if plain(text) {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        write_json(out, text);
     }
 }
 
@@ -383,6 +402,60 @@ mod tests {
                 "no name twice"
             );
         }
+    }
+
+    /// Plain scalars are written without a check (`Node::leaf`); scalars the server must check
+    /// (a `not`, an `allOf` branch) are not plain, and are retried when written as when built.
+    #[test]
+    fn checked_scalars_are_retried_when_written_as_when_built() {
+        let schema = json!({"type": "object", "required": ["small", "word", "plain"],
+        "properties": {
+            "small": {"type": "integer", "minimum": 0, "maximum": 3, "not": {"enum": [0, 1, 2]}},
+            "word": {"type": "string", "minLength": 1, "maxLength": 2,
+                "allOf": [{"pattern": "^z"}]},
+            "plain": {"type": "integer", "minimum": 0, "maximum": 3}
+        }});
+        let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+        let now = Utc
+            .with_ymd_and_hms(2025, 1, 2, 3, 4, 5)
+            .single()
+            .expect("a date");
+        let mut plain_values = std::collections::BTreeSet::new();
+        let mut met = 0;
+        for seed in 0..100 {
+            let context = |rng| GenerateContext {
+                rng,
+                now,
+                request_body: None,
+                request_defaults: None,
+                identity: None,
+                echo: false,
+            };
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut written = Vec::new();
+            generator.write_vouched(&mut context(&mut rng), &mut written);
+            let mut rng = StdRng::seed_from_u64(seed);
+            let generated = generator.generate_vouched(&mut context(&mut rng));
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                generated.body.to_string(),
+                "seed {seed}"
+            );
+            let parsed: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+            if parsed["small"] == json!(3) {
+                met += 1;
+            }
+            if parsed["word"]
+                .as_str()
+                .is_some_and(|word| word.starts_with('z'))
+            {
+                met += 1;
+            }
+            plain_values.insert(parsed["plain"].to_string());
+        }
+        // The generator retries a bounded number of times, so a few draws may still miss.
+        assert!(met > 150, "the checks were met {met} times of 200");
+        assert!(plain_values.len() > 1, "the plain one still varies");
     }
 
     #[test]
