@@ -68,7 +68,7 @@ pub(super) struct Slot<'e, 'f> {
     echo: Option<Echo<'e>>,
     /// Discriminator values the chosen branches fix.
     forced: &'f [(Arc<str>, Value)],
-    depth: u16,
+    pub(super) depth: u16,
     pub(super) minimal: bool,
     /// When the enclosing record was created: nested records are not older.
     pub(super) since: Option<DateTime<Utc>>,
@@ -287,21 +287,34 @@ impl<'g, 'r> Runner<'g, 'r> {
         id: NodeId,
         slot: Slot<'e, 'f>,
     ) -> Result<(&'g Node, Slot<'e, 'f>), Value> {
+        let node = self.counted(id, slot.depth)?;
+        Ok((node, self.settled(id, slot)))
+    }
+
+    /// The first half of [`Runner::enter`]: counts the node, and gives the value that stands in
+    /// for it when it is missing or too deep.
+    pub(super) fn counted(&mut self, id: NodeId, depth: u16) -> Result<&'g Node, Value> {
         let graph = self.graph;
         let Some(node) = graph.nodes.get(id as usize) else {
             self.unsure = true;
             return Err(Value::Null);
         };
         self.count += 1;
-        if slot.depth >= HARD_DEPTH {
+        if depth >= HARD_DEPTH {
             self.unsure = true;
             return Err(smallest(node));
         }
+        Ok(node)
+    }
+
+    /// The second half of [`Runner::enter`]: how fully the node is made, which only nodes with
+    /// parts use (a scalar is made the same either way).
+    pub(super) fn settled<'e, 'f>(&self, id: NodeId, slot: Slot<'e, 'f>) -> Slot<'e, 'f> {
         let minimal = slot.minimal
             || slot.depth >= SOFT_DEPTH
             || self.count > BUDGET
             || self.path.contains(&id);
-        Ok((node, Slot { minimal, ..slot }))
+        Slot { minimal, ..slot }
     }
 
     /// Runs `make` for node `id` entered with [`Runner::enter`], with `id` on the path.

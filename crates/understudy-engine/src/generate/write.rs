@@ -67,13 +67,14 @@ impl<'g> Runner<'g, '_> {
         out: &mut Vec<u8>,
         placement: Option<Placement<'_>>,
     ) {
-        let (node, slot) = match self.enter(id, slot) {
-            Ok(entered) => entered,
+        let node = match self.counted(id, slot.depth) {
+            Ok(node) => node,
             Err(value) => return write_placed(out, Cow::Owned(value), placement),
         };
         if node.leaf && placement.is_none() {
-            // As `Runner::checked` makes a plain scalar: no variant drawn, nothing checked, and
-            // no parts to put on the path. A string is written without becoming a `Value`.
+            // As `Runner::checked` makes a plain scalar: no variant drawn, nothing checked, no
+            // parts to put on the path, and made the same however minimal the slot. A string is
+            // written without becoming a `Value`.
             if node.kind == Types::STRING {
                 let text = self.string(node, slot.hint, scene);
                 write_text(out, &text);
@@ -83,6 +84,7 @@ impl<'g> Runner<'g, '_> {
             }
             return;
         }
+        let slot = self.settled(id, slot);
         self.descend(id, |runner| {
             if exclusive(node, slot) {
                 // As `Runner::checked` makes it: the variant drawn, then its value.
