@@ -223,11 +223,21 @@ impl<'s> Scene<'s> {
         }
     }
 
+    /// The object's clock, drawn on first use. Asked for by every hinted string, so the usual
+    /// case (already drawn) is kept small enough to inline.
+    #[inline]
     fn clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
-        let since = self.since;
-        *self
-            .clock
-            .get_or_insert_with(|| Clock::new(rng, now, since))
+        match self.clock {
+            Some(clock) => clock,
+            None => self.draw_clock(rng, now),
+        }
+    }
+
+    #[inline(never)]
+    fn draw_clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
+        let clock = Clock::new(rng, now, self.since);
+        self.clock = Some(clock);
+        clock
     }
 }
 
