@@ -317,6 +317,21 @@ impl<'g, 'r> Runner<'g, 'r> {
         Ok(node)
     }
 
+    /// [`Runner::counted`] for a node that is a leaf (`Node::leaf`); `None`, and nothing
+    /// counted, when it is not.
+    pub(super) fn counted_leaf(
+        &mut self,
+        id: NodeId,
+        depth: u16,
+    ) -> Option<Result<&'g Node, Value>> {
+        let graph = self.graph;
+        graph
+            .nodes
+            .get(id as usize)
+            .filter(|node| node.leaf)
+            .map(|_| self.counted(id, depth))
+    }
+
     /// The second half of [`Runner::enter`]: how fully the node is made, which only nodes with
     /// parts use (a scalar is made the same either way).
     pub(super) fn settled<'e, 'f>(&self, id: NodeId, slot: Slot<'e, 'f>) -> Slot<'e, 'f> {

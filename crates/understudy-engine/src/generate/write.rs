@@ -11,6 +11,7 @@ use std::ops::Range;
 use serde_json::Value;
 
 use super::echo::Echo;
+use super::hint::Hint;
 use super::plan::{FREE, Node, NodeId, Prop};
 use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items, exclusive};
 use super::schema::Types;
@@ -72,17 +73,7 @@ impl<'g> Runner<'g, '_> {
             Err(value) => return write_placed(out, Cow::Owned(value), placement),
         };
         if node.leaf && placement.is_none() {
-            // As `Runner::checked` makes a plain scalar: no variant drawn, nothing checked, no
-            // parts to put on the path, and made the same however minimal the slot. A string is
-            // written without becoming a `Value`.
-            if node.kind == Types::STRING {
-                let text = self.string(node, slot.hint, scene);
-                write_text(out, &text);
-            } else {
-                let value = self.scalar(node, slot.hint, scene);
-                write_placed(out, Cow::Owned(value), None);
-            }
-            return;
+            return self.write_leaf(node, slot.hint, scene, out);
         }
         let slot = self.settled(id, slot);
         self.descend(id, |runner| {
@@ -108,6 +99,25 @@ impl<'g> Runner<'g, '_> {
                 runner.write_array(node, slot, out);
             }
         });
+    }
+
+    /// A plain scalar (`Node::leaf`), counted: made as `Runner::checked` makes it (no variant
+    /// drawn, nothing checked, no parts to put on the path, and the same however minimal the
+    /// slot), and written. A string is written without becoming a `Value`.
+    fn write_leaf(
+        &mut self,
+        node: &'g Node,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        if node.kind == Types::STRING {
+            let text = self.string(node, hint, scene);
+            write_text(out, &text);
+        } else {
+            let value = self.scalar(node, hint, scene);
+            write_placed(out, Cow::Owned(value), None);
+        }
     }
 
     /// An array whose items need not be unique, item by item (as `Runner::array` makes it).
@@ -326,6 +336,15 @@ impl Fields for JsonFields<'_, '_> {
             return;
         }
         let inside = self.inside(&prop.name);
+        if found.is_none() && inside.is_none() {
+            // What `property_source` gives a leaf the request says nothing about: its node, one
+            // level deeper, with the property's hint. Counted and written as `write` would.
+            match runner.counted_leaf(prop.node, slot.depth + 1) {
+                Some(Ok(node)) => return runner.write_leaf(node, prop.hint, scene, self.out),
+                Some(Err(value)) => return write_placed(self.out, Cow::Owned(value), None),
+                None => {}
+            }
+        }
         match runner.property_source(prop, found, slot) {
             Source::Node(node, slot) => runner.write(node, slot, scene, self.out, inside),
             Source::Found(value) => write_placed(self.out, value, inside),
