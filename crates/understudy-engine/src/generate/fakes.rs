@@ -493,29 +493,25 @@ pub(crate) fn base64(rng: &mut StdRng, length: usize) -> String {
 /// UUIDs, timestamps, URLs), otherwise digits are redrawn and letters mixed with digits are
 /// redrawn in the same case, while prefixes, separators and plain words stay, so `us_usr_8f3k2j1d`
 /// gives `us_usr_` and eight fresh characters.
+///
+/// `shape` is [`example_shape`] of `example`, decided once when the plan is made.
 pub(crate) fn like_example(
     example: &str,
+    shape: ExampleShape,
     rng: &mut StdRng,
     who: &mut Who<'_>,
     clock: &Clock,
 ) -> String {
     let example = example.trim_matches('"');
-    if looks_like_uuid(example) {
-        let fresh = uuid(rng);
-        return if example.chars().any(|c| c.is_ascii_uppercase()) {
-            fresh.to_uppercase()
-        } else {
-            fresh
-        };
-    }
-    if chrono::DateTime::parse_from_rfc3339(example).is_ok() {
-        return date_time(clock.moment(rng, None));
-    }
-    if example.contains('@') && !example.contains(' ') && example.contains('.') {
-        return who.person(rng).email(rng);
-    }
-    if example.starts_with("http://") || example.starts_with("https://") {
-        return url(rng);
+    match shape {
+        ExampleShape::Uuid { upper } => {
+            let fresh = uuid(rng);
+            return if upper { fresh.to_uppercase() } else { fresh };
+        }
+        ExampleShape::DateTime => return date_time(clock.moment(rng, None)),
+        ExampleShape::Email => return who.person(rng).email(rng),
+        ExampleShape::Url => return url(rng),
+        ExampleShape::Tokens => {}
     }
     let mut out = String::with_capacity(example.len());
     // A token is a run of ASCII letters and digits, taken as a slice of the example.
@@ -555,6 +551,40 @@ pub(crate) fn is_structured(example: &str) -> bool {
         || example.contains('@')
         || example.contains("://")
         || (example.contains('_') && !example.contains(' '))
+}
+
+/// What a documented example string is, as [`like_example`] remakes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExampleShape {
+    /// A UUID, in upper case if the example has any upper-case letter.
+    Uuid { upper: bool },
+    /// An RFC 3339 timestamp.
+    DateTime,
+    /// An e-mail address.
+    Email,
+    /// An `http` or `https` URL.
+    Url,
+    /// Anything else: runs of letters and digits between separators.
+    Tokens,
+}
+
+/// The shape of `example` (its surrounding quotes aside), checked in this order: a UUID, a
+/// timestamp, an e-mail address, a URL, tokens.
+pub(crate) fn example_shape(example: &str) -> ExampleShape {
+    let example = example.trim_matches('"');
+    if looks_like_uuid(example) {
+        ExampleShape::Uuid {
+            upper: example.chars().any(|c| c.is_ascii_uppercase()),
+        }
+    } else if chrono::DateTime::parse_from_rfc3339(example).is_ok() {
+        ExampleShape::DateTime
+    } else if example.contains('@') && !example.contains(' ') && example.contains('.') {
+        ExampleShape::Email
+    } else if example.starts_with("http://") || example.starts_with("https://") {
+        ExampleShape::Url
+    } else {
+        ExampleShape::Tokens
+    }
 }
 
 fn looks_like_uuid(text: &str) -> bool {
@@ -789,6 +819,27 @@ mod tests {
     }
 
     #[test]
+    fn example_shapes_are_decided_in_order() {
+        for (example, shape) in [
+            (
+                "0f8fad5b-d9cb-469f-a165-70867728950e",
+                ExampleShape::Uuid { upper: false },
+            ),
+            (
+                "\"0F8FAD5B-D9CB-469F-A165-70867728950E\"",
+                ExampleShape::Uuid { upper: true },
+            ),
+            ("2011-01-26T19:01:12Z", ExampleShape::DateTime),
+            ("jane@example.com", ExampleShape::Email),
+            ("jane at example.com @home", ExampleShape::Tokens),
+            ("https://api.github.com/users/octocat", ExampleShape::Url),
+            ("us_usr_8f3k2j1d", ExampleShape::Tokens),
+        ] {
+            assert_eq!(example_shape(example), shape, "{example}");
+        }
+    }
+
+    #[test]
     fn urls_are_https_on_a_slug_domain_with_www_or_a_short_path() {
         let mut shapes = [0; 3];
         for seed in 0..500 {
@@ -871,10 +922,12 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(3);
         let clock = Clock::new(&mut rng, Utc::now(), None);
         let mut who = Who::default();
-        let fresh = like_example("us_usr_8f3k2j1d", &mut rng, &mut who, &clock);
+        let id = "us_usr_8f3k2j1d";
+        let fresh = like_example(id, example_shape(id), &mut rng, &mut who, &clock);
         assert!(fresh.starts_with("us_usr_"), "{fresh}");
         assert_eq!(fresh.len(), "us_usr_8f3k2j1d".len());
-        let phone = like_example("+33 6 12 34 56 78", &mut rng, &mut who, &clock);
+        let number = "+33 6 12 34 56 78";
+        let phone = like_example(number, example_shape(number), &mut rng, &mut who, &clock);
         assert!(phone.starts_with("+") && phone.len() == 17, "{phone}");
     }
 

@@ -118,6 +118,8 @@ pub(crate) struct Node {
     /// Whether `example` is a structured string (an id, a code, a URL), whose shape says more
     /// than a name hint; decided here so that generating never re-reads the example.
     pub(crate) example_structured: bool,
+    /// What a string `example` is, so that generating never re-reads it ([`fakes::example_shape`]).
+    pub(crate) example_shape: Option<fakes::ExampleShape>,
     pub(crate) default: Option<Value>,
     /// The component name, or the property name the node was first reached under.
     pub(crate) context: Option<Arc<str>>,
@@ -160,6 +162,7 @@ impl Node {
             faker: None,
             example: None,
             example_structured: false,
+            example_shape: None,
             default: None,
             context: None,
             lineage: None,
@@ -394,6 +397,10 @@ impl Planner<'_> {
                 node.default.clone_from(&part.default);
             }
         }
+        node.example_shape = match &node.example {
+            Some(Value::String(example)) => Some(fakes::example_shape(example)),
+            _ => None,
+        };
         node.example_structured =
             matches!(&node.example, Some(Value::String(example)) if fakes::is_structured(example));
         node.types = types;

@@ -851,7 +851,10 @@ impl<'g, 'r> Runner<'g, 'r> {
             && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
-            let text = fakes::like_example(example, self.rng, &mut scene.who, &clock);
+            let shape = node
+                .example_shape
+                .unwrap_or_else(|| fakes::example_shape(example));
+            let text = fakes::like_example(example, shape, self.rng, &mut scene.who, &clock);
             if let Some(text) = self.fit(node, text) {
                 return text;
             }
