@@ -846,14 +846,11 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
             }
         }
-        if let Some(Value::String(example)) = &node.example
+        if let (Some(Value::String(example)), Some(shape)) = (&node.example, node.example_shape)
             && (hint.is_none() || node.example_structured)
             && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
-            let shape = node
-                .example_shape
-                .unwrap_or_else(|| fakes::example_shape(example));
             let text = fakes::like_example(example, shape, self.rng, &mut scene.who, &clock);
             if let Some(text) = self.fit(node, text) {
                 return text;
