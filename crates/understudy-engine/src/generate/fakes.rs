@@ -670,7 +670,7 @@ mod tests {
     use rand::SeedableRng;
 
     /// The generator skips the server's `uri`, `iri` and `uuid` checks for what it draws in those
-    /// formats (`made_in_format` in `run.rs`): every draw must pass them.
+    /// formats (`FormatKind::made_by_construction` in `run.rs`): every draw must pass them.
     #[test]
     fn formats_made_by_construction_pass_the_servers_check() {
         // URLs are built from these lists only: every entry is a safe host or path part, so

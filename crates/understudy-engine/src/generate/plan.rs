@@ -14,6 +14,7 @@ use super::check::{self, accepts_all};
 use super::fakes;
 use super::hint::{self, Hint};
 use super::pattern::{FormatCheck, Pattern};
+use super::run::FormatKind;
 use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
 
 /// Index of a node in its generator's node list.
@@ -88,6 +89,8 @@ pub(crate) struct Node {
     pub(crate) max_length: Option<u64>,
     pub(crate) patterns: Vec<Arc<Pattern>>,
     pub(crate) format: Option<Arc<str>>,
+    /// What `format` is, told apart once ([`FormatKind::Other`] without one).
+    pub(crate) format_kind: FormatKind,
     pub(crate) format_checks: Vec<Arc<FormatCheck>>,
     pub(crate) items: Option<NodeId>,
     pub(crate) min_items: u64,
@@ -144,6 +147,7 @@ impl Node {
             max_length: None,
             patterns: Vec::new(),
             format: None,
+            format_kind: FormatKind::Other,
             format_checks: Vec::new(),
             items: None,
             min_items: 0,
@@ -367,6 +371,7 @@ impl Planner<'_> {
                     _ => {}
                 }
                 if node.format.is_none() {
+                    node.format_kind = FormatKind::of(format);
                     node.format = Some(format.clone());
                 }
             }

@@ -241,12 +241,61 @@ impl<'s> Scene<'s> {
     }
 }
 
-/// The format `Runner::formatted` draws values of `format` in by construction, if it does: a URL
-/// or a UUID built from checked parts. Every value drawn for it would pass the server's check,
-/// which then costs the most of any in a large body (hundreds of URLs); `formats_made_by_
-/// construction_pass_the_servers_check` holds every such producer to that check.
-fn made_in_format(format: &str) -> Option<&str> {
-    matches!(format, "uri" | "iri" | "uuid").then_some(format)
+/// The formats `Runner::formatted` draws values in, told apart once, when the plan is made, so
+/// that drawing a value never compares format names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FormatKind {
+    DateTime,
+    Date,
+    Time,
+    Email,
+    Uuid,
+    Url,
+    Iri,
+    Reference,
+    Hostname,
+    Ipv4,
+    Ipv6,
+    Byte,
+    Password,
+    Duration,
+    JsonPointer,
+    Phone,
+    /// A format `formatted` does not draw.
+    Other,
+}
+
+impl FormatKind {
+    /// The kind of the format named `format`.
+    pub(crate) fn of(format: &str) -> FormatKind {
+        match format {
+            "date-time" => FormatKind::DateTime,
+            "date" => FormatKind::Date,
+            "time" => FormatKind::Time,
+            "email" | "idn-email" => FormatKind::Email,
+            "uuid" => FormatKind::Uuid,
+            "uri" | "url" => FormatKind::Url,
+            "iri" => FormatKind::Iri,
+            "uri-reference" | "iri-reference" => FormatKind::Reference,
+            "hostname" | "idn-hostname" => FormatKind::Hostname,
+            "ipv4" => FormatKind::Ipv4,
+            "ipv6" => FormatKind::Ipv6,
+            "byte" => FormatKind::Byte,
+            "password" => FormatKind::Password,
+            "duration" => FormatKind::Duration,
+            "json-pointer" => FormatKind::JsonPointer,
+            "phone" => FormatKind::Phone,
+            _ => FormatKind::Other,
+        }
+    }
+
+    /// Whether every value `Runner::formatted` draws in this kind would pass the server's check
+    /// for its format: a URL or a UUID built from checked parts. That check then costs the most
+    /// of any in a large body (hundreds of URLs); `formats_made_by_construction_pass_the_
+    /// servers_check` holds every such producer to it.
+    fn made_by_construction(self) -> bool {
+        matches!(self, FormatKind::Url | FormatKind::Iri | FormatKind::Uuid)
+    }
 }
 
 impl<'g, 'r> Runner<'g, 'r> {
@@ -837,9 +886,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         if let Some(format) = &node.format {
             // A pattern on top of a format is met by drawing the formatted value again.
             let tries = if node.patterns.is_empty() { 4 } else { 16 };
-            let made_in_format = made_in_format(format);
+            let made_in_format = node.format_kind.made_by_construction().then_some(&**format);
             for _ in 0..tries {
-                if let Some(text) = self.formatted(format, hint, scene)
+                if let Some(text) = self.formatted(node.format_kind, hint, scene)
                     && let Some(text) = self.fit_formatted(node, text, made_in_format)
                 {
                     return text;
@@ -902,39 +951,38 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     fn formatted(
         &mut self,
-        format: &str,
+        format: FormatKind,
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
     ) -> Option<String> {
         let clock = scene.clock(self.rng, self.now);
         let time_hint = hint.filter(|hint| hint.is_time());
         Some(match format {
-            "date-time" => fakes::date_time(clock.moment(self.rng, time_hint)),
-            "date" => fakes::date(clock.moment(self.rng, time_hint)),
-            "time" => fakes::time(clock.moment(self.rng, time_hint)),
-            "email" | "idn-email" => scene.who.person(self.rng).email(self.rng),
-            "uuid" => fakes::uuid(self.rng),
-            "uri" | "url" | "iri" => match hint {
+            FormatKind::DateTime => fakes::date_time(clock.moment(self.rng, time_hint)),
+            FormatKind::Date => fakes::date(clock.moment(self.rng, time_hint)),
+            FormatKind::Time => fakes::time(clock.moment(self.rng, time_hint)),
+            FormatKind::Email => scene.who.person(self.rng).email(self.rng),
+            FormatKind::Uuid => fakes::uuid(self.rng),
+            FormatKind::Url | FormatKind::Iri => match hint {
                 Some(hint @ (Hint::Avatar | Hint::Image | Hint::Url)) => {
                     self.hinted(hint, scene)?
                 }
                 _ => fakes::url(self.rng),
             },
-            "uri-reference" | "iri-reference" => {
+            FormatKind::Reference | FormatKind::JsonPointer => {
                 format!("/{}", fakes::words(self.rng, 0).replace(' ', "/"))
             }
-            "hostname" | "idn-hostname" => self.hinted(Hint::Hostname, scene)?,
-            "ipv4" => self.hinted(Hint::Ip, scene)?,
-            "ipv6" => self.hinted(Hint::Ipv6, scene)?,
-            "byte" => {
+            FormatKind::Hostname => self.hinted(Hint::Hostname, scene)?,
+            FormatKind::Ipv4 => self.hinted(Hint::Ip, scene)?,
+            FormatKind::Ipv6 => self.hinted(Hint::Ipv6, scene)?,
+            FormatKind::Byte => {
                 let length = self.rng.random_range(6..=24);
                 fakes::base64(self.rng, length)
             }
-            "password" => self.hinted(Hint::Password, scene)?,
-            "duration" => format!("P{}D", self.rng.random_range(1..=90)),
-            "json-pointer" => format!("/{}", fakes::words(self.rng, 0).replace(' ', "/")),
-            "phone" => self.hinted(Hint::Phone, scene)?,
-            _ => return None,
+            FormatKind::Password => self.hinted(Hint::Password, scene)?,
+            FormatKind::Duration => format!("P{}D", self.rng.random_range(1..=90)),
+            FormatKind::Phone => self.hinted(Hint::Phone, scene)?,
+            FormatKind::Other => return None,
         })
     }
 
