@@ -71,6 +71,34 @@ fn serve_with_a_broken_spec_never_starts() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("dangling_ref.yaml"));
 }
 
+/// A SIGTERM that comes as soon as the server says it listens stops it cleanly: the handler is
+/// installed before that line, so the signal never meets the default action.
+#[cfg(unix)]
+#[test]
+fn sigterm_right_after_listening_stops_cleanly() {
+    for _ in 0..5 {
+        let mut child = understudy()
+            .args(["serve", "--port", "0"])
+            .arg(server_tests("specs"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        listening_address(&mut stdout);
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = child.wait().unwrap();
+        assert!(exit.success(), "{exit:?}");
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        assert!(rest.contains("stopped"), "{rest}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn workers_are_set_by_the_option_and_zero_is_refused() {
