@@ -2,10 +2,11 @@
 //! one line per request without credentials, and stops cleanly on SIGTERM.
 #![allow(clippy::unwrap_used)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 
 fn server_tests(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -13,18 +14,71 @@ fn server_tests(relative: &str) -> PathBuf {
         .join(relative)
 }
 
-/// Reads the server's log until it says where it listens, and returns that address.
-fn listening_address(stdout: &mut impl BufRead) -> String {
-    let mut line = String::new();
+/// A running `understudy serve` on a free port, its log read up to the line that says where it
+/// listens.
+struct Serving {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    /// The log line that says where the server listens.
+    listening: String,
+    /// The address in that line.
+    address: String,
+}
+
+/// Starts `understudy serve --port 0 ARGS tests/specs` and waits until it listens.
+fn serve<I, S>(args: I) -> Serving
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut child = understudy()
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .arg(server_tests("specs"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut serving = Serving {
+        child,
+        stdout,
+        listening: String::new(),
+        address: String::new(),
+    };
     loop {
-        line.clear();
+        serving.listening.clear();
         assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
+            serving.stdout.read_line(&mut serving.listening).unwrap() > 0,
             "the server exited before listening"
         );
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            return rest.split_whitespace().next().unwrap().to_owned();
+        if let Some(rest) = serving.listening.split("listening on http://").nth(1) {
+            serving.address = rest.split_whitespace().next().unwrap().to_owned();
+            return serving;
         }
+    }
+}
+
+/// A server a test leaves running (or that fails it) is stopped, not left behind.
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serving {
+    /// Sends SIGTERM and waits: how the server exited, and the rest of its log.
+    fn terminate(mut self) -> (ExitStatus, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        (exit, rest)
     }
 }
 
@@ -77,24 +131,8 @@ fn serve_with_a_broken_spec_never_starts() {
 #[test]
 fn sigterm_right_after_listening_stops_cleanly() {
     for _ in 0..5 {
-        let mut child = understudy()
-            .args(["serve", "--port", "0"])
-            .arg(server_tests("specs"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        listening_address(&mut stdout);
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = child.wait().unwrap();
+        let (exit, rest) = serve::<_, &str>([]).terminate();
         assert!(exit.success(), "{exit:?}");
-        let mut rest = String::new();
-        stdout.read_to_string(&mut rest).unwrap();
         assert!(rest.contains("stopped"), "{rest}");
     }
 }
@@ -102,25 +140,12 @@ fn sigterm_right_after_listening_stops_cleanly() {
 #[cfg(unix)]
 #[test]
 fn workers_are_set_by_the_option_and_zero_is_refused() {
-    let mut child = understudy()
-        .args(["serve", "--port", "0", "--workers", "3"])
-        .arg(server_tests("specs"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "no listening line"
-        );
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(line.contains("workers=3"), "{line}");
+    let serving = serve(["--workers", "3"]);
+    assert!(
+        serving.listening.contains("workers=3"),
+        "{}",
+        serving.listening
+    );
 
     let zero = understudy()
         .args(["serve", "--port", "0", "--workers", "0"])
@@ -135,15 +160,8 @@ fn workers_are_set_by_the_option_and_zero_is_refused() {
 #[cfg(unix)]
 #[test]
 fn serve_answers_on_a_socket_logs_without_credentials_and_stops_on_sigterm() {
-    let mut child = understudy()
-        .args(["serve", "--port", "0", "--seed", "3"])
-        .arg(server_tests("specs"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let address = listening_address(&mut stdout);
+    let serving = serve(["--seed", "3"]);
+    let address = serving.address.clone();
     assert!(address.starts_with("127.0.0.1:"), "{address}");
 
     let mut stream = TcpStream::connect(&address).unwrap();
@@ -158,15 +176,8 @@ fn serve_answers_on_a_socket_logs_without_credentials_and_stops_on_sigterm() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
+    let (exit, rest) = serving.terminate();
     assert!(exit.success(), "{exit:?}");
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("status=422"), "{rest}");
     assert!(rest.contains("/email"), "{rest}");
     assert!(
@@ -181,16 +192,12 @@ fn report_writes_json_and_junit_and_strict_fails_the_exit_status() {
     let dir = std::env::temp_dir().join(format!("understudy-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let report = dir.join("contract.json");
-    let mut child = understudy()
-        .args(["serve", "--port", "0", "--strict", "--report"])
-        .arg(&report)
-        .arg(server_tests("specs"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let address = listening_address(&mut stdout);
+    let serving = serve([
+        OsStr::new("--strict"),
+        OsStr::new("--report"),
+        report.as_os_str(),
+    ]);
+    let address = serving.address.clone();
     for body in [
         r#"{"text": "fine"}"#,
         r#"{"text": 5}"#,
@@ -206,11 +213,7 @@ fn report_writes_json_and_junit_and_strict_fails_the_exit_status() {
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
     }
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let exit = child.wait().unwrap();
+    let (exit, _) = serving.terminate();
     assert_eq!(exit.code(), Some(1), "--strict must fail after violations");
 
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
