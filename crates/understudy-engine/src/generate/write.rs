@@ -379,6 +379,39 @@ mod tests {
 
     use crate::generate::{GenerateContext, Generator};
 
+    /// The body `generator` writes for `seed`, checked to be the bytes (and the vouching) of
+    /// the body it builds from the same seed, parsed back.
+    fn written_as_built(
+        generator: &Generator,
+        seed: u64,
+        identity: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let now = Utc
+            .with_ymd_and_hms(2025, 1, 2, 3, 4, 5)
+            .single()
+            .expect("a date");
+        let context = |rng| GenerateContext {
+            rng,
+            now,
+            request_body: None,
+            request_defaults: None,
+            identity: identity.clone(),
+            echo: false,
+        };
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut written = Vec::new();
+        let vouched = generator.write_vouched(&mut context(&mut rng), &mut written);
+        let mut rng = StdRng::seed_from_u64(seed);
+        let generated = generator.generate_vouched(&mut context(&mut rng));
+        assert_eq!(
+            String::from_utf8_lossy(&written),
+            generated.body.to_string(),
+            "seed {seed}"
+        );
+        assert_eq!(vouched, generated.vouched, "seed {seed}");
+        serde_json::from_slice(&written).expect("JSON")
+    }
+
     #[test]
     fn names_that_need_escaping_are_written_and_found_as_json_escapes_them() {
         let schema = json!({"type": "object",
@@ -391,31 +424,8 @@ mod tests {
             },
             "additionalProperties": {"type": "string"}});
         let generator = Generator::compile(&json!({}), &schema).expect("a generator");
-        let now = Utc
-            .with_ymd_and_hms(2025, 1, 2, 3, 4, 5)
-            .single()
-            .expect("a date");
         for seed in 0..50 {
-            let context = |rng| GenerateContext {
-                rng,
-                now,
-                request_body: None,
-                request_defaults: None,
-                identity: Some(json!(7)),
-                echo: false,
-            };
-            let mut rng = StdRng::seed_from_u64(seed);
-            let mut written = Vec::new();
-            let vouched = generator.write_vouched(&mut context(&mut rng), &mut written);
-            let mut rng = StdRng::seed_from_u64(seed);
-            let generated = generator.generate_vouched(&mut context(&mut rng));
-            assert_eq!(
-                String::from_utf8_lossy(&written),
-                generated.body.to_string(),
-                "seed {seed}"
-            );
-            assert_eq!(vouched, generated.vouched);
-            let parsed: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+            let parsed = written_as_built(&generator, seed, Some(json!(7)));
             assert_eq!(parsed["id"], json!(7), "the identity is placed");
             assert_eq!(
                 parsed.as_object().map(|map| map.len()),
@@ -437,32 +447,10 @@ mod tests {
             "plain": {"type": "integer", "minimum": 0, "maximum": 3}
         }});
         let generator = Generator::compile(&json!({}), &schema).expect("a generator");
-        let now = Utc
-            .with_ymd_and_hms(2025, 1, 2, 3, 4, 5)
-            .single()
-            .expect("a date");
         let mut plain_values = std::collections::BTreeSet::new();
         let mut met = 0;
         for seed in 0..100 {
-            let context = |rng| GenerateContext {
-                rng,
-                now,
-                request_body: None,
-                request_defaults: None,
-                identity: None,
-                echo: false,
-            };
-            let mut rng = StdRng::seed_from_u64(seed);
-            let mut written = Vec::new();
-            generator.write_vouched(&mut context(&mut rng), &mut written);
-            let mut rng = StdRng::seed_from_u64(seed);
-            let generated = generator.generate_vouched(&mut context(&mut rng));
-            assert_eq!(
-                String::from_utf8_lossy(&written),
-                generated.body.to_string(),
-                "seed {seed}"
-            );
-            let parsed: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
+            let parsed = written_as_built(&generator, seed, None);
             if parsed["small"] == json!(3) {
                 met += 1;
             }
