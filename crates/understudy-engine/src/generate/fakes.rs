@@ -215,6 +215,13 @@ fn push_date(out: &mut String, moment: DateTime<Utc>) -> bool {
     true
 }
 
+/// Whether [`date_time`], [`date`] and [`time`] write `moment` in their plain RFC 3339 forms
+/// (`YYYY-MM-DDTHH:MM:SSZ` and its parts): a year of four digits and no leap second. Such a text
+/// is a real date and time, which the server's format checks accept.
+pub(crate) fn has_plain_form(moment: DateTime<Utc>) -> bool {
+    (0..=9999).contains(&moment.year()) && has_plain_seconds(moment)
+}
+
 /// Whether `moment` is not within a leap second (which chrono writes as second 60).
 fn has_plain_seconds(moment: DateTime<Utc>) -> bool {
     moment.nanosecond() < 1_000_000_000
@@ -716,6 +723,56 @@ mod tests {
             assert!(uuid_check.accepts(&id), "{id}");
         }
         assert!(!uri.accepts("not a uri"), "the check itself still rejects");
+    }
+
+    #[test]
+    fn timestamps_in_their_plain_form_pass_the_servers_check() {
+        let checks = ["date-time", "date", "time"].map(|name| format_check(name).unwrap());
+        let written: [fn(DateTime<Utc>) -> String; 3] = [date_time, date, time];
+        let at = |year, month, day, hour, minute, second| {
+            chrono::NaiveDate::from_ymd_opt(year, month, day)
+                .and_then(|date| date.and_hms_opt(hour, minute, second))
+                .map(|moment| moment.and_utc())
+                .unwrap()
+        };
+        // The edges of the years written with four digits, leap days, and moments drawn around
+        // an ordinary clock.
+        let mut moments = vec![
+            at(0, 1, 1, 0, 0, 0),
+            at(0, 2, 29, 12, 0, 0),
+            at(1, 1, 1, 0, 0, 0),
+            at(1969, 12, 31, 23, 59, 59),
+            at(2000, 2, 29, 0, 0, 0),
+            at(2024, 2, 29, 23, 59, 59),
+            at(9999, 12, 31, 23, 59, 59),
+        ];
+        let mut rng = StdRng::seed_from_u64(5);
+        let clock = Clock::new(&mut rng, at(2025, 6, 1, 12, 0, 0), None);
+        for _ in 0..2_000 {
+            for hint in [
+                None,
+                Some(Hint::Past),
+                Some(Hint::Future),
+                Some(Hint::BirthDate),
+            ] {
+                moments.push(clock.moment(&mut rng, hint));
+            }
+        }
+        for moment in moments {
+            assert!(has_plain_form(moment), "{moment}");
+            for (check, write) in checks.iter().zip(written) {
+                let text = write(moment);
+                assert!(check.accepts(&text), "{} rejects {text}", check.name());
+            }
+        }
+        // Out of the plain form: years of five digits or below zero, and a leap second.
+        let leap = at(2016, 12, 31, 23, 59, 59)
+            .with_nanosecond(1_500_000_000)
+            .unwrap();
+        for moment in [at(10_000, 1, 1, 0, 0, 0), at(-1, 12, 31, 0, 0, 0), leap] {
+            assert!(!has_plain_form(moment), "{moment}");
+        }
+        assert!(!checks[0].accepts(&date_time(at(10_000, 1, 1, 0, 0, 0))));
     }
     /// The slug of `name` made char by char, with no shortcut: what `push_ascii_slug` must give.
     fn slug_by_chars(name: &str) -> String {

@@ -292,7 +292,8 @@ impl FormatKind {
     /// Whether every value `Runner::formatted` draws in this kind would pass the server's check
     /// for its format: a URL or a UUID built from checked parts. That check then costs the most
     /// of any in a large body (hundreds of URLs); `formats_made_by_construction_pass_the_
-    /// servers_check` holds every such producer to it.
+    /// servers_check` holds every such producer to it. Timestamps are decided value by value
+    /// (`fakes::has_plain_form`), since `--now` can take a moment out of RFC 3339's years.
     fn made_by_construction(self) -> bool {
         matches!(self, FormatKind::Url | FormatKind::Iri | FormatKind::Uuid)
     }
@@ -886,10 +887,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         if let Some(format) = &node.format {
             // A pattern on top of a format is met by drawing the formatted value again.
             let tries = if node.patterns.is_empty() { 4 } else { 16 };
-            let made_in_format = node.format_kind.made_by_construction().then_some(&**format);
             for _ in 0..tries {
-                if let Some(text) = self.formatted(node.format_kind, hint, scene)
-                    && let Some(text) = self.fit_formatted(node, text, made_in_format)
+                if let Some((text, made)) = self.formatted(node.format_kind, hint, scene)
+                    && let Some(text) = self.fit_formatted(node, text, made.then_some(&**format))
                 {
                     return text;
                 }
@@ -949,18 +949,27 @@ impl<'g, 'r> Runner<'g, 'r> {
         fakes::text(hint, self.rng, &mut scene.who, &clock)
     }
 
+    /// A value drawn in `format`, and whether it is in that format by construction (so that the
+    /// server's check for it can be skipped).
     fn formatted(
         &mut self,
         format: FormatKind,
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
-    ) -> Option<String> {
+    ) -> Option<(String, bool)> {
         let clock = scene.clock(self.rng, self.now);
         let time_hint = hint.filter(|hint| hint.is_time());
-        Some(match format {
-            FormatKind::DateTime => fakes::date_time(clock.moment(self.rng, time_hint)),
-            FormatKind::Date => fakes::date(clock.moment(self.rng, time_hint)),
-            FormatKind::Time => fakes::time(clock.moment(self.rng, time_hint)),
+        // A moment is written in its format's plain form unless `--now` took it past year 9999
+        // or before year 0; only a plain form is sure to pass the check.
+        let timed = |write: fn(DateTime<Utc>) -> String, moment: DateTime<Utc>| {
+            Some((write(moment), fakes::has_plain_form(moment)))
+        };
+        let text = match format {
+            FormatKind::DateTime => {
+                return timed(fakes::date_time, clock.moment(self.rng, time_hint));
+            }
+            FormatKind::Date => return timed(fakes::date, clock.moment(self.rng, time_hint)),
+            FormatKind::Time => return timed(fakes::time, clock.moment(self.rng, time_hint)),
             FormatKind::Email => scene.who.person(self.rng).email(self.rng),
             FormatKind::Uuid => fakes::uuid(self.rng),
             FormatKind::Url | FormatKind::Iri => match hint {
@@ -983,7 +992,8 @@ impl<'g, 'r> Runner<'g, 'r> {
             FormatKind::Duration => format!("P{}D", self.rng.random_range(1..=90)),
             FormatKind::Phone => self.hinted(Hint::Phone, scene)?,
             FormatKind::Other => return None,
-        })
+        };
+        Some((text, format.made_by_construction()))
     }
 
     /// [`Runner::fit`] for a value `formatted` drew: the check for `format` is skipped when the
