@@ -218,13 +218,14 @@ fn check_parameters(
                 .collect(),
             Location::Body => Vec::new(),
         };
-        let pointer = format!("/{}", parameter.name);
+        // Made only for a violation: most requests leave most declared parameters out.
+        let pointer = || format!("/{}", parameter.name);
         if raw.is_empty() {
             if parameter.required {
                 violations.push(Violation::new(
                     ViolationClass::Schema,
                     parameter.location,
-                    pointer,
+                    pointer(),
                     parameter.name.clone(),
                     "required",
                     format!(
@@ -239,7 +240,7 @@ fn check_parameters(
         let value = coerce(parameter.shape, parameter.explode, &raw);
         if let Some(validator) = &parameter.validator {
             for mut violation in schema_violations(validator, &value, parameter.location, "") {
-                violation.pointer = format!("{pointer}{}", violation.pointer);
+                violation.pointer = format!("{}{}", pointer(), violation.pointer);
                 violation.field = parameter.name.clone();
                 violation.message = format!(
                     "the {} parameter `{}`: {}",
