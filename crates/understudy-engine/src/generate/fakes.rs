@@ -254,17 +254,22 @@ fn push_hex(out: &mut String, byte: u8) {
 
 /// A random version-4 UUID.
 pub(crate) fn uuid(rng: &mut StdRng) -> String {
+    let mut text = String::with_capacity(36);
+    push_uuid(&mut text, rng);
+    text
+}
+
+/// Writes a random version-4 UUID, as [`uuid`] makes it.
+fn push_uuid(out: &mut String, rng: &mut StdRng) {
     let mut bytes: [u8; 16] = rng.random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut text = String::with_capacity(36);
     for (index, byte) in bytes.iter().enumerate() {
         if matches!(index, 4 | 6 | 8 | 10) {
-            text.push('-');
+            out.push('-');
         }
-        push_hex(&mut text, *byte);
+        push_hex(out, *byte);
     }
-    text
 }
 
 /// The value a hint stands for, as a string (`None` for hints that are not texts).
@@ -313,7 +318,14 @@ pub(crate) fn text(
             pick(rng, &["api", "app", "www", "mail", "cdn"]),
             domain(rng)
         ),
-        Hint::Avatar => format!("https://i.pravatar.cc/300?u={}", uuid(rng)),
+        Hint::Avatar => {
+            // Without `format!`: every user object of a large body has an avatar.
+            const AVATARS: &str = "https://i.pravatar.cc/300?u=";
+            let mut avatar = String::with_capacity(AVATARS.len() + 36);
+            avatar.push_str(AVATARS);
+            push_uuid(&mut avatar, rng);
+            avatar
+        }
         Hint::Image => {
             let seed: String = Word().fake_with_rng(rng);
             let width = rng.random_range(2..=8) * 100;
