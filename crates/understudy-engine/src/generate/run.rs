@@ -1340,6 +1340,10 @@ fn lcm(a: i128, b: i128) -> Option<i128> {
 }
 
 fn ceil_div(value: i128, step: i128) -> i128 {
+    // Most integers have no `multipleOf`: no 128-bit division for them.
+    if step == 1 {
+        return value;
+    }
     let quotient = value.div_euclid(step);
     if value.rem_euclid(step) == 0 {
         quotient
@@ -1349,6 +1353,9 @@ fn ceil_div(value: i128, step: i128) -> i128 {
 }
 
 fn floor_div(value: i128, step: i128) -> i128 {
+    if step == 1 {
+        return value;
+    }
     value.div_euclid(step)
 }
 
@@ -1374,5 +1381,9 @@ mod tests {
         assert_eq!(ceil_div(-7, 5), -1);
         assert_eq!(floor_div(-7, 5), -2);
         assert_eq!(ceil_div(10, 5), 2);
+        for value in [-7, 0, 10, i128::MIN, i128::MAX] {
+            assert_eq!(ceil_div(value, 1), value);
+            assert_eq!(floor_div(value, 1), value);
+        }
     }
 }
