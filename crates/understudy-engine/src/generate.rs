@@ -40,16 +40,45 @@ pub struct Generator {
     graph: Arc<Graph>,
     root: NodeId,
     identity: Option<IdentitySlot>,
-    /// The size of the last body written, shared by clones: bodies of one schema are alike in
-    /// size, so the next buffer is sized once instead of doubling its way up (a 33 KB list grew
-    /// through seven copies).
-    last_size: Arc<AtomicUsize>,
+    /// The size of the bodies written lately, shared by clones: bodies of one schema are alike
+    /// in size, so the next buffer is sized once instead of doubling its way up (a 33 KB list
+    /// grew through seven copies).
+    sizes: Arc<BodySizes>,
 }
 
 /// The smallest buffer [`Generator::body_capacity`] gives.
 const MIN_CAPACITY: usize = 512;
 /// The largest: one huge body must not make every later buffer huge.
 const MAX_CAPACITY: usize = 1 << 20;
+
+/// A high-water mark of body sizes that sinks back when bodies shrink: a body as large as
+/// the largest of the last few fits the next buffer, so bodies whose size varies (a list of one
+/// to three items) are not copied into a bigger buffer half the time, and one large body is
+/// forgotten after about a hundred smaller ones. Threads race on it freely: it is only a hint.
+#[derive(Debug, Default)]
+struct BodySizes {
+    mark: AtomicUsize,
+}
+
+impl BodySizes {
+    /// Notes a body of `size` bytes: the mark rises to it, or sinks a sixteenth of the way down.
+    fn record(&self, size: usize) {
+        let mark = self.mark.load(Ordering::Relaxed);
+        let next = if size >= mark {
+            size
+        } else {
+            mark - (mark - size) / 16
+        };
+        self.mark.store(next, Ordering::Relaxed);
+    }
+
+    /// A buffer size for the next body: the mark and an eighth more, within bounds.
+    fn capacity(&self) -> usize {
+        let mark = self.mark.load(Ordering::Relaxed);
+        mark.saturating_add(mark / 8)
+            .clamp(MIN_CAPACITY, MAX_CAPACITY)
+    }
+}
 
 /// Why a schema cannot have a generator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +212,7 @@ impl Generator {
             graph,
             root,
             identity,
-            last_size: Arc::new(AtomicUsize::new(0)),
+            sizes: Arc::default(),
         })
     }
 
@@ -226,17 +255,14 @@ impl Generator {
         let mut runner = Runner::new(&self.graph, ctx.rng, ctx.now);
         let start = out.len();
         runner.write_root(self.root, echo, placement, out);
-        self.last_size
-            .store(out.len().saturating_sub(start), Ordering::Relaxed);
+        self.sizes.record(out.len().saturating_sub(start));
         self.graph.exact && !unsure && !runner.unsure
     }
 
-    /// A buffer size for the next body [`Generator::write_vouched`] writes: the last one's and an
-    /// eighth more, within bounds.
+    /// A buffer size for the next body [`Generator::write_vouched`] writes: the largest of the
+    /// last few bodies and an eighth more, within bounds.
     pub fn body_capacity(&self) -> usize {
-        let last = self.last_size.load(Ordering::Relaxed);
-        last.saturating_add(last / 8)
-            .clamp(MIN_CAPACITY, MAX_CAPACITY)
+        self.sizes.capacity()
     }
 
     /// Where the record identity goes in a generated body, if the schema has one.
@@ -334,6 +360,31 @@ mod tests {
     fn generators_can_be_shared_between_threads() {
         assert_send_sync::<Generator>();
         assert_send_sync::<IdentitySlot>();
+    }
+
+    #[test]
+    fn buffers_fit_the_largest_recent_body_and_sink_back_after_a_large_one() {
+        let sizes = BodySizes::default();
+        assert_eq!(sizes.capacity(), MIN_CAPACITY, "nothing written yet");
+        // Lists of one to three items: each fits, whatever came just before.
+        for size in [30_000, 10_000, 20_000, 10_000, 30_000, 10_000] {
+            sizes.record(size);
+            assert!(
+                sizes.capacity() >= 30_000,
+                "{} after {size}",
+                sizes.capacity()
+            );
+        }
+        // After one large body, smaller ones bring the buffer back down within about a hundred.
+        sizes.record(800_000);
+        assert!(sizes.capacity() >= 800_000);
+        for _ in 0..120 {
+            sizes.record(10_000);
+        }
+        let capacity = sizes.capacity();
+        assert!((10_000..=12_000).contains(&capacity), "{capacity}");
+        sizes.record(5 << 20);
+        assert_eq!(sizes.capacity(), MAX_CAPACITY, "bounded");
     }
 
     #[test]
