@@ -218,14 +218,13 @@ fn check_parameters(
                 .collect(),
             Location::Body => Vec::new(),
         };
-        // Made only for a violation: most requests leave most declared parameters out.
-        let pointer = || format!("/{}", parameter.name);
+        // Pointers are made only for a violation: most requests leave most declared parameters out.
         if raw.is_empty() {
             if parameter.required {
                 violations.push(Violation::new(
                     ViolationClass::Schema,
                     parameter.location,
-                    pointer(),
+                    format!("/{}", parameter.name),
                     parameter.name.clone(),
                     "required",
                     format!(
@@ -240,7 +239,7 @@ fn check_parameters(
         let value = coerce(parameter.shape, parameter.explode, &raw);
         if let Some(validator) = &parameter.validator {
             for mut violation in schema_violations(validator, &value, parameter.location, "") {
-                violation.pointer = format!("{}{}", pointer(), violation.pointer);
+                violation.pointer = format!("/{}{}", parameter.name, violation.pointer);
                 violation.field = parameter.name.clone();
                 violation.message = format!(
                     "the {} parameter `{}`: {}",
