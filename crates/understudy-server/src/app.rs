@@ -121,38 +121,45 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
         max_body,
     };
     let cors = options.cors.then(|| cors_for_origins(&engine));
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+            )
+        })
+        .on_request(())
+        .on_failure(())
+        .on_response(|response: &Response, latency: Duration, _span: &Span| {
+            // The line is formatted only when it will be written.
+            if !tracing::enabled!(tracing::Level::INFO) {
+                return;
+            }
+            let status = response.status().as_u16();
+            let latency = format!("{:.2}ms", latency.as_secs_f64() * 1000.0);
+            match response.extensions().get::<ViolationSummary>() {
+                Some(ViolationSummary(summary)) => {
+                    tracing::info!(status, latency, violations = %summary, "answered");
+                }
+                None => tracing::info!(status, latency, "answered"),
+            }
+        });
+    // The log line is at INFO: when the subscriber turns INFO off for this module (`--log-level
+    // warn`), the layer is left out rather than timing every request for a line never written.
+    let log_lines = tracing::enabled!(tracing::Level::INFO).then(|| {
+        ServiceBuilder::new()
+            // Outside the log line: the same body type as without it.
+            .map_response(|response: Response<_>| response.map(Body::new))
+            .layer(trace)
+            .into_inner()
+    });
     // Admin routes and the mock handler go through the same layers. The mock handler, which takes
     // every other request, is wrapped once as a whole: `Router::layer` would wrap it in one boxed
     // service per layer, and each request would clone that chain of boxes (about twenty
     // allocations, a copy of the CORS settings among them) and go through a second router.
     let layers = ServiceBuilder::new()
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<Body>| {
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                    )
-                })
-                .on_request(())
-                .on_failure(())
-                .on_response(|response: &Response, latency: Duration, _span: &Span| {
-                    // The line is formatted only when it will be written (`--log-level warn`
-                    // turns it off).
-                    if !tracing::enabled!(tracing::Level::INFO) {
-                        return;
-                    }
-                    let status = response.status().as_u16();
-                    let latency = format!("{:.2}ms", latency.as_secs_f64() * 1000.0);
-                    match response.extensions().get::<ViolationSummary>() {
-                        Some(ViolationSummary(summary)) => {
-                            tracing::info!(status, latency, violations = %summary, "answered");
-                        }
-                        None => tracing::info!(status, latency, "answered"),
-                    }
-                }),
-        )
+        .option_layer(log_lines)
         // Inside the log line, so that preflights are logged too.
         .option_layer(cors)
         // A plain function over the response: no future to box per request.
