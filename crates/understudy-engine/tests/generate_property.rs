@@ -6,12 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::{DateTime, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use understudy_engine::generate::{Defaults, GenerateContext, Generator};
 use understudy_engine::json_schema::{deref, response_validator};
+
+mod support;
+
+use support::{now, plain_context};
 
 /// Seeds per response schema; every other seed echoes a generated request.
 const SEEDS: u64 = 2_000;
@@ -24,12 +27,6 @@ struct Case {
     document: Value,
     response: Value,
     request: Option<Value>,
-}
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 14, 15, 9, 26)
-        .single()
-        .expect("a valid date")
 }
 
 fn documents() -> Vec<(PathBuf, Value)> {
@@ -139,14 +136,7 @@ fn run(case: &Case) -> Vec<String> {
         // The request as sent, and as filled with its schema's defaults.
         let (raw_request, request) = match (&request_generator, &request_defaults, echo) {
             (Some(generator), Some(defaults), true) => {
-                let raw = generator.generate(&mut GenerateContext {
-                    rng: &mut rng,
-                    now: now(),
-                    request_body: None,
-                    request_defaults: None,
-                    identity: None,
-                    echo: false,
-                });
+                let raw = generator.generate(&mut plain_context(&mut rng));
                 let filled = defaults.filled(&raw);
                 (Some(raw), Some(filled))
             }

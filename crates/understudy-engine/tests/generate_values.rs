@@ -6,10 +6,10 @@ use fake::locales::{Data, EN};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
-use understudy_engine::generate::{GenerateContext, Generator};
+use understudy_engine::generate::Generator;
 
 mod support;
-use support::now;
+use support::{now, plain_context};
 
 const IANA_AREAS: &[&str] = &[
     "Africa",
@@ -35,14 +35,7 @@ fn profiles(count: u64) -> Vec<Value> {
     (0..count)
         .map(|seed| {
             let mut rng = StdRng::seed_from_u64(seed);
-            generator.generate(&mut GenerateContext {
-                rng: &mut rng,
-                now: now(),
-                request_body: None,
-                request_defaults: None,
-                identity: None,
-                echo: false,
-            })
+            generator.generate(&mut plain_context(&mut rng))
         })
         .collect()
 }
@@ -198,14 +191,7 @@ fn integer_and_string_ids_are_believable() {
     let generator = Generator::compile(&json!({}), &schema).expect("a generator");
     for seed in 0..100 {
         let mut rng = StdRng::seed_from_u64(seed);
-        let body = generator.generate(&mut GenerateContext {
-            rng: &mut rng,
-            now: now(),
-            request_body: None,
-            request_defaults: None,
-            identity: None,
-            echo: false,
-        });
+        let body = generator.generate(&mut plain_context(&mut rng));
         assert!(body["id"].as_i64().is_some_and(|id| id >= 1));
         assert_eq!(body["user_id"].as_str().map(str::len), Some(36), "{body}");
         assert_eq!(body["uuid"].as_str().map(str::len), Some(36), "{body}");
@@ -224,14 +210,7 @@ fn the_next_buffer_is_sized_from_the_last_body_within_bounds() {
     let generator = Generator::compile(&json!({}), &schema).expect("a generator");
     assert_eq!(generator.body_capacity(), 512, "nothing written yet");
     let mut rng = StdRng::seed_from_u64(1);
-    let mut context = GenerateContext {
-        rng: &mut rng,
-        now: now(),
-        request_body: None,
-        request_defaults: None,
-        identity: None,
-        echo: false,
-    };
+    let mut context = plain_context(&mut rng);
     let mut body = Vec::new();
     generator.write_vouched(&mut context, &mut body);
     let capacity = generator.body_capacity();

@@ -1,8 +1,12 @@
-//! What the generator's test files share: the test specs under `tests/specs/generator` and the
-//! fixed clock their bodies are generated against.
+//! What the generator's test files share: the test specs under `tests/specs/generator`, the
+//! fixed clock their bodies are generated against, and the context of a body made from its schema
+//! alone. Each test file uses part of it.
+#![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
+use rand::rngs::StdRng;
 use serde_json::Value;
+use understudy_engine::generate::GenerateContext;
 
 /// The generator test spec `tests/specs/generator/<name>.yaml`, as JSON.
 pub fn spec(name: &str) -> Value {
@@ -19,4 +23,17 @@ pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 14, 15, 9, 26)
         .single()
         .expect("a valid date")
+}
+
+/// The context of a body made from its schema alone: the test clock, no request to echo, no
+/// identity to place.
+pub fn plain_context(rng: &mut StdRng) -> GenerateContext<'_> {
+    GenerateContext {
+        rng,
+        now: now(),
+        request_body: None,
+        request_defaults: None,
+        identity: None,
+        echo: false,
+    }
 }
