@@ -496,7 +496,7 @@ impl Bench {
                 workload.label(),
                 self.shape.duration.as_secs()
             );
-            let outcome = match self.measure(&process, port, *workload, &slug) {
+            let outcome = match self.measure(&process, server, port, *workload, &slug) {
                 Ok(figures) => Outcome::Done(figures),
                 Err(why) => {
                     eprintln!(
@@ -535,6 +535,7 @@ impl Bench {
     fn measure(
         &self,
         process: &Server,
+        server: ServerKind,
         port: u16,
         id: WorkloadId,
         slug: &str,
@@ -564,6 +565,7 @@ impl Bench {
         }
         let tag = format!("{}m{}", self.run_tag, id.letter());
         let load = wrk::run(port, &workload, self.shape, &tag, &script)?;
+        every_answer_expected(server, &load, workload.expected_status)?;
         let memory = process.memory()?;
         Ok(Figures {
             load,
@@ -610,7 +612,8 @@ impl Bench {
         notes.push(
             "errors: socket errors and timeouts, plus answers outside the expected status class (wrk \
              counts statuses above 399); before the load, a probe checks the exact status and gives the \
-             body size shown under answer."
+             body size shown under answer. Any error in a measurement of understudy or bare axum \
+             fails the bench: on loopback both answer every request."
                 .to_owned(),
         );
         notes.push(format!(
@@ -648,6 +651,26 @@ impl Bench {
             notes.push(format!("Prism: {why}."));
         }
     }
+}
+
+/// Fails a measurement of understudy or the bare baseline in which any request went unanswered or
+/// got an answer of another status class than the probe's: on loopback both answer every request,
+/// so an error means the wrk script or the server is broken, and the figures would measure the
+/// breakage. Prism's errors (timeouts on a large list) are its result and are only reported.
+fn every_answer_expected(
+    server: ServerKind,
+    load: &wrk::Load,
+    expected: u16,
+) -> Result<(), String> {
+    let errors = load.errors(expected);
+    if server == ServerKind::Prism || errors == 0 {
+        return Ok(());
+    }
+    Err(format!(
+        "{errors} of {} requests failed or were not answered with a status of {expected}'s \
+         class ({} socket errors or timeouts, {} answers above 399)",
+        load.requests, load.socket_errors, load.status_over_399
+    ))
 }
 
 /// The median of some durations (the upper one of the middle two for an even count).
@@ -786,6 +809,39 @@ fn slug(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn load(requests: u64, socket_errors: u64, status_over_399: u64) -> wrk::Load {
+        wrk::Load {
+            requests,
+            duration_us: 1_000_000,
+            bytes: 0,
+            socket_errors,
+            status_over_399,
+            p50_us: 1.0,
+            p99_us: 2.0,
+        }
+    }
+
+    #[test]
+    fn our_servers_must_answer_every_request_as_expected_and_prism_is_only_reported() {
+        for server in [ServerKind::Understudy, ServerKind::Bare] {
+            assert_eq!(every_answer_expected(server, &load(100, 0, 0), 201), Ok(()));
+            assert_eq!(
+                every_answer_expected(server, &load(100, 0, 100), 422),
+                Ok(())
+            );
+            let wrong_class = every_answer_expected(server, &load(100, 0, 3), 201)
+                .expect_err("3 answers above 399 to valid creates");
+            assert!(wrong_class.contains("3 of 100 requests"), "{wrong_class}");
+            let timeouts = every_answer_expected(server, &load(100, 2, 100), 422)
+                .expect_err("2 socket errors");
+            assert!(timeouts.contains("2 socket errors"), "{timeouts}");
+        }
+        assert_eq!(
+            every_answer_expected(ServerKind::Prism, &load(210, 17, 0), 200),
+            Ok(())
+        );
+    }
 
     fn args(text: &str) -> Vec<String> {
         text.split_whitespace().map(String::from).collect()

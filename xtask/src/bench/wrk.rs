@@ -165,16 +165,27 @@ local body_after = {after}
 local run = {run}
 local threads = 0
 local counter = 0
+-- The request line and headers up to "Content-Length: ", and the body up to the counter: made
+-- once per thread, so that a request costs wrk two concatenations rather than a wrk.format
+-- (wrk shares the CPUs with the server it measures).
+local head
+local body_start
 
 function setup(thread)
   threads = threads + 1
   thread:set("thread_number", threads)
 end
 
+function init(args)
+  local headers = string.gsub(wrk.format(nil, nil, nil, ""), "Content%-Length: 0\r\n", "")
+  head = string.sub(headers, 1, -3) .. "Content-Length: "
+  body_start = body_before .. "bench-" .. run .. "-" .. thread_number .. "-"
+end
+
 function request()
   counter = counter + 1
-  local email = "bench-" .. run .. "-" .. thread_number .. "-" .. counter .. "@example.com"
-  return wrk.format(nil, nil, nil, body_before .. email .. body_after)
+  local body = body_start .. counter .. "@example.com" .. body_after
+  return head .. #body .. "\r\n\r\n" .. body
 end
 "#,
             before = lua_string(&before),
@@ -314,6 +325,10 @@ wrk-result requests=153402 duration_us=3100516 bytes=47401218 connect=0 read=0 w
         let script = script_text(&WorkloadId::ValidCreate.workload(), "r1");
         assert!(script.contains("function request()"));
         assert!(script.contains("counter = counter + 1"));
+        // The headers come from wrk.format once, in init, with the body's length left open.
+        assert!(script.contains("function init(args)"));
+        assert!(script.contains(r#"wrk.format(nil, nil, nil, "")"#));
+        assert!(script.contains(r#"return head .. #body .. "\r\n\r\n" .. body"#));
         assert!(script.contains(r#"thread:set("thread_number", threads)"#));
         assert!(script.contains(r#"local run = "r1""#));
         assert!(script.contains(r#"wrk.headers["Authorization"] = "Basic "#));
