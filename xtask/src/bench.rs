@@ -2,8 +2,10 @@
 //! understudy, the bare axum baseline and Stoplight Prism on 127.0.0.1, drives each with wrk for
 //! a fixed time, and writes the figures to `target/bench/report.md`.
 //!
-//! Every server it starts is stopped when its workloads are done, also on error; every helper
-//! command (wrk, npm, apt-get, tar) is bounded in time. `--quick` runs about three seconds per
+//! Every server is started first and stopped when the last round is done, also on error: each
+//! round measures every server under each workload in turn, so the ratios between servers are
+//! not skewed by a machine that speeds up or slows down during the run. Every helper command
+//! (wrk, npm, apt-get, tar) is bounded in time. `--quick` runs about three seconds per
 //! workload, skips Prism, and uses the large spec only if an earlier full run fetched it.
 
 mod assets;
@@ -20,6 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use process::{Server, free_port};
 use report::{Documents, Figures, Instance, Measurement, Outcome, Report, ServerKind, Startup};
 use workload::WorkloadId;
+use wrk::Load;
 use wrk::LoadShape;
 
 /// The task's line in `cargo xtask`'s list.
@@ -72,13 +75,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
         shape: LoadShape {
             threads: options.threads,
             connections: options.connections,
-            duration: options.duration,
+            duration: options.round_duration(),
         },
         warmup: options.warmup,
+        rounds: options.rounds as usize,
         specs: options.specs.clone(),
         root: root.clone(),
         logs,
         run_tag: run_tag(),
+        waits: Waits::default(),
         report: Report {
             setup: setup_lines(&options, &wrk_version, &root),
             connections: options.connections,
@@ -113,14 +118,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// The help text of `cargo xtask bench`.
 const USAGE: &str = "\
-usage: cargo xtask bench [--quick] [--duration SECS] [--connections N] [--threads N]
-                         [--prism | --no-prism] [--no-large] [--specs DIR]
+usage: cargo xtask bench [--quick] [--duration SECS] [--rounds N] [--connections N]
+                         [--threads N] [--prism | --no-prism] [--no-large] [--specs DIR]
 
 Builds the release binaries and measures understudy, the bare axum baseline and Prism under wrk
-on 127.0.0.1; writes target/bench/report.md and prints it.
+on 127.0.0.1; writes target/bench/report.md and prints it. Every server is started first; then
+each round measures every server under each workload in turn.
 
-  --quick           3 s per workload, no warm-up, no Prism, the large spec only if already fetched
-  --duration SECS   seconds of load per workload (default 15, or 3 with --quick)
+  --quick           3 s per workload in one round, no warm-up, no Prism, the large spec only if
+                    already fetched
+  --duration SECS   seconds of load per server and workload, shared among the rounds (default 15,
+                    or 3 with --quick)
+  --rounds N        rounds the load is split into (default 3, or 1 with --quick)
   --connections N   open connections (default 32)
   --threads N       wrk threads (default 2)
   --prism           include Prism even with --quick
@@ -145,8 +154,10 @@ enum LargeMode {
 struct Options {
     /// Whether `--quick` was given.
     quick: bool,
-    /// Load per workload.
+    /// Load per server and workload, all rounds together.
     duration: Duration,
+    /// How many rounds the load is split into.
+    rounds: u32,
     /// Load before each measured run, not measured.
     warmup: Duration,
     /// Open connections.
@@ -168,6 +179,7 @@ impl Options {
         let mut options = Self {
             quick,
             duration: Duration::from_secs(if quick { 3 } else { 15 }),
+            rounds: if quick { 1 } else { 3 },
             warmup: Duration::from_secs(if quick { 0 } else { 2 }),
             connections: 32,
             threads: 2,
@@ -193,6 +205,9 @@ impl Options {
             match arg.as_str() {
                 "--quick" => {}
                 "--duration" => options.duration = Duration::from_secs(number(arg)?),
+                "--rounds" => {
+                    options.rounds = u32::try_from(number(arg)?).map_err(|e| e.to_string())?;
+                }
                 "--connections" => {
                     options.connections = u32::try_from(number(arg)?).map_err(|e| e.to_string())?;
                 }
@@ -213,7 +228,19 @@ impl Options {
         if options.connections < options.threads {
             return Err("wrk needs at least as many connections as threads".to_owned());
         }
+        if options.duration.as_secs() < u64::from(options.rounds) {
+            return Err(format!(
+                "{} s of load cannot be split into {} rounds: wrk runs whole seconds",
+                options.duration.as_secs(),
+                options.rounds
+            ));
+        }
         Ok(Some(options))
+    }
+
+    /// The load of one round: the duration shared among the rounds, in whole seconds.
+    fn round_duration(&self) -> Duration {
+        Duration::from_secs(self.duration.as_secs() / u64::from(self.rounds.max(1)))
     }
 }
 
@@ -222,8 +249,10 @@ impl Options {
 struct Bench {
     /// How each workload's load is driven.
     shape: LoadShape,
-    /// Unmeasured load before each measured run.
+    /// Unmeasured load before the first round of each server and workload.
     warmup: Duration,
+    /// How many times each server is measured under each workload, interleaved.
+    rounds: usize,
     /// The vendor specs folder, relative to the workspace root.
     specs: PathBuf,
     /// The workspace root, the servers' working folder.
@@ -232,6 +261,8 @@ struct Bench {
     logs: PathBuf,
     /// Makes this run's e-mail addresses differ from any earlier run's.
     run_tag: String,
+    /// The waits for a quiet machine before the runs.
+    waits: Waits,
     /// What has been found so far.
     report: Report,
 }
@@ -285,8 +316,123 @@ struct Launch<'a> {
     workloads: Vec<WorkloadId>,
 }
 
+/// A server instance that started, kept running until every round is done.
+struct Running {
+    /// The server.
+    server: ServerKind,
+    /// What it loaded.
+    documents: Documents,
+    /// What it loaded, in words.
+    started_with: String,
+    /// The process, stopped when this is dropped.
+    process: Server,
+    /// The port it serves on 127.0.0.1.
+    port: u16,
+    /// Its name in log and script file names.
+    slug: String,
+    /// The median of its timed starts.
+    first_answer: Duration,
+    /// How many starts were timed.
+    samples: usize,
+    /// Its memory right after the first answer.
+    idle: Result<process::Memory, String>,
+    /// Its workloads.
+    workloads: Vec<Serving>,
+}
+
+/// One workload of a running instance.
+struct Serving {
+    /// The workload.
+    id: WorkloadId,
+    /// The body size of the probe's answer; or why the probe, or a round, failed.
+    probed: Result<usize, String>,
+    /// What wrk measured in each round so far.
+    rounds: Vec<wrk::Load>,
+    /// The instance's peak memory after the latest round, in kB.
+    peak_rss_kb: u64,
+}
+
+/// The longest a run waits for the machine to go quiet before it starts anyway.
+const QUIET_LIMIT: Duration = Duration::from_secs(60);
+
+/// The waits for a quiet machine before the runs.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Waits {
+    /// How many runs waited.
+    runs: usize,
+    /// The longest wait.
+    longest: Duration,
+    /// How many runs started without the machine having gone quiet.
+    not_quiet: usize,
+}
+
+impl Waits {
+    /// Counts one wait.
+    fn note(&mut self, wait: Result<Duration, Duration>) {
+        self.runs += 1;
+        let (Ok(waited) | Err(waited)) = wait;
+        self.longest = self.longest.max(waited);
+        if wait.is_err() {
+            self.not_quiet += 1;
+        }
+    }
+
+    /// The waits, in words for the report's notes.
+    fn note_text(&self) -> String {
+        let mut text = format!(
+            "before each of its {} runs, the bench waited for the CPUs to be under 5% busy for \
+             0.25 s (a server can go on working after wrk stops: Prism answers the requests wrk \
+             gave up on); the longest wait was {:.1} s",
+            self.runs,
+            self.longest.as_secs_f64()
+        );
+        if self.not_quiet > 0 {
+            text.push_str(&format!(
+                "; {} run(s) started after {} s without the machine going quiet, so something \
+                 else was running: their figures are low",
+                self.not_quiet,
+                QUIET_LIMIT.as_secs()
+            ));
+        }
+        text
+    }
+}
+
+/// One measured run in the bench's order: a round, a workload, an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    /// The round, from 0.
+    round: usize,
+    /// The workload.
+    workload: WorkloadId,
+    /// The instance, an index into the instances started.
+    instance: usize,
+}
+
+/// The order of the measured runs, given the workloads each instance serves: round by round,
+/// and in each round workload by workload, every instance that serves it in turn. So each
+/// server's runs of a workload are spread over the whole bench, and a machine that slows down
+/// part-way slows them all alike: the ratios between servers compare like with like.
+fn schedule(serves: &[Vec<WorkloadId>], rounds: usize) -> Vec<Slot> {
+    let mut slots = Vec::new();
+    for round in 0..rounds {
+        for workload in WorkloadId::ALL {
+            for (instance, workloads) in serves.iter().enumerate() {
+                if workloads.contains(&workload) {
+                    slots.push(Slot {
+                        round,
+                        workload,
+                        instance,
+                    });
+                }
+            }
+        }
+    }
+    slots
+}
+
 impl Bench {
-    /// Runs every server instance in turn.
+    /// Starts every server instance, drives the rounds, then stops them all.
     fn run_all(
         &mut self,
         release: &Path,
@@ -339,7 +485,8 @@ impl Bench {
             })
         };
 
-        self.run_instance(Launch {
+        let mut running = Vec::new();
+        running.extend(self.start(Launch {
             server: ServerKind::Understudy,
             documents: Documents::Vendor,
             started_with: specs_label.clone(),
@@ -350,8 +497,8 @@ impl Bench {
             startup_limit: Duration::from_secs(30),
             startup_samples: 5,
             workloads: vec![WorkloadId::ValidCreate, WorkloadId::InvalidCreate],
-        });
-        self.run_instance(Launch {
+        }));
+        running.extend(self.start(Launch {
             server: ServerKind::Understudy,
             documents: Documents::Large,
             started_with: large_name.clone(),
@@ -362,19 +509,22 @@ impl Bench {
             startup_limit: Duration::from_secs(60),
             startup_samples: 3,
             workloads: vec![WorkloadId::ListIssues],
-        });
+        }));
 
         // The bare baseline's list is as large as understudy's answer to (c).
-        let list_bytes = self
-            .report
-            .figures(ServerKind::Understudy, WorkloadId::ListIssues)
-            .map_or(4096, |figures| figures.body_bytes);
+        let list_bytes = running
+            .iter()
+            .filter(|instance| instance.server == ServerKind::Understudy)
+            .flat_map(|instance| &instance.workloads)
+            .find(|serving| serving.id == WorkloadId::ListIssues)
+            .and_then(|serving| serving.probed.clone().ok())
+            .unwrap_or(4096);
         let mut bare_workloads = vec![WorkloadId::ValidCreate, WorkloadId::InvalidCreate];
         match Absent::of(large) {
             None => bare_workloads.push(WorkloadId::ListIssues),
             Some(why) => self.skip_measurements(ServerKind::Bare, &[WorkloadId::ListIssues], &why),
         }
-        self.run_instance(Launch {
+        running.extend(self.start(Launch {
             server: ServerKind::Bare,
             documents: Documents::Builtin,
             started_with: "its fixed routes".to_owned(),
@@ -390,9 +540,9 @@ impl Bench {
             startup_limit: Duration::from_secs(30),
             startup_samples: 5,
             workloads: bare_workloads,
-        });
+        }));
 
-        self.run_instance(Launch {
+        running.extend(self.start(Launch {
             server: ServerKind::Prism,
             documents: Documents::Vendor,
             started_with: format!("{specs_label}deployhq.yaml"),
@@ -404,8 +554,8 @@ impl Bench {
             startup_limit: Duration::from_secs(120),
             startup_samples: 3,
             workloads: vec![WorkloadId::ValidCreate, WorkloadId::InvalidCreate],
-        });
-        self.run_instance(Launch {
+        }));
+        running.extend(self.start(Launch {
             server: ServerKind::Prism,
             documents: Documents::Large,
             started_with: large_name,
@@ -422,11 +572,17 @@ impl Bench {
             startup_limit: Duration::from_secs(300),
             startup_samples: 1,
             workloads: vec![WorkloadId::ListIssues],
-        });
+        }));
+
+        self.waits = self.drive(&mut running);
+        for instance in running {
+            self.finish(instance);
+        }
     }
 
-    /// Starts one server instance, measures its start-up and workloads, and stops it.
-    fn run_instance(&mut self, launch: Launch<'_>) {
+    /// Starts one server instance, times its start-up, and probes each of its workloads; the
+    /// instance keeps running for the rounds. `None` if it did not start (the report says why).
+    fn start(&mut self, launch: Launch<'_>) -> Option<Running> {
         let Launch {
             server,
             documents,
@@ -485,61 +641,37 @@ impl Bench {
                     skipped => skipped,
                 };
                 self.skip_measurements(server, &workloads, &per_workload);
-                return;
+                return None;
             }
         };
         let idle = process.memory();
-        for workload in &workloads {
-            eprintln!(
-                "bench: {} {} for {} s",
-                server.label(),
-                workload.label(),
-                self.shape.duration.as_secs()
-            );
-            let outcome = match self.measure(&process, server, port, *workload, &slug) {
-                Ok(figures) => Outcome::Done(figures),
-                Err(why) => {
-                    eprintln!(
-                        "bench: {} {} failed: {why}",
-                        server.label(),
-                        workload.label()
-                    );
-                    Outcome::Failed(why)
-                }
-            };
-            self.report.measurements.push(Measurement {
-                server,
-                workload: *workload,
-                outcome,
-            });
-        }
-        let outcome = match (idle, process.memory()) {
-            (Ok(idle), Ok(last)) => Outcome::Done(Startup {
-                first_answer,
-                samples: startup_samples.max(1),
-                idle_rss_kb: idle.rss_kb,
-                peak_rss_kb: last.peak_kb,
-            }),
-            (Err(why), _) | (_, Err(why)) => Outcome::Failed(why),
-        };
-        drop(process);
-        self.report.instances.push(Instance {
+        let workloads = workloads
+            .into_iter()
+            .map(|id| Serving {
+                id,
+                probed: self.probe(port, id).inspect_err(|why| {
+                    eprintln!("bench: {} {} failed: {why}", server.label(), id.label());
+                }),
+                rounds: Vec::new(),
+                peak_rss_kb: 0,
+            })
+            .collect();
+        Some(Running {
             server,
             documents,
             started_with,
-            outcome,
-        });
+            process,
+            port,
+            slug,
+            first_answer,
+            samples: startup_samples.max(1),
+            idle,
+            workloads,
+        })
     }
 
-    /// Probes one workload, checks the answer's status, then drives it with wrk.
-    fn measure(
-        &self,
-        process: &Server,
-        server: ServerKind,
-        port: u16,
-        id: WorkloadId,
-        slug: &str,
-    ) -> Result<Figures, String> {
+    /// Sends one request of workload `id` and checks its status; gives the answer's body size.
+    fn probe(&self, port: u16, id: WorkloadId) -> Result<usize, String> {
         let workload = id.workload();
         let probe =
             workload.request_with_email(&format!("bench-{}-probe@example.com", self.run_tag));
@@ -554,8 +686,77 @@ impl Bench {
                 body.chars().take(300).collect::<String>()
             ));
         }
+        Ok(answer.body.len())
+    }
+
+    /// Runs the rounds: in each, every workload on every instance that serves it, in turn
+    /// ([`schedule`]), each run once the machine is quiet. A workload that fails on an instance is
+    /// not driven there again. Gives the waits for quiet.
+    fn drive(&self, running: &mut [Running]) -> Waits {
+        let mut waits = Waits::default();
+        let serves: Vec<Vec<WorkloadId>> = running
+            .iter()
+            .map(|instance| instance.workloads.iter().map(|w| w.id).collect())
+            .collect();
+        for slot in schedule(&serves, self.rounds) {
+            let Some(instance) = running.get_mut(slot.instance) else {
+                continue;
+            };
+            let Running {
+                server,
+                process,
+                port,
+                slug,
+                workloads,
+                ..
+            } = instance;
+            let Some(serving) = workloads.iter_mut().find(|w| w.id == slot.workload) else {
+                continue;
+            };
+            if serving.probed.is_err() {
+                continue;
+            }
+            eprintln!(
+                "bench: round {}/{}: {} {} for {} s",
+                slot.round + 1,
+                self.rounds,
+                server.label(),
+                slot.workload.label(),
+                self.shape.duration.as_secs()
+            );
+            waits.note(process::wait_until_quiet(QUIET_LIMIT));
+            match self.measure_round(process, *server, *port, slot, slug) {
+                Ok((load, peak_rss_kb)) => {
+                    serving.rounds.push(load);
+                    serving.peak_rss_kb = peak_rss_kb;
+                }
+                Err(why) => {
+                    eprintln!(
+                        "bench: {} {} failed: {why}",
+                        server.label(),
+                        slot.workload.label()
+                    );
+                    serving.probed = Err(why);
+                }
+            }
+        }
+        waits
+    }
+
+    /// Drives one round of one workload with wrk (after a warm-up in the first round); gives what
+    /// wrk measured and the instance's peak memory after it.
+    fn measure_round(
+        &self,
+        process: &Server,
+        server: ServerKind,
+        port: u16,
+        slot: Slot,
+        slug: &str,
+    ) -> Result<(wrk::Load, u64), String> {
+        let id = slot.workload;
+        let workload = id.workload();
         let script = self.logs.join(format!("{slug}-{}.lua", id.letter()));
-        if !self.warmup.is_zero() {
+        if slot.round == 0 && !self.warmup.is_zero() {
             let warmup = LoadShape {
                 duration: self.warmup,
                 ..self.shape
@@ -563,16 +764,60 @@ impl Bench {
             let tag = format!("{}w{}", self.run_tag, id.letter());
             wrk::run(port, &workload, warmup, &tag, &script)?;
         }
-        let tag = format!("{}m{}", self.run_tag, id.letter());
+        let tag = format!("{}m{}{}", self.run_tag, id.letter(), slot.round);
         let load = wrk::run(port, &workload, self.shape, &tag, &script)?;
         every_answer_expected(server, &load, workload.expected_status)?;
-        let memory = process.memory()?;
-        Ok(Figures {
-            load,
-            expected_status: workload.expected_status,
-            body_bytes: answer.body.len(),
-            peak_rss_kb: memory.peak_kb,
-        })
+        Ok((load, process.memory()?.peak_kb))
+    }
+
+    /// Reports an instance's measurements and memory, and stops it.
+    fn finish(&mut self, instance: Running) {
+        let Running {
+            server,
+            documents,
+            started_with,
+            process,
+            first_answer,
+            samples,
+            idle,
+            workloads,
+            ..
+        } = instance;
+        for serving in workloads {
+            let expected_status = serving.id.workload().expected_status;
+            let outcome = match (serving.probed, Load::merged(&serving.rounds)) {
+                (Err(why), _) => Outcome::Failed(why),
+                (Ok(_), None) => Outcome::Skipped("no round ran".to_owned()),
+                (Ok(body_bytes), Some(load)) => Outcome::Done(Figures {
+                    load,
+                    rounds: serving.rounds,
+                    expected_status,
+                    body_bytes,
+                    peak_rss_kb: serving.peak_rss_kb,
+                }),
+            };
+            self.report.measurements.push(Measurement {
+                server,
+                workload: serving.id,
+                outcome,
+            });
+        }
+        let outcome = match (idle, process.memory()) {
+            (Ok(idle), Ok(last)) => Outcome::Done(Startup {
+                first_answer,
+                samples,
+                idle_rss_kb: idle.rss_kb,
+                peak_rss_kb: last.peak_kb,
+            }),
+            (Err(why), _) | (_, Err(why)) => Outcome::Failed(why),
+        };
+        drop(process);
+        self.report.instances.push(Instance {
+            server,
+            documents,
+            started_with,
+            outcome,
+        });
     }
 
     /// Records workloads that did not run.
@@ -644,6 +889,9 @@ impl Bench {
              server's req/s); the ratios are the figures to compare.",
             cpu_count()
         ));
+        if self.waits.runs > 0 {
+            notes.push(self.waits.note_text());
+        }
         if let Outcome::Skipped(why) | Outcome::Failed(why) = large {
             notes.push(format!("(c) and the large spec: {why}."));
         }
@@ -751,7 +999,17 @@ fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String>
     let warmup = if options.warmup.is_zero() {
         ", no warm-up".to_owned()
     } else {
-        format!(" after a {} s warm-up", options.warmup.as_secs())
+        format!(", after a {} s warm-up", options.warmup.as_secs())
+    };
+    let rounds = match options.rounds {
+        1 => format!(
+            "{} s of load per server and workload",
+            options.round_duration().as_secs()
+        ),
+        rounds => format!(
+            "{rounds} rounds of {} s of load per server and workload, the servers taking turns",
+            options.round_duration().as_secs()
+        ),
     };
     let commit = Command::new("git")
         .current_dir(root)
@@ -771,10 +1029,8 @@ fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String>
         .unwrap_or_default();
     vec![
         format!(
-            "mode: {mode}: {} s of load per workload{warmup}, {} connections, {} wrk threads, wrk --timeout 2s",
-            options.duration.as_secs(),
-            options.connections,
-            options.threads
+            "mode: {mode}: {rounds}{warmup}, {} connections, {} wrk threads, wrk --timeout 2s",
+            options.connections, options.threads
         ),
         format!(
             "tools: {wrk_version}; Prism @stoplight/prism-cli {}; large spec @octokit/openapi {}",
@@ -853,6 +1109,8 @@ mod tests {
             .expect("the arguments are valid")
             .expect("not a help request");
         assert_eq!(options.duration, Duration::from_secs(3));
+        assert_eq!(options.rounds, 1);
+        assert_eq!(options.round_duration(), Duration::from_secs(3));
         assert!(options.warmup.is_zero());
         assert!(!options.prism);
         assert_eq!(options.large, LargeMode::IfPresent);
@@ -864,6 +1122,8 @@ mod tests {
             .expect("no arguments are valid")
             .expect("not a help request");
         assert_eq!(options.duration, Duration::from_secs(15));
+        assert_eq!(options.rounds, 3);
+        assert_eq!(options.round_duration(), Duration::from_secs(5));
         assert_eq!(options.connections, 32);
         assert_eq!(options.threads, 2);
         assert!(options.prism);
@@ -882,6 +1142,51 @@ mod tests {
     }
 
     #[test]
+    fn rounds_take_every_server_in_turn_before_the_next_round() {
+        use WorkloadId::{InvalidCreate as B, ListIssues as C, ValidCreate as A};
+        // understudy with specs/, understudy with the large spec, bare axum, Prism: as started.
+        let serves = [vec![A, B], vec![C], vec![A, B, C], vec![A, B]];
+        let order: Vec<(usize, WorkloadId, usize)> = schedule(&serves, 2)
+            .into_iter()
+            .map(|slot| (slot.round, slot.workload, slot.instance))
+            .collect();
+        let round = |r| {
+            vec![
+                (r, A, 0),
+                (r, A, 2),
+                (r, A, 3),
+                (r, B, 0),
+                (r, B, 2),
+                (r, B, 3),
+                (r, C, 1),
+                (r, C, 2),
+            ]
+        };
+        assert_eq!(order, [round(0), round(1)].concat());
+        assert!(schedule(&serves, 0).is_empty());
+        assert!(schedule(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn waits_for_quiet_are_summed_up_and_runs_that_never_got_it_are_named() {
+        let mut waits = Waits::default();
+        waits.note(Ok(Duration::from_millis(250)));
+        waits.note(Ok(Duration::from_millis(4250)));
+        let text = waits.note_text();
+        assert!(text.contains("each of its 2 runs"), "{text}");
+        assert!(text.contains("the longest wait was 4.2 s"), "{text}");
+        assert!(!text.contains("without the machine going quiet"), "{text}");
+        waits.note(Err(Duration::from_secs(61)));
+        assert_eq!(waits.not_quiet, 1);
+        let text = waits.note_text();
+        assert!(text.contains("the longest wait was 61.0 s"), "{text}");
+        assert!(
+            text.contains("1 run(s) started after 60 s without the machine going quiet"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_median_start_up_is_the_middle_sample() {
         let ms = Duration::from_millis;
         assert_eq!(median(vec![ms(30), ms(10), ms(20)]), ms(20));
@@ -894,6 +1199,17 @@ mod tests {
         assert!(Options::parse(&args("--duration")).is_err());
         assert!(Options::parse(&args("--duration 0")).is_err());
         assert!(Options::parse(&args("--connections 1 --threads 2")).is_err());
+        assert!(Options::parse(&args("--rounds 0")).is_err());
+        let too_short = Options::parse(&args("--duration 2 --rounds 3"))
+            .expect_err("two seconds cannot make three rounds");
+        assert!(
+            too_short.contains("cannot be split into 3 rounds"),
+            "{too_short}"
+        );
+        let options = Options::parse(&args("--duration 10 --rounds 4"))
+            .expect("the arguments are valid")
+            .expect("not a help request");
+        assert_eq!(options.round_duration(), Duration::from_secs(2));
         assert!(Options::parse(&args("--fast")).is_err());
         assert_eq!(Options::parse(&args("--help")), Ok(None));
     }

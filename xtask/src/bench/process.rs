@@ -186,6 +186,60 @@ pub fn run_bounded(command: &mut Command, limit: Duration, what: &str) -> Result
     })
 }
 
+/// How busy the machine may be, as a share of all its CPUs' time, and still count as quiet.
+const QUIET_SHARE: f64 = 0.05;
+
+/// How long the machine must stay quiet.
+const QUIET_WINDOW: Duration = Duration::from_millis(250);
+
+/// Waits until the machine's CPUs have been quiet (under 5% busy) for a quarter of a second, so
+/// that what one run left behind (Prism still answering the requests wrk gave up on, a server
+/// collecting its garbage) does not load the next run. Gives how long it waited: `Ok` once quiet,
+/// `Err` if `limit` passed first (or /proc/stat cannot be read, which ends the wait at once).
+pub fn wait_until_quiet(limit: Duration) -> Result<Duration, Duration> {
+    let started = Instant::now();
+    let read = || {
+        std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|stat| cpu_ticks(&stat))
+    };
+    let Some(mut before) = read() else {
+        return Err(started.elapsed());
+    };
+    loop {
+        thread::sleep(QUIET_WINDOW);
+        let Some(after) = read() else {
+            return Err(started.elapsed());
+        };
+        let busy = after.0.saturating_sub(before.0);
+        let total = after.1.saturating_sub(before.1);
+        if total > 0 && (busy as f64) < QUIET_SHARE * total as f64 {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() >= limit {
+            return Err(started.elapsed());
+        }
+        before = after;
+    }
+}
+
+/// The machine's CPU time from the text of `/proc/stat`, in clock ticks: busy (everything but
+/// idle and waiting for I/O) and total, over all CPUs.
+pub fn cpu_ticks(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    // user nice system idle iowait irq softirq steal [guest guest_nice], guest time being
+    // counted in user time already.
+    let total: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3)? + ticks.get(4).copied().unwrap_or(0);
+    Some((total.saturating_sub(idle), total))
+}
+
 /// Reads a `/proc/<pid>/status` field given in kB.
 pub fn status_kb(status: &str, key: &str) -> Option<u64> {
     status.lines().find_map(|line| {
@@ -247,6 +301,15 @@ mod tests {
         assert_eq!(status_kb(status, "VmHWM"), Some(9876));
         assert_eq!(status_kb(status, "VmRSS"), Some(8765));
         assert_eq!(status_kb(status, "VmSwap"), None);
+    }
+
+    #[test]
+    fn busy_and_total_cpu_time_are_read_from_proc_stat() {
+        let stat = "cpu  100 5 50 800 40 3 2 1 7 0\ncpu0 50 2 25 400 20 1 1 0 3 0\nintr 12345\n";
+        // Busy: user, nice, system, irq, softirq, steal; guest time is inside user time.
+        assert_eq!(cpu_ticks(stat), Some((161, 1001)));
+        assert_eq!(cpu_ticks("cpu0 1 2 3 4\n"), None);
+        assert_eq!(cpu_ticks("cpu  1 2 x 4\n"), None);
     }
 
     #[test]

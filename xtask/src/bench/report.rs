@@ -105,10 +105,12 @@ pub struct Measurement {
 }
 
 /// The figures of one server under one workload.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Figures {
-    /// What wrk measured.
+    /// What wrk measured, all rounds merged ([`Load::merged`]).
     pub load: Load,
+    /// What wrk measured in each round, in order.
+    pub rounds: Vec<Load>,
     /// The status every answer should have had.
     pub expected_status: u16,
     /// The body size of the probe's answer.
@@ -332,6 +334,8 @@ impl Report {
             );
         }
 
+        self.render_rounds(&mut md);
+
         md.push_str("\n## Start-up and memory\n\n");
         md.push_str("| server | started with | start to first answer | idle RSS | peak RSS |\n");
         md.push_str("| --- | --- | ---: | ---: | ---: |\n");
@@ -392,6 +396,66 @@ impl Report {
             }
         }
         md
+    }
+}
+
+impl Report {
+    /// The most rounds any measurement has.
+    pub fn rounds(&self) -> usize {
+        self.measurements
+            .iter()
+            .filter_map(|m| m.outcome.done())
+            .map(|figures| figures.rounds.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// `server`'s requests per second in round `round` (from 0) under `workload`.
+    fn round_rps(&self, server: ServerKind, workload: WorkloadId, round: usize) -> Option<f64> {
+        Some(self.figures(server, workload)?.rounds.get(round)?.rps())
+    }
+
+    /// Each round's requests per second and understudy's ratios, when there was more than one:
+    /// how far the machine moved during the run, and how far the ratios moved with it.
+    fn render_rounds(&self, md: &mut String) {
+        let rounds = self.rounds();
+        if rounds < 2 {
+            return;
+        }
+        let _ = write!(
+            md,
+            "\n## Rounds\n\nThe {rounds} rounds measure every server under one workload in turn, \
+             so a machine that slows down during the run slows each server alike; the figures \
+             above add the rounds up (latencies: the median round).\n\n\
+             | workload | round | understudy req/s | bare axum req/s | Prism req/s | understudy/bare | understudy/Prism |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        );
+        for workload in WorkloadId::ALL {
+            for round in 0..rounds {
+                let rps = |server| self.round_rps(server, workload, round);
+                let ours = rps(ServerKind::Understudy);
+                if ours.is_none() {
+                    continue;
+                }
+                let show = |value: Option<f64>| value.map_or_else(String::new, grouped);
+                let over = |server| {
+                    ours.zip(rps(server))
+                        .and_then(|(ours, theirs)| ratio(ours, theirs))
+                        .map_or_else(String::new, ratio_text)
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    workload.label(),
+                    round + 1,
+                    show(ours),
+                    show(rps(ServerKind::Bare)),
+                    show(rps(ServerKind::Prism)),
+                    over(ServerKind::Bare),
+                    over(ServerKind::Prism),
+                );
+            }
+        }
     }
 }
 
@@ -460,16 +524,18 @@ mod tests {
     use super::*;
 
     fn figures(rps: u64, p99_us: f64, expected_status: u16) -> Outcome<Figures> {
+        let load = Load {
+            requests: rps * 10,
+            duration_us: 10_000_000,
+            bytes: rps * 10 * 300,
+            socket_errors: 0,
+            status_over_399: if expected_status > 399 { rps * 10 } else { 0 },
+            p50_us: p99_us / 3.0,
+            p99_us,
+        };
         Outcome::Done(Figures {
-            load: Load {
-                requests: rps * 10,
-                duration_us: 10_000_000,
-                bytes: rps * 10 * 300,
-                socket_errors: 0,
-                status_over_399: if expected_status > 399 { rps * 10 } else { 0 },
-                p50_us: p99_us / 3.0,
-                p99_us,
-            },
+            load,
+            rounds: vec![load],
             expected_status,
             body_bytes: 250,
             peak_rss_kb: 12_000,
@@ -598,6 +664,65 @@ mod tests {
             "| target | this run | met | bare axum, same measure |\n| --- | ---: | --- | ---: |\n"
         ));
         assert_eq!(report.failures().len(), 1);
+    }
+
+    #[test]
+    fn rounds_are_shown_with_their_own_ratios_when_there_are_several() {
+        let mut report = sample();
+        assert_eq!(report.rounds(), 1);
+        assert!(!report.render().contains("## Rounds"));
+        // Two rounds of (a): the machine slowed down by half in the second, for every server.
+        let round = |rps: u64| Load {
+            requests: rps * 5,
+            duration_us: 5_000_000,
+            bytes: 0,
+            socket_errors: 0,
+            status_over_399: 0,
+            p50_us: 100.0,
+            p99_us: 200.0,
+        };
+        for (server, first) in [
+            (ServerKind::Understudy, 60_000),
+            (ServerKind::Bare, 100_000),
+            (ServerKind::Prism, 2_000),
+        ] {
+            let measurement = report
+                .measurements
+                .iter_mut()
+                .find(|m| m.server == server && m.workload == WorkloadId::ValidCreate)
+                .expect("the sample measures (a) on every server");
+            let rounds = vec![round(first), round(first / 2)];
+            measurement.outcome = Outcome::Done(Figures {
+                load: Load::merged(&rounds).expect("two rounds"),
+                rounds,
+                expected_status: 201,
+                body_bytes: 250,
+                peak_rss_kb: 12_000,
+            });
+        }
+        assert_eq!(report.rounds(), 2);
+        let md = report.render();
+        assert!(
+            md.contains("## Rounds\n\nThe 2 rounds measure every server"),
+            "{md}"
+        );
+        assert!(md.contains("| (a) valid POST /users | 1 | 60\u{2009}000 | 100\u{2009}000 | 2\u{2009}000 | 0.60 | 30.0 |"), "{md}");
+        assert!(md.contains("| (a) valid POST /users | 2 | 30\u{2009}000 | 50\u{2009}000 | 1\u{2009}000 | 0.60 | 30.0 |"), "{md}");
+        // (b) ran one round on understudy alone: its row has no baselines.
+        assert!(
+            md.contains("| (b) invalid POST /users | 1 | 70\u{2009}000 |  |  |  |  |"),
+            "{md}"
+        );
+        assert!(!md.contains("| (b) invalid POST /users | 2 |"), "{md}");
+        // The merged figure is the whole run: 450 000 requests in 10 s.
+        assert!(
+            (report
+                .rps_ratio(ServerKind::Prism, WorkloadId::ValidCreate)
+                .expect("both ran")
+                - 30.0)
+                .abs()
+                < 1e-9
+        );
     }
 
     #[test]

@@ -49,6 +49,27 @@ impl Load {
         self.requests as f64 / (self.duration_us as f64 / 1e6)
     }
 
+    /// Several rounds of one server under one workload as one measurement: counts and times
+    /// added up, latencies the median of the rounds' (wrk gives percentiles, not its histogram;
+    /// the upper middle one for an even count), so one round that lost its CPU does not make
+    /// the tail. `None` for no rounds.
+    pub fn merged(rounds: &[Load]) -> Option<Load> {
+        let median = |of: fn(&Load) -> f64| {
+            let mut values: Vec<f64> = rounds.iter().map(of).collect();
+            values.sort_by(f64::total_cmp);
+            values.get(values.len() / 2).copied()
+        };
+        Some(Load {
+            requests: rounds.iter().map(|round| round.requests).sum(),
+            duration_us: rounds.iter().map(|round| round.duration_us).sum(),
+            bytes: rounds.iter().map(|round| round.bytes).sum(),
+            socket_errors: rounds.iter().map(|round| round.socket_errors).sum(),
+            status_over_399: rounds.iter().map(|round| round.status_over_399).sum(),
+            p50_us: median(|round| round.p50_us)?,
+            p99_us: median(|round| round.p99_us)?,
+        })
+    }
+
     /// Requests that failed or whose status class differs from `expected` (an expected status
     /// above 399 makes every answer at or below 399 an error, and the other way round).
     pub fn errors(&self, expected: u16) -> u64 {
@@ -282,6 +303,32 @@ wrk-result requests=153402 duration_us=3100516 bytes=47401218 connect=0 read=0 w
         assert_eq!(load.p50_us, 568.0);
         assert_eq!(load.p99_us, 1930.0);
         assert!((load.rps() - 49_476.3).abs() < 1.0, "{}", load.rps());
+    }
+
+    #[test]
+    fn rounds_merge_into_totals_and_median_latencies() {
+        let round = |requests: u64, p99_us: f64| Load {
+            requests,
+            duration_us: 5_000_000,
+            bytes: requests * 100,
+            socket_errors: 1,
+            status_over_399: 2,
+            p50_us: p99_us / 4.0,
+            p99_us,
+        };
+        let merged = Load::merged(&[round(100, 900.0), round(300, 4000.0), round(200, 1000.0)])
+            .expect("three rounds");
+        assert_eq!(merged.requests, 600);
+        assert_eq!(merged.duration_us, 15_000_000);
+        assert_eq!(merged.bytes, 60_000);
+        assert_eq!(merged.socket_errors, 3);
+        assert_eq!(merged.status_over_399, 6);
+        assert!((merged.rps() - 40.0).abs() < 1e-9);
+        // The round that lost its CPU (4 ms) is not the tail; the middle round is.
+        assert!((merged.p99_us - 1000.0).abs() < 1e-9);
+        assert!((merged.p50_us - 250.0).abs() < 1e-9);
+        assert_eq!(Load::merged(&[round(7, 1.0)]), Some(round(7, 1.0)));
+        assert_eq!(Load::merged(&[]), None);
     }
 
     #[test]
