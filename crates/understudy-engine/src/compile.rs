@@ -3,7 +3,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use serde_json::Value;
 
@@ -13,8 +12,8 @@ use crate::json_schema::{self, Direction, deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
-    BodyMedia, Credential, Operation, Parameter, ParameterShape, RequestBody, Response,
-    ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule,
+    BodyMedia, Credential, Operation, Parameter, ParameterShape, RequestBody, RequestCounter,
+    Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule,
 };
 use crate::violation::Location;
 
@@ -248,7 +247,7 @@ impl Compiler<'_> {
             unique,
             collection,
             creates,
-            served: AtomicU64::new(0),
+            served: RequestCounter::default(),
         })
     }
 

@@ -73,13 +73,13 @@ pub struct MockResponse {
 
 /// What handling a request gives: the response, and what the request broke.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct Outcome<'e> {
     /// The response to send.
     pub response: MockResponse,
     /// The violations found (also those a higher-priority class hid from the response).
     pub violations: Violations,
     /// The operation that served it, if one matched.
-    pub operation: Option<Arc<Operation>>,
+    pub operation: Option<&'e Operation>,
 }
 
 /// One served operation, as the admin API lists it.
@@ -246,7 +246,7 @@ impl Engine {
     }
 
     /// Answers one request and logs it.
-    pub fn handle(&self, request: &MockRequest<'_>) -> Outcome {
+    pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
         let outcome = self.answer(request);
         let entry = LoggedRequest {
             sequence: 0,
@@ -255,7 +255,7 @@ impl Engine {
             query: request
                 .query
                 .filter(|query| !query.is_empty())
-                .map(|query| redact_query(query, outcome.operation.as_deref())),
+                .map(|query| redact_query(query, outcome.operation)),
             status: outcome.response.status.as_u16(),
             spec: outcome
                 .operation
@@ -279,7 +279,7 @@ impl Engine {
         self.report.as_ref()
     }
 
-    fn answer(&self, request: &MockRequest<'_>) -> Outcome {
+    fn answer(&self, request: &MockRequest<'_>) -> Outcome<'_> {
         let Some(found) = self.routes.find(request.path) else {
             return Outcome {
                 response: problem(
@@ -319,14 +319,15 @@ impl Engine {
                 operation: None,
             };
         };
-        let operation = Arc::clone(operation);
+        // Borrowed, not an `Arc` clone: both workers would write its count on every request.
+        let operation: &Operation = operation;
         let (query, preference) = split_query(request);
-        let mut checked = check_request(&operation, request, &found.params, &query);
-        if let Some(violation) = self.accept_violation(&operation, request) {
+        let mut checked = check_request(operation, request, &found.params, &query);
+        if let Some(violation) = self.accept_violation(operation, request) {
             checked.violations.push(violation);
         }
         if !checked.violations.is_empty() {
-            let response = violation_response(&operation, &checked.violations, None);
+            let response = violation_response(operation, &checked.violations, None);
             return Outcome {
                 response,
                 violations: checked.violations.into(),
@@ -334,13 +335,8 @@ impl Engine {
             };
         }
         let preference = preference_from(request.headers, preference);
-        let (response, violations) = self.success(
-            &operation,
-            request,
-            checked.body,
-            checked.media,
-            &preference,
-        );
+        let (response, violations) =
+            self.success(operation, request, checked.body, checked.media, &preference);
         Outcome {
             response,
             violations: violations.into(),
