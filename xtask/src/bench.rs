@@ -22,8 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use process::{Server, free_port};
 use report::{Documents, Figures, Instance, Measurement, Outcome, Report, ServerKind, Startup};
 use workload::WorkloadId;
-use wrk::Load;
-use wrk::LoadShape;
+use wrk::{Load, LoadShape};
 
 /// The task's line in `cargo xtask`'s list.
 pub const ABOUT: &str =
@@ -158,7 +157,7 @@ struct Options {
     duration: Duration,
     /// How many rounds the load is split into.
     rounds: u32,
-    /// Load before each measured run, not measured.
+    /// Load before the first round of each server and workload, not measured.
     warmup: Duration,
     /// Open connections.
     connections: u32,
@@ -347,7 +346,7 @@ struct Serving {
     /// The body size of the probe's answer; or why the probe, or a round, failed.
     probed: Result<usize, String>,
     /// What wrk measured in each round so far.
-    rounds: Vec<wrk::Load>,
+    rounds: Vec<Load>,
     /// The instance's peak memory after the latest round, in kB.
     peak_rss_kb: u64,
 }
@@ -752,7 +751,7 @@ impl Bench {
         port: u16,
         slot: Slot,
         slug: &str,
-    ) -> Result<(wrk::Load, u64), String> {
+    ) -> Result<(Load, u64), String> {
         let id = slot.workload;
         let workload = id.workload();
         let script = self.logs.join(format!("{slug}-{}.lua", id.letter()));
@@ -885,8 +884,9 @@ impl Bench {
         notes.push(format!(
             "wrk and the servers share this machine's {} CPUs, so absolute figures are below what a \
              separate client would see, and the latency tails include time spent waiting for a CPU \
-             (bare axum's own p99 is the floor here; `--threads 1` lowers every tail and every \
-             server's req/s); the ratios are the figures to compare.",
+             (bare axum's own p99 is the floor here; `--threads 1` lowers the tails a little, and \
+             bare axum's req/s, which one wrk thread then limits, but not understudy's ratio to \
+             Prism); the ratios are the figures to compare.",
             cpu_count()
         ));
         if self.waits.runs > 0 {
@@ -905,11 +905,7 @@ impl Bench {
 /// got an answer of another status class than the probe's: on loopback both answer every request,
 /// so an error means the wrk script or the server is broken, and the figures would measure the
 /// breakage. Prism's errors (timeouts on a large list) are its result and are only reported.
-fn every_answer_expected(
-    server: ServerKind,
-    load: &wrk::Load,
-    expected: u16,
-) -> Result<(), String> {
+fn every_answer_expected(server: ServerKind, load: &Load, expected: u16) -> Result<(), String> {
     let errors = load.errors(expected);
     if server == ServerKind::Prism || errors == 0 {
         return Ok(());
@@ -1066,8 +1062,8 @@ fn slug(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn load(requests: u64, socket_errors: u64, status_over_399: u64) -> wrk::Load {
-        wrk::Load {
+    fn load(requests: u64, socket_errors: u64, status_over_399: u64) -> Load {
+        Load {
             requests,
             duration_us: 1_000_000,
             bytes: 0,
