@@ -917,10 +917,19 @@ fn every_answer_expected(server: ServerKind, load: &Load, expected: u16) -> Resu
     ))
 }
 
-/// The median of some durations (the upper one of the middle two for an even count).
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort_unstable();
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
+/// The median of some durations (zero for none).
+fn median(samples: Vec<Duration>) -> Duration {
+    median_by(samples, Ord::cmp).unwrap_or_default()
+}
+
+/// The median of some values in the order `compare` gives: the upper one of the middle two for
+/// an even count, `None` for no values.
+fn median_by<T: Copy>(
+    mut values: Vec<T>,
+    compare: impl FnMut(&T, &T) -> std::cmp::Ordering,
+) -> Option<T> {
+    values.sort_unstable_by(compare);
+    values.get(values.len() / 2).copied()
 }
 
 /// Builds the release binaries of understudy and the bare baseline.

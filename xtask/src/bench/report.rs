@@ -397,9 +397,7 @@ impl Report {
         }
         md
     }
-}
 
-impl Report {
     /// The most rounds any measurement has.
     pub fn rounds(&self) -> usize {
         self.measurements

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use super::median_by;
 use super::process::run_bounded;
 use super::workload::{Workload, user_body_parts};
 
@@ -54,11 +55,8 @@ impl Load {
     /// the upper middle one for an even count), so one round that lost its CPU does not make
     /// the tail. `None` for no rounds.
     pub fn merged(rounds: &[Load]) -> Option<Load> {
-        let median = |of: fn(&Load) -> f64| {
-            let mut values: Vec<f64> = rounds.iter().map(of).collect();
-            values.sort_by(f64::total_cmp);
-            values.get(values.len() / 2).copied()
-        };
+        let median =
+            |of: fn(&Load) -> f64| median_by(rounds.iter().map(of).collect(), f64::total_cmp);
         Some(Load {
             requests: rounds.iter().map(|round| round.requests).sum(),
             duration_us: rounds.iter().map(|round| round.duration_us).sum(),
