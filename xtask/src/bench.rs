@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use process::{Server, free_port};
+use process::{CpuUse, Server, free_port};
 use report::{Documents, Figures, Instance, Measurement, Outcome, Report, ServerKind, Startup};
 use workload::WorkloadId;
 use wrk::{Load, LoadShape};
@@ -86,6 +86,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         report: Report {
             setup: setup_lines(&options, &wrk_version, &root),
             connections: options.connections,
+            clock_tick: process::clock_tick(),
             large_spec: large.done().cloned(),
             ..Report::default()
         },
@@ -347,6 +348,8 @@ struct Serving {
     probed: Result<usize, String>,
     /// What wrk measured in each round so far.
     rounds: Vec<Load>,
+    /// The CPU time those rounds took, added up.
+    cpu: CpuUse,
     /// The instance's peak memory after the latest round, in kB.
     peak_rss_kb: u64,
 }
@@ -652,6 +655,7 @@ impl Bench {
                     eprintln!("bench: {} {} failed: {why}", server.label(), id.label());
                 }),
                 rounds: Vec::new(),
+                cpu: CpuUse::default(),
                 peak_rss_kb: 0,
             })
             .collect();
@@ -725,8 +729,9 @@ impl Bench {
             );
             waits.note(process::wait_until_quiet(QUIET_LIMIT));
             match self.measure_round(process, *server, *port, slot, slug) {
-                Ok((load, peak_rss_kb)) => {
+                Ok((load, cpu, peak_rss_kb)) => {
                     serving.rounds.push(load);
+                    serving.cpu = serving.cpu.plus(cpu);
                     serving.peak_rss_kb = peak_rss_kb;
                 }
                 Err(why) => {
@@ -743,7 +748,7 @@ impl Bench {
     }
 
     /// Drives one round of one workload with wrk (after a warm-up in the first round); gives what
-    /// wrk measured and the instance's peak memory after it.
+    /// wrk measured, the CPU time the measured load took, and the instance's peak memory after it.
     fn measure_round(
         &self,
         process: &Server,
@@ -751,7 +756,7 @@ impl Bench {
         port: u16,
         slot: Slot,
         slug: &str,
-    ) -> Result<(Load, u64), String> {
+    ) -> Result<(Load, CpuUse, u64), String> {
         let id = slot.workload;
         let workload = id.workload();
         let script = self.logs.join(format!("{slug}-{}.lua", id.letter()));
@@ -764,9 +769,11 @@ impl Bench {
             wrk::run(port, &workload, warmup, &tag, &script)?;
         }
         let tag = format!("{}m{}{}", self.run_tag, id.letter(), slot.round);
+        let before = process.cpu_now()?;
         let load = wrk::run(port, &workload, self.shape, &tag, &script)?;
+        let cpu = CpuUse::between(before, process.cpu_now()?);
         every_answer_expected(server, &load, workload.expected_status)?;
-        Ok((load, process.memory()?.peak_kb))
+        Ok((load, cpu, process.memory()?.peak_kb))
     }
 
     /// Reports an instance's measurements and memory, and stops it.
@@ -790,6 +797,7 @@ impl Bench {
                 (Ok(body_bytes), Some(load)) => Outcome::Done(Figures {
                     load,
                     rounds: serving.rounds,
+                    cpu: serving.cpu,
                     expected_status,
                     body_bytes,
                     peak_rss_kb: serving.peak_rss_kb,
@@ -889,6 +897,10 @@ impl Bench {
              Prism); the ratios are the figures to compare.",
             cpu_count()
         ));
+        if let Some(note) = self.report.latency_floor_note() {
+            self.report.notes.push(note);
+        }
+        let notes = &mut self.report.notes;
         if self.waits.runs > 0 {
             notes.push(self.waits.note_text());
         }

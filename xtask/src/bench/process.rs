@@ -1,5 +1,5 @@
 //! The processes a bench starts: servers it watches and always stops (also on error or panic),
-//! helper commands bounded in time, and what /proc says about their memory.
+//! helper commands bounded in time, and what /proc says about their memory and CPU time.
 
 use std::fs::File;
 use std::io::Read;
@@ -32,6 +32,44 @@ pub struct Memory {
     pub rss_kb: u64,
     /// Peak resident set size (VmHWM).
     pub peak_kb: u64,
+}
+
+/// CPU time spent while a load ran, in clock ticks (`USER_HZ`, as /proc counts them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuUse {
+    /// The server's own time, user and system, its child processes included.
+    pub server_ticks: u64,
+    /// The whole machine's busy time: the server, wrk and anything else.
+    pub machine_ticks: u64,
+}
+
+impl CpuUse {
+    /// Both counts added up, for rounds merged into one measurement.
+    pub fn plus(self, other: CpuUse) -> CpuUse {
+        CpuUse {
+            server_ticks: self.server_ticks + other.server_ticks,
+            machine_ticks: self.machine_ticks + other.machine_ticks,
+        }
+    }
+
+    /// The CPU time between two readings ([`Server::cpu_now`]).
+    pub fn between(before: CpuUse, after: CpuUse) -> CpuUse {
+        CpuUse {
+            server_ticks: after.server_ticks.saturating_sub(before.server_ticks),
+            machine_ticks: after.machine_ticks.saturating_sub(before.machine_ticks),
+        }
+    }
+
+    /// The server's and the rest of the machine's CPU time per request, in microseconds, given
+    /// the length of a clock tick.
+    pub fn per_request(self, requests: u64, tick: Duration) -> Option<(f64, f64)> {
+        if requests == 0 {
+            return None;
+        }
+        let us = |ticks: u64| ticks as f64 * tick.as_secs_f64() * 1e6 / requests as f64;
+        let rest = self.machine_ticks.saturating_sub(self.server_ticks);
+        Some((us(self.server_ticks), us(rest)))
+    }
 }
 
 /// The outcome of a helper command run to its end.
@@ -112,6 +150,29 @@ impl Server {
             total.peak_kb += status_kb(&text, "VmHWM").unwrap_or(0);
         }
         Ok(total)
+    }
+
+    /// The CPU time the server (with its child processes) and the whole machine have spent so
+    /// far; [`CpuUse::between`] two readings gives what a run cost.
+    pub fn cpu_now(&self) -> Result<CpuUse, String> {
+        let root = self.child.id();
+        let mut server_ticks = 0;
+        for pid in std::iter::once(root).chain(descendants(root)) {
+            let path = format!("/proc/{pid}/stat");
+            match std::fs::read_to_string(&path) {
+                Ok(text) => server_ticks += stat_cpu_ticks(&text).unwrap_or(0),
+                Err(_) if pid != root => {}
+                Err(e) => return Err(format!("cannot read {path}: {e}")),
+            }
+        }
+        let machine_ticks = std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|stat| cpu_ticks(&stat))
+            .map_or(0, |(busy, _)| busy);
+        Ok(CpuUse {
+            server_ticks,
+            machine_ticks,
+        })
     }
 
     /// The last lines of the server's output.
@@ -255,6 +316,32 @@ pub fn stat_parent(stat: &str) -> Option<u32> {
     after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A process's user and system time, in clock ticks, from the text of its `/proc/<pid>/stat`.
+pub fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+    // After the command name: state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
+    // majflt, cmajflt, utime, stime.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// The length of the clock tick /proc counts CPU time in (`getconf CLK_TCK`; 100 per second,
+/// Linux's `USER_HZ`, if that cannot be asked).
+pub fn clock_tick() -> Duration {
+    let per_second = Command::new("getconf")
+        .arg("CLK_TCK")
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .filter(|per_second| *per_second > 0)
+        .unwrap_or(100);
+    Duration::from_secs(1) / u32::try_from(per_second).unwrap_or(100)
+}
+
 /// Every living descendant of `root`, found by walking /proc.
 fn descendants(root: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -317,6 +404,48 @@ mod tests {
         assert_eq!(stat_parent("4242 (node) S 17 4242 17 0 -1"), Some(17));
         assert_eq!(stat_parent("4243 (a (b) c) R 99 4243 1 0"), Some(99));
         assert_eq!(stat_parent("garbage"), None);
+    }
+
+    #[test]
+    fn a_process_cpu_time_is_read_past_its_command_name() {
+        let stat = "4242 (tokio (rt)) S 17 4242 17 0 -1 4194560 900 0 3 0 250 75 0 0 20 0 3 0";
+        assert_eq!(stat_cpu_ticks(stat), Some(325));
+        assert_eq!(stat_cpu_ticks("4242 (x) S 17 4242"), None);
+    }
+
+    #[test]
+    fn cpu_use_is_split_per_request_between_the_server_and_the_rest() {
+        let before = CpuUse {
+            server_ticks: 100,
+            machine_ticks: 1_000,
+        };
+        let after = CpuUse {
+            server_ticks: 250,
+            machine_ticks: 1_250,
+        };
+        let run = CpuUse::between(before, after);
+        assert_eq!(
+            run,
+            CpuUse {
+                server_ticks: 150,
+                machine_ticks: 250
+            }
+        );
+        let both = run.plus(run);
+        assert_eq!(both.server_ticks, 300);
+        let (server, rest) = both
+            .per_request(20_000, Duration::from_millis(10))
+            .expect("requests were made");
+        // 3 s of server time and 2 s of the rest over 20 000 requests.
+        assert!((server - 150.0).abs() < 1e-9, "{server}");
+        assert!((rest - 100.0).abs() < 1e-9, "{rest}");
+        assert_eq!(run.per_request(0, Duration::from_millis(10)), None);
+    }
+
+    #[test]
+    fn the_clock_tick_is_a_fraction_of_a_second() {
+        let tick = clock_tick();
+        assert!(tick > Duration::ZERO && tick <= Duration::from_secs(1));
     }
 
     #[test]

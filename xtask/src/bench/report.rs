@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::assets::LargeSpec;
+use super::process::CpuUse;
 use super::workload::WorkloadId;
 use super::wrk::Load;
 
@@ -111,6 +112,8 @@ pub struct Figures {
     pub load: Load,
     /// What wrk measured in each round, in order.
     pub rounds: Vec<Load>,
+    /// The CPU time of the measured load, all rounds together.
+    pub cpu: CpuUse,
     /// The status every answer should have had.
     pub expected_status: u16,
     /// The body size of the probe's answer.
@@ -126,6 +129,8 @@ pub struct Report {
     pub setup: Vec<String>,
     /// The connection count of the load.
     pub connections: u32,
+    /// The clock tick /proc counts CPU time in.
+    pub clock_tick: Duration,
     /// The server instances started.
     pub instances: Vec<Instance>,
     /// The figures per server and workload.
@@ -335,6 +340,7 @@ impl Report {
         }
 
         self.render_rounds(&mut md);
+        self.render_cpu(&mut md);
 
         md.push_str("\n## Start-up and memory\n\n");
         md.push_str("| server | started with | start to first answer | idle RSS | peak RSS |\n");
@@ -396,6 +402,94 @@ impl Report {
             }
         }
         md
+    }
+
+    /// `server`'s CPU time per request under `workload`, in microseconds: its own, and the rest
+    /// of the machine's (wrk, mostly).
+    pub fn cpu_per_request(&self, server: ServerKind, workload: WorkloadId) -> Option<(f64, f64)> {
+        let figures = self.figures(server, workload)?;
+        figures
+            .cpu
+            .per_request(figures.load.requests, self.clock_tick)
+    }
+
+    /// How many times more CPU time `baseline` spends on a request of `workload` than understudy.
+    pub fn cpu_ratio(&self, baseline: ServerKind, workload: WorkloadId) -> Option<f64> {
+        let (ours, _) = self.cpu_per_request(ServerKind::Understudy, workload)?;
+        let (theirs, _) = self.cpu_per_request(baseline, workload)?;
+        ratio(theirs, ours)
+    }
+
+    /// The CPU time each server spends per request, which does not depend on how much of the
+    /// machine wrk takes, and what the rest of the machine spends (the load generator, mostly).
+    fn render_cpu(&self, md: &mut String) {
+        let measured = WorkloadId::ALL.iter().any(|workload| {
+            ServerKind::ALL
+                .iter()
+                .any(|server| self.cpu_per_request(*server, *workload).is_some())
+        });
+        if !measured {
+            return;
+        }
+        let tick_ms = self.clock_tick.as_secs_f64() * 1e3;
+        let _ = write!(
+            md,
+            "\n## CPU per request\n\nCPU time (user and system) from /proc during the measured \
+             load, counted in {tick_ms:.0} ms ticks, divided by the requests answered. A server's own \
+             time per request does not depend on the share of the CPUs wrk takes, so its ratio is \
+             steadier than the req/s ratio.\n\n\
+             | workload | server | server µs/request | rest of the machine µs/request | server µs/request, this/understudy |\n\
+             | --- | --- | ---: | ---: | ---: |\n"
+        );
+        for workload in WorkloadId::ALL {
+            for server in ServerKind::ALL {
+                let Some((own, rest)) = self.cpu_per_request(server, workload) else {
+                    continue;
+                };
+                let versus = match server {
+                    ServerKind::Understudy => String::new(),
+                    baseline => self
+                        .cpu_ratio(baseline, workload)
+                        .map_or_else(String::new, ratio_text),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {own:.1} | {rest:.1} | {versus} |",
+                    workload.label(),
+                    server.label()
+                );
+            }
+        }
+    }
+
+    /// `server`'s mean latency under `workload` in microseconds, as Little's law gives it for a
+    /// load that keeps every connection busy: connections over requests per second.
+    pub fn mean_latency_us(&self, server: ServerKind, workload: WorkloadId) -> Option<f64> {
+        let rps = self.figures(server, workload)?.load.rps();
+        (rps > 0.0).then(|| f64::from(self.connections) * 1e6 / rps)
+    }
+
+    /// The note that says what the p99 target asks of throughput: with every connection busy,
+    /// the mean latency is set by req/s, and the p99 cannot be below it.
+    pub fn latency_floor_note(&self) -> Option<String> {
+        let means: Vec<String> = WorkloadId::ALL
+            .iter()
+            .filter_map(|workload| {
+                let mean = self.mean_latency_us(ServerKind::Understudy, *workload)?;
+                Some(format!("{} ({})", millis(mean), workload.letter()))
+            })
+            .collect();
+        if means.is_empty() {
+            return None;
+        }
+        let connections = self.connections;
+        Some(format!(
+            "wrk keeps all {connections} connections busy, so a server's mean latency is \
+             {connections} / its req/s (Little's law) and its p99 lies above that mean: a p99 of \
+             at most 2 ms needs more than {} req/s. understudy's means in this run: {}.",
+            grouped(f64::from(connections) * 1e6 / 2_000.0),
+            means.join(", ")
+        ))
     }
 
     /// The most rounds any measurement has.
@@ -534,6 +628,12 @@ mod tests {
         Outcome::Done(Figures {
             load,
             rounds: vec![load],
+            // One CPU busy with the server for the 10 s, so 1 000 000 / rps µs a request, and the
+            // rest of the machine busy for half of that.
+            cpu: CpuUse {
+                server_ticks: 1_000,
+                machine_ticks: 1_500,
+            },
             expected_status,
             body_bytes: 250,
             peak_rss_kb: 12_000,
@@ -545,6 +645,7 @@ mod tests {
         Report {
             setup: vec!["mode: full".to_owned()],
             connections: 32,
+            clock_tick: Duration::from_millis(10),
             instances: vec![
                 Instance {
                     server: ServerKind::Understudy,
@@ -665,6 +766,63 @@ mod tests {
     }
 
     #[test]
+    fn cpu_time_per_request_is_shown_for_each_server_with_its_ratio() {
+        let mut report = sample();
+        let (own, rest) = report
+            .cpu_per_request(ServerKind::Understudy, WorkloadId::ValidCreate)
+            .expect("measured");
+        assert!((own - 16.666).abs() < 0.01, "{own}");
+        assert!((rest - 8.333).abs() < 0.01, "{rest}");
+        let prism = report.cpu_ratio(ServerKind::Prism, WorkloadId::ValidCreate);
+        assert!(prism.is_some_and(|r| (r - 30.0).abs() < 1e-9), "{prism:?}");
+        let md = report.render();
+        assert!(md.contains("## CPU per request"), "{md}");
+        assert!(md.contains("counted in 10 ms ticks"));
+        assert!(
+            md.contains("| (a) valid POST /users | understudy | 16.7 | 8.3 |  |"),
+            "{md}"
+        );
+        assert!(md.contains("| (a) valid POST /users | bare axum | 10.0 | 5.0 | 0.60 |"));
+        assert!(md.contains("| (a) valid POST /users | Prism | 500.0 | 250.0 | 30.0 |"));
+        // A failed measurement has no row.
+        let section = md
+            .split("## CPU per request")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_default();
+        assert!(section.contains("| (b) invalid POST /users | understudy | 14.3 | 7.1 |  |"));
+        assert!(!section.contains("(c) GET"), "{section}");
+
+        for measurement in &mut report.measurements {
+            if let Outcome::Done(figures) = &mut measurement.outcome {
+                figures.cpu = CpuUse::default();
+                figures.load.requests = 0;
+            }
+        }
+        assert!(!report.render().contains("## CPU per request"));
+    }
+
+    #[test]
+    fn the_latency_floor_follows_from_the_connections_and_the_rate() {
+        let mut report = sample();
+        let mean = report.mean_latency_us(ServerKind::Understudy, WorkloadId::ValidCreate);
+        assert!(
+            mean.is_some_and(|us| (us - 533.33).abs() < 0.01),
+            "{mean:?}"
+        );
+        let note = report
+            .latency_floor_note()
+            .expect("understudy was measured");
+        assert!(note.contains("32 / its req/s"), "{note}");
+        assert!(note.contains("more than 16\u{2009}000 req/s"), "{note}");
+        assert!(note.contains("0.53 ms (a), 0.46 ms (b)"), "{note}");
+        report
+            .measurements
+            .retain(|m| m.server != ServerKind::Understudy);
+        assert_eq!(report.latency_floor_note(), None);
+    }
+
+    #[test]
     fn rounds_are_shown_with_their_own_ratios_when_there_are_several() {
         let mut report = sample();
         assert_eq!(report.rounds(), 1);
@@ -693,6 +851,7 @@ mod tests {
             measurement.outcome = Outcome::Done(Figures {
                 load: Load::merged(&rounds).expect("two rounds"),
                 rounds,
+                cpu: CpuUse::default(),
                 expected_status: 201,
                 body_bytes: 250,
                 peak_rss_kb: 12_000,
