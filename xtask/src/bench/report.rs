@@ -502,13 +502,14 @@ impl Report {
             .unwrap_or(0)
     }
 
-    /// `server`'s requests per second in round `round` (from 0) under `workload`.
-    fn round_rps(&self, server: ServerKind, workload: WorkloadId, round: usize) -> Option<f64> {
-        Some(self.figures(server, workload)?.rounds.get(round)?.rps())
+    /// What wrk measured of `server` in round `round` (from 0) under `workload`.
+    fn round_load(&self, server: ServerKind, workload: WorkloadId, round: usize) -> Option<&Load> {
+        self.figures(server, workload)?.rounds.get(round)
     }
 
-    /// Each round's requests per second and understudy's ratios, when there was more than one:
-    /// how far the machine moved during the run, and how far the ratios moved with it.
+    /// Each round's requests per second, understudy's ratios and the p99s of understudy and bare
+    /// axum, when there was more than one: how far the machine moved during the run, and how far
+    /// the ratios and the tails moved with it.
     fn render_rounds(&self, md: &mut String) {
         let rounds = self.rounds();
         if rounds < 2 {
@@ -519,12 +520,16 @@ impl Report {
             "\n## Rounds\n\nThe {rounds} rounds measure every server under one workload in turn, \
              so a machine that slows down during the run slows each server alike; the figures \
              above add the rounds up (latencies: the median round).\n\n\
-             | workload | round | understudy req/s | bare axum req/s | Prism req/s | understudy/bare | understudy/Prism |\n\
-             | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+             | workload | round | understudy req/s | bare axum req/s | Prism req/s | understudy/bare | understudy/Prism | understudy p99 | bare axum p99 |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         );
         for workload in WorkloadId::ALL {
             for round in 0..rounds {
-                let rps = |server| self.round_rps(server, workload, round);
+                let rps = |server| Some(self.round_load(server, workload, round)?.rps());
+                let p99 = |server| {
+                    self.round_load(server, workload, round)
+                        .map_or_else(String::new, |load| millis(load.p99_us))
+                };
                 let ours = rps(ServerKind::Understudy);
                 if ours.is_none() {
                     continue;
@@ -537,7 +542,7 @@ impl Report {
                 };
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     workload.label(),
                     round + 1,
                     show(ours),
@@ -545,6 +550,8 @@ impl Report {
                     show(rps(ServerKind::Prism)),
                     over(ServerKind::Bare),
                     over(ServerKind::Prism),
+                    p99(ServerKind::Understudy),
+                    p99(ServerKind::Bare),
                 );
             }
         }
@@ -835,7 +842,8 @@ mod tests {
             socket_errors: 0,
             status_over_399: 0,
             p50_us: 100.0,
-            p99_us: 200.0,
+            // The tail grows as the rate falls.
+            p99_us: 1e7 / rps as f64,
         };
         for (server, first) in [
             (ServerKind::Understudy, 60_000),
@@ -863,11 +871,11 @@ mod tests {
             md.contains("## Rounds\n\nThe 2 rounds measure every server"),
             "{md}"
         );
-        assert!(md.contains("| (a) valid POST /users | 1 | 60\u{2009}000 | 100\u{2009}000 | 2\u{2009}000 | 0.60 | 30.0 |"), "{md}");
-        assert!(md.contains("| (a) valid POST /users | 2 | 30\u{2009}000 | 50\u{2009}000 | 1\u{2009}000 | 0.60 | 30.0 |"), "{md}");
+        assert!(md.contains("| (a) valid POST /users | 1 | 60\u{2009}000 | 100\u{2009}000 | 2\u{2009}000 | 0.60 | 30.0 | 0.17 ms | 0.10 ms |"), "{md}");
+        assert!(md.contains("| (a) valid POST /users | 2 | 30\u{2009}000 | 50\u{2009}000 | 1\u{2009}000 | 0.60 | 30.0 | 0.33 ms | 0.20 ms |"), "{md}");
         // (b) ran one round on understudy alone: its row has no baselines.
         assert!(
-            md.contains("| (b) invalid POST /users | 1 | 70\u{2009}000 |  |  |  |  |"),
+            md.contains("| (b) invalid POST /users | 1 | 70\u{2009}000 |  |  |  |  | 2.50 ms |  |"),
             "{md}"
         );
         assert!(!md.contains("| (b) invalid POST /users | 2 |"), "{md}");
