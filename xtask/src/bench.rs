@@ -844,6 +844,7 @@ impl Bench {
             .report
             .figures(ServerKind::Bare, WorkloadId::ListIssues)
             .map(|figures| figures.body_bytes);
+        let latency_floor = self.report.latency_floor_note();
         let notes = &mut self.report.notes;
         notes.push(
             "(a) sends a unique e-mail address per request (`bench-<run>-<thread>-<n>@example.com`, a \
@@ -897,10 +898,7 @@ impl Bench {
              Prism); the ratios are the figures to compare.",
             cpu_count()
         ));
-        if let Some(note) = self.report.latency_floor_note() {
-            self.report.notes.push(note);
-        }
-        let notes = &mut self.report.notes;
+        notes.extend(latency_floor);
         if self.waits.runs > 0 {
             notes.push(self.waits.note_text());
         }

@@ -138,40 +138,40 @@ impl Server {
     /// The memory of the server and of every process it started.
     pub fn memory(&self) -> Result<Memory, String> {
         let mut total = Memory::default();
-        let root = self.child.id();
-        for pid in std::iter::once(root).chain(descendants(root)) {
-            let path = format!("/proc/{pid}/status");
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(_) if pid != root => continue,
-                Err(e) => return Err(format!("cannot read {path}: {e}")),
-            };
+        for text in self.proc_files("status")? {
             total.rss_kb += status_kb(&text, "VmRSS").unwrap_or(0);
             total.peak_kb += status_kb(&text, "VmHWM").unwrap_or(0);
         }
         Ok(total)
     }
 
-    /// The CPU time the server (with its child processes) and the whole machine have spent so
-    /// far; [`CpuUse::between`] two readings gives what a run cost.
-    pub fn cpu_now(&self) -> Result<CpuUse, String> {
+    /// The text of `/proc/<pid>/<name>` for the server and each of its living descendants; an
+    /// error only if the server's own cannot be read (a child may have just ended).
+    fn proc_files(&self, name: &str) -> Result<Vec<String>, String> {
         let root = self.child.id();
-        let mut server_ticks = 0;
+        let mut texts = Vec::new();
         for pid in std::iter::once(root).chain(descendants(root)) {
-            let path = format!("/proc/{pid}/stat");
+            let path = format!("/proc/{pid}/{name}");
             match std::fs::read_to_string(&path) {
-                Ok(text) => server_ticks += stat_cpu_ticks(&text).unwrap_or(0),
+                Ok(text) => texts.push(text),
                 Err(_) if pid != root => {}
                 Err(e) => return Err(format!("cannot read {path}: {e}")),
             }
         }
-        let machine_ticks = std::fs::read_to_string("/proc/stat")
-            .ok()
-            .and_then(|stat| cpu_ticks(&stat))
-            .map_or(0, |(busy, _)| busy);
+        Ok(texts)
+    }
+
+    /// The CPU time the server (with its child processes) and the whole machine have spent so
+    /// far; [`CpuUse::between`] two readings gives what a run cost.
+    pub fn cpu_now(&self) -> Result<CpuUse, String> {
+        let server_ticks = self
+            .proc_files("stat")?
+            .iter()
+            .map(|text| stat_cpu_ticks(text).unwrap_or(0))
+            .sum();
         Ok(CpuUse {
             server_ticks,
-            machine_ticks,
+            machine_ticks: machine_ticks().map_or(0, |(busy, _)| busy),
         })
     }
 
@@ -259,17 +259,12 @@ const QUIET_WINDOW: Duration = Duration::from_millis(250);
 /// `Err` if `limit` passed first (or /proc/stat cannot be read, which ends the wait at once).
 pub fn wait_until_quiet(limit: Duration) -> Result<Duration, Duration> {
     let started = Instant::now();
-    let read = || {
-        std::fs::read_to_string("/proc/stat")
-            .ok()
-            .and_then(|stat| cpu_ticks(&stat))
-    };
-    let Some(mut before) = read() else {
+    let Some(mut before) = machine_ticks() else {
         return Err(started.elapsed());
     };
     loop {
         thread::sleep(QUIET_WINDOW);
-        let Some(after) = read() else {
+        let Some(after) = machine_ticks() else {
             return Err(started.elapsed());
         };
         let busy = after.0.saturating_sub(before.0);
@@ -282,6 +277,13 @@ pub fn wait_until_quiet(limit: Duration) -> Result<Duration, Duration> {
         }
         before = after;
     }
+}
+
+/// The machine's CPU time so far ([`cpu_ticks`] of `/proc/stat`); `None` if it cannot be read.
+fn machine_ticks() -> Option<(u64, u64)> {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|stat| cpu_ticks(&stat))
 }
 
 /// The machine's CPU time from the text of `/proc/stat`, in clock ticks: busy (everything but
