@@ -313,17 +313,21 @@ pub fn status_kb(status: &str, key: &str) -> Option<u64> {
 
 /// Reads the parent pid from the text of a `/proc/<pid>/stat` file.
 pub fn stat_parent(stat: &str) -> Option<u32> {
-    // The command name is in parentheses and may itself hold spaces and parentheses.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
+    // After the command name: state, ppid.
+    stat_fields(stat)?.nth(1)?.parse().ok()
+}
+
+/// The fields of a `/proc/<pid>/stat` text after the command name, which is in parentheses and
+/// may itself hold spaces and parentheses.
+fn stat_fields(stat: &str) -> Option<std::str::SplitWhitespace<'_>> {
+    Some(stat[stat.rfind(')')? + 1..].split_whitespace())
 }
 
 /// A process's user and system time, in clock ticks, from the text of its `/proc/<pid>/stat`.
 pub fn stat_cpu_ticks(stat: &str) -> Option<u64> {
     // After the command name: state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
     // majflt, cmajflt, utime, stime.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace().skip(11);
+    let mut fields = stat_fields(stat)?.skip(11);
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
     Some(user + system)

@@ -423,24 +423,7 @@ impl Report {
     /// The CPU time each server spends per request, which does not depend on how much of the
     /// machine wrk takes, and what the rest of the machine spends (the load generator, mostly).
     fn render_cpu(&self, md: &mut String) {
-        let measured = WorkloadId::ALL.iter().any(|workload| {
-            ServerKind::ALL
-                .iter()
-                .any(|server| self.cpu_per_request(*server, *workload).is_some())
-        });
-        if !measured {
-            return;
-        }
-        let tick_ms = self.clock_tick.as_secs_f64() * 1e3;
-        let _ = write!(
-            md,
-            "\n## CPU per request\n\nCPU time (user and system) from /proc during the measured \
-             load, counted in {tick_ms:.0} ms ticks, divided by the requests answered. A server's own \
-             time per request does not depend on the share of the CPUs wrk takes, so its ratio is \
-             steadier than the req/s ratio.\n\n\
-             | workload | server | server µs/request | rest of the machine µs/request | server µs/request, this/understudy |\n\
-             | --- | --- | ---: | ---: | ---: |\n"
-        );
+        let mut rows = String::new();
         for workload in WorkloadId::ALL {
             for server in ServerKind::ALL {
                 let Some((own, rest)) = self.cpu_per_request(server, workload) else {
@@ -453,13 +436,26 @@ impl Report {
                         .map_or_else(String::new, ratio_text),
                 };
                 let _ = writeln!(
-                    md,
+                    rows,
                     "| {} | {} | {own:.1} | {rest:.1} | {versus} |",
                     workload.label(),
                     server.label()
                 );
             }
         }
+        if rows.is_empty() {
+            return;
+        }
+        let tick_ms = self.clock_tick.as_secs_f64() * 1e3;
+        let _ = write!(
+            md,
+            "\n## CPU per request\n\nCPU time (user and system) from /proc during the measured \
+             load, counted in {tick_ms:.0} ms ticks, divided by the requests answered. A server's own \
+             time per request does not depend on the share of the CPUs wrk takes, so its ratio is \
+             steadier than the req/s ratio.\n\n\
+             | workload | server | server µs/request | rest of the machine µs/request | server µs/request, this/understudy |\n\
+             | --- | --- | ---: | ---: | ---: |\n{rows}"
+        );
     }
 
     /// `server`'s mean latency under `workload` in microseconds, as Little's law gives it for a
