@@ -239,7 +239,11 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
     };
     let outcome = state.engine.handle(&request);
     let mock = outcome.response;
-    let mut response = (mock.status, mock.headers, mock.body).into_response();
+    // Built in place: the tuple form would set a content type of its own and then copy every
+    // header of the engine's map into the response's.
+    let mut response = Response::new(Body::from(mock.body));
+    *response.status_mut() = mock.status;
+    *response.headers_mut() = mock.headers;
     // Only the log line reads the summary: not made when it is not written (`--log-level warn`).
     if !outcome.violations.is_empty() && tracing::enabled!(tracing::Level::INFO) {
         response

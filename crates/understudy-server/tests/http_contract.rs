@@ -308,6 +308,22 @@ async fn documented_response_headers_are_sent_and_head_has_no_body() {
     let answer = send(&app, head).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.body.is_empty());
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn a_response_without_content_has_no_content_type() {
+    let app = test_app();
+    let delete = Request::builder()
+        .method("DELETE")
+        .uri("/api/pets/5")
+        .header("authorization", "Basic dTpw")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&app, delete).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    assert!(answer.body.is_empty());
+    assert_eq!(answer.header("content-type"), None);
 }
 
 #[tokio::test]
