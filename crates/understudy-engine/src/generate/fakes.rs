@@ -126,31 +126,41 @@ impl<'s> Who<'s> {
     }
 }
 
-/// The moments one object's timestamps agree on: created first, then updates up to now.
+/// The moments one object's timestamps agree on: created first, then updates up to now. The
+/// creation is kept as an age in seconds and made a date only when a timestamp asks for it: most
+/// objects have no timestamp, and the date arithmetic costs more than the draw.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Clock {
     pub(crate) now: DateTime<Utc>,
-    pub(crate) created: DateTime<Utc>,
+    /// How many seconds before `now` the record was created.
+    age: i64,
 }
 
 impl Clock {
-    /// A clock whose record was created in the past year or so, and not before `since` (the
-    /// creation of the record it belongs to) when that is given.
-    pub(crate) fn new(rng: &mut StdRng, now: DateTime<Utc>, since: Option<DateTime<Utc>>) -> Clock {
-        let created = match since {
-            Some(since) if since < now => {
-                let span = (now - since).num_seconds().max(0);
-                since + Duration::seconds(rng.random_range(0..=span / 2))
-            }
-            _ => now - Duration::seconds(rng.random_range(3_600..=400 * 86_400)),
+    /// A clock whose record was created in the past year or so, and not before `since` seconds
+    /// ago (the age of the record it belongs to) when that is given.
+    pub(crate) fn new(rng: &mut StdRng, now: DateTime<Utc>, since: Option<i64>) -> Clock {
+        let age = match since {
+            Some(since) if since > 0 => since - rng.random_range(0..=since / 2),
+            _ => rng.random_range(3_600..=400 * 86_400),
         };
-        Clock { now, created }
+        Clock { now, age }
+    }
+
+    /// How many seconds before `now` the record was created.
+    pub(crate) fn age(&self) -> i64 {
+        self.age
+    }
+
+    /// When the record was created.
+    pub(crate) fn created(&self) -> DateTime<Utc> {
+        self.now - Duration::seconds(self.age)
     }
 
     /// The moment a time hint stands for.
     pub(crate) fn moment(&self, rng: &mut StdRng, hint: Option<Hint>) -> DateTime<Utc> {
         match hint {
-            Some(Hint::Created) => self.created,
+            Some(Hint::Created) => self.created(),
             Some(Hint::Future) => {
                 self.now + Duration::seconds(rng.random_range(3_600..=365 * 86_400))
             }
@@ -163,8 +173,8 @@ impl Clock {
                     .map_or(day, |midnight| midnight.and_utc())
             }
             _ => {
-                let span = (self.now - self.created).num_seconds().max(0);
-                self.created + Duration::seconds(rng.random_range(0..=span))
+                let span = self.age.max(0);
+                self.created() + Duration::seconds(rng.random_range(0..=span))
             }
         }
     }

@@ -70,8 +70,8 @@ pub(super) struct Slot<'e, 'f> {
     forced: &'f [(Arc<str>, Value)],
     pub(super) depth: u16,
     pub(super) minimal: bool,
-    /// When the enclosing record was created: nested records are not older.
-    pub(super) since: Option<DateTime<Utc>>,
+    /// How many seconds ago the enclosing record was created: nested records are not older.
+    pub(super) since: Option<i64>,
 }
 
 impl<'e> Slot<'e, '_> {
@@ -211,11 +211,12 @@ pub(super) fn echoed_items<'e>(
 pub(super) struct Scene<'s> {
     who: Who<'s>,
     clock: Option<Clock>,
-    since: Option<DateTime<Utc>>,
+    /// The enclosing record's age in seconds, as [`Slot::since`].
+    since: Option<i64>,
 }
 
 impl<'s> Scene<'s> {
-    pub(super) fn new(scope: Option<&'s EchoScope<'s>>, since: Option<DateTime<Utc>>) -> Self {
+    pub(super) fn new(scope: Option<&'s EchoScope<'s>>, since: Option<i64>) -> Self {
         Scene {
             who: Who::new(scope),
             clock: None,
@@ -605,7 +606,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         let mut scene = Scene::new(scope.as_ref(), slot.since);
         let clock = scene.clock(self.rng, self.now);
         let slot = Slot {
-            since: Some(clock.created),
+            since: Some(clock.age()),
             ..slot
         };
         for (name, value) in slot.forced {
