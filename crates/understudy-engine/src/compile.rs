@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use http::HeaderValue;
 use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
@@ -513,8 +514,11 @@ impl Compiler<'_> {
                         }
                     }
                 }
+                let media_type = media_type.to_ascii_lowercase();
                 content.push(ResponseMedia {
-                    media_type: media_type.to_ascii_lowercase(),
+                    content_type: HeaderValue::from_str(&media_type).ok(),
+                    json: media_type::is_json(&media_type),
+                    media_type,
                     generator,
                     validator,
                     examples,

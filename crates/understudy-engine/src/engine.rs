@@ -526,8 +526,8 @@ impl Engine {
             echo_source.as_ref().map(|body| (body, request_defaults)),
             identity,
         );
-        if let Ok(value) = HeaderValue::from_str(&media.media_type) {
-            headers.insert(header::CONTENT_TYPE, value);
+        if let Some(value) = &media.content_type {
+            headers.insert(header::CONTENT_TYPE, value.clone());
         }
         let body = if request.method == http::Method::HEAD {
             Bytes::new()
@@ -577,7 +577,7 @@ fn media_body(
     };
     let value = match (example, &media.generator) {
         (Some(value), _) => value,
-        (None, Some(generator)) if media_type::is_json(&media.media_type) => {
+        (None, Some(generator)) if media.json => {
             return generated_json(media, generator, rng, now, echo_source, identity);
         }
         (None, Some(generator)) => {
@@ -618,7 +618,7 @@ fn media_body(
             .or_else(|| media.example.clone())
             .unwrap_or(Value::Null),
     };
-    encode(&media.media_type, &value)
+    encode(media.json, &value)
 }
 
 /// A generated JSON body, written straight into bytes. Echoed values were checked as they went
@@ -666,8 +666,8 @@ fn generated_json(
     Bytes::from(body)
 }
 
-fn encode(media_type: &str, value: &Value) -> Bytes {
-    if media_type::is_json(media_type) {
+fn encode(json: bool, value: &Value) -> Bytes {
+    if json {
         return Bytes::from(serde_json::to_vec(value).unwrap_or_default());
     }
     match value {

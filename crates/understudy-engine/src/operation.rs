@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use http::HeaderValue;
 use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
@@ -201,6 +202,10 @@ pub struct ResponseHeader {
 pub struct ResponseMedia {
     /// The media type, lower-cased.
     pub media_type: String,
+    /// The media type as a `Content-Type` value, made once (`None` if it cannot be one).
+    pub content_type: Option<HeaderValue>,
+    /// Whether the media type is JSON ([`crate::media_type::is_json`]), decided once.
+    pub json: bool,
     /// A generator for its schema, if it has one.
     pub generator: Option<Generator>,
     /// The schema's validator, to check echoed bodies.
