@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::Value;
 
 pub use defaults::{Defaults, apply_defaults};
@@ -108,7 +108,7 @@ pub struct Generated {
 #[derive(Debug)]
 pub struct GenerateContext<'a> {
     /// Seeded by the caller, per request.
-    pub rng: &'a mut StdRng,
+    pub rng: &'a mut Xoshiro256PlusPlus,
     /// The clock; generated timestamps are relative to it.
     pub now: DateTime<Utc>,
     /// Echo source: the request body.
@@ -139,7 +139,7 @@ impl IdentitySlot {
     /// A fresh id for the `counter`-th record of a collection (counter starts at 1): integers are
     /// the counter itself (respecting minimum); uuids and patterned strings come from the rng and
     /// differ per counter.
-    pub fn make(&self, rng: &mut StdRng, counter: u64) -> Value {
+    pub fn make(&self, rng: &mut Xoshiro256PlusPlus, counter: u64) -> Value {
         if let Some(min) = self.integer_min {
             let counter = i64::try_from(counter).unwrap_or(i64::MAX);
             let value = if min <= 1 {
@@ -401,7 +401,7 @@ mod tests {
         let generator = Generator::compile(&json!({}), &schema).unwrap();
         let slot = generator.identity().unwrap();
         assert_eq!(slot.pointer, "/data/id");
-        let mut rng = StdRng::seed_from_u64(1);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         assert_eq!(slot.make(&mut rng, 1), json!(100));
         assert_eq!(slot.make(&mut rng, 3), json!(102));
         let body = generator.generate(&mut GenerateContext {

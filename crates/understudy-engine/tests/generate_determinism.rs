@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::{Value, json};
 use understudy_engine::generate::{GenerateContext, Generator};
 
@@ -11,7 +11,7 @@ mod support;
 use support::{now, spec};
 
 fn bytes(generator: &Generator, seed: u64, now: DateTime<Utc>, request: Option<&Value>) -> Vec<u8> {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let identity = generator.identity().map(|slot| slot.make(&mut rng, 1));
     let body = generator.generate(&mut GenerateContext {
         rng: &mut rng,

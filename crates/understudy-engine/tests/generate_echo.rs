@@ -3,7 +3,7 @@
 //! schema's defaults, and never at the cost of validity.
 
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::{Value, json};
 use understudy_engine::generate::{Defaults, GenerateContext, Generated, Generator};
 use understudy_engine::json_schema::response_validator;
@@ -47,7 +47,7 @@ fn respond_vouched(
     let filled = defaults.filled(&request);
     let generator = Generator::compile(document, response_schema).expect("a generator");
     fn context<'a>(
-        rng: &'a mut StdRng,
+        rng: &'a mut Xoshiro256PlusPlus,
         body: &'a Value,
         defaults: Option<&'a Defaults>,
     ) -> GenerateContext<'a> {
@@ -61,12 +61,12 @@ fn respond_vouched(
         }
     }
     let generated = generator.generate_vouched(&mut context(
-        &mut StdRng::seed_from_u64(seed),
+        &mut Xoshiro256PlusPlus::seed_from_u64(seed),
         &filled,
         None,
     ));
     let read_through = generator.generate_vouched(&mut context(
-        &mut StdRng::seed_from_u64(seed),
+        &mut Xoshiro256PlusPlus::seed_from_u64(seed),
         &request,
         Some(&defaults),
     ));
@@ -77,7 +77,11 @@ fn respond_vouched(
     assert_eq!(read_through.vouched, generated.vouched, "seed {seed}");
     let mut written = Vec::new();
     let written_vouched = generator.write_vouched(
-        &mut context(&mut StdRng::seed_from_u64(seed), &request, Some(&defaults)),
+        &mut context(
+            &mut Xoshiro256PlusPlus::seed_from_u64(seed),
+            &request,
+            Some(&defaults),
+        ),
         &mut written,
     );
     assert_eq!(
@@ -228,7 +232,7 @@ fn without_echo_the_request_is_ignored() {
     let document = people();
     let generator = Generator::compile(&document, &schema("User")).expect("a generator");
     let request = json!({"user": {"first_name": "Ada", "last_name": "Lovelace"}});
-    let mut rng = StdRng::seed_from_u64(4);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
     let body = generator.generate(&mut GenerateContext {
         rng: &mut rng,
         now: now(),
@@ -248,7 +252,7 @@ fn the_identity_goes_where_the_slot_says() {
     let generator = Generator::compile(&document, response).expect("a generator");
     let slot = generator.identity().expect("an identity slot");
     assert_eq!(slot.pointer, "/data/id");
-    let mut rng = StdRng::seed_from_u64(9);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
     let first = slot.make(&mut rng, 1);
     let second = slot.make(&mut rng, 2);
     assert_ne!(first, second);
@@ -278,7 +282,7 @@ fn a_marked_property_is_the_identity() {
     let generator = Generator::compile(&json!({}), &schema).expect("a generator");
     let slot = generator.identity().expect("an identity slot");
     assert_eq!(slot.pointer, "/key");
-    let mut rng = StdRng::seed_from_u64(2);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
     let id = slot.make(&mut rng, 1);
     assert_eq!(id.as_str().map(str::len), Some(36));
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use understudy_engine::generate::{Defaults, GenerateContext, Generator};
@@ -131,7 +131,7 @@ fn run(case: &Case) -> Vec<String> {
         .as_ref()
         .map(|schema| Defaults::compile(&case.document, schema));
     for seed in 0..SEEDS {
-        let mut rng = StdRng::seed_from_u64(seed);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let echo = seed % 2 == 1;
         // The request as sent, and as filled with its schema's defaults.
         let (raw_request, request) = match (&request_generator, &request_defaults, echo) {
@@ -147,9 +147,9 @@ fn run(case: &Case) -> Vec<String> {
             .map(|slot| slot.make(&mut rng, seed + 1));
         // Both passes draw from one state.
         let body_seed = rng.next_u64();
-        let mut rng = StdRng::seed_from_u64(body_seed);
-        let mut writer_rng = StdRng::seed_from_u64(body_seed);
-        let mut reader_rng = StdRng::seed_from_u64(body_seed);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(body_seed);
+        let mut writer_rng = Xoshiro256PlusPlus::seed_from_u64(body_seed);
+        let mut reader_rng = Xoshiro256PlusPlus::seed_from_u64(body_seed);
         let mut written = Vec::new();
         let written_vouched = generator.write_vouched(
             &mut GenerateContext {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use fake::locales::{Data, EN};
 use rand::SeedableRng;
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::{Value, json};
 use understudy_engine::generate::Generator;
 
@@ -34,7 +34,7 @@ fn profiles(count: u64) -> Vec<Value> {
     let generator = Generator::compile(&document, &schema).expect("a generator");
     (0..count)
         .map(|seed| {
-            let mut rng = StdRng::seed_from_u64(seed);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             generator.generate(&mut plain_context(&mut rng))
         })
         .collect()
@@ -190,7 +190,7 @@ fn integer_and_string_ids_are_believable() {
     }});
     let generator = Generator::compile(&json!({}), &schema).expect("a generator");
     for seed in 0..100 {
-        let mut rng = StdRng::seed_from_u64(seed);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let body = generator.generate(&mut plain_context(&mut rng));
         assert!(body["id"].as_i64().is_some_and(|id| id >= 1));
         assert_eq!(body["user_id"].as_str().map(str::len), Some(36), "{body}");
@@ -209,7 +209,7 @@ fn the_next_buffer_is_sized_from_the_last_body_within_bounds() {
         "items": {"type": "string", "minLength": 20, "maxLength": 20}});
     let generator = Generator::compile(&json!({}), &schema).expect("a generator");
     assert_eq!(generator.body_capacity(), 512, "nothing written yet");
-    let mut rng = StdRng::seed_from_u64(1);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let mut context = plain_context(&mut rng);
     let mut body = Vec::new();
     generator.write_vouched(&mut context, &mut body);

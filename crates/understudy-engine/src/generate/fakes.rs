@@ -19,7 +19,7 @@ use fake::faker::number::en::NumberWithFormat;
 use fake::faker::phone_number::en::PhoneNumber;
 use fake::locales::{Data, EN};
 use rand::RngExt;
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::IndexedRandom;
 use std::sync::LazyLock;
 
@@ -42,7 +42,7 @@ pub(crate) struct Person {
 }
 
 impl Person {
-    pub(crate) fn random(rng: &mut StdRng) -> Person {
+    pub(crate) fn random(rng: &mut Xoshiro256PlusPlus) -> Person {
         Person {
             first: FirstName().fake_with_rng(rng),
             last: LastName().fake_with_rng(rng),
@@ -57,7 +57,7 @@ impl Person {
         full
     }
 
-    pub(crate) fn email(&self, rng: &mut StdRng) -> String {
+    pub(crate) fn email(&self, rng: &mut Xoshiro256PlusPlus) -> String {
         let provider: &str = if rng.random_ratio(2, 3) {
             "example.com"
         } else {
@@ -110,7 +110,7 @@ impl<'s> Who<'s> {
     }
 
     /// The person, drawn on first use.
-    pub(crate) fn person(&mut self, rng: &mut StdRng) -> &Person {
+    pub(crate) fn person(&mut self, rng: &mut Xoshiro256PlusPlus) -> &Person {
         let scope = self.scope;
         self.person.get_or_insert_with(|| {
             let mut person = Person::random(rng);
@@ -139,7 +139,11 @@ pub(crate) struct Clock {
 impl Clock {
     /// A clock whose record was created in the past year or so, and not before `since` seconds
     /// ago (the age of the record it belongs to) when that is given.
-    pub(crate) fn new(rng: &mut StdRng, now: DateTime<Utc>, since: Option<i64>) -> Clock {
+    pub(crate) fn new(
+        rng: &mut Xoshiro256PlusPlus,
+        now: DateTime<Utc>,
+        since: Option<i64>,
+    ) -> Clock {
         let age = match since {
             Some(since) if since > 0 => since - rng.random_range(0..=since / 2),
             _ => rng.random_range(3_600..=400 * 86_400),
@@ -158,7 +162,7 @@ impl Clock {
     }
 
     /// The moment a time hint stands for.
-    pub(crate) fn moment(&self, rng: &mut StdRng, hint: Option<Hint>) -> DateTime<Utc> {
+    pub(crate) fn moment(&self, rng: &mut Xoshiro256PlusPlus, hint: Option<Hint>) -> DateTime<Utc> {
         match hint {
             Some(Hint::Created) => self.created(),
             Some(Hint::Future) => {
@@ -263,14 +267,14 @@ fn push_hex(out: &mut String, byte: u8) {
 }
 
 /// A random version-4 UUID.
-pub(crate) fn uuid(rng: &mut StdRng) -> String {
+pub(crate) fn uuid(rng: &mut Xoshiro256PlusPlus) -> String {
     let mut text = String::with_capacity(36);
     push_uuid(&mut text, rng);
     text
 }
 
 /// Writes a random version-4 UUID, as [`uuid`] makes it.
-fn push_uuid(out: &mut String, rng: &mut StdRng) {
+fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     let mut bytes: [u8; 16] = rng.random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
@@ -285,7 +289,7 @@ fn push_uuid(out: &mut String, rng: &mut StdRng) {
 /// The value a hint stands for, as a string (`None` for hints that are not texts).
 pub(crate) fn text(
     hint: Hint,
-    rng: &mut StdRng,
+    rng: &mut Xoshiro256PlusPlus,
     who: &mut Who<'_>,
     clock: &Clock,
 ) -> Option<String> {
@@ -424,7 +428,7 @@ pub(crate) fn numeric_range(hint: Option<Hint>, now: DateTime<Utc>) -> (f64, f64
 }
 
 /// A URL on a believable domain.
-pub(crate) fn url(rng: &mut StdRng) -> String {
+pub(crate) fn url(rng: &mut Xoshiro256PlusPlus) -> String {
     // Written into one buffer: large responses hold hundreds of URLs. The random draws are those
     // of `domain`, then the choice, then the path words.
     let mut out = String::with_capacity(48);
@@ -447,13 +451,13 @@ pub(crate) fn url(rng: &mut StdRng) -> String {
 }
 
 /// A registrable domain name such as `schmidt.io`.
-pub(crate) fn domain(rng: &mut StdRng) -> String {
+pub(crate) fn domain(rng: &mut Xoshiro256PlusPlus) -> String {
     let mut out = String::with_capacity(24);
     push_domain(&mut out, rng);
     out
 }
 
-fn push_domain(out: &mut String, rng: &mut StdRng) {
+fn push_domain(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     // The same draw as `LastName()`: a choice among as many entries.
     let label = last_name_slugs()
         .choose(rng)
@@ -485,7 +489,7 @@ fn last_name_slugs() -> &'static [String] {
 }
 
 /// Lorem words joined by spaces, at least `min` characters long when possible.
-pub(crate) fn words(rng: &mut StdRng, min: usize) -> String {
+pub(crate) fn words(rng: &mut Xoshiro256PlusPlus, min: usize) -> String {
     let mut text: String = Word().fake_with_rng(rng);
     while text.chars().count() < min {
         let word: String = Word().fake_with_rng(rng);
@@ -496,7 +500,7 @@ pub(crate) fn words(rng: &mut StdRng, min: usize) -> String {
 }
 
 /// Base64 of a few random bytes.
-pub(crate) fn base64(rng: &mut StdRng, length: usize) -> String {
+pub(crate) fn base64(rng: &mut Xoshiro256PlusPlus, length: usize) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes: Vec<u8> = (0..length).map(|_| rng.random()).collect();
     let mut out = String::with_capacity(length.div_ceil(3) * 4);
@@ -527,7 +531,7 @@ pub(crate) fn base64(rng: &mut StdRng, length: usize) -> String {
 pub(crate) fn like_example(
     example: &str,
     shape: ExampleShape,
-    rng: &mut StdRng,
+    rng: &mut Xoshiro256PlusPlus,
     who: &mut Who<'_>,
     clock: &Clock,
 ) -> String {
@@ -544,7 +548,7 @@ pub(crate) fn like_example(
     }
     let mut out = String::with_capacity(example.len());
     // A token is a run of ASCII letters and digits, taken as a slice of the example.
-    let flush = |token: &str, out: &mut String, rng: &mut StdRng| {
+    let flush = |token: &str, out: &mut String, rng: &mut Xoshiro256PlusPlus| {
         let mixed = token.bytes().any(|byte| byte.is_ascii_digit());
         let hex = token.bytes().all(|byte| byte.is_ascii_hexdigit());
         for byte in token.bytes() {
@@ -665,7 +669,7 @@ fn push_slug_by_chars(out: &mut String, name: &str) {
 /// A capitalized lorem sentence of `words` words, drawn as fake's `Sentence` draws it (the count,
 /// then each word) but written straight into `out`: the lorem words are lower-case ASCII, so the
 /// first byte is upper-cased in place.
-fn push_sentence(out: &mut String, rng: &mut StdRng, words: std::ops::Range<usize>) {
+fn push_sentence(out: &mut String, rng: &mut Xoshiro256PlusPlus, words: std::ops::Range<usize>) {
     let start = out.len();
     let count: usize = words.fake_with_rng(rng);
     for index in 0..count {
@@ -693,7 +697,7 @@ fn capitalize(text: &str) -> String {
     }
 }
 
-fn pick<'a>(rng: &mut StdRng, options: &[&'a str]) -> &'a str {
+fn pick<'a>(rng: &mut Xoshiro256PlusPlus, options: &[&'a str]) -> &'a str {
     options[rng.random_range(0..options.len())]
 }
 
@@ -730,7 +734,7 @@ mod tests {
         let iri = format_check("iri").unwrap();
         let uuid_check = format_check("uuid").unwrap();
         let mut who = Who::default();
-        let mut rng = StdRng::seed_from_u64(11);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
         let clock = Clock::new(&mut rng, DateTime::<Utc>::UNIX_EPOCH, None);
         for _ in 0..3_000 {
             let mut drawn = vec![url(&mut rng)];
@@ -768,7 +772,7 @@ mod tests {
             at(2024, 2, 29, 23, 59, 59),
             at(9999, 12, 31, 23, 59, 59),
         ];
-        let mut rng = StdRng::seed_from_u64(5);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let clock = Clock::new(&mut rng, at(2025, 6, 1, 12, 0, 0), None);
         for _ in 0..2_000 {
             for hint in [
@@ -843,7 +847,7 @@ mod tests {
                 };
                 assert_eq!(person.username('_'), expected, "{first} {last}");
                 assert_eq!(person.full(), format!("{first} {last}"));
-                let email = person.email(&mut StdRng::seed_from_u64(3));
+                let email = person.email(&mut Xoshiro256PlusPlus::seed_from_u64(3));
                 let (user, provider) = email.split_once('@').expect("an @");
                 assert_eq!(user, expected.replace('_', "."), "{email}");
                 assert!(provider.contains('.'), "{email}");
@@ -856,15 +860,15 @@ mod tests {
         for seed in 0..500 {
             let who = || Who::default();
             let clock = Clock::new(
-                &mut StdRng::seed_from_u64(1),
+                &mut Xoshiro256PlusPlus::seed_from_u64(1),
                 DateTime::<Utc>::UNIX_EPOCH,
                 None,
             );
-            let mut rng = StdRng::seed_from_u64(seed);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let description = text(Hint::Description, &mut rng, &mut who(), &clock);
             let paragraph = text(Hint::Paragraph, &mut rng, &mut who(), &clock);
             let after = rng.random::<u64>();
-            let mut rng = StdRng::seed_from_u64(seed);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let sentence: String = Sentence(6..14).fake_with_rng(&mut rng);
             let sentences: Vec<String> = Sentences(2..4).fake_with_rng(&mut rng);
             let sentences: Vec<String> = sentences.iter().map(|s| capitalize(s)).collect();
@@ -877,10 +881,10 @@ mod tests {
     #[test]
     fn domains_draw_and_slug_last_names_as_fake_does() {
         for seed in 0..2_000 {
-            let mut rng = StdRng::seed_from_u64(seed);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let drawn = domain(&mut rng);
             let after = rng.random::<u64>();
-            let mut rng = StdRng::seed_from_u64(seed);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let name: &str = LastName().fake_with_rng(&mut rng);
             let suffix: &str = DomainSuffix().fake_with_rng(&mut rng);
             let label = slug_by_chars(name);
@@ -915,7 +919,7 @@ mod tests {
     fn urls_are_https_on_a_slug_domain_with_www_or_a_short_path() {
         let mut shapes = [0; 3];
         for seed in 0..500 {
-            let url = url(&mut StdRng::seed_from_u64(seed));
+            let url = url(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
             let rest = url.strip_prefix("https://").expect("https");
             let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
             let host = host.strip_prefix("www.").unwrap_or(host);
@@ -944,14 +948,14 @@ mod tests {
             "every shape is drawn: {shapes:?}"
         );
         assert_eq!(
-            url(&mut StdRng::seed_from_u64(9)),
-            url(&mut StdRng::seed_from_u64(9))
+            url(&mut Xoshiro256PlusPlus::seed_from_u64(9)),
+            url(&mut Xoshiro256PlusPlus::seed_from_u64(9))
         );
     }
 
     #[test]
     fn timestamps_are_written_as_chrono_formats_them() {
-        let mut rng = StdRng::seed_from_u64(5);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let mut moments: Vec<DateTime<Utc>> = (0..2_000)
             .map(|_| {
                 let seconds = rng.random_range(-70_000_000_000_i64..=300_000_000_000);
@@ -984,14 +988,16 @@ mod tests {
     fn slugs_fold_accents_and_drop_what_is_not_alphanumeric() {
         assert_eq!(ascii_slug("O'Conner-Müller"), "oconnermuller");
         assert_eq!(
-            domain(&mut StdRng::seed_from_u64(1)).matches('.').count(),
+            domain(&mut Xoshiro256PlusPlus::seed_from_u64(1))
+                .matches('.')
+                .count(),
             1
         );
     }
 
     #[test]
     fn examples_keep_their_prefix_and_shape() {
-        let mut rng = StdRng::seed_from_u64(3);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
         let clock = Clock::new(&mut rng, Utc::now(), None);
         let mut who = Who::default();
         let id = "us_usr_8f3k2j1d";
@@ -1005,14 +1011,14 @@ mod tests {
 
     #[test]
     fn base64_pads_like_the_standard() {
-        let mut rng = StdRng::seed_from_u64(3);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
         assert_eq!(base64(&mut rng, 4).len(), 8);
         assert!(base64(&mut rng, 4).ends_with("=="));
     }
 
     #[test]
     fn uuids_are_version_four() {
-        let mut rng = StdRng::seed_from_u64(3);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
         let id = uuid(&mut rng);
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");

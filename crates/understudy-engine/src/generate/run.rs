@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rand::RngExt;
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::{Map, Number, Value};
 
 use super::check::{accepts_all, accepts_all_noting, decimal_parts, equal, is_multiple};
@@ -47,7 +47,7 @@ pub(crate) struct Graph {
 /// One generation pass.
 pub(crate) struct Runner<'g, 'r> {
     pub(super) graph: &'g Graph,
-    rng: &'r mut StdRng,
+    rng: &'r mut Xoshiro256PlusPlus,
     now: DateTime<Utc>,
     count: usize,
     path: Vec<NodeId>,
@@ -227,7 +227,7 @@ impl<'s> Scene<'s> {
     /// The object's clock, drawn on first use. Asked for by every hinted string, so the usual
     /// case (already drawn) is kept small enough to inline.
     #[inline]
-    fn clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
+    fn clock(&mut self, rng: &mut Xoshiro256PlusPlus, now: DateTime<Utc>) -> Clock {
         match self.clock {
             Some(clock) => clock,
             None => self.draw_clock(rng, now),
@@ -235,7 +235,7 @@ impl<'s> Scene<'s> {
     }
 
     #[inline(never)]
-    fn draw_clock(&mut self, rng: &mut StdRng, now: DateTime<Utc>) -> Clock {
+    fn draw_clock(&mut self, rng: &mut Xoshiro256PlusPlus, now: DateTime<Utc>) -> Clock {
         let clock = Clock::new(rng, now, self.since);
         self.clock = Some(clock);
         clock
@@ -301,7 +301,11 @@ impl FormatKind {
 }
 
 impl<'g, 'r> Runner<'g, 'r> {
-    pub(crate) fn new(graph: &'g Graph, rng: &'r mut StdRng, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(
+        graph: &'g Graph,
+        rng: &'r mut Xoshiro256PlusPlus,
+        now: DateTime<Utc>,
+    ) -> Self {
         Runner {
             graph,
             rng,

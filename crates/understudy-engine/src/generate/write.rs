@@ -374,7 +374,7 @@ impl Fields for JsonFields<'_, '_> {
 mod tests {
     use chrono::{TimeZone, Utc};
     use rand::SeedableRng;
-    use rand::rngs::StdRng;
+    use rand::rngs::Xoshiro256PlusPlus;
     use serde_json::json;
 
     use crate::generate::{GenerateContext, Generator};
@@ -398,10 +398,10 @@ mod tests {
             identity: identity.clone(),
             echo: false,
         };
-        let mut rng = StdRng::seed_from_u64(seed);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut written = Vec::new();
         let vouched = generator.write_vouched(&mut context(&mut rng), &mut written);
-        let mut rng = StdRng::seed_from_u64(seed);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let generated = generator.generate_vouched(&mut context(&mut rng));
         assert_eq!(
             String::from_utf8_lossy(&written),
@@ -484,7 +484,7 @@ mod tests {
         let generator = Generator::compile(&json!({}), &schema).expect("a generator");
         let mut seen = std::collections::HashSet::new();
         for seed in 0..200 {
-            let mut rng = StdRng::seed_from_u64(seed);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let mut written = Vec::new();
             generator.write_vouched(
                 &mut GenerateContext {

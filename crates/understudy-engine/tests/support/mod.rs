@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
-use rand::rngs::StdRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::Value;
 use understudy_engine::generate::GenerateContext;
 
@@ -27,7 +27,7 @@ pub fn now() -> DateTime<Utc> {
 
 /// The context of a body made from its schema alone: the test clock, no request to echo, no
 /// identity to place.
-pub fn plain_context(rng: &mut StdRng) -> GenerateContext<'_> {
+pub fn plain_context(rng: &mut Xoshiro256PlusPlus) -> GenerateContext<'_> {
     GenerateContext {
         rng,
         now: now(),
