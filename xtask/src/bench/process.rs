@@ -1,5 +1,6 @@
 //! The processes a bench starts: servers it watches and always stops (also on error or panic),
-//! helper commands bounded in time, and what /proc says about their memory and CPU time.
+//! helper commands bounded in time, and what /proc says about their memory, CPU time and context
+//! switches.
 
 use std::fs::File;
 use std::io::Read;
@@ -34,30 +35,53 @@ pub struct Memory {
     pub peak_kb: u64,
 }
 
-/// CPU time spent while a load ran, in clock ticks (`USER_HZ`, as /proc counts them).
+/// CPU time spent while a load ran, in clock ticks (`USER_HZ`, as /proc counts them), and how
+/// often the server's threads were switched out meanwhile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CpuUse {
     /// The server's own time, user and system, its child processes included.
     pub server_ticks: u64,
     /// The whole machine's busy time: the server, wrk and anything else.
     pub machine_ticks: u64,
+    /// Times the server's threads were taken off a CPU while they could still run (preempted,
+    /// mostly by a wrk thread that woke up), its child processes' threads included.
+    pub involuntary_switches: u64,
+    /// Times the server's threads left a CPU because they had to wait (for a socket, a lock).
+    pub voluntary_switches: u64,
 }
 
 impl CpuUse {
-    /// Both counts added up, for rounds merged into one measurement.
+    /// All counts added up, for rounds merged into one measurement.
     pub fn plus(self, other: CpuUse) -> CpuUse {
         CpuUse {
             server_ticks: self.server_ticks + other.server_ticks,
             machine_ticks: self.machine_ticks + other.machine_ticks,
+            involuntary_switches: self.involuntary_switches + other.involuntary_switches,
+            voluntary_switches: self.voluntary_switches + other.voluntary_switches,
         }
     }
 
-    /// The CPU time between two readings ([`Server::cpu_now`]).
+    /// The CPU time and switches between two readings ([`Server::cpu_now`]).
     pub fn between(before: CpuUse, after: CpuUse) -> CpuUse {
+        let since = |before: u64, after: u64| after.saturating_sub(before);
         CpuUse {
-            server_ticks: after.server_ticks.saturating_sub(before.server_ticks),
-            machine_ticks: after.machine_ticks.saturating_sub(before.machine_ticks),
+            server_ticks: since(before.server_ticks, after.server_ticks),
+            machine_ticks: since(before.machine_ticks, after.machine_ticks),
+            involuntary_switches: since(before.involuntary_switches, after.involuntary_switches),
+            voluntary_switches: since(before.voluntary_switches, after.voluntary_switches),
         }
+    }
+
+    /// The server's involuntary and voluntary context switches per thousand requests.
+    pub fn switches_per_thousand(self, requests: u64) -> Option<(f64, f64)> {
+        if requests == 0 {
+            return None;
+        }
+        let per_thousand = |count: u64| count as f64 * 1e3 / requests as f64;
+        Some((
+            per_thousand(self.involuntary_switches),
+            per_thousand(self.voluntary_switches),
+        ))
     }
 
     /// The server's and the rest of the machine's CPU time per request, in microseconds, given
@@ -139,8 +163,8 @@ impl Server {
     pub fn memory(&self) -> Result<Memory, String> {
         let mut total = Memory::default();
         for text in self.proc_files("status")? {
-            total.rss_kb += status_kb(&text, "VmRSS").unwrap_or(0);
-            total.peak_kb += status_kb(&text, "VmHWM").unwrap_or(0);
+            total.rss_kb += status_number(&text, "VmRSS").unwrap_or(0);
+            total.peak_kb += status_number(&text, "VmHWM").unwrap_or(0);
         }
         Ok(total)
     }
@@ -161,17 +185,40 @@ impl Server {
         Ok(texts)
     }
 
+    /// The text of `/proc/<pid>/task/<tid>/<name>` for every thread of the server and of its
+    /// living descendants (a thread that ends meanwhile is left out).
+    fn thread_files(&self, name: &str) -> Vec<String> {
+        let root = self.child.id();
+        std::iter::once(root)
+            .chain(descendants(root))
+            .filter_map(|pid| std::fs::read_dir(format!("/proc/{pid}/task")).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|thread| std::fs::read_to_string(thread.path().join(name)).ok())
+            .collect()
+    }
+
     /// The CPU time the server (with its child processes) and the whole machine have spent so
-    /// far; [`CpuUse::between`] two readings gives what a run cost.
+    /// far, and the server's context switches; [`CpuUse::between`] two readings gives what a run
+    /// cost. The switches are counted per thread: the servers' threads live as long as they do.
     pub fn cpu_now(&self) -> Result<CpuUse, String> {
         let server_ticks = self
             .proc_files("stat")?
             .iter()
             .map(|text| stat_cpu_ticks(text).unwrap_or(0))
             .sum();
+        let threads = self.thread_files("status");
+        let switches = |key: &str| -> u64 {
+            threads
+                .iter()
+                .map(|text| status_number(text, key).unwrap_or(0))
+                .sum()
+        };
         Ok(CpuUse {
             server_ticks,
             machine_ticks: machine_ticks().map_or(0, |(busy, _)| busy),
+            involuntary_switches: switches("nonvoluntary_ctxt_switches"),
+            voluntary_switches: switches("voluntary_ctxt_switches"),
         })
     }
 
@@ -303,8 +350,8 @@ pub fn cpu_ticks(stat: &str) -> Option<(u64, u64)> {
     Some((total.saturating_sub(idle), total))
 }
 
-/// Reads a `/proc/<pid>/status` field given in kB.
-pub fn status_kb(status: &str, key: &str) -> Option<u64> {
+/// Reads a number from a `/proc/<pid>/status` field (memory fields are in kB).
+pub fn status_number(status: &str, key: &str) -> Option<u64> {
     status.lines().find_map(|line| {
         let rest = line.strip_prefix(key)?.strip_prefix(':')?;
         rest.split_whitespace().next()?.parse().ok()
@@ -391,9 +438,41 @@ mod tests {
     fn memory_fields_are_read_from_proc_status() {
         let status =
             "Name:\tunderstudy\nVmPeak:\t  120000 kB\nVmHWM:\t    9876 kB\nVmRSS:\t    8765 kB\n";
-        assert_eq!(status_kb(status, "VmHWM"), Some(9876));
-        assert_eq!(status_kb(status, "VmRSS"), Some(8765));
-        assert_eq!(status_kb(status, "VmSwap"), None);
+        assert_eq!(status_number(status, "VmHWM"), Some(9876));
+        assert_eq!(status_number(status, "VmRSS"), Some(8765));
+        assert_eq!(status_number(status, "VmSwap"), None);
+    }
+
+    #[test]
+    fn context_switches_are_read_from_a_threads_status() {
+        let status = "Name:\ttokio-rt-worker\nvoluntary_ctxt_switches:\t4120\n\
+                      nonvoluntary_ctxt_switches:\t35511\n";
+        assert_eq!(status_number(status, "voluntary_ctxt_switches"), Some(4120));
+        assert_eq!(
+            status_number(status, "nonvoluntary_ctxt_switches"),
+            Some(35511)
+        );
+    }
+
+    #[test]
+    fn a_running_server_has_threads_whose_switches_are_counted() {
+        let log = std::env::temp_dir().join(format!("bench-switches-{}.log", std::process::id()));
+        let mut command = Command::new("sleep");
+        command.arg("30");
+        let server = Server::spawn("sleep", command, &log).expect("sleep starts");
+        assert!(!server.thread_files("status").is_empty());
+        // Once `sleep` sleeps, its thread has left the CPU to wait at least once.
+        let started = Instant::now();
+        let reading = loop {
+            let reading = server.cpu_now().expect("its /proc files are readable");
+            if reading.voluntary_switches > 0 || started.elapsed() > Duration::from_secs(20) {
+                break reading;
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        assert!(reading.voluntary_switches > 0, "{reading:?}");
+        drop(server);
+        let _ = std::fs::remove_file(log);
     }
 
     #[test]
@@ -424,21 +503,29 @@ mod tests {
         let before = CpuUse {
             server_ticks: 100,
             machine_ticks: 1_000,
+            involuntary_switches: 7,
+            voluntary_switches: 3,
         };
         let after = CpuUse {
             server_ticks: 250,
             machine_ticks: 1_250,
+            involuntary_switches: 7_007,
+            voluntary_switches: 1_003,
         };
         let run = CpuUse::between(before, after);
         assert_eq!(
             run,
             CpuUse {
                 server_ticks: 150,
-                machine_ticks: 250
+                machine_ticks: 250,
+                involuntary_switches: 7_000,
+                voluntary_switches: 1_000,
             }
         );
         let both = run.plus(run);
         assert_eq!(both.server_ticks, 300);
+        assert_eq!(both.switches_per_thousand(20_000), Some((700.0, 100.0)));
+        assert_eq!(both.switches_per_thousand(0), None);
         let (server, rest) = both
             .per_request(20_000, Duration::from_millis(10))
             .expect("requests were made");

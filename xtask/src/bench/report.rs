@@ -413,6 +413,17 @@ impl Report {
             .per_request(figures.load.requests, self.clock_tick)
     }
 
+    /// How often `server`'s threads were switched out per thousand requests of `workload`:
+    /// involuntarily (preempted) and voluntarily (waiting).
+    pub fn switches_per_thousand(
+        &self,
+        server: ServerKind,
+        workload: WorkloadId,
+    ) -> Option<(f64, f64)> {
+        let figures = self.figures(server, workload)?;
+        figures.cpu.switches_per_thousand(figures.load.requests)
+    }
+
     /// How many times more CPU time `baseline` spends on a request of `workload` than understudy.
     pub fn cpu_ratio(&self, baseline: ServerKind, workload: WorkloadId) -> Option<f64> {
         let (ours, _) = self.cpu_per_request(ServerKind::Understudy, workload)?;
@@ -435,9 +446,14 @@ impl Report {
                         .cpu_ratio(baseline, workload)
                         .map_or_else(String::new, ratio_text),
                 };
+                let switches = self
+                    .switches_per_thousand(server, workload)
+                    .map_or_else(String::new, |(involuntary, voluntary)| {
+                        format!("{involuntary:.0} / {voluntary:.0}")
+                    });
                 let _ = writeln!(
                     rows,
-                    "| {} | {} | {own:.1} | {rest:.1} | {versus} |",
+                    "| {} | {} | {own:.1} | {rest:.1} | {versus} | {switches} |",
                     workload.label(),
                     server.label()
                 );
@@ -452,9 +468,13 @@ impl Report {
             "\n## CPU per request\n\nCPU time (user and system) from /proc during the measured \
              load, counted in {tick_ms:.0} ms ticks, divided by the requests answered. A server's own \
              time per request does not depend on the share of the CPUs wrk takes, so its ratio is \
-             steadier than the req/s ratio.\n\n\
-             | workload | server | server µs/request | rest of the machine µs/request | server µs/request, this/understudy |\n\
-             | --- | --- | ---: | ---: | ---: |\n{rows}"
+             steadier than the req/s ratio. The context switches are the server's threads' \
+             (/proc/<pid>/task/*/status): involuntary ones took a thread off a CPU while it could \
+             still run (a wrk thread that woke up, mostly), each costing the server a switch and \
+             its caches, and holding up the requests queued on that thread; voluntary ones are \
+             waits.\n\n\
+             | workload | server | server µs/request | rest of the machine µs/request | server µs/request, this/understudy | server context switches per 1000 requests, involuntary / voluntary |\n\
+             | --- | --- | ---: | ---: | ---: | ---: |\n{rows}"
         );
     }
 
@@ -636,6 +656,8 @@ mod tests {
             cpu: CpuUse {
                 server_ticks: 1_000,
                 machine_ticks: 1_500,
+                involuntary_switches: rps * 3,
+                voluntary_switches: rps / 2,
             },
             expected_status,
             body_bytes: 250,
@@ -782,18 +804,23 @@ mod tests {
         assert!(md.contains("## CPU per request"), "{md}");
         assert!(md.contains("counted in 10 ms ticks"));
         assert!(
-            md.contains("| (a) valid POST /users | understudy | 16.7 | 8.3 |  |"),
+            md.contains("| (a) valid POST /users | understudy | 16.7 | 8.3 |  | 300 / 50 |"),
             "{md}"
         );
-        assert!(md.contains("| (a) valid POST /users | bare axum | 10.0 | 5.0 | 0.60 |"));
-        assert!(md.contains("| (a) valid POST /users | Prism | 500.0 | 250.0 | 30.0 |"));
+        assert!(
+            md.contains("| (a) valid POST /users | bare axum | 10.0 | 5.0 | 0.60 | 300 / 50 |")
+        );
+        assert!(md.contains("| (a) valid POST /users | Prism | 500.0 | 250.0 | 30.0 | 300 / 50 |"));
+        assert!(md.contains("involuntary / voluntary |"));
         // A failed measurement has no row.
         let section = md
             .split("## CPU per request")
             .nth(1)
             .and_then(|rest| rest.split("\n## ").next())
             .unwrap_or_default();
-        assert!(section.contains("| (b) invalid POST /users | understudy | 14.3 | 7.1 |  |"));
+        assert!(
+            section.contains("| (b) invalid POST /users | understudy | 14.3 | 7.1 |  | 300 / 50 |")
+        );
         assert!(!section.contains("(c) GET"), "{section}");
 
         for measurement in &mut report.measurements {
