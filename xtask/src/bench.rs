@@ -344,7 +344,7 @@ struct Running {
 struct Serving {
     /// The workload.
     id: WorkloadId,
-    /// The body size of the probe's answer; or why the probe, or a round, failed.
+    /// The mean body size of the probes' answers; or why a probe, or a round, failed.
     probed: Result<usize, String>,
     /// What wrk measured in each round so far.
     rounds: Vec<Load>,
@@ -356,6 +356,10 @@ struct Serving {
 
 /// The longest a run waits for the machine to go quiet before it starts anyway.
 const QUIET_LIMIT: Duration = Duration::from_secs(60);
+
+/// How many requests probe a workload before its load: the answers' mean size sizes the bare
+/// baseline's list.
+const PROBES: usize = 16;
 
 /// The waits for a quiet machine before the runs.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -673,23 +677,31 @@ impl Bench {
         })
     }
 
-    /// Sends one request of workload `id` and checks its status; gives the answer's body size.
+    /// Sends [`PROBES`] requests of workload `id` and checks their status; gives the answers'
+    /// mean body size (understudy draws the length of each array per request, so one answer to
+    /// (c) can be half as large again as the mean).
     fn probe(&self, port: u16, id: WorkloadId) -> Result<usize, String> {
         let workload = id.workload();
-        let probe =
-            workload.request_with_email(&format!("bench-{}-probe@example.com", self.run_tag));
-        let answer = http::send(port, &probe, Duration::from_secs(60))
-            .map_err(|why| format!("the probe request failed: {why}"))?;
-        if answer.status != workload.expected_status {
-            let body = String::from_utf8_lossy(&answer.body);
-            return Err(format!(
-                "the probe got {} instead of {}: {}",
-                answer.status,
-                workload.expected_status,
-                body.chars().take(300).collect::<String>()
+        let mut total = 0;
+        for number in 1..=PROBES {
+            let probe = workload.request_with_email(&format!(
+                "bench-{}-probe-{number}@example.com",
+                self.run_tag
             ));
+            let answer = http::send(port, &probe, Duration::from_secs(60))
+                .map_err(|why| format!("probe {number} failed: {why}"))?;
+            if answer.status != workload.expected_status {
+                let body = String::from_utf8_lossy(&answer.body);
+                return Err(format!(
+                    "probe {number} got {} instead of {}: {}",
+                    answer.status,
+                    workload.expected_status,
+                    body.chars().take(300).collect::<String>()
+                ));
+            }
+            total += answer.body.len();
         }
-        Ok(answer.body.len())
+        Ok(mean_size(total, PROBES))
     }
 
     /// Runs the rounds: in each, every workload on every instance that serves it, in turn
@@ -862,18 +874,17 @@ impl Bench {
             "(c) sends `{}` to a server that loaded the large spec alone.",
             WorkloadId::ListIssues.workload().request.path
         ));
-        notes.push(
+        notes.push(format!(
             "errors: socket errors and timeouts, plus answers outside the expected status class (wrk \
-             counts statuses above 399); before the load, a probe checks the exact status and gives the \
-             body size shown under answer. Any error in a measurement of understudy or bare axum \
+             counts statuses above 399); before the load, {PROBES} probes check the exact status and \
+             give the mean body size shown under answer. Any error in a measurement of understudy or bare axum \
              fails the bench: on loopback both answer every request."
-                .to_owned(),
-        );
+        ));
         notes.push(format!(
             "bare axum (`crates/bench-baseline`) parses the JSON body (or the path and query) and \
              answers a fixed body: a DeployHQ-like user for (a), DeployHQ's 422 for (b){}.",
             list_bytes.map_or_else(String::new, |bytes| format!(
-                ", a JSON list of {bytes} B (the size of understudy's answer) for (c)"
+                ", a JSON list of {bytes} B (the mean size of understudy's answers) for (c)"
             ))
         ));
         notes.push(format!(
@@ -928,6 +939,14 @@ fn every_answer_expected(server: ServerKind, load: &Load, expected: u16) -> Resu
 }
 
 /// The median of some durations (zero for none).
+/// The mean of `count` sizes that add up to `total`, rounded to the nearest byte.
+fn mean_size(total: usize, count: usize) -> usize {
+    if count == 0 {
+        return 0;
+    }
+    (total + count / 2) / count
+}
+
 fn median(samples: Vec<Duration>) -> Duration {
     median_by(samples, Ord::cmp).unwrap_or_default()
 }
@@ -1199,6 +1218,14 @@ mod tests {
             text.contains("1 run(s) started after 60 s without the machine going quiet"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_probes_give_the_mean_answer_size_rounded() {
+        assert_eq!(mean_size(33_383 + 51_777, 2), 42_580);
+        assert_eq!(mean_size(10, 4), 3);
+        assert_eq!(mean_size(9, 4), 2);
+        assert_eq!(mean_size(5, 0), 0);
     }
 
     #[test]

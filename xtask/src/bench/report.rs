@@ -116,7 +116,7 @@ pub struct Figures {
     pub cpu: CpuUse,
     /// The status every answer should have had.
     pub expected_status: u16,
-    /// The body size of the probe's answer.
+    /// The mean body size of the probes' answers.
     pub body_bytes: usize,
     /// The instance's peak resident memory after this workload, in kB.
     pub peak_rss_kb: u64,
