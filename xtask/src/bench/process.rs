@@ -162,35 +162,39 @@ impl Server {
     /// The memory of the server and of every process it started.
     pub fn memory(&self) -> Result<Memory, String> {
         let mut total = Memory::default();
-        for text in self.proc_files("status")? {
+        for text in self.proc_files(&self.process_tree(), "status")? {
             total.rss_kb += status_number(&text, "VmRSS").unwrap_or(0);
             total.peak_kb += status_number(&text, "VmHWM").unwrap_or(0);
         }
         Ok(total)
     }
 
-    /// The text of `/proc/<pid>/<name>` for the server and each of its living descendants; an
-    /// error only if the server's own cannot be read (a child may have just ended).
-    fn proc_files(&self, name: &str) -> Result<Vec<String>, String> {
+    /// The server's pid, then those of its living descendants (found by walking /proc once).
+    fn process_tree(&self) -> Vec<u32> {
+        let root = self.child.id();
+        std::iter::once(root).chain(descendants(root)).collect()
+    }
+
+    /// The text of `/proc/<pid>/<name>` for each process of `tree` ([`Server::process_tree`]);
+    /// an error only if the server's own cannot be read (a child may have just ended).
+    fn proc_files(&self, tree: &[u32], name: &str) -> Result<Vec<String>, String> {
         let root = self.child.id();
         let mut texts = Vec::new();
-        for pid in std::iter::once(root).chain(descendants(root)) {
+        for pid in tree {
             let path = format!("/proc/{pid}/{name}");
             match std::fs::read_to_string(&path) {
                 Ok(text) => texts.push(text),
-                Err(_) if pid != root => {}
+                Err(_) if *pid != root => {}
                 Err(e) => return Err(format!("cannot read {path}: {e}")),
             }
         }
         Ok(texts)
     }
 
-    /// The text of `/proc/<pid>/task/<tid>/<name>` for every thread of the server and of its
-    /// living descendants (a thread that ends meanwhile is left out).
-    fn thread_files(&self, name: &str) -> Vec<String> {
-        let root = self.child.id();
-        std::iter::once(root)
-            .chain(descendants(root))
+    /// The text of `/proc/<pid>/task/<tid>/<name>` for every thread of each process of `tree`
+    /// (a thread that ends meanwhile is left out).
+    fn thread_files(tree: &[u32], name: &str) -> Vec<String> {
+        tree.iter()
             .filter_map(|pid| std::fs::read_dir(format!("/proc/{pid}/task")).ok())
             .flatten()
             .filter_map(Result::ok)
@@ -202,12 +206,13 @@ impl Server {
     /// far, and the server's context switches; [`CpuUse::between`] two readings gives what a run
     /// cost. The switches are counted per thread: the servers' threads live as long as they do.
     pub fn cpu_now(&self) -> Result<CpuUse, String> {
+        let tree = self.process_tree();
         let server_ticks = self
-            .proc_files("stat")?
+            .proc_files(&tree, "stat")?
             .iter()
             .map(|text| stat_cpu_ticks(text).unwrap_or(0))
             .sum();
-        let threads = self.thread_files("status");
+        let threads = Server::thread_files(&tree, "status");
         let switches = |key: &str| -> u64 {
             threads
                 .iter()
@@ -460,7 +465,7 @@ mod tests {
         let mut command = Command::new("sleep");
         command.arg("30");
         let server = Server::spawn("sleep", command, &log).expect("sleep starts");
-        assert!(!server.thread_files("status").is_empty());
+        assert!(!Server::thread_files(&server.process_tree(), "status").is_empty());
         // Once `sleep` sleeps, its thread has left the CPU to wait at least once.
         let started = Instant::now();
         let reading = loop {
