@@ -41,6 +41,9 @@ pub struct Memory {
 pub struct CpuUse {
     /// The server's own time, user and system, its child processes included.
     pub server_ticks: u64,
+    /// The part of `server_ticks` spent in the kernel (system time): system calls, the loopback
+    /// TCP stack, and the scheduler's work of switching the server's threads out and back.
+    pub server_system_ticks: u64,
     /// The whole machine's busy time: the server, wrk and anything else.
     pub machine_ticks: u64,
     /// Times the server's threads were taken off a CPU while they could still run (preempted,
@@ -55,6 +58,7 @@ impl CpuUse {
     pub fn plus(self, other: CpuUse) -> CpuUse {
         CpuUse {
             server_ticks: self.server_ticks + other.server_ticks,
+            server_system_ticks: self.server_system_ticks + other.server_system_ticks,
             machine_ticks: self.machine_ticks + other.machine_ticks,
             involuntary_switches: self.involuntary_switches + other.involuntary_switches,
             voluntary_switches: self.voluntary_switches + other.voluntary_switches,
@@ -66,6 +70,7 @@ impl CpuUse {
         let since = |before: u64, after: u64| after.saturating_sub(before);
         CpuUse {
             server_ticks: since(before.server_ticks, after.server_ticks),
+            server_system_ticks: since(before.server_system_ticks, after.server_system_ticks),
             machine_ticks: since(before.machine_ticks, after.machine_ticks),
             involuntary_switches: since(before.involuntary_switches, after.involuntary_switches),
             voluntary_switches: since(before.voluntary_switches, after.voluntary_switches),
@@ -93,6 +98,12 @@ impl CpuUse {
         let us = |ticks: u64| ticks as f64 * tick.as_secs_f64() * 1e6 / requests as f64;
         let rest = self.machine_ticks.saturating_sub(self.server_ticks);
         Some((us(self.server_ticks), us(rest)))
+    }
+
+    /// The part of the server's CPU time per request spent in the kernel, in microseconds.
+    pub fn system_per_request(self, requests: u64, tick: Duration) -> Option<f64> {
+        (requests > 0)
+            .then(|| self.server_system_ticks as f64 * tick.as_secs_f64() * 1e6 / requests as f64)
     }
 }
 
@@ -207,11 +218,13 @@ impl Server {
     /// cost. The switches are counted per thread: the servers' threads live as long as they do.
     pub fn cpu_now(&self) -> Result<CpuUse, String> {
         let tree = self.process_tree();
-        let server_ticks = self
+        let (user_ticks, server_system_ticks) = self
             .proc_files(&tree, "stat")?
             .iter()
-            .map(|text| stat_cpu_ticks(text).unwrap_or(0))
-            .sum();
+            .filter_map(|text| stat_cpu_ticks(text))
+            .fold((0, 0), |(user, system), (more_user, more_system)| {
+                (user + more_user, system + more_system)
+            });
         let threads = Server::thread_files(&tree, "status");
         let switches = |key: &str| -> u64 {
             threads
@@ -220,7 +233,8 @@ impl Server {
                 .sum()
         };
         Ok(CpuUse {
-            server_ticks,
+            server_ticks: user_ticks + server_system_ticks,
+            server_system_ticks,
             machine_ticks: machine_ticks().map_or(0, |(busy, _)| busy),
             involuntary_switches: switches("nonvoluntary_ctxt_switches"),
             voluntary_switches: switches("voluntary_ctxt_switches"),
@@ -376,13 +390,13 @@ fn stat_fields(stat: &str) -> Option<std::str::SplitWhitespace<'_>> {
 }
 
 /// A process's user and system time, in clock ticks, from the text of its `/proc/<pid>/stat`.
-pub fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+pub fn stat_cpu_ticks(stat: &str) -> Option<(u64, u64)> {
     // After the command name: state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt,
     // majflt, cmajflt, utime, stime.
     let mut fields = stat_fields(stat)?.skip(11);
     let user: u64 = fields.next()?.parse().ok()?;
     let system: u64 = fields.next()?.parse().ok()?;
-    Some(user + system)
+    Some((user, system))
 }
 
 /// The length of the clock tick /proc counts CPU time in (`getconf CLK_TCK`; 100 per second,
@@ -499,7 +513,7 @@ mod tests {
     #[test]
     fn a_process_cpu_time_is_read_past_its_command_name() {
         let stat = "4242 (tokio (rt)) S 17 4242 17 0 -1 4194560 900 0 3 0 250 75 0 0 20 0 3 0";
-        assert_eq!(stat_cpu_ticks(stat), Some(325));
+        assert_eq!(stat_cpu_ticks(stat), Some((250, 75)));
         assert_eq!(stat_cpu_ticks("4242 (x) S 17 4242"), None);
     }
 
@@ -507,12 +521,14 @@ mod tests {
     fn cpu_use_is_split_per_request_between_the_server_and_the_rest() {
         let before = CpuUse {
             server_ticks: 100,
+            server_system_ticks: 40,
             machine_ticks: 1_000,
             involuntary_switches: 7,
             voluntary_switches: 3,
         };
         let after = CpuUse {
             server_ticks: 250,
+            server_system_ticks: 100,
             machine_ticks: 1_250,
             involuntary_switches: 7_007,
             voluntary_switches: 1_003,
@@ -522,6 +538,7 @@ mod tests {
             run,
             CpuUse {
                 server_ticks: 150,
+                server_system_ticks: 60,
                 machine_ticks: 250,
                 involuntary_switches: 7_000,
                 voluntary_switches: 1_000,
@@ -538,6 +555,12 @@ mod tests {
         assert!((server - 150.0).abs() < 1e-9, "{server}");
         assert!((rest - 100.0).abs() < 1e-9, "{rest}");
         assert_eq!(run.per_request(0, Duration::from_millis(10)), None);
+        // 1.2 s of the server's 3 s were system time.
+        let system = both
+            .system_per_request(20_000, Duration::from_millis(10))
+            .expect("requests were made");
+        assert!((system - 60.0).abs() < 1e-9, "{system}");
+        assert_eq!(run.system_per_request(0, Duration::from_millis(10)), None);
     }
 
     #[test]

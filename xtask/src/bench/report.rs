@@ -413,6 +413,15 @@ impl Report {
             .per_request(figures.load.requests, self.clock_tick)
     }
 
+    /// The part of `server`'s own CPU time per request of `workload` spent in the kernel, in
+    /// microseconds.
+    pub fn system_per_request(&self, server: ServerKind, workload: WorkloadId) -> Option<f64> {
+        let figures = self.figures(server, workload)?;
+        figures
+            .cpu
+            .system_per_request(figures.load.requests, self.clock_tick)
+    }
+
     /// How often `server`'s threads were switched out per thousand requests of `workload`:
     /// involuntarily (preempted) and voluntarily (waiting).
     pub fn switches_per_thousand(
@@ -446,6 +455,9 @@ impl Report {
                         .cpu_ratio(baseline, workload)
                         .map_or_else(String::new, ratio_text),
                 };
+                let system = self
+                    .system_per_request(server, workload)
+                    .map_or_else(String::new, |system| format!("{system:.1}"));
                 let switches = self
                     .switches_per_thousand(server, workload)
                     .map_or_else(String::new, |(involuntary, voluntary)| {
@@ -453,7 +465,7 @@ impl Report {
                     });
                 let _ = writeln!(
                     rows,
-                    "| {} | {} | {own:.1} | {rest:.1} | {versus} | {switches} |",
+                    "| {} | {} | {own:.1} | {system} | {rest:.1} | {versus} | {switches} |",
                     workload.label(),
                     server.label()
                 );
@@ -472,9 +484,11 @@ impl Report {
              (/proc/<pid>/task/*/status): involuntary ones took a thread off a CPU while it could \
              still run (a wrk thread that woke up, mostly), each costing the server a switch and \
              its caches, and holding up the requests queued on that thread; voluntary ones are \
-             waits.\n\n\
-             | workload | server | server µs/request | rest of the machine µs/request | server µs/request, this/understudy | server context switches per 1000 requests, involuntary / voluntary |\n\
-             | --- | --- | ---: | ---: | ---: | ---: |\n{rows}"
+             waits. The server's system time is the part of its own spent in the kernel: servers \
+             that make the same system calls per request differ there too, by how often wrk \
+             has to be woken for their answers and how often they are switched out.\n\n\
+             | workload | server | server µs/request | of which system | rest of the machine µs/request | server µs/request, this/understudy | server context switches per 1000 requests, involuntary / voluntary |\n\
+             | --- | --- | ---: | ---: | ---: | ---: | ---: |\n{rows}"
         );
     }
 
@@ -655,6 +669,7 @@ mod tests {
             // rest of the machine busy for half of that.
             cpu: CpuUse {
                 server_ticks: 1_000,
+                server_system_ticks: 600,
                 machine_ticks: 1_500,
                 involuntary_switches: rps * 3,
                 voluntary_switches: rps / 2,
@@ -798,19 +813,27 @@ mod tests {
             .expect("measured");
         assert!((own - 16.666).abs() < 0.01, "{own}");
         assert!((rest - 8.333).abs() < 0.01, "{rest}");
+        let system = report.system_per_request(ServerKind::Understudy, WorkloadId::ValidCreate);
+        assert!(
+            system.is_some_and(|s| (s - 10.0).abs() < 0.01),
+            "{system:?}"
+        );
         let prism = report.cpu_ratio(ServerKind::Prism, WorkloadId::ValidCreate);
         assert!(prism.is_some_and(|r| (r - 30.0).abs() < 1e-9), "{prism:?}");
         let md = report.render();
         assert!(md.contains("## CPU per request"), "{md}");
         assert!(md.contains("counted in 10 ms ticks"));
         assert!(
-            md.contains("| (a) valid POST /users | understudy | 16.7 | 8.3 |  | 300 / 50 |"),
+            md.contains("| (a) valid POST /users | understudy | 16.7 | 10.0 | 8.3 |  | 300 / 50 |"),
             "{md}"
         );
-        assert!(
-            md.contains("| (a) valid POST /users | bare axum | 10.0 | 5.0 | 0.60 | 300 / 50 |")
-        );
-        assert!(md.contains("| (a) valid POST /users | Prism | 500.0 | 250.0 | 30.0 | 300 / 50 |"));
+        assert!(md.contains(
+            "| (a) valid POST /users | bare axum | 10.0 | 6.0 | 5.0 | 0.60 | 300 / 50 |"
+        ));
+        assert!(md.contains(
+            "| (a) valid POST /users | Prism | 500.0 | 300.0 | 250.0 | 30.0 | 300 / 50 |"
+        ));
+        assert!(md.contains("| of which system |"));
         assert!(md.contains("involuntary / voluntary |"));
         // A failed measurement has no row.
         let section = md
@@ -819,7 +842,9 @@ mod tests {
             .and_then(|rest| rest.split("\n## ").next())
             .unwrap_or_default();
         assert!(
-            section.contains("| (b) invalid POST /users | understudy | 14.3 | 7.1 |  | 300 / 50 |")
+            section.contains(
+                "| (b) invalid POST /users | understudy | 14.3 | 8.6 | 7.1 |  | 300 / 50 |"
+            )
         );
         assert!(!section.contains("(c) GET"), "{section}");
 
