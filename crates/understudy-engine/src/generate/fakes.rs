@@ -13,7 +13,7 @@ use fake::faker::currency::en::CurrencyCode;
 use fake::faker::filesystem::en::{MimeType, Semver};
 use fake::faker::internet::en::{DomainSuffix, FreeEmailProvider, IPv4, IPv6, Password};
 use fake::faker::job::en::Title as JobTitle;
-use fake::faker::lorem::en::{Word, Words};
+use fake::faker::lorem::en::Word;
 use fake::faker::name::en::{FirstName, LastName};
 use fake::faker::number::en::NumberWithFormat;
 use fake::faker::phone_number::en::PhoneNumber;
@@ -49,27 +49,40 @@ impl Person {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn full(&self) -> String {
-        let mut full = String::with_capacity(self.first.len() + self.last.len() + 1);
-        full.push_str(&self.first);
-        full.push(' ');
-        full.push_str(&self.last);
+        let mut full = String::new();
+        self.push_full(&mut full);
         full
     }
 
+    /// Writes the first and last names, a space between.
+    fn push_full(&self, out: &mut String) {
+        out.push_str(&self.first);
+        out.push(' ');
+        out.push_str(&self.last);
+    }
+
+    #[cfg(test)]
     pub(crate) fn email(&self, rng: &mut Xoshiro256PlusPlus) -> String {
+        let mut out = String::with_capacity(self.first.len() + self.last.len() + 24);
+        self.push_email(&mut out, rng);
+        out
+    }
+
+    /// Writes an address made of the names, at `example.com` or a free provider.
+    pub(crate) fn push_email(&self, out: &mut String, rng: &mut Xoshiro256PlusPlus) {
         let provider: &str = if rng.random_ratio(2, 3) {
             "example.com"
         } else {
             FreeEmailProvider().fake_with_rng(rng)
         };
-        let mut out = String::with_capacity(self.first.len() + self.last.len() + 24);
-        self.push_username(&mut out, '.');
+        self.push_username(out, '.');
         out.push('@');
         out.push_str(provider);
-        out
     }
 
+    #[cfg(test)]
     pub(crate) fn username(&self, separator: char) -> String {
         let mut out = String::with_capacity(self.first.len() + self.last.len() + 1);
         self.push_username(&mut out, separator);
@@ -185,31 +198,53 @@ impl Clock {
 }
 
 /// RFC 3339 with seconds and `Z`, as most APIs write it.
+#[cfg(test)]
 pub(crate) fn date_time(moment: DateTime<Utc>) -> String {
-    let mut out = String::with_capacity(20);
-    if !push_date(&mut out, moment) || !has_plain_seconds(moment) {
-        return moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut out = String::new();
+    push_date_time(&mut out, moment);
+    out
+}
+
+/// Writes [`date_time`] of `moment`.
+pub(crate) fn push_date_time(out: &mut String, moment: DateTime<Utc>) {
+    let start = out.len();
+    if !push_date(out, moment) || !has_plain_seconds(moment) {
+        out.truncate(start);
+        let _ = write!(out, "{}", moment.format("%Y-%m-%dT%H:%M:%SZ"));
+        return;
     }
     out.push('T');
-    push_time(&mut out, moment);
-    out
+    push_time(out, moment);
 }
 
+#[cfg(test)]
 pub(crate) fn date(moment: DateTime<Utc>) -> String {
-    let mut out = String::with_capacity(10);
-    if !push_date(&mut out, moment) {
-        return moment.format("%Y-%m-%d").to_string();
-    }
+    let mut out = String::new();
+    push_day(&mut out, moment);
     out
 }
 
-pub(crate) fn time(moment: DateTime<Utc>) -> String {
-    if !has_plain_seconds(moment) {
-        return moment.format("%H:%M:%SZ").to_string();
+/// Writes `moment`'s day, `YYYY-MM-DD` (chrono's `%Y-%m-%d`).
+pub(crate) fn push_day(out: &mut String, moment: DateTime<Utc>) {
+    if !push_date(out, moment) {
+        let _ = write!(out, "{}", moment.format("%Y-%m-%d"));
     }
-    let mut out = String::with_capacity(9);
-    push_time(&mut out, moment);
+}
+
+#[cfg(test)]
+pub(crate) fn time(moment: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    push_time_of_day(&mut out, moment);
     out
+}
+
+/// Writes `moment`'s time of day, `HH:MM:SSZ` (chrono's `%H:%M:%SZ`).
+pub(crate) fn push_time_of_day(out: &mut String, moment: DateTime<Utc>) {
+    if !has_plain_seconds(moment) {
+        let _ = write!(out, "{}", moment.format("%H:%M:%SZ"));
+        return;
+    }
+    push_time(out, moment);
 }
 
 /// Writes `YYYY-MM-DD` as chrono's `%Y-%m-%d` does, without parsing a format string each time
@@ -267,6 +302,7 @@ fn push_hex(out: &mut String, byte: u8) {
 }
 
 /// A random version-4 UUID.
+#[cfg(test)]
 pub(crate) fn uuid(rng: &mut Xoshiro256PlusPlus) -> String {
     let mut text = String::with_capacity(36);
     push_uuid(&mut text, rng);
@@ -274,7 +310,7 @@ pub(crate) fn uuid(rng: &mut Xoshiro256PlusPlus) -> String {
 }
 
 /// Writes a random version-4 UUID, as [`uuid`] makes it.
-fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
+pub(crate) fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     let mut bytes: [u8; 16] = rng.random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
@@ -287,114 +323,120 @@ fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
 }
 
 /// The value a hint stands for, as a string (`None` for hints that are not texts).
+#[cfg(test)]
 pub(crate) fn text(
     hint: Hint,
     rng: &mut Xoshiro256PlusPlus,
     who: &mut Who<'_>,
     clock: &Clock,
 ) -> Option<String> {
-    Some(match hint {
-        Hint::FirstName => who.person(rng).first.clone(),
-        Hint::LastName => who.person(rng).last.clone(),
-        Hint::FullName => who.person(rng).full(),
+    let mut out = String::new();
+    push_text(&mut out, hint, rng, who, clock).then_some(out)
+}
+
+/// Writes the value a hint stands for, as [`text`] makes it; false, writing nothing, for hints
+/// that are not texts. Generated strings are written into one buffer that is used again for
+/// the next (a large body holds hundreds of them), so most hints push their parts rather than
+/// making strings of their own.
+pub(crate) fn push_text(
+    out: &mut String,
+    hint: Hint,
+    rng: &mut Xoshiro256PlusPlus,
+    who: &mut Who<'_>,
+    clock: &Clock,
+) -> bool {
+    match hint {
+        Hint::FirstName => out.push_str(&who.person(rng).first),
+        Hint::LastName => out.push_str(&who.person(rng).last),
+        Hint::FullName => who.person(rng).push_full(out),
         Hint::Username => {
             let person = who.person(rng);
             if rng.random_bool(0.5) {
-                person.username('_')
+                person.push_username(out, '_');
             } else {
-                let mut username = ascii_slug(&person.first);
-                let _ = write!(username, "{}", rng.random_range(1..100));
-                username
+                push_ascii_slug(out, &person.first);
+                let _ = write!(out, "{}", rng.random_range(1..100));
             }
         }
-        Hint::Email => who.person(rng).email(rng),
-        Hint::Phone => PhoneNumber().fake_with_rng(rng),
-        Hint::Company => CompanyName().fake_with_rng(rng),
-        Hint::JobTitle => JobTitle().fake_with_rng(rng),
+        Hint::Email => who.person(rng).push_email(out, rng),
+        Hint::Phone => out.push_str(&PhoneNumber().fake_with_rng::<String, _>(rng)),
+        Hint::Company => out.push_str(&CompanyName().fake_with_rng::<String, _>(rng)),
+        Hint::JobTitle => out.push_str(&JobTitle().fake_with_rng::<String, _>(rng)),
         Hint::Street => {
             let number: String = BuildingNumber().fake_with_rng(rng);
             let street: String = StreetName().fake_with_rng(rng);
-            format!("{number} {street}")
+            out.push_str(&number);
+            out.push(' ');
+            out.push_str(&street);
         }
-        Hint::City => CityName().fake_with_rng(rng),
-        Hint::State => StateName().fake_with_rng(rng),
-        Hint::Country => CountryName().fake_with_rng(rng),
-        Hint::CountryCode => CountryCode().fake_with_rng(rng),
-        Hint::PostCode => NumberWithFormat("#####").fake_with_rng(rng),
-        Hint::TimeZone => TimeZone().fake_with_rng(rng),
-        Hint::Locale => pick(rng, LOCALES).to_owned(),
-        Hint::Language => pick(rng, LANGUAGES).to_owned(),
-        Hint::Currency => CurrencyCode().fake_with_rng(rng),
-        Hint::Url => url(rng),
-        Hint::Domain => domain(rng),
-        Hint::Hostname => format!(
-            "{}.{}",
-            pick(rng, &["api", "app", "www", "mail", "cdn"]),
-            domain(rng)
-        ),
+        Hint::City => out.push_str(&CityName().fake_with_rng::<String, _>(rng)),
+        Hint::State => out.push_str(&StateName().fake_with_rng::<String, _>(rng)),
+        Hint::Country => out.push_str(&CountryName().fake_with_rng::<String, _>(rng)),
+        Hint::CountryCode => out.push_str(&CountryCode().fake_with_rng::<String, _>(rng)),
+        Hint::PostCode => out.push_str(&NumberWithFormat("#####").fake_with_rng::<String, _>(rng)),
+        Hint::TimeZone => out.push_str(&TimeZone().fake_with_rng::<String, _>(rng)),
+        Hint::Locale => out.push_str(pick(rng, LOCALES)),
+        Hint::Language => out.push_str(pick(rng, LANGUAGES)),
+        Hint::Currency => out.push_str(&CurrencyCode().fake_with_rng::<String, _>(rng)),
+        Hint::Url => push_url(out, rng),
+        Hint::Domain => push_domain(out, rng),
+        Hint::Hostname => {
+            out.push_str(pick(rng, &["api", "app", "www", "mail", "cdn"]));
+            out.push('.');
+            push_domain(out, rng);
+        }
         Hint::Avatar => {
-            // Without `format!`: every user object of a large body has an avatar.
-            const AVATARS: &str = "https://i.pravatar.cc/300?u=";
-            let mut avatar = String::with_capacity(AVATARS.len() + 36);
-            avatar.push_str(AVATARS);
-            push_uuid(&mut avatar, rng);
-            avatar
+            out.push_str("https://i.pravatar.cc/300?u=");
+            push_uuid(out, rng);
         }
         Hint::Image => {
-            let seed: String = Word().fake_with_rng(rng);
+            let seed: &str = Word().fake_with_rng(rng);
             let width = rng.random_range(2..=8) * 100;
             let height = rng.random_range(2..=8) * 100;
-            format!("https://picsum.photos/seed/{seed}/{width}/{height}")
+            let _ = write!(out, "https://picsum.photos/seed/{seed}/{width}/{height}");
         }
         Hint::Title => {
             let phrase: String = CatchPhrase().fake_with_rng(rng);
-            capitalize(&phrase)
+            push_capitalized(out, &phrase);
         }
         Hint::Label => {
-            let words: Vec<String> = Words(1..3).fake_with_rng(rng);
-            capitalize(&words.join(" "))
+            // As fake's `Words(1..3)`: how many, then each word.
+            let start = out.len();
+            push_words(out, rng, 1..3, ' ');
+            capitalize_from(out, start);
         }
-        Hint::Description => {
-            let mut sentence = String::with_capacity(96);
-            push_sentence(&mut sentence, rng, 6..14);
-            sentence
-        }
+        Hint::Description => push_sentence(out, rng, 6..14),
         Hint::Paragraph => {
             // As fake's `Sentences(2..4)`: how many, then each sentence of 4 to 9 words.
             let count: usize = (2..4).fake_with_rng(rng);
-            let mut paragraph = String::with_capacity(count * 64);
             for index in 0..count {
                 if index > 0 {
-                    paragraph.push(' ');
+                    out.push(' ');
                 }
-                push_sentence(&mut paragraph, rng, 4..10);
+                push_sentence(out, rng, 4..10);
             }
-            paragraph
         }
-        Hint::Word => Word().fake_with_rng(rng),
-        Hint::Slug => {
-            let words: Vec<String> = Words(2..4).fake_with_rng(rng);
-            words.join("-")
-        }
-        Hint::Password => Password(12..20).fake_with_rng(rng),
+        Hint::Word => out.push_str(Word().fake_with_rng::<&str, _>(rng)),
+        Hint::Slug => push_words(out, rng, 2..4, '-'),
+        Hint::Password => out.push_str(&Password(12..20).fake_with_rng::<String, _>(rng)),
         Hint::Token => {
             let bytes: [u8; 20] = rng.random();
-            let mut token = String::with_capacity(40);
             for byte in bytes {
-                push_hex(&mut token, byte);
+                push_hex(out, byte);
             }
-            token
         }
-        Hint::Uuid | Hint::Id => uuid(rng),
-        Hint::Ip => IPv4().fake_with_rng(rng),
-        Hint::Ipv6 => IPv6().fake_with_rng(rng),
-        Hint::Color => format!("#{:06x}", rng.random_range(0..0x0100_0000)),
-        Hint::MimeType => MimeType().fake_with_rng(rng),
-        Hint::Version => Semver().fake_with_rng(rng),
+        Hint::Uuid | Hint::Id => push_uuid(out, rng),
+        Hint::Ip => out.push_str(&IPv4().fake_with_rng::<String, _>(rng)),
+        Hint::Ipv6 => out.push_str(&IPv6().fake_with_rng::<String, _>(rng)),
+        Hint::Color => {
+            let _ = write!(out, "#{:06x}", rng.random_range(0..0x0100_0000));
+        }
+        Hint::MimeType => out.push_str(&MimeType().fake_with_rng::<String, _>(rng)),
+        Hint::Version => out.push_str(&Semver().fake_with_rng::<String, _>(rng)),
         Hint::Created | Hint::Recent | Hint::Past | Hint::Future => {
-            date_time(clock.moment(rng, Some(hint)))
+            push_date_time(out, clock.moment(rng, Some(hint)));
         }
-        Hint::BirthDate => date(clock.moment(rng, Some(hint))),
+        Hint::BirthDate => push_day(out, clock.moment(rng, Some(hint))),
         Hint::Age
         | Hint::Year
         | Hint::Count
@@ -406,8 +448,9 @@ pub(crate) fn text(
         | Hint::Number
         | Hint::Boolean
         | Hint::Active
-        | Hint::Inactive => return None,
-    })
+        | Hint::Inactive => return false,
+    }
+    true
 }
 
 /// The range a numeric hint prefers and how many decimals its values have.
@@ -428,35 +471,53 @@ pub(crate) fn numeric_range(hint: Option<Hint>, now: DateTime<Utc>) -> (f64, f64
 }
 
 /// A URL on a believable domain.
+#[cfg(test)]
 pub(crate) fn url(rng: &mut Xoshiro256PlusPlus) -> String {
-    // Written into one buffer: large responses hold hundreds of URLs. The random draws are those
-    // of `domain`, then the choice, then the path words.
-    let mut out = String::with_capacity(48);
+    let mut out = String::new();
+    push_url(&mut out, rng);
+    out
+}
+
+/// Writes [`url`]: large responses hold hundreds of URLs. The random draws are those of
+/// [`push_domain`], then the choice, then the path words.
+pub(crate) fn push_url(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     out.push_str("https://");
     let host_at = out.len();
-    push_domain(&mut out, rng);
+    push_domain(out, rng);
     if rng.random_bool(0.5) {
         out.insert_str(host_at, "www.");
     } else {
-        let count: usize = (1..3).fake_with_rng(rng);
         out.push('/');
-        for index in 0..count {
-            if index > 0 {
-                out.push('/');
-            }
-            out.push_str(Word().fake_with_rng::<&str, _>(rng));
-        }
+        push_words(out, rng, 1..3, '/');
     }
-    out
+}
+
+/// Writes lorem words drawn as fake's `Words(range)` draws them (how many, then each word),
+/// joined by `separator`.
+fn push_words(
+    out: &mut String,
+    rng: &mut Xoshiro256PlusPlus,
+    range: std::ops::Range<usize>,
+    separator: char,
+) {
+    let count: usize = range.fake_with_rng(rng);
+    for index in 0..count {
+        if index > 0 {
+            out.push(separator);
+        }
+        out.push_str(Word().fake_with_rng::<&str, _>(rng));
+    }
 }
 
 /// A registrable domain name such as `schmidt.io`.
+#[cfg(test)]
 pub(crate) fn domain(rng: &mut Xoshiro256PlusPlus) -> String {
-    let mut out = String::with_capacity(24);
+    let mut out = String::new();
     push_domain(&mut out, rng);
     out
 }
 
+/// Writes [`domain`].
 fn push_domain(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     // The same draw as `LastName()`: a choice among as many entries.
     let label = last_name_slugs()
@@ -528,6 +589,7 @@ pub(crate) fn base64(rng: &mut Xoshiro256PlusPlus, length: usize) -> String {
 /// gives `us_usr_` and eight fresh characters.
 ///
 /// `shape` is [`example_shape`] of `example`, decided once when the plan is made.
+#[cfg(test)]
 pub(crate) fn like_example(
     example: &str,
     shape: ExampleShape,
@@ -535,18 +597,36 @@ pub(crate) fn like_example(
     who: &mut Who<'_>,
     clock: &Clock,
 ) -> String {
+    let mut out = String::new();
+    push_like_example(&mut out, example, shape, rng, who, clock);
+    out
+}
+
+/// Writes [`like_example`].
+pub(crate) fn push_like_example(
+    out: &mut String,
+    example: &str,
+    shape: ExampleShape,
+    rng: &mut Xoshiro256PlusPlus,
+    who: &mut Who<'_>,
+    clock: &Clock,
+) {
     let example = example.trim_matches('"');
     match shape {
         ExampleShape::Uuid { upper } => {
-            let fresh = uuid(rng);
-            return if upper { fresh.to_uppercase() } else { fresh };
+            let start = out.len();
+            push_uuid(out, rng);
+            if upper && let Some(fresh) = out.get_mut(start..) {
+                fresh.make_ascii_uppercase();
+            }
+            return;
         }
-        ExampleShape::DateTime => return date_time(clock.moment(rng, None)),
-        ExampleShape::Email => return who.person(rng).email(rng),
-        ExampleShape::Url => return url(rng),
+        ExampleShape::DateTime => return push_date_time(out, clock.moment(rng, None)),
+        ExampleShape::Email => return who.person(rng).push_email(out, rng),
+        ExampleShape::Url => return push_url(out, rng),
         ExampleShape::Tokens => {}
     }
-    let mut out = String::with_capacity(example.len());
+    out.reserve(example.len());
     // A token is a run of ASCII letters and digits, taken as a slice of the example.
     let flush = |token: &str, out: &mut String, rng: &mut Xoshiro256PlusPlus| {
         let mixed = token.bytes().any(|byte| byte.is_ascii_digit());
@@ -568,13 +648,12 @@ pub(crate) fn like_example(
     let mut token_start = 0;
     for (index, c) in example.char_indices() {
         if !c.is_ascii_alphanumeric() {
-            flush(&example[token_start..index], &mut out, rng);
+            flush(&example[token_start..index], out, rng);
             out.push(c);
             token_start = index + c.len_utf8();
         }
     }
-    flush(&example[token_start..], &mut out, rng);
-    out
+    flush(&example[token_start..], out, rng);
 }
 
 /// Whether an example string is a structured value (an id, a code, a format) rather than words,
@@ -684,16 +763,31 @@ fn push_sentence(out: &mut String, rng: &mut Xoshiro256PlusPlus, words: std::ops
     }
 }
 
-fn capitalize(text: &str) -> String {
+/// Writes `text` with its first character in upper case.
+fn push_capitalized(out: &mut String, text: &str) {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => {
-            let mut out = String::with_capacity(text.len() + 2);
-            out.extend(first.to_uppercase());
-            out.push_str(chars.as_str());
-            out
+    if let Some(first) = chars.next() {
+        out.extend(first.to_uppercase());
+        out.push_str(chars.as_str());
+    }
+}
+
+/// Puts the first character written from `start` on in upper case, as [`push_capitalized`]
+/// writes it.
+fn capitalize_from(out: &mut String, start: usize) {
+    let Some(rest) = out.get(start..) else {
+        return;
+    };
+    let Some(first) = rest.chars().next() else {
+        return;
+    };
+    if first.is_ascii() {
+        if let Some(first) = out.get_mut(start..=start) {
+            first.make_ascii_uppercase();
         }
-        None => String::new(),
+    } else {
+        let upper: String = first.to_uppercase().collect();
+        out.replace_range(start..start + first.len_utf8(), &upper);
     }
 }
 
@@ -705,7 +799,7 @@ fn pick<'a>(rng: &mut Xoshiro256PlusPlus, options: &[&'a str]) -> &'a str {
 mod tests {
     use super::*;
     use crate::generate::pattern::format_check;
-    use fake::faker::lorem::en::{Sentence, Sentences};
+    use fake::faker::lorem::en::{Sentence, Sentences, Words};
     use rand::SeedableRng;
 
     /// The generator skips the server's `uri`, `iri` and `uuid` checks for what it draws in those
@@ -857,6 +951,11 @@ mod tests {
 
     #[test]
     fn sentences_are_those_fake_draws_capitalized() {
+        let capitalize = |text: &str| {
+            let mut out = String::new();
+            push_capitalized(&mut out, text);
+            out
+        };
         for seed in 0..500 {
             let who = || Who::default();
             let clock = Clock::new(
@@ -876,6 +975,37 @@ mod tests {
             assert_eq!(paragraph, Some(sentences.join(" ")), "seed {seed}");
             assert_eq!(after, rng.random::<u64>(), "the same draws, seed {seed}");
         }
+    }
+
+    /// Labels and slugs are written word by word, but drawn as fake's `Words` draws them.
+    #[test]
+    fn labels_and_slugs_are_fakes_words() {
+        for seed in 0..500 {
+            let who = || Who::default();
+            let clock = Clock::new(
+                &mut Xoshiro256PlusPlus::seed_from_u64(1),
+                DateTime::<Utc>::UNIX_EPOCH,
+                None,
+            );
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let label = text(Hint::Label, &mut rng, &mut who(), &clock);
+            let slug = text(Hint::Slug, &mut rng, &mut who(), &clock);
+            let after = rng.random::<u64>();
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let label_words: Vec<String> = Words(1..3).fake_with_rng(&mut rng);
+            let slug_words: Vec<String> = Words(2..4).fake_with_rng(&mut rng);
+            let mut expected = label_words.join(" ");
+            if let Some(first) = expected.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            assert_eq!(label, Some(expected), "seed {seed}");
+            assert_eq!(slug, Some(slug_words.join("-")), "seed {seed}");
+            assert_eq!(after, rng.random::<u64>(), "the same draws, seed {seed}");
+        }
+        let mut out = String::from("kept ");
+        out.push_str("élan vital");
+        capitalize_from(&mut out, 5);
+        assert_eq!(out, "kept Élan vital");
     }
 
     #[test]

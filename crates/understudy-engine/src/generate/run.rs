@@ -58,7 +58,14 @@ pub(crate) struct Runner<'g, 'r> {
     /// Set when the value may break its schema: a check assumed an answer, or generation gave up
     /// (too deep, or no attempt passed its check).
     pub(crate) unsure: bool,
+    /// An empty string whose room the next generated string is written into: a string written
+    /// into the body is handed back ([`Runner::give_back`]), so that a body of hundreds of
+    /// strings makes a few allocations rather than one or more per string.
+    spare: String,
 }
+
+/// The room [`Runner::buffer`] first gives a string: most generated strings fit.
+const FIRST_BUFFER: usize = 64;
 
 /// Where a value is being generated.
 #[derive(Clone, Copy)]
@@ -315,6 +322,24 @@ impl<'g, 'r> Runner<'g, 'r> {
             retries: 0,
             retrying: false,
             unsure: false,
+            spare: String::new(),
+        }
+    }
+
+    /// The room for the next generated string: the last one handed back, emptied, or room for
+    /// a typical value (a URL, a UUID, a name), so that it is not grown from nothing.
+    fn buffer(&mut self) -> String {
+        match std::mem::take(&mut self.spare) {
+            spare if spare.capacity() > 0 => spare,
+            _ => String::with_capacity(FIRST_BUFFER),
+        }
+    }
+
+    /// Takes back a string that has been written out, keeping its room for the next one.
+    pub(super) fn give_back(&mut self, mut text: String) {
+        if text.capacity() > self.spare.capacity() {
+            text.clear();
+            self.spare = text;
         }
     }
 
@@ -905,7 +930,8 @@ impl<'g, 'r> Runner<'g, 'r> {
             && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
-            let text = fakes::like_example(example, shape, self.rng, &mut scene.who, &clock);
+            let mut text = self.buffer();
+            fakes::push_like_example(&mut text, example, shape, self.rng, &mut scene.who, &clock);
             if let Some(text) = self.fit(node, text) {
                 return text;
             }
@@ -951,7 +977,13 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     fn hinted(&mut self, hint: Hint, scene: &mut Scene<'_>) -> Option<String> {
         let clock = scene.clock(self.rng, self.now);
-        fakes::text(hint, self.rng, &mut scene.who, &clock)
+        let mut text = self.buffer();
+        if fakes::push_text(&mut text, hint, self.rng, &mut scene.who, &clock) {
+            Some(text)
+        } else {
+            self.give_back(text);
+            None
+        }
     }
 
     /// A value drawn in `format`, and whether it is in that format by construction (so that the
@@ -966,22 +998,35 @@ impl<'g, 'r> Runner<'g, 'r> {
         let time_hint = hint.filter(|hint| hint.is_time());
         // A moment is written in its format's plain form unless `--now` took it past year 9999
         // or before year 0; only a plain form is sure to pass the check.
-        let timed = |write: fn(DateTime<Utc>) -> String, moment: DateTime<Utc>| {
-            Some((write(moment), fakes::has_plain_form(moment)))
+        let timed = |runner: &mut Self, write: fn(&mut String, DateTime<Utc>)| {
+            let moment = clock.moment(runner.rng, time_hint);
+            let mut text = runner.buffer();
+            write(&mut text, moment);
+            Some((text, fakes::has_plain_form(moment)))
         };
         let text = match format {
-            FormatKind::DateTime => {
-                return timed(fakes::date_time, clock.moment(self.rng, time_hint));
+            FormatKind::DateTime => return timed(self, fakes::push_date_time),
+            FormatKind::Date => return timed(self, fakes::push_day),
+            FormatKind::Time => return timed(self, fakes::push_time_of_day),
+            FormatKind::Email => {
+                let mut text = self.buffer();
+                scene.who.person(self.rng).push_email(&mut text, self.rng);
+                text
             }
-            FormatKind::Date => return timed(fakes::date, clock.moment(self.rng, time_hint)),
-            FormatKind::Time => return timed(fakes::time, clock.moment(self.rng, time_hint)),
-            FormatKind::Email => scene.who.person(self.rng).email(self.rng),
-            FormatKind::Uuid => fakes::uuid(self.rng),
+            FormatKind::Uuid => {
+                let mut text = self.buffer();
+                fakes::push_uuid(&mut text, self.rng);
+                text
+            }
             FormatKind::Url | FormatKind::Iri => match hint {
                 Some(hint @ (Hint::Avatar | Hint::Image | Hint::Url)) => {
                     self.hinted(hint, scene)?
                 }
-                _ => fakes::url(self.rng),
+                _ => {
+                    let mut text = self.buffer();
+                    fakes::push_url(&mut text, self.rng);
+                    text
+                }
             },
             FormatKind::Reference | FormatKind::JsonPointer => {
                 format!("/{}", fakes::words(self.rng, 0).replace(' ', "/"))

@@ -114,6 +114,7 @@ impl<'g> Runner<'g, '_> {
         if node.kind == Types::STRING {
             let text = self.string(node, hint, scene);
             write_text(out, &text);
+            self.give_back(text);
         } else {
             let value = self.scalar(node, hint, scene);
             write_placed(out, Cow::Owned(value), None);
