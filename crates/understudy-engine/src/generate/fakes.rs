@@ -949,6 +949,20 @@ mod tests {
         }
     }
 
+    /// The texts of `first`, then `second`, drawn from `seed` for no one in particular, and the
+    /// next number the generator would give after them.
+    fn two_texts(seed: u64, first: Hint, second: Hint) -> (Option<String>, Option<String>, u64) {
+        let clock = Clock::new(
+            &mut Xoshiro256PlusPlus::seed_from_u64(1),
+            DateTime::<Utc>::UNIX_EPOCH,
+            None,
+        );
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let first = text(first, &mut rng, &mut Who::default(), &clock);
+        let second = text(second, &mut rng, &mut Who::default(), &clock);
+        (first, second, rng.random::<u64>())
+    }
+
     #[test]
     fn sentences_are_those_fake_draws_capitalized() {
         let capitalize = |text: &str| {
@@ -957,16 +971,8 @@ mod tests {
             out
         };
         for seed in 0..500 {
-            let who = || Who::default();
-            let clock = Clock::new(
-                &mut Xoshiro256PlusPlus::seed_from_u64(1),
-                DateTime::<Utc>::UNIX_EPOCH,
-                None,
-            );
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let description = text(Hint::Description, &mut rng, &mut who(), &clock);
-            let paragraph = text(Hint::Paragraph, &mut rng, &mut who(), &clock);
-            let after = rng.random::<u64>();
+            let (description, paragraph, after) =
+                two_texts(seed, Hint::Description, Hint::Paragraph);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let sentence: String = Sentence(6..14).fake_with_rng(&mut rng);
             let sentences: Vec<String> = Sentences(2..4).fake_with_rng(&mut rng);
@@ -981,16 +987,7 @@ mod tests {
     #[test]
     fn labels_and_slugs_are_fakes_words() {
         for seed in 0..500 {
-            let who = || Who::default();
-            let clock = Clock::new(
-                &mut Xoshiro256PlusPlus::seed_from_u64(1),
-                DateTime::<Utc>::UNIX_EPOCH,
-                None,
-            );
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let label = text(Hint::Label, &mut rng, &mut who(), &clock);
-            let slug = text(Hint::Slug, &mut rng, &mut who(), &clock);
-            let after = rng.random::<u64>();
+            let (label, slug, after) = two_texts(seed, Hint::Label, Hint::Slug);
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let label_words: Vec<String> = Words(1..3).fake_with_rng(&mut rng);
             let slug_words: Vec<String> = Words(2..4).fake_with_rng(&mut rng);
