@@ -197,7 +197,7 @@ impl Clock {
     }
 }
 
-/// RFC 3339 with seconds and `Z`, as most APIs write it.
+/// [`push_date_time`] into a string of its own.
 #[cfg(test)]
 pub(crate) fn date_time(moment: DateTime<Utc>) -> String {
     let mut out = String::new();
@@ -205,7 +205,7 @@ pub(crate) fn date_time(moment: DateTime<Utc>) -> String {
     out
 }
 
-/// Writes [`date_time`] of `moment`.
+/// Writes `moment` in RFC 3339 with seconds and `Z`, as most APIs write it.
 pub(crate) fn push_date_time(out: &mut String, moment: DateTime<Utc>) {
     let start = out.len();
     if !push_date(out, moment) || !has_plain_seconds(moment) {
@@ -217,6 +217,7 @@ pub(crate) fn push_date_time(out: &mut String, moment: DateTime<Utc>) {
     push_time(out, moment);
 }
 
+/// [`push_day`] into a string of its own.
 #[cfg(test)]
 pub(crate) fn date(moment: DateTime<Utc>) -> String {
     let mut out = String::new();
@@ -231,6 +232,7 @@ pub(crate) fn push_day(out: &mut String, moment: DateTime<Utc>) {
     }
 }
 
+/// [`push_time_of_day`] into a string of its own.
 #[cfg(test)]
 pub(crate) fn time(moment: DateTime<Utc>) -> String {
     let mut out = String::new();
@@ -264,7 +266,7 @@ fn push_date(out: &mut String, moment: DateTime<Utc>) -> bool {
     true
 }
 
-/// Whether [`date_time`], [`date`] and [`time`] write `moment` in their plain RFC 3339 forms
+/// Whether [`push_date_time`], [`push_day`] and [`push_time_of_day`] write `moment` in their plain RFC 3339 forms
 /// (`YYYY-MM-DDTHH:MM:SSZ` and its parts): a year of four digits and no leap second. Such a text
 /// is a real date and time, which the server's format checks accept.
 pub(crate) fn has_plain_form(moment: DateTime<Utc>) -> bool {
@@ -301,7 +303,7 @@ fn push_hex(out: &mut String, byte: u8) {
     out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
 }
 
-/// A random version-4 UUID.
+/// [`push_uuid`] into a string of its own.
 #[cfg(test)]
 pub(crate) fn uuid(rng: &mut Xoshiro256PlusPlus) -> String {
     let mut text = String::with_capacity(36);
@@ -309,7 +311,7 @@ pub(crate) fn uuid(rng: &mut Xoshiro256PlusPlus) -> String {
     text
 }
 
-/// Writes a random version-4 UUID, as [`uuid`] makes it.
+/// Writes a random version-4 UUID.
 pub(crate) fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     let mut bytes: [u8; 16] = rng.random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
@@ -322,7 +324,7 @@ pub(crate) fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     }
 }
 
-/// The value a hint stands for, as a string (`None` for hints that are not texts).
+/// [`push_text`] into a string of its own (`None` for hints that are not texts).
 #[cfg(test)]
 pub(crate) fn text(
     hint: Hint,
@@ -334,8 +336,7 @@ pub(crate) fn text(
     push_text(&mut out, hint, rng, who, clock).then_some(out)
 }
 
-/// Writes the value a hint stands for, as [`text`] makes it; false, writing nothing, for hints
-/// that are not texts. Generated strings are written into one buffer that is used again for
+/// Writes the value a hint stands for; false, writing nothing, for hints that are not texts. Generated strings are written into one buffer that is used again for
 /// the next (a large body holds hundreds of them), so most hints push their parts rather than
 /// making strings of their own.
 pub(crate) fn push_text(
@@ -470,7 +471,7 @@ pub(crate) fn numeric_range(hint: Option<Hint>, now: DateTime<Utc>) -> (f64, f64
     }
 }
 
-/// A URL on a believable domain.
+/// [`push_url`] into a string of its own.
 #[cfg(test)]
 pub(crate) fn url(rng: &mut Xoshiro256PlusPlus) -> String {
     let mut out = String::new();
@@ -478,8 +479,8 @@ pub(crate) fn url(rng: &mut Xoshiro256PlusPlus) -> String {
     out
 }
 
-/// Writes [`url`]: large responses hold hundreds of URLs. The random draws are those of
-/// [`push_domain`], then the choice, then the path words.
+/// Writes a URL on a believable domain (large responses hold hundreds of URLs). The random draws
+/// are those of [`push_domain`], then the choice, then the path words.
 pub(crate) fn push_url(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     out.push_str("https://");
     let host_at = out.len();
@@ -509,7 +510,7 @@ fn push_words(
     }
 }
 
-/// A registrable domain name such as `schmidt.io`.
+/// [`push_domain`] into a string of its own.
 #[cfg(test)]
 pub(crate) fn domain(rng: &mut Xoshiro256PlusPlus) -> String {
     let mut out = String::new();
@@ -517,7 +518,7 @@ pub(crate) fn domain(rng: &mut Xoshiro256PlusPlus) -> String {
     out
 }
 
-/// Writes [`domain`].
+/// Writes a registrable domain name such as `schmidt.io`.
 fn push_domain(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
     // The same draw as `LastName()`: a choice among as many entries.
     let label = last_name_slugs()
@@ -583,12 +584,7 @@ pub(crate) fn base64(rng: &mut Xoshiro256PlusPlus, length: usize) -> String {
     out
 }
 
-/// A value that looks like a documented example: a recognised format is regenerated (e-mails,
-/// UUIDs, timestamps, URLs), otherwise digits are redrawn and letters mixed with digits are
-/// redrawn in the same case, while prefixes, separators and plain words stay, so `us_usr_8f3k2j1d`
-/// gives `us_usr_` and eight fresh characters.
-///
-/// `shape` is [`example_shape`] of `example`, decided once when the plan is made.
+/// [`push_like_example`] into a string of its own.
 #[cfg(test)]
 pub(crate) fn like_example(
     example: &str,
@@ -602,7 +598,12 @@ pub(crate) fn like_example(
     out
 }
 
-/// Writes [`like_example`].
+/// Writes a value that looks like a documented example: a recognised format is regenerated
+/// (e-mails, UUIDs, timestamps, URLs), otherwise digits are redrawn and letters mixed with digits
+/// are redrawn in the same case, while prefixes, separators and plain words stay, so
+/// `us_usr_8f3k2j1d` gives `us_usr_` and eight fresh characters.
+///
+/// `shape` is [`example_shape`] of `example`, decided once when the plan is made.
 pub(crate) fn push_like_example(
     out: &mut String,
     example: &str,
@@ -665,7 +666,7 @@ pub(crate) fn is_structured(example: &str) -> bool {
         || (example.contains('_') && !example.contains(' '))
 }
 
-/// What a documented example string is, as [`like_example`] remakes it.
+/// What a documented example string is, as [`push_like_example`] remakes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ExampleShape {
     /// A UUID, in upper case if the example has any upper-case letter.
