@@ -335,6 +335,13 @@ impl<'g, 'r> Runner<'g, 'r> {
         }
     }
 
+    /// A string `push` writes into [`Runner::buffer`], drawing from the generator.
+    fn drawn(&mut self, push: impl FnOnce(&mut String, &mut Xoshiro256PlusPlus)) -> String {
+        let mut text = self.buffer();
+        push(&mut text, self.rng);
+        text
+    }
+
     /// Takes back a string that has been written out, keeping its room for the next one.
     pub(super) fn give_back(&mut self, mut text: String) {
         if text.capacity() > self.spare.capacity() {
@@ -930,8 +937,9 @@ impl<'g, 'r> Runner<'g, 'r> {
             && !hint.is_some_and(Hint::is_time)
         {
             let clock = scene.clock(self.rng, self.now);
-            let mut text = self.buffer();
-            fakes::push_like_example(&mut text, example, shape, self.rng, &mut scene.who, &clock);
+            let text = self.drawn(|text, rng| {
+                fakes::push_like_example(text, example, shape, rng, &mut scene.who, &clock);
+            });
             if let Some(text) = self.fit(node, text) {
                 return text;
             }
@@ -1000,8 +1008,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         // or before year 0; only a plain form is sure to pass the check.
         let timed = |runner: &mut Self, write: fn(&mut String, DateTime<Utc>)| {
             let moment = clock.moment(runner.rng, time_hint);
-            let mut text = runner.buffer();
-            write(&mut text, moment);
+            let text = runner.drawn(|text, _| write(text, moment));
             Some((text, fakes::has_plain_form(moment)))
         };
         let text = match format {
@@ -1009,24 +1016,14 @@ impl<'g, 'r> Runner<'g, 'r> {
             FormatKind::Date => return timed(self, fakes::push_day),
             FormatKind::Time => return timed(self, fakes::push_time_of_day),
             FormatKind::Email => {
-                let mut text = self.buffer();
-                scene.who.person(self.rng).push_email(&mut text, self.rng);
-                text
+                self.drawn(|text, rng| scene.who.person(rng).push_email(text, rng))
             }
-            FormatKind::Uuid => {
-                let mut text = self.buffer();
-                fakes::push_uuid(&mut text, self.rng);
-                text
-            }
+            FormatKind::Uuid => self.drawn(fakes::push_uuid),
             FormatKind::Url | FormatKind::Iri => match hint {
                 Some(hint @ (Hint::Avatar | Hint::Image | Hint::Url)) => {
                     self.hinted(hint, scene)?
                 }
-                _ => {
-                    let mut text = self.buffer();
-                    fakes::push_url(&mut text, self.rng);
-                    text
-                }
+                _ => self.drawn(fakes::push_url),
             },
             FormatKind::Reference | FormatKind::JsonPointer => {
                 format!("/{}", fakes::words(self.rng, 0).replace(' ', "/"))
