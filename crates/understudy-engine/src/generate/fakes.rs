@@ -846,6 +846,64 @@ mod tests {
         assert!(!uri.accepts("not a uri"), "the check itself still rejects");
     }
 
+    /// The writer copies what `Runner::formatted` draws in these formats without looking for
+    /// characters to escape (`FormatKind::plain_by_construction` in `run.rs`): timestamps,
+    /// e-mail addresses, UUIDs and URLs. None of them may ever hold one.
+    #[test]
+    fn formats_plain_by_construction_need_no_escaping() {
+        let plain = |text: &str| {
+            text.bytes()
+                .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\')
+        };
+        assert!(
+            EN::INTERNET_FREE_EMAIL_PROVIDER
+                .iter()
+                .all(|provider| plain(provider))
+        );
+        let mut who = Who::default();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+        let clock = Clock::new(&mut rng, DateTime::<Utc>::UNIX_EPOCH, None);
+        // Names as a request may give them, which an address slugs.
+        let awkward = Person {
+            first: "Zoë \"Q\"\\\u{7}".to_owned(),
+            last: "O'Brien\n".to_owned(),
+        };
+        let mut out = String::new();
+        awkward.push_email(&mut out, &mut rng);
+        assert!(plain(&out), "{out}");
+        for _ in 0..3_000 {
+            let mut drawn = vec![url(&mut rng), uuid(&mut rng)];
+            drawn.push(Person::random(&mut rng).email(&mut rng));
+            for hint in [Hint::Url, Hint::Avatar, Hint::Image] {
+                drawn.extend(text(hint, &mut rng, &mut who, &clock));
+            }
+            let moment = clock.moment(&mut rng, None);
+            drawn.extend([date_time(moment), date(moment), time(moment)]);
+            for text in &drawn {
+                assert!(plain(text), "{text}");
+            }
+        }
+        // Moments chrono writes itself: years beyond four digits, and a leap second.
+        let far = chrono::NaiveDate::from_ymd_opt(12_345, 6, 7)
+            .and_then(|day| day.and_hms_opt(8, 9, 10))
+            .map(|moment| moment.and_utc())
+            .unwrap();
+        let before = chrono::NaiveDate::from_ymd_opt(-44, 3, 15)
+            .and_then(|day| day.and_hms_opt(12, 0, 0))
+            .map(|moment| moment.and_utc())
+            .unwrap();
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|day| day.and_hms_milli_opt(23, 59, 59, 1_500))
+            .map(|moment| moment.and_utc())
+            .unwrap();
+        for moment in [far, before, leap] {
+            assert!(!has_plain_form(moment));
+            for text in [date_time(moment), date(moment), time(moment)] {
+                assert!(plain(&text), "{text}");
+            }
+        }
+    }
+
     #[test]
     fn timestamps_in_their_plain_form_pass_the_servers_check() {
         let checks = ["date-time", "date", "time"].map(|name| format_check(name).unwrap());

@@ -305,6 +305,24 @@ impl FormatKind {
     fn made_by_construction(self) -> bool {
         matches!(self, FormatKind::Url | FormatKind::Iri | FormatKind::Uuid)
     }
+
+    /// Whether nothing `Runner::formatted` draws in this kind has a character JSON escapes, so
+    /// that the writer copies it without looking (hundreds of URLs and timestamps in a large
+    /// body): every part they are built from is a fixed ASCII text, digits, or a name's ASCII
+    /// slug. `formats_plain_by_construction_need_no_escaping` holds every such producer to it,
+    /// and debug builds check each value as it is written.
+    fn plain_by_construction(self) -> bool {
+        matches!(
+            self,
+            FormatKind::DateTime
+                | FormatKind::Date
+                | FormatKind::Time
+                | FormatKind::Email
+                | FormatKind::Uuid
+                | FormatKind::Url
+                | FormatKind::Iri
+        )
+    }
 }
 
 impl<'g, 'r> Runner<'g, 'r> {
@@ -913,22 +931,34 @@ impl<'g, 'r> Runner<'g, 'r> {
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
     ) -> String {
+        self.string_marked(node, hint, scene).0
+    }
+
+    /// [`Runner::string`], and whether the string has no character JSON escapes by construction
+    /// ([`FormatKind::plain_by_construction`]); false says only that it is not known.
+    pub(super) fn string_marked(
+        &mut self,
+        node: &'g Node,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+    ) -> (String, bool) {
         let explicit = node.faker;
         let hint = explicit.or(hint);
         if let Some(explicit) = explicit
             && let Some(text) = self.hinted(explicit, scene)
             && let Some(text) = self.fit(node, text)
         {
-            return text;
+            return (text, false);
         }
         if let Some(format) = &node.format {
             // A pattern on top of a format is met by drawing the formatted value again.
             let tries = if node.patterns.is_empty() { 4 } else { 16 };
             for _ in 0..tries {
-                if let Some((text, made)) = self.formatted(node.format_kind, hint, scene)
-                    && let Some(text) = self.fit_formatted(node, text, made.then_some(&**format))
+                if let Some((drawn, made)) = self.formatted(node.format_kind, hint, scene)
+                    && let Some(drawn) = self.fit_formatted(node, drawn, made.then_some(&**format))
                 {
-                    return text;
+                    // Fitting cuts a text or pads it with letters: still plain.
+                    return (drawn, node.format_kind.plain_by_construction());
                 }
             }
         }
@@ -941,14 +971,14 @@ impl<'g, 'r> Runner<'g, 'r> {
                 fakes::push_like_example(text, example, shape, rng, &mut scene.who, &clock);
             });
             if let Some(text) = self.fit(node, text) {
-                return text;
+                return (text, false);
             }
         }
         if let Some(hint) = hint
             && let Some(text) = self.hinted(hint, scene)
             && let Some(text) = self.fit(node, text)
         {
-            return text;
+            return (text, false);
         }
         if let Some(pattern) = node.patterns.first()
             && pattern.samplable()
@@ -957,7 +987,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 if let Some(text) = pattern.sample(self.rng, attempt >= 6)
                     && self.valid_string(node, &text)
                 {
-                    return text;
+                    return (text, false);
                 }
             }
         }
@@ -965,22 +995,22 @@ impl<'g, 'r> Runner<'g, 'r> {
             if let Some(Value::String(text)) = fallback
                 && self.valid_string(node, text)
             {
-                return text.clone();
+                return (text.clone(), false);
             }
         }
         let min = usize::try_from(node.min_length.min(64)).unwrap_or(64);
         let text = fakes::words(self.rng, min);
         if let Some(text) = self.fit(node, text) {
-            return text;
+            return (text, false);
         }
         if let Some(text) = node
             .patterns
             .first()
             .and_then(|pattern| pattern.sample(self.rng, true))
         {
-            return text;
+            return (text, false);
         }
-        "x".repeat(min)
+        ("x".repeat(min), false)
     }
 
     fn hinted(&mut self, hint: Hint, scene: &mut Scene<'_>) -> Option<String> {

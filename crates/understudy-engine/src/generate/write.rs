@@ -112,8 +112,12 @@ impl<'g> Runner<'g, '_> {
         out: &mut Vec<u8>,
     ) {
         if node.kind == Types::STRING {
-            let text = self.string(node, hint, scene);
-            write_text(out, &text);
+            let (text, plain) = self.string_marked(node, hint, scene);
+            if plain {
+                write_plain_text(out, &text);
+            } else {
+                write_text(out, &text);
+            }
             self.give_back(text);
         } else {
             let value = self.scalar(node, hint, scene);
@@ -182,13 +186,19 @@ fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Plac
 fn write_text(out: &mut Vec<u8>, text: &str) {
     // Most generated values are strings with nothing to escape: copied as they are.
     if plain(text) {
-        out.reserve(text.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
+        write_plain_text(out, text);
     } else {
         write_json(out, text);
     }
+}
+
+/// Writes `text`, which has nothing to escape ([`plain`]), as a JSON string.
+fn write_plain_text(out: &mut Vec<u8>, text: &str) {
+    debug_assert!(plain(text), "{text:?} needs escaping");
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
 }
 
 fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
