@@ -499,7 +499,8 @@ impl Compiler<'_> {
                 let schema = entry.get("schema");
                 let generator =
                     schema.and_then(|schema| self.generator(schema, &format!("{at}/schema")));
-                let validator = match (schema, media_type::is_json(media_type)) {
+                let json = media_type::is_json(media_type);
+                let validator = match (schema, json) {
                     (Some(schema), true) if echoes && (200..300).contains(&status.code()) => {
                         self.validator(schema, &format!("{at}/schema"), Direction::Response)
                     }
@@ -517,7 +518,7 @@ impl Compiler<'_> {
                 let media_type = media_type.to_ascii_lowercase();
                 content.push(ResponseMedia {
                     content_type: HeaderValue::from_str(&media_type).ok(),
-                    json: media_type::is_json(&media_type),
+                    json,
                     media_type,
                     generator,
                     validator,

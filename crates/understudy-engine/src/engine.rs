@@ -746,24 +746,28 @@ pub fn violation_response(
     };
     let mapped = response.and_then(|response| {
         let mapping = response.violations.as_ref()?;
+        // The media type's Content-Type and JSON test were made at start-up, as for a success.
         let media = response.content.first();
-        let media_type = media.map_or("application/json", |media| media.media_type.as_str());
-        let body = if media_type::is_json(media_type) {
+        let body = if media.is_none_or(|media| media.json) {
             Bytes::from(serde_json::to_vec(&mapping.render(&shown, code)).unwrap_or_default())
         } else {
             Bytes::from(mapping.render_text(&shown, code))
         };
-        Some((media_type.to_owned(), body))
+        let content_type = match media {
+            Some(media) => media.content_type.clone(),
+            None => Some(HeaderValue::from_static("application/json")),
+        };
+        Some((content_type, body))
     });
-    let (media_type, body) = mapped.unwrap_or_else(|| {
+    let (content_type, body) = mapped.unwrap_or_else(|| {
         (
-            PROBLEM_JSON.to_owned(),
+            Some(HeaderValue::from_static(PROBLEM_JSON)),
             Bytes::from(
                 serde_json::to_vec(&problem_details(code, title, &shown)).unwrap_or_default(),
             ),
         )
     });
-    if let Ok(value) = HeaderValue::from_str(&media_type) {
+    if let Some(value) = content_type {
         headers.insert(header::CONTENT_TYPE, value);
     }
     if let Some(response) = response {
