@@ -938,7 +938,6 @@ fn every_answer_expected(server: ServerKind, load: &Load, expected: u16) -> Resu
     ))
 }
 
-/// The median of some durations (zero for none).
 /// The mean of `count` sizes that add up to `total`, rounded to the nearest byte.
 fn mean_size(total: usize, count: usize) -> usize {
     if count == 0 {
@@ -947,6 +946,7 @@ fn mean_size(total: usize, count: usize) -> usize {
     (total + count / 2) / count
 }
 
+/// The median of some durations (zero for none).
 fn median(samples: Vec<Duration>) -> Duration {
     median_by(samples, Ord::cmp).unwrap_or_default()
 }

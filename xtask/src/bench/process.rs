@@ -92,19 +92,22 @@ impl CpuUse {
     /// The server's and the rest of the machine's CPU time per request, in microseconds, given
     /// the length of a clock tick.
     pub fn per_request(self, requests: u64, tick: Duration) -> Option<(f64, f64)> {
-        if requests == 0 {
-            return None;
-        }
-        let us = |ticks: u64| ticks as f64 * tick.as_secs_f64() * 1e6 / requests as f64;
         let rest = self.machine_ticks.saturating_sub(self.server_ticks);
-        Some((us(self.server_ticks), us(rest)))
+        Some((
+            us_per_request(self.server_ticks, requests, tick)?,
+            us_per_request(rest, requests, tick)?,
+        ))
     }
 
     /// The part of the server's CPU time per request spent in the kernel, in microseconds.
     pub fn system_per_request(self, requests: u64, tick: Duration) -> Option<f64> {
-        (requests > 0)
-            .then(|| self.server_system_ticks as f64 * tick.as_secs_f64() * 1e6 / requests as f64)
+        us_per_request(self.server_system_ticks, requests, tick)
     }
+}
+
+/// `ticks` of CPU time spread over `requests`, in microseconds each (`None` for no requests).
+fn us_per_request(ticks: u64, requests: u64, tick: Duration) -> Option<f64> {
+    (requests > 0).then(|| ticks as f64 * tick.as_secs_f64() * 1e6 / requests as f64)
 }
 
 /// The outcome of a helper command run to its end.
