@@ -1,8 +1,14 @@
 //! The in-memory store: one collection per create operation (or per declared name), remembering
 //! created records, their unique values and their ids. Bounded: past `max_records` the oldest
 //! records are forgotten.
+//!
+//! A record keeps 128-bit fingerprints of its unique values and its id, not the text: a full
+//! collection forgets and adds a record on every create, and fingerprints make that without any
+//! allocation, and with few reads of memory that has gone cold since the record was stored.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hasher as _};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -42,23 +48,33 @@ struct Collection {
     warned: AtomicBool,
 }
 
-/// The hasher of the store's tables: seeded per process, and much cheaper than SipHash on the
-/// short keys (e-mail addresses, ids) that every create looks up.
+/// The hasher of the store's tables. Their keys are fingerprints, already uniformly spread, so
+/// the cheapest good hasher does.
 type Hasher = foldhash::fast::RandomState;
+
+/// A 128-bit fingerprint of a unique value (with its rule) or of an id. Two texts share one by
+/// chance with a probability of 2⁻¹²⁸, which a store of a million records makes about 10⁻²⁷ per
+/// create: far below any fault a test could see.
+type Fingerprint = u128;
 
 #[derive(Debug, Default)]
 struct CollectionState {
     counter: u64,
     records: VecDeque<Record>,
-    unique: HashMap<(usize, String), u64, Hasher>,
-    ids: HashSet<String, Hasher>,
+    /// The fingerprints of the unique values of `records`, in the same order: `Record::keys` of
+    /// them per record.
+    keys: VecDeque<Fingerprint>,
+    /// The fingerprints in `keys`: a value is in it exactly while a stored record has it, as a
+    /// repeat is refused.
+    unique: HashSet<Fingerprint, Hasher>,
+    /// The fingerprints of the stored records' ids.
+    ids: HashSet<Fingerprint, Hasher>,
 }
 
 #[derive(Debug)]
 struct Record {
-    number: u64,
-    id: Option<String>,
-    keys: Vec<(usize, String)>,
+    id: Option<Fingerprint>,
+    keys: usize,
 }
 
 impl Store {
@@ -93,12 +109,14 @@ impl Store {
         body: Option<&Value>,
         mut make_id: impl FnMut(u64) -> Option<Value>,
     ) -> Admission {
-        let keys: Vec<(usize, String)> = rules
+        // The values and their fingerprints are worked out before the lock is taken.
+        let keys: Vec<(usize, Cow<'_, str>, Fingerprint)> = rules
             .iter()
             .enumerate()
             .filter_map(|(index, rule)| {
-                let value = rule.find(body?)?;
-                Some((index, normalise(rule, value)?))
+                let text = normalise(rule, rule.find(body?)?)?;
+                let print = fingerprint(Some(index), &text);
+                Some((index, text, print))
             })
             .collect();
         let Some(collection_state) = self.collections.get(collection) else {
@@ -111,39 +129,37 @@ impl Store {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some((rule, value)) = keys.iter().find(|key| state.unique.contains_key(*key)) {
+        if let Some((rule, value, _)) = keys.iter().find(|key| state.unique.contains(&key.2)) {
             return Admission::Conflict {
                 rule: *rule,
-                value: value.clone(),
+                value: value.to_string(),
             };
         }
         state.counter += 1;
         let number = state.counter;
         let mut id = make_id(number);
-        let mut id_text = id.as_ref().map(id_key);
+        let mut id_print = id.as_ref().map(id_fingerprint);
         for _ in 0..16 {
-            match &id_text {
-                Some(text) if state.ids.contains(text) => {
+            match id_print {
+                Some(print) if state.ids.contains(&print) => {
                     id = make_id(number);
-                    id_text = id.as_ref().map(id_key);
+                    id_print = id.as_ref().map(id_fingerprint);
                 }
                 _ => break,
             }
         }
-        if let Some(text) = &id_text {
-            state.ids.insert(text.clone());
+        if let Some(print) = id_print {
+            state.ids.insert(print);
         }
         for key in &keys {
-            state.unique.insert(key.clone(), number);
+            state.unique.insert(key.2);
+            state.keys.push_back(key.2);
         }
         state.records.push_back(Record {
-            number,
-            id: id_text,
-            keys,
+            id: id_print,
+            keys: keys.len(),
         });
-        // Every create adds one record, so at most one is past the bound. It is freed after the
-        // lock is released, not while other creates wait.
-        let mut forgotten = None;
+        // Every create adds one record, so at most one is past the bound.
         if state.records.len() > self.max_records
             && let Some(oldest) = state.records.pop_front()
         {
@@ -154,18 +170,15 @@ impl Store {
                     "collection is full: the oldest records are being forgotten (raise --max-records to keep more)"
                 );
             }
-            for key in &oldest.keys {
-                if state.unique.get(key) == Some(&oldest.number) {
-                    state.unique.remove(key);
+            for _ in 0..oldest.keys {
+                if let Some(key) = state.keys.pop_front() {
+                    state.unique.remove(&key);
                 }
             }
-            if let Some(id) = &oldest.id {
-                state.ids.remove(id);
+            if let Some(id) = oldest.id {
+                state.ids.remove(&id);
             }
-            forgotten = Some(oldest);
         }
-        drop(state);
-        drop(forgotten);
         Admission::Created { number, id }
     }
 
@@ -198,30 +211,50 @@ impl Store {
 }
 
 /// The value a unique rule compares: scalars only, normalised as the rule says.
-fn normalise(rule: &UniqueRule, value: &Value) -> Option<String> {
-    let number;
+fn normalise<'v>(rule: &UniqueRule, value: &'v Value) -> Option<Cow<'v, str>> {
     let text = match value {
         Value::String(text) => text.as_str(),
         Value::Number(value) => {
-            number = value.to_string();
-            number.as_str()
+            return Some(Cow::Owned(
+                normalise_text(rule, &value.to_string()).into_owned(),
+            ));
         }
         Value::Bool(true) => "true",
         Value::Bool(false) => "false",
         _ => return None,
     };
-    let text = if rule.trim { text.trim() } else { text };
-    Some(if rule.lowercase {
-        text.to_lowercase()
-    } else {
-        text.to_owned()
-    })
+    Some(normalise_text(rule, text))
 }
 
-fn id_key(value: &Value) -> String {
+/// `text` trimmed and lowercased as `rule` says, borrowed where that changes nothing.
+fn normalise_text<'t>(rule: &UniqueRule, text: &'t str) -> Cow<'t, str> {
+    let text = if rule.trim { text.trim() } else { text };
+    let changes = !text.is_ascii() || text.bytes().any(|byte| byte.is_ascii_uppercase());
+    if rule.lowercase && changes {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The fingerprint of a unique value of rule `rule`, or of an id (`None`): two SipHash-1-3
+/// hashes with fixed keys of one fixed-size word (which half, which rule) followed by the text,
+/// so the same texts always give the same fingerprints.
+fn fingerprint(rule: Option<usize>, text: &str) -> Fingerprint {
+    let rule = rule.map_or(0, |rule| rule as u64 + 1);
+    let half = |half: u64| {
+        let mut hasher = DefaultHasher::new();
+        hasher.write_u64(half | rule << 1);
+        hasher.write(text.as_bytes());
+        hasher.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
+fn id_fingerprint(value: &Value) -> Fingerprint {
     match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
+        Value::String(text) => fingerprint(None, text),
+        other => fingerprint(None, &other.to_string()),
     }
 }
 
@@ -310,6 +343,111 @@ mod tests {
                 id: Some(json!(4))
             }
         );
+    }
+
+    #[test]
+    fn one_value_under_two_rules_is_two_keys() {
+        let store = Store::new(["users"], 10);
+        let by_email = email_rule();
+        let by_login = UniqueRule {
+            pointer: "/login".into(),
+            tokens: vec!["login".into()],
+            ..email_rule()
+        };
+        let rules = [by_email, by_login];
+        let first = store.admit("users", &rules, Some(&json!({"email": "a@x.io"})), |n| {
+            Some(json!(n))
+        });
+        assert!(matches!(first, Admission::Created { number: 1, .. }));
+        // The login repeats the stored e-mail address, but not under the same rule.
+        let second = store.admit("users", &rules, Some(&json!({"login": "a@x.io"})), |n| {
+            Some(json!(n))
+        });
+        assert!(matches!(second, Admission::Created { number: 2, .. }));
+        let third = store.admit(
+            "users",
+            &rules,
+            Some(&json!({"email": "b@x.io", "login": " A@x.IO"})),
+            |n| Some(json!(n)),
+        );
+        assert_eq!(
+            third,
+            Admission::Conflict {
+                rule: 1,
+                value: "a@x.io".into()
+            }
+        );
+    }
+
+    #[test]
+    fn lowercasing_covers_letters_beyond_ascii_and_keeps_the_rest() {
+        let rule = email_rule();
+        assert_eq!(normalise_text(&rule, " Émile@X.io "), "émile@x.io");
+        assert!(matches!(
+            normalise_text(&rule, "plain@x.io"),
+            Cow::Borrowed("plain@x.io")
+        ));
+        let exact = UniqueRule {
+            lowercase: false,
+            trim: false,
+            ..email_rule()
+        };
+        assert_eq!(normalise_text(&exact, " Émile@X.io "), " Émile@X.io ");
+        assert_eq!(normalise(&rule, &json!(12.5)).as_deref(), Some("12.5"));
+        assert_eq!(normalise(&rule, &json!(false)).as_deref(), Some("false"));
+        assert_eq!(normalise(&rule, &json!(null)), None);
+        let store = Store::new(["users"], 10);
+        store.admit(
+            "users",
+            &[email_rule()],
+            Some(&json!({"email": "ÉMILE@x.io"})),
+            |n| Some(json!(n)),
+        );
+        let again = store.admit(
+            "users",
+            &[email_rule()],
+            Some(&json!({"email": "émile@X.IO"})),
+            |n| Some(json!(n)),
+        );
+        assert_eq!(
+            again,
+            Admission::Conflict {
+                rule: 0,
+                value: "émile@x.io".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_forgotten_records_id_and_values_are_free_again() {
+        let store = Store::new(["users"], 2);
+        let rules = [email_rule()];
+        let mut ids = vec![json!("x"), json!("y"), json!("z"), json!("x")].into_iter();
+        for email in ["a@x.io", "b@x.io", "c@x.io"] {
+            store.admit("users", &rules, Some(&json!({"email": email})), |_| {
+                ids.next()
+            });
+        }
+        // "a@x.io" and its id "x" were forgotten with the oldest record, so both can be used again.
+        let reused = store.admit("users", &rules, Some(&json!({"email": "a@x.io"})), |_| {
+            ids.next()
+        });
+        assert_eq!(
+            reused,
+            Admission::Created {
+                number: 4,
+                id: Some(json!("x"))
+            }
+        );
+        assert_eq!(store.len("users"), 2);
+        let state = store.collections["users"]
+            .state
+            .lock()
+            .map_err(|_| "poisoned");
+        let state = state
+            .as_deref()
+            .map(|state| (state.keys.len(), state.unique.len(), state.ids.len()));
+        assert_eq!(state, Ok((2, 2, 2)));
     }
 
     #[test]
