@@ -163,7 +163,11 @@ impl Store {
         if state.records.len() > self.max_records
             && let Some(oldest) = state.records.pop_front()
         {
-            if !collection_state.warned.swap(true, Ordering::Relaxed) {
+            // Loaded first: a swap on every create of a full collection would be a write to a
+            // line the other workers read.
+            if !collection_state.warned.load(Ordering::Relaxed)
+                && !collection_state.warned.swap(true, Ordering::Relaxed)
+            {
                 tracing::warn!(
                     collection,
                     max_records = self.max_records,
