@@ -41,12 +41,27 @@ impl<'e> Echo<'e> {
 }
 
 /// One level of an [`EchoScope`]: an object's entries, each with the first byte of its normalized
-/// name ([`first_key_byte`]) and whether the request gave it (else it is a default), and the
-/// defaults for the entries the request gave.
+/// name ([`first_key_byte`]) and whether the request gave it (else it is a default), the set of
+/// those first bytes, and the defaults for the entries the request gave.
 #[derive(Debug)]
 struct Level<'e> {
     entries: Vec<(&'e str, &'e Value, u8, bool)>,
+    firsts: FirstBytes,
     defaults: Option<DefaultsCursor<'e>>,
+}
+
+/// A set of bytes, one bit each.
+#[derive(Debug, Default)]
+struct FirstBytes([u64; 4]);
+
+impl FirstBytes {
+    fn insert(&mut self, byte: u8) {
+        self.0[usize::from(byte >> 6)] |= 1 << (byte & 63);
+    }
+
+    fn contains(&self, byte: u8) -> bool {
+        self.0[usize::from(byte >> 6)] & (1 << (byte & 63)) != 0
+    }
 }
 
 /// One request object, gathered once for the many lookups a response object makes into it: its
@@ -89,7 +104,15 @@ impl<'e> EchoScope<'e> {
                     .and_then(|cursor| cursor.property(name));
                 current = Some((inner, inner_defaults));
             }
-            levels.push(Level { entries, defaults });
+            let mut firsts = FirstBytes::default();
+            for (_, _, first, _) in &entries {
+                firsts.insert(*first);
+            }
+            levels.push(Level {
+                entries,
+                firsts,
+                defaults,
+            });
         }
         EchoScope { levels }
     }
@@ -99,6 +122,11 @@ impl<'e> EchoScope<'e> {
     pub(crate) fn find(&self, name: &str, key: &str) -> Option<Echo<'e>> {
         let first = first_key_byte(key);
         for level in &self.levels {
+            // A name equal to `name`, or normalized to `key`, starts with `first` once
+            // normalized, unless some first byte is unknown (0): a level without it is skipped.
+            if first != 0 && !level.firsts.contains(first) && !level.firsts.contains(0) {
+                continue;
+            }
             let found = level
                 .entries
                 .iter()
@@ -182,6 +210,41 @@ mod tests {
     use super::*;
     use crate::generate::hint::normalize as key;
     use serde_json::json;
+
+    #[test]
+    fn levels_are_skipped_only_when_no_name_there_can_match() {
+        let request = json!({"team": "x", "user": {"id": 7, "·email": "a@x.io", "Kind": "k"}});
+        let scope = EchoScope::new(request.as_object().unwrap(), None);
+        // No name on the top level starts with "i": found one level down.
+        assert_eq!(
+            scope.find("id", "id").map(|echo| echo.value),
+            Some(&json!(7))
+        );
+        // "·email" starts with a byte that is not ASCII, so its level is always searched.
+        assert_eq!(
+            scope.find("email", "email").map(|echo| echo.value),
+            Some(&json!("a@x.io"))
+        );
+        assert_eq!(
+            scope.find("kind", "kind").map(|echo| echo.value),
+            Some(&json!("k"))
+        );
+        assert_eq!(scope.find("zone", "zone").map(|echo| echo.value), None);
+        let mut firsts = FirstBytes::default();
+        for byte in [0, b'a', 63, 64, 255] {
+            firsts.insert(byte);
+        }
+        assert!(
+            [0, b'a', 63, 64, 255]
+                .iter()
+                .all(|byte| firsts.contains(*byte))
+        );
+        assert!(
+            ![1, b'b', 62, 65, 254]
+                .iter()
+                .any(|byte| firsts.contains(*byte))
+        );
+    }
 
     #[test]
     fn names_match_across_cases_and_through_a_wrapper() {
