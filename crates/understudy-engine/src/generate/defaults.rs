@@ -79,9 +79,9 @@ impl Defaults {
         self.is_empty_at(ROOT)
     }
 
-    /// Whether the defaults can be read through a body without filling it in
-    /// ([`DefaultsCursor`]): every default is its own filled value (a default that is an object
-    /// or an array with defaults of its own inside is not).
+    /// Whether the defaults can be read through a body without filling it in (with a cursor, as
+    /// the echo does): every default is its own filled value (a default that is an object or an
+    /// array with defaults of its own inside is not).
     pub fn readable_through(&self) -> bool {
         self.readable
     }
