@@ -267,6 +267,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Admits `body` into the collection "users", with the record's number as its id.
+    fn create(store: &Store, rules: &[UniqueRule], body: Value) -> Admission {
+        store.admit("users", rules, Some(&body), |n| Some(json!(n)))
+    }
+
     fn email_rule() -> UniqueRule {
         UniqueRule {
             pointer: "/email".into(),
@@ -295,9 +300,7 @@ mod tests {
     fn a_normalised_repeat_conflicts_and_numbers_count_up() {
         let store = Store::new(["users"], 100);
         let rules = [email_rule()];
-        let first = store.admit("users", &rules, Some(&json!({"email": "a@x.io"})), |n| {
-            Some(json!(n))
-        });
+        let first = create(&store, &rules, json!({"email": "a@x.io"}));
         assert_eq!(
             first,
             Admission::Created {
@@ -305,9 +308,7 @@ mod tests {
                 id: Some(json!(1))
             }
         );
-        let again = store.admit("users", &rules, Some(&json!({"email": " A@X.io "})), |n| {
-            Some(json!(n))
-        });
+        let again = create(&store, &rules, json!({"email": " A@X.io "}));
         assert_eq!(
             again,
             Admission::Conflict {
@@ -315,9 +316,7 @@ mod tests {
                 value: "a@x.io".into()
             }
         );
-        let other = store.admit("users", &rules, Some(&json!({"email": "b@x.io"})), |n| {
-            Some(json!(n))
-        });
+        let other = create(&store, &rules, json!({"email": "b@x.io"}));
         assert_eq!(
             other,
             Admission::Created {
@@ -332,14 +331,10 @@ mod tests {
         let store = Store::new(["users"], 2);
         let rules = [email_rule()];
         for email in ["a@x.io", "b@x.io", "c@x.io"] {
-            store.admit("users", &rules, Some(&json!({"email": email})), |n| {
-                Some(json!(n))
-            });
+            create(&store, &rules, json!({"email": email}));
         }
         assert_eq!(store.len("users"), 2);
-        let reused = store.admit("users", &rules, Some(&json!({"email": "a@x.io"})), |n| {
-            Some(json!(n))
-        });
+        let reused = create(&store, &rules, json!({"email": "a@x.io"}));
         assert_eq!(
             reused,
             Admission::Created {
@@ -359,20 +354,15 @@ mod tests {
             ..email_rule()
         };
         let rules = [by_email, by_login];
-        let first = store.admit("users", &rules, Some(&json!({"email": "a@x.io"})), |n| {
-            Some(json!(n))
-        });
+        let first = create(&store, &rules, json!({"email": "a@x.io"}));
         assert!(matches!(first, Admission::Created { number: 1, .. }));
         // The login repeats the stored e-mail address, but not under the same rule.
-        let second = store.admit("users", &rules, Some(&json!({"login": "a@x.io"})), |n| {
-            Some(json!(n))
-        });
+        let second = create(&store, &rules, json!({"login": "a@x.io"}));
         assert!(matches!(second, Admission::Created { number: 2, .. }));
-        let third = store.admit(
-            "users",
+        let third = create(
+            &store,
             &rules,
-            Some(&json!({"email": "b@x.io", "login": " A@x.IO"})),
-            |n| Some(json!(n)),
+            json!({"email": "b@x.io", "login": " A@x.IO"}),
         );
         assert_eq!(
             third,
@@ -401,18 +391,8 @@ mod tests {
         assert_eq!(normalise(&rule, &json!(false)).as_deref(), Some("false"));
         assert_eq!(normalise(&rule, &json!(null)), None);
         let store = Store::new(["users"], 10);
-        store.admit(
-            "users",
-            &[email_rule()],
-            Some(&json!({"email": "ÉMILE@x.io"})),
-            |n| Some(json!(n)),
-        );
-        let again = store.admit(
-            "users",
-            &[email_rule()],
-            Some(&json!({"email": "émile@X.IO"})),
-            |n| Some(json!(n)),
-        );
+        create(&store, &[email_rule()], json!({"email": "ÉMILE@x.io"}));
+        let again = create(&store, &[email_rule()], json!({"email": "émile@X.IO"}));
         assert_eq!(
             again,
             Admission::Conflict {
@@ -472,20 +452,10 @@ mod tests {
     #[test]
     fn reset_forgets_records_and_restarts_numbers() {
         let store = Store::new(["users"], 10);
-        store.admit(
-            "users",
-            &[email_rule()],
-            Some(&json!({"email": "a@x.io"})),
-            |n| Some(json!(n)),
-        );
+        create(&store, &[email_rule()], json!({"email": "a@x.io"}));
         store.reset();
         assert!(store.is_empty());
-        let again = store.admit(
-            "users",
-            &[email_rule()],
-            Some(&json!({"email": "a@x.io"})),
-            |n| Some(json!(n)),
-        );
+        let again = create(&store, &[email_rule()], json!({"email": "a@x.io"}));
         assert_eq!(
             again,
             Admission::Created {
