@@ -8,11 +8,11 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{DefaultHasher, Hasher as _};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
+use xxhash_rust::xxh3::xxh3_128_with_seed;
 
 use crate::operation::UniqueRule;
 
@@ -241,18 +241,12 @@ fn normalise_text<'t>(rule: &UniqueRule, text: &'t str) -> Cow<'t, str> {
     }
 }
 
-/// The fingerprint of a unique value of rule `rule`, or of an id (`None`): two SipHash-1-3
-/// hashes with fixed keys of one fixed-size word (which half, which rule) followed by the text,
-/// so the same texts always give the same fingerprints.
+/// The fingerprint of a unique value of rule `rule`, or of an id (`None`): the 128-bit XXH3 hash
+/// of the text, seeded with the rule (0 for ids, the rule's index + 1 otherwise), so the same
+/// texts always give the same fingerprints, and one text under two rules gives two.
 fn fingerprint(rule: Option<usize>, text: &str) -> Fingerprint {
-    let rule = rule.map_or(0, |rule| rule as u64 + 1);
-    let half = |half: u64| {
-        let mut hasher = DefaultHasher::new();
-        hasher.write_u64(half | rule << 1);
-        hasher.write(text.as_bytes());
-        hasher.finish()
-    };
-    (u128::from(half(0)) << 64) | u128::from(half(1))
+    let seed = rule.map_or(0, |rule| rule as u64 + 1);
+    xxh3_128_with_seed(text.as_bytes(), seed)
 }
 
 fn id_fingerprint(value: &Value) -> Fingerprint {
