@@ -233,7 +233,11 @@ fn normalise<'v>(rule: &UniqueRule, value: &'v Value) -> Option<Cow<'v, str>> {
 /// `text` trimmed and lowercased as `rule` says, borrowed where that changes nothing.
 fn normalise_text<'t>(rule: &UniqueRule, text: &'t str) -> Cow<'t, str> {
     let text = if rule.trim { text.trim() } else { text };
-    let changes = !text.is_ascii() || text.bytes().any(|byte| byte.is_ascii_uppercase());
+    // A fold without an early exit looks at every byte, which the compiler turns into a few
+    // wide comparisons: an upper-case ASCII letter, or any byte beyond ASCII, may change.
+    let changes = text.bytes().fold(false, |changes, byte| {
+        changes | byte.is_ascii_uppercase() | !byte.is_ascii()
+    });
     if rule.lowercase && changes {
         Cow::Owned(text.to_lowercase())
     } else {
