@@ -1,7 +1,7 @@
 //! The route table: path templates compiled into a segment tree, matched without allocation per
 //! segment. A literal segment wins over a template; `/users/me` beats `/users/{id}`.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// What a matched path gives: the route's value and the path parameters, in template order.
 #[derive(Debug, PartialEq, Eq)]
@@ -20,6 +20,9 @@ pub struct RouteTable<T> {
 
 #[derive(Debug)]
 struct Node<T> {
+    /// Literal segments, hashed with foldhash: a lookup per segment of every request, on keys the
+    /// spec chose (a request can look a name up, not add one), so SipHash's guard against
+    /// flooding buys nothing here.
     literal: HashMap<String, Node<T>>,
     /// Template segments: a literal prefix and suffix around one parameter (`{id}`, `v{n}.json`).
     /// Templates that differ only in their parameter's name share a node.
@@ -113,7 +116,7 @@ impl<T> RouteTable<T> {
 impl<T> Node<T> {
     fn new() -> Node<T> {
         Node {
-            literal: HashMap::new(),
+            literal: HashMap::default(),
             templates: Vec::new(),
             route: None,
         }

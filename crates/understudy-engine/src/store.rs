@@ -7,16 +7,18 @@
 //! allocation, and with few reads of memory that has gone cold since the record was stored.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use foldhash::HashMap;
 use serde_json::Value;
 use xxhash_rust::xxh3::xxh3_128_with_seed;
 
 use crate::operation::UniqueRule;
 
-/// All collections, created at start-up; the map itself is never written after that.
+/// All collections, created at start-up; the map itself is never written after that, so it is
+/// hashed with foldhash rather than SipHash, which guards against floods of inserts.
 #[derive(Debug)]
 pub struct Store {
     collections: HashMap<String, Collection>,
