@@ -235,12 +235,14 @@ fn normalise<'v>(rule: &UniqueRule, value: &'v Value) -> Option<Cow<'v, str>> {
 /// `text` trimmed and lowercased as `rule` says, borrowed where that changes nothing.
 fn normalise_text<'t>(rule: &UniqueRule, text: &'t str) -> Cow<'t, str> {
     let text = if rule.trim { text.trim() } else { text };
-    // A fold without an early exit looks at every byte, which the compiler turns into a few
-    // wide comparisons: an upper-case ASCII letter, or any byte beyond ASCII, may change.
-    let changes = text.bytes().fold(false, |changes, byte| {
-        changes | byte.is_ascii_uppercase() | !byte.is_ascii()
-    });
-    if rule.lowercase && changes {
+    // Only for a rule that lowercases: whether an upper-case ASCII letter or a byte beyond ASCII
+    // may change. A fold without an early exit looks at every byte, which the compiler turns
+    // into a few wide comparisons.
+    if rule.lowercase
+        && text.bytes().fold(false, |changes, byte| {
+            changes | byte.is_ascii_uppercase() | !byte.is_ascii()
+        })
+    {
         Cow::Owned(text.to_lowercase())
     } else {
         Cow::Borrowed(text)
