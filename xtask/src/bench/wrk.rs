@@ -22,6 +22,14 @@ pub struct LoadShape {
     pub duration: Duration,
 }
 
+impl LoadShape {
+    /// The same load from one wrk thread, for the latency pass; `None` when this load has one
+    /// thread already.
+    pub fn one_thread(self) -> Option<LoadShape> {
+        (self.threads > 1).then_some(LoadShape { threads: 1, ..self })
+    }
+}
+
 /// What wrk measured in one run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Load {
@@ -327,6 +335,30 @@ wrk-result requests=153402 duration_us=3100516 bytes=47401218 connect=0 read=0 w
         assert!((merged.p50_us - 250.0).abs() < 1e-9);
         assert_eq!(Load::merged(&[round(7, 1.0)]), Some(round(7, 1.0)));
         assert_eq!(Load::merged(&[]), None);
+    }
+
+    #[test]
+    fn the_latency_pass_is_the_same_load_from_one_thread() {
+        let shape = LoadShape {
+            threads: 2,
+            connections: 32,
+            duration: Duration::from_secs(5),
+        };
+        assert_eq!(
+            shape.one_thread(),
+            Some(LoadShape {
+                threads: 1,
+                ..shape
+            })
+        );
+        assert_eq!(
+            LoadShape {
+                threads: 1,
+                ..shape
+            }
+            .one_thread(),
+            None
+        );
     }
 
     #[test]
