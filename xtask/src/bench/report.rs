@@ -581,9 +581,9 @@ impl Report {
             md,
             "\n## Latency with one wrk thread\n\nThe p99 targets are judged here. After each \
              round of the main load, the same server gets the same {connections} connections \
-             from one wrk thread for as long: every connection still has a request outstanding, \
-             so as many requests wait on the server as under the main load (the req/s it \
-             carried is below, as a share of the main load's), but wrk no longer runs {threads} \
+             from one wrk thread for as long: each connection sends its next request as soon \
+             as wrk has read the answer to the last, as under the main load (the req/s the \
+             server carried is below, as a share of the main load's), but wrk no longer runs {threads} \
              threads beside the server's workers on the machine's {cpus} CPUs, so less of the \
              tail is time a wrk thread spent waiting for a CPU before it read an answer that \
              was already there.\n\n\
