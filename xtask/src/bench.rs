@@ -861,6 +861,7 @@ impl Bench {
                     load,
                     rounds: serving.rounds,
                     one_thread: Load::merged(&serving.one_thread_rounds),
+                    one_thread_rounds: serving.one_thread_rounds,
                     cpu: serving.cpu,
                     expected_status,
                     body_bytes,

@@ -115,6 +115,8 @@ pub struct Figures {
     /// What the latency pass measured, its rounds merged: after each round, the same load from
     /// one wrk thread. `None` when the main load already had one thread.
     pub one_thread: Option<Load>,
+    /// What the latency pass measured after each round, in order (empty without a pass).
+    pub one_thread_rounds: Vec<Load>,
     /// The CPU time of the measured load, all rounds together.
     pub cpu: CpuUse,
     /// The status every answer should have had.
@@ -569,6 +571,16 @@ impl Report {
         self.figures(server, workload)?.rounds.get(round)
     }
 
+    /// What the latency pass measured of `server` after round `round` under `workload`.
+    fn round_one_thread(
+        &self,
+        server: ServerKind,
+        workload: WorkloadId,
+        round: usize,
+    ) -> Option<&Load> {
+        self.figures(server, workload)?.one_thread_rounds.get(round)
+    }
+
     /// The latency pass, if there was one: each server's req/s and latencies under the same 32
     /// connections from one wrk thread, beside its req/s and p99 under the main load.
     fn render_latency_pass(&self, md: &mut String) {
@@ -623,21 +635,25 @@ impl Report {
         if rounds < 2 {
             return;
         }
+        let pass = self.has_latency_pass();
         let _ = write!(
             md,
             "\n## Rounds\n\nThe {rounds} rounds measure every server under one workload in turn, \
              so a machine that slows down during the run slows each server alike; the figures \
              above add the rounds up (latencies: the median round).\n\n\
-             | workload | round | understudy req/s | bare axum req/s | Prism req/s | understudy/bare | understudy/Prism | understudy p99 | bare axum p99 |\n\
-             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+             | workload | round | understudy req/s | bare axum req/s | Prism req/s | understudy/bare | understudy/Prism | understudy p99 | bare axum p99 |{}\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |{}\n",
+            if pass {
+                " understudy p99, one wrk thread | bare axum p99, one wrk thread |"
+            } else {
+                ""
+            },
+            if pass { " ---: | ---: |" } else { "" },
         );
         for workload in WorkloadId::ALL {
             for round in 0..rounds {
                 let rps = |server| Some(self.round_load(server, workload, round)?.rps());
-                let p99 = |server| {
-                    self.round_load(server, workload, round)
-                        .map_or_else(String::new, |load| millis(load.p99_us))
-                };
+                let p99 = |load: Option<&Load>| load.map_or_else(String::new, |l| millis(l.p99_us));
                 let ours = rps(ServerKind::Understudy);
                 if ours.is_none() {
                     continue;
@@ -648,9 +664,18 @@ impl Report {
                         .and_then(|(ours, theirs)| ratio(ours, theirs))
                         .map_or_else(String::new, ratio_text)
                 };
+                let pass_cells = if pass {
+                    format!(
+                        " {} | {} |",
+                        p99(self.round_one_thread(ServerKind::Understudy, workload, round)),
+                        p99(self.round_one_thread(ServerKind::Bare, workload, round))
+                    )
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |{pass_cells}",
                     workload.label(),
                     round + 1,
                     show(ours),
@@ -658,8 +683,8 @@ impl Report {
                     show(rps(ServerKind::Prism)),
                     over(ServerKind::Bare),
                     over(ServerKind::Prism),
-                    p99(ServerKind::Understudy),
-                    p99(ServerKind::Bare),
+                    p99(self.round_load(ServerKind::Understudy, workload, round)),
+                    p99(self.round_load(ServerKind::Bare, workload, round)),
                 );
             }
         }
@@ -744,6 +769,7 @@ mod tests {
             load,
             rounds: vec![load],
             one_thread: None,
+            one_thread_rounds: Vec::new(),
             // One CPU busy with the server for the 10 s, so 1 000 000 / rps µs a request, and the
             // rest of the machine busy for half of that.
             cpu: CpuUse {
@@ -871,12 +897,14 @@ mod tests {
         for measurement in &mut report.measurements {
             if let Outcome::Done(figures) = &mut measurement.outcome {
                 let main = figures.load;
-                figures.one_thread = Some(Load {
+                let one = Load {
                     requests: (main.requests as f64 * share) as u64,
                     p50_us: main.p50_us,
                     p99_us,
                     ..main
-                });
+                };
+                figures.one_thread = Some(one);
+                figures.one_thread_rounds = vec![one];
             }
         }
         report
@@ -1027,12 +1055,9 @@ mod tests {
         assert_eq!(report.latency_floor_note(), None);
     }
 
-    #[test]
-    fn rounds_are_shown_with_their_own_ratios_when_there_are_several() {
-        let mut report = sample();
-        assert_eq!(report.rounds(), 1);
-        assert!(!report.render().contains("## Rounds"));
-        // Two rounds of (a): the machine slowed down by half in the second, for every server.
+    /// `report` with two rounds of (a) on every server, the machine slowed down by half in the
+    /// second; with a latency pass after each whose p99 is `pass_p99_us`, if given.
+    fn with_two_rounds_of_a(mut report: Report, pass_p99_us: Option<f64>) -> Report {
         let round = |rps: u64| Load {
             requests: rps * 5,
             duration_us: 5_000_000,
@@ -1054,16 +1079,29 @@ mod tests {
                 .find(|m| m.server == server && m.workload == WorkloadId::ValidCreate)
                 .expect("the sample measures (a) on every server");
             let rounds = vec![round(first), round(first / 2)];
+            let one_thread_rounds: Vec<Load> = pass_p99_us
+                .map(|p99_us| rounds.iter().map(|r| Load { p99_us, ..*r }).collect())
+                .unwrap_or_default();
             measurement.outcome = Outcome::Done(Figures {
                 load: Load::merged(&rounds).expect("two rounds"),
                 rounds,
-                one_thread: None,
+                one_thread: Load::merged(&one_thread_rounds),
+                one_thread_rounds,
                 cpu: CpuUse::default(),
                 expected_status: 201,
                 body_bytes: 250,
                 peak_rss_kb: 12_000,
             });
         }
+        report
+    }
+
+    #[test]
+    fn rounds_are_shown_with_their_own_ratios_when_there_are_several() {
+        let report = sample();
+        assert_eq!(report.rounds(), 1);
+        assert!(!report.render().contains("## Rounds"));
+        let report = with_two_rounds_of_a(report, None);
         assert_eq!(report.rounds(), 2);
         let md = report.render();
         assert!(
@@ -1086,6 +1124,20 @@ mod tests {
                 - 30.0)
                 .abs()
                 < 1e-9
+        );
+    }
+
+    #[test]
+    fn rounds_show_the_latency_pass_p99s_when_there_was_one() {
+        let md = with_two_rounds_of_a(sample(), Some(1_200.0)).render();
+        assert!(md.contains("| understudy p99 | bare axum p99 | understudy p99, one wrk thread | bare axum p99, one wrk thread |\n"), "{md}");
+        assert!(md.contains("| (a) valid POST /users | 1 | 60\u{2009}000 | 100\u{2009}000 | 2\u{2009}000 | 0.60 | 30.0 | 0.17 ms | 0.10 ms | 1.20 ms | 1.20 ms |"), "{md}");
+        // (b) had no pass in this report: its cells are empty.
+        assert!(
+            md.contains(
+                "| (b) invalid POST /users | 1 | 70\u{2009}000 |  |  |  |  | 2.50 ms |  |  |  |"
+            ),
+            "{md}"
         );
     }
 
