@@ -737,14 +737,7 @@ impl Bench {
             if serving.probed.is_err() {
                 continue;
             }
-            eprintln!(
-                "bench: round {}/{}: {} {} for {} s",
-                slot.round + 1,
-                self.rounds,
-                server.label(),
-                slot.workload.label(),
-                self.shape.duration.as_secs()
-            );
+            self.announce(slot, *server, "");
             waits.note(process::wait_until_quiet(QUIET_LIMIT));
             let measured = self
                 .measure_round(process, *server, *port, slot, slug)
@@ -755,14 +748,7 @@ impl Bench {
                     if !self.has_latency_pass() {
                         return Ok(());
                     }
-                    eprintln!(
-                        "bench: round {}/{}: {} {} for {} s with one wrk thread",
-                        slot.round + 1,
-                        self.rounds,
-                        server.label(),
-                        slot.workload.label(),
-                        self.shape.duration.as_secs()
-                    );
+                    self.announce(slot, *server, " with one wrk thread");
                     waits.note(process::wait_until_quiet(QUIET_LIMIT));
                     let load = self.measure_latency(*server, *port, slot, slug)?;
                     serving.one_thread_rounds.push(load);
@@ -781,6 +767,19 @@ impl Bench {
             }
         }
         waits
+    }
+
+    /// Says on stderr which run comes next: its round, server and workload, its length, and
+    /// `how` it is driven when that is not the main load.
+    fn announce(&self, slot: Slot, server: ServerKind, how: &str) {
+        eprintln!(
+            "bench: round {}/{}: {} {} for {} s{how}",
+            slot.round + 1,
+            self.rounds,
+            server.label(),
+            slot.workload.label(),
+            self.shape.duration.as_secs()
+        );
     }
 
     /// Drives one round of one workload with wrk (after a warm-up in the first round); gives what
