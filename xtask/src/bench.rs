@@ -70,12 +70,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
 
     let load_before = load_average();
+    let shape = LoadShape {
+        threads: options.threads,
+        connections: options.connections,
+        duration: options.round_duration(),
+    };
     let mut bench = Bench {
-        shape: LoadShape {
-            threads: options.threads,
-            connections: options.connections,
-            duration: options.round_duration(),
-        },
+        shape,
         warmup: options.warmup,
         rounds: options.rounds as usize,
         specs: options.specs.clone(),
@@ -84,7 +85,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         run_tag: run_tag(),
         waits: Waits::default(),
         report: Report {
-            setup: setup_lines(&options, &wrk_version, &root),
+            setup: setup_lines(&options, shape, &wrk_version, &root),
             connections: options.connections,
             threads: options.threads,
             cpus: cpu_count(),
@@ -745,12 +746,12 @@ impl Bench {
                     serving.rounds.push(load);
                     serving.cpu = serving.cpu.plus(cpu);
                     serving.peak_rss_kb = peak_rss_kb;
-                    if !self.has_latency_pass() {
+                    let Some(shape) = self.shape.one_thread() else {
                         return Ok(());
-                    }
+                    };
                     self.announce(slot, *server, " with one wrk thread");
                     waits.note(process::wait_until_quiet(QUIET_LIMIT));
-                    let load = self.measure_latency(*server, *port, slot, slug)?;
+                    let load = self.measure_latency(*server, *port, slot, slug, shape)?;
                     serving.one_thread_rounds.push(load);
                     Ok(())
                 });
@@ -817,21 +818,21 @@ impl Bench {
         self.shape.one_thread().is_some()
     }
 
-    /// The latency pass of one round: the round's workload from one wrk thread, with the main
-    /// load's connections and duration.
+    /// The latency pass of one round: the round's workload driven as `shape` says (one wrk
+    /// thread, the main load's connections and duration).
     fn measure_latency(
         &self,
         server: ServerKind,
         port: u16,
         slot: Slot,
         slug: &str,
+        shape: LoadShape,
     ) -> Result<Load, String> {
         let id = slot.workload;
         let workload = id.workload();
         let script = self
             .logs
             .join(format!("{slug}-{}-one-thread.lua", id.letter()));
-        let shape = self.shape.one_thread().unwrap_or(self.shape);
         let tag = format!("{}l{}{}", self.run_tag, id.letter(), slot.round);
         let load = wrk::run(port, &workload, shape, &tag, &script)?;
         every_answer_expected(server, &load, workload.expected_status)?;
@@ -859,7 +860,6 @@ impl Bench {
                 (Ok(body_bytes), Some(load)) => Outcome::Done(Figures {
                     load,
                     rounds: serving.rounds,
-                    one_thread: Load::merged(&serving.one_thread_rounds),
                     one_thread_rounds: serving.one_thread_rounds,
                     cpu: serving.cpu,
                     expected_status,
@@ -958,16 +958,19 @@ impl Bench {
         notes.push(format!(
             "wrk and the servers share this machine's {} CPUs, so absolute figures are below what a \
              separate client would see, and the latency tails include time spent waiting for a CPU; \
-             the ratios are the figures to compare. The main load uses {} wrk thread(s) to reach \
-             each server's most req/s (one thread is not enough for bare axum); {}",
+             the ratios are the figures to compare. {}",
             cpu_count(),
-            threads,
             if latency_pass {
-                "its tails are mostly wrk's own threads and the servers' workers queueing for the \
-                 CPUs, bare axum's included, so the p99 targets are judged by the latency pass \
-                 with one wrk thread (see its section)."
+                format!(
+                    "The main load uses {threads} wrk threads, which bare axum needs to reach its \
+                     most req/s; its tails are then mostly wrk's own threads and the servers' \
+                     workers queueing for the CPUs, bare axum's included, so the p99 targets are \
+                     judged by the latency pass with one wrk thread (see its section)."
+                )
             } else {
-                "there is no latency pass, so the p99 targets are judged by the main load's tails."
+                "The main load uses one wrk thread, which may hold bare axum below its most req/s; \
+                 there is no latency pass, and the p99 targets are judged by the main load's tails."
+                    .to_owned()
             }
         ));
         notes.extend(latency_floor);
@@ -1089,7 +1092,7 @@ fn cpu_count() -> usize {
 }
 
 /// The lines that say how the run was made.
-fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String> {
+fn setup_lines(options: &Options, shape: LoadShape, wrk_version: &str, root: &Path) -> Vec<String> {
     let mode = if options.quick { "quick" } else { "full" };
     let warmup = if options.warmup.is_zero() {
         ", no warm-up".to_owned()
@@ -1127,7 +1130,7 @@ fn setup_lines(options: &Options, wrk_version: &str, root: &Path) -> Vec<String>
             "mode: {mode}: {rounds}{warmup}, {} connections, {} wrk threads{}, wrk --timeout 2s",
             options.connections,
             options.threads,
-            if options.threads > 1 {
+            if shape.one_thread().is_some() {
                 ", each round followed by a latency pass as long with one wrk thread"
             } else {
                 ""

@@ -112,10 +112,8 @@ pub struct Figures {
     pub load: Load,
     /// What wrk measured in each round, in order.
     pub rounds: Vec<Load>,
-    /// What the latency pass measured, its rounds merged: after each round, the same load from
-    /// one wrk thread. `None` when the main load already had one thread.
-    pub one_thread: Option<Load>,
-    /// What the latency pass measured after each round, in order (empty without a pass).
+    /// What the latency pass measured after each round, in order: the same load from one wrk
+    /// thread. Empty when the main load already had one thread.
     pub one_thread_rounds: Vec<Load>,
     /// The CPU time of the measured load, all rounds together.
     pub cpu: CpuUse,
@@ -125,6 +123,14 @@ pub struct Figures {
     pub body_bytes: usize,
     /// The instance's peak resident memory after this workload, in kB.
     pub peak_rss_kb: u64,
+}
+
+impl Figures {
+    /// What the latency pass measured, its rounds merged ([`Load::merged`]); `None` without a
+    /// pass.
+    pub fn one_thread(&self) -> Option<Load> {
+        Load::merged(&self.one_thread_rounds)
+    }
 }
 
 /// Everything one bench run found.
@@ -222,14 +228,14 @@ impl Report {
         self.measurements
             .iter()
             .filter_map(|m| m.outcome.done())
-            .any(|figures| figures.one_thread.is_some())
+            .any(|figures| !figures.one_thread_rounds.is_empty())
     }
 
     /// The load `server`'s latency under `workload` is judged by: the latency pass's, with one
     /// wrk thread, when there was one; the main load's otherwise.
-    pub fn latency_load(&self, server: ServerKind, workload: WorkloadId) -> Option<&Load> {
+    pub fn latency_load(&self, server: ServerKind, workload: WorkloadId) -> Option<Load> {
         let figures = self.figures(server, workload)?;
-        Some(figures.one_thread.as_ref().unwrap_or(&figures.load))
+        Some(figures.one_thread().unwrap_or(figures.load))
     }
 
     /// understudy's p99 latency over `baseline`'s under `workload`.
@@ -608,7 +614,7 @@ impl Report {
                 let Some(figures) = self.figures(server, workload) else {
                     continue;
                 };
-                let Some(one) = &figures.one_thread else {
+                let Some(one) = figures.one_thread() else {
                     continue;
                 };
                 let share = ratio(one.rps(), figures.load.rps())
@@ -768,7 +774,6 @@ mod tests {
         Outcome::Done(Figures {
             load,
             rounds: vec![load],
-            one_thread: None,
             one_thread_rounds: Vec::new(),
             // One CPU busy with the server for the 10 s, so 1 000 000 / rps µs a request, and the
             // rest of the machine busy for half of that.
@@ -903,7 +908,6 @@ mod tests {
                     p99_us,
                     ..main
                 };
-                figures.one_thread = Some(one);
                 figures.one_thread_rounds = vec![one];
             }
         }
@@ -1085,7 +1089,6 @@ mod tests {
             measurement.outcome = Outcome::Done(Figures {
                 load: Load::merged(&rounds).expect("two rounds"),
                 rounds,
-                one_thread: Load::merged(&one_thread_rounds),
                 one_thread_rounds,
                 cpu: CpuUse::default(),
                 expected_status: 201,
