@@ -812,12 +812,6 @@ impl Bench {
         Ok((load, cpu, process.memory()?.peak_kb))
     }
 
-    /// Whether each round of the main load is followed by the latency pass: the same load from
-    /// one wrk thread, which the p99 targets are judged by. Not when the main load has one.
-    fn has_latency_pass(&self) -> bool {
-        self.shape.one_thread().is_some()
-    }
-
     /// The latency pass of one round: the round's workload driven as `shape` says (one wrk
     /// thread, the main load's connections and duration).
     fn measure_latency(
@@ -909,7 +903,8 @@ impl Bench {
             .figures(ServerKind::Bare, WorkloadId::ListIssues)
             .map(|figures| figures.body_bytes);
         let latency_floor = self.report.latency_floor_note();
-        let latency_pass = self.has_latency_pass();
+        // Each round of the main load is followed by the latency pass unless it has one thread.
+        let latency_pass = self.shape.one_thread().is_some();
         let threads = self.shape.threads;
         let notes = &mut self.report.notes;
         notes.push(
