@@ -10,6 +10,7 @@ mod defaults;
 mod echo;
 mod fakes;
 mod hint;
+mod like_example;
 mod pattern;
 mod plan;
 mod run;

@@ -181,6 +181,50 @@ fn examples_give_the_shape_and_x_faker_the_kind() {
 }
 
 #[test]
+fn urls_with_an_example_keep_its_host_unless_a_picture_or_a_pattern_says_otherwise() {
+    let schema = json!({"type": "object", "properties": {
+        "url": {"type": "string", "format": "uri",
+            "example": "https://api.github.com/repos/octocat/Hello-World/issues/1347"},
+        "followers_url": {"type": "string",
+            "example": "https://api.github.com/users/octocat/followers"},
+        "avatar_url": {"type": "string", "format": "uri",
+            "example": "https://github.com/images/error/octocat_happy.gif"},
+        "home": {"type": "string", "format": "uri", "pattern": "^https://www[.]",
+            "example": "https://api.github.com/"},
+        "site": {"type": "string", "format": "uri"}
+    }});
+    let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+    let mut issues = std::collections::HashSet::new();
+    for seed in 0..50 {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let body = generator.generate(&mut plain_context(&mut rng));
+        let url = text(&body, "url");
+        let number = url
+            .strip_prefix("https://api.github.com/repos/octocat/Hello-World/issues/")
+            .unwrap_or_else(|| panic!("the example's host and path: {url}"));
+        assert!(
+            number.len() == 4 && number.bytes().all(|byte| byte.is_ascii_digit()),
+            "{url}"
+        );
+        issues.insert(url.to_owned());
+        // Without a format, a URL example is made after too.
+        assert_eq!(
+            text(&body, "followers_url"),
+            "https://api.github.com/users/octocat/followers"
+        );
+        // A picture's hint still gives a picture of its own.
+        let avatar = text(&body, "avatar_url");
+        assert!(!avatar.starts_with("https://github.com/"), "{avatar}");
+        assert!(avatar.starts_with("https://"), "{avatar}");
+        // A pattern the example does not meet: drawn, and meeting the pattern.
+        let home = text(&body, "home");
+        assert!(home.starts_with("https://www."), "{home}");
+        assert!(text(&body, "site").starts_with("https://"));
+    }
+    assert!(issues.len() > 40, "{issues:?}");
+}
+
+#[test]
 fn integer_and_string_ids_are_believable() {
     let schema = json!({"type": "object", "required": ["id", "user_id", "uuid", "count"], "properties": {
         "id": {"type": "integer", "format": "int64", "minimum": 1},

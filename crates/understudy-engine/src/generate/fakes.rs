@@ -1,5 +1,5 @@
 //! Believable leaf values: names, e-mails, addresses, time zones, URLs, texts and timestamps from
-//! the `fake` crate, chosen by hint and format, and values shaped like a documented example.
+//! the `fake` crate, chosen by hint and format (`like_example` makes values after an example).
 
 use std::fmt::Write as _;
 
@@ -584,130 +584,6 @@ pub(crate) fn base64(rng: &mut Xoshiro256PlusPlus, length: usize) -> String {
     out
 }
 
-/// [`push_like_example`] into a string of its own.
-#[cfg(test)]
-pub(crate) fn like_example(
-    example: &str,
-    shape: ExampleShape,
-    rng: &mut Xoshiro256PlusPlus,
-    who: &mut Who<'_>,
-    clock: &Clock,
-) -> String {
-    let mut out = String::new();
-    push_like_example(&mut out, example, shape, rng, who, clock);
-    out
-}
-
-/// Writes a value that looks like a documented example: a recognised format is regenerated
-/// (e-mails, UUIDs, timestamps, URLs), otherwise digits are redrawn and letters mixed with digits
-/// are redrawn in the same case, while prefixes, separators and plain words stay, so
-/// `us_usr_8f3k2j1d` gives `us_usr_` and eight fresh characters.
-///
-/// `shape` is [`example_shape`] of `example`, decided once when the plan is made.
-pub(crate) fn push_like_example(
-    out: &mut String,
-    example: &str,
-    shape: ExampleShape,
-    rng: &mut Xoshiro256PlusPlus,
-    who: &mut Who<'_>,
-    clock: &Clock,
-) {
-    let example = example.trim_matches('"');
-    match shape {
-        ExampleShape::Uuid { upper } => {
-            let start = out.len();
-            push_uuid(out, rng);
-            if upper && let Some(fresh) = out.get_mut(start..) {
-                fresh.make_ascii_uppercase();
-            }
-            return;
-        }
-        ExampleShape::DateTime => return push_date_time(out, clock.moment(rng, None)),
-        ExampleShape::Email => return who.person(rng).push_email(out, rng),
-        ExampleShape::Url => return push_url(out, rng),
-        ExampleShape::Tokens => {}
-    }
-    out.reserve(example.len());
-    // A token is a run of ASCII letters and digits, taken as a slice of the example.
-    let flush = |token: &str, out: &mut String, rng: &mut Xoshiro256PlusPlus| {
-        let mixed = token.bytes().any(|byte| byte.is_ascii_digit());
-        let hex = token.bytes().all(|byte| byte.is_ascii_hexdigit());
-        for byte in token.bytes() {
-            out.push(if byte.is_ascii_digit() {
-                char::from(b'0' + rng.random_range(0..10u8))
-            } else if mixed && byte.is_ascii_lowercase() {
-                let top = if hex { 6 } else { 26 };
-                char::from(b'a' + rng.random_range(0..top))
-            } else if mixed && byte.is_ascii_uppercase() {
-                let top = if hex { 6 } else { 26 };
-                char::from(b'A' + rng.random_range(0..top))
-            } else {
-                char::from(byte)
-            });
-        }
-    };
-    let mut token_start = 0;
-    for (index, c) in example.char_indices() {
-        if !c.is_ascii_alphanumeric() {
-            flush(&example[token_start..index], out, rng);
-            out.push(c);
-            token_start = index + c.len_utf8();
-        }
-    }
-    flush(&example[token_start..], out, rng);
-}
-
-/// Whether an example string is a structured value (an id, a code, a format) rather than words,
-/// in which case its shape says more than a property name does.
-pub(crate) fn is_structured(example: &str) -> bool {
-    example.chars().any(|c| c.is_ascii_digit())
-        || example.contains('@')
-        || example.contains("://")
-        || (example.contains('_') && !example.contains(' '))
-}
-
-/// What a documented example string is, as [`push_like_example`] remakes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExampleShape {
-    /// A UUID, in upper case if the example has any upper-case letter.
-    Uuid { upper: bool },
-    /// An RFC 3339 timestamp.
-    DateTime,
-    /// An e-mail address.
-    Email,
-    /// An `http` or `https` URL.
-    Url,
-    /// Anything else: runs of letters and digits between separators.
-    Tokens,
-}
-
-/// The shape of `example` (its surrounding quotes aside), checked in this order: a UUID, a
-/// timestamp, an e-mail address, a URL, tokens.
-pub(crate) fn example_shape(example: &str) -> ExampleShape {
-    let example = example.trim_matches('"');
-    if looks_like_uuid(example) {
-        ExampleShape::Uuid {
-            upper: example.chars().any(|c| c.is_ascii_uppercase()),
-        }
-    } else if chrono::DateTime::parse_from_rfc3339(example).is_ok() {
-        ExampleShape::DateTime
-    } else if example.contains('@') && !example.contains(' ') && example.contains('.') {
-        ExampleShape::Email
-    } else if example.starts_with("http://") || example.starts_with("https://") {
-        ExampleShape::Url
-    } else {
-        ExampleShape::Tokens
-    }
-}
-
-fn looks_like_uuid(text: &str) -> bool {
-    text.len() == 36
-        && text.char_indices().all(|(index, c)| match index {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
 /// Lowercase ASCII letters and digits of a name (accents dropped), for e-mails and usernames.
 pub(crate) fn ascii_slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -1081,27 +957,6 @@ mod tests {
     }
 
     #[test]
-    fn example_shapes_are_decided_in_order() {
-        for (example, shape) in [
-            (
-                "0f8fad5b-d9cb-469f-a165-70867728950e",
-                ExampleShape::Uuid { upper: false },
-            ),
-            (
-                "\"0F8FAD5B-D9CB-469F-A165-70867728950E\"",
-                ExampleShape::Uuid { upper: true },
-            ),
-            ("2011-01-26T19:01:12Z", ExampleShape::DateTime),
-            ("jane@example.com", ExampleShape::Email),
-            ("jane at example.com @home", ExampleShape::Tokens),
-            ("https://api.github.com/users/octocat", ExampleShape::Url),
-            ("us_usr_8f3k2j1d", ExampleShape::Tokens),
-        ] {
-            assert_eq!(example_shape(example), shape, "{example}");
-        }
-    }
-
-    #[test]
     fn urls_are_https_on_a_slug_domain_with_www_or_a_short_path() {
         let mut shapes = [0; 3];
         for seed in 0..500 {
@@ -1179,20 +1034,6 @@ mod tests {
                 .count(),
             1
         );
-    }
-
-    #[test]
-    fn examples_keep_their_prefix_and_shape() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-        let clock = Clock::new(&mut rng, Utc::now(), None);
-        let mut who = Who::default();
-        let id = "us_usr_8f3k2j1d";
-        let fresh = like_example(id, example_shape(id), &mut rng, &mut who, &clock);
-        assert!(fresh.starts_with("us_usr_"), "{fresh}");
-        assert_eq!(fresh.len(), "us_usr_8f3k2j1d".len());
-        let number = "+33 6 12 34 56 78";
-        let phone = like_example(number, example_shape(number), &mut rng, &mut who, &clock);
-        assert!(phone.starts_with("+") && phone.len() == 17, "{phone}");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::check::{self, accepts_all};
-use super::fakes;
 use super::hint::{self, Hint};
+use super::like_example::{ExampleShape, LikeExample, is_structured};
 use super::pattern::{FormatCheck, Pattern};
 use super::run::FormatKind;
 use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
@@ -121,8 +121,15 @@ pub(crate) struct Node {
     /// Whether `example` is a structured string (an id, a code, a URL), whose shape says more
     /// than a name hint; decided here so that generating never re-reads the example.
     pub(crate) example_structured: bool,
-    /// What a string `example` is, so that generating never re-reads it ([`fakes::example_shape`]).
-    pub(crate) example_shape: Option<fakes::ExampleShape>,
+    /// A string `example`, read once so that generating never re-reads it ([`LikeExample`]).
+    pub(crate) like_example: Option<Box<LikeExample>>,
+    /// Whether a value in the node's URL format (`uri`, `iri`) is made after its example rather
+    /// than drawn, so that an API's links point at the API, as its documentation shows, and not
+    /// at a random domain. The example is an `http` or `https` URL that passes the node's checks,
+    /// which are for that format alone (no pattern, no length bounds): a value made after it is a
+    /// URL too (`LikeExample` keeps the host and redraws letters and digits as letters and
+    /// digits), so it needs no check.
+    pub(crate) url_from_example: bool,
     pub(crate) default: Option<Value>,
     /// The component name, or the property name the node was first reached under.
     pub(crate) context: Option<Arc<str>>,
@@ -166,7 +173,8 @@ impl Node {
             faker: None,
             example: None,
             example_structured: false,
-            example_shape: None,
+            like_example: None,
+            url_from_example: false,
             default: None,
             context: None,
             lineage: None,
@@ -402,12 +410,24 @@ impl Planner<'_> {
                 node.default.clone_from(&part.default);
             }
         }
-        node.example_shape = match &node.example {
-            Some(Value::String(example)) => Some(fakes::example_shape(example)),
+        node.like_example = match &node.example {
+            Some(Value::String(example)) => Some(Box::new(LikeExample::new(example))),
             _ => None,
         };
         node.example_structured =
-            matches!(&node.example, Some(Value::String(example)) if fakes::is_structured(example));
+            matches!(&node.example, Some(Value::String(example)) if is_structured(example));
+        node.url_from_example = matches!(node.format_kind, FormatKind::Url | FormatKind::Iri)
+            && node
+                .like_example
+                .as_ref()
+                .is_some_and(|like| like.shape() == ExampleShape::Url)
+            && node.patterns.is_empty()
+            && node.min_length == 0
+            && max_length.is_none()
+            && matches!(&node.example, Some(Value::String(example))
+            if node.format_checks.iter().all(|check| {
+                matches!(check.name(), "uri" | "iri") && check.accepts(example)
+            }));
         node.types = types;
         node.max_length = max_length;
         node.min_items = min_items;

@@ -950,6 +950,14 @@ impl<'g, 'r> Runner<'g, 'r> {
         {
             return (text, false);
         }
+        if node.url_from_example
+            && !matches!(hint, Some(Hint::Avatar | Hint::Image))
+            && let Some(like) = node.like_example.as_deref()
+        {
+            // A picture's URL from its hint shows a picture; any other keeps the example's host.
+            let text = self.drawn(|text, rng| like.push_redrawn(text, rng));
+            return (text, like.plain());
+        }
         if let Some(format) = &node.format {
             // A pattern on top of a format is met by drawing the formatted value again.
             let tries = if node.patterns.is_empty() { 4 } else { 16 };
@@ -962,17 +970,8 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
             }
         }
-        if let (Some(Value::String(example)), Some(shape)) = (&node.example, node.example_shape)
-            && (hint.is_none() || node.example_structured)
-            && !hint.is_some_and(Hint::is_time)
-        {
-            let clock = scene.clock(self.rng, self.now);
-            let text = self.drawn(|text, rng| {
-                fakes::push_like_example(text, example, shape, rng, &mut scene.who, &clock);
-            });
-            if let Some(text) = self.fit(node, text) {
-                return (text, false);
-            }
+        if let Some(made) = self.after_example(node, hint, scene) {
+            return made;
         }
         if let Some(hint) = hint
             && let Some(text) = self.hinted(hint, scene)
@@ -1011,6 +1010,25 @@ impl<'g, 'r> Runner<'g, 'r> {
             return (text, false);
         }
         ("x".repeat(min), false)
+    }
+
+    /// A value made after the node's example ([`super::like_example::LikeExample`]) and whether
+    /// it is plain, unless a name hint says more than an example that is not structured, or asks
+    /// for a moment.
+    fn after_example(
+        &mut self,
+        node: &Node,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+    ) -> Option<(String, bool)> {
+        let like = node.like_example.as_deref()?;
+        if (hint.is_some() && !node.example_structured) || hint.is_some_and(Hint::is_time) {
+            return None;
+        }
+        let clock = scene.clock(self.rng, self.now);
+        let text = self.drawn(|text, rng| like.push(text, rng, &mut scene.who, &clock));
+        // Fitting cuts a text or pads it with letters: as plain as it was.
+        self.fit(node, text).map(|text| (text, like.plain()))
     }
 
     fn hinted(&mut self, hint: Hint, scene: &mut Scene<'_>) -> Option<String> {

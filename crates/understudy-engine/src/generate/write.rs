@@ -209,7 +209,7 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 }
 
 /// Whether JSON writes `text` as it is, escaping nothing.
-fn plain(text: &str) -> bool {
+pub(super) fn plain(text: &str) -> bool {
     // A fold without an early exit looks at every byte, which the compiler turns into a few
     // wide comparisons for names of ordinary length.
     text.bytes().fold(true, |plain, byte| {
