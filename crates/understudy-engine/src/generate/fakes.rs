@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, Timelike, Utc};
 use fake::Fake;
 use fake::faker::address::en::{
     BuildingNumber, CityName, CountryCode, CountryName, StateName, StreetName, TimeZone,
@@ -183,11 +183,19 @@ impl Clock {
             }
             Some(Hint::Past) => self.now - Duration::seconds(rng.random_range(60..=365 * 86_400)),
             Some(Hint::BirthDate) => {
-                let days = rng.random_range(18 * 365..=80 * 365);
-                let day = self.now - Duration::days(days);
-                day.date_naive()
-                    .and_hms_opt(0, 0, 0)
-                    .map_or(day, |midnight| midnight.and_utc())
+                // Between 18 and 80 years old today, counted in calendar years: 18 × 365 days
+                // ago is a few days short of an 18th birthday.
+                let today = self.now.date_naive();
+                let youngest = today
+                    .checked_sub_months(Months::new(18 * 12))
+                    .unwrap_or(today);
+                let oldest = youngest
+                    .checked_sub_months(Months::new(62 * 12))
+                    .unwrap_or(youngest);
+                let span = (youngest - oldest).num_days().max(0);
+                let day = youngest - Duration::days(rng.random_range(0..=span));
+                day.and_hms_opt(0, 0, 0)
+                    .map_or(self.now, |midnight| midnight.and_utc())
             }
             _ => {
                 let span = self.age.max(0);
@@ -777,6 +785,31 @@ mod tests {
             for text in [date_time(moment), date(moment), time(moment)] {
                 assert!(plain(&text), "{text}");
             }
+        }
+    }
+
+    #[test]
+    fn birth_dates_are_of_people_between_18_and_80() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        for (year, month, day) in [(2025, 6, 1), (2024, 2, 29), (2025, 3, 1), (2026, 12, 31)] {
+            let now = chrono::NaiveDate::from_ymd_opt(year, month, day)
+                .and_then(|date| date.and_hms_opt(10, 0, 0))
+                .map(|moment| moment.and_utc())
+                .expect("a date");
+            let clock = Clock::new(&mut rng, now, None);
+            let mut ages = std::collections::BTreeSet::new();
+            for _ in 0..5_000 {
+                let born = clock.moment(&mut rng, Some(Hint::BirthDate)).date_naive();
+                let age = now
+                    .date_naive()
+                    .years_since(born)
+                    .expect("born in the past");
+                assert!((18..=80).contains(&age), "{now}: born {born}, {age}");
+                ages.insert(age);
+            }
+            // 80 only on the 80th birthday itself.
+            assert_eq!(ages.first(), Some(&18));
+            assert!(ages.last() >= Some(&79), "{ages:?}");
         }
     }
 
