@@ -18,9 +18,9 @@ use fake::faker::name::en::{FirstName, LastName};
 use fake::faker::number::en::NumberWithFormat;
 use fake::faker::phone_number::en::PhoneNumber;
 use fake::locales::{Data, EN};
-use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::IndexedRandom;
+use rand::{Rng as _, RngExt};
 use std::sync::LazyLock;
 
 use super::echo::EchoScope;
@@ -321,14 +321,27 @@ pub(crate) fn uuid(rng: &mut Xoshiro256PlusPlus) -> String {
 
 /// Writes a random version-4 UUID.
 pub(crate) fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
-    let mut bytes: [u8; 16] = rng.random();
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // Two draws of 64 bits rather than sixteen of a byte, and the text made on the stack and
+    // copied once: a large body holds dozens of UUIDs.
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+    bytes[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    for (index, byte) in bytes.iter().enumerate() {
+    let mut text = [b'-'; 36];
+    let mut at = 0;
+    for (index, byte) in bytes.into_iter().enumerate() {
         if matches!(index, 4 | 6 | 8 | 10) {
-            out.push('-');
+            at += 1;
         }
-        push_hex(out, *byte);
+        text[at] = DIGITS[usize::from(byte >> 4)];
+        text[at + 1] = DIGITS[usize::from(byte & 0x0f)];
+        at += 2;
+    }
+    // Hexadecimal digits and dashes: always ASCII.
+    if let Ok(text) = std::str::from_utf8(&text) {
+        out.push_str(text);
     }
 }
 

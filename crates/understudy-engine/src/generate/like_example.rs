@@ -7,7 +7,7 @@
 //! letters of tokens that mix letters and digits, in the same case: `us_usr_8f3k2j1d` gives
 //! `us_usr_` and eight fresh characters.
 
-use rand::RngExt;
+use rand::Rng as _;
 use rand::rngs::Xoshiro256PlusPlus;
 
 use super::fakes::{Clock, Who, push_date_time, push_uuid};
@@ -126,6 +126,7 @@ impl LikeExample {
     /// writes for a URL or tokens, without a clock or a person to make.
     pub(crate) fn push_redrawn(&self, out: &mut String, rng: &mut Xoshiro256PlusPlus) {
         out.reserve(self.text.len());
+        let mut draws = Draws::default();
         for piece in &self.pieces {
             match *piece {
                 Piece::Keep { start, end } => {
@@ -133,7 +134,7 @@ impl LikeExample {
                 }
                 Piece::Draw { class, count } => {
                     for _ in 0..count {
-                        out.push(class.draw(rng));
+                        out.push(class.draw(draws.next(rng)));
                     }
                 }
             }
@@ -197,12 +198,37 @@ fn authority_end(url: &str) -> usize {
 }
 
 impl Class {
-    fn draw(self, rng: &mut Xoshiro256PlusPlus) -> char {
+    /// The character `chunk`, 16 random bits, stands for: `chunk` scaled to the class's size,
+    /// each character within 1 in 6 000 of an equal chance.
+    fn draw(self, chunk: u16) -> char {
+        let scaled = |size: u8| ((u32::from(chunk) * u32::from(size)) >> 16) as u8;
         char::from(match self {
-            Class::Digit => b'0' + rng.random_range(0..10u8),
-            Class::Lower { top } => b'a' + rng.random_range(0..top),
-            Class::Upper { top } => b'A' + rng.random_range(0..top),
+            Class::Digit => b'0' + scaled(10),
+            Class::Lower { top } => b'a' + scaled(top),
+            Class::Upper { top } => b'A' + scaled(top),
         })
+    }
+}
+
+/// Random bits for redrawn characters, 16 to a character and four characters to a draw of
+/// 64 bits: an id or a hash in an example has dozens of characters, and a draw each cost more
+/// than the rest of making the value.
+#[derive(Default)]
+struct Draws {
+    bits: u64,
+    left: u8,
+}
+
+impl Draws {
+    fn next(&mut self, rng: &mut Xoshiro256PlusPlus) -> u16 {
+        if self.left == 0 {
+            self.bits = rng.next_u64();
+            self.left = 4;
+        }
+        let chunk = self.bits as u16;
+        self.bits >>= 16;
+        self.left -= 1;
+        chunk
     }
 }
 
@@ -416,6 +442,32 @@ mod tests {
                     }
                 }
                 assert_eq!(super::super::write::plain(&out), like.plain(), "{out}");
+            }
+        }
+    }
+
+    #[test]
+    fn redrawn_characters_cover_their_class_evenly() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(13);
+        let mut draws = Draws::default();
+        for (class, first, size) in [
+            (Class::Digit, b'0', 10),
+            (Class::Lower { top: 6 }, b'a', 6),
+            (Class::Upper { top: 26 }, b'A', 26),
+        ] {
+            let mut counts = vec![0u32; size];
+            let total = 2_600 * size as u32;
+            for _ in 0..total {
+                let drawn = class.draw(draws.next(&mut rng)) as u8;
+                counts[usize::from(drawn - first)] += 1;
+            }
+            let expected = total / size as u32;
+            for (index, count) in counts.iter().enumerate() {
+                assert!(
+                    count.abs_diff(expected) * 10 < expected,
+                    "{class:?}: {} drawn {count} times of {total}",
+                    char::from(first + index as u8)
+                );
             }
         }
     }
