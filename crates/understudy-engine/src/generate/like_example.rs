@@ -44,7 +44,7 @@ pub(crate) enum ExampleShape {
 enum Piece {
     /// The example's bytes `start..end`.
     Keep { start: u32, end: u32 },
-    /// `count` characters of one class, each drawn on its own.
+    /// `count` characters of one class, each drawn afresh.
     Draw { class: Class, count: u32 },
 }
 
@@ -130,7 +130,13 @@ impl LikeExample {
         for piece in &self.pieces {
             match *piece {
                 Piece::Keep { start, end } => {
-                    out.push_str(&self.text[start as usize..end as usize]);
+                    // Runs are cut at ASCII bytes, so `get` always finds them; it keeps a
+                    // bad cut from panicking on the request path.
+                    out.push_str(
+                        self.text
+                            .get(start as usize..end as usize)
+                            .unwrap_or_default(),
+                    );
                 }
                 Piece::Draw { class, count } => {
                     for _ in 0..count {
