@@ -304,11 +304,13 @@ fn push_digits(out: &mut String, value: u32, width: u32) {
     }
 }
 
+/// The lower-case hexadecimal digits.
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Writes `byte` as two lower-case hexadecimal digits.
 fn push_hex(out: &mut String, byte: u8) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-    out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    out.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+    out.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
 }
 
 /// [`push_uuid`] into a string of its own.
@@ -321,7 +323,6 @@ pub(crate) fn uuid(rng: &mut Xoshiro256PlusPlus) -> String {
 
 /// Writes a random version-4 UUID.
 pub(crate) fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     // Two draws of 64 bits rather than sixteen of a byte, and the text made on the stack and
     // copied once: a large body holds dozens of UUIDs.
     let mut bytes = [0u8; 16];
@@ -335,8 +336,8 @@ pub(crate) fn push_uuid(out: &mut String, rng: &mut Xoshiro256PlusPlus) {
         if matches!(index, 4 | 6 | 8 | 10) {
             at += 1;
         }
-        text[at] = DIGITS[usize::from(byte >> 4)];
-        text[at + 1] = DIGITS[usize::from(byte & 0x0f)];
+        text[at] = HEX_DIGITS[usize::from(byte >> 4)];
+        text[at + 1] = HEX_DIGITS[usize::from(byte & 0x0f)];
         at += 2;
     }
     // Hexadecimal digits and dashes: always ASCII.
