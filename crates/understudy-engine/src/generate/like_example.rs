@@ -16,7 +16,10 @@ use super::fakes::{Clock, Who, push_date_time, push_uuid};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LikeExample {
     shape: ExampleShape,
-    /// The example without its surrounding quotes.
+    /// Whether the example is a structured value rather than words ([`is_structured`]).
+    structured: bool,
+    /// For a URL or tokens, the example without its surrounding quotes; empty for a shape that
+    /// is made afresh.
     text: Box<str>,
     /// For a URL or tokens, the example from start to end as kept runs and redrawn characters.
     pieces: Box<[Piece]>,
@@ -80,12 +83,23 @@ impl LikeExample {
         };
         LikeExample {
             shape,
+            structured: is_structured(text),
             // A fresh UUID, timestamp or e-mail address is plain ASCII; redrawn characters are
             // letters and digits, so a copy is plain if the example is.
             plain: pieces.is_empty() || super::write::plain(text),
-            text: text.into(),
+            text: if pieces.is_empty() {
+                Box::default()
+            } else {
+                text.into()
+            },
             pieces: pieces.into_boxed_slice(),
         }
+    }
+
+    /// Whether the example is a structured value (an id, a code, a URL), whose shape says more
+    /// than a property name does.
+    pub(crate) fn structured(&self) -> bool {
+        self.structured
     }
 
     /// What the example is.
@@ -163,7 +177,7 @@ pub(crate) fn like_example(
 
 /// Whether an example string is a structured value (an id, a code, a format) rather than words,
 /// in which case its shape says more than a property name does.
-pub(crate) fn is_structured(example: &str) -> bool {
+fn is_structured(example: &str) -> bool {
     example.chars().any(|c| c.is_ascii_digit())
         || example.contains('@')
         || example.contains("://")

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::check::{self, accepts_all};
 use super::hint::{self, Hint};
-use super::like_example::{ExampleShape, LikeExample, is_structured};
+use super::like_example::{ExampleShape, LikeExample};
 use super::pattern::{FormatCheck, Pattern};
 use super::run::FormatKind;
 use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
@@ -118,9 +118,6 @@ pub(crate) struct Node {
     pub(crate) scalar_types: Option<Types>,
     pub(crate) faker: Option<Hint>,
     pub(crate) example: Option<Value>,
-    /// Whether `example` is a structured string (an id, a code, a URL), whose shape says more
-    /// than a name hint; decided here so that generating never re-reads the example.
-    pub(crate) example_structured: bool,
     /// A string `example`, read once so that generating never re-reads it ([`LikeExample`]).
     pub(crate) like_example: Option<Box<LikeExample>>,
     /// Whether a value in the node's URL format (`uri`, `iri`) is made after its example rather
@@ -172,7 +169,6 @@ impl Node {
             scalar_types: None,
             faker: None,
             example: None,
-            example_structured: false,
             like_example: None,
             url_from_example: false,
             default: None,
@@ -414,8 +410,6 @@ impl Planner<'_> {
             Some(Value::String(example)) => Some(Box::new(LikeExample::new(example))),
             _ => None,
         };
-        node.example_structured =
-            matches!(&node.example, Some(Value::String(example)) if is_structured(example));
         node.url_from_example = matches!(node.format_kind, FormatKind::Url | FormatKind::Iri)
             && node
                 .like_example

@@ -1022,7 +1022,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         scene: &mut Scene<'_>,
     ) -> Option<(String, bool)> {
         let like = node.like_example.as_deref()?;
-        if (hint.is_some() && !node.example_structured) || hint.is_some_and(Hint::is_time) {
+        if (hint.is_some() && !like.structured()) || hint.is_some_and(Hint::is_time) {
             return None;
         }
         let clock = scene.clock(self.rng, self.now);
