@@ -94,6 +94,24 @@ impl<'e> Slot<'e, '_> {
         }
     }
 
+    /// Whether only the node decides what is made here: no part of the request to echo, no
+    /// discriminator value forced, and not made minimal.
+    pub(super) fn free(&self) -> bool {
+        self.echo.is_none() && self.forced.is_empty() && !self.minimal
+    }
+
+    /// The slot of a property's value: the property's hint, one level deeper, no echo yet.
+    pub(super) fn property(self, hint: Option<Hint>) -> Slot<'e, 'static> {
+        Slot {
+            hint,
+            echo: None,
+            forced: &[],
+            depth: self.depth + 1,
+            minimal: self.minimal,
+            since: self.since,
+        }
+    }
+
     /// The slot of an array's items: the array's hint, one level deeper, no echo yet.
     pub(super) fn items(self) -> Slot<'e, 'static> {
         Slot {
@@ -650,6 +668,19 @@ impl<'g, 'r> Runner<'g, 'r> {
         Value::Object(map.0)
     }
 
+    /// The scene an object's properties are made in, and the slot they are made from: the
+    /// object's clock is drawn first, and its age is the `since` of everything inside.
+    pub(super) fn opened<'s, 'e, 'f>(
+        &mut self,
+        scope: Option<&'s EchoScope<'s>>,
+        slot: Slot<'e, 'f>,
+    ) -> (Scene<'s>, Slot<'e, 'f>) {
+        let mut scene = Scene::new(scope, slot.since);
+        let clock = scene.clock(self.rng, self.now);
+        let since = Some(clock.age());
+        (scene, Slot { since, ..slot })
+    }
+
     /// The properties of one object, into `out` (a map, or JSON being written).
     pub(super) fn fields<F: Fields>(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut F) {
         let scope = slot.echo.and_then(|echo| {
@@ -657,12 +688,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 .as_object()
                 .map(|map| EchoScope::new(map, echo.defaults))
         });
-        let mut scene = Scene::new(scope.as_ref(), slot.since);
-        let clock = scene.clock(self.rng, self.now);
-        let slot = Slot {
-            since: Some(clock.age()),
-            ..slot
-        };
+        let (mut scene, slot) = self.opened(scope.as_ref(), slot);
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
                 out.known(name, value);
@@ -787,14 +813,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     ) -> Source<'e, 'f> {
         let graph = self.graph;
         let node = &graph.nodes[prop.node as usize];
-        let child = Slot {
-            hint: prop.hint,
-            echo: None,
-            forced: &[],
-            depth: slot.depth + 1,
-            minimal: slot.minimal,
-            since: slot.since,
-        };
+        let child = slot.property(prop.hint);
         if let Some(found) = found {
             let structured = !node.properties.is_empty() || !node.variants.is_empty();
             match found.value {
