@@ -137,16 +137,17 @@ impl LikeExample {
     }
 
     /// Writes the example with its drawn characters drawn again: what [`LikeExample::push`]
-    /// writes for a URL or tokens, without a clock or a person to make.
-    pub(crate) fn push_redrawn(&self, out: &mut String, rng: &mut Xoshiro256PlusPlus) {
-        out.reserve(self.text.len());
+    /// writes for a URL or tokens, without a clock or a person to make. `out` is a string of its
+    /// own, or the JSON body itself when the value is [`LikeExample::plain`].
+    pub(crate) fn push_redrawn(&self, out: &mut impl AsciiOut, rng: &mut Xoshiro256PlusPlus) {
+        out.reserve_for(self.text.len());
         let mut draws = Draws::default();
         for piece in &self.pieces {
             match *piece {
                 Piece::Keep { start, end } => {
                     // Runs are cut at ASCII bytes, so `get` always finds them; it keeps a
                     // bad cut from panicking on the request path.
-                    out.push_str(
+                    out.push_text(
                         self.text
                             .get(start as usize..end as usize)
                             .unwrap_or_default(),
@@ -154,11 +155,50 @@ impl LikeExample {
                 }
                 Piece::Draw { class, count } => {
                     for _ in 0..count {
-                        out.push(class.draw(draws.next(rng)));
+                        out.push_ascii(class.draw(draws.next(rng)));
                     }
                 }
             }
         }
+    }
+}
+
+/// Where a value made after an example is written: text, and ASCII bytes one by one. A
+/// `String` is one; so is the `Vec<u8>` of a JSON body, which stays UTF-8 as text and ASCII are
+/// all that is pushed.
+pub(crate) trait AsciiOut {
+    fn reserve_for(&mut self, additional: usize);
+    fn push_text(&mut self, text: &str);
+    /// Pushes `byte`, which is ASCII.
+    fn push_ascii(&mut self, byte: u8);
+}
+
+impl AsciiOut for String {
+    fn reserve_for(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
+
+    fn push_text(&mut self, text: &str) {
+        self.push_str(text);
+    }
+
+    fn push_ascii(&mut self, byte: u8) {
+        self.push(char::from(byte));
+    }
+}
+
+impl AsciiOut for Vec<u8> {
+    fn reserve_for(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
+
+    fn push_text(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+
+    fn push_ascii(&mut self, byte: u8) {
+        debug_assert!(byte.is_ascii(), "{byte:#x} is not ASCII");
+        self.push(byte);
     }
 }
 
@@ -221,13 +261,13 @@ impl Class {
     /// The character `chunk`, 16 random bits, stands for: `chunk` scaled to the class's size,
     /// so that each character's chance is off an equal share by at most 1 part in 2 500 (26
     /// letters share 65 536 values as 2 520 or 2 521 each).
-    fn draw(self, chunk: u16) -> char {
+    fn draw(self, chunk: u16) -> u8 {
         let scaled = |size: u8| ((u32::from(chunk) * u32::from(size)) >> 16) as u8;
-        char::from(match self {
+        match self {
             Class::Digit => b'0' + scaled(10),
             Class::Lower { top } => b'a' + scaled(top),
             Class::Upper { top } => b'A' + scaled(top),
-        })
+        }
     }
 }
 
@@ -479,7 +519,7 @@ mod tests {
             let mut counts = vec![0u32; size];
             let total = 2_600 * size as u32;
             for _ in 0..total {
-                let drawn = class.draw(draws.next(&mut rng)) as u8;
+                let drawn = class.draw(draws.next(&mut rng));
                 counts[usize::from(drawn - first)] += 1;
             }
             let expected = total / size as u32;

@@ -16,6 +16,7 @@ use super::defaults::DefaultsCursor;
 use super::echo::{Echo, EchoScope};
 use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
+use super::like_example::{ExampleShape, LikeExample};
 use super::plan::{Additional, FREE, Node, NodeId, Prop};
 use super::schema::{Part, Types};
 
@@ -47,7 +48,7 @@ pub(crate) struct Graph {
 /// One generation pass.
 pub(crate) struct Runner<'g, 'r> {
     pub(super) graph: &'g Graph,
-    rng: &'r mut Xoshiro256PlusPlus,
+    pub(super) rng: &'r mut Xoshiro256PlusPlus,
     now: DateTime<Utc>,
     count: usize,
     path: Vec<NodeId>,
@@ -969,11 +970,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         {
             return (text, false);
         }
-        if node.url_from_example
-            && !matches!(hint, Some(Hint::Avatar | Hint::Image))
-            && let Some(like) = node.like_example.as_deref()
-        {
-            // A picture's URL from its hint shows a picture; any other keeps the example's host.
+        if let Some(like) = url_example(node, hint) {
             let text = self.drawn(|text, rng| like.push_redrawn(text, rng));
             return (text, like.plain());
         }
@@ -1031,6 +1028,36 @@ impl<'g, 'r> Runner<'g, 'r> {
         ("x".repeat(min), false)
     }
 
+    /// The example a string of `node` is made after, when `Runner::string_marked` would make it
+    /// by redrawing the example (a URL, or tokens) and nothing would fit, check or escape it
+    /// afterwards, so that it can be written in place. Draws what `string_marked` draws before
+    /// the example (the scene's clock, for tokens); draws nothing when it gives `None`.
+    pub(super) fn in_place_example(
+        &mut self,
+        node: &'g Node,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+    ) -> Option<&'g LikeExample> {
+        if node.faker.is_some() {
+            return None;
+        }
+        if let Some(like) = url_example(node, hint) {
+            return like.plain().then_some(like);
+        }
+        let like = node.like_example.as_deref()?;
+        let redrawn = matches!(like.shape(), ExampleShape::Url | ExampleShape::Tokens);
+        let unchecked =
+            !has_length_bounds(node) && node.patterns.is_empty() && node.format_checks.is_empty();
+        if !redrawn || !like.plain() || node.format.is_some() || !unchecked {
+            return None;
+        }
+        if !example_leads(like, hint) {
+            return None;
+        }
+        scene.clock(self.rng, self.now);
+        Some(like)
+    }
+
     /// A value made after the node's example ([`super::like_example::LikeExample`]) and whether
     /// it is plain, unless a name hint says more than an example that is not structured, or asks
     /// for a moment.
@@ -1041,7 +1068,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         scene: &mut Scene<'_>,
     ) -> Option<(String, bool)> {
         let like = node.like_example.as_deref()?;
-        if (hint.is_some() && !like.structured()) || hint.is_some_and(Hint::is_time) {
+        if !example_leads(like, hint) {
             return None;
         }
         let clock = scene.clock(self.rng, self.now);
@@ -1351,6 +1378,21 @@ impl<'g, 'r> Runner<'g, 'r> {
 }
 
 /// The cheapest value of a node, used past the depth cap (it may not validate).
+/// Whether a string is made after its example rather than its name hint: unless the hint says
+/// more than an example that is not structured, or asks for a moment.
+fn example_leads(like: &LikeExample, hint: Option<Hint>) -> bool {
+    !((hint.is_some() && !like.structured()) || hint.is_some_and(Hint::is_time))
+}
+
+/// The example a string of `node` is made after as a URL ([`Node::url_from_example`]), unless
+/// its hint asks for a picture: a picture's URL from its hint shows a picture; any other URL
+/// keeps the example's host.
+pub(super) fn url_example(node: &Node, hint: Option<Hint>) -> Option<&LikeExample> {
+    node.like_example
+        .as_deref()
+        .filter(|_| node.url_from_example && !matches!(hint, Some(Hint::Avatar | Hint::Image)))
+}
+
 fn smallest(node: &Node) -> Value {
     if node.null_ok {
         return Value::Null;

@@ -114,6 +114,14 @@ impl<'g> Runner<'g, '_> {
         out: &mut Vec<u8>,
     ) {
         if node.kind == Types::STRING {
+            if let Some(like) = self.in_place_example(node, hint, scene) {
+                // As `Runner::string_marked` makes it, written in place: there is nothing to
+                // escape, fit or check, so no string of its own to fill and copy.
+                out.push(b'"');
+                like.push_redrawn(out, self.rng);
+                out.push(b'"');
+                return;
+            }
             let (text, plain) = self.string_marked(node, hint, scene);
             if plain {
                 write_plain_text(out, &text);
@@ -512,6 +520,45 @@ mod tests {
                 "a bounded object keeps its bound"
             );
         }
+    }
+
+    /// Strings redrawn from their example with nothing to fit, check or escape are written in
+    /// place (`Runner::in_place_example`); the others go through `string_marked`. Both must
+    /// draw what building the body draws, in objects (whose clock is drawn) and as array items
+    /// (whose clock is not, until a redrawn token asks for it).
+    #[test]
+    fn strings_made_after_examples_are_written_as_built() {
+        let user = json!({"type": "object", "properties": {
+            "node_id": {"type": "string", "example": "MDQ6VXNlcjE="},
+            "sha": {"type": "string", "example": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+            "html_url": {"type": "string", "format": "uri",
+                "example": "https://github.com/octocat/Hello-World/pull/1347"},
+            "avatar_url": {"type": "string", "format": "uri",
+                "example": "https://github.com/images/error/octocat_happy.gif"},
+            "login": {"type": "string", "example": "octocat1"},
+            "name": {"type": "string", "example": "monalisa octocat"},
+            "quoted": {"type": "string", "example": "say \"v2\""},
+            "bounded": {"type": "string", "maxLength": 5, "example": "ab12345"},
+            "created_at": {"type": "string", "example": "2011-01-26T19:01:12Z"},
+            "patterned": {"type": "string", "pattern": "^x", "example": "x1"},
+            "formatted": {"type": "string", "format": "uuid", "example": "abc-123"}
+        }});
+        let schema = json!({"type": "object", "properties": {
+            "owner": user, "members": {"type": "array", "minItems": 2, "items": user},
+            "tags": {"type": "array", "minItems": 2,
+                "items": {"type": "string", "example": "v1.2-rc3"}}
+        }});
+        let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+        let mut node_ids = std::collections::BTreeSet::new();
+        for seed in 0..50 {
+            let parsed = written_as_built(&generator, seed, None);
+            let node_id = parsed["owner"]["node_id"].as_str().expect("a node id");
+            assert_eq!(node_id.len(), "MDQ6VXNlcjE=".len(), "{node_id}");
+            node_ids.insert(node_id.to_owned());
+            let url = parsed["members"][1]["html_url"].as_str().expect("a URL");
+            assert!(url.starts_with("https://github.com/"), "{url}");
+        }
+        assert!(node_ids.len() > 40, "redrawn: {node_ids:?}");
     }
 
     #[test]
