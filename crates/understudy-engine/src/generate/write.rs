@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use serde_json::Value;
+use serde_json::{Number, Value};
 
 use super::echo::Echo;
 use super::hint::Hint;
@@ -130,8 +130,12 @@ impl<'g> Runner<'g, '_> {
             }
             self.give_back(text);
         } else {
-            let value = self.scalar(node, hint, scene);
-            write_placed(out, Cow::Owned(value), None);
+            match self.scalar(node, hint, scene) {
+                Value::Number(number) => write_number(out, &number),
+                Value::Bool(true) => out.extend_from_slice(b"true"),
+                Value::Bool(false) => out.extend_from_slice(b"false"),
+                value => write_placed(out, Cow::Owned(value), None),
+            }
         }
     }
 
@@ -231,6 +235,19 @@ fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Plac
     match &*value {
         Value::String(text) => write_text(out, text),
         value => write_json(out, value),
+    }
+}
+
+/// Writes `number` as serde_json does: an integer by `itoa`, which serde_json uses too, without
+/// going through a serializer; a float by serde_json itself.
+fn write_number(out: &mut Vec<u8>, number: &Number) {
+    let mut digits = itoa::Buffer::new();
+    if let Some(integer) = number.as_i64() {
+        out.extend_from_slice(digits.format(integer).as_bytes());
+    } else if let Some(integer) = number.as_u64() {
+        out.extend_from_slice(digits.format(integer).as_bytes());
+    } else {
+        write_json(out, number);
     }
 }
 
@@ -559,6 +576,29 @@ mod tests {
             assert!(url.starts_with("https://github.com/"), "{url}");
         }
         assert!(node_ids.len() > 40, "redrawn: {node_ids:?}");
+    }
+
+    #[test]
+    fn numbers_are_written_as_serde_json_writes_them() {
+        use serde_json::Number;
+        let integers = [
+            Number::from(0),
+            Number::from(-1),
+            Number::from(i64::MIN),
+            Number::from(i64::MAX),
+            Number::from(u64::MAX),
+        ];
+        let floats = [1.5, 3.0, -0.0, 1e300, 0.1].map(Number::from_f64);
+        assert!(floats.iter().all(Option::is_some));
+        for number in integers.into_iter().chain(floats.into_iter().flatten()) {
+            let mut written = b"[".to_vec();
+            super::write_number(&mut written, &number);
+            assert_eq!(
+                String::from_utf8_lossy(&written[1..]),
+                serde_json::to_string(&number).expect("JSON"),
+            );
+            assert_eq!(&written[..1], b"[", "appended");
+        }
     }
 
     #[test]
