@@ -719,9 +719,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             let found = scope
                 .as_ref()
                 .and_then(|scope| scope.find(&prop.name, &prop.key));
-            let wanted = prop.required
-                || forced.is_some()
-                || (!prop.write_only && (!slot.minimal || found.is_some()));
+            let wanted = wanted(prop, forced.is_some(), found.is_some(), slot.minimal);
             if !wanted || (!prop.required && room == 0) {
                 if !prop.write_only && !prop.required {
                     skipped.push(prop);
@@ -1046,9 +1044,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         }
         let like = node.like_example.as_deref()?;
         let redrawn = matches!(like.shape(), ExampleShape::Url | ExampleShape::Tokens);
-        let unchecked =
-            !has_length_bounds(node) && node.patterns.is_empty() && node.format_checks.is_empty();
-        if !redrawn || !like.plain() || node.format.is_some() || !unchecked {
+        if !redrawn || !like.plain() || node.format.is_some() || !nothing_to_meet(node) {
             return None;
         }
         if !example_leads(like, hint) {
@@ -1189,7 +1185,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     #[inline]
     fn valid_string_but(&self, node: &Node, text: &str, made_in: Option<&str>) -> bool {
         // Most strings have nothing to meet: no call into the checks below.
-        if !has_length_bounds(node) && node.patterns.is_empty() && node.format_checks.is_empty() {
+        if nothing_to_meet(node) {
             return true;
         }
         let length_ok = !has_length_bounds(node) || {
@@ -1434,6 +1430,19 @@ fn round_to(value: f64, decimals: u32) -> f64 {
 /// counting.
 fn has_length_bounds(node: &Node) -> bool {
     node.max_length.is_some() || node.min_length > 0
+}
+
+/// Whether a string of `node` has nothing to meet: no length bounds, no pattern, no format to
+/// check. Any text is then valid, and most strings are so.
+fn nothing_to_meet(node: &Node) -> bool {
+    !has_length_bounds(node) && node.patterns.is_empty() && node.format_checks.is_empty()
+}
+
+/// Whether a property is made when its object is: a required one always, and so is one whose
+/// value a discriminator forces; a write-only one never otherwise (a response leaves it out);
+/// any other unless the object is made minimal and the request says nothing of it.
+pub(super) fn wanted(prop: &Prop, forced: bool, found: bool, minimal: bool) -> bool {
+    prop.required || forced || (!prop.write_only && (!minimal || found))
 }
 
 /// The smallest positive integer step every integer multiple of all `multiples` is a multiple

@@ -13,7 +13,7 @@ use serde_json::{Number, Value};
 use super::echo::Echo;
 use super::hint::Hint;
 use super::plan::{FREE, Node, NodeId, Prop};
-use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items, exclusive};
+use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items, exclusive, wanted};
 use super::schema::Types;
 
 /// Where the record identity goes in the value being made: the names still to walk to it, and
@@ -148,9 +148,9 @@ impl<'g> Runner<'g, '_> {
         out.push(b'{');
         let mut first = true;
         for prop in &node.properties {
-            // What `fields` leaves out of a free slot: a forbidden property, and a write-only
-            // one that is not required.
-            if prop.forbidden || (prop.write_only && !prop.required) {
+            // What `fields` leaves out when nothing is forced or found and the slot is not
+            // minimal.
+            if prop.forbidden || !wanted(prop, false, false, false) {
                 continue;
             }
             if !first {
