@@ -154,9 +154,7 @@ impl LikeExample {
                     );
                 }
                 Piece::Draw { class, count } => {
-                    for _ in 0..count {
-                        out.push_ascii(class.draw(draws.next(rng)));
-                    }
+                    out.push_drawn(count as usize, || class.draw(draws.next(rng)));
                 }
             }
         }
@@ -169,8 +167,8 @@ impl LikeExample {
 pub(crate) trait AsciiOut {
     fn reserve_for(&mut self, additional: usize);
     fn push_text(&mut self, text: &str);
-    /// Pushes `byte`, which is ASCII.
-    fn push_ascii(&mut self, byte: u8);
+    /// Pushes `count` bytes that `draw` gives, each ASCII.
+    fn push_drawn(&mut self, count: usize, draw: impl FnMut() -> u8);
 }
 
 impl AsciiOut for String {
@@ -182,8 +180,8 @@ impl AsciiOut for String {
         self.push_str(text);
     }
 
-    fn push_ascii(&mut self, byte: u8) {
-        self.push(char::from(byte));
+    fn push_drawn(&mut self, count: usize, mut draw: impl FnMut() -> u8) {
+        self.extend((0..count).map(|_| char::from(draw())));
     }
 }
 
@@ -196,9 +194,13 @@ impl AsciiOut for Vec<u8> {
         self.extend_from_slice(text.as_bytes());
     }
 
-    fn push_ascii(&mut self, byte: u8) {
-        debug_assert!(byte.is_ascii(), "{byte:#x} is not ASCII");
-        self.push(byte);
+    fn push_drawn(&mut self, count: usize, mut draw: impl FnMut() -> u8) {
+        // A range mapped is of known length: room is made once, and no byte checks for it.
+        self.extend((0..count).map(|_| {
+            let byte = draw();
+            debug_assert!(byte.is_ascii(), "{byte:#x} is not ASCII");
+            byte
+        }));
     }
 }
 
