@@ -158,13 +158,29 @@ impl<'g> Runner<'g, '_> {
             }
             first = false;
             out.extend_from_slice(&prop.written);
-            match self.counted_leaf(prop.node, slot.depth + 1) {
-                Some(Ok(leaf)) => self.write_leaf(leaf, prop.hint, &mut scene, out),
-                Some(Err(value)) => write_placed(out, Cow::Owned(value), None),
-                None => self.write(prop.node, slot.property(prop.hint), &mut scene, out, None),
+            if !self.write_leaf_property(prop, slot.depth, &mut scene, out) {
+                self.write(prop.node, slot.property(prop.hint), &mut scene, out, None);
             }
         }
         out.push(b'}');
+    }
+
+    /// Writes the value of `prop`, a property of an object at `depth`, when its node is a leaf:
+    /// counted one level deeper as `write` counts it, and written as `write` writes it. False,
+    /// with nothing counted or written, when the node is not a leaf.
+    fn write_leaf_property(
+        &mut self,
+        prop: &Prop,
+        depth: u16,
+        scene: &mut Scene<'_>,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        match self.counted_leaf(prop.node, depth + 1) {
+            Some(Ok(node)) => self.write_leaf(node, prop.hint, scene, out),
+            Some(Err(value)) => write_placed(out, Cow::Owned(value), None),
+            None => return false,
+        }
+        true
     }
 
     /// An array whose items need not be unique, item by item (as `Runner::array` makes it).
@@ -416,14 +432,13 @@ impl Fields for JsonFields<'_, '_> {
             return;
         }
         let inside = self.inside(&prop.name);
-        if found.is_none() && inside.is_none() {
-            // What `property_source` gives a leaf the request says nothing about: its node, one
-            // level deeper, with the property's hint. Counted and written as `write` would.
-            match runner.counted_leaf(prop.node, slot.depth + 1) {
-                Some(Ok(node)) => return runner.write_leaf(node, prop.hint, scene, self.out),
-                Some(Err(value)) => return write_placed(self.out, Cow::Owned(value), None),
-                None => {}
-            }
+        // What `property_source` gives a leaf the request says nothing about: its node, one
+        // level deeper, with the property's hint.
+        if found.is_none()
+            && inside.is_none()
+            && runner.write_leaf_property(prop, slot.depth, scene, self.out)
+        {
+            return;
         }
         match runner.property_source(prop, found, slot) {
             Source::Node(node, slot) => runner.write(node, slot, scene, self.out, inside),
