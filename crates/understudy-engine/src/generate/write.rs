@@ -130,12 +130,8 @@ impl<'g> Runner<'g, '_> {
             }
             self.give_back(text);
         } else {
-            match self.scalar(node, hint, scene) {
-                Value::Number(number) => write_number(out, &number),
-                Value::Bool(true) => out.extend_from_slice(b"true"),
-                Value::Bool(false) => out.extend_from_slice(b"false"),
-                value => write_placed(out, Cow::Owned(value), None),
-            }
+            let value = self.scalar(node, hint, scene);
+            write_value(out, &value);
         }
     }
 
@@ -248,8 +244,16 @@ fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Plac
         }
         None => value,
     };
-    match &*value {
+    write_value(out, &value);
+}
+
+/// Writes `value` as serde_json does; a scalar, most of what is written this way, without it.
+fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
         Value::String(text) => write_text(out, text),
+        Value::Number(number) => write_number(out, number),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
         value => write_json(out, value),
     }
 }
