@@ -199,7 +199,9 @@ impl Clock {
             }
             _ => {
                 let span = self.age.max(0);
-                self.created() + Duration::seconds(rng.random_range(0..=span))
+                // The creation and then the time since, in one step of date arithmetic.
+                let since_created = rng.random_range(0..=span);
+                self.now - Duration::seconds(self.age - since_created)
             }
         }
     }
@@ -260,7 +262,9 @@ pub(crate) fn push_time_of_day(out: &mut String, moment: DateTime<Utc>) {
 /// Writes `YYYY-MM-DD` as chrono's `%Y-%m-%d` does, without parsing a format string each time
 /// (large responses hold many timestamps); false, writing nothing, for a year chrono would sign.
 fn push_date(out: &mut String, moment: DateTime<Utc>) -> bool {
-    let Ok(year) = u32::try_from(moment.year()) else {
+    // The naive day, taken once: each of `DateTime`'s own getters adds the (zero) offset first.
+    let day = moment.naive_utc().date();
+    let Ok(year) = u32::try_from(day.year()) else {
         return false;
     };
     if year > 9999 {
@@ -268,9 +272,9 @@ fn push_date(out: &mut String, moment: DateTime<Utc>) -> bool {
     }
     push_digits(out, year, 4);
     out.push('-');
-    push_digits(out, moment.month(), 2);
+    push_digits(out, day.month(), 2);
     out.push('-');
-    push_digits(out, moment.day(), 2);
+    push_digits(out, day.day(), 2);
     true
 }
 
@@ -278,21 +282,22 @@ fn push_date(out: &mut String, moment: DateTime<Utc>) -> bool {
 /// (`YYYY-MM-DDTHH:MM:SSZ` and its parts): a year of four digits and no leap second. Such a text
 /// is a real date and time, which the server's format checks accept.
 pub(crate) fn has_plain_form(moment: DateTime<Utc>) -> bool {
-    (0..=9999).contains(&moment.year()) && has_plain_seconds(moment)
+    (0..=9999).contains(&moment.naive_utc().year()) && has_plain_seconds(moment)
 }
 
 /// Whether `moment` is not within a leap second (which chrono writes as second 60).
 fn has_plain_seconds(moment: DateTime<Utc>) -> bool {
-    moment.nanosecond() < 1_000_000_000
+    moment.naive_utc().nanosecond() < 1_000_000_000
 }
 
 /// Writes `HH:MM:SSZ` as chrono's `%H:%M:%SZ` does, for a moment with plain seconds.
 fn push_time(out: &mut String, moment: DateTime<Utc>) {
-    push_digits(out, moment.hour(), 2);
+    let time = moment.naive_utc().time();
+    push_digits(out, time.hour(), 2);
     out.push(':');
-    push_digits(out, moment.minute(), 2);
+    push_digits(out, time.minute(), 2);
     out.push(':');
-    push_digits(out, moment.second(), 2);
+    push_digits(out, time.second(), 2);
     out.push('Z');
 }
 
