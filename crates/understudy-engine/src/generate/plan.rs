@@ -82,6 +82,9 @@ pub(crate) struct Node {
     pub(crate) kind: u8,
     pub(crate) null_ok: bool,
     pub(crate) choices: Option<Vec<Value>>,
+    /// The `enum` as the writer writes it, when `Runner::shape` makes the node by choosing from
+    /// `choices` alone ([`WrittenChoices::of`]).
+    pub(crate) written_choices: Option<Box<WrittenChoices>>,
     pub(crate) lower: Option<Bound>,
     pub(crate) upper: Option<Bound>,
     pub(crate) multiples: Vec<f64>,
@@ -144,6 +147,7 @@ impl Node {
             kind: Types::STRING,
             null_ok: true,
             choices: None,
+            written_choices: None,
             lower: None,
             upper: None,
             multiples: Vec::new(),
@@ -754,6 +758,7 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
         let exclusive = nodes[index].exclusive && variants_exclude_each_other(nodes, &nodes[index]);
         nodes[index].exclusive = exclusive;
         nodes[index].leaf = leaf(&nodes[index]);
+        nodes[index].written_choices = WrittenChoices::of(&nodes[index]).map(Box::new);
     }
     heights(nodes);
 }
@@ -769,6 +774,44 @@ fn leaf(node: &Node) -> bool {
             node.kind,
             Types::STRING | Types::INTEGER | Types::NUMBER | Types::BOOLEAN
         )
+}
+
+/// An `enum` written ahead: each choice as JSON, and the default as JSON when it is one of the
+/// choices. `Runner::shape` makes such a node by drawing the default half of the time (when the
+/// default is a choice) and a choice otherwise, and clones the value; the writer draws the same
+/// and copies its text.
+#[derive(Debug, Clone)]
+pub(crate) struct WrittenChoices {
+    pub(crate) choices: Vec<Box<[u8]>>,
+    pub(crate) default: Option<Box<[u8]>>,
+}
+
+impl WrittenChoices {
+    /// The written choices of `node` when nothing but its `enum` makes it: no check, no variant,
+    /// and at least one choice (which comes before `null` and the node's kind in `shape`).
+    fn of(node: &Node) -> Option<WrittenChoices> {
+        let choices = node
+            .choices
+            .as_ref()
+            .filter(|choices| !choices.is_empty())?;
+        if node.check || !node.variants.is_empty() {
+            return None;
+        }
+        let written = |value: &Value| {
+            let mut out = Vec::new();
+            super::write::write_value(&mut out, value);
+            out.into_boxed_slice()
+        };
+        let default = node
+            .default
+            .as_ref()
+            .filter(|default| choices.iter().any(|choice| check::equal(choice, default)))
+            .map(written);
+        Some(WrittenChoices {
+            choices: choices.iter().map(written).collect(),
+            default,
+        })
+    }
 }
 
 /// Whether a value made from any one of `node`'s variants is rejected by every other variant's

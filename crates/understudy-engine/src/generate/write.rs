@@ -8,11 +8,12 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use rand::RngExt;
 use serde_json::{Number, Value};
 
 use super::echo::Echo;
 use super::hint::Hint;
-use super::plan::{FREE, Node, NodeId, Prop};
+use super::plan::{FREE, Node, NodeId, Prop, WrittenChoices};
 use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items, exclusive, wanted};
 use super::schema::Types;
 
@@ -75,6 +76,11 @@ impl<'g> Runner<'g, '_> {
         if node.leaf && placement.is_none() {
             return self.write_leaf(node, slot.hint, scene, out);
         }
+        if let Some(choices) = node.written_choices.as_deref()
+            && placement.is_none()
+        {
+            return self.write_choice(choices, out);
+        }
         let slot = self.settled(id, slot);
         self.descend(id, |runner| {
             if exclusive(node, slot) {
@@ -133,6 +139,18 @@ impl<'g> Runner<'g, '_> {
             let value = self.scalar(node, hint, scene);
             write_value(out, &value);
         }
+    }
+
+    /// An `enum` choice, drawn as `Runner::shape` draws it (the default half of the time when it
+    /// is a choice, else any choice) and written as it was written ahead, without a `Value`.
+    fn write_choice(&mut self, choices: &WrittenChoices, out: &mut Vec<u8>) {
+        if let Some(default) = &choices.default
+            && self.rng.random_bool(0.5)
+        {
+            return out.extend_from_slice(default);
+        }
+        let at = self.rng.random_range(0..choices.choices.len());
+        out.extend_from_slice(&choices.choices[at]);
     }
 
     /// An object that only its node decides ([`free_object`]), property by property, as
@@ -248,7 +266,7 @@ fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Plac
 }
 
 /// Writes `value` as serde_json does; a scalar, most of what is written this way, without it.
-fn write_value(out: &mut Vec<u8>, value: &Value) {
+pub(super) fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::String(text) => write_text(out, text),
         Value::Number(number) => write_number(out, number),
@@ -555,6 +573,47 @@ mod tests {
                     .is_some_and(|bounded| bounded.len() <= 1),
                 "a bounded object keeps its bound"
             );
+        }
+    }
+
+    /// An `enum` is written from its choices written ahead (`Runner::write_choice`), drawing
+    /// what `Runner::shape` draws: the default half of the time when it is a choice, else any
+    /// choice; a choice that JSON escapes, a float, `null` and an object are written as
+    /// serde_json writes them.
+    #[test]
+    fn enums_are_written_as_built() {
+        let schema = json!({"type": "object", "properties": {
+            "state": {"type": "string", "enum": ["open", "closed", "say \"hi\""]},
+            "reason": {"type": "string", "nullable": true, "default": "completed",
+                "enum": ["completed", "not_planned", null]},
+            "stranger": {"type": "string", "default": "none", "enum": ["a", "b"]},
+            "ratio": {"type": "number", "default": 1, "enum": [1.0, 2.5, -0.0]},
+            "shape": {"enum": [{"x": 1}, [true], "flat"]},
+            "states": {"type": "array", "minItems": 3,
+                "items": {"type": "string", "enum": ["x", "y", "z"], "default": "z"}}
+        }});
+        let generator = Generator::compile(&json!({}), &schema).expect("a generator");
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..100 {
+            let parsed = written_as_built(&generator, seed, None);
+            for name in ["state", "reason", "stranger", "ratio", "shape"] {
+                seen.insert(format!("{name}={}", parsed[name]));
+            }
+            assert!(
+                ["a", "b"].contains(&parsed["stranger"].as_str().expect("a string")),
+                "a default that is not a choice is never written: {parsed}"
+            );
+        }
+        for written in [
+            "state=\"say \\\"hi\\\"\"",
+            "reason=null",
+            "reason=\"completed\"",
+            "ratio=1.0",
+            "ratio=-0.0",
+            "shape={\"x\":1}",
+            "shape=[true]",
+        ] {
+            assert!(seen.contains(written), "{written} in {seen:?}");
         }
     }
 
