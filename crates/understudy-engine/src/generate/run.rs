@@ -653,7 +653,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     ) -> Value {
         match node.kind {
             Types::STRING => Value::String(self.string(node, hint, scene)),
-            Types::INTEGER => self.integer(node, hint, scene),
+            Types::INTEGER => Value::from(self.integer(node, hint, scene)),
             Types::NUMBER => self.number(node, hint),
             Types::BOOLEAN => Value::Bool(self.boolean(node, hint)),
             _ => smallest(node),
@@ -1200,7 +1200,12 @@ impl<'g, 'r> Runner<'g, 'r> {
                 .all(|format| made_in == Some(format.name()) || format.accepts(text))
     }
 
-    fn integer(&mut self, node: &Node, hint: Option<Hint>, scene: &mut Scene<'_>) -> Value {
+    pub(super) fn integer(
+        &mut self,
+        node: &Node,
+        hint: Option<Hint>,
+        scene: &mut Scene<'_>,
+    ) -> i64 {
         let lower = node.lower.map(|bound| {
             if bound.exclusive {
                 bound.value.floor() as i128 + 1
@@ -1246,15 +1251,13 @@ impl<'g, 'r> Runner<'g, 'r> {
                 let k = self.rng.random_range(first..=last);
                 let value = k.saturating_mul(step);
                 if let Ok(value) = i64::try_from(value) {
-                    return Value::from(value);
+                    return value;
                 }
             }
         }
-        Value::from(
-            lower
-                .and_then(|lower| i64::try_from(lower).ok())
-                .unwrap_or(0),
-        )
+        lower
+            .and_then(|lower| i64::try_from(lower).ok())
+            .unwrap_or(0)
     }
 
     fn number(&mut self, node: &Node, hint: Option<Hint>) -> Value {
@@ -1359,7 +1362,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         None
     }
 
-    fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
+    pub(super) fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
         if let Some(Value::Bool(default)) = node.default
             && self.rng.random_bool(0.75)
         {

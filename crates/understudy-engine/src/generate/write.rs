@@ -135,6 +135,17 @@ impl<'g> Runner<'g, '_> {
                 write_text(out, &text);
             }
             self.give_back(text);
+        } else if node.kind == Types::INTEGER {
+            // As `Runner::scalar` makes it, without a `Value` to hold it.
+            let integer = self.integer(node, hint, scene);
+            out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
+        } else if node.kind == Types::BOOLEAN {
+            let literal: &[u8] = if self.boolean(node, hint) {
+                b"true"
+            } else {
+                b"false"
+            };
+            out.extend_from_slice(literal);
         } else {
             let value = self.scalar(node, hint, scene);
             write_value(out, &value);
