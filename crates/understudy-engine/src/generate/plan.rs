@@ -69,6 +69,11 @@ pub(crate) struct Variant {
     pub(crate) node: NodeId,
     /// The discriminator property and the value that selects this branch.
     pub(crate) forced: Option<(Arc<str>, Value)>,
+    /// Whether a value made from this variant is rejected by every other variant's branch by
+    /// its type alone, and nothing but the variants calls for a check of the node
+    /// ([`alone_by_type`]): then the value is made from this variant without being checked as
+    /// a whole, as for [`Node::exclusive`] variants.
+    pub(crate) alone: bool,
 }
 
 /// The merged constraints one value must meet.
@@ -587,6 +592,7 @@ impl Planner<'_> {
                     variants.push(Variant {
                         node: self.node(branch_roots, resolved_here.clone(), None),
                         forced: Some((dispatch.property.clone(), Value::String(value.to_string()))),
+                        alone: false,
                     });
                 }
                 if variants.is_empty() {
@@ -616,6 +622,7 @@ impl Planner<'_> {
                     Variant {
                         node: self.node(branch_roots, resolved_here.clone(), None),
                         forced: None,
+                        alone: false,
                     }
                 })
                 .collect();
@@ -755,6 +762,13 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
         }
     }
     for index in 0..nodes.len() {
+        // `exclusive` says here only that nothing but the variants calls for the check.
+        if nodes[index].exclusive {
+            let alone = alone_by_type(nodes, &nodes[index]);
+            for (variant, alone) in nodes[index].variants.iter_mut().zip(alone) {
+                variant.alone = alone;
+            }
+        }
         let exclusive = nodes[index].exclusive && variants_exclude_each_other(nodes, &nodes[index]);
         nodes[index].exclusive = exclusive;
         nodes[index].leaf = leaf(&nodes[index]);
@@ -812,6 +826,50 @@ impl WrittenChoices {
             default,
         })
     }
+}
+
+/// For each of `node`'s variants, whether every value made from it is rejected by each other
+/// variant's branch because of its type: the types the variant admits (null included when it
+/// may be null) and those each other variant admits have none in common (`number` carries
+/// `integer`, so a float never passes for apart from an integer branch).
+///
+/// A variant's types are those of the parent and its branch together, and a value made from it
+/// has one of them; so a type no other variant admits is one that other variant's branch
+/// refuses. The variant is made as it is made alone: no discriminator value, no variants or
+/// `enum` of its own. At least two variants are needed: a node with too many to build keeps
+/// only its first, and the others' branches still stand.
+fn alone_by_type(nodes: &[Node], node: &Node) -> Vec<bool> {
+    let admitted = |made: &Node| {
+        if made.null_ok {
+            Types(made.types.0 | Types::NULL)
+        } else {
+            made.types
+        }
+    };
+    let made: Vec<Option<&Node>> = node
+        .variants
+        .iter()
+        .map(|variant| nodes.get(variant.node as usize))
+        .collect();
+    node.variants
+        .iter()
+        .zip(&made)
+        .enumerate()
+        .map(|(at, (variant, one))| {
+            let Some(one) = one else {
+                return false;
+            };
+            node.variants.len() >= 2
+                && variant.forced.is_none()
+                && one.variants.is_empty()
+                && one.choices.as_ref().is_none_or(Vec::is_empty)
+                && !one.types.is_empty()
+                && made.iter().enumerate().all(|(other_at, other)| {
+                    other_at == at
+                        || other.is_some_and(|other| admitted(one).and(admitted(other)).is_empty())
+                })
+        })
+        .collect()
 }
 
 /// Whether a value made from any one of `node`'s variants is rejected by every other variant's
@@ -940,6 +998,74 @@ mod tests {
         let (parts, _) = builder.finish();
         let (nodes, root, _) = plan(&parts, root);
         nodes[root as usize].exclusive
+    }
+
+    /// For each variant of the root node of `schema`, whether the others refuse its values by
+    /// type.
+    fn alone(schema: &Value) -> Vec<bool> {
+        let document = json!({});
+        let mut builder = PartsBuilder::new(&document);
+        let root = builder.part(schema);
+        let (parts, _) = builder.finish();
+        let (nodes, root, _) = plan(&parts, root);
+        nodes[root as usize]
+            .variants
+            .iter()
+            .map(|variant| variant.alone)
+            .collect()
+    }
+
+    #[test]
+    fn variants_stand_alone_when_the_others_refuse_their_types() {
+        let label = json!({"type": "object", "properties": {"name": {"type": "string"}}});
+        assert_eq!(
+            alone(&json!({"oneOf": [{"type": "string"}, label]})),
+            [true, true]
+        );
+        assert_eq!(
+            alone(&json!({"nullable": true, "oneOf": [
+                {"type": "string"}, {"type": "number"}, {"type": "integer"}
+            ]})),
+            [true, false, false],
+            "a number may be integral"
+        );
+        assert_eq!(
+            alone(&json!({"anyOf": [{"type": "string"}, {"minLength": 2}]})),
+            [false, false],
+            "a branch without a type takes any type"
+        );
+        assert_eq!(
+            alone(&json!({"oneOf": [
+                {"type": "string", "nullable": true}, {"type": "object", "nullable": true}
+            ]})),
+            [true, true],
+            "null passes both branches, so neither may make it"
+        );
+        assert_eq!(
+            alone(&json!({"anyOf": [
+                {"type": "string", "nullable": true}, {"type": "object", "nullable": true}
+            ]})),
+            [false, false],
+            "either may make null, which the other takes"
+        );
+        assert_eq!(
+            alone(&json!({"oneOf": [{"type": "string", "enum": ["a", "b"]}, {"type": "integer"}]})),
+            [false, true],
+            "choices are not made as the variant's type says"
+        );
+        assert_eq!(
+            alone(&json!({"allOf": [
+                {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+                {"not": {"const": "x"}}
+            ]})),
+            [false, false],
+            "another check still applies"
+        );
+        assert_eq!(
+            alone(&json!({"oneOf": [{"type": "string"}]})),
+            [false],
+            "one variant may stand for several branches"
+        );
     }
 
     #[test]

@@ -210,6 +210,17 @@ pub(super) fn exclusive(node: &Node, slot: Slot<'_, '_>) -> bool {
     node.exclusive && slot.forced.is_empty()
 }
 
+/// Whether `node`'s variant at `start` (as `Runner::first_variant` draws it) is made without a
+/// check of the whole: every other variant refuses its values by type ([`Variant::alone`]) and
+/// the slot adds no discriminator value.
+pub(super) fn alone(node: &Node, slot: Slot<'_, '_>, start: usize) -> bool {
+    slot.forced.is_empty()
+        && node
+            .variants
+            .get(start % node.variants.len().max(1))
+            .is_some_and(|variant| variant.alone)
+}
+
 /// The request's array for an array node, when it can be echoed: not empty, and of a length the
 /// node allows.
 pub(super) fn echoed_items<'e>(
@@ -483,7 +494,18 @@ impl<'g, 'r> Runner<'g, 'r> {
         scene: &mut Scene<'_>,
     ) -> Value {
         let start = self.first_variant(node, slot.minimal);
-        if !node.check || exclusive(node, slot) {
+        self.checked_from(node, slot, scene, start)
+    }
+
+    /// [`Runner::checked`] once the first variant to try is drawn.
+    pub(super) fn checked_from(
+        &mut self,
+        node: &'g Node,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene<'_>,
+        start: usize,
+    ) -> Value {
+        if !node.check || exclusive(node, slot) || alone(node, slot, start) {
             // Most nodes (every plain scalar) need no check: one draw, nothing to retry. Nor do
             // variants that exclude each other: the drawn one's own checks are all there is.
             return self.shape(node, slot, scene, start);

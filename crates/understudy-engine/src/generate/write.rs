@@ -14,7 +14,7 @@ use serde_json::{Number, Value};
 use super::echo::Echo;
 use super::hint::Hint;
 use super::plan::{FREE, Node, NodeId, Prop, WrittenChoices};
-use super::run::{Fields, Runner, Scene, Slot, Source, echoed_items, exclusive, wanted};
+use super::run::{Fields, Runner, Scene, Slot, Source, alone, echoed_items, exclusive, wanted};
 use super::schema::Types;
 
 /// Where the record identity goes in the value being made: the names still to walk to it, and
@@ -88,6 +88,17 @@ impl<'g> Runner<'g, '_> {
                 let start = runner.first_variant(node, slot.minimal);
                 let variant = &node.variants[start % node.variants.len()];
                 runner.write(variant.node, slot, scene, out, placement);
+            } else if node.variants.iter().any(|variant| variant.alone) {
+                // As `Runner::checked` makes it: the variant drawn, then, when the others refuse
+                // its values by type, its value; else the values tried and checked.
+                let start = runner.first_variant(node, slot.minimal);
+                if alone(node, slot, start) {
+                    let variant = &node.variants[start % node.variants.len()];
+                    runner.write(variant.node, slot, scene, out, placement);
+                } else {
+                    let value = runner.checked_from(node, slot, scene, start);
+                    write_placed(out, Cow::Owned(value), placement);
+                }
             } else if !writable(node, slot) {
                 let value = runner.checked(node, slot, scene);
                 write_placed(out, Cow::Owned(value), placement);
