@@ -61,6 +61,21 @@ pub(crate) struct Prop {
     pub(crate) forbidden: bool,
     pub(crate) identity: bool,
     pub(crate) hint: Option<Hint>,
+    /// Whether the value is a string redrawn from the node's example and written in place, as
+    /// `Runner::in_place_example` decides it for this node and hint ([`InPlace::of`]): decided
+    /// once here, so that the writer's free objects skip the asking.
+    pub(crate) in_place: InPlace,
+}
+
+/// How `Runner::in_place_example` answers for a node and a hint, which are all it depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InPlace {
+    /// The string is not written in place.
+    No,
+    /// A URL made after the example: written in place with no draw before it.
+    Url,
+    /// Tokens or a URL-shaped example: written in place once the scene's clock is drawn.
+    AfterClock,
 }
 
 /// One way to satisfy a node's first `oneOf`/`anyOf`/discriminator.
@@ -485,6 +500,7 @@ impl Planner<'_> {
                 forbidden: false,
                 identity: false,
                 hint: hint::from_name(&name, context.as_deref()),
+                in_place: InPlace::No,
                 name: name.clone(),
             };
             for &part_id in flat {
@@ -773,6 +789,21 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
         nodes[index].exclusive = exclusive;
         nodes[index].leaf = leaf(&nodes[index]);
         nodes[index].written_choices = WrittenChoices::of(&nodes[index]).map(Box::new);
+    }
+    for index in 0..nodes.len() {
+        let in_place: Vec<InPlace> = nodes[index]
+            .properties
+            .iter()
+            .map(|prop| {
+                nodes
+                    .get(prop.node as usize)
+                    .filter(|node| node.leaf)
+                    .map_or(InPlace::No, |node| InPlace::of(node, prop.hint))
+            })
+            .collect();
+        for (prop, in_place) in nodes[index].properties.iter_mut().zip(in_place) {
+            prop.in_place = in_place;
+        }
     }
     heights(nodes);
 }

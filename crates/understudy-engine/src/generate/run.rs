@@ -17,7 +17,7 @@ use super::echo::{Echo, EchoScope};
 use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
 use super::like_example::{ExampleShape, LikeExample};
-use super::plan::{Additional, FREE, Node, NodeId, Prop};
+use super::plan::{Additional, FREE, InPlace, Node, NodeId, Prop};
 use super::schema::{Part, Types};
 
 /// Depth from which only required properties and minimal arrays are generated.
@@ -219,6 +219,38 @@ pub(super) fn alone(node: &Node, slot: Slot<'_, '_>, start: usize) -> bool {
             .variants
             .get(start % node.variants.len().max(1))
             .is_some_and(|variant| variant.alone)
+}
+
+impl InPlace {
+    /// How [`Runner::in_place_example`] answers for a string of `node` under `hint`: a URL
+    /// example with nothing to escape is written in place; so are tokens or a URL-shaped example
+    /// with nothing to escape, fit or check, when the example leads over the hint (after the
+    /// clock that `string_marked` draws first). Never for a node with a faker of its own.
+    pub(crate) fn of(node: &Node, hint: Option<Hint>) -> InPlace {
+        if node.kind != Types::STRING || node.faker.is_some() {
+            return InPlace::No;
+        }
+        if let Some(like) = url_example(node, hint) {
+            return if like.plain() {
+                InPlace::Url
+            } else {
+                InPlace::No
+            };
+        }
+        let Some(like) = node.like_example.as_deref() else {
+            return InPlace::No;
+        };
+        let redrawn = matches!(like.shape(), ExampleShape::Url | ExampleShape::Tokens);
+        if !redrawn
+            || !like.plain()
+            || node.format.is_some()
+            || !nothing_to_meet(node)
+            || !example_leads(like, hint)
+        {
+            return InPlace::No;
+        }
+        InPlace::AfterClock
+    }
 }
 
 /// The request's array for an array node, when it can be echoed: not empty, and of a length the
@@ -1058,22 +1090,25 @@ impl<'g, 'r> Runner<'g, 'r> {
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
     ) -> Option<&'g LikeExample> {
-        if node.faker.is_some() {
-            return None;
+        self.in_place_as(InPlace::of(node, hint), node, scene)
+    }
+
+    /// [`Runner::in_place_example`] once decided ([`InPlace::of`]): the draw before the value,
+    /// and the example.
+    pub(super) fn in_place_as(
+        &mut self,
+        in_place: InPlace,
+        node: &'g Node,
+        scene: &mut Scene<'_>,
+    ) -> Option<&'g LikeExample> {
+        match in_place {
+            InPlace::No => None,
+            InPlace::Url => node.like_example.as_deref(),
+            InPlace::AfterClock => {
+                scene.clock(self.rng, self.now);
+                node.like_example.as_deref()
+            }
         }
-        if let Some(like) = url_example(node, hint) {
-            return like.plain().then_some(like);
-        }
-        let like = node.like_example.as_deref()?;
-        let redrawn = matches!(like.shape(), ExampleShape::Url | ExampleShape::Tokens);
-        if !redrawn || !like.plain() || node.format.is_some() || !nothing_to_meet(node) {
-            return None;
-        }
-        if !example_leads(like, hint) {
-            return None;
-        }
-        scene.clock(self.rng, self.now);
-        Some(like)
     }
 
     /// A value made after the node's example ([`super::like_example::LikeExample`]) and whether

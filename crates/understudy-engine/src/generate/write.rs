@@ -13,7 +13,7 @@ use serde_json::{Number, Value};
 
 use super::echo::Echo;
 use super::hint::Hint;
-use super::plan::{FREE, Node, NodeId, Prop, WrittenChoices};
+use super::plan::{FREE, InPlace, Node, NodeId, Prop, WrittenChoices};
 use super::run::{Fields, Runner, Scene, Slot, Source, alone, echoed_items, exclusive, wanted};
 use super::schema::Types;
 
@@ -194,7 +194,9 @@ impl<'g> Runner<'g, '_> {
             }
             first = false;
             out.extend_from_slice(&prop.written);
-            if !self.write_leaf_property(prop, slot.depth, &mut scene, out) {
+            if prop.in_place != InPlace::No {
+                self.write_in_place_property(prop, slot.depth, &mut scene, out);
+            } else if !self.write_leaf_property(prop, slot.depth, &mut scene, out) {
                 self.write(prop.node, slot.property(prop.hint), &mut scene, out, None);
             }
         }
@@ -217,6 +219,30 @@ impl<'g> Runner<'g, '_> {
             None => return false,
         }
         true
+    }
+
+    /// Writes the value of `prop`, whose string is written in place ([`Prop::in_place`]), as
+    /// `write_leaf_property` writes it: counted, then redrawn from the example straight into
+    /// the body, without asking `Runner::in_place_example` again.
+    fn write_in_place_property(
+        &mut self,
+        prop: &Prop,
+        depth: u16,
+        scene: &mut Scene<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        match self.counted(prop.node, depth + 1) {
+            Ok(node) => match self.in_place_as(prop.in_place, node, scene) {
+                Some(like) => {
+                    out.push(b'"');
+                    like.push_redrawn(out, self.rng);
+                    out.push(b'"');
+                }
+                // Not met: a property is planned in place only for a node with an example.
+                None => self.write_leaf(node, prop.hint, scene, out),
+            },
+            Err(value) => write_placed(out, Cow::Owned(value), None),
+        }
     }
 
     /// An array whose items need not be unique, item by item (as `Runner::array` makes it).
