@@ -96,6 +96,17 @@ impl LikeExample {
         }
     }
 
+    /// The example, when [`LikeExample::push_redrawn`] writes it as it is: a URL or tokens with
+    /// nothing to redraw (`https://api.github.com/users/octocat/followers`).
+    pub(crate) fn kept_whole(&self) -> Option<&str> {
+        let whole = !self.pieces.is_empty()
+            && self
+                .pieces
+                .iter()
+                .all(|piece| matches!(piece, Piece::Keep { .. }));
+        whole.then_some(&*self.text)
+    }
+
     /// Whether the example is a structured value (an id, a code, a URL), whose shape says more
     /// than a property name does.
     pub(crate) fn structured(&self) -> bool {

@@ -65,6 +65,10 @@ pub(crate) struct Prop {
     /// `Runner::in_place_example` decides it for this node and hint ([`InPlace::of`]): decided
     /// once here, so that the writer's free objects skip the asking.
     pub(crate) in_place: InPlace,
+    /// When the value is written in place and is its example kept whole
+    /// ([`LikeExample::kept_whole`]): the property as an object writes it, name and value, so
+    /// that it is written in one copy.
+    pub(crate) written_whole: Option<Box<[u8]>>,
 }
 
 /// How `Runner::in_place_example` answers for a node and a hint, which are all it depends on.
@@ -501,6 +505,7 @@ impl Planner<'_> {
                 identity: false,
                 hint: hint::from_name(&name, context.as_deref()),
                 in_place: InPlace::No,
+                written_whole: None,
                 name: name.clone(),
             };
             for &part_id in flat {
@@ -791,18 +796,31 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
         nodes[index].written_choices = WrittenChoices::of(&nodes[index]).map(Box::new);
     }
     for index in 0..nodes.len() {
-        let in_place: Vec<InPlace> = nodes[index]
+        let in_place: Vec<(InPlace, Option<Box<[u8]>>)> = nodes[index]
             .properties
             .iter()
             .map(|prop| {
-                nodes
-                    .get(prop.node as usize)
-                    .filter(|node| node.leaf)
-                    .map_or(InPlace::No, |node| InPlace::of(node, prop.hint))
+                let Some(node) = nodes.get(prop.node as usize).filter(|node| node.leaf) else {
+                    return (InPlace::No, None);
+                };
+                let in_place = InPlace::of(node, prop.hint);
+                let whole = node
+                    .like_example
+                    .as_deref()
+                    .and_then(LikeExample::kept_whole)
+                    .filter(|_| in_place != InPlace::No)
+                    .map(|text| {
+                        // In place means plain: nothing in the text to escape.
+                        [&prop.written[..], b"\"", text.as_bytes(), b"\""]
+                            .concat()
+                            .into_boxed_slice()
+                    });
+                (in_place, whole)
             })
             .collect();
-        for (prop, in_place) in nodes[index].properties.iter_mut().zip(in_place) {
+        for (prop, (in_place, whole)) in nodes[index].properties.iter_mut().zip(in_place) {
             prop.in_place = in_place;
+            prop.written_whole = whole;
         }
     }
     heights(nodes);

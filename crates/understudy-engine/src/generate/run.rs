@@ -486,6 +486,17 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     /// [`Runner::counted`] for a node that is a leaf (`Node::leaf`); `None`, and nothing
     /// counted, when it is not.
+    /// Counts a value written whole at `depth` as [`Runner::counted`] counts it, when it is
+    /// not so deep that `counted` makes it the smallest value instead; false, with nothing
+    /// counted, when it is.
+    pub(super) fn counted_whole(&mut self, depth: u16) -> bool {
+        if depth >= HARD_DEPTH {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
+
     pub(super) fn counted_leaf(
         &mut self,
         id: NodeId,
@@ -1101,13 +1112,18 @@ impl<'g, 'r> Runner<'g, 'r> {
         node: &'g Node,
         scene: &mut Scene<'_>,
     ) -> Option<&'g LikeExample> {
-        match in_place {
-            InPlace::No => None,
-            InPlace::Url => node.like_example.as_deref(),
-            InPlace::AfterClock => {
-                scene.clock(self.rng, self.now);
-                node.like_example.as_deref()
-            }
+        if in_place == InPlace::No {
+            return None;
+        }
+        self.before_in_place(in_place, scene);
+        node.like_example.as_deref()
+    }
+
+    /// Draws what comes before a string written in place: the scene's clock, after which
+    /// `string_marked` makes tokens.
+    pub(super) fn before_in_place(&mut self, in_place: InPlace, scene: &mut Scene<'_>) {
+        if in_place == InPlace::AfterClock {
+            scene.clock(self.rng, self.now);
         }
     }
 

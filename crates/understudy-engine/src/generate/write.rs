@@ -193,6 +193,15 @@ impl<'g> Runner<'g, '_> {
                 out.push(b',');
             }
             first = false;
+            if let Some(whole) = prop.written_whole.as_deref()
+                && self.counted_whole(slot.depth + 1)
+            {
+                // As `write_in_place_property` writes it: counted, after the clock when it
+                // would draw it, and the example as it is.
+                self.before_in_place(prop.in_place, &mut scene);
+                out.extend_from_slice(whole);
+                continue;
+            }
             out.extend_from_slice(&prop.written);
             if prop.in_place != InPlace::No {
                 self.write_in_place_property(prop, slot.depth, &mut scene, out);
@@ -666,16 +675,20 @@ mod tests {
     }
 
     /// Strings redrawn from their example with nothing to fit, check or escape are written in
-    /// place (`Runner::in_place_example`); the others go through `string_marked`. Both must
+    /// place (`Runner::in_place_example`), and with their property name in one copy when there
+    /// is nothing to redraw; the others go through `string_marked`. Both must
     /// draw what building the body draws, in objects (whose clock is drawn) and as array items
     /// (whose clock is not, until a redrawn token asks for it).
     #[test]
     fn strings_made_after_examples_are_written_as_built() {
         let user = json!({"type": "object", "properties": {
-            "node_id": {"type": "string", "example": "MDQ6VXNlcjE="},
-            "sha": {"type": "string", "example": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+            "view": {"type": "string", "example": "public"},
             "html_url": {"type": "string", "format": "uri",
                 "example": "https://github.com/octocat/Hello-World/pull/1347"},
+            "followers_url": {"type": "string", "format": "uri",
+                "example": "https://api.github.com/users/octocat/followers"},
+            "node_id": {"type": "string", "example": "MDQ6VXNlcjE="},
+            "sha": {"type": "string", "example": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
             "avatar_url": {"type": "string", "format": "uri",
                 "example": "https://github.com/images/error/octocat_happy.gif"},
             "login": {"type": "string", "example": "octocat1"},
@@ -700,6 +713,12 @@ mod tests {
             node_ids.insert(node_id.to_owned());
             let url = parsed["members"][1]["html_url"].as_str().expect("a URL");
             assert!(url.starts_with("https://github.com/"), "{url}");
+            // Examples with nothing to redraw are written whole (`Prop::written_whole`).
+            assert_eq!(parsed["owner"]["view"], "public");
+            assert_eq!(
+                parsed["members"][0]["followers_url"],
+                "https://api.github.com/users/octocat/followers"
+            );
         }
         assert!(node_ids.len() > 40, "redrawn: {node_ids:?}");
     }
