@@ -49,7 +49,8 @@ pub(crate) enum Additional {
 #[derive(Debug, Clone)]
 pub(crate) struct Prop {
     pub(crate) name: Arc<str>,
-    /// The name as a JSON object writes it: quoted, escaped, and followed by its colon.
+    /// The name as a JSON object writes it after another property: a comma, the name quoted
+    /// and escaped, and its colon. The first property is written from the second byte on.
     pub(crate) written: Arc<[u8]>,
     /// The name without case or separators, for echo matching.
     pub(crate) key: Arc<str>,
@@ -66,8 +67,9 @@ pub(crate) struct Prop {
     /// once here, so that the writer's free objects skip the asking.
     pub(crate) in_place: InPlace,
     /// When the value is written in place and is its example kept whole
-    /// ([`LikeExample::kept_whole`]): the property as an object writes it, name and value, so
-    /// that it is written in one copy.
+    /// ([`LikeExample::kept_whole`]): the property as an object writes it after another, comma,
+    /// name and value (from the second byte on when it comes first), so that it is written in
+    /// one copy.
     pub(crate) written_whole: Option<Box<[u8]>>,
 }
 
@@ -654,7 +656,10 @@ impl Planner<'_> {
 
 /// `name` as a JSON object writes it, with the colon that follows: `"name":`.
 fn written_name(name: &str) -> Arc<[u8]> {
-    let mut written = serde_json::to_vec(name).unwrap_or_else(|_| b"\"\"".to_vec());
+    let mut written = vec![b','];
+    if serde_json::to_writer(&mut written, name).is_err() {
+        written.extend_from_slice(b"\"\"");
+    }
     written.push(b':');
     Arc::from(written)
 }

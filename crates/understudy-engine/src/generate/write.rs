@@ -189,9 +189,8 @@ impl<'g> Runner<'g, '_> {
             if prop.forbidden || !wanted(prop, false, false, false) {
                 continue;
             }
-            if !first {
-                out.push(b',');
-            }
+            // The comma that starts a written name is left out before the first property.
+            let from = usize::from(first);
             first = false;
             if let Some(whole) = prop.written_whole.as_deref()
                 && self.counted_whole(slot.depth + 1)
@@ -199,10 +198,10 @@ impl<'g> Runner<'g, '_> {
                 // As `write_in_place_property` writes it: counted, after the clock when it
                 // would draw it, and the example as it is.
                 self.before_in_place(prop.in_place, &mut scene);
-                out.extend_from_slice(whole);
+                out.extend_from_slice(&whole[from..]);
                 continue;
             }
-            out.extend_from_slice(&prop.written);
+            out.extend_from_slice(&prop.written[from..]);
             if prop.in_place != InPlace::No {
                 self.write_in_place_property(prop, slot.depth, &mut scene, out);
             } else if !self.write_leaf_property(prop, slot.depth, &mut scene, out) {
@@ -414,12 +413,15 @@ impl<'p> JsonFields<'_, 'p> {
         self.out.extend_from_slice(b"\":");
     }
 
-    /// A name written ahead of time (`"name":`, escaped), as [`JsonFields::name`] writes it.
+    /// A name written ahead of time (`,"name":`, escaped; [`Prop::written`]), as
+    /// [`JsonFields::name`] writes it.
     fn written_name(&mut self, written: &[u8]) {
-        if !self.names.is_empty() {
-            self.out.push(b',');
-        }
-        let start = self.out.len() + 1;
+        // The leading comma only after another name; the name starts after the quote.
+        let (written, start) = if self.names.is_empty() {
+            (written.get(1..).unwrap_or_default(), self.out.len() + 1)
+        } else {
+            (written, self.out.len() + 2)
+        };
         self.out.extend_from_slice(written);
         // Between the quotes: the colon and the closing quote are the last two bytes.
         self.names.push(start..self.out.len().saturating_sub(2));
@@ -744,6 +746,29 @@ mod tests {
             );
             assert_eq!(&written[..1], b"[", "appended");
         }
+    }
+
+    /// Names written ahead of time carry their comma (`Prop::written`): it is left out before
+    /// the first, and each name is found where it lies between its quotes.
+    #[test]
+    fn names_written_ahead_are_found_where_they_lie() {
+        use crate::generate::run::Fields as _;
+
+        let mut out = b"{".to_vec();
+        let mut fields = super::JsonFields {
+            out: &mut out,
+            names: Vec::new(),
+            placement: None,
+            placed: false,
+        };
+        fields.written_name(b",\"first\":");
+        fields.out.push(b'1');
+        fields.written_name(b",\"second\":");
+        fields.out.push(b'2');
+        assert!(fields.contains("first") && fields.contains("second"));
+        assert!(!fields.contains("irst") && !fields.contains("secon"));
+        fields.finish();
+        assert_eq!(String::from_utf8_lossy(&out), r#"{"first":1,"second":2}"#);
     }
 
     #[test]
