@@ -96,15 +96,24 @@ impl LikeExample {
         }
     }
 
-    /// The example, when [`LikeExample::push_redrawn`] writes it as it is: a URL or tokens with
-    /// nothing to redraw (`https://api.github.com/users/octocat/followers`).
-    pub(crate) fn kept_whole(&self) -> Option<&str> {
-        let whole = !self.pieces.is_empty()
-            && self
-                .pieces
-                .iter()
-                .all(|piece| matches!(piece, Piece::Keep { .. }));
-        whole.then_some(&*self.text)
+    /// What [`LikeExample::push_redrawn`] writes first as it is, for a URL or tokens: the kept
+    /// run the example starts with (`https://api.github.com/repos/octocat/Hello-World/issues/`
+    /// for `…/issues/1347`; empty when it starts with a redrawn character), and whether that is
+    /// the whole example (`https://api.github.com/users/octocat/followers`, nothing redrawn).
+    pub(crate) fn lead(&self) -> Option<(&str, bool)> {
+        match self.pieces.first()? {
+            Piece::Keep { start, end } => Some((
+                self.text.get(*start as usize..*end as usize)?,
+                self.pieces.len() == 1,
+            )),
+            Piece::Draw { .. } => Some(("", false)),
+        }
+    }
+
+    /// [`LikeExample::push_redrawn`] after its [`LikeExample::lead`], which the caller wrote.
+    pub(crate) fn push_after_lead(&self, out: &mut impl AsciiOut, rng: &mut Xoshiro256PlusPlus) {
+        let skip = usize::from(matches!(self.pieces.first(), Some(Piece::Keep { .. })));
+        self.push_pieces(self.pieces.get(skip..).unwrap_or_default(), out, rng);
     }
 
     /// Whether the example is a structured value (an id, a code, a URL), whose shape says more
@@ -151,9 +160,14 @@ impl LikeExample {
     /// writes for a URL or tokens, without a clock or a person to make. `out` is a string of its
     /// own, or the JSON body itself when the value is [`LikeExample::plain`].
     pub(crate) fn push_redrawn(&self, out: &mut impl AsciiOut, rng: &mut Xoshiro256PlusPlus) {
+        self.push_pieces(&self.pieces, out, rng);
+    }
+
+    /// Writes `pieces`, some of the example's, kept or drawn again.
+    fn push_pieces(&self, pieces: &[Piece], out: &mut impl AsciiOut, rng: &mut Xoshiro256PlusPlus) {
         out.reserve_for(self.text.len());
         let mut draws = Draws::default();
-        for piece in &self.pieces {
+        for piece in pieces {
             match *piece {
                 Piece::Keep { start, end } => {
                     // Runs are cut at ASCII bytes, so `get` always finds them; it keeps a

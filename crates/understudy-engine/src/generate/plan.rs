@@ -66,12 +66,17 @@ pub(crate) struct Prop {
     /// `Runner::in_place_example` decides it for this node and hint ([`InPlace::of`]): decided
     /// once here, so that the writer's free objects skip the asking.
     pub(crate) in_place: InPlace,
-    /// When the value is written in place and is its example kept whole
-    /// ([`LikeExample::kept_whole`]): the property as an object writes it after another, comma,
-    /// name and value (from the second byte on when it comes first), so that it is written in
-    /// one copy.
-    pub(crate) written_whole: Option<Box<[u8]>>,
+    /// When the value is written in place: how the property starts as an object writes it after
+    /// another, made once (comma, name, opening quote, and the example's [`LikeExample::lead`];
+    /// from the second byte on when it comes first). The whole property, closing quote
+    /// included, when the example has nothing redrawn ([`Prop::head_is_whole`]).
+    pub(crate) written_head: Option<Box<[u8]>>,
+    /// Whether `written_head` is the whole property.
+    pub(crate) head_is_whole: bool,
 }
+
+/// [`Prop::written_head`] and [`Prop::head_is_whole`], as they are made.
+type WrittenHead = (Box<[u8]>, bool);
 
 /// How `Runner::in_place_example` answers for a node and a hint, which are all it depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -507,7 +512,8 @@ impl Planner<'_> {
                 identity: false,
                 hint: hint::from_name(&name, context.as_deref()),
                 in_place: InPlace::No,
-                written_whole: None,
+                written_head: None,
+                head_is_whole: false,
                 name: name.clone(),
             };
             for &part_id in flat {
@@ -801,7 +807,7 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
         nodes[index].written_choices = WrittenChoices::of(&nodes[index]).map(Box::new);
     }
     for index in 0..nodes.len() {
-        let in_place: Vec<(InPlace, Option<Box<[u8]>>)> = nodes[index]
+        let heads: Vec<(InPlace, Option<WrittenHead>)> = nodes[index]
             .properties
             .iter()
             .map(|prop| {
@@ -809,23 +815,24 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
                     return (InPlace::No, None);
                 };
                 let in_place = InPlace::of(node, prop.hint);
-                let whole = node
+                let head = node
                     .like_example
                     .as_deref()
-                    .and_then(LikeExample::kept_whole)
+                    .and_then(LikeExample::lead)
                     .filter(|_| in_place != InPlace::No)
-                    .map(|text| {
-                        // In place means plain: nothing in the text to escape.
-                        [&prop.written[..], b"\"", text.as_bytes(), b"\""]
-                            .concat()
-                            .into_boxed_slice()
+                    .map(|(lead, whole)| {
+                        // In place means plain: nothing in the example to escape.
+                        let end: &[u8] = if whole { b"\"" } else { b"" };
+                        let head = [&prop.written[..], b"\"", lead.as_bytes(), end].concat();
+                        (head.into_boxed_slice(), whole)
                     });
-                (in_place, whole)
+                (in_place, head)
             })
             .collect();
-        for (prop, (in_place, whole)) in nodes[index].properties.iter_mut().zip(in_place) {
+        for (prop, (in_place, head)) in nodes[index].properties.iter_mut().zip(heads) {
             prop.in_place = in_place;
-            prop.written_whole = whole;
+            prop.head_is_whole = head.as_ref().is_some_and(|(_, whole)| *whole);
+            prop.written_head = head.map(|(head, _)| head);
         }
     }
     heights(nodes);

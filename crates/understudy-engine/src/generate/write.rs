@@ -13,7 +13,7 @@ use serde_json::{Number, Value};
 
 use super::echo::Echo;
 use super::hint::Hint;
-use super::plan::{FREE, InPlace, Node, NodeId, Prop, WrittenChoices};
+use super::plan::{FREE, Node, NodeId, Prop, WrittenChoices};
 use super::run::{Fields, Runner, Scene, Slot, Source, alone, echoed_items, exclusive, wanted};
 use super::schema::Types;
 
@@ -192,19 +192,28 @@ impl<'g> Runner<'g, '_> {
             // The comma that starts a written name is left out before the first property.
             let from = usize::from(first);
             first = false;
-            if let Some(whole) = prop.written_whole.as_deref()
+            if let Some(head) = prop.written_head.as_deref()
                 && self.counted_whole(slot.depth + 1)
             {
-                // As `write_in_place_property` writes it: counted, after the clock when it
-                // would draw it, and the example as it is.
+                // As `write_leaf` writes a string in place: counted, after the clock when it
+                // would draw it, and the example redrawn, its leading run written ahead.
                 self.before_in_place(prop.in_place, &mut scene);
-                out.extend_from_slice(&whole[from..]);
+                out.extend_from_slice(&head[from..]);
+                if !prop.head_is_whole {
+                    let graph = self.graph;
+                    if let Some(like) = graph
+                        .nodes
+                        .get(prop.node as usize)
+                        .and_then(|node| node.like_example.as_deref())
+                    {
+                        like.push_after_lead(out, self.rng);
+                    }
+                    out.push(b'"');
+                }
                 continue;
             }
             out.extend_from_slice(&prop.written[from..]);
-            if prop.in_place != InPlace::No {
-                self.write_in_place_property(prop, slot.depth, &mut scene, out);
-            } else if !self.write_leaf_property(prop, slot.depth, &mut scene, out) {
+            if !self.write_leaf_property(prop, slot.depth, &mut scene, out) {
                 self.write(prop.node, slot.property(prop.hint), &mut scene, out, None);
             }
         }
@@ -227,30 +236,6 @@ impl<'g> Runner<'g, '_> {
             None => return false,
         }
         true
-    }
-
-    /// Writes the value of `prop`, whose string is written in place ([`Prop::in_place`]), as
-    /// `write_leaf_property` writes it: counted, then redrawn from the example straight into
-    /// the body, without asking `Runner::in_place_example` again.
-    fn write_in_place_property(
-        &mut self,
-        prop: &Prop,
-        depth: u16,
-        scene: &mut Scene<'_>,
-        out: &mut Vec<u8>,
-    ) {
-        match self.counted(prop.node, depth + 1) {
-            Ok(node) => match self.in_place_as(prop.in_place, node, scene) {
-                Some(like) => {
-                    out.push(b'"');
-                    like.push_redrawn(out, self.rng);
-                    out.push(b'"');
-                }
-                // Not met: a property is planned in place only for a node with an example.
-                None => self.write_leaf(node, prop.hint, scene, out),
-            },
-            Err(value) => write_placed(out, Cow::Owned(value), None),
-        }
     }
 
     /// An array whose items need not be unique, item by item (as `Runner::array` makes it).
@@ -678,7 +663,7 @@ mod tests {
 
     /// Strings redrawn from their example with nothing to fit, check or escape are written in
     /// place (`Runner::in_place_example`), and with their property name in one copy when there
-    /// is nothing to redraw; the others go through `string_marked`. Both must
+    /// is nothing to redraw (`Prop::written_head`); the others go through `string_marked`. Both must
     /// draw what building the body draws, in objects (whose clock is drawn) and as array items
     /// (whose clock is not, until a redrawn token asks for it).
     #[test]
