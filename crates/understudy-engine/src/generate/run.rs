@@ -1305,28 +1305,23 @@ impl<'g, 'r> Runner<'g, 'r> {
                 (low as i128, high as i128)
             }
         };
-        let candidates = [
-            (
-                lower.map_or(preferred.0, |lower| lower.max(preferred.0)),
-                upper.map_or(preferred.1, |upper| upper.min(preferred.1)),
-            ),
-            match (lower, upper) {
-                (Some(lower), Some(upper)) => (lower, upper),
-                (Some(lower), None) => (lower, lower.saturating_add(1_000)),
-                (None, Some(upper)) => (upper.saturating_sub(1_000), upper),
-                (None, None) => (0, 1_000),
-            },
-        ];
-        for (low, high) in candidates {
-            let first = ceil_div(low, step);
-            let last = floor_div(high, step);
-            if first <= last {
-                let k = self.rng.random_range(first..=last);
-                let value = k.saturating_mul(step);
-                if let Ok(value) = i64::try_from(value) {
-                    return value;
-                }
-            }
+        // The preferred range within the bounds, else the bounds alone; the second is worked out
+        // only when the first holds no multiple of the step (or none that fits in 64 bits).
+        let within = (
+            lower.map_or(preferred.0, |lower| lower.max(preferred.0)),
+            upper.map_or(preferred.1, |upper| upper.min(preferred.1)),
+        );
+        if let Some(value) = self.multiple_in(within, step) {
+            return value;
+        }
+        let bounds = match (lower, upper) {
+            (Some(lower), Some(upper)) => (lower, upper),
+            (Some(lower), None) => (lower, lower.saturating_add(1_000)),
+            (None, Some(upper)) => (upper.saturating_sub(1_000), upper),
+            (None, None) => (0, 1_000),
+        };
+        if let Some(value) = self.multiple_in(bounds, step) {
+            return value;
         }
         lower
             .and_then(|lower| i64::try_from(lower).ok())
@@ -1433,6 +1428,19 @@ impl<'g, 'r> Runner<'g, 'r> {
             }
         }
         None
+    }
+
+    /// A multiple of `step` drawn from `low..=high`, when there is one and it fits in 64 bits.
+    fn multiple_in(&mut self, (low, high): (i128, i128), step: i128) -> Option<i64> {
+        let first = ceil_div(low, step);
+        let last = floor_div(high, step);
+        if first > last {
+            return None;
+        }
+        let k = self.rng.random_range(first..=last);
+        // Most integers have no `multipleOf`: no 128-bit multiplication for them.
+        let value = if step == 1 { k } else { k.saturating_mul(step) };
+        i64::try_from(value).ok()
     }
 
     pub(super) fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
