@@ -211,8 +211,8 @@ pub(super) fn exclusive(node: &Node, slot: Slot<'_, '_>) -> bool {
 }
 
 /// Whether `node`'s variant at `start` (as `Runner::first_variant` draws it) is made without a
-/// check of the whole: every other variant refuses its values by type ([`Variant::alone`]) and
-/// the slot adds no discriminator value.
+/// check of the whole: every other variant refuses its values by type
+/// ([`Variant::alone`](super::plan::Variant::alone)) and the slot adds no discriminator value.
 pub(super) fn alone(node: &Node, slot: Slot<'_, '_>, start: usize) -> bool {
     slot.forced.is_empty()
         && node
