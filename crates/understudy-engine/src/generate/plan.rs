@@ -660,7 +660,8 @@ impl Planner<'_> {
     }
 }
 
-/// `name` as a JSON object writes it, with the colon that follows: `"name":`.
+/// `name` as a JSON object writes it after another property, with the comma before it and the
+/// colon after it: `,"name":` ([`Prop::written`]).
 fn written_name(name: &str) -> Arc<[u8]> {
     let mut written = vec![b','];
     if serde_json::to_writer(&mut written, name).is_err() {

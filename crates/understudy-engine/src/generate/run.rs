@@ -484,10 +484,8 @@ impl<'g, 'r> Runner<'g, 'r> {
         Ok(node)
     }
 
-    /// [`Runner::counted`] for a node that is a leaf (`Node::leaf`); `None`, and nothing
-    /// counted, when it is not.
-    /// Counts a value written whole at `depth` as [`Runner::counted`] counts it, when it is
-    /// not so deep that `counted` makes it the smallest value instead; false, with nothing
+    /// Counts a value written ahead of time at `depth` as [`Runner::counted`] counts it, when it
+    /// is not so deep that `counted` makes it the smallest value instead; false, with nothing
     /// counted, when it is.
     pub(super) fn counted_whole(&mut self, depth: u16) -> bool {
         if depth >= HARD_DEPTH {
@@ -497,6 +495,8 @@ impl<'g, 'r> Runner<'g, 'r> {
         true
     }
 
+    /// [`Runner::counted`] for a node that is a leaf (`Node::leaf`); `None`, and nothing
+    /// counted, when it is not.
     pub(super) fn counted_leaf(
         &mut self,
         id: NodeId,

@@ -83,16 +83,12 @@ impl<'g> Runner<'g, '_> {
         }
         let slot = self.settled(id, slot);
         self.descend(id, |runner| {
-            if exclusive(node, slot) {
-                // As `Runner::checked` makes it: the variant drawn, then its value.
+            if exclusive(node, slot) || node.variants.iter().any(|variant| variant.alone) {
+                // As `Runner::checked` makes it: the variant drawn, then, when the variants
+                // exclude each other or the others refuse this one's values by type, its value;
+                // else values tried and checked from that variant on.
                 let start = runner.first_variant(node, slot.minimal);
-                let variant = &node.variants[start % node.variants.len()];
-                runner.write(variant.node, slot, scene, out, placement);
-            } else if node.variants.iter().any(|variant| variant.alone) {
-                // As `Runner::checked` makes it: the variant drawn, then, when the others refuse
-                // its values by type, its value; else the values tried and checked.
-                let start = runner.first_variant(node, slot.minimal);
-                if alone(node, slot, start) {
+                if exclusive(node, slot) || alone(node, slot, start) {
                     let variant = &node.variants[start % node.variants.len()];
                     runner.write(variant.node, slot, scene, out, placement);
                 } else {
@@ -700,7 +696,7 @@ mod tests {
             node_ids.insert(node_id.to_owned());
             let url = parsed["members"][1]["html_url"].as_str().expect("a URL");
             assert!(url.starts_with("https://github.com/"), "{url}");
-            // Examples with nothing to redraw are written whole (`Prop::written_whole`).
+            // Examples with nothing to redraw are written whole (`Prop::head_is_whole`).
             assert_eq!(parsed["owner"]["view"], "public");
             assert_eq!(
                 parsed["members"][0]["followers_url"],
