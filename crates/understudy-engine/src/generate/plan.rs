@@ -893,7 +893,7 @@ impl WrittenChoices {
 /// For each of `node`'s variants, whether every value made from it is rejected by each other
 /// variant's branch because of its type: the types the variant admits (null included when it
 /// may be null) and those each other variant admits have none in common (`number` carries
-/// `integer`, so a float never passes for apart from an integer branch).
+/// `integer`, so a number variant never stands apart from an integer one).
 ///
 /// A variant's types are those of the parent and its branch together, and a value made from it
 /// has one of them; so a type no other variant admits is one that other variant's branch
@@ -1053,24 +1053,24 @@ mod tests {
     use crate::generate::schema::PartsBuilder;
     use serde_json::json;
 
-    /// Whether the root node of `schema` (in `document`) has variants that exclude each other.
-    fn exclusive(document: &Value, schema: &Value) -> bool {
+    /// The root node of `schema` (in `document`), planned.
+    fn root_node(document: &Value, schema: &Value) -> Node {
         let mut builder = PartsBuilder::new(document);
         let root = builder.part(schema);
         let (parts, _) = builder.finish();
-        let (nodes, root, _) = plan(&parts, root);
-        nodes[root as usize].exclusive
+        let (mut nodes, root, _) = plan(&parts, root);
+        nodes.swap_remove(root as usize)
+    }
+
+    /// Whether the root node of `schema` (in `document`) has variants that exclude each other.
+    fn exclusive(document: &Value, schema: &Value) -> bool {
+        root_node(document, schema).exclusive
     }
 
     /// For each variant of the root node of `schema`, whether the others refuse its values by
     /// type.
     fn alone(schema: &Value) -> Vec<bool> {
-        let document = json!({});
-        let mut builder = PartsBuilder::new(&document);
-        let root = builder.part(schema);
-        let (parts, _) = builder.finish();
-        let (nodes, root, _) = plan(&parts, root);
-        nodes[root as usize]
+        root_node(&json!({}), schema)
             .variants
             .iter()
             .map(|variant| variant.alone)
