@@ -481,6 +481,7 @@ impl Bench {
                         "warn",
                         "--max-records",
                         "10000",
+                        "--pin-workers",
                     ]);
                 command
             })
@@ -546,7 +547,8 @@ impl Bench {
                     .args(["--host", "127.0.0.1", "--port"])
                     .arg(port.to_string())
                     .arg("--list-body-bytes")
-                    .arg(list_bytes.to_string());
+                    .arg(list_bytes.to_string())
+                    .arg("--pin-workers");
                 command
             })),
             startup_limit: Duration::from_secs(30),
@@ -1142,7 +1144,9 @@ fn setup_lines(options: &Options, shape: LoadShape, wrk_version: &str, root: &Pa
         ),
         format!(
             "workers: understudy and bare axum each run {} worker thread(s), their default (one \
-             per CPU); Prism is one Node.js process",
+             per CPU), each bound to a CPU of its own (`--pin-workers`; unbound, the kernel now and \
+             then runs two workers on one CPU for a time slice while wrk has the other, and the \
+             waiting worker's requests wait milliseconds); Prism is one Node.js process",
             cpu_count()
         ),
     ]

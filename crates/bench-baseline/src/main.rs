@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -18,6 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use pinned_workers::WorkerPins;
 
 /// The same allocator as understudy's, so that the baseline measures the same stack.
 #[global_allocator]
@@ -25,11 +27,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The help text printed for `--help` and after a usage error.
 pub const USAGE: &str = "\
-usage: bench-baseline [--host ADDR] [--port N] [--workers N] [--list-body-bytes N]
+usage: bench-baseline [--host ADDR] [--port N] [--workers N] [--pin-workers] [--list-body-bytes N]
 
   --host ADDR            address to bind (default 127.0.0.1)
   --port N               port to bind (default 0: any free port, printed on stderr)
   --workers N            threads answering requests (default: one per CPU, as understudy's)
+  --pin-workers          bind each worker thread to a CPU of its own, as understudy's option
   --list-body-bytes N    size of the fixed GET /repos/{owner}/{repo}/issues body (default 4096)";
 
 /// The fixed body of a successful `POST /users`: a DeployHQ user with the fields of
@@ -53,6 +56,8 @@ pub struct Options {
     /// Threads answering requests: understudy's default unless given, so that the two stacks
     /// are measured alike.
     pub workers: usize,
+    /// Whether each worker is bound to a CPU of its own, as understudy's `--pin-workers` does.
+    pub pin_workers: bool,
     /// The size in bytes of the fixed issue-list body.
     pub list_body_bytes: usize,
 }
@@ -63,6 +68,7 @@ impl Default for Options {
             host: "127.0.0.1".to_owned(),
             port: 0,
             workers: std::thread::available_parallelism().map_or(1, usize::from),
+            pin_workers: false,
             list_body_bytes: 4096,
         }
     }
@@ -87,6 +93,7 @@ impl Options {
                         .filter(|workers| (1..=1024).contains(workers))
                         .ok_or_else(|| "--workers: a number from 1 to 1024".to_owned())?;
                 }
+                "--pin-workers" => options.pin_workers = true,
                 "--list-body-bytes" => {
                     options.list_body_bytes = value()?
                         .parse()
@@ -160,17 +167,34 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(options.workers)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime.block_on(serve(options)),
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(options.workers).enable_all();
+    let pins = options
+        .pin_workers
+        .then(|| WorkerPins::new(options.workers));
+    if let Some(pins) = &pins {
+        builder.on_thread_start(pins.hook());
+    }
+    let runtime = match builder.build() {
+        Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("bench-baseline: cannot start the runtime: {error}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    if let Some(pins) = &pins {
+        let pinning = pins.wait(Duration::from_secs(5));
+        eprintln!(
+            "bench-baseline: workers bound to CPUs {:?}{}",
+            pinning.workers,
+            if pinning.is_complete() {
+                ""
+            } else {
+                " (not all of them)"
+            }
+        );
     }
+    runtime.block_on(serve(options))
 }
 
 /// Binds and serves until the process is stopped.
@@ -295,6 +319,7 @@ mod tests {
             "127.0.0.2",
             "--workers",
             "3",
+            "--pin-workers",
         ]
         .map(String::from);
         let options = Options::parse(args).expect("the arguments are valid");
@@ -304,10 +329,12 @@ mod tests {
                 host: "127.0.0.2".to_owned(),
                 port: 8080,
                 workers: 3,
+                pin_workers: true,
                 list_body_bytes: 123,
             }
         );
         assert!(Options::default().workers >= 1);
+        assert!(!Options::default().pin_workers);
         for bad in ["0", "many", "1025"] {
             assert!(
                 Options::parse(["--workers", bad].map(String::from)).is_err(),

@@ -4,9 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
+use pinned_workers::{Pinning, WorkerPins};
 use understudy_engine::{Engine, EngineOptions, LoadReport};
 use understudy_server::{ServerOptions, app};
 
@@ -67,6 +69,13 @@ struct ServeArgs {
     /// same machine, such as a test runner on a small CI runner.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// Bind each worker thread to a CPU of its own. On a machine with few CPUs shared with a
+    /// client (a load generator, a test runner), this keeps the kernel from running two workers
+    /// on one CPU for a time slice while the other CPU runs the client, which holds up the
+    /// requests on the waiting worker for milliseconds. Off by default: on a machine that other
+    /// work keeps busy, a worker bound to a busy CPU cannot move to a free one.
+    #[arg(long)]
+    pin_workers: bool,
     /// Log level: error, warn, info (one line per request), debug.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -146,17 +155,22 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let workers = args.workers.map_or_else(default_workers, usize::from);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(workers).enable_all();
+    let pins = args.pin_workers.then(|| WorkerPins::new(workers));
+    if let Some(pins) = &pins {
+        builder.on_thread_start(pins.hook());
+    }
+    let runtime = match builder.build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
+    if let Some(pins) = &pins {
+        log_pinning(&pins.wait(Duration::from_secs(5)));
+    }
     let server_options = ServerOptions {
         cors: args.cors == Switch::On,
         max_body: args.max_body,
@@ -206,6 +220,26 @@ fn finish(engine: &Engine, report_path: Option<&std::path::Path>, strict: bool) 
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Says where `--pin-workers` put the workers; a worker it could not bind runs where the kernel
+/// puts it, as without the option.
+fn log_pinning(pinning: &Pinning) {
+    let cpus: Vec<String> = pinning
+        .workers
+        .iter()
+        .map(|cpu| cpu.map_or_else(|| "none".to_owned(), |cpu| cpu.to_string()))
+        .collect();
+    if pinning.is_complete() {
+        tracing::info!(cpus = %cpus.join(","), "each worker is bound to a CPU");
+    } else {
+        tracing::warn!(
+            cpus = %cpus.join(","),
+            not_started = pinning.not_started,
+            allowed = ?pinning.allowed,
+            "--pin-workers could not bind every worker to a CPU; the others run unbound"
+        );
+    }
 }
 
 /// One worker per CPU this process may use (tokio's own default, said here so that it is logged).

@@ -23,6 +23,8 @@ struct Serving {
     listening: String,
     /// The address in that line.
     address: String,
+    /// The log lines before it.
+    earlier: String,
 }
 
 /// Starts `understudy serve --port 0 ARGS tests/specs` and waits until it listens.
@@ -45,9 +47,11 @@ where
         stdout,
         listening: String::new(),
         address: String::new(),
+        earlier: String::new(),
     };
     loop {
-        serving.listening.clear();
+        let line = std::mem::take(&mut serving.listening);
+        serving.earlier.push_str(&line);
         assert!(
             serving.stdout.read_line(&mut serving.listening).unwrap() > 0,
             "the server exited before listening"
@@ -155,6 +159,82 @@ fn workers_are_set_by_the_option_and_zero_is_refused() {
     assert_eq!(zero.status.code(), Some(2), "a usage error");
     let message = String::from_utf8_lossy(&zero.stderr);
     assert!(message.contains("--workers"), "{message}");
+}
+
+/// The CPUs each of a process's `workers` worker threads may run on, read from `/proc` once
+/// they have all started (a worker starts running, and takes its name, when the kernel first
+/// schedules it, which may be after the server says it listens).
+#[cfg(target_os = "linux")]
+fn worker_cpus(pid: u32, workers: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let cpus = worker_cpus_now(pid);
+        if cpus.len() >= workers || std::time::Instant::now() > deadline {
+            return cpus;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn worker_cpus_now(pid: u32) -> Vec<String> {
+    let mut cpus = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        // A thread of the blocking pool may end between the listing and the read.
+        let Ok(status) = std::fs::read_to_string(task.unwrap().path().join("status")) else {
+            continue;
+        };
+        if status.lines().any(|line| line == "Name:\ttokio-rt-worker") {
+            let allowed = status
+                .lines()
+                .find_map(|line| line.strip_prefix("Cpus_allowed_list:\t"))
+                .unwrap();
+            cpus.push(allowed.to_owned());
+        }
+    }
+    cpus.sort();
+    cpus
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn pin_workers_binds_each_worker_to_one_cpu_and_says_which() {
+    let pinned = serve(["--workers", "2", "--pin-workers"]);
+    assert!(
+        pinned.earlier.contains("each worker is bound to a CPU"),
+        "{}",
+        pinned.earlier
+    );
+    let cpus = worker_cpus(pinned.child.id(), 2);
+    assert_eq!(cpus.len(), 2, "{cpus:?}");
+    for allowed in &cpus {
+        assert!(
+            allowed.parse::<usize>().is_ok(),
+            "one CPU per worker: {cpus:?}"
+        );
+        assert!(
+            pinned.earlier.contains(allowed.as_str()),
+            "{}",
+            pinned.earlier
+        );
+    }
+    if std::thread::available_parallelism().map_or(1, usize::from) >= 2 {
+        assert_ne!(cpus[0], cpus[1], "two workers, two CPUs");
+    }
+
+    // Without the option the workers run wherever the kernel puts them.
+    let free = serve(["--workers", "2"]);
+    assert!(!free.earlier.contains("bound to a CPU"), "{}", free.earlier);
+    let here = std::fs::read_to_string("/proc/self/status").unwrap();
+    let allowed_here = here
+        .lines()
+        .find_map(|line| line.strip_prefix("Cpus_allowed_list:\t"))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        worker_cpus(free.child.id(), 2),
+        vec![allowed_here.clone(), allowed_here]
+    );
 }
 
 #[cfg(unix)]

@@ -1,0 +1,193 @@
+//! Pins each worker thread of a multi-thread tokio runtime to its own CPU.
+//!
+//! On a machine with few CPUs that a client shares with the server (a load generator, a test
+//! runner), the kernel now and then runs two workers on one CPU and the client alone on the
+//! other: for a time slice of a few milliseconds one worker waits, and so do the connections
+//! whose tasks it holds. A worker bound to a CPU of its own waits only behind the client, whose
+//! work between two requests is short. The threads of the blocking pool are left free.
+//!
+//! Usage: [`WorkerPins::new`] before the runtime is built, [`WorkerPins::hook`] as its
+//! `on_thread_start`, and [`WorkerPins::wait`] after `build()` and before anything runs on the
+//! runtime, which says where each worker went.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use core_affinity::CoreId;
+
+/// The pinning of one runtime's workers: shared between its hook and the thread that waits.
+#[derive(Debug, Clone)]
+pub struct WorkerPins {
+    shared: Arc<Shared>,
+}
+
+/// Where the workers went, as [`WorkerPins::wait`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinning {
+    /// The CPUs this process may use, as they were read before the runtime was built.
+    pub allowed: Vec<usize>,
+    /// For each worker in the order they started, its CPU, or `None` where pinning failed.
+    pub workers: Vec<Option<usize>>,
+    /// How many workers had not started when the wait gave up.
+    pub not_started: usize,
+}
+
+impl Pinning {
+    /// Whether every worker started and is bound to a CPU.
+    pub fn is_complete(&self) -> bool {
+        self.not_started == 0 && self.workers.iter().all(Option::is_some)
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// The CPUs to hand out, in turn; empty when they could not be read.
+    allowed: Vec<CoreId>,
+    workers: usize,
+    started: Mutex<Vec<Option<usize>>>,
+    all_started: Condvar,
+}
+
+impl WorkerPins {
+    /// Pins for a runtime of `workers` worker threads, over the CPUs the calling thread may use.
+    /// With more workers than CPUs, the CPUs are handed out again from the first.
+    pub fn new(workers: usize) -> WorkerPins {
+        let allowed = core_affinity::get_core_ids().unwrap_or_default();
+        WorkerPins {
+            shared: Arc::new(Shared {
+                allowed,
+                workers,
+                started: Mutex::new(Vec::with_capacity(workers)),
+                all_started: Condvar::new(),
+            }),
+        }
+    }
+
+    /// The runtime's `on_thread_start` hook. tokio starts the workers when the runtime is
+    /// built, before any thread of the blocking pool, so the first `workers` threads to start
+    /// are the workers: each is bound to the next CPU, and every later thread is left as it is.
+    pub fn hook(&self) -> impl Fn() + Send + Sync + 'static {
+        let shared = Arc::clone(&self.shared);
+        move || shared.thread_started()
+    }
+
+    /// Waits, at most `limit`, for every worker to have started, and says where each went.
+    /// Call it after `build()` and before the runtime runs anything, so that no thread of the
+    /// blocking pool can start before a worker and take its turn.
+    pub fn wait(&self, limit: Duration) -> Pinning {
+        let shared = &self.shared;
+        let deadline = Instant::now() + limit;
+        let mut started = shared.lock();
+        while started.len() < shared.workers {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            started = shared
+                .all_started
+                .wait_timeout(started, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        Pinning {
+            allowed: shared.allowed.iter().map(|core| core.id).collect(),
+            workers: started.clone(),
+            not_started: shared.workers.saturating_sub(started.len()),
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<usize>>> {
+        // The lock guards a list that every holder leaves whole, so a panic elsewhere while it
+        // was held leaves nothing half-written.
+        self.started.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn thread_started(&self) {
+        let mut started = self.lock();
+        let turn = started.len();
+        if turn >= self.workers {
+            return;
+        }
+        let pinned = match self.allowed.get(turn % self.allowed.len().max(1)) {
+            Some(&core) if core_affinity::set_for_current(core) => Some(core.id),
+            _ => None,
+        };
+        started.push(pinned);
+        if started.len() == self.workers {
+            self.all_started.notify_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pinned_runtime(workers: usize) -> (tokio::runtime::Runtime, Pinning) {
+        let pins = WorkerPins::new(workers);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .on_thread_start(pins.hook())
+            .build()
+            .expect("the runtime starts");
+        let pinning = pins.wait(Duration::from_secs(10));
+        (runtime, pinning)
+    }
+
+    fn allowed_here() -> Vec<usize> {
+        core_affinity::get_core_ids()
+            .expect("this thread's CPUs can be read")
+            .into_iter()
+            .map(|core| core.id)
+            .collect()
+    }
+
+    #[test]
+    fn each_worker_gets_its_own_cpu_while_there_are_enough() {
+        let allowed = allowed_here();
+        let (runtime, pinning) = pinned_runtime(allowed.len());
+        assert!(pinning.is_complete(), "{pinning:?}");
+        assert_eq!(pinning.allowed, allowed);
+        let mut cpus: Vec<usize> = pinning.workers.iter().flatten().copied().collect();
+        cpus.sort_unstable();
+        assert_eq!(cpus, allowed, "one worker per CPU");
+
+        // A task runs on a worker, which may run on its one CPU only.
+        let seen = runtime.block_on(async {
+            tokio::spawn(async { allowed_here() })
+                .await
+                .expect("the task ends")
+        });
+        assert_eq!(seen.len(), 1, "a worker is bound to one CPU: {seen:?}");
+        assert!(allowed.contains(&seen[0]));
+        drop(runtime);
+    }
+
+    #[test]
+    fn threads_of_the_blocking_pool_stay_free() {
+        let allowed = allowed_here();
+        let (runtime, pinning) = pinned_runtime(1);
+        assert!(pinning.is_complete(), "{pinning:?}");
+        let seen = runtime.block_on(async {
+            tokio::task::spawn_blocking(allowed_here)
+                .await
+                .expect("the blocking task ends")
+        });
+        assert_eq!(seen, allowed, "a blocking thread may run on every CPU");
+    }
+
+    #[test]
+    fn more_workers_than_cpus_share_them_in_turn() {
+        let allowed = allowed_here();
+        let workers = allowed.len() * 2 + 1;
+        let (_runtime, pinning) = pinned_runtime(workers);
+        assert!(pinning.is_complete(), "{pinning:?}");
+        let mut expected: Vec<usize> = allowed.iter().cycle().take(workers).copied().collect();
+        let mut cpus: Vec<usize> = pinning.workers.iter().flatten().copied().collect();
+        expected.sort_unstable();
+        cpus.sort_unstable();
+        assert_eq!(cpus, expected);
+    }
+}
