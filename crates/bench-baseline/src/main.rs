@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -19,7 +18,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use pinned_workers::WorkerPins;
 
 /// The same allocator as understudy's, so that the baseline measures the same stack.
 #[global_allocator]
@@ -167,33 +165,26 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.worker_threads(options.workers).enable_all();
-    let pins = options
-        .pin_workers
-        .then(|| WorkerPins::new(options.workers));
-    if let Some(pins) = &pins {
-        builder.on_thread_start(pins.hook());
-    }
-    let runtime = match builder.build() {
-        Ok(runtime) => runtime,
+    let runtime = match pinned_workers::multi_thread_runtime(options.workers, options.pin_workers) {
+        Ok((runtime, pinning)) => {
+            if let Some(pinning) = pinning {
+                eprintln!(
+                    "bench-baseline: workers bound to CPUs {:?}{}",
+                    pinning.workers,
+                    if pinning.is_complete() {
+                        ""
+                    } else {
+                        " (not all of them)"
+                    }
+                );
+            }
+            runtime
+        }
         Err(error) => {
             eprintln!("bench-baseline: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    if let Some(pins) = &pins {
-        let pinning = pins.wait(Duration::from_secs(5));
-        eprintln!(
-            "bench-baseline: workers bound to CPUs {:?}{}",
-            pinning.workers,
-            if pinning.is_complete() {
-                ""
-            } else {
-                " (not all of them)"
-            }
-        );
-    }
     runtime.block_on(serve(options))
 }
 

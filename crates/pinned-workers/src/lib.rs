@@ -6,29 +6,49 @@
 //! whose tasks it holds. A worker bound to a CPU of its own waits only behind the client, whose
 //! work between two requests is short. The threads of the blocking pool are left free.
 //!
-//! Usage: [`WorkerPins::new`] before the runtime is built, [`WorkerPins::hook`] as its
-//! `on_thread_start`, and [`WorkerPins::wait`] after `build()` and before anything runs on the
-//! runtime, which says where each worker went.
+//! [`multi_thread_runtime`] builds the runtime, with its workers pinned or not, and says where
+//! they went.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use core_affinity::CoreId;
 
+/// A multi-thread runtime of `workers` worker threads with every driver on; with `pin`, each
+/// worker bound to its own CPU among those the calling thread may use (in turn, when there are
+/// more workers than CPUs), and where they went.
+pub fn multi_thread_runtime(
+    workers: usize,
+    pin: bool,
+) -> std::io::Result<(tokio::runtime::Runtime, Option<Pinning>)> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(workers).enable_all();
+    if !pin {
+        return Ok((builder.build()?, None));
+    }
+    let pins = WorkerPins::new(workers);
+    builder.on_thread_start(pins.hook());
+    let runtime = builder.build()?;
+    // Nothing has run on the runtime yet, so no thread of the blocking pool can have started
+    // before a worker and taken its turn.
+    let pinning = pins.wait(Duration::from_secs(5));
+    Ok((runtime, Some(pinning)))
+}
+
 /// The pinning of one runtime's workers: shared between its hook and the thread that waits.
 #[derive(Debug, Clone)]
-pub struct WorkerPins {
+struct WorkerPins {
     shared: Arc<Shared>,
 }
 
-/// Where the workers went, as [`WorkerPins::wait`] found it.
+/// Where the workers of a runtime went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pinning {
     /// The CPUs this process may use, as they were read before the runtime was built.
     pub allowed: Vec<usize>,
     /// For each worker in the order they started, its CPU, or `None` where pinning failed.
     pub workers: Vec<Option<usize>>,
-    /// How many workers had not started when the wait gave up.
+    /// How many workers had not started after 5 s, and so were left unbound.
     pub not_started: usize,
 }
 
@@ -51,7 +71,7 @@ struct Shared {
 impl WorkerPins {
     /// Pins for a runtime of `workers` worker threads, over the CPUs the calling thread may use.
     /// With more workers than CPUs, the CPUs are handed out again from the first.
-    pub fn new(workers: usize) -> WorkerPins {
+    fn new(workers: usize) -> WorkerPins {
         let allowed = core_affinity::get_core_ids().unwrap_or_default();
         WorkerPins {
             shared: Arc::new(Shared {
@@ -66,7 +86,7 @@ impl WorkerPins {
     /// The runtime's `on_thread_start` hook. tokio starts the workers when the runtime is
     /// built, before any thread of the blocking pool, so the first `workers` threads to start
     /// are the workers: each is bound to the next CPU, and every later thread is left as it is.
-    pub fn hook(&self) -> impl Fn() + Send + Sync + 'static {
+    fn hook(&self) -> impl Fn() + Send + Sync + 'static {
         let shared = Arc::clone(&self.shared);
         move || shared.thread_started()
     }
@@ -74,7 +94,7 @@ impl WorkerPins {
     /// Waits, at most `limit`, for every worker to have started, and says where each went.
     /// Call it after `build()` and before the runtime runs anything, so that no thread of the
     /// blocking pool can start before a worker and take its turn.
-    pub fn wait(&self, limit: Duration) -> Pinning {
+    fn wait(&self, limit: Duration) -> Pinning {
         let shared = &self.shared;
         let deadline = Instant::now() + limit;
         let mut started = shared.lock();
@@ -126,14 +146,8 @@ mod tests {
     use super::*;
 
     fn pinned_runtime(workers: usize) -> (tokio::runtime::Runtime, Pinning) {
-        let pins = WorkerPins::new(workers);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .on_thread_start(pins.hook())
-            .build()
-            .expect("the runtime starts");
-        let pinning = pins.wait(Duration::from_secs(10));
-        (runtime, pinning)
+        let (runtime, pinning) = multi_thread_runtime(workers, true).expect("the runtime starts");
+        (runtime, pinning.expect("pinned"))
     }
 
     fn allowed_here() -> Vec<usize> {
@@ -162,7 +176,6 @@ mod tests {
         });
         assert_eq!(seen.len(), 1, "a worker is bound to one CPU: {seen:?}");
         assert!(allowed.contains(&seen[0]));
-        drop(runtime);
     }
 
     #[test]
@@ -176,6 +189,20 @@ mod tests {
                 .expect("the blocking task ends")
         });
         assert_eq!(seen, allowed, "a blocking thread may run on every CPU");
+    }
+
+    #[test]
+    fn without_pin_the_workers_stay_free() {
+        let allowed = allowed_here();
+        let (runtime, pinning) =
+            multi_thread_runtime(allowed.len(), false).expect("the runtime starts");
+        assert_eq!(pinning, None);
+        let seen = runtime.block_on(async {
+            tokio::spawn(async { allowed_here() })
+                .await
+                .expect("the task ends")
+        });
+        assert_eq!(seen, allowed);
     }
 
     #[test]

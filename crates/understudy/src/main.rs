@@ -4,11 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
-use pinned_workers::{Pinning, WorkerPins};
+use pinned_workers::Pinning;
 use understudy_engine::{Engine, EngineOptions, LoadReport};
 use understudy_server::{ServerOptions, app};
 
@@ -155,22 +154,18 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let workers = args.workers.map_or_else(default_workers, usize::from);
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.worker_threads(workers).enable_all();
-    let pins = args.pin_workers.then(|| WorkerPins::new(workers));
-    if let Some(pins) = &pins {
-        builder.on_thread_start(pins.hook());
-    }
-    let runtime = match builder.build() {
-        Ok(runtime) => runtime,
+    let runtime = match pinned_workers::multi_thread_runtime(workers, args.pin_workers) {
+        Ok((runtime, pinning)) => {
+            if let Some(pinning) = pinning {
+                log_pinning(&pinning);
+            }
+            runtime
+        }
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    if let Some(pins) = &pins {
-        log_pinning(&pins.wait(Duration::from_secs(5)));
-    }
     let server_options = ServerOptions {
         cors: args.cors == Switch::On,
         max_body: args.max_body,
