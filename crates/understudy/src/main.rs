@@ -68,8 +68,9 @@ struct ServeArgs {
     /// same machine, such as a test runner on a small CI runner.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
-    /// Bind each worker thread to a CPU of its own. On a machine with few CPUs shared with a
-    /// client (a load generator, a test runner), this keeps the kernel from running two workers
+    /// Bind each worker thread to a CPU of its own.
+    ///
+    /// On a machine with few CPUs shared with a client (a load generator, a test runner), this keeps the kernel from running two workers
     /// on one CPU for a time slice while the other CPU runs the client, which holds up the
     /// requests on the waiting worker for milliseconds. Off by default: on a machine that other
     /// work keeps busy, a worker bound to a busy CPU cannot move to a free one.
