@@ -169,8 +169,7 @@ fn main() -> ExitCode {
         Ok((runtime, pinning)) => {
             if let Some(pinning) = pinning {
                 eprintln!(
-                    "bench-baseline: workers bound to CPUs {:?}{}",
-                    pinning.workers,
+                    "bench-baseline: workers bound to CPUs {pinning}{}",
                     if pinning.is_complete() {
                         ""
                     } else {

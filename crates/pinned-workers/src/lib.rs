@@ -35,20 +35,16 @@ pub fn multi_thread_runtime(
     Ok((runtime, Some(pinning)))
 }
 
-/// The pinning of one runtime's workers: shared between its hook and the thread that waits.
-#[derive(Debug, Clone)]
-struct WorkerPins {
-    shared: Arc<Shared>,
-}
-
-/// Where the workers of a runtime went.
+/// Where the workers of a runtime went. Displayed as the workers' CPUs in the order they
+/// started, `none` for one that could not be bound: `0,1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pinning {
     /// The CPUs this process may use, as they were read before the runtime was built.
     pub allowed: Vec<usize>,
     /// For each worker in the order they started, its CPU, or `None` where pinning failed.
     pub workers: Vec<Option<usize>>,
-    /// How many workers had not started after 5 s, and so were left unbound.
+    /// How many workers had not started after 5 s (a worker that starts later is still bound,
+    /// unless a thread of the blocking pool started first and took its turn).
     pub not_started: usize,
 }
 
@@ -57,6 +53,27 @@ impl Pinning {
     pub fn is_complete(&self) -> bool {
         self.not_started == 0 && self.workers.iter().all(Option::is_some)
     }
+}
+
+impl std::fmt::Display for Pinning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, cpu) in self.workers.iter().enumerate() {
+            if index > 0 {
+                f.write_str(",")?;
+            }
+            match cpu {
+                Some(cpu) => write!(f, "{cpu}")?,
+                None => f.write_str("none")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The pinning of one runtime's workers: shared between its hook and the thread that waits.
+#[derive(Debug)]
+struct WorkerPins {
+    shared: Arc<Shared>,
 }
 
 #[derive(Debug)]
@@ -203,6 +220,17 @@ mod tests {
                 .expect("the task ends")
         });
         assert_eq!(seen, allowed);
+    }
+
+    #[test]
+    fn pinning_is_shown_as_the_workers_cpus() {
+        let pinning = Pinning {
+            allowed: vec![0, 1, 2],
+            workers: vec![Some(2), None, Some(0)],
+            not_started: 0,
+        };
+        assert_eq!(pinning.to_string(), "2,none,0");
+        assert!(!pinning.is_complete());
     }
 
     #[test]

@@ -70,9 +70,9 @@ struct ServeArgs {
     workers: Option<u16>,
     /// Bind each worker thread to a CPU of its own.
     ///
-    /// On a machine with few CPUs shared with a client (a load generator, a test runner), this keeps the kernel from running two workers
-    /// on one CPU for a time slice while the other CPU runs the client, which holds up the
-    /// requests on the waiting worker for milliseconds. Off by default: on a machine that other
+    /// On a machine with few CPUs shared with a client (a load generator, a test runner), this
+    /// keeps the kernel from running two workers on one CPU for a time slice while the other CPU
+    /// runs the client, which holds up the requests on the waiting worker for milliseconds. Off by default: on a machine that other
     /// work keeps busy, a worker bound to a busy CPU cannot move to a free one.
     #[arg(long)]
     pin_workers: bool,
@@ -221,16 +221,11 @@ fn finish(engine: &Engine, report_path: Option<&std::path::Path>, strict: bool) 
 /// Says where `--pin-workers` put the workers; a worker it could not bind runs where the kernel
 /// puts it, as without the option.
 fn log_pinning(pinning: &Pinning) {
-    let cpus: Vec<String> = pinning
-        .workers
-        .iter()
-        .map(|cpu| cpu.map_or_else(|| "none".to_owned(), |cpu| cpu.to_string()))
-        .collect();
     if pinning.is_complete() {
-        tracing::info!(cpus = %cpus.join(","), "each worker is bound to a CPU");
+        tracing::info!(cpus = %pinning, "each worker is bound to a CPU");
     } else {
         tracing::warn!(
-            cpus = %cpus.join(","),
+            cpus = %pinning,
             not_started = pinning.not_started,
             allowed = ?pinning.allowed,
             "--pin-workers could not bind every worker to a CPU; the others run unbound"
