@@ -1,6 +1,7 @@
-//! `cargo xtask bench`: builds the release binaries, serves the benchmark's workloads from
-//! understudy, the bare axum baseline and Stoplight Prism on 127.0.0.1, drives each with wrk for
-//! a fixed time, and writes the figures to `target/bench/report.md`.
+//! `cargo xtask bench`: builds the binaries with the `perf` profile (release with fat LTO), serves
+//! the benchmark's workloads from understudy, the bare axum baseline and Stoplight Prism on
+//! 127.0.0.1, drives each with wrk for a fixed time, and writes the figures to
+//! `target/bench/report.md`.
 //!
 //! Every server is started first and stopped when the last round is done, also on error: each
 //! round measures every server under each workload in turn, so the ratios between servers are
@@ -94,7 +95,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             ..Report::default()
         },
     };
-    bench.run_all(&target.join("release"), &large, &prism);
+    bench.run_all(&target.join(PROFILE), &large, &prism);
     bench.add_notes(&large, &prism);
     bench.report.setup.push(format!(
         "load average (1, 5, 15 min) before the load: {load_before}; after: {}; anything else \
@@ -124,9 +125,9 @@ const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--duration SECS] [--rounds N] [--connections N]
                          [--threads N] [--prism | --no-prism] [--no-large] [--specs DIR]
 
-Builds the release binaries and measures understudy, the bare axum baseline and Prism under wrk
-on 127.0.0.1; writes target/bench/report.md and prints it. Every server is started first; then
-each round measures every server under each workload in turn.
+Builds the binaries (profile perf: release with fat LTO) and measures understudy, the bare axum
+baseline and Prism under wrk on 127.0.0.1; writes target/bench/report.md and prints it. Every
+server is started first; then each round measures every server under each workload in turn.
 
   --quick           3 s per workload in one round, no warm-up, no Prism, the large spec only if
                     already fetched
@@ -1022,15 +1023,20 @@ fn median_by<T: Copy>(
     values.get(values.len() / 2).copied()
 }
 
-/// Builds the release binaries of understudy and the bare baseline.
+/// The Cargo profile the benchmark builds with: release with fat LTO and one codegen unit
+/// (`[profile.perf]` in the workspace's `Cargo.toml`). Its binaries are in `target/perf/`.
+const PROFILE: &str = "perf";
+
+/// Builds understudy and the bare baseline with [`PROFILE`].
 fn build(root: &Path) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("bench: cargo build --release -p understudy -p bench-baseline");
+    eprintln!("bench: cargo build --profile {PROFILE} -p understudy -p bench-baseline");
     let status = Command::new(cargo)
         .current_dir(root)
         .args([
             "build",
-            "--release",
+            "--profile",
+            PROFILE,
             "--package",
             "understudy",
             "--package",
@@ -1041,7 +1047,7 @@ fn build(root: &Path) -> Result<(), String> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("the release build failed ({status})"))
+        Err(format!("the {PROFILE} build failed ({status})"))
     }
 }
 

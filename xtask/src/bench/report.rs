@@ -12,7 +12,7 @@ use super::wrk::Load;
 /// A server under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerKind {
-    /// The release build of `understudy serve`.
+    /// The `perf` build of `understudy serve`.
     Understudy,
     /// The bare axum baseline (`crates/bench-baseline`).
     Bare,
