@@ -22,7 +22,7 @@ use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
 use crate::request_log::{LoggedRequest, RequestLog};
-use crate::route_table::RouteTable;
+use crate::route_table::{self, RouteTable};
 use crate::store::{Admission, Store};
 use crate::validate::{MockRequest, QueryPairs, challenge, check_request};
 use crate::violation::{Location, Violation, ViolationClass, Violations};
@@ -280,7 +280,7 @@ impl Engine {
     }
 
     fn answer(&self, request: &MockRequest<'_>) -> Outcome<'_> {
-        let Some(found) = self.routes.find(request.path) else {
+        let Some(mut found) = self.routes.find(request.path) else {
             return Outcome {
                 response: problem(
                     StatusCode::NOT_FOUND,
@@ -321,6 +321,15 @@ impl Engine {
         };
         // Borrowed, not an `Arc` clone: both workers would write its count on every request.
         let operation: &Operation = operation;
+        // Operations on equivalent templates share a route (`GET /keys/{digest}` and `DELETE
+        // /keys/{key_id}`): each reads the parameters by its own template's names.
+        for (param, name) in found
+            .params
+            .iter_mut()
+            .zip(route_table::parameter_names(&operation.route))
+        {
+            param.0 = name;
+        }
         let (query, preference) = split_query(request);
         let mut checked = check_request(operation, request, &found.params, &query);
         if let Some(violation) = self.accept_violation(operation, request) {

@@ -156,6 +156,18 @@ fn find_in<'t, 'p, T>(
     None
 }
 
+/// The parameter names of `template`, in order (`/orgs/{org}/keys/{key_id}`: `org`, `key_id`).
+///
+/// Equivalent templates share one route, named after the first inserted; a caller that serves
+/// several operations from it renames the matched parameters after its own operation's template.
+pub fn parameter_names(template: &str) -> impl Iterator<Item = &str> {
+    segments(template).filter_map(|segment| {
+        let open = segment.find('{')?;
+        let close = segment[open..].find('}')? + open;
+        Some(&segment[open + 1..close])
+    })
+}
+
 /// The segments of a path; a trailing slash is a segment of its own (`/v1/user/` ≠ `/v1/user`).
 fn segments(path: &str) -> impl Iterator<Item = &str> {
     path.strip_prefix('/').unwrap_or(path).split('/')
@@ -233,6 +245,15 @@ mod tests {
             table.find("/users/octocat/repos").unwrap().params,
             vec![("name", "octocat")]
         );
+    }
+
+    #[test]
+    fn parameter_names_are_read_in_template_order() {
+        assert_eq!(
+            parameter_names("/orgs/{org}/files/{name}.json/v{n}").collect::<Vec<_>>(),
+            ["org", "name", "n"]
+        );
+        assert_eq!(parameter_names("/users/me").count(), 0);
     }
 
     #[test]

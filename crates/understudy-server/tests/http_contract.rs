@@ -541,3 +541,31 @@ async fn a_seeded_engine_answers_the_same_requests_with_the_same_bytes() {
     };
     assert_eq!(run().await, run().await);
 }
+
+#[tokio::test]
+async fn operations_on_equivalent_templates_read_parameters_by_their_own_names() {
+    // GitHub's `GET …/{subject_digest}` and `DELETE …/{attestation_id}` share one route.
+    let app = app(engine("routing"), &ServerOptions::default());
+    let listed = send(&app, get("/orgs/acme/attestations/sha256:ab12", &[])).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let wrong = send(&app, get("/orgs/acme/attestations/md5:zz", &[])).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.json()["violations"][0]["pointer"], "/subject_digest");
+    let delete = Request::builder()
+        .method("DELETE")
+        .uri("/orgs/acme/attestations/42")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, delete).await.status, StatusCode::NO_CONTENT);
+    let delete = Request::builder()
+        .method("DELETE")
+        .uri("/orgs/acme/attestations/abc")
+        .body(Body::empty())
+        .unwrap();
+    let refused = send(&app, delete).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.json()["violations"][0]["pointer"],
+        "/attestation_id"
+    );
+}
