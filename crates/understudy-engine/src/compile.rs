@@ -58,15 +58,24 @@ pub fn mount_path(document: &Value) -> String {
             url = url.replace(&format!("{{{name}}}"), default);
         }
     }
-    let path = match url.find("://") {
-        Some(scheme_end) => {
-            let after = &url[scheme_end + 3..];
-            after.find('/').map_or("", |slash| &after[slash..])
-        }
-        None => url.as_str(),
+    // An absolute URL (`https://host/v1`) or a protocol-relative one (`//host/v1`, as
+    // Kubernetes' description has) mounts at its path; a relative one (`/v1`, `v1`, `./v1`) is the
+    // path, under the root.
+    let authority_and_path = match url.find("://") {
+        Some(scheme_end) => Some(&url[scheme_end + 3..]),
+        None => url.strip_prefix("//"),
+    };
+    let path = match authority_and_path {
+        Some(after) => after.find('/').map_or("", |slash| &after[slash..]),
+        None => url.trim_start_matches('.'),
     };
     let path = path.split(['?', '#']).next().unwrap_or("");
-    path.trim_end_matches('/').to_owned()
+    let path = path.trim_matches('/');
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{path}")
+    }
 }
 
 struct Compiler<'a> {
@@ -784,6 +793,17 @@ mod tests {
             "/v2"
         );
         assert_eq!(mount_path(&serde_json::json!({})), "");
+    }
+
+    #[test]
+    fn protocol_relative_and_relative_servers_mount_at_their_path() {
+        let mount = |url: &str| mount_path(&serde_json::json!({"servers": [{"url": url}]}));
+        assert_eq!(mount("//kubernetes.local/api"), "/api");
+        assert_eq!(mount("//kubernetes.local"), "");
+        assert_eq!(mount("v1"), "/v1");
+        assert_eq!(mount("./v1/"), "/v1");
+        assert_eq!(mount("/"), "");
+        assert_eq!(mount("http://localhost:8080"), "");
     }
 
     #[test]
