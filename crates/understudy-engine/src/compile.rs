@@ -39,6 +39,23 @@ pub fn compile_spec(file: &Path, document: Value) -> Result<Spec, Vec<LoadError>
     }
 }
 
+/// Headers a documented response never gets copied into an answer: the server frames the body
+/// (`Content-Type`, `Content-Length`, `Transfer-Encoding`, `Trailer`) and owns the connection
+/// (`Connection`, `Keep-Alive`, `Upgrade`).
+fn is_framing_or_hop_by_hop(name: &http::HeaderName) -> bool {
+    use http::header;
+    [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::TRANSFER_ENCODING,
+        header::TRAILER,
+        header::CONNECTION,
+        header::UPGRADE,
+    ]
+    .contains(name)
+        || name.as_str() == "keep-alive"
+}
+
 /// The path prefix a `servers[0].url` mounts a spec under, its variables set to their defaults.
 pub fn mount_path(document: &Value) -> String {
     let Some(server) = document.pointer("/servers/0") else {
@@ -483,7 +500,10 @@ impl Compiler<'_> {
                     );
                     continue;
                 };
-                if header_name == http::header::CONTENT_TYPE {
+                // The answer's own framing says these; a documented copy (GitHub's `POST
+                // /markdown` documents `Content-Length: 279`) would contradict it, and clients
+                // would wait for bytes that never come.
+                if is_framing_or_hop_by_hop(&header_name) {
                     continue;
                 }
                 let header = deref(document, header);

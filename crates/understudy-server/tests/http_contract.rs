@@ -569,3 +569,26 @@ async fn operations_on_equivalent_templates_read_parameters_by_their_own_names()
         "/attestation_id"
     );
 }
+
+#[tokio::test]
+async fn documented_framing_and_hop_by_hop_headers_are_never_copied_into_an_answer() {
+    let app = app(engine("answers"), &ServerOptions::default());
+    let answer = send(
+        &app,
+        post("/markdown", r#"{"text":"Hello **world**"}"#, &[]),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    for name in [
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "trailer",
+    ] {
+        assert_eq!(answer.header(name), None, "{name} was copied");
+    }
+    // The length is the body's own, not the documented 279.
+    assert_ne!(answer.header("content-length"), Some("279"));
+    assert_eq!(answer.header("x-commonmarker-version"), Some("0.17.11"));
+}
