@@ -419,7 +419,7 @@ impl Engine {
                     );
                 }
             },
-            None => match operation.success_response() {
+            None => match operation.valid_request_response() {
                 Some(response) => (
                     match response.status {
                         StatusKey::Default => 200,
@@ -427,6 +427,7 @@ impl Engine {
                     },
                     response,
                 ),
+                // No response at all (OpenAPI 3.1 allows an empty `responses`).
                 None => (204, &EMPTY_RESPONSE),
             },
         };
@@ -527,7 +528,11 @@ impl Engine {
             }
         }
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-        let Some(media) = chosen_media else {
+        // 1xx, 204 and 304 answers have no body, whatever content the spec gives them.
+        let bodiless = status.is_informational()
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED;
+        let Some(media) = chosen_media.filter(|_| !bodiless) else {
             let response = MockResponse {
                 status,
                 headers,

@@ -300,6 +300,18 @@ impl Operation {
             })
             .or_else(|| self.default_response())
     }
+
+    /// The response a valid request gets: the success response, else the lowest status the
+    /// operation documents (Petstore's `POST /pet` documents only 405; GitHub's tarball only 302),
+    /// so that no answer has a status the spec does not give.
+    pub fn valid_request_response(&self) -> Option<&Response> {
+        self.success_response().or_else(|| {
+            self.responses
+                .iter()
+                .filter(|response| response.status != StatusKey::Default)
+                .min_by_key(|response| response.status.code())
+        })
+    }
 }
 
 #[cfg(test)]

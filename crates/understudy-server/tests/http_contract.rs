@@ -592,3 +592,28 @@ async fn documented_framing_and_hop_by_hop_headers_are_never_copied_into_an_answ
     assert_ne!(answer.header("content-length"), Some("279"));
     assert_eq!(answer.header("x-commonmarker-version"), Some("0.17.11"));
 }
+
+#[tokio::test]
+async fn a_valid_request_gets_a_documented_status_and_bodiless_statuses_have_no_body() {
+    let app = app(engine("answers"), &ServerOptions::default());
+    let only_405 = send(&app, post("/pet", "{}", &[])).await;
+    assert_eq!(only_405.status, StatusCode::METHOD_NOT_ALLOWED);
+    let redirect = send(&app, get("/repos/octocat/hello-world/tarball", &[])).await;
+    assert_eq!(redirect.status, StatusCode::FOUND);
+    assert_eq!(
+        redirect.header("location"),
+        Some("https://codeload.github.com/octocat/hello-world/legacy.tar.gz/main")
+    );
+    let ping = Request::builder()
+        .method("PUT")
+        .uri("/pings")
+        .body(Body::empty())
+        .unwrap();
+    let ping = send(&app, ping).await;
+    assert_eq!(ping.status, StatusCode::NO_CONTENT);
+    assert!(ping.body.is_empty(), "{}", ping.text());
+    assert_eq!(ping.header("content-type"), None);
+    let cached = send(&app, get("/cached", &[])).await;
+    assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
+    assert!(cached.body.is_empty(), "{}", cached.text());
+}
