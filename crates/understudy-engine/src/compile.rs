@@ -528,7 +528,10 @@ impl Compiler<'_> {
                 let schema = entry.get("schema");
                 let generator =
                     schema.and_then(|schema| self.generator(schema, &format!("{at}/schema")));
-                let json = media_type::is_json(media_type);
+                // A range (`*/*`, GitHub's `application/*`) is answered as a concrete type.
+                let kind = body_kind(document, schema);
+                let concrete = media_type::concrete(media_type, kind);
+                let json = media_type::is_json(&concrete);
                 let validator = match (schema, json) {
                     (Some(schema), true) if echoes && (200..300).contains(&status.code()) => {
                         self.validator(schema, &format!("{at}/schema"), Direction::Response)
@@ -544,9 +547,10 @@ impl Compiler<'_> {
                         }
                     }
                 }
+                let content_type = HeaderValue::from_str(&concrete.to_ascii_lowercase()).ok();
                 let media_type = media_type.to_ascii_lowercase();
                 content.push(ResponseMedia {
-                    content_type: HeaderValue::from_str(&media_type).ok(),
+                    content_type,
                     json,
                     media_type,
                     generator,
@@ -772,6 +776,21 @@ fn status_key(status: &str) -> Option<StatusKey> {
         return Some(StatusKey::Range(u16::from(bytes[0] - b'0')));
     }
     None
+}
+
+/// What a response schema says its body holds, for a media type range to be answered with.
+fn body_kind(document: &Value, schema: Option<&Value>) -> media_type::BodyKind {
+    use media_type::BodyKind;
+    let Some(schema) = schema.map(|schema| deref(document, schema)) else {
+        return BodyKind::Binary;
+    };
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => match schema.get("format").and_then(Value::as_str) {
+            Some("binary") => BodyKind::Binary,
+            _ => BodyKind::Text,
+        },
+        _ => BodyKind::Structured,
+    }
 }
 
 fn shape_of(document: &Value, schema: &Value) -> ParameterShape {

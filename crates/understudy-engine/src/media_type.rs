@@ -14,6 +14,40 @@ pub fn essence(media_type: &str) -> Cow<'_, str> {
     }
 }
 
+/// What a response body's schema says it holds, for choosing a concrete media type within a
+/// documented range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// An object, an array or another JSON value.
+    Structured,
+    /// A string.
+    Text,
+    /// Bytes: a `format: binary` string, or no schema at all.
+    Binary,
+}
+
+/// The media type an answer is sent as, for a documented one: a range (`*/*`, `image/*`) becomes a
+/// concrete type within it that fits the body (JSON for objects and arrays, `text/plain` for
+/// strings, `application/octet-stream` for bytes); a concrete type is itself.
+pub fn concrete(documented: &str, kind: BodyKind) -> Cow<'_, str> {
+    let essence = essence(documented);
+    let Some(top) = essence.strip_suffix("/*") else {
+        return Cow::Borrowed(documented);
+    };
+    let concrete = match (top, kind) {
+        ("*" | "application", BodyKind::Structured) => "application/json",
+        ("*", BodyKind::Text) | ("text", _) => "text/plain",
+        ("*" | "application", _) => "application/octet-stream",
+        ("image", _) => "image/png",
+        ("audio", _) => "audio/mpeg",
+        ("video", _) => "video/mp4",
+        ("font", _) => "font/woff2",
+        ("multipart", _) => "multipart/mixed",
+        (top, _) => return Cow::Owned(format!("{top}/octet-stream")),
+    };
+    Cow::Borrowed(concrete)
+}
+
 /// Whether a body of this media type is read as JSON (`application/json`, `*/*+json`).
 pub fn is_json(media_type: &str) -> bool {
     let essence = media_type.split(';').next().unwrap_or("").trim();
@@ -158,5 +192,33 @@ mod tests {
         assert!(!is_json("text/plain"));
         assert!(is_json("Application/JSON"));
         assert!(!is_json("json"));
+    }
+
+    #[test]
+    fn ranges_are_answered_with_a_concrete_type_that_fits_the_body() {
+        assert_eq!(concrete("*/*", BodyKind::Structured), "application/json");
+        assert_eq!(concrete("*/*", BodyKind::Text), "text/plain");
+        assert_eq!(
+            concrete("*/*", BodyKind::Binary),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            concrete("application/*", BodyKind::Structured),
+            "application/json"
+        );
+        assert_eq!(concrete("Text/*", BodyKind::Structured), "text/plain");
+        assert_eq!(concrete("image/*", BodyKind::Binary), "image/png");
+        assert_eq!(concrete("model/*", BodyKind::Binary), "model/octet-stream");
+        assert_eq!(
+            concrete("application/vnd.api+json", BodyKind::Text),
+            "application/vnd.api+json"
+        );
+        for range in ["*/*", "application/*", "text/*", "image/*", "model/*"] {
+            for kind in [BodyKind::Structured, BodyKind::Text, BodyKind::Binary] {
+                let answer = concrete(range, kind);
+                assert!(!answer.contains('*'), "{range} gave {answer}");
+                assert!(covers(range, &answer), "{range} does not cover {answer}");
+            }
+        }
     }
 }

@@ -617,3 +617,30 @@ async fn a_valid_request_gets_a_documented_status_and_bodiless_statuses_have_no_
     assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
     assert!(cached.body.is_empty(), "{}", cached.text());
 }
+
+#[tokio::test]
+async fn media_type_ranges_are_answered_with_a_concrete_type_that_fits_the_body() {
+    let app = app(engine("answers"), &ServerOptions::default());
+    for accept in [None, Some("application/json"), Some("*/*")] {
+        let headers: Vec<(&str, &str)> = accept
+            .map(|accept| ("accept", accept))
+            .into_iter()
+            .collect();
+        let anything = send(&app, get("/anything", &headers)).await;
+        assert_eq!(
+            anything.status,
+            StatusCode::OK,
+            "{accept:?}: {}",
+            anything.text()
+        );
+        assert_eq!(anything.header("content-type"), Some("application/json"));
+        assert!(anything.json()["id"].is_i64(), "{}", anything.text());
+    }
+    let greeting = send(&app, get("/greeting", &[])).await;
+    assert_eq!(greeting.header("content-type"), Some("text/plain"));
+    let archive = send(&app, get("/archive", &[])).await;
+    assert_eq!(
+        archive.header("content-type"),
+        Some("application/octet-stream")
+    );
+}
