@@ -8,6 +8,7 @@ use http::HeaderValue;
 use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
+use crate::error_shape::ErrorShape;
 use crate::generate::{Defaults, Generator};
 use crate::json_schema::{self, Direction, deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
@@ -532,8 +533,18 @@ impl Compiler<'_> {
                 let kind = body_kind(document, schema);
                 let concrete = media_type::concrete(media_type, kind);
                 let json = media_type::is_json(&concrete);
+                // An error body is its schema filled with the violations, or with what a status
+                // a client asked for means (`error_shape.rs`); `x-understudy-violations` wins for
+                // violations where a spec has it.
+                let error_shape = match (schema, json) {
+                    (Some(schema), true) if is_error(status) => ErrorShape::read(document, schema),
+                    _ => None,
+                };
                 let validator = match (schema, json) {
-                    (Some(schema), true) if echoes && (200..300).contains(&status.code()) => {
+                    (Some(schema), true)
+                        if (echoes && (200..300).contains(&status.code()))
+                            || error_shape.is_some() =>
+                    {
                         self.validator(schema, &format!("{at}/schema"), Direction::Response)
                     }
                     _ => None,
@@ -555,6 +566,7 @@ impl Compiler<'_> {
                     media_type,
                     generator,
                     validator,
+                    error_shape,
                     examples,
                     example: entry.get("example").cloned(),
                 });
@@ -776,6 +788,11 @@ fn status_key(status: &str) -> Option<StatusKey> {
         return Some(StatusKey::Range(u16::from(bytes[0] - b'0')));
     }
     None
+}
+
+/// Whether a response documents an error: a 4xx or 5xx status or range, or `default`.
+fn is_error(status: StatusKey) -> bool {
+    status == StatusKey::Default || status.code() >= 400
 }
 
 /// What a response schema says its body holds, for a media type range to be answered with.

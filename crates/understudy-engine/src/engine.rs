@@ -336,7 +336,8 @@ impl Engine {
             checked.violations.push(violation);
         }
         if !checked.violations.is_empty() {
-            let response = violation_response(operation, &checked.violations, None);
+            let mut made = self.error_making(operation);
+            let response = violation_response(operation, &checked.violations, None, &mut made);
             return Outcome {
                 response,
                 violations: checked.violations.into(),
@@ -350,6 +351,21 @@ impl Engine {
             response,
             violations: violations.into(),
             operation: Some(operation),
+        }
+    }
+
+    /// What an error body in a documented shape is generated with: randomness of its own per
+    /// operation (the successes' sequence is left as it is), and the clock.
+    fn error_making(&self, operation: &Operation) -> ErrorMaking {
+        let served = operation.served.load(Ordering::Relaxed);
+        ErrorMaking {
+            rng: Xoshiro256PlusPlus::seed_from_u64(mix(
+                self.seed,
+                &operation.pointer,
+                &operation.spec,
+                !served,
+            )),
+            now: self.fixed_now.unwrap_or_else(Utc::now),
         }
     }
 
@@ -392,7 +408,13 @@ impl Engine {
         preference: &Preference,
     ) -> (MockResponse, Vec<Violation>) {
         let (code, response) = match preference.code {
-            Some(code) => match operation.response_for(code) {
+            // `default` stands for every undocumented error status.
+            Some(code) => match operation.response_for(code).or_else(|| {
+                (400..600)
+                    .contains(&code)
+                    .then(|| operation.default_response())
+                    .flatten()
+            }) {
                 Some(response) => (code, response),
                 None => {
                     let documented: Vec<String> = operation
@@ -501,7 +523,8 @@ impl Engine {
                 Admission::Conflict { rule, value } => {
                     let status = operation.unique.get(rule).map(|rule| rule.status);
                     let violations = vec![conflict_violation(operation, rule, value)];
-                    let response = violation_response(operation, &violations, status);
+                    let mut made = ErrorMaking { rng, now };
+                    let response = violation_response(operation, &violations, status, &mut made);
                     return (response, violations);
                 }
             }
@@ -540,14 +563,29 @@ impl Engine {
             };
             return (response, Vec::new());
         };
-        let body = media_body(
-            media,
-            preference,
-            &mut rng,
-            now,
-            echo_source.as_ref().map(|body| (body, request_defaults)),
-            identity,
-        );
+        // A status the client asked for reads like an error of that status, where the schema has
+        // places for it; an example asked for is sent as it is.
+        let forced_error = preference
+            .code
+            .filter(|code| *code >= 400)
+            .and_then(|code| {
+                let shape = media.error_shape.as_ref()?;
+                if preference.example.is_some() || !preference.dynamic {
+                    return None;
+                }
+                documented_error(media, &shape.facts_for_status(code), &mut rng, now)
+            });
+        let body = match forced_error {
+            Some(body) => body,
+            None => media_body(
+                media,
+                preference,
+                &mut rng,
+                now,
+                echo_source.as_ref().map(|body| (body, request_defaults)),
+                identity,
+            ),
+        };
         if let Some(value) = &media.content_type {
             headers.insert(header::CONTENT_TYPE, value.clone());
         }
@@ -705,6 +743,7 @@ pub fn violation_response(
     operation: &Operation,
     violations: &[Violation],
     status: Option<u16>,
+    made: &mut ErrorMaking,
 ) -> MockResponse {
     let class = violations
         .iter()
@@ -773,6 +812,15 @@ pub fn violation_response(
         };
         Some((content_type, body))
     });
+    let mapped = mapped.or_else(|| {
+        let media = response?
+            .content
+            .iter()
+            .find(|media| media.error_shape.is_some())?;
+        let facts = media.error_shape.as_ref()?.facts(code, title, &shown);
+        let body = documented_error(media, &facts, &mut made.rng, made.now)?;
+        Some((media.content_type.clone(), body))
+    });
     let (content_type, body) = mapped.unwrap_or_else(|| {
         (
             Some(HeaderValue::from_static(PROBLEM_JSON)),
@@ -796,6 +844,53 @@ pub fn violation_response(
         headers,
         body,
     }
+}
+
+/// What error bodies in a documented shape are generated with.
+#[derive(Debug)]
+pub struct ErrorMaking {
+    rng: Xoshiro256PlusPlus,
+    now: DateTime<Utc>,
+}
+
+/// An error body in the shape `media` documents: its schema generated with `facts` (made by its
+/// [`ErrorShape`]) echoed into it, or, if that would break the schema somewhere, the schema alone.
+///
+/// [`ErrorShape`]: crate::error_shape::ErrorShape
+fn documented_error(
+    media: &ResponseMedia,
+    facts: &Value,
+    rng: &mut Xoshiro256PlusPlus,
+    now: DateTime<Utc>,
+) -> Option<Bytes> {
+    let generator = media.generator.as_ref()?;
+    let generated = generator.generate_vouched(&mut GenerateContext {
+        rng: &mut *rng,
+        now,
+        request_body: Some(facts),
+        request_defaults: None,
+        identity: None,
+        echo: true,
+    });
+    let valid = generated.vouched
+        || media
+            .validator
+            .as_ref()
+            .is_some_and(|validator| validator.is_valid(&generated.body));
+    let body = if valid {
+        generated.body
+    } else {
+        // What was echoed broke the schema somewhere it could not tell: the schema alone.
+        generator.generate(&mut GenerateContext {
+            rng,
+            now,
+            request_body: None,
+            request_defaults: None,
+            identity: None,
+            echo: false,
+        })
+    };
+    Some(Bytes::from(serde_json::to_vec(&body).unwrap_or_default()))
 }
 
 fn conflict_violation(operation: &Operation, rule: usize, value: String) -> Violation {

@@ -13,6 +13,7 @@ pub mod document;
 pub mod email_format;
 pub mod engine;
 pub mod error_body;
+pub mod error_shape;
 pub mod generate;
 pub mod json_schema;
 pub mod load;

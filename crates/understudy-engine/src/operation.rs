@@ -9,6 +9,7 @@ use http::HeaderValue;
 use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
+use crate::error_shape::ErrorShape;
 use crate::generate::{Defaults, Generator};
 use crate::violation::Location;
 
@@ -208,8 +209,12 @@ pub struct ResponseMedia {
     pub json: bool,
     /// A generator for its schema, if it has one.
     pub generator: Option<Generator>,
-    /// The schema's validator, to check echoed bodies.
+    /// The schema's validator, to check echoed bodies (a success's echo of the request, an
+    /// error's echo of its violations).
     pub validator: Option<jsonschema::Validator>,
+    /// Where violations go in the schema of an error response that has no
+    /// `x-understudy-violations`: the error body is that schema filled with them.
+    pub error_shape: Option<ErrorShape>,
     /// Named examples, in document order.
     pub examples: Vec<(String, Value)>,
     /// The single `example`, if given.

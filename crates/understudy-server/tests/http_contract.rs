@@ -644,3 +644,104 @@ async fn media_type_ranges_are_answered_with_a_concrete_type_that_fits_the_body(
         Some("application/octet-stream")
     );
 }
+
+#[tokio::test]
+async fn rejected_requests_are_answered_in_the_documented_error_shape() {
+    let app = app(engine("answers"), &ServerOptions::default());
+    let long = r#"{"title": "a title far longer than twenty characters"}"#;
+
+    let fastapi = send(&app, post("/fastapi/todos", "{}", &[])).await;
+    assert_eq!(fastapi.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fastapi.header("content-type"), Some("application/json"));
+    let detail = &fastapi.json()["detail"];
+    assert_eq!(detail[0]["loc"], json!(["body", "title"]), "{detail}");
+    assert!(
+        detail[0]["msg"].as_str().unwrap().contains("required"),
+        "{detail}"
+    );
+    assert!(detail[0]["type"].is_string(), "{detail}");
+    let fastapi = send(&app, post("/fastapi/todos", long, &[])).await;
+    let detail = &fastapi.json()["detail"];
+    assert_eq!(detail[0]["loc"], json!(["body", "title"]), "{detail}");
+    assert!(
+        detail[0]["msg"].as_str().unwrap().contains("20"),
+        "{detail}"
+    );
+
+    let google = send(&app, post("/google/todos", long, &[])).await;
+    assert_eq!(google.status, StatusCode::UNAUTHORIZED);
+    assert!(google.header("www-authenticate").is_some());
+    let error = &google.json()["error"];
+    assert_eq!(error["code"], 401, "{error}");
+    assert_eq!(error["status"], "UNAUTHENTICATED", "{error}");
+    let google = send(
+        &app,
+        post("/google/todos", long, &[("authorization", "Bearer t")]),
+    )
+    .await;
+    assert_eq!(google.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = &google.json()["error"];
+    assert_eq!(error["code"], 422, "{error}");
+    assert_eq!(error["status"], "INVALID_ARGUMENT", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("/title"),
+        "{error}"
+    );
+
+    let stripe = send(&app, post("/stripe/todos", long, &[])).await;
+    let error = &stripe.json()["error"];
+    assert_eq!(error["type"], "invalid_request_error", "{error}");
+    assert_eq!(error["param"], "title", "{error}");
+
+    let aspnet = send(&app, post("/aspnet/todos", long, &[])).await;
+    assert_eq!(aspnet.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        aspnet.header("content-type"),
+        Some("application/problem+json")
+    );
+    let problem = aspnet.json();
+    assert_eq!(problem["status"], 400, "{problem}");
+    assert_eq!(
+        problem["errors"]["title"][0],
+        "\"a title far longer than twenty characters\" is longer than 20 characters",
+        "{problem}"
+    );
+
+    let slack = send(&app, post("/slack/todos", "", &[])).await;
+    assert_eq!(slack.status, StatusCode::UNAUTHORIZED);
+    let body = slack.json();
+    assert_eq!(body["ok"], false, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("Authorization")
+            || body["error"].as_str().unwrap().contains("credential"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_status_asked_for_fills_the_documented_error_shape_with_what_it_means() {
+    let app = app(engine("answers"), &ServerOptions::default());
+    let valid = r#"{"title": "Buy milk"}"#;
+    let headers = [("authorization", "Bearer t"), ("prefer", "code=404")];
+    let google = send(&app, post("/google/todos", valid, &headers)).await;
+    assert_eq!(google.status, StatusCode::NOT_FOUND);
+    let error = &google.json()["error"];
+    assert_eq!(error["code"], 404, "{error}");
+    assert_eq!(error["status"], "NOT_FOUND", "{error}");
+    assert_eq!(
+        error["message"],
+        "Not Found: the requested resource does not exist."
+    );
+    let fastapi = send(&app, post("/fastapi/todos?__code=422", valid, &[])).await;
+    assert_eq!(fastapi.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = &fastapi.json()["detail"];
+    assert_eq!(detail.as_array().unwrap().len(), 1, "{detail}");
+    assert_eq!(detail[0]["loc"], json!(["body"]), "{detail}");
+    assert_eq!(detail[0]["type"], "unprocessable_entity", "{detail}");
+    assert!(
+        detail[0]["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unprocessable Entity: ")
+    );
+}

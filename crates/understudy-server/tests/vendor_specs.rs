@@ -25,7 +25,7 @@ fn vendor_app() -> (App, Arc<Engine>) {
     (app(Arc::clone(&engine), &ServerOptions::default()), engine)
 }
 
-/// Checks a success body against the operation's documented success schema.
+/// Checks a body against the schema the operation documents for `status`.
 fn assert_valid_success(engine: &Engine, path: &str, status: u16, body: &Value) {
     let operation = engine
         .specs()
@@ -38,8 +38,12 @@ fn assert_valid_success(engine: &Engine, path: &str, status: u16, body: &Value) 
         .pointer(&format!("{}/responses/{status}", operation.pointer))
         .unwrap();
     let response = deref(document, response);
-    let schema = response
-        .pointer("/content/application~1json/schema")
+    // The first documented media type's schema (`application/json`, or problem+json for an
+    // error).
+    let schema = response["content"]
+        .as_object()
+        .and_then(|content| content.values().next())
+        .and_then(|media| media.get("schema"))
         .unwrap();
     let validator = response_validator(document, schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
@@ -504,4 +508,20 @@ async fn guardhouse_creates_a_user_and_enforces_lengths_the_invite_rule_and_uniq
         answer.text(),
         "User with email 'john.doe@example.com' already exists"
     );
+}
+
+#[tokio::test]
+async fn a_status_asked_for_reads_like_an_error_of_that_status_and_fits_its_schema() {
+    let (app, engine) = vendor_app();
+    let headers = [("authorization", "Bearer abc"), ("prefer", "code=400")];
+    let answer = send(
+        &app,
+        post("/api/v1/users", &guardhouse_example().to_string(), &headers),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let body = answer.json();
+    assert_eq!(body["status"], 400, "{body}");
+    assert_eq!(body["title"], "Bad Request", "{body}");
+    assert_valid_success(&engine, "/api/v1/users", 400, &body);
 }
