@@ -537,7 +537,9 @@ impl Compiler<'_> {
                 // a client asked for means (`error_shape.rs`); `x-understudy-violations` wins for
                 // violations where a spec has it.
                 let error_shape = match (schema, json) {
-                    (Some(schema), true) if is_error(status) => ErrorShape::read(document, schema),
+                    (Some(schema), true) if is_error(status) => {
+                        Some(ErrorShape::read(document, schema))
+                    }
                     _ => None,
                 };
                 let validator = match (schema, json) {

@@ -573,6 +573,9 @@ impl Engine {
                 if preference.example.is_some() || !preference.dynamic {
                     return None;
                 }
+                if shape.says_nothing() {
+                    return documented_example(media);
+                }
                 documented_error(media, &shape.facts_for_status(code), &mut rng, now)
             });
         let body = match forced_error {
@@ -817,8 +820,14 @@ pub fn violation_response(
             .content
             .iter()
             .find(|media| media.error_shape.is_some())?;
-        let facts = media.error_shape.as_ref()?.facts(code, title, &shown);
-        let body = documented_error(media, &facts, &mut made.rng, made.now)?;
+        let shape = media.error_shape.as_ref()?;
+        let body = match documented_example(media).filter(|_| shape.says_nothing()) {
+            Some(example) => example,
+            None => {
+                let facts = shape.facts(code, title, &shown);
+                documented_error(media, &facts, &mut made.rng, made.now)?
+            }
+        };
         Some((media.content_type.clone(), body))
     });
     let (content_type, body) = mapped.unwrap_or_else(|| {
@@ -844,6 +853,23 @@ pub fn violation_response(
         headers,
         body,
     }
+}
+
+/// The documented example of `media` (its first named one, else `example`), as JSON, if it is
+/// valid against the schema: some specs' examples are not (Slack's `invalid_auth` is outside its
+/// own `enum`).
+fn documented_example(media: &ResponseMedia) -> Option<Bytes> {
+    let example = media
+        .examples
+        .first()
+        .map(|(_, value)| value)
+        .or(media.example.as_ref())?;
+    if let Some(validator) = &media.validator
+        && !validator.is_valid(example)
+    {
+        return None;
+    }
+    Some(Bytes::from(serde_json::to_vec(example).ok()?))
 }
 
 /// What error bodies in a documented shape are generated with.

@@ -61,14 +61,20 @@ enum WhereKind {
 }
 
 impl ErrorShape {
-    /// Reads `schema` (of a documented error response) for the places violations can go; `None`
-    /// when it offers none, as for a bare string or an object of unrelated properties.
-    pub fn read(document: &Value, schema: &Value) -> Option<ErrorShape> {
-        let properties = object_fills(document, schema, 0, false);
-        properties
+    /// Reads `schema` (of a documented error response) for the places violations can go.
+    pub fn read(document: &Value, schema: &Value) -> ErrorShape {
+        ErrorShape {
+            properties: object_fills(document, schema, 0, false),
+        }
+    }
+
+    /// Whether the schema has no place that says what went wrong (Slack's `{ok: false}`, a bare
+    /// string): then a documented example says it better than anything generated.
+    pub fn says_nothing(&self) -> bool {
+        !self
+            .properties
             .iter()
             .any(|(_, fill)| fill.tells_something())
-            .then_some(ErrorShape { properties })
     }
 
     /// What the generator echoes into a body of this shape for a rejected request: its
@@ -514,6 +520,8 @@ fn choice_for(status: u16, choices: &[String]) -> Option<&str> {
             "invalidtoken",
             "authenticationerror",
             "notauthenticated",
+            "notauthed",
+            "invalidauth",
             "invalidcredentials",
         ],
         403 => &[
@@ -590,9 +598,9 @@ mod tests {
 
     fn facts(schema: Value, status: u16) -> Value {
         let document = json!({});
-        ErrorShape::read(&document, &schema)
-            .unwrap_or_else(|| panic!("no shape in {schema}"))
-            .facts(status, "Request does not match the API contract", &two())
+        let shape = ErrorShape::read(&document, &schema);
+        assert!(!shape.says_nothing(), "no shape in {schema}");
+        shape.facts(status, "Request does not match the API contract", &two())
     }
 
     #[test]
@@ -658,16 +666,14 @@ mod tests {
     }
 
     #[test]
-    fn schemas_with_nothing_to_say_where_have_no_shape() {
+    fn schemas_with_no_place_for_what_went_wrong_say_nothing() {
         let document = json!({});
-        assert!(ErrorShape::read(&document, &json!({"type": "string"})).is_none());
-        assert!(
-            ErrorShape::read(
-                &document,
-                &json!({"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "integer"}}})
-            )
-            .is_none()
-        );
+        assert!(ErrorShape::read(&document, &json!({"type": "string"})).says_nothing());
+        let slack = json!({"type": "object", "additionalProperties": true, "required": ["ok"],
+            "properties": {"ok": {"type": "boolean", "enum": [false]}}});
+        assert!(ErrorShape::read(&document, &slack).says_nothing());
+        let status_only = json!({"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "integer"}}});
+        assert!(ErrorShape::read(&document, &status_only).says_nothing());
     }
 
     #[test]
