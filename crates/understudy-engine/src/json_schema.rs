@@ -113,6 +113,38 @@ pub fn resolve_pointer<'a>(document: &'a Value, pointer: &str) -> Option<&'a Val
     })
 }
 
+/// The value a discriminator's `property` takes for an unmapped branch `target` (a `$ref`): the one
+/// value the branch's own schema allows for it (`const`, or an `enum` of one, as Spotify's
+/// `TrackObject` has `type: {enum: [track]}`), looked for through `allOf`; else the schema's name,
+/// as OpenAPI says.
+pub fn implicit_discriminator_value(document: &Value, target: &str, property: &str) -> String {
+    fn own_value(document: &Value, schema: &Value, property: &str, depth: usize) -> Option<String> {
+        let schema = deref(document, schema);
+        if let Some(declared) = schema.pointer(&format!("/properties/{}", escape(property))) {
+            let declared = deref(document, declared);
+            let only = match (declared.get("const"), declared.get("enum")) {
+                (Some(value), _) => Some(value),
+                (None, Some(Value::Array(values))) if values.len() == 1 => values.first(),
+                _ => None,
+            };
+            if let Some(Value::String(value)) = only {
+                return Some(value.clone());
+            }
+        }
+        if depth >= 8 {
+            return None;
+        }
+        schema
+            .get("allOf")?
+            .as_array()?
+            .iter()
+            .find_map(|part| own_value(document, part, property, depth + 1))
+    }
+    resolve_pointer(document, target)
+        .and_then(|schema| own_value(document, schema, property, 0))
+        .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_owned())
+}
+
 /// Follows a chain of `$ref`s from `schema` to the schema it finally names (at most 64 hops).
 pub fn deref<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
     for _ in 0..64 {
@@ -330,8 +362,8 @@ impl Translator<'_> {
                 return Ok(());
             };
             if !values.iter().any(|(_, mapped)| mapped == target) {
-                let name = target.rsplit('/').next().unwrap_or(target);
-                values.push((name.to_owned(), target.to_owned()));
+                let value = implicit_discriminator_value(self.document, target, property);
+                values.push((value, target.to_owned()));
             }
         }
         let mut dispatch = Vec::with_capacity(values.len());

@@ -744,3 +744,21 @@ async fn a_status_asked_for_fills_the_documented_error_shape_with_what_it_means(
             .starts_with("Unprocessable Entity: ")
     );
 }
+
+#[tokio::test]
+async fn an_unmapped_discriminator_takes_the_value_its_branch_allows_else_the_schema_name() {
+    let app = app(engine("answers"), &ServerOptions::default());
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..60 {
+        let playing = send(&app, get("/me/player", &[])).await.json();
+        let kind = playing["type"].as_str().unwrap().to_owned();
+        match kind.as_str() {
+            "track" => assert!(playing["name"].is_string(), "{playing}"),
+            "episode" => assert!(playing["show"].is_string(), "{playing}"),
+            "AdObject" => {}
+            other => panic!("`{other}` names no branch: {playing}"),
+        }
+        seen.insert(kind);
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+}

@@ -488,8 +488,12 @@ impl<'d> PartsBuilder<'d> {
                 return;
             };
             if !values.iter().any(|(_, mapped)| mapped == target) {
-                let name = target.rsplit('/').next().unwrap_or(target);
-                values.push((name.to_owned(), target.to_owned()));
+                let value = crate::json_schema::implicit_discriminator_value(
+                    self.document,
+                    target,
+                    property,
+                );
+                values.push((value, target.to_owned()));
             }
         }
         let mut entries = Vec::with_capacity(values.len());
