@@ -289,7 +289,8 @@ impl Translator<'_> {
         if self.defs.insert(target.to_owned(), ()).is_none() {
             self.queue.push_back(target.to_owned());
         }
-        Ok(json!({"$ref": format!("#/$defs/{}", escape(&def_key(target)))}))
+        let key = escape(&def_key(target));
+        Ok(json!({"$ref": format!("#/$defs/{}", fragment_encoded(&key))}))
     }
 
     /// Keeps the `required` names that apply in this direction.
@@ -416,9 +417,29 @@ fn not_an_object(pointer: &str) -> TranslateError {
     }
 }
 
-/// The `$defs` key for a referenced pointer: the pointer itself, without its leading slash.
+/// The `$defs` key for a referenced pointer: the pointer itself, percent-decoded (a reference may
+/// write `{id}` as `%7Bid%7D`, as DigitalOcean's do into `#/paths`), without its leading slash.
 fn def_key(target: &str) -> String {
-    target.trim_start_matches('/').to_owned()
+    let decoded = percent_decode(target);
+    decoded
+        .as_deref()
+        .unwrap_or(target)
+        .trim_start_matches('/')
+        .to_owned()
+}
+
+/// `text` with every byte that a URI fragment cannot hold as it is percent-encoded, so that a
+/// `$defs` key with braces, spaces or `%` in it is named by a `$ref` the validator reads back to it.
+fn fragment_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// The key one JSON pointer segment names: the inverse of [`escape`].
@@ -536,6 +557,25 @@ mod tests {
         assert!(validator.is_valid(&json!({"kind": "Dog", "barks": true})));
         assert!(!validator.is_valid(&json!({"kind": "cat", "barks": true})));
         assert!(!validator.is_valid(&json!({"kind": "cow"})));
+    }
+
+    #[test]
+    fn references_with_percent_encoded_braces_compile_and_validate() {
+        // DigitalOcean's description refers into `#/paths` with `{project_id}` written `%7B…%7D`.
+        let document = json!({"paths": {"/v2/projects/{project_id}/resources": {"get": {
+            "responses": {"200": {"content": {"application/json": {"schema": {
+                "type": "object", "required": ["links"], "properties": {"links": {"type": "string"}}
+            }}}}}
+        }}}});
+        let schema = json!({"$ref": "#/paths/~1v2~1projects~1%7Bproject_id%7D~1resources/get/responses/200/content/application~1json/schema"});
+        let validator = response_validator(&document, &schema).unwrap();
+        assert!(validator.is_valid(&json!({"links": "x"})));
+        assert!(!validator.is_valid(&json!({"links": 1})));
+        let weird = json!({"components": {"schemas": {"a b%": {"type": "integer"}}}});
+        let validator =
+            response_validator(&weird, &json!({"$ref": "#/components/schemas/a%20b%25"})).unwrap();
+        assert!(validator.is_valid(&json!(3)));
+        assert!(!validator.is_valid(&json!("3")));
     }
 
     #[test]
