@@ -145,6 +145,31 @@ pub fn implicit_discriminator_value(document: &Value, target: &str, property: &s
         .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_owned())
 }
 
+/// Whether a property's schema says `key: true` (`readOnly`, `writeOnly`): itself, where its
+/// `$ref` leads, or in any part of its `allOf` (Jira marks write-only fields through `allOf`
+/// wrappers), looked through at most a few levels.
+pub fn flagged(document: &Value, schema: &Value, key: &str) -> bool {
+    fn look(document: &Value, schema: &Value, key: &str, depth: usize) -> bool {
+        if schema.get(key) == Some(&Value::Bool(true)) {
+            return true;
+        }
+        let target = deref(document, schema);
+        if target.get(key) == Some(&Value::Bool(true)) {
+            return true;
+        }
+        depth < 8
+            && target
+                .get("allOf")
+                .and_then(Value::as_array)
+                .is_some_and(|parts| {
+                    parts
+                        .iter()
+                        .any(|part| look(document, part, key, depth + 1))
+                })
+    }
+    look(document, schema, key, 0)
+}
+
 /// Follows a chain of `$ref`s from `schema` to the schema it finally names (at most 64 hops).
 pub fn deref<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
     for _ in 0..64 {
@@ -310,10 +335,7 @@ impl Translator<'_> {
                     return false;
                 };
                 let property = properties.and_then(|properties| properties.get(name));
-                !property.is_some_and(|property| {
-                    deref(self.document, property).get(hidden) == Some(&Value::Bool(true))
-                        || property.get(hidden) == Some(&Value::Bool(true))
-                })
+                !property.is_some_and(|property| flagged(self.document, property, hidden))
             })
             .cloned()
             .collect()

@@ -762,3 +762,20 @@ async fn an_unmapped_discriminator_takes_the_value_its_branch_allows_else_the_sc
     }
     assert_eq!(seen.len(), 3, "{seen:?}");
 }
+
+#[tokio::test]
+async fn write_only_and_read_only_are_seen_through_all_of_and_refs() {
+    let app = app(engine("answers"), &ServerOptions::default());
+    for _ in 0..10 {
+        // `created` is read-only through a `$ref`: the request need not send it.
+        let body = r#"{"name": "Ada", "password": "correct horse", "pin": "1234"}"#;
+        let created = send(&app, post("/accounts", body, &[])).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        let account = created.json();
+        assert_eq!(account["name"], "Ada");
+        assert!(account["created"].is_string(), "{account}");
+        // `password` is write-only through a `$ref`, `pin` through an `allOf`.
+        assert!(account.get("password").is_none(), "{account}");
+        assert!(account.get("pin").is_none(), "{account}");
+    }
+}

@@ -315,9 +315,7 @@ impl<'d> DefaultsCompiler<'d> {
         if let Some(Value::Object(properties)) = schema.get("properties") {
             for (name, property) in properties {
                 let target = deref(self.document, property);
-                let read_only = property.get("readOnly") == Some(&Value::Bool(true))
-                    || target.get("readOnly") == Some(&Value::Bool(true));
-                if read_only {
+                if crate::json_schema::flagged(self.document, property, "readOnly") {
                     continue;
                 }
                 let default = target

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::hint::{self, Hint};
 use super::pattern::{self, FormatCheck, Pattern};
-use crate::json_schema::{deref, resolve_pointer};
+use crate::json_schema::{flagged, resolve_pointer};
 
 /// Index of a part in its generator's part list.
 pub(crate) type PartId = u32;
@@ -388,11 +388,7 @@ impl<'d> PartsBuilder<'d> {
         part.items = map.get("items").map(|items| self.part(items));
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, schema) in properties {
-                let target = deref(self.document, schema);
-                let flag = |key: &str| {
-                    schema.get(key) == Some(&Value::Bool(true))
-                        || target.get(key) == Some(&Value::Bool(true))
-                };
+                let flag = |key: &str| flagged(self.document, schema, key);
                 let definition = PropertyDef {
                     name: Arc::from(name.as_str()),
                     read_only: flag("readOnly"),
