@@ -248,7 +248,7 @@ impl Engine {
     /// Answers one request and logs it.
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
         let outcome = self.answer(request);
-        let entry = LoggedRequest {
+        let mut entry = LoggedRequest {
             sequence: 0,
             method: request.method.clone(),
             path: request.path.to_owned(),
@@ -266,7 +266,10 @@ impl Engine {
                 .as_ref()
                 .map(|operation| operation.label.clone()),
             violations: outcome.violations.clone(),
+            violations_omitted: 0,
         };
+        // Cut once here, so that the report's copy and the log's are small.
+        entry.bound();
         if let Some(report) = &self.report {
             report.record(&entry, outcome.operation.is_some());
         }
@@ -804,7 +807,7 @@ fn conflict_violation(operation: &Operation, rule: usize, value: String) -> Viol
         "unique",
         rule.message.replace("{value}", &value),
     );
-    violation.value = Some(Value::String(value));
+    violation.set_value(&Value::String(value));
     violation
 }
 

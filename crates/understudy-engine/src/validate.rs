@@ -247,6 +247,7 @@ fn check_parameters(
                     parameter.name,
                     violation.message
                 );
+                violation.bound_text();
                 violations.push(violation);
             }
         }
@@ -305,7 +306,7 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
                 documented.join(", ")
             ),
         );
-        violation.value = Some(Value::String(essence.into_owned()));
+        violation.set_value(&Value::String(essence.into_owned()));
         violation.limit = Some(Value::from(documented));
         checked.violations.push(violation);
         return;
@@ -403,6 +404,11 @@ fn convert(
     base: &str,
     out: &mut Vec<Violation>,
 ) {
+    // One error can stand for many violations (every unexpected property); past the bound the
+    // rest would only be dropped.
+    if out.len() >= MAX_VIOLATIONS {
+        return;
+    }
     let pointer = format!("{base}{}", error.instance_path().as_str());
     let instance = error.instance();
     match error.kind() {
@@ -418,7 +424,10 @@ fn convert(
             out.push(violation);
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            for name in unexpected {
+            for name in unexpected
+                .iter()
+                .take(MAX_VIOLATIONS.saturating_sub(out.len()))
+            {
                 let mut violation = violation(
                     location,
                     format!("{pointer}/{}", crate::json_schema::escape(name)),
@@ -443,7 +452,7 @@ fn convert(
                         error.kind().keyword(),
                         "matches none of the allowed shapes".to_owned(),
                     );
-                    violation.value = Some(instance.clone().into_owned());
+                    violation.set_value(instance);
                     out.push(violation);
                 }
             }
@@ -455,7 +464,7 @@ fn convert(
             violation.limit = limit;
             violation.format = format;
             if !matches!(instance.as_ref(), Value::Object(_) | Value::Array(_)) {
-                violation.value = Some(instance.clone().into_owned());
+                violation.set_value(instance);
             }
             out.push(violation);
         }
@@ -596,7 +605,8 @@ fn describe(
 }
 
 fn shown(instance: &Value) -> String {
-    let text = instance.to_string();
+    // Only the start is shown, so only the start is written: a 1 MB value costs no more here.
+    let (text, _) = crate::violation::json_prefix(instance, 61 * 4);
     if text.chars().count() > 60 {
         let cut: String = text.chars().take(57).collect();
         format!("{cut}...")
