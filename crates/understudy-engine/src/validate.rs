@@ -62,6 +62,11 @@ pub fn check_request(
     );
     check_body(operation, request, &mut checked);
     checked.violations.truncate(MAX_VIOLATIONS);
+    // Each violation was cut to its bounds as it was made; this keeps a later change to a text
+    // from slipping past them (it costs a length test each).
+    for violation in &mut checked.violations {
+        violation.bound_text();
+    }
     checked
 }
 
@@ -421,6 +426,7 @@ fn convert(
                 format!("`{name}` is required"),
             );
             violation.field = name.to_owned();
+            violation.bound_text();
             out.push(violation);
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -435,6 +441,7 @@ fn convert(
                     format!("`{name}` is not allowed here"),
                 );
                 violation.field = name.clone();
+                violation.bound_text();
                 out.push(violation);
             }
         }
