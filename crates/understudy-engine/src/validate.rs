@@ -346,6 +346,10 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
     }
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
+        Err(error) if json_error_reason(&error) == OUT_OF_RANGE => {
+            checked.violations.push(out_of_range(text, &error));
+            return;
+        }
         Err(error) => {
             checked.violations.push(Violation::new(
                 ViolationClass::Malformed,
@@ -369,6 +373,80 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
             .extend(schema_violations(validator, &value, Location::Body, ""));
     }
     checked.body = Some(value);
+}
+
+/// serde_json's reason for a number the grammar allows but no `f64` holds (`1e999`).
+const OUT_OF_RANGE: &str = "number out of range";
+
+/// The violation of a body with a number no `f64` holds: well-formed JSON with a value out of
+/// range, named by its pointer. serde_json gives only a line and column, so the body is read again
+/// by `serde_path_to_error`, which knows the path that a parse failed at (only for such a body:
+/// every other one is read once).
+fn out_of_range(text: &str, error: &serde_json::Error) -> Violation {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let pointer = match serde_path_to_error::deserialize::<_, Value>(&mut deserializer) {
+        Err(error) => pointer_of(error.path()),
+        Ok(_) => String::new(),
+    };
+    let number = number_before(text, error.line(), error.column());
+    let shown = if number.is_empty() {
+        "a number".to_owned()
+    } else {
+        format!("`{number}`")
+    };
+    let mut violation = violation(
+        Location::Body,
+        pointer,
+        "range",
+        format!("{shown} is out of range: no 64-bit floating-point number holds it"),
+    );
+    if !number.is_empty() {
+        violation.set_value(&Value::String(number.to_owned()));
+    }
+    violation
+}
+
+/// The JSON pointer of a `serde_path_to_error` path.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        pointer.push('/');
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            serde_path_to_error::Segment::Map { key } => {
+                pointer.push_str(&crate::json_schema::escape(key));
+            }
+            serde_path_to_error::Segment::Enum { variant } => pointer.push_str(variant),
+            serde_path_to_error::Segment::Unknown => pointer.push('-'),
+        }
+    }
+    pointer
+}
+
+/// The number that ends at (1-based) `line` and `column` of `text`, where serde_json stops on
+/// one out of range: the run of number characters up to there.
+fn number_before(text: &str, line: usize, column: usize) -> &str {
+    let Some(start_of_line) = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .try_fold(0usize, usize::checked_add)
+    else {
+        return "";
+    };
+    let end = (start_of_line + column).min(text.len());
+    let is_number = |byte: &u8| matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E');
+    let bytes = text.as_bytes();
+    let mut end = end;
+    while end < bytes.len() && is_number(&bytes[end]) {
+        end += 1;
+    }
+    let start = bytes[..end]
+        .iter()
+        .rposition(|byte| !is_number(byte))
+        .map_or(0, |at| at + 1);
+    // Number characters are ASCII, so both ends are character boundaries.
+    text.get(start..end).unwrap_or_default()
 }
 
 /// The violation of a required body that was not sent (or was blank).
