@@ -222,14 +222,65 @@ pub fn json_prefix(value: &Value, max: usize) -> (String, bool) {
         max,
         full: false,
     };
-    // The writer refuses what does not fit, which ends serialization early; that is the point.
-    let _ = serde_json::to_writer(&mut capped, value);
+    // The writer refuses what does not fit, which ends the writing early; that is the point.
+    let _ = write_prefix(value, &mut capped);
     let whole = !capped.full;
     let mut bytes = capped.bytes;
     if let Err(error) = std::str::from_utf8(&bytes) {
         bytes.truncate(error.valid_up_to());
     }
     (String::from_utf8(bytes).unwrap_or_default(), whole)
+}
+
+/// Writes `value` as compact JSON (the bytes `serde_json::to_writer` gives) into `out` until it
+/// is full. A string is handed to serde_json cut to what can still fit, since serde_json scans a
+/// whole string for escapes before it writes any of it.
+fn write_prefix(value: &Value, out: &mut Capped) -> io::Result<()> {
+    use io::Write;
+    match value {
+        Value::String(text) => write_str_prefix(text, out),
+        Value::Array(items) => {
+            out.write_all(b"[")?;
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.write_all(b",")?;
+                }
+                write_prefix(item, out)?;
+            }
+            out.write_all(b"]")
+        }
+        Value::Object(map) => {
+            out.write_all(b"{")?;
+            for (index, (key, item)) in map.iter().enumerate() {
+                if index > 0 {
+                    out.write_all(b",")?;
+                }
+                write_str_prefix(key, out)?;
+                out.write_all(b":")?;
+                write_prefix(item, out)?;
+            }
+            out.write_all(b"}")
+        }
+        scalar => serde_json::to_writer(out, scalar).map_err(io::Error::other),
+    }
+}
+
+/// Writes `text` as a JSON string into `out`, or as much of it as fits: a text longer than the
+/// room left is cut to one byte more than the room, which cannot fit once quoted, so `out` ends
+/// full either way.
+fn write_str_prefix(text: &str, out: &mut Capped) -> io::Result<()> {
+    let room = out.max - out.bytes.len();
+    let end = floor_char_boundary(text, room + 1);
+    let end = if end <= room && end < text.len() {
+        // A character straddles the cut: take it whole, which overflows all the same.
+        text[end..]
+            .chars()
+            .next()
+            .map_or(text.len(), |character| end + character.len_utf8())
+    } else {
+        end
+    };
+    serde_json::to_writer(out, &text[..end]).map_err(io::Error::other)
 }
 
 /// The largest character boundary of `text` at or below `index`.
@@ -311,4 +362,59 @@ pub fn summary(violations: &[Violation]) -> String {
         line.push_str(&violation.to_string());
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn texts_are_cut_on_a_character_boundary_and_marked() {
+        assert_eq!(cut_text("short".into(), 10), "short");
+        let cut = cut_text("€".repeat(10), 10);
+        assert!(cut.len() <= 10, "{cut}");
+        assert_eq!(cut, "€€…");
+    }
+
+    #[test]
+    fn long_values_keep_their_start_and_whole_length() {
+        let (kept, length) = bounded_value(&json!("€".repeat(100)), 10);
+        assert_eq!((kept, length), (json!("€€€"), Some(100)));
+        let small = json!({"a": [1, 2]});
+        assert_eq!(bounded_value(&small, 64), (small.clone(), None));
+        let items: Vec<u32> = (0..1000).collect();
+        let whole = serde_json::to_string(&items).unwrap();
+        let (kept, length) = bounded_value(&json!(items), 16);
+        assert_eq!(kept, json!(whole[..16]));
+        assert_eq!(length, Some(whole.len()));
+        let mut violation = Violation::new(ViolationClass::Schema, Location::Body, "", "", "x", "");
+        violation.set_value(&json!("x".repeat(MAX_VALUE_BYTES + 1)));
+        let shown = serde_json::to_value(&violation).unwrap();
+        assert_eq!(shown["value_truncated"], true);
+        assert_eq!(shown["value_length"], MAX_VALUE_BYTES + 1);
+    }
+
+    #[test]
+    fn a_json_prefix_stops_early_and_never_splits_a_character() {
+        let (text, whole) = json_prefix(&json!("ab€"), 5);
+        assert_eq!((text.as_str(), whole), ("\"ab", false));
+        let (text, whole) = json_prefix(&json!([1, 2]), 5);
+        assert_eq!((text.as_str(), whole), ("[1,2]", true));
+    }
+
+    #[test]
+    fn a_json_prefix_is_the_start_of_serde_jsons_text_at_every_length() {
+        let value = json!({"a\"€": ["x\n€y", 1.5, null, {"k": "vvvv€"}], "b": true});
+        let whole = serde_json::to_string(&value).unwrap();
+        for max in 0..whole.len() + 2 {
+            let (text, complete) = json_prefix(&value, max);
+            assert!(whole.starts_with(&text), "{max}: {text}");
+            assert!(
+                text.len() <= max && text.len() + 3 >= max.min(whole.len()),
+                "{max}: {text}"
+            );
+            assert_eq!(complete, max >= whole.len(), "{max}");
+        }
+    }
 }
