@@ -265,7 +265,10 @@ impl Engine {
 
     /// Answers one request and logs it.
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
-        let outcome = self.answer(request);
+        let mut outcome = self.answer(request);
+        // The answer showed the client what it sent; the log line, the log and the report do not
+        // keep the value of a query parameter named like a credential.
+        outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
         let mut entry = LoggedRequest {
             sequence: 0,
             method: request.method.clone(),
@@ -965,19 +968,51 @@ fn redact_query(query: &str, secret: &[String]) -> String {
     out
 }
 
+/// `violations` without the values of query parameters named in `secret` (a spec may declare
+/// `token` as a plain parameter with a pattern): their value is dropped and their message, which
+/// may quote it, is said again without it. Copies nothing when there are none (nearly always).
+fn hide_credential_values(violations: &Violations, secret: &[String]) -> Violations {
+    let hidden = |violation: &Violation| {
+        violation.location == Location::Query && is_secret_name(&violation.field, secret)
+    };
+    if !violations.iter().any(hidden) {
+        return violations.clone();
+    }
+    let redacted: Vec<Violation> = violations
+        .iter()
+        .map(|violation| {
+            let mut violation = violation.clone();
+            if hidden(&violation) {
+                violation.value = None;
+                violation.value_truncated = false;
+                violation.value_length = None;
+                violation.message = format!(
+                    "the query parameter `{}` breaks `{}` (its value is not shown)",
+                    violation.field, violation.keyword
+                );
+                violation.bound_text();
+            }
+            violation
+        })
+        .collect();
+    redacted.into()
+}
+
 /// Whether a raw (still encoded) query name is one of `secret`.
 fn is_secret(raw: &str, secret: &[String]) -> bool {
-    let name: Cow<'_, str> = if raw.contains(['%', '+']) {
-        form_urlencoded::parse(raw.as_bytes())
-            .next()
-            .map_or(Cow::Borrowed(raw), |(name, _)| name)
-    } else {
-        Cow::Borrowed(raw)
-    };
+    if raw.contains(['%', '+']) {
+        let decoded = form_urlencoded::parse(raw.as_bytes()).next();
+        return decoded.is_some_and(|(name, _)| is_secret_name(&name, secret));
+    }
+    is_secret_name(raw, secret)
+}
+
+/// Whether a decoded name is one of `secret` (lower-case), in any case.
+fn is_secret_name(name: &str, secret: &[String]) -> bool {
     if name.is_ascii() {
         secret
             .iter()
-            .any(|secret| secret.eq_ignore_ascii_case(&name))
+            .any(|secret| secret.eq_ignore_ascii_case(name))
     } else {
         let lower = name.to_lowercase();
         secret.contains(&lower)

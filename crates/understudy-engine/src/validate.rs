@@ -159,13 +159,24 @@ fn check_security(
         });
     let (keyword, message) = match authorization {
         Some(value) if !value.is_empty() => {
-            let scheme = value.split(' ').next().unwrap_or("");
+            // Only a scheme is quoted: a value without one is a bare credential (a token sent
+            // without `Bearer`), which would reach the log and the report.
+            let scheme = value
+                .split_once(' ')
+                .map(|(scheme, _)| scheme)
+                .filter(|scheme| {
+                    scheme.len() <= 32
+                        && scheme
+                            .bytes()
+                            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'))
+                });
+            let named = match scheme {
+                Some(scheme) => format!("the `{scheme}` scheme is not accepted here"),
+                None => "`Authorization` names no scheme (its value is not shown)".to_owned(),
+            };
             (
                 "security",
-                format!(
-                    "the `{scheme}` scheme is not accepted here; send {}",
-                    expected.join(", or ")
-                ),
+                format!("{named}; send {}", expected.join(", or ")),
             )
         }
         _ => (

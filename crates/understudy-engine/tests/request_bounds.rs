@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 use understudy_engine::request_log::{MAX_ENTRY_BYTES, MAX_LOGGED_TEXT};
-use understudy_engine::violation::{MAX_TEXT_BYTES, MAX_VALUE_BYTES};
+use understudy_engine::violation::{MAX_TEXT_BYTES, MAX_VALUE_BYTES, summary};
 use understudy_engine::{Engine, EngineOptions, MockRequest};
 
 /// The engine over `tests/specs/requests`, keeping a report.
@@ -25,7 +25,23 @@ fn engine() -> Engine {
 
 /// Sends one request, returning its status and its body as JSON (`Null` for none).
 fn send(engine: &Engine, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+    let (status, json, _) = exchange(engine, method, uri, &[], body);
+    (status, json)
+}
+
+/// Sends one request with headers, returning its status, its body as JSON and the summary of
+/// its violations that the server's log line shows.
+fn exchange(
+    engine: &Engine,
+    method: &str,
+    uri: &str,
+    extra: &[(&'static str, &str)],
+    body: &str,
+) -> (StatusCode, Value, String) {
     let mut headers = HeaderMap::new();
+    for (name, value) in extra {
+        headers.insert(*name, value.parse().unwrap());
+    }
     if !body.is_empty() {
         headers.insert("content-type", "application/json".parse().unwrap());
     }
@@ -43,7 +59,8 @@ fn send(engine: &Engine, method: &str, uri: &str, body: &str) -> (StatusCode, Va
     };
     let outcome = engine.handle(&request);
     let json = serde_json::from_slice(&outcome.response.body).unwrap_or(Value::Null);
-    (outcome.response.status, json)
+    let summary = summary(&outcome.violations);
+    (outcome.response.status, json, summary)
 }
 
 /// The admin API's answer for the last `limit` requests, and the report as JSON and JUnit.
@@ -228,6 +245,39 @@ fn credentials_in_the_query_are_hidden_on_every_path() {
             "a=5&APPTOKEN=***",
         ]
     );
+}
+
+#[test]
+fn credentials_in_headers_and_credential_named_parameters_stay_out_of_logs() {
+    let engine = engine();
+    // A token sent without its scheme is not quoted as if it were one.
+    let bare = [("authorization", "SECRET-BARE-TOKEN")];
+    let (status, answer, line) = exchange(&engine, "GET", "/basic", &bare, "");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!answer.to_string().contains("SECRET"), "{answer}");
+    assert!(!line.contains("SECRET"), "{line}");
+    let wrong = [("authorization", "Bearer SECRET-BEARER")];
+    let (status, answer, _) = exchange(&engine, "GET", "/basic", &wrong, "");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let message = answer["violations"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the `Bearer` scheme is not accepted"),
+        "{message}"
+    );
+    // A plain parameter named `token`: the client sees its value, the log line and log do not.
+    let (status, answer, line) = exchange(&engine, "GET", "/search?token=SECRET9", &[], "");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer["violations"][0]["value"], "SECRET9");
+    assert!(!line.contains("SECRET"), "{line}");
+    let (log, text) = kept(&engine, 10);
+    assert!(
+        !text.contains("SECRET"),
+        "a credential reached the log or report: {text}"
+    );
+    let hidden = &log["requests"][2]["violations"][0];
+    assert_eq!(hidden["field"], "token");
+    assert_eq!(hidden["keyword"], "pattern");
+    assert!(hidden.get("value").is_none(), "{hidden}");
 }
 
 #[test]
