@@ -12,6 +12,11 @@ use crate::request_log::LoggedRequest;
 /// At most this many violating requests are kept (the counts stay exact).
 pub const MAX_KEPT_FAILURES: usize = 10_000;
 
+/// At most this many bytes of violating requests are kept, by
+/// [`LoggedRequest::size_estimate`]'s count (each entry is bounded too, so this is reached only
+/// by requests that each break many rules).
+pub const MAX_KEPT_BYTES: usize = 16 * 1024 * 1024;
+
 /// What the report's operations are keyed by when no operation matched (404 and 405).
 pub const UNMATCHED: &str = "(no matching operation)";
 
@@ -25,6 +30,7 @@ pub struct ContractReport {
 struct ReportState {
     operations: BTreeMap<(String, String), OperationTally>,
     kept: usize,
+    kept_bytes: usize,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -35,8 +41,16 @@ struct OperationTally {
 }
 
 impl ContractReport {
-    /// Counts one request, keeping it if it broke the contract.
+    /// Counts one request, keeping it (cut to its bounds, [`LoggedRequest::bound`]) if it broke
+    /// the contract and there is room.
     pub fn record(&self, entry: &LoggedRequest, matched: bool) {
+        let broke = !entry.violations.is_empty() || !matched;
+        let kept = broke.then(|| {
+            let mut kept = entry.clone();
+            kept.bound();
+            let bytes = kept.size_estimate();
+            (kept, bytes)
+        });
         let mut state = match self.state.lock() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
@@ -45,18 +59,28 @@ impl ContractReport {
             entry.spec.as_deref().unwrap_or_default().to_owned(),
             entry.operation.as_deref().unwrap_or(UNMATCHED).to_owned(),
         );
-        let broke = !entry.violations.is_empty() || !matched;
-        let keep = broke && state.kept < MAX_KEPT_FAILURES;
-        if keep {
+        let kept = kept.filter(|(_, bytes)| {
+            state.kept < MAX_KEPT_FAILURES && state.kept_bytes + bytes <= MAX_KEPT_BYTES
+        });
+        if let Some((_, bytes)) = &kept {
             state.kept += 1;
+            state.kept_bytes += bytes;
         }
         let tally = state.operations.entry(key).or_default();
         tally.requests += 1;
         if broke {
             tally.violating += 1;
-            if keep {
-                tally.failures.push(entry.clone());
+            if let Some((entry, _)) = kept {
+                tally.failures.push(entry);
             }
+        }
+    }
+
+    /// About how many bytes the kept requests hold ([`LoggedRequest::size_estimate`]).
+    pub fn kept_bytes(&self) -> usize {
+        match self.state.lock() {
+            Ok(state) => state.kept_bytes,
+            Err(poisoned) => poisoned.into_inner().kept_bytes,
         }
     }
 
@@ -178,6 +202,7 @@ mod tests {
             spec: Some("deployhq".into()),
             operation: Some("POST /users (createUser)".into()),
             violations: violations.into(),
+            violations_omitted: 0,
         }
     }
 

@@ -109,7 +109,23 @@ pub struct Engine {
     store: Option<Store>,
     log: RequestLog,
     report: Option<ContractReport>,
+    /// The query parameter names whose values the log and the report hide, lower-cased: every
+    /// spec's `apiKey`s in the query and [`CREDENTIAL_NAMES`].
+    secret_query: Vec<String>,
 }
+
+/// Query parameter names hidden from the request log and the report whatever the specs say, as
+/// a request may send a credential to a path no spec serves (compared case-insensitively, after
+/// percent-decoding).
+pub const CREDENTIAL_NAMES: [&str; 7] = [
+    "api_key",
+    "apikey",
+    "key",
+    "token",
+    "access_token",
+    "sig",
+    "signature",
+];
 
 struct Preference {
     code: Option<u16>,
@@ -189,6 +205,7 @@ impl Engine {
         });
         let log = RequestLog::new(options.request_log);
         let report = options.report.then(ContractReport::default);
+        let secret_query = secret_query_names(&specs);
         Ok(Engine {
             specs,
             routes,
@@ -198,6 +215,7 @@ impl Engine {
             store,
             log,
             report,
+            secret_query,
         })
     }
 
@@ -247,15 +265,19 @@ impl Engine {
 
     /// Answers one request and logs it.
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
-        let outcome = self.answer(request);
-        let entry = LoggedRequest {
+        let mut outcome = self.answer(request);
+        // The answer showed the client what it sent; the log line, the log and the report do not
+        // keep the value of a query parameter named like a credential.
+        outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
+        let mut entry = LoggedRequest {
             sequence: 0,
             method: request.method.clone(),
             path: request.path.to_owned(),
+            // Hidden on every path, matched or not: the credential is in the query either way.
             query: request
                 .query
                 .filter(|query| !query.is_empty())
-                .map(|query| redact_query(query, outcome.operation)),
+                .map(|query| redact_query(query, &self.secret_query)),
             status: outcome.response.status.as_u16(),
             spec: outcome
                 .operation
@@ -266,7 +288,10 @@ impl Engine {
                 .as_ref()
                 .map(|operation| operation.label.clone()),
             violations: outcome.violations.clone(),
+            violations_omitted: 0,
         };
+        // Cut once here, so that the report's copy and the log's are small.
+        entry.bound();
         if let Some(report) = &self.report {
             report.record(&entry, outcome.operation.is_some());
         }
@@ -939,7 +964,7 @@ fn conflict_violation(operation: &Operation, rule: usize, value: String) -> Viol
         "unique",
         rule.message.replace("{value}", &value),
     );
-    violation.value = Some(Value::String(value));
+    violation.set_value(&Value::String(value));
     violation
 }
 
@@ -1032,35 +1057,101 @@ fn problem(status: StatusCode, title: &str, detail: String, extra: Value) -> Moc
     }
 }
 
-/// The query string with API keys' values hidden, for the request log.
-fn redact_query(query: &str, operation: Option<&Operation>) -> String {
-    let secret: Vec<&str> = operation
-        .map(|operation| {
-            operation
-                .security
-                .iter()
-                .flatten()
-                .filter_map(|credential| match credential {
-                    Credential::ApiKey {
-                        name,
-                        location: Location::Query,
-                    } => Some(name.as_str()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if secret.is_empty() {
-        return query.to_owned();
+/// The names whose values [`redact_query`] hides, lower-cased: every `apiKey` in the query that
+/// any spec declares, and [`CREDENTIAL_NAMES`]. Made once, at load.
+fn secret_query_names(specs: &[Spec]) -> Vec<String> {
+    let mut names: Vec<String> = CREDENTIAL_NAMES
+        .iter()
+        .map(|&name| name.to_owned())
+        .collect();
+    let declared = specs
+        .iter()
+        .flat_map(|spec| spec.operations.iter())
+        .flat_map(|operation| operation.security.iter().flatten())
+        .filter_map(|credential| match credential {
+            Credential::ApiKey {
+                name,
+                location: Location::Query,
+            } => Some(name.to_lowercase()),
+            _ => None,
+        });
+    for name in declared {
+        if !names.contains(&name) {
+            names.push(name);
+        }
     }
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if secret.contains(&key) => format!("{key}=***"),
-            _ => pair.to_owned(),
+    names
+}
+
+/// The query string with the values of parameters named in `secret` (lower-case) replaced by
+/// `***`, for the request log and the report. A name matches whatever its case and however it
+/// is percent-encoded (`api%5Fkey` is `api_key`, as the credential check reads it).
+fn redact_query(query: &str, secret: &[String]) -> String {
+    let mut out = String::with_capacity(query.len());
+    for (index, pair) in query.split('&').enumerate() {
+        if index > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((key, _)) if is_secret(key, secret) => {
+                out.push_str(key);
+                out.push_str("=***");
+            }
+            _ => out.push_str(pair),
+        }
+    }
+    out
+}
+
+/// `violations` without the values of query parameters named in `secret` (a spec may declare
+/// `token` as a plain parameter with a pattern): their value is dropped and their message, which
+/// may quote it, is said again without it. Copies nothing when there are none (nearly always).
+fn hide_credential_values(violations: &Violations, secret: &[String]) -> Violations {
+    let hidden = |violation: &Violation| {
+        violation.location == Location::Query && is_secret_name(&violation.field, secret)
+    };
+    if !violations.iter().any(hidden) {
+        return violations.clone();
+    }
+    let redacted: Vec<Violation> = violations
+        .iter()
+        .map(|violation| {
+            let mut violation = violation.clone();
+            if hidden(&violation) {
+                violation.value = None;
+                violation.value_truncated = false;
+                violation.value_length = None;
+                violation.message = format!(
+                    "the query parameter `{}` breaks `{}` (its value is not shown)",
+                    violation.field, violation.keyword
+                );
+                violation.bound_text();
+            }
+            violation
         })
-        .collect::<Vec<_>>()
-        .join("&")
+        .collect();
+    redacted.into()
+}
+
+/// Whether a raw (still encoded) query name is one of `secret`.
+fn is_secret(raw: &str, secret: &[String]) -> bool {
+    if raw.contains(['%', '+']) {
+        let decoded = form_urlencoded::parse(raw.as_bytes()).next();
+        return decoded.is_some_and(|(name, _)| is_secret_name(&name, secret));
+    }
+    is_secret_name(raw, secret)
+}
+
+/// Whether a decoded name is one of `secret` (lower-case), in any case.
+fn is_secret_name(name: &str, secret: &[String]) -> bool {
+    if name.is_ascii() {
+        secret
+            .iter()
+            .any(|secret| secret.eq_ignore_ascii_case(name))
+    } else {
+        let lower = name.to_lowercase();
+        secret.contains(&lower)
+    }
 }
 
 /// `/users/{id}` and `/users/{user_id}` are the same route.
@@ -1112,8 +1203,20 @@ mod tests {
     }
 
     #[test]
-    fn query_api_keys_are_redacted() {
-        assert_eq!(redact_query("a=1&b=2", None), "a=1&b=2");
+    fn query_credentials_are_redacted_by_decoded_name_in_any_case() {
+        let secret = vec!["api_key".to_owned(), "apptoken".to_owned()];
+        assert_eq!(redact_query("a=1&b=2", &secret), "a=1&b=2");
+        assert_eq!(
+            redact_query(
+                "a=1&API_KEY=s1&api%5Fkey=s2&AppToken=s3&app%54oken=s4&b",
+                &secret
+            ),
+            "a=1&API_KEY=***&api%5Fkey=***&AppToken=***&app%54oken=***&b"
+        );
+        assert_eq!(
+            redact_query("api_keys=1&key=2", &secret),
+            "api_keys=1&key=2"
+        );
     }
 
     #[test]

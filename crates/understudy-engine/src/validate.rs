@@ -62,6 +62,11 @@ pub fn check_request(
     );
     check_body(operation, request, &mut checked);
     checked.violations.truncate(MAX_VIOLATIONS);
+    // Each violation was cut to its bounds as it was made; this keeps a later change to a text
+    // from slipping past them (it costs a length test each).
+    for violation in &mut checked.violations {
+        violation.bound_text();
+    }
     checked
 }
 
@@ -154,13 +159,24 @@ fn check_security(
         });
     let (keyword, message) = match authorization {
         Some(value) if !value.is_empty() => {
-            let scheme = value.split(' ').next().unwrap_or("");
+            // Only a scheme is quoted: a value without one is a bare credential (a token sent
+            // without `Bearer`), which would reach the log and the report.
+            let scheme = value
+                .split_once(' ')
+                .map(|(scheme, _)| scheme)
+                .filter(|scheme| {
+                    scheme.len() <= 32
+                        && scheme
+                            .bytes()
+                            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'))
+                });
+            let named = match scheme {
+                Some(scheme) => format!("the `{scheme}` scheme is not accepted here"),
+                None => "`Authorization` names no scheme (its value is not shown)".to_owned(),
+            };
             (
                 "security",
-                format!(
-                    "the `{scheme}` scheme is not accepted here; send {}",
-                    expected.join(", or ")
-                ),
+                format!("{named}; send {}", expected.join(", or ")),
             )
         }
         _ => (
@@ -247,6 +263,7 @@ fn check_parameters(
                     parameter.name,
                     violation.message
                 );
+                violation.bound_text();
                 violations.push(violation);
             }
         }
@@ -305,7 +322,7 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
                 documented.join(", ")
             ),
         );
-        violation.value = Some(Value::String(essence.into_owned()));
+        violation.set_value(&Value::String(essence.into_owned()));
         violation.limit = Some(Value::from(documented));
         checked.violations.push(violation);
         return;
@@ -340,6 +357,10 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
     }
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
+        Err(error) if json_error_reason(&error) == OUT_OF_RANGE => {
+            checked.violations.push(out_of_range(text, &error));
+            return;
+        }
         Err(error) => {
             checked.violations.push(Violation::new(
                 ViolationClass::Malformed,
@@ -363,6 +384,80 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
             .extend(schema_violations(validator, &value, Location::Body, ""));
     }
     checked.body = Some(value);
+}
+
+/// serde_json's reason for a number the grammar allows but no `f64` holds (`1e999`).
+const OUT_OF_RANGE: &str = "number out of range";
+
+/// The violation of a body with a number no `f64` holds: well-formed JSON with a value out of
+/// range, named by its pointer. serde_json gives only a line and column, so the body is read again
+/// by `serde_path_to_error`, which knows the path that a parse failed at (only for such a body:
+/// every other one is read once).
+fn out_of_range(text: &str, error: &serde_json::Error) -> Violation {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let pointer = match serde_path_to_error::deserialize::<_, Value>(&mut deserializer) {
+        Err(error) => pointer_of(error.path()),
+        Ok(_) => String::new(),
+    };
+    let number = number_before(text, error.line(), error.column());
+    let shown = if number.is_empty() {
+        "a number".to_owned()
+    } else {
+        format!("`{number}`")
+    };
+    let mut violation = violation(
+        Location::Body,
+        pointer,
+        "range",
+        format!("{shown} is out of range: no 64-bit floating-point number holds it"),
+    );
+    if !number.is_empty() {
+        violation.set_value(&Value::String(number.to_owned()));
+    }
+    violation
+}
+
+/// The JSON pointer of a `serde_path_to_error` path.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        pointer.push('/');
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            serde_path_to_error::Segment::Map { key } => {
+                pointer.push_str(&crate::json_schema::escape(key));
+            }
+            serde_path_to_error::Segment::Enum { variant } => pointer.push_str(variant),
+            serde_path_to_error::Segment::Unknown => pointer.push('-'),
+        }
+    }
+    pointer
+}
+
+/// The number that ends at (1-based) `line` and `column` of `text`, where serde_json stops on
+/// one out of range: the run of number characters up to there.
+fn number_before(text: &str, line: usize, column: usize) -> &str {
+    let Some(start_of_line) = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .try_fold(0usize, usize::checked_add)
+    else {
+        return "";
+    };
+    let end = (start_of_line + column).min(text.len());
+    let is_number = |byte: &u8| matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E');
+    let bytes = text.as_bytes();
+    let mut end = end;
+    while end < bytes.len() && is_number(&bytes[end]) {
+        end += 1;
+    }
+    let start = bytes[..end]
+        .iter()
+        .rposition(|byte| !is_number(byte))
+        .map_or(0, |at| at + 1);
+    // Number characters are ASCII, so both ends are character boundaries.
+    text.get(start..end).unwrap_or_default()
 }
 
 /// The violation of a required body that was not sent (or was blank).
@@ -403,6 +498,11 @@ fn convert(
     base: &str,
     out: &mut Vec<Violation>,
 ) {
+    // One error can stand for many violations (every unexpected property); past the bound the
+    // rest would only be dropped.
+    if out.len() >= MAX_VIOLATIONS {
+        return;
+    }
     let pointer = format!("{base}{}", error.instance_path().as_str());
     let instance = error.instance();
     match error.kind() {
@@ -415,10 +515,14 @@ fn convert(
                 format!("`{name}` is required"),
             );
             violation.field = name.to_owned();
+            violation.bound_text();
             out.push(violation);
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            for name in unexpected {
+            for name in unexpected
+                .iter()
+                .take(MAX_VIOLATIONS.saturating_sub(out.len()))
+            {
                 let mut violation = violation(
                     location,
                     format!("{pointer}/{}", crate::json_schema::escape(name)),
@@ -426,6 +530,7 @@ fn convert(
                     format!("`{name}` is not allowed here"),
                 );
                 violation.field = name.clone();
+                violation.bound_text();
                 out.push(violation);
             }
         }
@@ -443,7 +548,7 @@ fn convert(
                         error.kind().keyword(),
                         "matches none of the allowed shapes".to_owned(),
                     );
-                    violation.value = Some(instance.clone().into_owned());
+                    violation.set_value(instance);
                     out.push(violation);
                 }
             }
@@ -455,7 +560,7 @@ fn convert(
             violation.limit = limit;
             violation.format = format;
             if !matches!(instance.as_ref(), Value::Object(_) | Value::Array(_)) {
-                violation.value = Some(instance.clone().into_owned());
+                violation.set_value(instance);
             }
             out.push(violation);
         }
@@ -596,7 +701,8 @@ fn describe(
 }
 
 fn shown(instance: &Value) -> String {
-    let text = instance.to_string();
+    // Only the start is shown, so only the start is written: a 1 MB value costs no more here.
+    let (text, _) = crate::violation::json_prefix(instance, 61 * 4);
     if text.chars().count() > 60 {
         let cut: String = text.chars().take(57).collect();
         format!("{cut}...")

@@ -2,6 +2,7 @@
 //! vendor's error body alike.
 
 use std::fmt;
+use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -49,9 +50,17 @@ pub struct Violation {
     /// The schema's bound, allowed values or expected type, where the keyword has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<Value>,
-    /// The offending value, where there is one (never a credential).
+    /// The offending value, where there is one (never a credential), at most
+    /// [`MAX_VALUE_BYTES`] of it: see [`Violation::set_value`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
+    /// True when `value` is only the start of the offending value.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub value_truncated: bool,
+    /// The whole offending value's length when `value` was cut: in characters for a string (as
+    /// `maxLength` counts), in bytes of its JSON text for anything else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_length: Option<usize>,
     /// The format that failed, for `format` violations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
@@ -59,6 +68,17 @@ pub struct Violation {
     #[serde(skip)]
     pub class: ViolationClass,
 }
+
+/// The most bytes of an offending value a violation keeps (of a string's text, or of any other
+/// value's JSON text). Requests can be as large as the body limit; what is kept of them cannot.
+pub const MAX_VALUE_BYTES: usize = 256;
+
+/// The most bytes a violation's pointer, field or message keeps; a longer one (a hostile property
+/// name quoted whole) is cut on a character boundary and ends in [`CUT_MARK`].
+pub const MAX_TEXT_BYTES: usize = 512;
+
+/// What ends a text that was cut short.
+pub const CUT_MARK: &str = "…";
 
 /// Where in the request a violation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -119,15 +139,196 @@ impl Violation {
     ) -> Violation {
         Violation {
             location,
-            pointer: pointer.into(),
-            field: field.into(),
+            pointer: cut_text(pointer.into(), MAX_TEXT_BYTES),
+            field: cut_text(field.into(), MAX_TEXT_BYTES),
             keyword: keyword.into(),
-            message: message.into(),
+            message: cut_text(message.into(), MAX_TEXT_BYTES),
             limit: None,
             value: None,
+            value_truncated: false,
+            value_length: None,
             format: None,
             class,
         }
+    }
+
+    /// Sets the offending value, keeping at most [`MAX_VALUE_BYTES`] of it without copying the
+    /// rest: a longer string keeps its first characters, any other longer value the start of its
+    /// JSON text as a string; either way `value_truncated` is set and `value_length` says how long
+    /// the whole was.
+    pub fn set_value(&mut self, value: &Value) {
+        let (kept, length) = bounded_value(value, MAX_VALUE_BYTES);
+        self.value = Some(kept);
+        self.value_truncated = length.is_some();
+        self.value_length = length;
+    }
+
+    /// Cuts the pointer, field and message to [`MAX_TEXT_BYTES`] again, for a caller that changed
+    /// them after [`Violation::new`].
+    pub fn bound_text(&mut self) {
+        for text in [&mut self.pointer, &mut self.field, &mut self.message] {
+            if text.len() > MAX_TEXT_BYTES {
+                *text = cut_text(std::mem::take(text), MAX_TEXT_BYTES);
+            }
+        }
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, ending in [`CUT_MARK`] (within the
+/// `max`) when it was cut.
+pub fn cut_text(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let end = floor_char_boundary(&text, max.saturating_sub(CUT_MARK.len()));
+    text.truncate(end);
+    text.push_str(CUT_MARK);
+    text.shrink_to_fit();
+    text
+}
+
+/// `value` kept whole when it takes at most `max` bytes, or its start and its whole length: see
+/// [`Violation::set_value`]. Only the kept part is copied.
+pub fn bounded_value(value: &Value, max: usize) -> (Value, Option<usize>) {
+    match value {
+        Value::String(text) if text.len() > max => {
+            let end = floor_char_boundary(text, max);
+            (
+                Value::String(text[..end].to_owned()),
+                Some(text.chars().count()),
+            )
+        }
+        Value::Array(_) | Value::Object(_) => {
+            let (start, whole) = json_prefix(value, max);
+            if whole {
+                (value.clone(), None)
+            } else {
+                let mut counter = Counter(0);
+                // Counting cannot fail; the length is only a report, so an error would leave 0.
+                let _ = serde_json::to_writer(&mut counter, value);
+                (Value::String(start), Some(counter.0))
+            }
+        }
+        other => (other.clone(), None),
+    }
+}
+
+/// The start of `value`'s JSON text, at most `max` bytes of it cut on a character boundary, and
+/// whether that is the whole text. Serialization stops once `max` bytes are written, so a huge
+/// value costs no more than a small one.
+pub fn json_prefix(value: &Value, max: usize) -> (String, bool) {
+    let mut capped = Capped {
+        bytes: Vec::new(),
+        max,
+        full: false,
+    };
+    // The writer refuses what does not fit, which ends the writing early; that is the point.
+    let _ = write_prefix(value, &mut capped);
+    let whole = !capped.full;
+    let mut bytes = capped.bytes;
+    if let Err(error) = std::str::from_utf8(&bytes) {
+        bytes.truncate(error.valid_up_to());
+    }
+    (String::from_utf8(bytes).unwrap_or_default(), whole)
+}
+
+/// Writes `value` as compact JSON (the bytes `serde_json::to_writer` gives) into `out` until it
+/// is full. A string is handed to serde_json cut to what can still fit, since serde_json scans a
+/// whole string for escapes before it writes any of it.
+fn write_prefix(value: &Value, out: &mut Capped) -> io::Result<()> {
+    use io::Write;
+    match value {
+        Value::String(text) => write_str_prefix(text, out),
+        Value::Array(items) => {
+            out.write_all(b"[")?;
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.write_all(b",")?;
+                }
+                write_prefix(item, out)?;
+            }
+            out.write_all(b"]")
+        }
+        Value::Object(map) => {
+            out.write_all(b"{")?;
+            for (index, (key, item)) in map.iter().enumerate() {
+                if index > 0 {
+                    out.write_all(b",")?;
+                }
+                write_str_prefix(key, out)?;
+                out.write_all(b":")?;
+                write_prefix(item, out)?;
+            }
+            out.write_all(b"}")
+        }
+        scalar => serde_json::to_writer(out, scalar).map_err(io::Error::other),
+    }
+}
+
+/// Writes `text` as a JSON string into `out`, or as much of it as fits: a text longer than the
+/// room left is cut to one byte more than the room, which cannot fit once quoted, so `out` ends
+/// full either way.
+fn write_str_prefix(text: &str, out: &mut Capped) -> io::Result<()> {
+    let room = out.max - out.bytes.len();
+    let end = floor_char_boundary(text, room + 1);
+    let end = if end <= room && end < text.len() {
+        // A character straddles the cut: take it whole, which overflows all the same.
+        text[end..]
+            .chars()
+            .next()
+            .map_or(text.len(), |character| end + character.len_utf8())
+    } else {
+        end
+    };
+    serde_json::to_writer(out, &text[..end]).map_err(io::Error::other)
+}
+
+/// The largest character boundary of `text` at or below `index`.
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    if index >= text.len() {
+        return text.len();
+    }
+    (0..=index)
+        .rev()
+        .find(|&at| text.is_char_boundary(at))
+        .unwrap_or(0)
+}
+
+/// A writer that keeps at most `max` bytes and fails once more are offered.
+struct Capped {
+    bytes: Vec<u8>,
+    max: usize,
+    full: bool,
+}
+
+impl io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = self.max - self.bytes.len();
+        if buf.len() > room {
+            self.bytes.extend_from_slice(&buf[..room]);
+            self.full = true;
+            return Err(io::Error::other("the kept prefix is full"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A writer that only counts bytes.
+struct Counter(usize);
+
+impl io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -161,4 +362,59 @@ pub fn summary(violations: &[Violation]) -> String {
         line.push_str(&violation.to_string());
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn texts_are_cut_on_a_character_boundary_and_marked() {
+        assert_eq!(cut_text("short".into(), 10), "short");
+        let cut = cut_text("€".repeat(10), 10);
+        assert!(cut.len() <= 10, "{cut}");
+        assert_eq!(cut, "€€…");
+    }
+
+    #[test]
+    fn long_values_keep_their_start_and_whole_length() {
+        let (kept, length) = bounded_value(&json!("€".repeat(100)), 10);
+        assert_eq!((kept, length), (json!("€€€"), Some(100)));
+        let small = json!({"a": [1, 2]});
+        assert_eq!(bounded_value(&small, 64), (small.clone(), None));
+        let items: Vec<u32> = (0..1000).collect();
+        let whole = serde_json::to_string(&items).unwrap();
+        let (kept, length) = bounded_value(&json!(items), 16);
+        assert_eq!(kept, json!(whole[..16]));
+        assert_eq!(length, Some(whole.len()));
+        let mut violation = Violation::new(ViolationClass::Schema, Location::Body, "", "", "x", "");
+        violation.set_value(&json!("x".repeat(MAX_VALUE_BYTES + 1)));
+        let shown = serde_json::to_value(&violation).unwrap();
+        assert_eq!(shown["value_truncated"], true);
+        assert_eq!(shown["value_length"], MAX_VALUE_BYTES + 1);
+    }
+
+    #[test]
+    fn a_json_prefix_stops_early_and_never_splits_a_character() {
+        let (text, whole) = json_prefix(&json!("ab€"), 5);
+        assert_eq!((text.as_str(), whole), ("\"ab", false));
+        let (text, whole) = json_prefix(&json!([1, 2]), 5);
+        assert_eq!((text.as_str(), whole), ("[1,2]", true));
+    }
+
+    #[test]
+    fn a_json_prefix_is_the_start_of_serde_jsons_text_at_every_length() {
+        let value = json!({"a\"€": ["x\n€y", 1.5, null, {"k": "vvvv€"}], "b": true});
+        let whole = serde_json::to_string(&value).unwrap();
+        for max in 0..whole.len() + 2 {
+            let (text, complete) = json_prefix(&value, max);
+            assert!(whole.starts_with(&text), "{max}: {text}");
+            assert!(
+                text.len() <= max && text.len() + 3 >= max.min(whole.len()),
+                "{max}: {text}"
+            );
+            assert_eq!(complete, max >= whole.len(), "{max}");
+        }
+    }
 }

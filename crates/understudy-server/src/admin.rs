@@ -35,19 +35,28 @@ struct Limit {
     limit: Option<String>,
 }
 
+/// The last `limit` requests (100 by default), written by the engine within
+/// `MAX_ANSWER_BYTES`: the answer never exceeds 5 MB, and says `"truncated": true` when the
+/// requests asked for did not all fit.
 async fn requests(
     State(engine): State<Arc<Engine>>,
     Query(limit): Query<Limit>,
-) -> Result<Json<Value>, ServerError> {
+) -> Result<axum::response::Response, ServerError> {
+    use axum::response::IntoResponse;
+    use understudy_engine::request_log::MAX_ANSWER_BYTES;
+
     let limit = match limit.limit {
         None => 100,
         Some(text) => text.parse::<usize>().map_err(|_| {
             ServerError::BadAdminRequest(format!("`limit` must be a whole number, not `{text}`"))
         })?,
     };
-    Ok(Json(
-        json!({ "requests": engine.request_log().last(limit) }),
-    ))
+    let body = engine.request_log().answer(limit, MAX_ANSWER_BYTES);
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 async fn reset(State(engine): State<Arc<Engine>>) -> StatusCode {

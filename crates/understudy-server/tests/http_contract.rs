@@ -501,19 +501,50 @@ async fn the_admin_api_lists_routes_logs_requests_without_credentials_and_resets
     send(
         &app,
         post(
-            "/api/pets",
+            "/api/pets?api_key=SECRET-MATCHED",
             r#"{"name":"Rex","kind":"dog","email":"x"}"#,
             &[BASIC],
         ),
     )
     .await;
+    // Credentials in the query, on a path no spec serves, with a method the path does not serve,
+    // and under a percent-encoded name: the log shows that they were sent, never what they were.
+    let unserved = send(&app, get("/nope?page=2&api_key=SECRET-404", &[])).await;
+    assert_eq!(unserved.status, StatusCode::NOT_FOUND);
+    let wrong_method = Request::builder()
+        .method("PUT")
+        .uri("/api/pets?ACCESS_TOKEN=SECRET-405")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&app, wrong_method).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    send(&app, get("/nope?api%5Fkey=SECRET-ENCODED", &[])).await;
     let log = send(&app, get("/__understudy/requests?limit=5", &[])).await;
     let text = log.text();
     assert!(
-        !text.contains("dXNlcjpwYXNz"),
+        !text.contains("SECRET"),
         "credentials leaked into the log: {text}"
     );
-    let entry = &log.json()["requests"][0];
+    let log = log.json();
+    let queries: Vec<&str> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["query"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            "api_key=***",
+            "page=2&api_key=***",
+            "ACCESS_TOKEN=***",
+            "api%5Fkey=***"
+        ]
+    );
+    assert_eq!(log["truncated"], false);
+    let entry = &log["requests"][0];
     assert_eq!(entry["status"], 422);
     assert_eq!(entry["violations"][0]["pointer"], "/email");
     let bad_limit = send(&app, get("/__understudy/requests?limit=many", &[])).await;
