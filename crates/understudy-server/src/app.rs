@@ -1,6 +1,6 @@
 //! The application: every request that is not an admin one goes to the engine. CORS (for
 //! requests with an `Origin`), the body limit and the per-request log line are tower layers around
-//! it.
+//! it. On a socket, every request is first held to HTTP's message rules ([`message_checks`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -26,6 +26,7 @@ use understudy_engine::{Engine, MockRequest};
 
 use crate::admin::{ADMIN_PREFIX, admin_routes};
 use crate::cors_for_origins::CorsForOriginsLayer;
+use crate::message_checks;
 use crate::server_error::ServerError;
 
 /// The server's own options (the engine has its own).
@@ -98,19 +99,66 @@ where
     }
 }
 
-/// `axum::serve(listener, app)` asks for a service per connection: the same app, cloned.
+/// `axum::serve(listener, app)` asks for a service per connection: the same app, cloned, behind
+/// the checks of a message read from a socket.
 impl<L: Listener> Service<IncomingStream<'_, L>> for App {
-    type Response = App;
+    type Response = Connection;
     type Error = Infallible;
-    type Future = std::future::Ready<Result<App, Infallible>>;
+    type Future = std::future::Ready<Result<Connection, Infallible>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, _connection: IncomingStream<'_, L>) -> Self::Future {
-        std::future::ready(Ok(self.clone()))
+        std::future::ready(Ok(Connection { app: self.clone() }))
     }
+}
+
+/// The [`App`] as one connection serves it: a request that breaks HTTP's message rules
+/// ([`message_checks`]: no `Host` in HTTP/1.1, an unmet `Expect`) is answered 400 or 417, on
+/// every path, and the connection closed; the others go to the app.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    app: App,
+}
+
+impl<B> Service<axum::http::Request<B>> for Connection
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Service::<axum::http::Request<B>>::poll_ready(&mut self.app, cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        match message_checks::check(request.version(), request.headers()) {
+            Ok(()) => self.app.call(request),
+            Err(error) => Box::pin(std::future::ready(Ok(refuse_message(&request, error)))),
+        }
+    }
+}
+
+/// The answer to a request that breaks HTTP's message rules, with a log line at INFO.
+fn refuse_message<B>(request: &axum::http::Request<B>, error: ServerError) -> Response {
+    let mut response = error.into_response();
+    // What follows on the connection cannot be trusted to be framed as the client meant.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    tracing::info!(
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+        status = response.status().as_u16(),
+        "refused before routing"
+    );
+    response
 }
 
 /// The whole application for `engine`.

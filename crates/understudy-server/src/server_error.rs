@@ -16,6 +16,10 @@ pub enum ServerError {
     BodyUnreadable(String),
     /// An admin request was malformed.
     BadAdminRequest(String),
+    /// An HTTP/1.1 request without exactly one valid `Host` header (RFC 9112, section 3.2).
+    BadHost(String),
+    /// An `Expect` header asking for something other than `100-continue` (RFC 9110, 10.1.1).
+    ExpectationFailed(String),
 }
 
 impl IntoResponse for ServerError {
@@ -34,6 +38,15 @@ impl IntoResponse for ServerError {
             ServerError::BadAdminRequest(reason) => {
                 (StatusCode::BAD_REQUEST, "Bad admin request", reason)
             }
+            ServerError::BadHost(reason) => (StatusCode::BAD_REQUEST, "Bad Host header", reason),
+            ServerError::ExpectationFailed(expectation) => (
+                StatusCode::EXPECTATION_FAILED,
+                "Expectation failed",
+                format!(
+                    "the only expectation this server meets is `Expect: 100-continue`, \
+                     not `{expectation}`"
+                ),
+            ),
         };
         let body = json!({
             "type": "urn:understudy:problem:server",
