@@ -3,6 +3,7 @@
 //! admin API, plus [`MockServer`] for tests that want a real socket.
 
 pub mod admin;
+pub mod admin_guard;
 pub mod app;
 pub mod cors_for_origins;
 pub mod message_checks;

@@ -16,6 +16,11 @@ pub enum ServerError {
     BodyUnreadable(String),
     /// An admin request was malformed.
     BadAdminRequest(String),
+    /// A path under the admin prefix that is no admin route.
+    NoSuchAdminRoute(String),
+    /// An admin request a web page could have sent (another origin, or a DNS-rebinding name in
+    /// `Host`): the reason, said to whoever reads the answer.
+    AdminRefused(String),
     /// An HTTP/1.1 request without exactly one valid `Host` header (RFC 9112, section 3.2).
     BadHost(String),
     /// An `Expect` header asking for something other than `100-continue` (RFC 9110, 10.1.1).
@@ -37,6 +42,18 @@ impl IntoResponse for ServerError {
             ),
             ServerError::BadAdminRequest(reason) => {
                 (StatusCode::BAD_REQUEST, "Bad admin request", reason)
+            }
+            ServerError::NoSuchAdminRoute(path) => (
+                StatusCode::NOT_FOUND,
+                "No such admin route",
+                format!(
+                    "`{path}` is under the admin prefix but is no admin route; they are \
+                     GET /__understudy/routes, GET /__understudy/requests and \
+                     POST /__understudy/reset"
+                ),
+            ),
+            ServerError::AdminRefused(reason) => {
+                (StatusCode::FORBIDDEN, "Admin request refused", reason)
             }
             ServerError::BadHost(reason) => (StatusCode::BAD_REQUEST, "Bad Host header", reason),
             ServerError::ExpectationFailed(expectation) => (
