@@ -61,15 +61,18 @@ pub fn host_of(value: &[u8]) -> Option<&[u8]> {
         }
         (literal, rest)
     } else {
-        let end = value
-            .iter()
-            .position(|byte| *byte == b':')
-            .unwrap_or(value.len());
-        let (name, rest) = value.split_at(end);
-        if !name.iter().all(|byte| is_reg_name_byte(*byte)) {
-            return None;
+        // One pass: up to the port's colon, every byte must be a name's.
+        let mut end = value.len();
+        for (at, byte) in value.iter().enumerate() {
+            if *byte == b':' {
+                end = at;
+                break;
+            }
+            if !is_reg_name_byte(*byte) {
+                return None;
+            }
         }
-        (name, rest)
+        value.split_at(end)
     };
     match rest.split_first() {
         None => Some(host),
@@ -80,8 +83,26 @@ pub fn host_of(value: &[u8]) -> Option<&[u8]> {
 
 /// A byte of a `reg-name` (RFC 3986, section 3.2.2): unreserved, `%` of an escape, sub-delims.
 fn is_reg_name_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&byte)
+    REG_NAME[usize::from(byte)]
 }
+
+/// [`is_reg_name_byte`] as a table: every request's `Host` goes through it, and a lookup per byte
+/// is a third of the cost of searching the list of punctuation.
+const REG_NAME: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    let punctuation = b"-._~%!$&'()*+,;=";
+    let mut at = 0;
+    while at < punctuation.len() {
+        table[punctuation[at] as usize] = true;
+        at += 1;
+    }
+    table
+};
 
 /// A byte inside the brackets of an IP literal: an IPv6 address or an `IPvFuture`.
 fn is_literal_byte(byte: u8) -> bool {
