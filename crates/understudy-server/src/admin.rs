@@ -1,29 +1,48 @@
 //! The admin API under `/__understudy/`: served routes, the last requests, and a reset. It is never
-//! validated against a spec, and no spec can claim its paths.
+//! validated against a spec, and no spec can claim its paths: every path under the prefix is the
+//! admin API's, and one that is no admin route is answered 404 here. Every admin request goes
+//! through [`refuse_web_pages`] first; none gets CORS headers.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use understudy_engine::Engine;
 
+use crate::admin_guard::{AdminGuard, refuse_web_pages};
 use crate::server_error::ServerError;
 
 /// The prefix every admin route starts with.
 pub const ADMIN_PREFIX: &str = "/__understudy";
 
-/// The admin routes, to be merged into the app.
-pub fn admin_routes(engine: Arc<Engine>) -> Router {
+/// Whether `path` is the admin API's: the prefix itself or a path under it (`/__understudyish`
+/// is not).
+pub fn is_admin_path(path: &str) -> bool {
+    path.strip_prefix(ADMIN_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The admin routes, behind `guard`: every path under the prefix, a wrong method (405) and an
+/// unknown path (404) included.
+pub fn admin_routes(engine: Arc<Engine>, guard: AdminGuard) -> Router {
     Router::new()
         .route(&format!("{ADMIN_PREFIX}/routes"), get(routes))
         .route(&format!("{ADMIN_PREFIX}/requests"), get(requests))
         .route(&format!("{ADMIN_PREFIX}/reset"), post(reset))
+        .fallback(no_such_route)
+        // After the routes and the fallback, so that it wraps them all.
+        .layer(from_fn_with_state(guard, refuse_web_pages))
         .with_state(engine)
+}
+
+async fn no_such_route(uri: Uri) -> ServerError {
+    ServerError::NoSuchAdminRoute(uri.path().to_owned())
 }
 
 async fn routes(State(engine): State<Arc<Engine>>) -> Json<Value> {

@@ -1,6 +1,7 @@
 //! The application: every request that is not an admin one goes to the engine. CORS (for
-//! requests with an `Origin`), the body limit and the per-request log line are tower layers around
-//! it.
+//! requests with an `Origin`, on the mock only), the body limit and the per-request log line are
+//! tower layers around it. On a socket, every request is first held to HTTP's message rules
+//! ([`message_checks`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,8 +25,10 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 use understudy_engine::{Engine, MockRequest};
 
-use crate::admin::{ADMIN_PREFIX, admin_routes};
+use crate::admin::{admin_routes, is_admin_path};
+use crate::admin_guard::AdminGuard;
 use crate::cors_for_origins::CorsForOriginsLayer;
+use crate::message_checks;
 use crate::server_error::ServerError;
 
 /// The server's own options (the engine has its own).
@@ -35,6 +38,12 @@ pub struct ServerOptions {
     pub cors: bool,
     /// The largest request body accepted, in bytes.
     pub max_body: usize,
+    /// Serve the admin API under [`ADMIN_PREFIX`](crate::admin::ADMIN_PREFIX) (on by default);
+    /// off, its paths go to the mock, which answers them 404 like any path no spec serves.
+    pub admin: bool,
+    /// Names the admin API answers to in `Host`, besides IP addresses and `localhost`
+    /// (`--allowed-host`); none by default.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerOptions {
@@ -42,6 +51,8 @@ impl Default for ServerOptions {
         ServerOptions {
             cors: true,
             max_body: 1024 * 1024,
+            admin: true,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -59,12 +70,13 @@ struct AppState {
 /// The whole application: a tower [`Service`] that `axum::serve` takes as it is, and tests drive
 /// with `oneshot`.
 ///
-/// Requests under [`ADMIN_PREFIX`] go to an axum [`Router`] of the admin routes (which hands what
-/// it does not route to the mock); every other request goes to the mock service directly, skipping
-/// the router's two path lookups, its copy of the URI and its empty path parameters.
+/// Requests under [`ADMIN_PREFIX`](crate::admin::ADMIN_PREFIX) go to an axum [`Router`] of the
+/// admin routes, behind the admin guard and without CORS (unless the admin API is off); every
+/// other request goes to the mock service directly, skipping the router's two path lookups, its
+/// copy of the URI and its empty path parameters.
 #[derive(Clone)]
 pub struct App {
-    admin: Router,
+    admin: Option<Router>,
     mock: BoxCloneSyncService<Request, Response, Infallible>,
 }
 
@@ -90,27 +102,75 @@ where
 
     fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
         let request = request.map(Body::new);
-        if request.uri().path().starts_with(ADMIN_PREFIX) {
-            Box::pin(self.admin.clone().oneshot(request))
-        } else {
-            self.mock.call(request)
+        match &self.admin {
+            Some(admin) if is_admin_path(request.uri().path()) => {
+                Box::pin(admin.clone().oneshot(request))
+            }
+            _ => self.mock.call(request),
         }
     }
 }
 
-/// `axum::serve(listener, app)` asks for a service per connection: the same app, cloned.
+/// `axum::serve(listener, app)` asks for a service per connection: the same app, cloned, behind
+/// the checks of a message read from a socket.
 impl<L: Listener> Service<IncomingStream<'_, L>> for App {
-    type Response = App;
+    type Response = Connection;
     type Error = Infallible;
-    type Future = std::future::Ready<Result<App, Infallible>>;
+    type Future = std::future::Ready<Result<Connection, Infallible>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, _connection: IncomingStream<'_, L>) -> Self::Future {
-        std::future::ready(Ok(self.clone()))
+        std::future::ready(Ok(Connection { app: self.clone() }))
     }
+}
+
+/// The [`App`] as one connection serves it: a request that breaks HTTP's message rules
+/// ([`message_checks`]: no `Host` in HTTP/1.1, an unmet `Expect`) is answered 400 or 417, on
+/// every path, and the connection closed; the others go to the app.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    app: App,
+}
+
+impl<B> Service<axum::http::Request<B>> for Connection
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Service::<axum::http::Request<B>>::poll_ready(&mut self.app, cx)
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        match message_checks::check(request.version(), request.headers()) {
+            Ok(()) => self.app.call(request),
+            Err(error) => Box::pin(std::future::ready(Ok(refuse_message(&request, error)))),
+        }
+    }
+}
+
+/// The answer to a request that breaks HTTP's message rules, with a log line at INFO.
+fn refuse_message<B>(request: &axum::http::Request<B>, error: ServerError) -> Response {
+    let mut response = error.into_response();
+    // What follows on the connection cannot be trusted to be framed as the client meant.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    tracing::info!(
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+        status = response.status().as_u16(),
+        "refused before routing"
+    );
+    response
 }
 
 /// The whole application for `engine`.
@@ -154,30 +214,32 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
             .layer(trace)
             .into_inner()
     });
-    // Admin routes and the mock handler go through the same layers. The mock handler, which takes
+    // Admin routes and the mock handler go through the same layers, but for CORS, which the
+    // admin API never gets (a web page must not read or reset it). The mock handler, which takes
     // every other request, is wrapped once as a whole: `Router::layer` would wrap it in one boxed
     // service per layer, and each request would clone that chain of boxes (about twenty
     // allocations, a copy of the CORS settings among them) and go through a second router.
-    let layers = ServiceBuilder::new()
-        .option_layer(log_lines)
-        // Inside the log line, so that preflights are logged too.
-        .option_layer(cors)
-        // A plain function over the response: no future to box per request.
-        .layer(MapResponseLayer::new(move |response: Response<_>| {
-            explain_too_large(response.map(Body::new), max_body)
-        }))
-        .layer(RequestBodyLimitLayer::new(max_body));
+    let layers = |cors: Option<CorsForOriginsLayer>| {
+        ServiceBuilder::new()
+            .option_layer(log_lines.clone())
+            // Inside the log line, so that preflights are logged too.
+            .option_layer(cors)
+            // A plain function over the response: no future to box per request.
+            .layer(MapResponseLayer::new(move |response: Response<_>| {
+                explain_too_large(response.map(Body::new), max_body)
+            }))
+            .layer(RequestBodyLimitLayer::new(max_body))
+    };
+    let admin = options.admin.then(|| {
+        let guard = AdminGuard::new(&options.allowed_hosts);
+        admin_routes(Arc::clone(&engine), guard).layer(layers(None))
+    });
     let mock = BoxCloneSyncService::new(
-        layers
+        layers(cors)
             .service(mock.with_state(state))
             .map_response(|response| response.map(Body::new)),
     );
-    App {
-        admin: admin_routes(engine)
-            .layer(layers)
-            .fallback_service(mock.clone()),
-        mock,
-    }
+    App { admin, mock }
 }
 
 /// CORS for requests with an `Origin`, mirroring what the browser asks for.

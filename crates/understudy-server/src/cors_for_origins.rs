@@ -3,6 +3,7 @@
 //! skips that work and gets only the `Vary` header that keeps a cache from serving one kind of
 //! answer to the other. Browsers always send `Origin` on cross-origin requests, so what they see
 //! does not change; curl, backends and contract tests stop paying for headers they never read.
+//! It wraps the mock only: the admin API never answers as CORS (`admin_guard`).
 
 use std::future::Future;
 use std::pin::Pin;

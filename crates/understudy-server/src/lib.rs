@@ -3,11 +3,13 @@
 //! admin API, plus [`MockServer`] for tests that want a real socket.
 
 pub mod admin;
+pub mod admin_guard;
 pub mod app;
 pub mod cors_for_origins;
+pub mod message_checks;
 pub mod mock_server;
 pub mod server_error;
 
-pub use app::{App, ServerOptions, app};
+pub use app::{App, Connection, ServerOptions, app};
 pub use mock_server::MockServer;
 pub use server_error::ServerError;

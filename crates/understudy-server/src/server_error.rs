@@ -16,6 +16,15 @@ pub enum ServerError {
     BodyUnreadable(String),
     /// An admin request was malformed.
     BadAdminRequest(String),
+    /// A path under the admin prefix that is no admin route.
+    NoSuchAdminRoute(String),
+    /// An admin request a web page could have sent (another origin, or a DNS-rebinding name in
+    /// `Host`): the reason, said to whoever reads the answer.
+    AdminRefused(String),
+    /// An HTTP/1.1 request without exactly one valid `Host` header (RFC 9112, section 3.2).
+    BadHost(String),
+    /// An `Expect` header asking for something other than `100-continue` (RFC 9110, 10.1.1).
+    ExpectationFailed(String),
 }
 
 impl IntoResponse for ServerError {
@@ -34,6 +43,27 @@ impl IntoResponse for ServerError {
             ServerError::BadAdminRequest(reason) => {
                 (StatusCode::BAD_REQUEST, "Bad admin request", reason)
             }
+            ServerError::NoSuchAdminRoute(path) => (
+                StatusCode::NOT_FOUND,
+                "No such admin route",
+                format!(
+                    "`{path}` is under the admin prefix but is no admin route; they are \
+                     GET /__understudy/routes, GET /__understudy/requests and \
+                     POST /__understudy/reset"
+                ),
+            ),
+            ServerError::AdminRefused(reason) => {
+                (StatusCode::FORBIDDEN, "Admin request refused", reason)
+            }
+            ServerError::BadHost(reason) => (StatusCode::BAD_REQUEST, "Bad Host header", reason),
+            ServerError::ExpectationFailed(expectation) => (
+                StatusCode::EXPECTATION_FAILED,
+                "Expectation failed",
+                format!(
+                    "the only expectation this server meets is `Expect: 100-continue`, \
+                     not `{expectation}`"
+                ),
+            ),
         };
         let body = json!({
             "type": "urn:understudy:problem:server",

@@ -323,48 +323,6 @@ async fn a_response_without_content_has_no_content_type() {
 }
 
 #[tokio::test]
-async fn admin_and_mock_paths_go_through_the_same_layers_and_the_rest_reaches_the_mock() {
-    let app = test_app();
-    let with_origin = |uri: &str| {
-        Request::builder()
-            .uri(uri)
-            .header("origin", "http://localhost:5173")
-            .body(Body::empty())
-            .unwrap()
-    };
-    let admin = send(&app, with_origin("/__understudy/routes")).await;
-    assert_eq!(admin.status, StatusCode::OK);
-    assert!(admin.json()["routes"].is_array());
-    assert_eq!(
-        admin.header("access-control-allow-origin"),
-        Some("http://localhost:5173")
-    );
-    // Under the admin prefix but not an admin route, and a path that only starts like it: both
-    // are the engine's to answer, with the same CORS headers.
-    for path in ["/__understudy/nothing", "/__understudyish"] {
-        let answer = send(&app, with_origin(path)).await;
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
-        assert_eq!(
-            answer.header("content-type"),
-            Some("application/problem+json"),
-            "{path}"
-        );
-        assert!(answer.json()["paths"].is_array(), "{path}");
-        assert_eq!(
-            answer.header("access-control-allow-origin"),
-            Some("http://localhost:5173"),
-            "{path}"
-        );
-    }
-    let mock = send(&app, with_origin("/api/nothing")).await;
-    assert_eq!(mock.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        mock.header("access-control-allow-origin"),
-        Some("http://localhost:5173")
-    );
-}
-
-#[tokio::test]
 async fn cors_preflight_is_answered_on_every_path_and_can_be_turned_off() {
     let preflight = || {
         Request::builder()

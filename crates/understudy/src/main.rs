@@ -55,6 +55,18 @@ struct ServeArgs {
     /// CORS for browsers: any origin, preflights answered.
     #[arg(long, value_enum, default_value_t = Switch::On)]
     cors: Switch,
+    /// The admin API under /__understudy/ (routes, request log, reset); off, its paths are 404.
+    ///
+    /// It answers tests, scripts and curl, never a web page: no CORS, and 403 for a request from
+    /// another origin or for a Host that is not an IP address, localhost or an --allowed-host.
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    admin: Switch,
+    /// A name the admin API answers to in Host besides IP addresses and localhost (repeatable).
+    ///
+    /// Other names are refused, which keeps out a web page that points a name of its own at this
+    /// machine (DNS rebinding). Give the name you reach the server by, without scheme or port.
+    #[arg(long = "allowed-host", value_name = "NAME", value_parser = parse_allowed_host)]
+    allowed_hosts: Vec<String>,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body: usize,
@@ -98,6 +110,29 @@ fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|now| now.with_timezone(&Utc))
         .map_err(|error| format!("not an RFC 3339 date-time ({error}), e.g. 2025-01-01T12:00:00Z"))
+}
+
+fn parse_allowed_host(text: &str) -> Result<String, String> {
+    let plain_name = !text.is_empty()
+        && !text.starts_with('[')
+        && understudy_server::message_checks::host_of(text.as_bytes()) == Some(text.as_bytes());
+    if plain_name {
+        Ok(text.to_owned())
+    } else {
+        Err("a host name without scheme or port, e.g. mock.internal".to_owned())
+    }
+}
+
+/// The warning for an admin API reachable from other machines: `address` is bound to an address
+/// other than loopback, and the admin API is on.
+fn admin_exposure(address: SocketAddr, admin: bool) -> Option<String> {
+    (admin && !address.ip().to_canonical().is_loopback()).then(|| {
+        format!(
+            "the admin API is reachable from the network on {address}: anyone who can connect \
+             can read the request log and reset the mock (--admin off turns it off; \
+             --host 127.0.0.1 keeps the mock on this machine)"
+        )
+    })
 }
 
 fn main() -> ExitCode {
@@ -170,6 +205,8 @@ fn serve(args: ServeArgs) -> ExitCode {
     let server_options = ServerOptions {
         cors: args.cors == Switch::On,
         max_body: args.max_body,
+        admin: args.admin == Switch::On,
+        allowed_hosts: args.allowed_hosts,
     };
     let served = runtime.block_on(run(
         Arc::clone(&engine),
@@ -261,6 +298,9 @@ async fn run(
     for route in engine.routes() {
         tracing::debug!(spec = %route.spec, "{} {}", route.method, route.path);
     }
+    if let Some(warning) = admin_exposure(address, options.admin) {
+        tracing::warn!("{warning}");
+    }
     tracing::info!(
         specs = engine.specs().len(),
         operations = engine.routes().len(),
@@ -320,4 +360,49 @@ fn print_report(report: &LoadReport) {
 
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_admin_api_bound_beyond_loopback_is_warned_about() {
+        for exposed in [
+            "0.0.0.0:4010",
+            "[::]:4010",
+            "192.168.1.20:4010",
+            "[fe80::1]:4010",
+        ] {
+            let address: SocketAddr = exposed.parse().unwrap();
+            assert!(admin_exposure(address, true).is_some(), "{exposed}");
+            assert!(admin_exposure(address, false).is_none(), "{exposed}");
+        }
+        for local in [
+            "127.0.0.1:4010",
+            "127.0.0.2:1",
+            "[::1]:4010",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            let address: SocketAddr = local.parse().unwrap();
+            assert!(admin_exposure(address, true).is_none(), "{local}");
+        }
+    }
+
+    #[test]
+    fn an_allowed_host_is_a_bare_name() {
+        assert_eq!(
+            parse_allowed_host("mock.internal").unwrap(),
+            "mock.internal"
+        );
+        for wrong in [
+            "",
+            "mock.internal:4010",
+            "http://mock.internal",
+            "[::1]",
+            "a b",
+        ] {
+            assert!(parse_allowed_host(wrong).is_err(), "{wrong}");
+        }
+    }
 }

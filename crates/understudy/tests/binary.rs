@@ -313,3 +313,58 @@ fn report_writes_json_and_junit_and_strict_fails_the_exit_status() {
     assert_eq!(junit.matches("<failure ").count(), 2, "{junit}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `GET path` with `Host: host` on a new connection: the status line.
+fn status_line(address: &str, path: &str, host: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn admin_answers_allowed_hosts_only_and_can_be_turned_off() {
+    let serving = serve([
+        "--allowed-host",
+        "mock.test",
+        "--allowed-host",
+        "Other.Test",
+    ]);
+    let address = serving.address.clone();
+    let port = address.rsplit(':').next().unwrap();
+    assert!(
+        !serving.earlier.contains("reachable from the network"),
+        "no warning on loopback: {}",
+        serving.earlier
+    );
+    for host in [
+        address.clone(),
+        format!("mock.test:{port}"),
+        "other.test".to_owned(),
+    ] {
+        let line = status_line(&address, "/__understudy/routes", &host);
+        assert!(line.starts_with("HTTP/1.1 200"), "{host}: {line}");
+    }
+    let line = status_line(&address, "/__understudy/routes", "evil.example");
+    assert!(line.starts_with("HTTP/1.1 403"), "{line}");
+    drop(serving);
+
+    let off = serve(["--admin", "off"]);
+    let line = status_line(&off.address, "/__understudy/routes", &off.address);
+    assert!(line.starts_with("HTTP/1.1 404"), "{line}");
+
+    let wrong = understudy()
+        .args(["serve", "--port", "0", "--allowed-host", "mock.test:4010"])
+        .arg(server_tests("specs"))
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2), "a usage error");
+    let message = String::from_utf8_lossy(&wrong.stderr);
+    assert!(message.contains("without scheme or port"), "{message}");
+}
