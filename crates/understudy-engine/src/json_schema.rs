@@ -247,7 +247,13 @@ impl Translator<'_> {
                     for (index, branch) in branches.iter().enumerate() {
                         translated.push(self.node(branch, &format!("{here}/{index}"))?);
                     }
-                    out.insert(key.clone(), Value::Array(translated));
+                    // An `allOf` may already hold an integer format's bounds.
+                    match out.get_mut(key.as_str()) {
+                        Some(Value::Array(present)) => present.extend(translated),
+                        _ => {
+                            out.insert(key.clone(), Value::Array(translated));
+                        }
+                    }
                 }
                 "required" => {
                     let kept = self.required(object, value);
@@ -255,7 +261,24 @@ impl Translator<'_> {
                         out.insert(key.clone(), Value::Array(kept));
                     }
                 }
-                "type" | "enum" | "const" | "format" | "pattern" | "minLength" | "maxLength"
+                "format" => {
+                    out.insert(key.clone(), value.clone());
+                    // JSON Schema's formats look at strings only; OpenAPI's integer formats
+                    // bound numbers, so they become bounds beside the schema's own.
+                    let range = match value.as_str() {
+                        Some("int32") => Some(json!({"minimum": i32::MIN, "maximum": i32::MAX})),
+                        Some("int64") => Some(json!({"minimum": i64::MIN, "maximum": i64::MAX})),
+                        _ => None,
+                    };
+                    if let Some(range) = range
+                        && let Value::Array(all) = out
+                            .entry("allOf")
+                            .or_insert_with(|| Value::Array(Vec::new()))
+                    {
+                        all.push(range);
+                    }
+                }
+                "type" | "enum" | "const" | "pattern" | "minLength" | "maxLength"
                 | "minItems" | "maxItems" | "uniqueItems" | "minProperties"
                 | "maxProperties" | "multipleOf" | "default" => {
                     out.insert(key.clone(), value.clone());
@@ -598,6 +621,20 @@ mod tests {
             response_validator(&weird, &json!({"$ref": "#/components/schemas/a%20b%25"})).unwrap();
         assert!(validator.is_valid(&json!(3)));
         assert!(!validator.is_valid(&json!("3")));
+    }
+
+    #[test]
+    fn integer_formats_bound_numbers_beside_the_schemas_own_bounds() {
+        let int32 = json!({"type": "integer", "format": "int32", "allOf": [{"minimum": -5}]});
+        let validator = request_validator(&json!({}), &int32).unwrap();
+        assert!(validator.is_valid(&json!(2_147_483_647)));
+        assert!(!validator.is_valid(&json!(2_147_483_648_i64)));
+        assert!(!validator.is_valid(&json!(-6)));
+        let int64 = json!({"format": "int64", "type": "integer"});
+        let validator = request_validator(&json!({}), &int64).unwrap();
+        assert!(validator.is_valid(&json!(i64::MIN)));
+        assert!(!validator.is_valid(&json!(9_223_372_036_854_775_808_u64)));
+        assert!(!validator.is_valid(&json!(-9.3e18)));
     }
 
     #[test]

@@ -778,10 +778,7 @@ fn coerce(shape: ParameterShape, explode: bool, raw: &[Cow<'_, str>]) -> Value {
 fn scalar(kind: ScalarKind, text: &str) -> Value {
     match kind {
         ScalarKind::String => Value::String(text.to_owned()),
-        ScalarKind::Integer => text
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::String(text.to_owned())),
+        ScalarKind::Integer => integer(text).unwrap_or_else(|| Value::String(text.to_owned())),
         ScalarKind::Number => text
             .parse::<f64>()
             .ok()
@@ -794,6 +791,29 @@ fn scalar(kind: ScalarKind, text: &str) -> Value {
             _ => Value::String(text.to_owned()),
         },
     }
+}
+
+/// An integer parameter's value. One beyond 64 bits (`offset=9223372036854775808`) is still an
+/// integer: it becomes the nearest float outside the 64-bit range, rounded away from it, so that
+/// `type: integer` accepts it and `format: int64` and any bound refuse it.
+fn integer(text: &str) -> Option<Value> {
+    if let Ok(value) = text.parse::<i64>() {
+        return Some(Value::from(value));
+    }
+    if let Ok(value) = text.parse::<u64>() {
+        return Some(Value::from(value));
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let rounded = text.parse::<f64>().ok()?.clamp(f64::MIN, f64::MAX);
+    let outside = if text.starts_with('-') {
+        rounded.next_down()
+    } else {
+        rounded.next_up()
+    };
+    serde_json::Number::from_f64(outside.clamp(f64::MIN, f64::MAX)).map(Value::Number)
 }
 
 /// The value of cookie `name` in the `Cookie` headers.
@@ -824,6 +844,31 @@ pub fn percent_decode(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn integers_beyond_64_bits_stay_integers_outside_the_64_bit_range() {
+        let integer_schema = json!({"type": "integer"});
+        let int64 = json!({"type": "integer", "format": "int64"});
+        let plain = crate::json_schema::request_validator(&json!({}), &integer_schema).unwrap();
+        let bounded = crate::json_schema::request_validator(&json!({}), &int64).unwrap();
+        for text in [
+            "9223372036854775808",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "123456789012345678901234567890",
+        ] {
+            let value = scalar(ScalarKind::Integer, text);
+            assert!(value.is_number(), "{text} gave {value}");
+            assert!(plain.is_valid(&value), "{text} is an integer");
+        }
+        assert!(bounded.is_valid(&scalar(ScalarKind::Integer, "9223372036854775807")));
+        assert!(bounded.is_valid(&scalar(ScalarKind::Integer, "-9223372036854775808")));
+        assert!(!bounded.is_valid(&scalar(ScalarKind::Integer, "9223372036854775808")));
+        assert!(!bounded.is_valid(&scalar(ScalarKind::Integer, "-9223372036854775809")));
+        assert_eq!(scalar(ScalarKind::Integer, "12a"), json!("12a"));
+        assert_eq!(scalar(ScalarKind::Integer, "1.5"), json!("1.5"));
+    }
 
     #[test]
     fn fields_skip_array_indices() {
