@@ -31,6 +31,7 @@ pub fn bundle_external_refs(path: &Path, document: &mut Value, allow_outside: bo
         folder,
         allow_outside,
         files: HashMap::new(),
+        canonical: HashMap::new(),
         unreadable: HashSet::new(),
         names: HashMap::new(),
         used: HashSet::new(),
@@ -124,6 +125,8 @@ struct Bundler {
     allow_outside: bool,
     /// Files read: canonical path → (path for errors, document).
     files: HashMap<PathBuf, (PathBuf, Value)>,
+    /// Each file as references name it (normalised) → canonical, once it has been allowed.
+    canonical: HashMap<PathBuf, PathBuf>,
     /// Files already reported as unreadable or outside the folder (as the reference named them).
     unreadable: HashSet<PathBuf>,
     /// (file, fragment) → name under [`BUNDLE_KEY`]; assigned before a copy is rewritten, so
@@ -254,6 +257,9 @@ impl Bundler {
             self.unreadable.insert(named);
             return Err(Some(self.outside()));
         }
+        if let Some(canonical) = self.canonical.get(&named) {
+            return Ok(canonical.clone());
+        }
         let canonical = match std::fs::canonicalize(&named) {
             Ok(canonical) => canonical,
             Err(error) => {
@@ -272,6 +278,7 @@ impl Bundler {
                 self.outside()
             )));
         }
+        self.canonical.insert(named, canonical.clone());
         Ok(canonical)
     }
 

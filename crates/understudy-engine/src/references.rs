@@ -163,8 +163,7 @@ fn collect<'a>(
                     continue;
                 };
                 let length = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape(key));
+                push_segment(pointer, key);
                 collect(child, inner, pointer, sites);
                 pointer.truncate(length);
             }
@@ -179,6 +178,16 @@ fn collect<'a>(
             }
         }
         _ => {}
+    }
+}
+
+/// Appends `/key`, escaped, to a JSON pointer.
+fn push_segment(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    if key.contains(['~', '/']) {
+        pointer.push_str(&escape(key));
+    } else {
+        pointer.push_str(key);
     }
 }
 
