@@ -89,9 +89,10 @@ fn too_deep() -> String {
     format!("the document is nested deeper than {MAX_DEPTH} levels, more than understudy reads")
 }
 
-/// Where YAML flow collections nest deeper than [`MAX_DEPTH`] if they nest deeper than `limit`, found in one pass over the
-/// text without parsing it. Brackets inside quoted, plain and block scalars and comments are not
-/// counted; for YAML that does not parse, the answer only has to be quick.
+/// If YAML flow collections nest deeper than `limit`, the offset of the first bracket deeper than
+/// [`MAX_DEPTH`]; found in one pass over the text, without parsing it. Brackets inside quoted,
+/// plain and block scalars and comments are not counted; for YAML that does not parse, the answer
+/// only has to be quick.
 fn flow_nesting_beyond(text: &[u8], limit: usize) -> Option<usize> {
     let mut scan = Scan {
         text,
