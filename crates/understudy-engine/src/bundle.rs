@@ -1,153 +1,336 @@
 //! Bundling: every `$ref` to another file is copied into the referring document, so that the rest of
-//! the engine only ever sees local references (`#/...`).
+//! the engine only ever sees local references (`#/...`). Only files inside the folder of the spec
+//! being loaded are read (after `..` and symbolic links are resolved), unless the caller allows
+//! more.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use crate::document::read_document;
-use crate::json_schema::{escape, resolve_pointer};
+use crate::json_schema::{escape, resolve_pointer, unescape};
 use crate::load_error::{ErrorKind, LoadError};
+use crate::references::Context;
 
 /// Where bundled copies of other files' parts live in the root document.
 pub const BUNDLE_KEY: &str = "x-understudy-bundled";
 
-/// Replaces every reference to another file in `document` (read from `path`) by a local one, and
-/// returns the files it read.
-pub fn bundle_external_refs(path: &Path, document: &mut Value) -> Result<Vec<PathBuf>, LoadError> {
-    if !has_external_ref(document) {
-        return Ok(Vec::new());
+/// Replaces every reference to another file in `document` (read from `path`) by a local one.
+/// References that leave the folder of `path` are refused unless `allow_outside`. A document that
+/// comes back with errors is left half-bundled and must not be compiled.
+pub fn bundle_external_refs(path: &Path, document: &mut Value, allow_outside: bool) -> Bundle {
+    if !has_external_ref(document, Context::Keywords) {
+        return Bundle::default();
     }
-    let root_path = normalise(path);
+    let root = std::fs::canonicalize(path).unwrap_or_else(|_| normalise(path));
+    let folder = root.parent().map(Path::to_owned).unwrap_or_default();
     let mut bundler = Bundler {
-        root: root_path.clone(),
+        root_display: path.to_owned(),
+        root: root.clone(),
+        folder,
+        allow_outside,
         files: HashMap::new(),
+        canonical: HashMap::new(),
+        unreadable: HashSet::new(),
         names: HashMap::new(),
-        bundled: Map::new(),
+        used: HashSet::new(),
+        queue: VecDeque::new(),
+        bundle: Bundle::default(),
     };
-    let mut root = std::mem::take(document);
-    bundler.rewrite(&mut root, &root_path, "")?;
-    if let Value::Object(object) = &mut root {
-        object.insert(BUNDLE_KEY.into(), Value::Object(bundler.bundled));
+    let mut pointer = String::new();
+    bundler.rewrite(document, &root, path, &mut pointer, Context::Keywords);
+    let mut bundled = Map::new();
+    while let Some((name, file, fragment)) = bundler.queue.pop_front() {
+        let Some((display, source)) = bundler.files.get(&file) else {
+            continue;
+        };
+        let display = display.clone();
+        let Some(mut copy) = resolve_pointer(source, &fragment).cloned() else {
+            continue;
+        };
+        let mut pointer = fragment.clone();
+        bundler.rewrite(&mut copy, &file, &display, &mut pointer, Context::Keywords);
+        bundled.insert(name, copy);
     }
-    *document = root;
-    Ok(bundler.files.into_keys().collect())
+    if let Value::Object(object) = document {
+        object.insert(BUNDLE_KEY.into(), Value::Object(bundled));
+    }
+    let mut bundle = bundler.bundle;
+    bundle.files = bundler.files.into_keys().collect();
+    bundle
 }
 
-fn has_external_ref(value: &Value) -> bool {
+/// What bundling one document did.
+#[derive(Debug, Default)]
+pub struct Bundle {
+    /// The other files it read, canonical.
+    pub files: Vec<PathBuf>,
+    /// Where each bundled part was copied from.
+    pub origins: Origins,
+    /// References it could not follow: to files that cannot be read or that leave the spec's
+    /// folder, or to nothing in another file. Each file is reported once.
+    pub errors: Vec<LoadError>,
+}
+
+/// Where the parts bundled into a document were copied from, so that a problem found in a part is
+/// reported in the file and at the pointer it was written.
+#[derive(Debug, Default, Clone)]
+pub struct Origins {
+    /// Name under [`BUNDLE_KEY`] → (file, pointer in it).
+    parts: HashMap<String, (PathBuf, String)>,
+}
+
+impl Origins {
+    /// The file and pointer that `pointer` in the bundled document read from `file` was written at.
+    pub fn locate(&self, file: &Path, pointer: &str) -> (PathBuf, String) {
+        if let Some(rest) = pointer
+            .strip_prefix('/')
+            .and_then(|rest| rest.strip_prefix(BUNDLE_KEY))
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            let (name, tail) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
+            if let Some((origin, at)) = self.parts.get(&unescape(name)) {
+                return (origin.clone(), format!("{at}{tail}"));
+            }
+        }
+        (file.to_owned(), pointer.to_owned())
+    }
+}
+
+fn has_external_ref(value: &Value, context: Context) -> bool {
     match value {
-        Value::Object(object) => object.iter().any(|(key, value)| {
-            (key == "$ref" && value.as_str().is_some_and(|r| !r.starts_with('#')))
-                || has_external_ref(value)
+        Value::Object(object) => object.iter().any(|(key, child)| {
+            if key == "$ref"
+                && let Value::String(reference) = child
+            {
+                return !reference.starts_with('#');
+            }
+            context
+                .child(key, child)
+                .is_some_and(|inner| has_external_ref(child, inner))
         }),
-        Value::Array(items) => items.iter().any(has_external_ref),
+        Value::Array(items) => items.iter().any(|item| has_external_ref(item, context)),
         _ => false,
     }
 }
 
 struct Bundler {
+    /// The root file as the caller named it, for errors in it.
+    root_display: PathBuf,
+    /// The root file, canonical.
     root: PathBuf,
-    files: HashMap<PathBuf, Value>,
-    /// (file, fragment) → name under [`BUNDLE_KEY`]; assigned before a copy is rewritten, so cycles end.
+    /// The folder references must stay in, canonical.
+    folder: PathBuf,
+    allow_outside: bool,
+    /// Files read: canonical path → (path for errors, document).
+    files: HashMap<PathBuf, (PathBuf, Value)>,
+    /// Each file as references name it (normalised) → canonical, once it has been allowed.
+    canonical: HashMap<PathBuf, PathBuf>,
+    /// Files already reported as unreadable or outside the folder (as the reference named them).
+    unreadable: HashSet<PathBuf>,
+    /// (file, fragment) → name under [`BUNDLE_KEY`]; assigned before a copy is rewritten, so
+    /// cycles end.
     names: HashMap<(PathBuf, String), String>,
-    bundled: Map<String, Value>,
+    used: HashSet<String>,
+    /// Parts named but not yet copied: (name, canonical file, fragment).
+    queue: VecDeque<(String, PathBuf, String)>,
+    bundle: Bundle,
 }
 
 impl Bundler {
-    /// Rewrites the references inside `value`, which was read from `file`.
-    fn rewrite(&mut self, value: &mut Value, file: &Path, pointer: &str) -> Result<(), LoadError> {
+    /// Rewrites the references inside `value`, which was read from `file` (canonical; `display`
+    /// for errors) at `pointer`.
+    fn rewrite(
+        &mut self,
+        value: &mut Value,
+        file: &Path,
+        display: &Path,
+        pointer: &mut String,
+        context: Context,
+    ) {
+        let length = pointer.len();
         match value {
             Value::Object(object) => {
                 for (key, child) in object.iter_mut() {
-                    let here = format!("{pointer}/{}", escape(key));
-                    if key == "$ref" {
-                        if let Value::String(reference) = child
-                            && let Some(local) = self.localise(reference, file, &here)?
-                        {
+                    pointer.push('/');
+                    pointer.push_str(&escape(key));
+                    if key == "$ref"
+                        && let Value::String(reference) = child
+                    {
+                        if let Some(local) = self.localise(reference, file, display, pointer) {
                             *reference = local;
                         }
-                    } else {
-                        self.rewrite(child, file, &here)?;
+                    } else if let Some(inner) = context.child(key, child) {
+                        self.rewrite(child, file, display, pointer, inner);
                     }
+                    pointer.truncate(length);
                 }
             }
             Value::Array(items) => {
                 for (index, item) in items.iter_mut().enumerate() {
-                    self.rewrite(item, file, &format!("{pointer}/{index}"))?;
+                    pointer.push('/');
+                    pointer.push_str(itoa::Buffer::new().format(index));
+                    self.rewrite(item, file, display, pointer, context);
+                    pointer.truncate(length);
                 }
             }
             _ => {}
         }
-        Ok(())
     }
 
-    /// The local reference that replaces `reference` (found in `file`), or `None` if it is already
-    /// local to the root document.
+    /// The local reference that replaces `reference` (found in `file` at `pointer`), or `None` if
+    /// it is already local to the root document or cannot be followed (then an error is kept).
     fn localise(
         &mut self,
         reference: &str,
         file: &Path,
+        display: &Path,
         pointer: &str,
-    ) -> Result<Option<String>, LoadError> {
+    ) -> Option<String> {
         let (file_part, fragment) = reference.split_once('#').unwrap_or((reference, ""));
         let target_file = if file_part.is_empty() {
             if file == self.root {
-                return Ok(None);
+                return None;
             }
             file.to_owned()
         } else {
-            let base = file.parent().unwrap_or(Path::new("."));
-            normalise(&base.join(file_part))
+            match self.target_file(file, file_part) {
+                Ok(target) => target,
+                Err(Some(reason)) => {
+                    self.error(display, pointer, format!("`{reference}` {reason}"));
+                    return None;
+                }
+                Err(None) => return None,
+            }
         };
         if target_file == self.root {
-            return Ok(Some(format!("#{fragment}")));
+            return Some(format!("#{fragment}"));
         }
-        let key = (target_file.clone(), fragment.to_owned());
+        self.read(&target_file, display, pointer);
+        let key = (target_file, fragment.to_owned());
         if let Some(name) = self.names.get(&key) {
-            return Ok(Some(format!("#/{BUNDLE_KEY}/{}", escape(name))));
+            return Some(format!("#/{BUNDLE_KEY}/{}", escape(name)));
         }
-        if !self.files.contains_key(&target_file) {
-            let loaded = read_document(&target_file).map_err(|error| {
-                LoadError::at(
-                    &self.root,
-                    pointer,
-                    ErrorKind::Reference,
-                    format!("`{reference}` cannot be loaded: {error}"),
-                )
-            })?;
-            self.files.insert(target_file.clone(), loaded);
+        let (target_display, source) = self.files.get(&key.0)?;
+        if resolve_pointer(source, fragment).is_none() {
+            let reason = format!(
+                "`{reference}` points at nothing in {}",
+                target_display.display()
+            );
+            self.error(display, pointer, reason);
+            return None;
         }
-        let target = self
-            .files
-            .get(&target_file)
-            .and_then(|document| resolve_pointer(document, fragment))
-            .cloned()
-            .ok_or_else(|| {
-                LoadError::at(
-                    &self.root,
-                    pointer,
-                    ErrorKind::Reference,
-                    format!(
-                        "`{reference}` points at nothing in {}",
-                        target_file.display()
-                    ),
-                )
-            })?;
-        let stem = target_file
+        let origin = (target_display.clone(), fragment.to_owned());
+        let stem = key
+            .0
             .file_stem()
             .and_then(|stem| stem.to_str())
             .unwrap_or("file");
         let leaf = fragment.rsplit('/').next().unwrap_or("");
         let mut name = format!("{stem}.{leaf}");
-        while self.bundled.contains_key(&name) || self.names.values().any(|used| used == &name) {
+        while self.used.contains(&name) {
             name.push('_');
         }
+        self.used.insert(name.clone());
+        self.bundle.origins.parts.insert(name.clone(), origin);
+        self.queue
+            .push_back((name.clone(), key.0.clone(), key.1.clone()));
         self.names.insert(key, name.clone());
-        let mut copy = target;
-        self.rewrite(&mut copy, &target_file, pointer)?;
-        self.bundled.insert(name.clone(), copy);
-        Ok(Some(format!("#/{BUNDLE_KEY}/{}", escape(&name))))
+        Some(format!("#/{BUNDLE_KEY}/{}", escape(&name)))
+    }
+
+    /// The canonical file that `file_part` (written in `file`) names, or why it cannot be followed
+    /// (`None` once the file has been reported).
+    fn target_file(&mut self, file: &Path, file_part: &str) -> Result<PathBuf, Option<String>> {
+        if file_part.contains("://") {
+            return Err(Some(
+                "is a remote reference: understudy reads local files only".into(),
+            ));
+        }
+        let base = file.parent().unwrap_or(Path::new("."));
+        let named = normalise(&base.join(file_part));
+        if self.unreadable.contains(&named) {
+            return Err(None);
+        }
+        if !self.allow_outside && !named.starts_with(&self.folder) {
+            self.unreadable.insert(named);
+            return Err(Some(self.outside()));
+        }
+        if let Some(canonical) = self.canonical.get(&named) {
+            return Ok(canonical.clone());
+        }
+        let canonical = match std::fs::canonicalize(&named) {
+            Ok(canonical) => canonical,
+            Err(error) => {
+                let shown = self.display(&named);
+                self.unreadable.insert(named);
+                return Err(Some(format!(
+                    "cannot be loaded: {}: {error}",
+                    shown.display()
+                )));
+            }
+        };
+        if !self.allow_outside && !canonical.starts_with(&self.folder) {
+            self.unreadable.insert(named);
+            return Err(Some(format!(
+                "{} (through a symbolic link)",
+                self.outside()
+            )));
+        }
+        self.canonical.insert(named, canonical.clone());
+        Ok(canonical)
+    }
+
+    fn outside(&self) -> String {
+        format!(
+            "leaves the folder of {} ({}); pass --allow-ref-outside to follow it",
+            self.root_display.display(),
+            self.folder.display()
+        )
+    }
+
+    /// Reads `target` (canonical) once; a file that does not parse is reported as it is.
+    fn read(&mut self, target: &Path, display: &Path, pointer: &str) {
+        if self.files.contains_key(target) || self.unreadable.contains(target) {
+            return;
+        }
+        let shown = self.display(target);
+        match read_document(target) {
+            Ok(document) => {
+                self.files.insert(target.to_owned(), (shown, document));
+            }
+            Err(mut error) => {
+                self.unreadable.insert(target.to_owned());
+                if error.kind == ErrorKind::Io {
+                    error.file = display.to_owned();
+                    error.location = pointer.to_owned();
+                    error.kind = ErrorKind::Reference;
+                    error.reason =
+                        format!("{} cannot be loaded: {}", shown.display(), error.reason);
+                } else {
+                    error.file = shown;
+                }
+                self.bundle.errors.push(error);
+            }
+        }
+    }
+
+    /// The path to show for a file: under the root's folder as the caller named it, else as is.
+    fn display(&self, path: &Path) -> PathBuf {
+        match path.strip_prefix(&self.folder) {
+            Ok(inside) => self
+                .root_display
+                .parent()
+                .map_or_else(|| inside.to_owned(), |parent| parent.join(inside)),
+            Err(_) => path.to_owned(),
+        }
+    }
+
+    fn error(&mut self, file: &Path, pointer: &str, reason: String) {
+        self.bundle
+            .errors
+            .push(LoadError::at(file, pointer, ErrorKind::Reference, reason));
     }
 }
 

@@ -169,6 +169,16 @@ impl Compiler<'_> {
         operations: &mut Vec<Arc<Operation>>,
     ) {
         let item_pointer = format!("/paths/{}", escape(path));
+        if let Some(name) = repeated_template_name(path) {
+            self.error(
+                item_pointer,
+                ErrorKind::Structure,
+                format!(
+                    "the path template names `{{{name}}}` twice; each path parameter needs a name of its own"
+                ),
+            );
+            return;
+        }
         let document = self.document;
         let item = deref(document, item);
         let shared = item.get("parameters");
@@ -829,6 +839,23 @@ fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
     }
 }
 
+/// The first name a path template (`/users/{id}/posts/{id}`) gives to two of its parameters.
+fn repeated_template_name(path: &str) -> Option<&str> {
+    let mut seen = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        let name = &after[..close];
+        if seen.contains(&name) {
+            return Some(name);
+        }
+        seen.push(name);
+        rest = &after[close + 1..];
+    }
+    None
+}
+
 fn parent_pointer(pointer: &str) -> &str {
     pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
@@ -862,6 +889,14 @@ mod tests {
         assert_eq!(mount("./v1/"), "/v1");
         assert_eq!(mount("/"), "");
         assert_eq!(mount("http://localhost:8080"), "");
+    }
+
+    #[test]
+    fn a_path_template_may_name_each_parameter_once() {
+        assert_eq!(repeated_template_name("/users/{id}/posts/{id}"), Some("id"));
+        assert_eq!(repeated_template_name("/a/{x}-{y}.{x}"), Some("x"));
+        assert_eq!(repeated_template_name("/users/{id}/posts/{postId}"), None);
+        assert_eq!(repeated_template_name("/users"), None);
     }
 
     #[test]

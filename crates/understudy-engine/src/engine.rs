@@ -42,6 +42,8 @@ pub struct EngineOptions {
     pub request_log: usize,
     /// Keep a contract report (every violating request, per operation) for writing at shutdown.
     pub report: bool,
+    /// Follow `$ref`s to files outside the folder of the spec that names them.
+    pub allow_ref_outside: bool,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -56,6 +58,7 @@ impl Default for EngineOptions {
             max_records: 100_000,
             request_log: 1_000,
             report: false,
+            allow_ref_outside: false,
         }
     }
 }
@@ -136,7 +139,7 @@ struct Preference {
 impl Engine {
     /// Loads every spec in `paths` (files or folders).
     pub fn load(paths: &[PathBuf], options: EngineOptions) -> Result<Engine, LoadReport> {
-        let specs = load_specs(paths)?;
+        let specs = load_specs(paths, options.allow_ref_outside)?;
         Engine::from_specs(specs, options)
     }
 

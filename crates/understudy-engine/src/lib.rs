@@ -20,6 +20,7 @@ pub mod load;
 pub mod load_error;
 pub mod media_type;
 pub mod operation;
+pub mod references;
 pub mod request_log;
 pub mod route_table;
 pub mod store;

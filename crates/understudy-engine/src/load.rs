@@ -1,4 +1,6 @@
-//! Finding spec files and loading them: parse, bundle, compile, and build one route table for all.
+//! Finding spec files and loading them: parse, bundle, check the references, compile. A document
+//! with a problem at one step is not taken to the next, so every problem is reported once, where
+//! it is, without the follow-on errors of a half-read document.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -8,6 +10,7 @@ use crate::compile::compile_spec;
 use crate::document::{SPEC_EXTENSIONS, read_document};
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::operation::Spec;
+use crate::references::check_references;
 
 /// The spec files named by `paths`: files as given, folders as their `.yaml`, `.yml` and `.json` files
 /// (not recursive), sorted by name.
@@ -57,8 +60,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadReport> {
 
 /// Loads and compiles every spec in `paths`, reporting every problem in every file. A file that
 /// another spec references and that is not itself an OpenAPI document (shared components) is not
-/// served on its own.
-pub fn load_specs(paths: &[PathBuf]) -> Result<Vec<Spec>, LoadReport> {
+/// served on its own. A `$ref` may name a file outside the folder of the spec it is in only if
+/// `allow_ref_outside`.
+pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec>, LoadReport> {
     let files = discover(paths)?;
     let mut errors = Vec::new();
     let mut documents = Vec::new();
@@ -71,17 +75,24 @@ pub fn load_specs(paths: &[PathBuf]) -> Result<Vec<Spec>, LoadReport> {
                 continue;
             }
         };
-        match bundle_external_refs(file, &mut document) {
-            Ok(read) => referenced.extend(read.into_iter().filter_map(|path| canonical(&path))),
-            Err(error) => errors.push(error),
+        let bundle = bundle_external_refs(file, &mut document, allow_ref_outside);
+        referenced.extend(bundle.files);
+        if bundle.errors.is_empty() {
+            documents.push((file.clone(), document, bundle.origins));
+        } else {
+            errors.extend(bundle.errors);
         }
-        documents.push((file.clone(), document));
     }
     let mut specs = Vec::new();
-    for (file, document) in documents {
+    for (file, document, origins) in documents {
         let shared_part = document.get("openapi").is_none()
             && canonical(&file).is_some_and(|path| referenced.contains(&path));
         if shared_part {
+            continue;
+        }
+        let broken = check_references(&file, &document, &origins);
+        if !broken.is_empty() {
+            errors.extend(broken);
             continue;
         }
         match compile_spec(&file, document) {
@@ -92,6 +103,10 @@ pub fn load_specs(paths: &[PathBuf]) -> Result<Vec<Spec>, LoadReport> {
     if errors.is_empty() {
         Ok(specs)
     } else {
+        // A part shared by two specs, or a shared file that is also loaded on its own, can give
+        // the same error twice.
+        let mut seen = HashSet::new();
+        errors.retain(|error| seen.insert((error.kind, error.to_string())));
         Err(LoadReport { errors })
     }
 }

@@ -32,7 +32,18 @@ enum Command {
         /// Spec files or folders.
         #[arg(default_value = "specs")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        refs: RefArgs,
     },
+}
+
+/// How far `$ref`s may reach; `serve` and `check` take the same.
+#[derive(Debug, clap::Args)]
+struct RefArgs {
+    /// Follow `$ref`s to files outside the folder of the spec that names them (refused by
+    /// default, `..` and symbolic links resolved).
+    #[arg(long)]
+    allow_ref_outside: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -40,6 +51,8 @@ struct ServeArgs {
     /// Spec files or folders (their .yaml, .yml and .json files).
     #[arg(default_value = "specs")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    refs: RefArgs,
     /// The address to bind; 127.0.0.1 keeps the mock off the network.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -138,13 +151,17 @@ fn admin_exposure(address: SocketAddr, admin: bool) -> Option<String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { paths } => check(&paths),
+        Command::Check { paths, refs } => check(&paths, &refs),
         Command::Serve(args) => serve(args),
     }
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
-    match Engine::load(paths, EngineOptions::default()) {
+fn check(paths: &[PathBuf], refs: &RefArgs) -> ExitCode {
+    let options = EngineOptions {
+        allow_ref_outside: refs.allow_ref_outside,
+        ..EngineOptions::default()
+    };
+    match Engine::load(paths, options) {
         Ok(engine) => {
             let operations: usize = engine
                 .specs()
@@ -180,6 +197,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         stateless: args.stateless,
         max_records: args.max_records,
         report: args.report.is_some() || args.strict,
+        allow_ref_outside: args.refs.allow_ref_outside,
         ..EngineOptions::default()
     };
     let engine = match Engine::load(&args.paths, options) {
