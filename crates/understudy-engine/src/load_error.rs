@@ -66,7 +66,10 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 /// Every problem found in a set of specs; start-up stops if there is any.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` form is its report, one problem a line (`{:#?}` gives the fields): a test or a
+/// `main` that returns it with `?` prints what a person can act on, not a struct dump.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct LoadReport {
     /// The problems, in the order they were found (file by file).
     pub errors: Vec<LoadError>,
@@ -86,4 +89,39 @@ impl fmt::Display for LoadReport {
     }
 }
 
+impl fmt::Debug for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("LoadReport")
+                .field("errors", &self.errors)
+                .finish()
+        } else {
+            write!(f, "the specs cannot be served:\n{self}")
+        }
+    }
+}
+
 impl std::error::Error for LoadReport {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_debugs_as_the_lines_a_person_reads() {
+        let report = LoadReport {
+            errors: vec![LoadError::at(
+                "specs/todos.yaml",
+                "/paths/~1todos/post",
+                ErrorKind::Structure,
+                "an operation needs `responses`",
+            )],
+        };
+        assert_eq!(
+            format!("{report:?}"),
+            "the specs cannot be served:\nspecs/todos.yaml: /paths/~1todos/post: an operation \
+             needs `responses`\n1 problem found"
+        );
+        assert!(format!("{report:#?}").contains("kind: Structure"));
+    }
+}
