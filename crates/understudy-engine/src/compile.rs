@@ -115,6 +115,11 @@ impl Compiler<'_> {
             .and_then(|stem| stem.to_str())
             .unwrap_or("spec")
             .to_owned();
+        let version = document
+            .get("openapi")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         match document.get("openapi").and_then(Value::as_str) {
             Some(version) if version.starts_with("3.0.") => {}
             Some(version) => self.error(
@@ -138,6 +143,10 @@ impl Compiler<'_> {
         match document.get("paths") {
             Some(Value::Object(paths)) => {
                 for (path, item) in paths {
+                    // `x-` keys of the Paths object are extensions, not paths.
+                    if path.starts_with("x-") {
+                        continue;
+                    }
                     if !path.starts_with('/') {
                         self.error(
                             format!("/paths/{}", escape(path)),
@@ -155,6 +164,7 @@ impl Compiler<'_> {
             name,
             file: self.file.to_owned(),
             title,
+            version,
             mount,
             operations,
         }
@@ -179,6 +189,9 @@ impl Compiler<'_> {
             );
             return;
         }
+        // Box's description keys several operations on one path apart with a fragment
+        // (`/shared_items#folders`); a request never carries it, so the route is the path alone.
+        let template = path.split_once('#').map_or(path, |(template, _)| template);
         let document = self.document;
         let item = deref(document, item);
         let shared = item.get("parameters");
@@ -196,7 +209,7 @@ impl Compiler<'_> {
                 continue;
             }
             if let Some(compiled) =
-                self.operation(spec, mount, path, method, operation, shared, &pointer)
+                self.operation(spec, mount, template, method, operation, shared, &pointer)
             {
                 operations.push(Arc::new(compiled));
             }

@@ -115,6 +115,8 @@ pub struct Engine {
     /// The query parameter names whose values the log and the report hide, lower-cased: every
     /// spec's `apiKey`s in the query and [`CREDENTIAL_NAMES`].
     secret_query: Vec<String>,
+    /// What loaded but is odd: start-up logs it and `check` prints it.
+    warnings: Vec<LoadError>,
 }
 
 /// Query parameter names hidden from the request log and the report whatever the specs say, as
@@ -143,10 +145,14 @@ impl Engine {
         Engine::from_specs(specs, options)
     }
 
-    /// Builds the engine from compiled specs; fails if two operations claim one route.
-    pub fn from_specs(specs: Vec<Spec>, options: EngineOptions) -> Result<Engine, LoadReport> {
+    /// Builds the engine from compiled specs; fails if operations of two specs claim one route.
+    /// Within one spec, two templates that differ only in parameter names under one method
+    /// (Google's `/v1/{parent}` and `/v1/{name}`) load with a warning, and the first is served.
+    pub fn from_specs(mut specs: Vec<Spec>, options: EngineOptions) -> Result<Engine, LoadReport> {
         let mut routes: RouteTable<Vec<Arc<Operation>>> = RouteTable::new();
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut shadowed: Vec<Arc<Operation>> = Vec::new();
         let mut templates: Vec<(String, Vec<Arc<Operation>>)> = Vec::new();
         for spec in &specs {
             for operation in &spec.operations {
@@ -157,6 +163,19 @@ impl Engine {
                             .iter()
                             .find(|other| other.method == operation.method)
                         {
+                            if clash.spec == operation.spec {
+                                warnings.push(LoadError::at(
+                                    &spec.file,
+                                    &operation.pointer,
+                                    ErrorKind::RouteClash,
+                                    format!(
+                                        "{} {} is the route of {} too, which is served instead",
+                                        operation.method, operation.route, clash.pointer
+                                    ),
+                                ));
+                                shadowed.push(Arc::clone(operation));
+                                continue;
+                            }
                             let other_file = specs
                                 .iter()
                                 .find(|spec| *spec.name == *clash.spec)
@@ -183,6 +202,11 @@ impl Engine {
         }
         if !errors.is_empty() {
             return Err(LoadReport { errors });
+        }
+        // A shadowed operation is not served, so it is not listed either.
+        for spec in &mut specs {
+            spec.operations
+                .retain(|operation| !shadowed.iter().any(|gone| Arc::ptr_eq(gone, operation)));
         }
         for (_, operations) in templates {
             let route = operations[0].route.clone();
@@ -219,7 +243,13 @@ impl Engine {
             log,
             report,
             secret_query,
+            warnings,
         })
+    }
+
+    /// What loaded but is odd, as file, location and reason: start-up logs it, `check` prints it.
+    pub fn warnings(&self) -> &[LoadError] {
+        &self.warnings
     }
 
     /// The loaded specs.

@@ -22,6 +22,8 @@ pub struct Spec {
     pub file: PathBuf,
     /// `info.title`.
     pub title: String,
+    /// The `openapi` version it declares (`3.0.3`).
+    pub version: String,
     /// The path prefix from `servers[0].url` (`/v1`), empty for the root.
     pub mount: String,
     /// The operations, in document order.

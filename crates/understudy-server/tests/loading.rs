@@ -7,7 +7,7 @@ mod support;
 use std::path::PathBuf;
 
 use axum::http::StatusCode;
-use support::{engine, post, send, test_path};
+use support::{engine, get, post, send, test_path};
 use understudy_engine::{Engine, EngineOptions, ErrorKind};
 use understudy_server::{ServerOptions, app};
 
@@ -387,4 +387,31 @@ fn a_missing_path_and_a_syntax_error_are_reported() {
     assert_eq!(report.errors[0].kind, ErrorKind::Syntax);
     assert!(report.errors[0].location.starts_with("line "));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn odd_but_servable_paths_load_with_warnings_and_the_first_is_served() {
+    let engine = Engine::load(&[test_path("tolerance")], EngineOptions::default()).unwrap();
+    let warnings: Vec<String> = engine.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert!(
+        warnings[0].contains("/paths/~1v1~1{name}/get"),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings[0].contains("/paths/~1v1~1{parent}/get"),
+        "{warnings:#?}"
+    );
+    assert!(warnings[1].contains("#web_links"), "{warnings:#?}");
+    let app = app(std::sync::Arc::new(engine), &ServerOptions::default());
+    // The first template is served, with its own parameter's rules.
+    assert_eq!(
+        send(&app, get("/v1/projects", &[])).await.status,
+        StatusCode::OK
+    );
+    let other = send(&app, get("/v1/other", &[])).await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A fragment is never sent: the path alone routes to the first operation keyed on it.
+    let folder = send(&app, get("/shared_items", &[])).await;
+    assert_eq!(folder.json()["type"], "folder");
 }

@@ -163,6 +163,18 @@ fn check(paths: &[PathBuf], refs: &RefArgs) -> ExitCode {
     };
     match Engine::load(paths, options) {
         Ok(engine) => {
+            for spec in engine.specs() {
+                println!(
+                    "{}: OpenAPI {}, {} operation{}",
+                    spec.file.display(),
+                    spec.version,
+                    spec.operations.len(),
+                    plural(spec.operations.len())
+                );
+            }
+            for warning in engine.warnings() {
+                eprintln!("warning: {warning}");
+            }
             let operations: usize = engine
                 .specs()
                 .iter()
@@ -207,6 +219,14 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for warning in engine.warnings() {
+        tracing::warn!(
+            file = %warning.file.display(),
+            at = %warning.location,
+            "{}",
+            warning.reason
+        );
+    }
     let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = match pinned_workers::multi_thread_runtime(workers, args.pin_workers) {
         Ok((runtime, pinning)) => {

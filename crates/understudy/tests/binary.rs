@@ -119,6 +119,26 @@ fn check_accepts_good_specs_and_reports_broken_ones_with_exit_status_1() {
 }
 
 #[test]
+fn check_says_which_version_it_read_and_warnings_are_not_errors() {
+    let odd = understudy()
+        .arg("check")
+        .arg(server_tests("tolerance"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&odd.stdout),
+        String::from_utf8_lossy(&odd.stderr),
+    );
+    assert!(odd.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("odd_paths.yaml: OpenAPI 3.0.3, 2 operations"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("warning: "), "{stderr}");
+    assert!(stderr.contains("/paths/~1v1~1{name}/get"), "{stderr}");
+}
+
+#[test]
 fn serve_with_a_broken_spec_never_starts() {
     let output = understudy()
         .args(["serve", "--port", "0"])
