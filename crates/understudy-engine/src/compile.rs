@@ -1,6 +1,7 @@
 //! Compiling one OpenAPI document into [`Spec`]: routes, validators, generators and error shapes.
 //! Every problem is collected with its JSON pointer, so `understudy check` can report them all.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub fn compile_spec(file: &Path, document: Value) -> Result<Spec, Vec<LoadError>
         file,
         document: &document,
         errors: Vec::new(),
+        validators: HashMap::new(),
+        generators: HashMap::new(),
     };
     let spec = compiler.spec(&document);
     if compiler.errors.is_empty() {
@@ -100,6 +103,13 @@ struct Compiler<'a> {
     file: &'a Path,
     document: &'a Arc<Value>,
     errors: Vec<LoadError>,
+    /// Validators already compiled, by direction and schema text: a schema written the same way
+    /// twice (most often one `$ref`, such as Stripe's error object under all 452 operations'
+    /// `default`) is compiled once and shared, so memory grows with the schemas, not with the
+    /// operations that use them.
+    validators: HashMap<(Direction, String), Arc<jsonschema::Validator>>,
+    /// Generators already compiled, by schema text, shared the same way (a clone shares the plan).
+    generators: HashMap<String, Generator>,
 }
 
 impl Compiler<'_> {
@@ -717,7 +727,12 @@ impl Compiler<'_> {
         schema: &Value,
         pointer: &str,
         direction: Direction,
-    ) -> Option<jsonschema::Validator> {
+    ) -> Option<Arc<jsonschema::Validator>> {
+        // Within one document a schema's text says all that its translation depends on.
+        let key = (direction, schema.to_string());
+        if let Some(shared) = self.validators.get(&key) {
+            return Some(Arc::clone(shared));
+        }
         let translated = match json_schema::translate(self.document, schema, pointer, direction) {
             Ok(translated) => translated,
             Err(error) => {
@@ -726,7 +741,11 @@ impl Compiler<'_> {
             }
         };
         match json_schema::compile(&translated) {
-            Ok(validator) => Some(validator),
+            Ok(validator) => {
+                let validator = Arc::new(validator);
+                self.validators.insert(key, Arc::clone(&validator));
+                Some(validator)
+            }
             Err(reason) => {
                 self.error(
                     pointer,
@@ -739,8 +758,15 @@ impl Compiler<'_> {
     }
 
     fn generator(&mut self, schema: &Value, pointer: &str) -> Option<Generator> {
+        let key = schema.to_string();
+        if let Some(shared) = self.generators.get(&key) {
+            return Some(shared.clone());
+        }
         match Generator::compile(self.document, schema) {
-            Ok(generator) => Some(generator),
+            Ok(generator) => {
+                self.generators.insert(key, generator.clone());
+                Some(generator)
+            }
             Err(error) => {
                 self.error(
                     pointer,
