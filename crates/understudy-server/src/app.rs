@@ -26,6 +26,7 @@ use understudy_engine::{Engine, MockRequest};
 
 use crate::admin::{ADMIN_PREFIX, admin_routes};
 use crate::cors_for_origins::CorsForOriginsLayer;
+use crate::serve::ConnectionLimits;
 use crate::server_error::ServerError;
 
 /// The server's own options (the engine has its own).
@@ -35,6 +36,8 @@ pub struct ServerOptions {
     pub cors: bool,
     /// The largest request body accepted, in bytes.
     pub max_body: usize,
+    /// Timeouts and the bound on open connections (used by [`crate::serve`]).
+    pub connections: ConnectionLimits,
 }
 
 impl Default for ServerOptions {
@@ -42,6 +45,7 @@ impl Default for ServerOptions {
         ServerOptions {
             cors: true,
             max_body: 1024 * 1024,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -225,6 +229,8 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
                     limit: state.max_body,
                 }
                 .into_response()
+            } else if caused_by::<tower_http::timeout::TimeoutError>(&error) {
+                ServerError::BodyTimeout.into_response()
             } else {
                 ServerError::BodyUnreadable(error.to_string()).into_response()
             };
@@ -253,6 +259,18 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
             )));
     }
     response
+}
+
+/// Whether `error` or an error behind it is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error.is::<E>() {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 /// tower-http answers a declared oversize body itself, in plain text; say it as problem details.

@@ -6,8 +6,10 @@ pub mod admin;
 pub mod app;
 pub mod cors_for_origins;
 pub mod mock_server;
+pub mod serve;
 pub mod server_error;
 
 pub use app::{App, ServerOptions, app};
 pub use mock_server::MockServer;
+pub use serve::ConnectionLimits;
 pub use server_error::ServerError;
