@@ -190,6 +190,34 @@ async fn a_connection_in_use_stays_open_past_the_timeouts() {
     assert!(requests > 1);
 }
 
+/// The header timeout stops with the headers: a body may take up to the body timeout, here
+/// longer than the header one.
+#[tokio::test]
+async fn a_slow_body_within_the_body_timeout_is_answered() {
+    let server = server(ConnectionLimits {
+        body_timeout: Duration::from_secs(10),
+        ..limits()
+    })
+    .await;
+    let mut stream = connect(server.address()).await;
+    let body = br#"{"text": "slow",   "priority": 2}"#;
+    let head = format!(
+        "POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut drip = tokio::time::interval(Duration::from_millis(100));
+    for piece in body.chunks(2) {
+        drip.tick().await;
+        stream.write_all(piece).await.unwrap();
+    }
+    assert!(started.elapsed() > Duration::from_secs(1), "not slower than the header timeout");
+    let status = read_response(&mut stream).await;
+    assert_eq!(status, 201);
+}
+
 /// With two connections allowed, a third is accepted only once one of the two closes.
 #[tokio::test]
 async fn connections_past_the_bound_wait_until_one_closes() {
