@@ -213,7 +213,10 @@ async fn a_slow_body_within_the_body_timeout_is_answered() {
         drip.tick().await;
         stream.write_all(piece).await.unwrap();
     }
-    assert!(started.elapsed() > Duration::from_secs(1), "not slower than the header timeout");
+    assert!(
+        started.elapsed() > Duration::from_secs(1),
+        "not slower than the header timeout"
+    );
     let status = read_response(&mut stream).await;
     assert_eq!(status, 201);
 }
