@@ -174,6 +174,39 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_
     assert!(idle >= Duration::from_secs(3), "closed after {idle:?}");
 }
 
+/// A request that starts on a kept-alive connection after an idle spell longer than the header
+/// timeout is served if it comes whole, and cut off after the header timeout (from its first
+/// byte) if not, though the idle timeout in force until then is far off: the watchdog, asleep
+/// until the idle deadline, is woken for the sooner one.
+#[tokio::test]
+async fn a_second_request_left_unfinished_is_cut_off_after_the_header_timeout() {
+    let server = server(ConnectionLimits {
+        idle_timeout: Duration::from_secs(60),
+        ..limits()
+    })
+    .await;
+    let mut stream = connect(server.address()).await;
+    stream.write_all(GET).await.unwrap();
+    assert_eq!(read_response(&mut stream).await, 404);
+    for _ in 0..2 {
+        // The idle spell of the scenario, not a wait for the server.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        stream.write_all(GET).await.unwrap();
+        assert_eq!(read_response(&mut stream).await, 404);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stream
+        .write_all(b"GET /nowhere HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // Still open at the cap (20 s, the idle deadline 60 s) if the watchdog slept on.
+    let received = read_until_closed(&mut stream).await;
+    assert!(received.is_empty(), "{received:?}");
+    let cut_off = started.elapsed();
+    assert!(cut_off >= Duration::from_secs(1), "{cut_off:?}");
+}
+
 /// Requests one after the other on one connection are each timed from their own start: a
 /// connection kept busy for longer than every timeout stays open.
 #[tokio::test]
