@@ -68,7 +68,7 @@ impl MockServer {
         engine: Arc<Engine>,
         options: ServerOptions,
     ) -> Result<MockServer, StartError> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        let listener = serve::bind("127.0.0.1", 0)
             .await
             .map_err(StartError::Bind)?;
         let address = listener.local_addr().map_err(StartError::Bind)?;

@@ -34,7 +34,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -106,6 +106,34 @@ pub fn raise_file_limit_for(wanted: usize) -> usize {
 fn fit(wanted: usize, soft_limit: u64) -> usize {
     let room = usize::try_from(soft_limit.saturating_sub(FILE_HEADROOM)).unwrap_or(usize::MAX);
     wanted.min(room).max(1)
+}
+
+/// Connections the kernel completes and queues for the accept loop: those past the bound wait
+/// there. tokio's own `bind` asks for 128, as std does; past the queue, the kernel drops a
+/// client's handshake and the client retries it after a second, then two, then four.
+pub const BACKLOG: u32 = 1024;
+
+/// Binds `host:port` (the first of its addresses that can be bound) with a backlog of
+/// [`BACKLOG`].
+pub async fn bind(host: &str, port: u16) -> io::Result<TcpListener> {
+    let mut failed = None;
+    for address in tokio::net::lookup_host((host, port)).await? {
+        let socket = if address.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As tokio's `bind` does: a restarted server can bind again at once.
+        #[cfg(not(windows))]
+        socket.set_reuseaddr(true)?;
+        match socket.bind(address).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(error) => failed = Some(error),
+        }
+    }
+    Err(failed.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::AddrNotAvailable, "the host has no address")
+    }))
 }
 
 /// Accepts connections on `listener` and serves `app` on each until `shutdown` resolves, then

@@ -310,7 +310,7 @@ async fn run(
     // Listened for before the server listens: a SIGTERM that comes right after start-up must
     // stop it cleanly (and write the report), not kill it with the default action.
     let mut signals = Signals::install();
-    let listener = match tokio::net::TcpListener::bind((host, port)).await {
+    let listener = match serve::bind(host, port).await {
         Ok(listener) => listener,
         Err(error) => {
             eprintln!("error: cannot bind {host}:{port}: {error}");
