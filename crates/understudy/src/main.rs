@@ -66,23 +66,29 @@ struct ServeArgs {
     /// The most records kept per collection; past it the oldest are forgotten.
     #[arg(long, default_value_t = 100_000)]
     max_records: usize,
-    /// A request's line and headers must arrive within this time of its first byte, or the
-    /// connection is closed (durations: 30s, 1m, 500ms; a bare number is seconds).
+    /// Close a connection whose request line and headers take longer than this.
+    ///
+    /// Timed from the request's first byte (from the accept, for a connection's first request).
+    /// Durations read 30s, 1m, 500ms, or a bare number of seconds, here and in the other
+    /// timeouts.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     header_timeout: Duration,
-    /// A request's body must arrive whole within this time of its headers, or it is answered
-    /// 408 and the connection closed.
+    /// Answer 408 and close when a request body takes longer than this after its headers.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     body_timeout: Duration,
-    /// A kept-alive connection with no request under way is closed after this time.
+    /// Close a kept-alive connection idle for longer than this.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout)]
     idle_timeout: Duration,
-    /// The most connections open at once; further ones wait, unaccepted, until one closes
-    /// (default: 10000, or fewer if the open-file limit cannot be raised that far).
+    /// The most connections open at once; further ones wait, unaccepted [default: 10000].
+    ///
+    /// Fewer if the open-file limit, raised towards its hard limit as far as this needs, leaves
+    /// no room for them: 64 files are kept for everything else.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: Option<u32>,
-    /// At shutdown, how long requests under way get to finish before their connections are
-    /// closed; a second Ctrl-C or SIGTERM stops at once.
+    /// At shutdown, how long requests under way may finish before they are cut off.
+    ///
+    /// A second Ctrl-C or SIGTERM cuts them off at once. Either way the report is written and
+    /// --strict decides the exit status.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     shutdown_timeout: Duration,
     /// Threads answering requests (default: one per CPU). Fewer leave CPUs to clients on the
