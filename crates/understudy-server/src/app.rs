@@ -229,7 +229,7 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
                     limit: state.max_body,
                 }
                 .into_response()
-            } else if caused_by::<tower_http::timeout::TimeoutError>(&error) {
+            } else if caused_by::<crate::serve::BodyTooSlow>(&error) {
                 ServerError::BodyTimeout.into_response()
             } else {
                 ServerError::BodyUnreadable(error.to_string()).into_response()

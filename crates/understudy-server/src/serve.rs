@@ -12,10 +12,10 @@
 //!   as header time. The watchdog knows the phases from the bytes read and from the service: the
 //!   first byte after an idle spell starts a request's header time, the call of the service (the
 //!   headers are in) stops it, and the end of the response starts the idle time.
-//! - A request body must arrive whole within `body_timeout` of its headers (tower-http's
-//!   `DeadlineBody`, a deadline for the whole body, not for each piece). A stalled body is
-//!   answered 408 with `Connection: close` by the handler that reads it; a body that no handler
-//!   reads is drained or the connection closed by hyper after the answer.
+//! - A request body must arrive whole within `body_timeout` of its headers (`BodyDeadline`: one
+//!   deadline for the whole body, not one for each piece, as tower-http's `TimeoutBody` has). A
+//!   stalled body is answered 408 with `Connection: close` by the handler that reads it; a body
+//!   that no handler reads is drained or the connection closed by hyper after the answer.
 //! - [`Draining::finish`] drains at shutdown: idle connections close at once, requests under way
 //!   get `shutdown_timeout` to finish, then whatever is left is closed.
 
@@ -37,9 +37,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use tower::Service;
-use tower_http::timeout::DeadlineBody;
 
 use crate::app::App;
 
@@ -482,8 +481,12 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
 
     fn call(&self, request: hyper::Request<Incoming>) -> Answer {
         self.clock.busy();
-        let timeout = self.body_timeout;
-        let request = request.map(|body| DeadlineBody::new(timeout, body));
+        let deadline = Instant::now() + self.body_timeout;
+        let request = request.map(|body| BodyDeadline {
+            body,
+            deadline,
+            sleep: None,
+        });
         // The app is always ready (its routes and handler are), as axum's own serve assumes.
         Answer {
             answer: self.app.clone().call(request),
@@ -494,7 +497,7 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
 
 /// The app's answer, its body to be [`Tracked`].
 struct Answer {
-    answer: <App as Service<hyper::Request<DeadlineBody<Incoming>>>>::Future,
+    answer: <App as Service<hyper::Request<BodyDeadline>>>::Future,
     clock: Option<Arc<Clock>>,
 }
 
@@ -511,6 +514,56 @@ impl Future for Answer {
         Poll::Ready(Ok(response.map(|body| Tracked { body, clock })))
     }
 }
+
+/// A request body with a deadline for the whole of it. The timer is set only when the body has
+/// to wait for the client: a body that came with its headers, as most do, costs none.
+struct BodyDeadline {
+    body: Incoming,
+    deadline: Instant,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl hyper::body::Body for BodyDeadline {
+    type Data = hyper::body::Bytes;
+    type Error = tower::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        let deadline = self.deadline;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTooSlow)))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The error of a request body that did not arrive whole within the body timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTooSlow;
+
+impl std::fmt::Display for BodyTooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the body did not arrive whole within the body timeout")
+    }
+}
+
+impl std::error::Error for BodyTooSlow {}
 
 /// A response body that marks its connection idle once hyper is done with it.
 struct Tracked {
