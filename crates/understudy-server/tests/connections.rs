@@ -108,12 +108,13 @@ async fn a_silent_connection_is_closed_after_the_header_timeout() {
 #[tokio::test]
 async fn dripping_headers_are_cut_off_after_the_header_timeout() {
     let server = server(limits()).await;
+    // Taken before the server can start its clock, so that timings are lower bounds.
+    let started = Instant::now();
     let mut stream = connect(server.address()).await;
     stream
         .write_all(b"GET /nowhere HTTP/1.1\r\n")
         .await
         .unwrap();
-    let started = Instant::now();
     let mut drip = tokio::time::interval(Duration::from_millis(200));
     let closed_after = loop {
         drip.tick().await;
@@ -140,6 +141,7 @@ async fn a_half_sent_body_is_answered_408_and_closed_after_the_body_timeout() {
     })
     .await;
     let mut stream = connect(server.address()).await;
+    let started = Instant::now();
     stream
         .write_all(
             b"POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
@@ -147,7 +149,6 @@ async fn a_half_sent_body_is_answered_408_and_closed_after_the_body_timeout() {
         )
         .await
         .unwrap();
-    let started = Instant::now();
     let received = String::from_utf8(read_until_closed(&mut stream).await).unwrap();
     assert!(received.starts_with("HTTP/1.1 408"), "{received}");
     assert!(received.contains("connection: close"), "{received}");
@@ -165,9 +166,10 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout_not_the_
     })
     .await;
     let mut stream = connect(server.address()).await;
+    // Before the request: the server's idle time starts after it, once the answer is written.
+    let idle_from = Instant::now();
     stream.write_all(GET).await.unwrap();
     assert_eq!(read_response(&mut stream).await, 404);
-    let idle_from = Instant::now();
     let received = read_until_closed(&mut stream).await;
     assert!(received.is_empty(), "{received:?}");
     let idle = idle_from.elapsed();
@@ -195,11 +197,11 @@ async fn a_second_request_left_unfinished_is_cut_off_after_the_header_timeout() 
         assert_eq!(read_response(&mut stream).await, 404);
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
     stream
         .write_all(b"GET /nowhere HTTP/1.1\r\n")
         .await
         .unwrap();
-    let started = Instant::now();
     // Still open at the cap (20 s, the idle deadline 60 s) if the watchdog slept on.
     let received = read_until_closed(&mut stream).await;
     assert!(received.is_empty(), "{received:?}");

@@ -447,8 +447,7 @@ fn a_second_sigint_during_the_drain_stops_at_once() {
     violating_request(&serving.address);
     let _under_way = half_sent_body(&serving.address);
     serving.signal("INT");
-    let draining = serving.log_line_with("shutting down");
-    assert!(draining.contains("open=1"), "{draining}");
+    serving.log_line_with("shutting down");
     serving.signal("INT");
     let (exit, rest) = serving.exit();
     assert_eq!(exit.code(), Some(1), "--strict after a violation: {rest}");
@@ -475,9 +474,10 @@ fn connection_options_bound_silent_clients_and_open_connections() {
         reader.read_line(&mut status).unwrap();
         status
     };
+    // Taken before the server can start its clock, so that the timing is a lower bound.
+    let opened = std::time::Instant::now();
     let mut silent = TcpStream::connect(&serving.address).unwrap();
     silent.set_read_timeout(Some(CAP)).unwrap();
-    let opened = std::time::Instant::now();
     let mut first = TcpStream::connect(&serving.address).unwrap();
     first.set_read_timeout(Some(CAP)).unwrap();
     first
