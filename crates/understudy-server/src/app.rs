@@ -29,6 +29,7 @@ use crate::admin::{admin_routes, is_admin_path};
 use crate::admin_guard::AdminGuard;
 use crate::cors_for_origins::CorsForOriginsLayer;
 use crate::message_checks;
+use crate::serve::ConnectionLimits;
 use crate::server_error::ServerError;
 
 /// The server's own options (the engine has its own).
@@ -44,6 +45,8 @@ pub struct ServerOptions {
     /// Names the admin API answers to in `Host`, besides IP addresses and `localhost`
     /// (`--allowed-host`); none by default.
     pub allowed_hosts: Vec<String>,
+    /// Timeouts and the bound on open connections (used by [`crate::serve`]).
+    pub connections: ConnectionLimits,
 }
 
 impl Default for ServerOptions {
@@ -53,6 +56,7 @@ impl Default for ServerOptions {
             max_body: 1024 * 1024,
             admin: true,
             allowed_hosts: Vec::new(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -83,6 +87,14 @@ pub struct App {
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The app as a connection read from a socket serves it: behind the checks of HTTP's message
+    /// rules ([`Connection`]).
+    pub fn on_connection(&self) -> Connection {
+        Connection { app: self.clone() }
     }
 }
 
@@ -287,6 +299,8 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
                     limit: state.max_body,
                 }
                 .into_response()
+            } else if caused_by::<crate::serve::BodyTooSlow>(&error) {
+                ServerError::BodyTimeout.into_response()
             } else {
                 ServerError::BodyUnreadable(error.to_string()).into_response()
             };
@@ -315,6 +329,18 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
             )));
     }
     response
+}
+
+/// Whether `error` or an error behind it is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error.is::<E>() {
+            return true;
+        }
+        next = error.source();
+    }
+    false
 }
 
 /// tower-http answers a declared oversize body itself, in plain text; say it as problem details.

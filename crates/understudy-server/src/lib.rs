@@ -1,6 +1,7 @@
 //! The HTTP face of understudy: an [`App`] (a tower service that `axum::serve` takes) around an
 //! [`Engine`](understudy_engine::Engine), with CORS, a body limit, one log line per request and the
-//! admin API, plus [`MockServer`] for tests that want a real socket.
+//! admin API, [`serve`], the accept loop that bounds every connection in time and number, and
+//! [`MockServer`] for tests that want a real socket.
 
 pub mod admin;
 pub mod admin_guard;
@@ -8,8 +9,10 @@ pub mod app;
 pub mod cors_for_origins;
 pub mod message_checks;
 pub mod mock_server;
+pub mod serve;
 pub mod server_error;
 
 pub use app::{App, Connection, ServerOptions, app};
 pub use mock_server::MockServer;
+pub use serve::ConnectionLimits;
 pub use server_error::ServerError;

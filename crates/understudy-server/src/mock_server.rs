@@ -1,4 +1,5 @@
-//! [`MockServer`]: a real server on 127.0.0.1 and a random port, for tests; it stops when dropped.
+//! [`MockServer`]: a real server on 127.0.0.1 and a random port, for tests; it stops when dropped
+//! (after draining its connections, as the binary does).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use tokio::sync::oneshot;
 use understudy_engine::{Engine, EngineOptions, LoadReport};
 
 use crate::app::{ServerOptions, app};
+use crate::serve;
 
 /// A running mock server; every test gets its own.
 #[derive(Debug)]
@@ -66,21 +68,18 @@ impl MockServer {
         engine: Arc<Engine>,
         options: ServerOptions,
     ) -> Result<MockServer, StartError> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        let listener = serve::bind("127.0.0.1", 0)
             .await
             .map_err(StartError::Bind)?;
         let address = listener.local_addr().map_err(StartError::Bind)?;
         let (sender, receiver) = oneshot::channel::<()>();
         let router = app(Arc::clone(&engine), &options);
         tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = receiver.await;
-                })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "mock server stopped with an error");
-            }
+            let stop = async {
+                let _ = receiver.await;
+            };
+            let draining = serve::accept_until(listener, router, &options.connections, stop).await;
+            draining.finish(std::future::pending()).await;
         });
         Ok(MockServer {
             address,

@@ -14,6 +14,8 @@ pub enum ServerError {
     },
     /// The body could not be read (the client went away or sent a broken stream).
     BodyUnreadable(String),
+    /// The body did not arrive whole within `--body-timeout` of the headers.
+    BodyTimeout,
     /// An admin request was malformed.
     BadAdminRequest(String),
     /// A path under the admin prefix that is no admin route.
@@ -29,6 +31,8 @@ pub enum ServerError {
 
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
+        // The rest of a stalled body may still come: the connection cannot carry another request.
+        let close = matches!(self, ServerError::BodyTimeout);
         let (status, title, detail) = match self {
             ServerError::BodyTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -39,6 +43,11 @@ impl IntoResponse for ServerError {
                 StatusCode::BAD_REQUEST,
                 "Unreadable request body",
                 format!("the body could not be read: {reason}"),
+            ),
+            ServerError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "Request body too slow",
+                "the body did not arrive whole in time (raise it with --body-timeout)".to_owned(),
             ),
             ServerError::BadAdminRequest(reason) => {
                 (StatusCode::BAD_REQUEST, "Bad admin request", reason)
@@ -76,6 +85,11 @@ impl IntoResponse for ServerError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }

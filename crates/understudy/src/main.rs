@@ -4,11 +4,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use pinned_workers::Pinning;
 use understudy_engine::{Engine, EngineOptions, LoadReport};
+use understudy_server::serve::{self, ConnectionLimits, Drained};
 use understudy_server::{ServerOptions, app};
 
 /// mimalloc, for frees across worker threads without a lock (see the workspace `Cargo.toml`).
@@ -26,7 +28,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the specs as a mock server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load the specs and report every problem (file, JSON pointer, reason); exit 1 if any.
     Check {
         /// Spec files or folders.
@@ -89,6 +91,31 @@ struct ServeArgs {
     /// The most records kept per collection; past it the oldest are forgotten.
     #[arg(long, default_value_t = 100_000)]
     max_records: usize,
+    /// Close a connection whose request line and headers take longer than this.
+    ///
+    /// Timed from the request's first byte (from the accept, for a connection's first request).
+    /// Durations read 30s, 1m, 500ms, or a bare number of seconds, here and in the other
+    /// timeouts.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    header_timeout: Duration,
+    /// Answer 408 and close when a request body takes longer than this after its headers.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    body_timeout: Duration,
+    /// Close a kept-alive connection idle for longer than this.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout)]
+    idle_timeout: Duration,
+    /// The most connections open at once; further ones wait, unaccepted [default: 10000].
+    ///
+    /// Fewer if the open-file limit, raised towards its hard limit as far as this needs, leaves
+    /// no room for them: 64 files are kept for everything else.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// At shutdown, how long requests under way may finish before they are cut off.
+    ///
+    /// A second Ctrl-C or SIGTERM cuts them off at once. Either way the report is written and
+    /// --strict decides the exit status.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    shutdown_timeout: Duration,
     /// Threads answering requests (default: one per CPU). Fewer leave CPUs to clients on the
     /// same machine, such as a test runner on a small CI runner.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -148,11 +175,28 @@ fn admin_exposure(address: SocketAddr, admin: bool) -> Option<String> {
     })
 }
 
+/// A duration: `30s`, `1m`, `500ms`, `1h 30m` (humantime's forms), or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|error| format!("not a duration ({error}), e.g. 30s, 1m or 500ms")),
+    }
+}
+
+/// A duration more than zero: a timeout of nothing would close every connection at once.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err("a timeout must be more than zero".to_owned()),
+        duration => Ok(duration),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths, refs } => check(&paths, &refs),
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
     }
 }
 
@@ -244,7 +288,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         cors: args.cors == Switch::On,
         max_body: args.max_body,
         admin: args.admin == Switch::On,
-        allowed_hosts: args.allowed_hosts,
+        allowed_hosts: args.allowed_hosts.clone(),
+        connections: connection_limits(&args),
     };
     let served = runtime.block_on(run(
         Arc::clone(&engine),
@@ -257,6 +302,29 @@ fn serve(args: ServeArgs) -> ExitCode {
         return served;
     }
     finish(&engine, args.report.as_deref(), args.strict)
+}
+
+/// The connection options, with `--max-connections` fitted under the open-file limit (raised
+/// towards the hard limit first, as far as the bound needs).
+fn connection_limits(args: &ServeArgs) -> ConnectionLimits {
+    let wanted = args
+        .max_connections
+        .map_or(serve::MAX_CONNECTIONS, |asked| asked as usize);
+    let max_connections = serve::raise_file_limit_for(wanted);
+    if max_connections < wanted {
+        tracing::warn!(
+            max_connections,
+            wanted,
+            "the open-file limit leaves room for fewer connections than wanted"
+        );
+    }
+    ConnectionLimits {
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections,
+        shutdown_timeout: args.shutdown_timeout,
+    }
 }
 
 /// Writes the contract report and decides the exit status after a clean shutdown.
@@ -322,8 +390,8 @@ async fn run(
 ) -> ExitCode {
     // Listened for before the server listens: a SIGTERM that comes right after start-up must
     // stop it cleanly (and write the report), not kill it with the default action.
-    let shutdown = shutdown_signal();
-    let listener = match tokio::net::TcpListener::bind((host, port)).await {
+    let mut signals = Signals::install();
+    let listener = match serve::bind(host, port).await {
         Ok(listener) => listener,
         Err(error) => {
             eprintln!("error: cannot bind {host}:{port}: {error}");
@@ -343,50 +411,77 @@ async fn run(
         specs = engine.specs().len(),
         operations = engine.routes().len(),
         workers,
+        max_connections = options.connections.max_connections,
         "understudy listening on http://{address}"
     );
     let router = app(Arc::clone(&engine), &options);
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
-    match served {
-        Ok(()) => {
-            tracing::info!("stopped");
-            ExitCode::SUCCESS
+    let mut draining =
+        serve::accept_until(listener, router, &options.connections, signals.next()).await;
+    tracing::info!(
+        open = draining.open(),
+        "shutting down: requests under way get {} (--shutdown-timeout); a second Ctrl-C or \
+         SIGTERM stops at once",
+        humantime::format_duration(draining.timeout())
+    );
+    match draining.finish(signals.next()).await {
+        Drained::Finished => tracing::info!("stopped"),
+        Drained::TimedOut(closed) => {
+            tracing::warn!(closed, "stopped: closed the connections still under way");
         }
-        Err(error) => {
-            eprintln!("error: the server stopped: {error}");
-            ExitCode::FAILURE
+        Drained::Cut(closed) => {
+            tracing::warn!(closed, "stopped at once on a second signal");
         }
     }
+    // However the drain ended, the report is written and the exit status is decided as after
+    // a clean stop: a connection cut short was never answered, so it is not in the report.
+    ExitCode::SUCCESS
 }
 
-/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
-/// future is first polled, so call it before announcing that the server listens.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+/// Ctrl-C and SIGTERM. The handlers are installed when this is made, not when it is first
+/// awaited, so make it before announcing that the server listens; once installed, a signal
+/// never meets the default action (which would kill the process before the report is written).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{Signal, SignalKind, signal};
-        let terminate = signal(SignalKind::terminate()).ok();
-        let interrupt = signal(SignalKind::interrupt()).ok();
-        let received = |stream: Option<Signal>| async move {
-            match stream {
-                Some(mut stream) => {
-                    stream.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        async move {
-            tokio::select! {
-                () = received(terminate) => {},
-                () = received(interrupt) => {},
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                terminate: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        async {
+
+    /// Resolves on the next Ctrl-C or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn received(stream: &mut Option<tokio::signal::unix::Signal>) {
+                match stream {
+                    Some(stream) => {
+                        stream.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = received(&mut self.terminate) => {},
+                () = received(&mut self.interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
             let _ = tokio::signal::ctrl_c().await;
         }
     }

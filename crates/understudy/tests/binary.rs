@@ -334,6 +334,216 @@ fn report_writes_json_and_junit_and_strict_fails_the_exit_status() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Long enough for any event these tests wait for; only a broken server reaches it.
+const CAP: std::time::Duration = std::time::Duration::from_secs(20);
+
+impl Serving {
+    /// Sends a signal (`INT`, `TERM`) to the server.
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Reads the log up to the line that contains `text`, and returns that line.
+    fn log_line_with(&mut self, text: &str) -> String {
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "the log ended before a line with {text:?}"
+            );
+            if line.contains(text) {
+                return line;
+            }
+        }
+    }
+
+    /// Waits for the server to exit, for at most [`CAP`]: how it exited, and the rest of its log.
+    fn exit(mut self) -> (ExitStatus, String) {
+        let deadline = std::time::Instant::now() + CAP;
+        let exit = loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running {CAP:?} later"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        (exit, rest)
+    }
+}
+
+/// Sends one request that breaks the notes contract and reads the whole answer.
+fn violating_request(address: &str) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let body = r#"{"text": 5}"#;
+    write!(
+        stream,
+        "POST /notes HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+}
+
+/// Opens a request whose body stops half-way once the server reads it (its `100 Continue` says
+/// so): a request under way that never finishes.
+fn half_sent_body(address: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(CAP)).unwrap();
+    write!(
+        stream,
+        "POST /notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 100"), "{status}");
+    stream.write_all(br#"{"text": "#).unwrap();
+    stream
+}
+
+fn report_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("understudy-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A request left half-sent does not keep the server from stopping: after `--shutdown-timeout`
+/// it is cut off, the report is written and `--strict` decides the exit status.
+#[cfg(unix)]
+#[test]
+fn sigint_with_a_half_sent_request_stops_after_the_shutdown_timeout_and_reports() {
+    let dir = report_dir("half-sent");
+    let report = dir.join("contract.json");
+    let serving = serve([
+        OsStr::new("--strict"),
+        OsStr::new("--report"),
+        report.as_os_str(),
+        OsStr::new("--shutdown-timeout"),
+        OsStr::new("1s"),
+    ]);
+    violating_request(&serving.address);
+    let _under_way = half_sent_body(&serving.address);
+    let signalled = std::time::Instant::now();
+    serving.signal("INT");
+    let (exit, rest) = serving.exit();
+    assert!(signalled.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(exit.code(), Some(1), "--strict after a violation: {rest}");
+    assert!(
+        rest.contains("closed the connections still under way"),
+        "{rest}"
+    );
+    assert!(rest.contains("closed=1"), "{rest}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["violating"], 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A second Ctrl-C during the drain stops the server at once, long before its shutdown timeout,
+/// and the report and the exit status are still those of a clean stop.
+#[cfg(unix)]
+#[test]
+fn a_second_sigint_during_the_drain_stops_at_once() {
+    let dir = report_dir("second-sigint");
+    let report = dir.join("contract.json");
+    let mut serving = serve([
+        OsStr::new("--strict"),
+        OsStr::new("--report"),
+        report.as_os_str(),
+        OsStr::new("--shutdown-timeout"),
+        OsStr::new("10m"),
+    ]);
+    violating_request(&serving.address);
+    let _under_way = half_sent_body(&serving.address);
+    serving.signal("INT");
+    serving.log_line_with("shutting down");
+    serving.signal("INT");
+    let (exit, rest) = serving.exit();
+    assert_eq!(exit.code(), Some(1), "--strict after a violation: {rest}");
+    assert!(
+        rest.contains("stopped at once on a second signal"),
+        "{rest}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["violating"], 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The connection options reach the server: a silent connection is closed after
+/// `--header-timeout`, and with `--max-connections 2` a third client is served only once one of
+/// the first two closes.
+#[cfg(unix)]
+#[test]
+fn connection_options_bound_silent_clients_and_open_connections() {
+    // Long enough that the silent connection is still open while the third client is checked.
+    let serving = serve(["--header-timeout", "4", "--max-connections", "2"]);
+    let answer = |stream: &mut TcpStream| {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        status
+    };
+    // Taken before the server can start its clock, so that the timing is a lower bound.
+    let opened = std::time::Instant::now();
+    let mut silent = TcpStream::connect(&serving.address).unwrap();
+    silent.set_read_timeout(Some(CAP)).unwrap();
+    let mut first = TcpStream::connect(&serving.address).unwrap();
+    first.set_read_timeout(Some(CAP)).unwrap();
+    first
+        .write_all(b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(answer(&mut first).starts_with("HTTP/1.1 404"));
+
+    // Two are open (the silent one and the first): a third waits, unaccepted.
+    let mut third = TcpStream::connect(&serving.address).unwrap();
+    third
+        .write_all(b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    third
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let early = third.read(&mut byte);
+    assert!(early.is_err(), "served past the bound: {early:?}");
+
+    // The silent one is closed after the header timeout, which lets the third in.
+    let mut rest = Vec::new();
+    let closed = silent.read_to_end(&mut rest);
+    assert!(
+        closed.is_ok()
+            || closed.is_err_and(|error| error.kind() == std::io::ErrorKind::ConnectionReset)
+    );
+    assert!(rest.is_empty());
+    assert!(opened.elapsed() >= std::time::Duration::from_secs(4));
+    third.set_read_timeout(Some(CAP)).unwrap();
+    assert!(answer(&mut third).starts_with("HTTP/1.1 404"));
+}
+
+#[test]
+fn durations_must_be_durations_and_timeouts_more_than_zero() {
+    for (option, value) in [("--header-timeout", "0"), ("--idle-timeout", "soon")] {
+        let refused = understudy()
+            .args(["serve", "--port", "0", option, value])
+            .arg(server_tests("specs"))
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2), "a usage error");
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert!(message.contains(option), "{message}");
+    }
+}
+
 /// `GET path` with `Host: host` on a new connection: the status line.
 fn status_line(address: &str, path: &str, host: &str) -> String {
     let mut stream = TcpStream::connect(address).unwrap();
