@@ -27,7 +27,9 @@ pub mod store;
 pub mod validate;
 pub mod violation;
 
+pub use chrono;
 pub use engine::{Engine, EngineOptions, MockResponse, Outcome, RouteInfo};
 pub use load_error::{ErrorKind, LoadError, LoadReport};
+pub use request_log::LoggedRequest;
 pub use validate::MockRequest;
 pub use violation::{Location, Violation};

@@ -13,6 +13,6 @@ pub mod serve;
 pub mod server_error;
 
 pub use app::{App, Connection, ServerOptions, app};
-pub use mock_server::MockServer;
+pub use mock_server::{ContractBroken, MockServer, MockServerBuilder, StartError};
 pub use serve::ConnectionLimits;
 pub use server_error::ServerError;
