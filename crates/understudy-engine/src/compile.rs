@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderValue;
 use serde_json::Value;
 
+use crate::delivery;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::generate::{Defaults, Generator};
@@ -272,6 +274,20 @@ impl Compiler<'_> {
                 route.clone()
             }
         };
+        let delay = match operation.get("x-understudy-delay") {
+            None => None,
+            Some(Value::Number(ms)) if ms.as_u64().is_some() => ms
+                .as_u64()
+                .map(|ms| Duration::from_millis(ms).min(delivery::MAX_DELAY)),
+            Some(_) => {
+                self.error(
+                    format!("{pointer}/x-understudy-delay"),
+                    ErrorKind::Extension,
+                    "`x-understudy-delay` must be a whole number of milliseconds",
+                );
+                None
+            }
+        };
         let creates = method == "post"
             && responses.iter().any(|response| {
                 (200..300).contains(&response.status.code())
@@ -308,6 +324,7 @@ impl Compiler<'_> {
             unique,
             collection,
             creates,
+            delay,
             served: RequestCounter::default(),
         })
     }

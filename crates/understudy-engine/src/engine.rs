@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::contract_report::ContractReport;
+use crate::delivery::{self, DelayRange, Delivery};
 use crate::error_body::{PROBLEM_JSON, problem_details};
 use crate::generate::{Defaults, GenerateContext, Generator};
 use crate::load::load_specs;
@@ -44,6 +45,10 @@ pub struct EngineOptions {
     pub report: bool,
     /// Follow `$ref`s to files outside the folder of the spec that names them.
     pub allow_ref_outside: bool,
+    /// A delay for every answer, drawn per request (`--delay`).
+    pub delay: Option<DelayRange>,
+    /// The share of valid requests answered with a server error instead (`--fail-rate`, 0 to 1).
+    pub fail_rate: f64,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -59,6 +64,8 @@ impl Default for EngineOptions {
             request_log: 1_000,
             report: false,
             allow_ref_outside: false,
+            delay: None,
+            fail_rate: 0.0,
         }
     }
 }
@@ -117,6 +124,9 @@ pub struct Engine {
     secret_query: Vec<String>,
     /// What loaded but is odd: start-up logs it and `check` prints it.
     warnings: Vec<LoadError>,
+    /// Requests that drew a delay or a failure, numbered so that each draw has a seed of its own
+    /// (reproducible under `--seed` for the same requests in the same order).
+    draws: AtomicU64,
 }
 
 /// Query parameter names hidden from the request log and the report whatever the specs say, as
@@ -244,6 +254,7 @@ impl Engine {
             report,
             secret_query,
             warnings,
+            draws: AtomicU64::new(0),
         })
     }
 
@@ -402,6 +413,13 @@ impl Engine {
                 operation: Some(operation),
             };
         }
+        if let Some(response) = self.drawn_failure(operation) {
+            return Outcome {
+                response,
+                violations: Violations::default(),
+                operation: Some(operation),
+            };
+        }
         let preference = preference_from(request.headers, preference);
         let (response, violations) =
             self.success(operation, request, checked.body, checked.media, &preference);
@@ -410,6 +428,81 @@ impl Engine {
             violations: violations.into(),
             operation: Some(operation),
         }
+    }
+
+    /// How the answer to `request` is delivered: the delay and fault the request asks for, else
+    /// its operation's delay, else one drawn from `--delay`. Only a request a spec serves is
+    /// delayed or faulted.
+    pub fn delivery(&self, outcome: &Outcome<'_>, request: &MockRequest<'_>) -> Delivery {
+        let Some(operation) = outcome.operation else {
+            return Delivery::default();
+        };
+        let mut delivery = if request.headers.contains_key("prefer")
+            || request.query.is_some_and(|query| query.contains("__"))
+        {
+            delivery::asked(request.headers, request.query)
+        } else {
+            Delivery::default()
+        };
+        if delivery.delay.is_none() {
+            delivery.delay = operation.delay.or_else(|| {
+                let range: DelayRange = self.options.delay?;
+                Some(range.draw(&mut self.draw_rng("delay")))
+            });
+        }
+        delivery
+    }
+
+    /// With `--fail-rate`, whether this valid request draws a failure, and its answer: the
+    /// operation's lowest documented 5xx in its documented shape, else 503 problem details with
+    /// `Retry-After`.
+    fn drawn_failure(&self, operation: &Operation) -> Option<MockResponse> {
+        let rate = self.options.fail_rate;
+        if rate <= 0.0 || !rand::RngExt::random_bool(&mut self.draw_rng("fail"), rate.min(1.0)) {
+            return None;
+        }
+        let documented = operation
+            .responses
+            .iter()
+            .filter(|response| matches!(response.status, StatusKey::Code(500..=599)))
+            .min_by_key(|response| response.status.code())
+            .map(|response| response.status.code());
+        if let Some(code) = documented {
+            let preference = Preference {
+                code: Some(code),
+                example: None,
+                dynamic: true,
+            };
+            let empty = HeaderMap::new();
+            let request = MockRequest {
+                method: &operation.method,
+                path: &operation.route,
+                query: None,
+                headers: &empty,
+                body: &[],
+            };
+            return Some(self.success(operation, &request, None, None, &preference).0);
+        }
+        let mut response = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            format!(
+                "{} failed on purpose: --fail-rate {rate} drew this request",
+                operation.label
+            ),
+            json!({}),
+        );
+        response
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        Some(response)
+    }
+
+    /// Randomness for one draw of `what`, seeded from the engine's seed and how many draws came
+    /// before.
+    fn draw_rng(&self, what: &str) -> Xoshiro256PlusPlus {
+        let draw = self.draws.fetch_add(1, Ordering::Relaxed);
+        Xoshiro256PlusPlus::seed_from_u64(mix(self.seed, what, "draw", draw))
     }
 
     /// What an error body in a documented shape is generated with: randomness of its own per
@@ -1033,6 +1126,8 @@ fn split_query<'r>(request: &MockRequest<'r>) -> (QueryPairs<'r>, Preference) {
             "__code" => preference.code = value.parse().ok(),
             "__example" => preference.example = Some(value.into_owned()),
             "__dynamic" => preference.dynamic = value != "false",
+            // Read by `delivery::asked`; never the operation's own parameters.
+            "__delay" | "__fault" => {}
             _ => pairs.push((key, value)),
         }
     }

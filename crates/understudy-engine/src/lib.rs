@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod compile;
 pub mod contract_report;
+pub mod delivery;
 pub mod document;
 pub mod email_format;
 pub mod engine;
@@ -28,6 +29,7 @@ pub mod validate;
 pub mod violation;
 
 pub use chrono;
+pub use delivery::{DelayRange, Delivery, Fault};
 pub use engine::{Engine, EngineOptions, MockResponse, Outcome, RouteInfo};
 pub use load_error::{ErrorKind, LoadError, LoadReport};
 pub use request_log::LoggedRequest;

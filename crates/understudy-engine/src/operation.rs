@@ -63,6 +63,8 @@ pub struct Operation {
     pub collection: String,
     /// Whether a successful request stores a record: a `POST` whose success response has a body.
     pub creates: bool,
+    /// How long every answer waits (`x-understudy-delay`, in milliseconds).
+    pub delay: Option<std::time::Duration>,
     /// Requests answered so far, for deterministic per-request seeds.
     pub served: RequestCounter,
 }

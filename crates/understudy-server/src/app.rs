@@ -23,7 +23,7 @@ use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer, Expos
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
-use understudy_engine::{Engine, MockRequest};
+use understudy_engine::{Delivery, Engine, Fault, MockRequest};
 
 use crate::admin::{admin_routes, is_admin_path};
 use crate::admin_guard::AdminGuard;
@@ -314,6 +314,7 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
         body: &bytes,
     };
     let outcome = state.engine.handle(&request);
+    let delivery = state.engine.delivery(&outcome, &request);
     let mock = outcome.response;
     // Built in place: the tuple form would set a content type of its own and then copy every
     // header of the engine's map into the response's.
@@ -327,6 +328,27 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
             .insert(ViolationSummary(understudy_engine::violation::summary(
                 &outcome.violations,
             )));
+    }
+    deliver(response, delivery).await
+}
+
+/// Waits the delay asked for (a timer: no worker is held), and marks a fault for the connection
+/// to carry out ([`crate::serve`]): `hang` waits until the client gives up, at most
+/// [`HANG_FOR`](understudy_engine::delivery::HANG_FOR), then closes as `reset` does.
+async fn deliver(mut response: Response, delivery: Delivery) -> Response {
+    if let Some(delay) = delivery.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(fault) = delivery.fault {
+        if fault == Fault::Hang {
+            tokio::time::sleep(understudy_engine::delivery::HANG_FOR).await;
+        }
+        response.extensions_mut().insert(fault);
+        if fault == Fault::Garbage {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
     }
     response
 }

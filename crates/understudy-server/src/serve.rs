@@ -19,12 +19,11 @@
 //! - [`Draining::finish`] drains at shutdown: idle connections close at once, requests under way
 //!   get `shutdown_timeout` to finish, then whatever is left is closed.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -41,6 +40,7 @@ use tokio::time::{Instant, Sleep};
 use tower::Service;
 
 use crate::app::{App, Connection};
+use understudy_engine::Fault;
 
 /// How long a connection may take and how many may be open: the server's defence against slow
 /// or silent clients. Every field has a `serve` option of the same name.
@@ -323,6 +323,9 @@ struct Clock {
     /// so that a busy connection costs the watchdog nothing per request.
     wakes_at: AtomicU64,
     changed: Notify,
+    /// Set by a `fault=garbage` answer: what is written from then on is replaced by bytes that
+    /// are not HTTP.
+    garbled: AtomicBool,
 }
 
 impl Clock {
@@ -333,6 +336,7 @@ impl Clock {
             idle_timeout: limits.idle_timeout,
             state: AtomicU64::new(HEAD),
             wakes_at: AtomicU64::new(u64::MAX),
+            garbled: AtomicBool::new(false),
             changed: Notify::new(),
         }
     }
@@ -436,12 +440,28 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Writes [`GARBAGE`] in place of `claimed` bytes of the answer, which are said written.
+    fn poll_garbage(&mut self, cx: &mut Context<'_>, claimed: usize) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.stream).poll_write(cx, GARBAGE) {
+            Poll::Ready(Ok(_)) => Poll::Ready(Ok(claimed)),
+            other => other,
+        }
+    }
+}
+
+/// What a `fault=garbage` answer is: bytes no HTTP client can read as a response.
+const GARBAGE: &[u8] = b"\x00\xff\xfeNOT HTTP \x1b[5m\xde\xad\xbe\xef\x00\r\n\r\n";
+
 impl AsyncWrite for Watched {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.clock.garbled.load(Ordering::Relaxed) {
+            return self.poll_garbage(cx, buf.len());
+        }
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -450,6 +470,10 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.clock.garbled.load(Ordering::Relaxed) {
+            let claimed = bufs.iter().map(|buf| buf.len()).sum();
+            return self.poll_garbage(cx, claimed);
+        }
         Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 
@@ -477,7 +501,7 @@ struct PerConnection {
 
 impl hyper::service::Service<hyper::Request<Incoming>> for PerConnection {
     type Response = hyper::Response<Tracked>;
-    type Error = Infallible;
+    type Error = FaultAnswered;
     type Future = Answer;
 
     fn call(&self, request: hyper::Request<Incoming>) -> Answer {
@@ -503,7 +527,7 @@ struct Answer {
 }
 
 impl Future for Answer {
-    type Output = Result<hyper::Response<Tracked>, Infallible>;
+    type Output = Result<hyper::Response<Tracked>, FaultAnswered>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let response = match self.answer.as_mut().poll(cx) {
@@ -512,9 +536,31 @@ impl Future for Answer {
             Poll::Pending => return Poll::Pending,
         };
         let clock = self.clock.take();
+        match response.extensions().get::<Fault>() {
+            // An error from the service makes hyper close the connection with no answer.
+            Some(Fault::Reset | Fault::Hang) => return Poll::Ready(Err(FaultAnswered)),
+            Some(Fault::Garbage) => {
+                if let Some(clock) = &clock {
+                    clock.garbled.store(true, Ordering::Relaxed);
+                }
+            }
+            None => {}
+        }
         Poll::Ready(Ok(response.map(|body| Tracked { body, clock })))
     }
 }
+
+/// The error a faulted answer ends its connection with (`Prefer: fault=reset` or `hang`).
+#[derive(Debug)]
+pub struct FaultAnswered;
+
+impl std::fmt::Display for FaultAnswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request asked for a fault: the connection is closed with no answer")
+    }
+}
+
+impl std::error::Error for FaultAnswered {}
 
 /// A request body with a deadline for the whole of it. The timer is set only when the body has
 /// to wait for the client: a body that came with its headers, as most do, costs none.

@@ -138,6 +138,14 @@ struct ServeArgs {
     /// Exit with status 1 at shutdown if any request broke the contract.
     #[arg(long)]
     strict: bool,
+    /// Delay every answer: MS milliseconds, or MIN..MAX drawn per request (reproducible with
+    /// --seed); at most 60000. A request's `Prefer: delay=MS` wins.
+    #[arg(long, value_name = "MS|MIN..MAX")]
+    delay: Option<understudy_engine::DelayRange>,
+    /// Answer this share of valid requests (0 to 1, drawn per request, reproducible with --seed)
+    /// with the operation's documented 5xx, else 503 with Retry-After.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
+    fail_rate: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -189,6 +197,14 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         Duration::ZERO => Err("a timeout must be more than zero".to_owned()),
         duration => Ok(duration),
+    }
+}
+
+/// A share from 0 to 1.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err("a share from 0 to 1, e.g. 0.1".to_owned()),
     }
 }
 
@@ -254,6 +270,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         max_records: args.max_records,
         report: args.report.is_some() || args.strict,
         allow_ref_outside: args.refs.allow_ref_outside,
+        delay: args.delay,
+        fail_rate: args.fail_rate,
         ..EngineOptions::default()
     };
     let engine = match Engine::load(&args.paths, options) {

@@ -598,3 +598,18 @@ fn admin_answers_allowed_hosts_only_and_can_be_turned_off() {
     let message = String::from_utf8_lossy(&wrong.stderr);
     assert!(message.contains("without scheme or port"), "{message}");
 }
+
+#[cfg(unix)]
+#[test]
+fn fail_rate_and_delay_reach_the_server() {
+    let failing = serve(["--fail-rate", "1", "--delay", "0..5"]);
+    let line = status_line(&failing.address, "/api/pets/mine", &failing.address);
+    assert!(line.starts_with("HTTP/1.1 503"), "{line}");
+    drop(failing);
+    let refused = understudy()
+        .args(["serve", "--port", "0", "--fail-rate", "1.5"])
+        .arg(server_tests("specs"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "a usage error");
+}
