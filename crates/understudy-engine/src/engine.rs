@@ -23,8 +23,9 @@ use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
 use crate::request_log::{LoggedRequest, RequestLog};
 use crate::route_table::{self, RouteTable};
+use crate::security::{Gate, ValidCredentials, challenge};
 use crate::store::{Admission, Store};
-use crate::validate::{MockRequest, QueryPairs, challenge, check_request};
+use crate::validate::{MockRequest, QueryPairs, check_request};
 use crate::violation::{Location, Violation, ViolationClass, Violations};
 
 /// How the engine behaves; the command line's options.
@@ -44,6 +45,9 @@ pub struct EngineOptions {
     pub report: bool,
     /// Follow `$ref`s to files outside the folder of the spec that names them.
     pub allow_ref_outside: bool,
+    /// The credentials taken, per kind (`--valid-token`, `--valid-basic`, `--valid-api-key`);
+    /// an empty list takes any credential of its kind.
+    pub valid_credentials: ValidCredentials,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -59,6 +63,7 @@ impl Default for EngineOptions {
             request_log: 1_000,
             report: false,
             allow_ref_outside: false,
+            valid_credentials: ValidCredentials::default(),
         }
     }
 }
@@ -359,7 +364,11 @@ impl Engine {
             param.0 = name;
         }
         let (query, preference) = split_query(request);
-        let mut checked = check_request(operation, request, &found.params, &query);
+        let gate = Gate {
+            valid: &self.options.valid_credentials,
+            now: self.fixed_now,
+        };
+        let mut checked = check_request(operation, request, &found.params, &query, &gate);
         if let Some(violation) = self.accept_violation(operation, request) {
             checked.violations.push(violation);
         }
@@ -796,6 +805,7 @@ pub fn violation_response(
     };
     let (natural, preferred): (u16, &[u16]) = match class {
         ViolationClass::Security => (401, &[401]),
+        ViolationClass::Scope => (403, &[403]),
         ViolationClass::Accept => (406, &[406]),
         ViolationClass::ContentType => (415, &[415, 422, 400]),
         ViolationClass::Malformed => (400, &[400, 422]),
@@ -815,13 +825,15 @@ pub fn violation_response(
     };
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
     let mut headers = HeaderMap::new();
-    if class == ViolationClass::Security
-        && let Some(value) = challenge(operation).and_then(|text| HeaderValue::from_str(&text).ok())
+    if matches!(class, ViolationClass::Security | ViolationClass::Scope)
+        && let Some(value) =
+            challenge(operation, &shown).and_then(|text| HeaderValue::from_str(&text).ok())
     {
         headers.insert(header::WWW_AUTHENTICATE, value);
     }
     let title = match class {
         ViolationClass::Security => "Unauthorized",
+        ViolationClass::Scope => "Forbidden",
         ViolationClass::Accept => "Not acceptable",
         ViolationClass::ContentType => "Unsupported media type",
         ViolationClass::Malformed => "Malformed request body",
