@@ -359,7 +359,7 @@ fn valid_basic_takes_only_the_pairs_it_names() {
         basic("you:secret"),
         ("authorization", "Basic not base64!".to_owned()),
     ] {
-        let answer = get(&engine, "/v1/basic", &[refused.clone()]);
+        let answer = get(&engine, "/v1/basic", std::slice::from_ref(&refused));
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{refused:?}");
         assert_eq!(
             answer.header("www-authenticate"),

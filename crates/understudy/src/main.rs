@@ -112,8 +112,9 @@ struct ServeArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     refs: RefArgs,
+    // Boxed: three lists would make `Command::Serve` much larger than `Check`.
     #[command(flatten)]
-    credentials: CredentialArgs,
+    credentials: Box<CredentialArgs>,
     /// The address to bind; 127.0.0.1 keeps the mock off the network.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
