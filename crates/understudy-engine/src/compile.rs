@@ -447,7 +447,7 @@ impl Compiler<'_> {
                 return Vec::new();
             }
             let mut credentials = Vec::new();
-            for name in requirement.keys() {
+            for (name, required) in requirement {
                 let scheme_pointer = format!("/components/securitySchemes/{}", escape(name));
                 let Some(scheme) = document
                     .pointer(&scheme_pointer)
@@ -463,7 +463,21 @@ impl Compiler<'_> {
                     continue;
                 };
                 match credential(scheme) {
-                    Ok(credential) => credentials.push(credential),
+                    Ok(mut credential) => {
+                        if let Credential::Http { scopes, .. } = &mut credential
+                            && takes_scopes(scheme)
+                        {
+                            match scope_list(required) {
+                                Ok(list) => *scopes = list,
+                                Err(reason) => self.error(
+                                    format!("{at}/{index}/{}", escape(name)),
+                                    ErrorKind::Structure,
+                                    reason,
+                                ),
+                            }
+                        }
+                        credentials.push(credential);
+                    }
                     Err(reason) => self.error(scheme_pointer, ErrorKind::Structure, reason),
                 }
             }
@@ -801,6 +815,7 @@ fn credential(scheme: &Value) -> Result<Credential, String> {
         Some("http") => match scheme.get("scheme").and_then(Value::as_str) {
             Some(name) if !name.is_empty() => Ok(Credential::Http {
                 scheme: canonical_scheme(name),
+                scopes: Vec::new(),
             }),
             _ => Err("an `http` security scheme needs a `scheme` (basic, bearer, …)".into()),
         },
@@ -825,10 +840,37 @@ fn credential(scheme: &Value) -> Result<Credential, String> {
         }
         Some("oauth2" | "openIdConnect") => Ok(Credential::Http {
             scheme: "Bearer".into(),
+            scopes: Vec::new(),
         }),
         Some(other) => Err(format!("unknown security scheme type `{other}`")),
         None => Err("a security scheme needs a `type`".into()),
     }
+}
+
+/// Whether a requirement of `scheme` lists scopes a token must grant: an `oauth2` or
+/// `openIdConnect` one (OpenAPI 3.0 leaves the list empty for the others).
+fn takes_scopes(scheme: &Value) -> bool {
+    matches!(
+        scheme.get("type").and_then(Value::as_str),
+        Some("oauth2" | "openIdConnect")
+    )
+}
+
+/// A requirement's scope list: an array of names.
+fn scope_list(required: &Value) -> Result<Vec<String>, String> {
+    required
+        .as_array()
+        .and_then(|names| {
+            names
+                .iter()
+                .map(|name| name.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>()
+        })
+        .ok_or_else(|| {
+            "the scopes an `oauth2` or `openIdConnect` requirement names must be an array of \
+             strings"
+                .to_owned()
+        })
 }
 
 /// `basic` → `Basic`, `bearer` → `Bearer`; other names are kept as written.

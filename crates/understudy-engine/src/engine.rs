@@ -24,8 +24,9 @@ use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
 use crate::request_log::{LoggedRequest, RequestLog};
 use crate::route_table::{self, RouteTable};
+use crate::security::{Gate, ValidCredentials, challenge};
 use crate::store::{Admission, Store};
-use crate::validate::{MockRequest, QueryPairs, challenge, check_request};
+use crate::validate::{MockRequest, QueryPairs, check_request};
 use crate::violation::{Location, Violation, ViolationClass, Violations};
 
 /// How the engine behaves; the command line's options.
@@ -49,6 +50,9 @@ pub struct EngineOptions {
     pub delay: Option<DelayRange>,
     /// The share of valid requests answered with a server error instead (`--fail-rate`, 0 to 1).
     pub fail_rate: f64,
+    /// The credentials taken, per kind (`--valid-token`, `--valid-basic`, `--valid-api-key`);
+    /// an empty list takes any credential of its kind.
+    pub valid_credentials: ValidCredentials,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -66,6 +70,7 @@ impl Default for EngineOptions {
             allow_ref_outside: false,
             delay: None,
             fail_rate: 0.0,
+            valid_credentials: ValidCredentials::default(),
         }
     }
 }
@@ -400,7 +405,11 @@ impl Engine {
             param.0 = name;
         }
         let (query, preference) = split_query(request);
-        let mut checked = check_request(operation, request, &found.params, &query);
+        let gate = Gate {
+            valid: &self.options.valid_credentials,
+            now: self.fixed_now,
+        };
+        let mut checked = check_request(operation, request, &found.params, &query, &gate);
         if let Some(violation) = self.accept_violation(operation, request) {
             checked.violations.push(violation);
         }
@@ -919,6 +928,7 @@ pub fn violation_response(
     };
     let (natural, preferred): (u16, &[u16]) = match class {
         ViolationClass::Security => (401, &[401]),
+        ViolationClass::Scope => (403, &[403]),
         ViolationClass::Accept => (406, &[406]),
         ViolationClass::ContentType => (415, &[415, 422, 400]),
         ViolationClass::Malformed => (400, &[400, 422]),
@@ -938,13 +948,15 @@ pub fn violation_response(
     };
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
     let mut headers = HeaderMap::new();
-    if class == ViolationClass::Security
-        && let Some(value) = challenge(operation).and_then(|text| HeaderValue::from_str(&text).ok())
+    if matches!(class, ViolationClass::Security | ViolationClass::Scope)
+        && let Some(value) =
+            challenge(operation, &shown).and_then(|text| HeaderValue::from_str(&text).ok())
     {
         headers.insert(header::WWW_AUTHENTICATE, value);
     }
     let title = match class {
         ViolationClass::Security => "Unauthorized",
+        ViolationClass::Scope => "Forbidden",
         ViolationClass::Accept => "Not acceptable",
         ViolationClass::ContentType => "Unsupported media type",
         ViolationClass::Malformed => "Malformed request body",

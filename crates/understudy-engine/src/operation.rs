@@ -128,9 +128,12 @@ pub enum ScalarKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     /// `Authorization: <scheme> <token>`; the scheme is kept as written and compared case-insensitively.
+    /// `oauth2` and `openIdConnect` schemes are `Bearer`, with the scopes their requirement names.
     Http {
         /// `Basic`, `Bearer`, `JWT`, …
         scheme: String,
+        /// The scopes a token must grant (an `oauth2` or `openIdConnect` requirement's list).
+        scopes: Vec<String>,
     },
     /// An API key in a header, query parameter or cookie.
     ApiKey {

@@ -1,5 +1,6 @@
-//! Request validation against a compiled operation: credentials, parameters, content type, the
-//! body's form and its schema. Every violation is collected; nothing stops at the first.
+//! Request validation against a compiled operation: credentials (`security.rs`), parameters,
+//! content type, the body's form and its schema. Every violation is collected; nothing stops at
+//! the first.
 
 use std::borrow::Cow;
 
@@ -8,7 +9,8 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use crate::media_type;
-use crate::operation::{BodyMedia, Credential, Operation, ParameterShape, ScalarKind};
+use crate::operation::{BodyMedia, Operation, ParameterShape, ScalarKind};
+use crate::security::{Gate, check_security};
 use crate::violation::{Location, Violation, ViolationClass};
 
 /// Decoded query pairs, in order.
@@ -44,15 +46,17 @@ pub struct Checked {
 }
 
 /// Validates `request` against `operation`. `path_params` are the raw template values; `query` the
-/// decoded query pairs (Prefer-style `__` controls already removed).
+/// decoded query pairs (Prefer-style `__` controls already removed); `gate` what credentials are
+/// checked against.
 pub fn check_request(
     operation: &Operation,
     request: &MockRequest<'_>,
     path_params: &[(&str, &str)],
     query: &[(Cow<'_, str>, Cow<'_, str>)],
+    gate: &Gate<'_>,
 ) -> Checked {
     let mut checked = Checked::default();
-    check_security(operation, request, query, &mut checked.violations);
+    check_security(operation, request, query, gate, &mut checked.violations);
     check_parameters(
         operation,
         request,
@@ -68,138 +72,6 @@ pub fn check_request(
         violation.bound_text();
     }
     checked
-}
-
-/// The value of the `Authorization` schemes a failed security check expects, for `WWW-Authenticate`.
-pub fn challenge(operation: &Operation) -> Option<String> {
-    let mut schemes: Vec<String> = Vec::new();
-    for alternative in &operation.security {
-        for credential in alternative {
-            if let Credential::Http { scheme } = credential {
-                let challenge = if scheme.eq_ignore_ascii_case("basic") {
-                    format!("{scheme} realm=\"{}\"", operation.spec)
-                } else {
-                    scheme.clone()
-                };
-                if !schemes.contains(&challenge) {
-                    schemes.push(challenge);
-                }
-            }
-        }
-    }
-    (!schemes.is_empty()).then(|| schemes.join(", "))
-}
-
-fn check_security(
-    operation: &Operation,
-    request: &MockRequest<'_>,
-    query: &[(Cow<'_, str>, Cow<'_, str>)],
-    violations: &mut Vec<Violation>,
-) {
-    if operation.security.is_empty() {
-        return;
-    }
-    let authorization = request
-        .headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim);
-    let present = |credential: &Credential| match credential {
-        Credential::Http { scheme } => authorization.is_some_and(|value| {
-            value.len() > scheme.len() + 1
-                && value.is_char_boundary(scheme.len())
-                && value[..scheme.len()].eq_ignore_ascii_case(scheme)
-                && value.as_bytes()[scheme.len()] == b' '
-                && !value[scheme.len() + 1..].trim().is_empty()
-        }),
-        Credential::ApiKey { name, location } => match location {
-            Location::Header => request
-                .headers
-                .get(name.as_str())
-                .is_some_and(|v| !v.is_empty()),
-            Location::Query => query
-                .iter()
-                .any(|(key, value)| key == name && !value.is_empty()),
-            Location::Cookie => {
-                cookie(request.headers, name).is_some_and(|value| !value.is_empty())
-            }
-            Location::Path | Location::Body => false,
-        },
-    };
-    if operation
-        .security
-        .iter()
-        .any(|alternative| alternative.iter().all(present))
-    {
-        return;
-    }
-    let expected: Vec<String> = operation
-        .security
-        .iter()
-        .map(|alternative| {
-            alternative
-                .iter()
-                .map(|credential| match credential {
-                    Credential::Http { scheme } => format!("Authorization: {scheme} <credentials>"),
-                    Credential::ApiKey { name, location } => {
-                        format!("{} `{name}`", location.as_str())
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" and ")
-        })
-        .collect();
-    let first_field = operation
-        .security
-        .first()
-        .and_then(|alternative| alternative.first())
-        .map_or("Authorization".to_owned(), |credential| match credential {
-            Credential::Http { .. } => "Authorization".to_owned(),
-            Credential::ApiKey { name, .. } => name.clone(),
-        });
-    let (keyword, message) = match authorization {
-        Some(value) if !value.is_empty() => {
-            // Only a scheme is quoted: a value without one is a bare credential (a token sent
-            // without `Bearer`), which would reach the log and the report.
-            let scheme = value
-                .split_once(' ')
-                .map(|(scheme, _)| scheme)
-                .filter(|scheme| {
-                    scheme.len() <= 32
-                        && scheme
-                            .bytes()
-                            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'))
-                });
-            let named = match scheme {
-                Some(scheme) => format!("the `{scheme}` scheme is not accepted here"),
-                None => "`Authorization` names no scheme (its value is not shown)".to_owned(),
-            };
-            (
-                "security",
-                format!("{named}; send {}", expected.join(", or ")),
-            )
-        }
-        _ => (
-            "security",
-            format!("credentials are missing; send {}", expected.join(", or ")),
-        ),
-    };
-    let location = match operation.security.first().and_then(|a| a.first()) {
-        Some(Credential::ApiKey { location, .. }) => *location,
-        _ => Location::Header,
-    };
-    let mut violation = Violation::new(
-        ViolationClass::Security,
-        location,
-        format!("/{first_field}"),
-        first_field,
-        keyword,
-        message,
-    );
-    violation.limit = Some(Value::Array(
-        expected.into_iter().map(Value::String).collect(),
-    ));
-    violations.push(violation);
 }
 
 fn check_parameters(

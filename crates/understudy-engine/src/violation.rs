@@ -67,6 +67,10 @@ pub struct Violation {
     /// Which kind of rule it is; it decides the response status.
     #[serde(skip)]
     pub class: ViolationClass,
+    /// The `WWW-Authenticate` challenge a refused credential asks for (`Bearer
+    /// error="invalid_token", error_description="…"`), never a credential; not serialized.
+    #[serde(skip)]
+    pub challenge: Option<Box<str>>,
 }
 
 /// The most bytes of an offending value a violation keeps (of a string's text, or of any other
@@ -99,8 +103,10 @@ pub enum Location {
 /// The kinds of violation, in the order they decide a response (the first present wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum ViolationClass {
-    /// Missing credentials or the wrong scheme: 401.
+    /// Missing, refused or expired credentials, or the wrong scheme: 401.
     Security,
+    /// A token without a scope the operation requires: 403.
+    Scope,
     /// `Accept` names nothing the operation can produce: 406.
     Accept,
     /// `Content-Type` is not one the operation takes: 415.
@@ -149,6 +155,7 @@ impl Violation {
             value_length: None,
             format: None,
             class,
+            challenge: None,
         }
     }
 

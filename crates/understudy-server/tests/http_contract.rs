@@ -95,6 +95,28 @@ async fn the_wrong_scheme_is_401_and_schemes_match_case_insensitively() {
 }
 
 #[tokio::test]
+async fn an_expired_jwt_is_401_with_an_invalid_token_challenge_beside_the_other_schemes() {
+    // `{"alg":"none"}` and `{"exp":1}`: expired in 1970, whatever the clock.
+    let expired = "JWT eyJhbGciOiJub25lIn0.eyJleHAiOjF9.";
+    let body = r#"{"name":"Tom","kind":"cat"}"#;
+    let answer = send(
+        &test_app(),
+        post("/api/pets", body, &[("authorization", expired)]),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some(
+            "Basic realm=\"pets\", JWT error=\"invalid_token\", error_description=\"the `JWT` \
+             token expired at 1970-01-01T00:00:01Z (the mock's clock says 2025-01-01T12:00:00Z)\""
+        )
+    );
+    assert_eq!(answer.json()["violations"][0]["keyword"], "exp");
+    assert!(!answer.text().contains("eyJ"), "{}", answer.text());
+}
+
+#[tokio::test]
 async fn an_api_key_header_satisfies_its_scheme_and_path_parameters_are_typed() {
     let app = test_app();
     let missing = send(&app, get("/api/pets/5", &[])).await;

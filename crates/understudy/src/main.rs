@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use pinned_workers::Pinning;
-use understudy_engine::{Engine, EngineOptions, LoadReport};
+use understudy_engine::{Engine, EngineOptions, LoadReport, ValidCredentials};
 use understudy_server::serve::{self, ConnectionLimits, Drained};
 use understudy_server::{ServerOptions, app};
 
@@ -48,6 +48,65 @@ struct RefArgs {
     allow_ref_outside: bool,
 }
 
+/// The credentials the mock takes; without any for a kind, any credential of that kind passes.
+/// Never logged or echoed: `Debug` shows how many there are, and a malformed one is refused
+/// without quoting it (which a clap value parser would do).
+#[derive(clap::Args)]
+struct CredentialArgs {
+    /// Take only this token (repeatable) after `Bearer` or another token scheme (`JWT`, oauth2,
+    /// openIdConnect); any other token gets 401.
+    #[arg(long = "valid-token", value_name = "TOKEN")]
+    tokens: Vec<String>,
+    /// Take only this user and password (repeatable) in `Authorization: Basic`; any other pair
+    /// gets 401.
+    #[arg(long = "valid-basic", value_name = "USER:PASS")]
+    basic: Vec<String>,
+    /// Take only this key (repeatable) for every `apiKey` scheme, in a header, the query or a
+    /// cookie; any other key gets 401.
+    #[arg(long = "valid-api-key", value_name = "KEY")]
+    api_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for CredentialArgs {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("CredentialArgs")
+            .field("tokens", &self.tokens.len())
+            .field("basic", &self.basic.len())
+            .field("api_keys", &self.api_keys.len())
+            .finish()
+    }
+}
+
+impl CredentialArgs {
+    /// The lists for the engine, or what is wrong with one (never quoting it).
+    fn valid(&self) -> Result<ValidCredentials, String> {
+        let blank = |text: &String| text.is_empty() || text.trim() != text;
+        if self.tokens.iter().any(blank) || self.api_keys.iter().any(blank) {
+            return Err(
+                "--valid-token and --valid-api-key take a credential without spaces around it"
+                    .to_owned(),
+            );
+        }
+        if self
+            .basic
+            .iter()
+            .any(|pair| pair.split_once(':').is_none_or(|(user, _)| user.is_empty()))
+        {
+            return Err(
+                "--valid-basic takes USER:PASS, a user name, a colon and a password (the value \
+                 given is not shown)"
+                    .to_owned(),
+            );
+        }
+        Ok(ValidCredentials {
+            tokens: self.tokens.clone(),
+            basic: self.basic.clone(),
+            api_keys: self.api_keys.clone(),
+        })
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// Spec files or folders (their .yaml, .yml and .json files).
@@ -55,6 +114,9 @@ struct ServeArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     refs: RefArgs,
+    // Boxed: three lists would make `Command::Serve` much larger than `Check`.
+    #[command(flatten)]
+    credentials: Box<CredentialArgs>,
     /// The address to bind; 127.0.0.1 keeps the mock off the network.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -263,6 +325,13 @@ fn serve(args: ServeArgs) -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
+    let valid_credentials = match args.credentials.valid() {
+        Ok(valid) => valid,
+        Err(reason) => {
+            eprintln!("error: {reason}");
+            return ExitCode::from(2);
+        }
+    };
     let options = EngineOptions {
         seed: args.seed,
         now: args.now,
@@ -272,6 +341,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         allow_ref_outside: args.refs.allow_ref_outside,
         delay: args.delay,
         fail_rate: args.fail_rate,
+        valid_credentials,
         ..EngineOptions::default()
     };
     let engine = match Engine::load(&args.paths, options) {

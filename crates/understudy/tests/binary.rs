@@ -544,6 +544,83 @@ fn durations_must_be_durations_and_timeouts_more_than_zero() {
     }
 }
 
+/// `POST /api/pets` with `Authorization: authorization` on a new connection: the whole answer.
+fn create_pet(address: &str, authorization: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let body = r#"{"name": "Tom", "kind": "cat"}"#;
+    write!(
+        stream,
+        "POST /api/pets HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {authorization}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[cfg(unix)]
+#[test]
+fn valid_credentials_refuse_every_other_one_and_never_reach_the_log_or_the_report() {
+    let dir = std::env::temp_dir().join(format!("understudy-creds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("contract.json");
+    let serving = serve([
+        OsStr::new("--valid-token"),
+        OsStr::new("listed-s3cr3t"),
+        OsStr::new("--valid-basic"),
+        OsStr::new("me:pass-s3cr3t"),
+        OsStr::new("--stateless"),
+        OsStr::new("--log-level"),
+        OsStr::new("debug"),
+        OsStr::new("--report"),
+        report.as_os_str(),
+    ]);
+    let address = serving.address.clone();
+    // `pets.yaml` takes Basic or its `JWT` token scheme.
+    let listed = create_pet(&address, "JWT listed-s3cr3t");
+    assert!(listed.starts_with("HTTP/1.1 201"), "{listed}");
+    let other = create_pet(&address, "JWT other-s3cr3t");
+    assert!(other.starts_with("HTTP/1.1 401"), "{other}");
+    assert!(
+        other.contains(
+            "www-authenticate: Basic realm=\"pets\", JWT error=\"invalid_token\", \
+             error_description=\"the `JWT` token is not one the mock takes (--valid-token)"
+        ),
+        "{other}"
+    );
+    // `me:pass-s3cr3t`, then `me:wrong-s3cr3t`.
+    let pair = create_pet(&address, "Basic bWU6cGFzcy1zM2NyM3Q=");
+    assert!(pair.starts_with("HTTP/1.1 201"), "{pair}");
+    let wrong = create_pet(&address, "Basic bWU6d3JvbmctczNjcjN0");
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+
+    let earlier = format!("{}{}", serving.earlier, serving.listening);
+    let (exit, rest) = serving.terminate();
+    assert!(exit.success(), "{exit:?}");
+    let log = format!("{earlier}{rest}");
+    assert!(rest.contains("status=401"), "{rest}");
+    let written = std::fs::read_to_string(&report).unwrap()
+        + &std::fs::read_to_string(dir.join("contract.xml")).unwrap();
+    assert!(written.contains("--valid-token"), "{written}");
+    for shown in [&other, &wrong, &log, &written] {
+        assert!(!shown.contains("s3cr3t"), "a credential was shown: {shown}");
+        assert!(!shown.contains("bWU6"), "a credential was shown: {shown}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // A malformed pair is refused at start, without being quoted.
+    let malformed = understudy()
+        .args(["serve", "--port", "0", "--valid-basic", "no-colon-s3cr3t"])
+        .arg(server_tests("specs"))
+        .output()
+        .unwrap();
+    assert_eq!(malformed.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&malformed.stderr);
+    assert!(said.contains("--valid-basic takes USER:PASS"), "{said}");
+    assert!(!said.contains("s3cr3t"), "{said}");
+}
+
 /// `GET path` with `Host: host` on a new connection: the status line.
 fn status_line(address: &str, path: &str, host: &str) -> String {
     let mut stream = TcpStream::connect(address).unwrap();
