@@ -1,6 +1,7 @@
 //! Compiling one OpenAPI document into [`Spec`]: routes, validators, generators and error shapes.
 //! Every problem is collected with its JSON pointer, so `understudy check` can report them all.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::operation::{
     BodyMedia, Credential, Operation, Parameter, ParameterShape, RequestBody, RequestCounter,
     Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule,
 };
+use crate::resources::ResourceRole;
 use crate::violation::Location;
 
 /// The methods a path item may document.
@@ -134,6 +136,7 @@ impl Compiler<'_> {
             .unwrap_or(&name)
             .to_owned();
         let mount = mount_path(document);
+        let roles = crate::resources::infer(document, &mount, &mut self.errors, self.file);
         let mut operations = Vec::new();
         match document.get("paths") {
             Some(Value::Object(paths)) => {
@@ -146,7 +149,7 @@ impl Compiler<'_> {
                         );
                         continue;
                     }
-                    self.path_item(&name, &mount, path, item, &mut operations);
+                    self.path_item(&name, &mount, path, item, &roles, &mut operations);
                 }
             }
             _ => self.error("/paths", ErrorKind::Structure, "`paths` must be an object"),
@@ -166,6 +169,7 @@ impl Compiler<'_> {
         mount: &str,
         path: &str,
         item: &Value,
+        roles: &HashMap<(String, &'static str), ResourceRole>,
         operations: &mut Vec<Arc<Operation>>,
     ) {
         let item_pointer = format!("/paths/{}", escape(path));
@@ -195,9 +199,13 @@ impl Compiler<'_> {
                 );
                 continue;
             }
-            if let Some(compiled) =
+            if let Some(mut compiled) =
                 self.operation(spec, mount, path, method, operation, shared, &pointer)
             {
+                compiled.resource = roles.get(&(path.to_owned(), method)).cloned();
+                if let Some(role) = &compiled.resource {
+                    compiled.collection.clone_from(&role.collection);
+                }
                 operations.push(Arc::new(compiled));
             }
         }
@@ -285,6 +293,7 @@ impl Compiler<'_> {
             unique,
             collection,
             creates,
+            resource: None,
             served: RequestCounter::default(),
         })
     }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -22,6 +22,7 @@ use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
 use crate::request_log::{LoggedRequest, RequestLog};
+use crate::resources::{Kept, Role, Step, keep_created, resource_step};
 use crate::route_table::{self, RouteTable};
 use crate::store::{Admission, Store};
 use crate::validate::{MockRequest, QueryPairs, challenge, check_request};
@@ -44,6 +45,8 @@ pub struct EngineOptions {
     pub report: bool,
     /// Follow `$ref`s to files outside the folder of the spec that names them.
     pub allow_ref_outside: bool,
+    /// Answer 404 for an id of a resource that was never created, instead of a generated record.
+    pub strict_resources: bool,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -59,6 +62,7 @@ impl Default for EngineOptions {
             request_log: 1_000,
             report: false,
             allow_ref_outside: false,
+            strict_resources: false,
         }
     }
 }
@@ -107,7 +111,8 @@ pub struct Engine {
     specs: Vec<Spec>,
     routes: RouteTable<Vec<Arc<Operation>>>,
     options: EngineOptions,
-    seed: u64,
+    /// The seed of every request's randomness; drawn again at a reset unless the options fix it.
+    seed: AtomicU64,
     fixed_now: Option<DateTime<Utc>>,
     store: Option<Store>,
     log: RequestLog,
@@ -213,7 +218,7 @@ impl Engine {
             specs,
             routes,
             options,
-            seed,
+            seed: AtomicU64::new(seed),
             fixed_now,
             store,
             log,
@@ -253,10 +258,14 @@ impl Engine {
         &self.log
     }
 
-    /// Forgets every stored record and logged request.
+    /// Forgets every stored record and logged request. Without a fixed seed, the answers that
+    /// follow draw from a fresh one rather than replaying those after the start.
     pub fn reset(&self) {
         if let Some(store) = &self.store {
             store.reset();
+        }
+        if self.options.seed.is_none() {
+            self.seed.store(rand::random(), Ordering::Relaxed);
         }
         self.log.clear();
         for spec in &self.specs {
@@ -373,8 +382,14 @@ impl Engine {
             };
         }
         let preference = preference_from(request.headers, preference);
-        let (response, violations) =
-            self.success(operation, request, checked.body, checked.media, &preference);
+        let (response, violations) = self.success(
+            operation,
+            request,
+            &found.params,
+            checked.body,
+            checked.media,
+            &preference,
+        );
         Outcome {
             response,
             violations: violations.into(),
@@ -388,7 +403,7 @@ impl Engine {
         let served = operation.served.load(Ordering::Relaxed);
         ErrorMaking {
             rng: Xoshiro256PlusPlus::seed_from_u64(mix(
-                self.seed,
+                self.seed.load(Ordering::Relaxed),
                 &operation.pointer,
                 &operation.spec,
                 !served,
@@ -427,10 +442,12 @@ impl Engine {
     }
 
     /// The answer to a valid request: the preferred or success response, stored if it creates.
+    #[allow(clippy::too_many_arguments)]
     fn success(
         &self,
         operation: &Operation,
         request: &MockRequest<'_>,
+        params: &[(&str, &str)],
         body: Option<Value>,
         media: Option<usize>,
         preference: &Preference,
@@ -508,7 +525,7 @@ impl Engine {
         // also cheaper to seed and to draw from than StdRng's ChaCha12, whose strength a mock
         // never needs.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix(
-            self.seed,
+            self.seed.load(Ordering::Relaxed),
             &operation.pointer,
             &operation.spec,
             served,
@@ -524,6 +541,49 @@ impl Engine {
         let identity_slot = chosen_media
             .and_then(|media| media.generator.as_ref())
             .and_then(|generator| generator.identity());
+        // A resource's operations read and change its stored records; an answer the client
+        // chose (`Prefer: code=…`, an example) is left as it is.
+        let plain = preference.code.is_none() && preference.example.is_none() && preference.dynamic;
+        let resource = operation
+            .resource
+            .as_ref()
+            .filter(|_| plain && (200..300).contains(&code))
+            .zip(self.store.as_ref());
+        let mut kept: Option<Kept> = None;
+        if let Some((role, store)) = resource {
+            let media_type = media
+                .and_then(|index| operation.body.as_ref()?.media.get(index))
+                .map(|media| media.media_type.as_str());
+            let step = resource_step(
+                role,
+                store,
+                params,
+                echo_source.as_ref(),
+                media_type,
+                self.options.strict_resources,
+                request.query,
+            );
+            match step {
+                Step::Pass => {}
+                Step::Answer(value) => kept = Some(value),
+                Step::Refuse(violation, status) => {
+                    let mut made = ErrorMaking { rng, now };
+                    let not_found = violation.class == ViolationClass::NotFound;
+                    let status = status.or_else(|| {
+                        [409, 422, 400]
+                            .into_iter()
+                            .find(|code| operation.response_for(*code).is_some())
+                    });
+                    let violations = vec![*violation];
+                    let response = violation_response(operation, &violations, status, &mut made);
+                    // A deleted record's 404 is the API behaving, not the client breaking it.
+                    let violations = if not_found { Vec::new() } else { violations };
+                    return (response, violations);
+                }
+            }
+        }
+        let creating = resource.filter(|(role, _)| role.role == Role::Create);
+        let mut admitted = None;
         let mut identity = None;
         let storing = operation.creates && (200..300).contains(&code);
         if storing && let Some(store) = &self.store {
@@ -547,7 +607,10 @@ impl Engine {
                 |number| identity_slot.map(|slot| slot.make(&mut rng, number)),
             );
             match admission {
-                Admission::Created { id, .. } => identity = id,
+                Admission::Created { id, number } => {
+                    identity = id;
+                    admitted = Some(number);
+                }
                 Admission::Conflict { rule, value } => {
                     let status = operation.unique.get(rule).map(|rule| rule.status);
                     let violations = vec![conflict_violation(operation, rule, value)];
@@ -606,9 +669,13 @@ impl Engine {
                 }
                 documented_error(media, &shape.facts_for_status(code), &mut rng, now)
             });
-        let body = match forced_error {
-            Some(body) => body,
-            None => media_body(
+        let body = match (forced_error, kept) {
+            (Some(body), _) => body,
+            (None, Some(kept)) => {
+                let value = kept.placed(media, &mut rng, now);
+                encode(media.json, &value)
+            }
+            (None, None) => media_body(
                 media,
                 preference,
                 &mut rng,
@@ -617,6 +684,9 @@ impl Engine {
                 identity,
             ),
         };
+        if let (Some((role, store)), Some(number)) = (creating, admitted) {
+            keep_created(role, store, params, media, &body, number);
+        }
         if let Some(value) = &media.content_type {
             headers.insert(header::CONTENT_TYPE, value.clone());
         }
@@ -801,6 +871,7 @@ pub fn violation_response(
         ViolationClass::Malformed => (400, &[400, 422]),
         ViolationClass::Schema => (422, &[422, 400]),
         ViolationClass::Conflict => (409, &[]),
+        ViolationClass::NotFound => (404, &[404]),
     };
     let (code, response) = match status {
         Some(code) => (code, operation.response_for(code)),
@@ -827,6 +898,7 @@ pub fn violation_response(
         ViolationClass::Malformed => "Malformed request body",
         ViolationClass::Schema => "Request does not match the API contract",
         ViolationClass::Conflict => "Conflict",
+        ViolationClass::NotFound => "Not found",
     };
     let mapped = response.and_then(|response| {
         let mapping = response.violations.as_ref()?;

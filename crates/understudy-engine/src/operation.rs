@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::generate::{Defaults, Generator};
+use crate::resources::ResourceRole;
 use crate::violation::Location;
 
 /// One loaded spec file.
@@ -61,6 +62,8 @@ pub struct Operation {
     pub collection: String,
     /// Whether a successful request stores a record: a `POST` whose success response has a body.
     pub creates: bool,
+    /// Its part in a resource inferred from the spec (`resources.rs`), if it has one.
+    pub resource: Option<ResourceRole>,
     /// Requests answered so far, for deterministic per-request seeds.
     pub served: RequestCounter,
 }

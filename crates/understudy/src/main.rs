@@ -89,6 +89,9 @@ struct ServeArgs {
     /// The most records kept per collection; past it the oldest are forgotten.
     #[arg(long, default_value_t = 100_000)]
     max_records: usize,
+    /// Answer 404 for the id of a resource that was never created, instead of a generated record.
+    #[arg(long)]
+    strict_resources: bool,
     /// Threads answering requests (default: one per CPU). Fewer leave CPUs to clients on the
     /// same machine, such as a test runner on a small CI runner.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -196,6 +199,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         now: args.now,
         stateless: args.stateless,
         max_records: args.max_records,
+        strict_resources: args.strict_resources,
         report: args.report.is_some() || args.strict,
         allow_ref_outside: args.refs.allow_ref_outside,
         ..EngineOptions::default()
