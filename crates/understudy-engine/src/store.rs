@@ -687,6 +687,29 @@ mod tests {
     }
 
     #[test]
+    fn a_deleted_record_frees_its_values_but_never_its_id() {
+        let store = Store::new(["users"], 3);
+        let rules = [email_rule()];
+        let admit = |email: &str| create(&store, &rules, json!({ "email": email }));
+        admit("a@x.io");
+        store.keep("users", 1, "", json!({"id": 1}), None);
+        assert_eq!(store.delete("users", "", "1"), Lookup::Live(()));
+        assert_eq!(store.delete("users", "", "1"), Lookup::Deleted);
+        assert_eq!(store.read("users", "", "1", Value::clone), Lookup::Deleted);
+        assert_eq!(store.len("users"), 0);
+        // The deleted user's e-mail address may be taken again; the new record keeps it when the
+        // tombstone is forgotten.
+        assert!(matches!(
+            admit("a@x.io"),
+            Admission::Created { number: 2, .. }
+        ));
+        admit("b@x.io");
+        admit("c@x.io");
+        assert_eq!(store.read("users", "", "1", Value::clone), Lookup::Unknown);
+        assert!(matches!(admit("a@x.io"), Admission::Conflict { .. }));
+    }
+
+    #[test]
     fn reset_forgets_records_and_restarts_numbers() {
         let store = Store::new(["users"], 10);
         create(&store, &[email_rule()], json!({"email": "a@x.io"}));
