@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
+use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
 use crate::json_schema::{self, Direction, deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
@@ -269,6 +270,11 @@ impl Compiler<'_> {
         if self.errors.len() > before {
             return None;
         }
+        let fresh = if creates {
+            fresh_rules(self.document, operation, body.as_ref(), &responses, &route)
+        } else {
+            None
+        };
         let operation_id = operation
             .get("operationId")
             .and_then(Value::as_str)
@@ -293,6 +299,7 @@ impl Compiler<'_> {
             unique,
             collection,
             creates,
+            fresh,
             resource: None,
             served: RequestCounter::default(),
         })
@@ -846,6 +853,49 @@ fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
         }
         _ => ParameterShape::Scalar(scalar(schema)),
     }
+}
+
+/// The rules that make a create's answer look just created: from its JSON request schema and the
+/// JSON schema of its success response.
+fn fresh_rules(
+    document: &Value,
+    operation: &Value,
+    body: Option<&RequestBody>,
+    responses: &[Response],
+    route: &str,
+) -> Option<Fresh> {
+    let success = responses.iter().find(|response| {
+        (200..300).contains(&response.status.code()) && response.status != StatusKey::Default
+    })?;
+    let (index, media) = success
+        .content
+        .iter()
+        .enumerate()
+        .find(|(_, media)| media.json && media.generator.is_some())?;
+    let status = operation
+        .get("responses")?
+        .as_object()?
+        .iter()
+        .find(|(status, _)| status_key(status) == Some(success.status))?
+        .1;
+    let schema = deref(document, status)
+        .get("content")?
+        .as_object()?
+        .values()
+        .nth(index)?
+        .get("schema")?;
+    let request = body.and_then(|body| {
+        body.media
+            .iter()
+            .find(|media| media.json)
+            .and_then(|media| media.schema.as_ref())
+    });
+    let identity = media
+        .generator
+        .as_ref()
+        .and_then(|generator| generator.identity())
+        .map(|slot| slot.pointer.as_str());
+    Fresh::compile(document, request, schema, identity, route)
 }
 
 /// The first name a path template (`/users/{id}/posts/{id}`) gives to two of its parameters.

@@ -562,6 +562,7 @@ impl Engine {
                 media_type,
                 self.options.strict_resources,
                 request.query,
+                now,
             );
             match step {
                 Step::Pass => {}
@@ -675,14 +676,20 @@ impl Engine {
                 let value = kept.placed(media, &mut rng, now);
                 encode(media.json, &value)
             }
-            (None, None) => media_body(
-                media,
-                preference,
-                &mut rng,
-                now,
-                echo_source.as_ref().map(|body| (body, request_defaults)),
-                identity,
-            ),
+            (None, None) => {
+                let body = media_body(
+                    media,
+                    preference,
+                    &mut rng,
+                    now,
+                    echo_source.as_ref().map(|body| (body, request_defaults)),
+                    identity,
+                );
+                match operation.fresh.as_ref().filter(|_| plain && storing) {
+                    Some(fresh) => freshened(fresh, media, body, echo_source.as_ref(), now),
+                    None => body,
+                }
+            }
         };
         if let (Some((role, store)), Some(number)) = (creating, admitted) {
             keep_created(role, store, params, media, &body, number);
@@ -953,6 +960,32 @@ pub fn violation_response(
         headers,
         body,
     }
+}
+
+/// A create's answer made to look just created ([`crate::fresh`]), or as generated if that would
+/// break its schema.
+fn freshened(
+    fresh: &crate::fresh::Fresh,
+    media: &ResponseMedia,
+    body: Bytes,
+    sent: Option<&Value>,
+    now: DateTime<Utc>,
+) -> Bytes {
+    if !media.json {
+        return body;
+    }
+    let Ok(mut answer) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    fresh.apply(&mut answer, sent, now);
+    if media
+        .validator
+        .as_ref()
+        .is_some_and(|validator| !validator.is_valid(&answer))
+    {
+        return body;
+    }
+    serde_json::to_vec(&answer).map_or(body, Bytes::from)
 }
 
 /// The documented example of `media` (its first named one, else `example`), as JSON, if it is

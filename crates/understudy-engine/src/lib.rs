@@ -14,6 +14,7 @@ pub mod email_format;
 pub mod engine;
 pub mod error_body;
 pub mod error_shape;
+pub mod fresh;
 pub mod generate;
 pub mod json_schema;
 pub mod load;

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
+use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
 use crate::resources::ResourceRole;
 use crate::violation::Location;
@@ -62,6 +63,8 @@ pub struct Operation {
     pub collection: String,
     /// Whether a successful request stores a record: a `POST` whose success response has a body.
     pub creates: bool,
+    /// How its answer is made to look just created (`fresh.rs`), for a create.
+    pub fresh: Option<Fresh>,
     /// Its part in a resource inferred from the spec (`resources.rs`), if it has one.
     pub resource: Option<ResourceRole>,
     /// Requests answered so far, for deterministic per-request seeds.

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::Value;
 
+use crate::fresh::{is_update, normalised};
 use crate::generate::GenerateContext;
 use crate::json_schema::{deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
@@ -246,7 +247,10 @@ fn shape(path: &str) -> String {
 }
 
 /// The properties of an object schema, through `$ref` and `allOf` (its parts' properties too).
-fn properties<'d>(document: &'d Value, schema: &'d Value) -> Vec<(&'d String, &'d Value)> {
+pub(crate) fn properties<'d>(
+    document: &'d Value,
+    schema: &'d Value,
+) -> Vec<(&'d String, &'d Value)> {
     let schema = deref(document, schema);
     let mut found: Vec<(&String, &Value)> = Vec::new();
     if let Some(own) = schema.get("properties").and_then(Value::as_object) {
@@ -469,6 +473,7 @@ impl Kept {
 
 /// Reads or changes the store for one request of a resource's operation (all but a create, which
 /// is kept once its answer is made: [`keep_created`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn resource_step(
     role: &ResourceRole,
     store: &Store,
@@ -477,6 +482,7 @@ pub(crate) fn resource_step(
     media_type: Option<&str>,
     strict: bool,
     query: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Step {
     let on_item = role.role.on_item();
     let (scope, id) = scope_and_id(params, on_item);
@@ -535,9 +541,17 @@ pub(crate) fn resource_step(
                         new
                     }
                 };
-                // The id names the record: no change moves it.
-                if let (Some(id), Value::Object(map)) = (old.get(id_key), &mut new) {
-                    map.insert(id_key.to_owned(), id.clone());
+                if let Value::Object(map) = &mut new {
+                    // The id names the record: no change moves it.
+                    if let Some(id) = old.get(id_key) {
+                        map.insert(id_key.to_owned(), id.clone());
+                    }
+                    // An update moves the update-like timestamps to now.
+                    for (name, value) in map.iter_mut() {
+                        if value.is_string() && is_update(&normalised(name)) {
+                            *value = Value::String(now.to_rfc3339_opts(SecondsFormat::Secs, true));
+                        }
+                    }
                 }
                 Ok(new)
             });

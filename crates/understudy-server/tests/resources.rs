@@ -482,3 +482,70 @@ async fn a_todo_lives_and_dies_through_a_real_socket() {
     assert_eq!(status, 404);
     assert!(serde_json::from_str::<Value>(&body).unwrap()["detail"].is_string());
 }
+
+#[tokio::test]
+async fn a_just_created_record_looks_just_created() {
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let app = app_with(EngineOptions {
+        seed: Some(3),
+        now: Some(now),
+        ..EngineOptions::default()
+    });
+    let body = r#"{"name": "Ann", "tags": []}"#;
+    for _ in 0..20 {
+        let answer = json_of(&app, post("/accounts", body, &[]), StatusCode::CREATED).await;
+        let account = answer["data"].as_object().unwrap();
+        assert_eq!(account["created_at"], "2026-12-06T12:00:00Z");
+        assert_eq!(account["updated_at"], "2026-12-06T12:00:00Z");
+        // Events that have not happened: null where nullable, absent where optional.
+        assert_eq!(account["last_login"], Value::Null, "{answer}");
+        assert!(!account.contains_key("deleted_at"), "{answer}");
+        assert_eq!(account["failed_login_count"], 0);
+        // Not sent: the default, else absent if optional, else null if nullable.
+        assert_eq!(account["plan"], "free");
+        assert!(!account.contains_key("nickname"), "{answer}");
+        assert_eq!(account["motto"], Value::Null);
+        assert_eq!(account["tags"], json!([]));
+        // The account's id, where the answer names it again by name or by declaration.
+        assert_eq!(account["owner"]["accountId"], account["id"]);
+        for member in account
+            .get("members")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(of) = member.get("member_of") {
+                assert_eq!(*of, account["id"]);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_update_moves_the_update_time_and_keeps_the_creation_time() {
+    let app = seeded();
+    let created = json_of(
+        &app,
+        post("/accounts", r#"{"name": "Ann"}"#, &[]),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["data"]["id"].clone();
+    // Whatever the stored update time was (the client may even send one), an update makes it now.
+    let answer = json_of(
+        &app,
+        request(
+            "PATCH",
+            &format!("/accounts/{id}"),
+            "application/json",
+            r#"{"name": "Bo", "updated_at": "2000-01-01T00:00:00Z"}"#,
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(answer["data"]["name"], "Bo");
+    assert_eq!(answer["data"]["created_at"], created["data"]["created_at"]);
+    assert_eq!(answer["data"]["updated_at"], "2025-01-01T12:00:00Z");
+}
