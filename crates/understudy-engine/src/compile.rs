@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::delivery;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
+use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
 use crate::json_schema::{self, Direction, deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
@@ -20,6 +21,7 @@ use crate::operation::{
     BodyMedia, Credential, Operation, Parameter, ParameterShape, RequestBody, RequestCounter,
     Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule,
 };
+use crate::resources::ResourceRole;
 use crate::violation::Location;
 
 /// The methods a path item may document.
@@ -151,6 +153,7 @@ impl Compiler<'_> {
             .unwrap_or(&name)
             .to_owned();
         let mount = mount_path(document);
+        let roles = crate::resources::infer(document, &mount, &mut self.errors, self.file);
         let mut operations = Vec::new();
         match document.get("paths") {
             Some(Value::Object(paths)) => {
@@ -167,7 +170,7 @@ impl Compiler<'_> {
                         );
                         continue;
                     }
-                    self.path_item(&name, &mount, path, item, &mut operations);
+                    self.path_item(&name, &mount, path, item, &roles, &mut operations);
                 }
             }
             _ => self.error("/paths", ErrorKind::Structure, "`paths` must be an object"),
@@ -188,6 +191,7 @@ impl Compiler<'_> {
         mount: &str,
         path: &str,
         item: &Value,
+        roles: &HashMap<(String, &'static str), ResourceRole>,
         operations: &mut Vec<Arc<Operation>>,
     ) {
         let item_pointer = format!("/paths/{}", escape(path));
@@ -220,9 +224,13 @@ impl Compiler<'_> {
                 );
                 continue;
             }
-            if let Some(compiled) =
+            if let Some(mut compiled) =
                 self.operation(spec, mount, template, method, operation, shared, &pointer)
             {
+                compiled.resource = roles.get(&(path.to_owned(), method)).cloned();
+                if let Some(role) = &compiled.resource {
+                    compiled.collection.clone_from(&role.collection);
+                }
                 operations.push(Arc::new(compiled));
             }
         }
@@ -300,6 +308,11 @@ impl Compiler<'_> {
         if self.errors.len() > before {
             return None;
         }
+        let fresh = if creates {
+            fresh_rules(self.document, operation, body.as_ref(), &responses, &route)
+        } else {
+            None
+        };
         let operation_id = operation
             .get("operationId")
             .and_then(Value::as_str)
@@ -325,6 +338,8 @@ impl Compiler<'_> {
             collection,
             creates,
             delay,
+            fresh,
+            resource: None,
             served: RequestCounter::default(),
         })
     }
@@ -935,6 +950,49 @@ fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
         }
         _ => ParameterShape::Scalar(scalar(schema)),
     }
+}
+
+/// The rules that make a create's answer look just created: from its JSON request schema and the
+/// JSON schema of its success response.
+fn fresh_rules(
+    document: &Value,
+    operation: &Value,
+    body: Option<&RequestBody>,
+    responses: &[Response],
+    route: &str,
+) -> Option<Fresh> {
+    let success = responses.iter().find(|response| {
+        (200..300).contains(&response.status.code()) && response.status != StatusKey::Default
+    })?;
+    let (index, media) = success
+        .content
+        .iter()
+        .enumerate()
+        .find(|(_, media)| media.json && media.generator.is_some())?;
+    let status = operation
+        .get("responses")?
+        .as_object()?
+        .iter()
+        .find(|(status, _)| status_key(status) == Some(success.status))?
+        .1;
+    let schema = deref(document, status)
+        .get("content")?
+        .as_object()?
+        .values()
+        .nth(index)?
+        .get("schema")?;
+    let request = body.and_then(|body| {
+        body.media
+            .iter()
+            .find(|media| media.json)
+            .and_then(|media| media.schema.as_ref())
+    });
+    let identity = media
+        .generator
+        .as_ref()
+        .and_then(|generator| generator.identity())
+        .map(|slot| slot.pointer.as_str());
+    Fresh::compile(document, request, schema, identity, route)
 }
 
 /// The first name a path template (`/users/{id}/posts/{id}`) gives to two of its parameters.

@@ -23,6 +23,7 @@ use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
 use crate::request_log::{LoggedRequest, RequestLog};
+use crate::resources::{Kept, Role, Step, keep_created, resource_step};
 use crate::route_table::{self, RouteTable};
 use crate::security::{Gate, ValidCredentials, challenge};
 use crate::store::{Admission, Store};
@@ -53,6 +54,8 @@ pub struct EngineOptions {
     /// The credentials taken, per kind (`--valid-token`, `--valid-basic`, `--valid-api-key`);
     /// an empty list takes any credential of its kind.
     pub valid_credentials: ValidCredentials,
+    /// Answer 404 for an id of a resource that was never created, instead of a generated record.
+    pub strict_resources: bool,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -71,6 +74,7 @@ impl Default for EngineOptions {
             delay: None,
             fail_rate: 0.0,
             valid_credentials: ValidCredentials::default(),
+            strict_resources: false,
         }
     }
 }
@@ -119,7 +123,8 @@ pub struct Engine {
     specs: Vec<Spec>,
     routes: RouteTable<Vec<Arc<Operation>>>,
     options: EngineOptions,
-    seed: u64,
+    /// The seed of every request's randomness; drawn again at a reset unless the options fix it.
+    seed: AtomicU64,
     fixed_now: Option<DateTime<Utc>>,
     store: Option<Store>,
     log: RequestLog,
@@ -252,7 +257,7 @@ impl Engine {
             specs,
             routes,
             options,
-            seed,
+            seed: AtomicU64::new(seed),
             fixed_now,
             store,
             log,
@@ -299,12 +304,17 @@ impl Engine {
         &self.log
     }
 
-    /// Forgets every stored record and logged request.
+    /// Forgets every stored record and logged request. Without a fixed seed, the answers that
+    /// follow draw from a fresh one rather than replaying those after the start.
     pub fn reset(&self) {
         if let Some(store) = &self.store {
             store.reset();
         }
+        if self.options.seed.is_none() {
+            self.seed.store(rand::random(), Ordering::Relaxed);
+        }
         self.log.clear();
+        self.draws.store(0, Ordering::Relaxed);
         for spec in &self.specs {
             for operation in &spec.operations {
                 operation.served.store(0, Ordering::Relaxed);
@@ -430,8 +440,14 @@ impl Engine {
             };
         }
         let preference = preference_from(request.headers, preference);
-        let (response, violations) =
-            self.success(operation, request, checked.body, checked.media, &preference);
+        let (response, violations) = self.success(
+            operation,
+            request,
+            &found.params,
+            checked.body,
+            checked.media,
+            &preference,
+        );
         Outcome {
             response,
             violations: violations.into(),
@@ -490,7 +506,7 @@ impl Engine {
                 headers: &empty,
                 body: &[],
             };
-            return Some(self.success(operation, &request, None, None, &preference).0);
+            return Some(self.success(operation, &request, &[], None, None, &preference).0);
         }
         let mut response = problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -511,7 +527,7 @@ impl Engine {
     /// before.
     fn draw_rng(&self, what: &str) -> Xoshiro256PlusPlus {
         let draw = self.draws.fetch_add(1, Ordering::Relaxed);
-        Xoshiro256PlusPlus::seed_from_u64(mix(self.seed, what, "draw", draw))
+        Xoshiro256PlusPlus::seed_from_u64(mix(self.seed.load(Ordering::Relaxed), what, "draw", draw))
     }
 
     /// What an error body in a documented shape is generated with: randomness of its own per
@@ -520,7 +536,7 @@ impl Engine {
         let served = operation.served.load(Ordering::Relaxed);
         ErrorMaking {
             rng: Xoshiro256PlusPlus::seed_from_u64(mix(
-                self.seed,
+                self.seed.load(Ordering::Relaxed),
                 &operation.pointer,
                 &operation.spec,
                 !served,
@@ -559,10 +575,12 @@ impl Engine {
     }
 
     /// The answer to a valid request: the preferred or success response, stored if it creates.
+    #[allow(clippy::too_many_arguments)]
     fn success(
         &self,
         operation: &Operation,
         request: &MockRequest<'_>,
+        params: &[(&str, &str)],
         body: Option<Value>,
         media: Option<usize>,
         preference: &Preference,
@@ -640,7 +658,7 @@ impl Engine {
         // also cheaper to seed and to draw from than StdRng's ChaCha12, whose strength a mock
         // never needs.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix(
-            self.seed,
+            self.seed.load(Ordering::Relaxed),
             &operation.pointer,
             &operation.spec,
             served,
@@ -656,6 +674,50 @@ impl Engine {
         let identity_slot = chosen_media
             .and_then(|media| media.generator.as_ref())
             .and_then(|generator| generator.identity());
+        // A resource's operations read and change its stored records; an answer the client
+        // chose (`Prefer: code=…`, an example) is left as it is.
+        let plain = preference.code.is_none() && preference.example.is_none() && preference.dynamic;
+        let resource = operation
+            .resource
+            .as_ref()
+            .filter(|_| plain && (200..300).contains(&code))
+            .zip(self.store.as_ref());
+        let mut kept: Option<Kept> = None;
+        if let Some((role, store)) = resource {
+            let media_type = media
+                .and_then(|index| operation.body.as_ref()?.media.get(index))
+                .map(|media| media.media_type.as_str());
+            let step = resource_step(
+                role,
+                store,
+                params,
+                echo_source.as_ref(),
+                media_type,
+                self.options.strict_resources,
+                request.query,
+                now,
+            );
+            match step {
+                Step::Pass => {}
+                Step::Answer(value) => kept = Some(value),
+                Step::Refuse(violation, status) => {
+                    let mut made = ErrorMaking { rng, now };
+                    let not_found = violation.class == ViolationClass::NotFound;
+                    let status = status.or_else(|| {
+                        [409, 422, 400]
+                            .into_iter()
+                            .find(|code| operation.response_for(*code).is_some())
+                    });
+                    let violations = vec![*violation];
+                    let response = violation_response(operation, &violations, status, &mut made);
+                    // A deleted record's 404 is the API behaving, not the client breaking it.
+                    let violations = if not_found { Vec::new() } else { violations };
+                    return (response, violations);
+                }
+            }
+        }
+        let creating = resource.filter(|(role, _)| role.role == Role::Create);
+        let mut admitted = None;
         let mut identity = None;
         let storing = operation.creates && (200..300).contains(&code);
         if storing && let Some(store) = &self.store {
@@ -679,7 +741,10 @@ impl Engine {
                 |number| identity_slot.map(|slot| slot.make(&mut rng, number)),
             );
             match admission {
-                Admission::Created { id, .. } => identity = id,
+                Admission::Created { id, number } => {
+                    identity = id;
+                    admitted = Some(number);
+                }
                 Admission::Conflict { rule, value } => {
                     let status = operation.unique.get(rule).map(|rule| rule.status);
                     let violations = vec![conflict_violation(operation, rule, value)];
@@ -738,17 +803,30 @@ impl Engine {
                 }
                 documented_error(media, &shape.facts_for_status(code), &mut rng, now)
             });
-        let body = match forced_error {
-            Some(body) => body,
-            None => media_body(
-                media,
-                preference,
-                &mut rng,
-                now,
-                echo_source.as_ref().map(|body| (body, request_defaults)),
-                identity,
-            ),
+        let body = match (forced_error, kept) {
+            (Some(body), _) => body,
+            (None, Some(kept)) => {
+                let value = kept.placed(media, &mut rng, now);
+                encode(media.json, &value)
+            }
+            (None, None) => {
+                let body = media_body(
+                    media,
+                    preference,
+                    &mut rng,
+                    now,
+                    echo_source.as_ref().map(|body| (body, request_defaults)),
+                    identity,
+                );
+                match operation.fresh.as_ref().filter(|_| plain && storing) {
+                    Some(fresh) => freshened(fresh, media, body, echo_source.as_ref(), now),
+                    None => body,
+                }
+            }
         };
+        if let (Some((role, store)), Some(number)) = (creating, admitted) {
+            keep_created(role, store, params, media, &body, number);
+        }
         if let Some(value) = &media.content_type {
             headers.insert(header::CONTENT_TYPE, value.clone());
         }
@@ -934,6 +1012,7 @@ pub fn violation_response(
         ViolationClass::Malformed => (400, &[400, 422]),
         ViolationClass::Schema => (422, &[422, 400]),
         ViolationClass::Conflict => (409, &[]),
+        ViolationClass::NotFound => (404, &[404]),
     };
     let (code, response) = match status {
         Some(code) => (code, operation.response_for(code)),
@@ -962,6 +1041,7 @@ pub fn violation_response(
         ViolationClass::Malformed => "Malformed request body",
         ViolationClass::Schema => "Request does not match the API contract",
         ViolationClass::Conflict => "Conflict",
+        ViolationClass::NotFound => "Not found",
     };
     let mapped = response.and_then(|response| {
         let mapping = response.violations.as_ref()?;
@@ -1016,6 +1096,32 @@ pub fn violation_response(
         headers,
         body,
     }
+}
+
+/// A create's answer made to look just created ([`crate::fresh`]), or as generated if that would
+/// break its schema.
+fn freshened(
+    fresh: &crate::fresh::Fresh,
+    media: &ResponseMedia,
+    body: Bytes,
+    sent: Option<&Value>,
+    now: DateTime<Utc>,
+) -> Bytes {
+    if !media.json {
+        return body;
+    }
+    let Ok(mut answer) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    fresh.apply(&mut answer, sent, now);
+    if media
+        .validator
+        .as_ref()
+        .is_some_and(|validator| !validator.is_valid(&answer))
+    {
+        return body;
+    }
+    serde_json::to_vec(&answer).map_or(body, Bytes::from)
 }
 
 /// The documented example of `media` (its first named one, else `example`), as JSON, if it is

@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
+use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
+use crate::resources::ResourceRole;
 use crate::violation::Location;
 
 /// One loaded spec file.
@@ -65,6 +67,10 @@ pub struct Operation {
     pub creates: bool,
     /// How long every answer waits (`x-understudy-delay`, in milliseconds).
     pub delay: Option<std::time::Duration>,
+    /// How its answer is made to look just created (`fresh.rs`), for a create.
+    pub fresh: Option<Fresh>,
+    /// Its part in a resource inferred from the spec (`resources.rs`), if it has one.
+    pub resource: Option<ResourceRole>,
     /// Requests answered so far, for deterministic per-request seeds.
     pub served: RequestCounter,
 }

@@ -5,6 +5,11 @@
 //! A record keeps 128-bit fingerprints of its unique values and its id, not the text: a full
 //! collection forgets and adds a record on every create, and fingerprints make that without any
 //! allocation, and with few reads of memory that has gone cold since the record was stored.
+//!
+//! A resource's collection (`resources.rs`) also keeps each record as answered, with the scope of
+//! its parents' ids, so it can be read, listed, changed and deleted. A deleted record stays as a
+//! tombstone until it is the oldest and forgotten: its id is never given again, and reading it
+//! tells it was deleted.
 
 use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
@@ -59,9 +64,24 @@ type Hasher = foldhash::fast::RandomState;
 /// create: far below any fault a test could see.
 type Fingerprint = u128;
 
+/// What looking an id up in a collection finds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup<T> {
+    /// A stored record: what the caller made of it.
+    Live(T),
+    /// A record with this id was deleted.
+    Deleted,
+    /// No record with this id (in this scope) is known: never created, or forgotten.
+    Unknown,
+}
+
 #[derive(Debug, Default)]
 struct CollectionState {
     counter: u64,
+    /// How many fingerprints were ever pushed to `keys`, so a record can find its own.
+    keys_pushed: u64,
+    /// How many of `records` are tombstones.
+    deleted: usize,
     records: VecDeque<Record>,
     /// The fingerprints of the unique values of `records`, in the same order: `Record::keys` of
     /// them per record.
@@ -69,14 +89,55 @@ struct CollectionState {
     /// The fingerprints in `keys`: a value is in it exactly while a stored record has it, as a
     /// repeat is refused.
     unique: HashSet<Fingerprint, Hasher>,
-    /// The fingerprints of the stored records' ids.
-    ids: HashSet<Fingerprint, Hasher>,
+    /// The fingerprints of the stored records' ids (tombstones' included), with the record's
+    /// number.
+    ids: std::collections::HashMap<Fingerprint, u64, Hasher>,
 }
 
 #[derive(Debug)]
 struct Record {
+    number: u64,
     id: Option<Fingerprint>,
+    /// Where its unique values start in the fingerprints ever pushed to `keys`.
+    key_start: u64,
     keys: usize,
+    /// The record as answered and its scope, for a resource.
+    kept: Option<Box<Kept>>,
+    deleted: bool,
+}
+
+#[derive(Debug)]
+struct Kept {
+    scope: Box<str>,
+    value: Value,
+}
+
+impl CollectionState {
+    /// The record with id fingerprint `id`, if one is held.
+    fn position(&self, id: Fingerprint) -> Option<usize> {
+        let number = *self.ids.get(&id)?;
+        let first = self.records.front()?.number;
+        let at = usize::try_from(number.checked_sub(first)?).ok()?;
+        (self.records.get(at)?.number == number).then_some(at)
+    }
+
+    /// The record of id text `id` within `scope`.
+    fn find(&self, scope: &str, id: &str) -> Lookup<usize> {
+        let Some(at) = self.position(fingerprint(None, id)) else {
+            return Lookup::Unknown;
+        };
+        let record = &self.records[at];
+        match &record.kept {
+            Some(kept) if &*kept.scope == scope => {
+                if record.deleted {
+                    Lookup::Deleted
+                } else {
+                    Lookup::Live(at)
+                }
+            }
+            _ => Lookup::Unknown,
+        }
+    }
 }
 
 impl Store {
@@ -143,7 +204,7 @@ impl Store {
         let mut id_print = id.as_ref().map(id_fingerprint);
         for _ in 0..16 {
             match id_print {
-                Some(print) if state.ids.contains(&print) => {
+                Some(print) if state.ids.contains_key(&print) => {
                     id = make_id(number);
                     id_print = id.as_ref().map(id_fingerprint);
                 }
@@ -151,15 +212,21 @@ impl Store {
             }
         }
         if let Some(print) = id_print {
-            state.ids.insert(print);
+            state.ids.insert(print, number);
         }
+        let key_start = state.keys_pushed;
         for key in &keys {
             state.unique.insert(key.2);
             state.keys.push_back(key.2);
         }
+        state.keys_pushed += keys.len() as u64;
         state.records.push_back(Record {
+            number,
             id: id_print,
+            key_start,
             keys: keys.len(),
+            kept: None,
+            deleted: false,
         });
         // Every create adds one record, so at most one is past the bound.
         if state.records.len() > self.max_records
@@ -176,16 +243,181 @@ impl Store {
                     "collection is full: the oldest records are being forgotten (raise --max-records to keep more)"
                 );
             }
+            // A tombstone's values were freed when it was deleted (and may be taken again).
             for _ in 0..oldest.keys {
-                if let Some(key) = state.keys.pop_front() {
+                if let Some(key) = state.keys.pop_front()
+                    && !oldest.deleted
+                {
                     state.unique.remove(&key);
                 }
             }
-            if let Some(id) = oldest.id {
+            if oldest.deleted {
+                state.deleted -= 1;
+            }
+            if let Some(id) = oldest.id
+                && state.ids.get(&id) == Some(&oldest.number)
+            {
                 state.ids.remove(&id);
             }
         }
         Admission::Created { number, id }
+    }
+
+    /// Keeps `value`, the record as answered, in scope `scope` (its parents' ids) for the record
+    /// numbered `number`, with id `id` when the admission had none (the spec names another id
+    /// property). Nothing happens if the record was forgotten meanwhile.
+    pub fn keep(
+        &self,
+        collection: &str,
+        number: u64,
+        scope: &str,
+        value: Value,
+        id: Option<&Value>,
+    ) {
+        let Some(mut state) = self.lock(collection) else {
+            return;
+        };
+        let Some(first) = state.records.front().map(|record| record.number) else {
+            return;
+        };
+        let Some(at) = number
+            .checked_sub(first)
+            .and_then(|at| usize::try_from(at).ok())
+        else {
+            return;
+        };
+        let id_print = id.map(id_fingerprint);
+        let Some(record) = state.records.get_mut(at) else {
+            return;
+        };
+        record.kept = Some(Box::new(Kept {
+            scope: scope.into(),
+            value,
+        }));
+        if record.id.is_none()
+            && let Some(print) = id_print
+        {
+            record.id = Some(print);
+            state.ids.entry(print).or_insert(number);
+        }
+    }
+
+    /// Reads the record of id `id` in `scope` through `read`.
+    pub fn read<T>(
+        &self,
+        collection: &str,
+        scope: &str,
+        id: &str,
+        read: impl FnOnce(&Value) -> T,
+    ) -> Lookup<T> {
+        let Some(state) = self.lock(collection) else {
+            return Lookup::Unknown;
+        };
+        match state.find(scope, id) {
+            Lookup::Live(at) => match &state.records[at].kept {
+                Some(kept) => Lookup::Live(read(&kept.value)),
+                None => Lookup::Unknown,
+            },
+            Lookup::Deleted => Lookup::Deleted,
+            Lookup::Unknown => Lookup::Unknown,
+        }
+    }
+
+    /// Changes the record of id `id` in `scope` to what `change` makes of it, in one step under
+    /// the collection's lock; an error leaves it as it was.
+    pub fn update<E>(
+        &self,
+        collection: &str,
+        scope: &str,
+        id: &str,
+        change: impl FnOnce(&Value) -> Result<Value, E>,
+    ) -> Lookup<Result<Value, E>> {
+        let Some(mut state) = self.lock(collection) else {
+            return Lookup::Unknown;
+        };
+        match state.find(scope, id) {
+            Lookup::Live(at) => {
+                let Some(kept) = state.records[at].kept.as_mut() else {
+                    return Lookup::Unknown;
+                };
+                let changed = change(&kept.value);
+                if let Ok(value) = &changed {
+                    kept.value = value.clone();
+                }
+                Lookup::Live(changed)
+            }
+            Lookup::Deleted => Lookup::Deleted,
+            Lookup::Unknown => Lookup::Unknown,
+        }
+    }
+
+    /// Deletes the record of id `id` in `scope`: it becomes a tombstone, its unique values free.
+    pub fn delete(&self, collection: &str, scope: &str, id: &str) -> Lookup<()> {
+        let Some(mut state) = self.lock(collection) else {
+            return Lookup::Unknown;
+        };
+        match state.find(scope, id) {
+            Lookup::Live(at) => {
+                let base = state.keys_pushed - state.keys.len() as u64;
+                let record = &mut state.records[at];
+                record.deleted = true;
+                if let Some(kept) = record.kept.as_mut() {
+                    kept.value = Value::Null;
+                }
+                let (start, count) = (record.key_start, record.keys);
+                for index in 0..count as u64 {
+                    let key = usize::try_from(start + index - base)
+                        .ok()
+                        .and_then(|at| state.keys.get(at))
+                        .copied();
+                    if let Some(key) = key {
+                        state.unique.remove(&key);
+                    }
+                }
+                state.deleted += 1;
+                Lookup::Live(())
+            }
+            Lookup::Deleted => Lookup::Deleted,
+            Lookup::Unknown => Lookup::Unknown,
+        }
+    }
+
+    /// The stored records of `scope`, oldest first: `take` of them after skipping `skip`, how
+    /// many there are in all, and whether the scope holds any record, deleted ones included
+    /// (`None` when it holds none at all).
+    pub fn list(
+        &self,
+        collection: &str,
+        scope: &str,
+        skip: usize,
+        take: usize,
+    ) -> Option<(Vec<Value>, usize)> {
+        let state = self.lock(collection)?;
+        let mut total = 0;
+        let mut page = Vec::new();
+        let mut any = false;
+        for record in &state.records {
+            let Some(kept) = record.kept.as_ref().filter(|kept| &*kept.scope == scope) else {
+                continue;
+            };
+            any = true;
+            if record.deleted {
+                continue;
+            }
+            if total >= skip && page.len() < take {
+                page.push(kept.value.clone());
+            }
+            total += 1;
+        }
+        any.then_some((page, total))
+    }
+
+    fn lock(&self, collection: &str) -> Option<std::sync::MutexGuard<'_, CollectionState>> {
+        let collection = self.collections.get(collection)?;
+        Some(match collection.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        })
     }
 
     /// How many records a collection holds now.
@@ -193,8 +425,11 @@ impl Store {
         self.collections
             .get(collection)
             .map_or(0, |collection| match collection.state.lock() {
-                Ok(state) => state.records.len(),
-                Err(poisoned) => poisoned.into_inner().records.len(),
+                Ok(state) => state.records.len() - state.deleted,
+                Err(poisoned) => {
+                    let state = poisoned.into_inner();
+                    state.records.len() - state.deleted
+                }
             })
     }
 
@@ -449,6 +684,29 @@ mod tests {
                 id: Some(json!("y"))
             }
         );
+    }
+
+    #[test]
+    fn a_deleted_record_frees_its_values_but_never_its_id() {
+        let store = Store::new(["users"], 3);
+        let rules = [email_rule()];
+        let admit = |email: &str| create(&store, &rules, json!({ "email": email }));
+        admit("a@x.io");
+        store.keep("users", 1, "", json!({"id": 1}), None);
+        assert_eq!(store.delete("users", "", "1"), Lookup::Live(()));
+        assert_eq!(store.delete("users", "", "1"), Lookup::Deleted);
+        assert_eq!(store.read("users", "", "1", Value::clone), Lookup::Deleted);
+        assert_eq!(store.len("users"), 0);
+        // The deleted user's e-mail address may be taken again; the new record keeps it when the
+        // tombstone is forgotten.
+        assert!(matches!(
+            admit("a@x.io"),
+            Admission::Created { number: 2, .. }
+        ));
+        admit("b@x.io");
+        admit("c@x.io");
+        assert_eq!(store.read("users", "", "1", Value::clone), Lookup::Unknown);
+        assert!(matches!(admit("a@x.io"), Admission::Conflict { .. }));
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub enum ViolationClass {
     Schema,
     /// A unique field repeats a stored record's value: the status the spec declares.
     Conflict,
+    /// The path names a record of a resource that was deleted (or, with `--strict-resources`,
+    /// never created): 404.
+    NotFound,
 }
 
 impl Location {

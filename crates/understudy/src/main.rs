@@ -178,6 +178,9 @@ struct ServeArgs {
     /// --strict decides the exit status.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     shutdown_timeout: Duration,
+    /// Answer 404 for the id of a resource that was never created, instead of a generated record.
+    #[arg(long)]
+    strict_resources: bool,
     /// Threads answering requests (default: one per CPU). Fewer leave CPUs to clients on the
     /// same machine, such as a test runner on a small CI runner.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -337,6 +340,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         now: args.now,
         stateless: args.stateless,
         max_records: args.max_records,
+        strict_resources: args.strict_resources,
         report: args.report.is_some() || args.strict,
         allow_ref_outside: args.refs.allow_ref_outside,
         delay: args.delay,
