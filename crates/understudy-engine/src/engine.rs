@@ -21,7 +21,7 @@ use crate::load::load_specs;
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
-use crate::request_log::{LoggedRequest, RequestLog};
+use crate::request_log::{BodyPrefix, Exchange, LoggedHeaders, LoggedRequest, RequestLog};
 use crate::route_table::{self, RouteTable};
 use crate::store::{Admission, Store};
 use crate::validate::{MockRequest, QueryPairs, challenge, check_request};
@@ -115,6 +115,9 @@ pub struct Engine {
     /// The query parameter names whose values the log and the report hide, lower-cased: every
     /// spec's `apiKey`s in the query and [`CREDENTIAL_NAMES`].
     secret_query: Vec<String>,
+    /// The header names whose values the request log masks besides the usual ones, lower-cased:
+    /// every spec's `apiKey`s in a header.
+    secret_headers: Vec<String>,
 }
 
 /// Query parameter names hidden from the request log and the report whatever the specs say, as
@@ -209,6 +212,7 @@ impl Engine {
         let log = RequestLog::new(options.request_log);
         let report = options.report.then(ContractReport::default);
         let secret_query = secret_query_names(&specs);
+        let secret_headers = secret_header_names(&specs);
         Ok(Engine {
             specs,
             routes,
@@ -219,6 +223,7 @@ impl Engine {
             log,
             report,
             secret_query,
+            secret_headers,
         })
     }
 
@@ -248,6 +253,11 @@ impl Engine {
             .collect()
     }
 
+    /// The store of created records; `None` when stateless.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
     /// The request log.
     pub fn request_log(&self) -> &RequestLog {
         &self.log
@@ -268,7 +278,9 @@ impl Engine {
 
     /// Answers one request and logs it.
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
+        let started = std::time::Instant::now();
         let mut outcome = self.answer(request);
+        let latency = started.elapsed();
         // The answer showed the client what it sent; the log line, the log and the report do not
         // keep the value of a query parameter named like a credential.
         outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
@@ -292,6 +304,19 @@ impl Engine {
                 .map(|operation| operation.label.clone()),
             violations: outcome.violations.clone(),
             violations_omitted: 0,
+            latency_us: Some(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)),
+            // Only gathered for a log that keeps it: what the inspector shows of the exchange.
+            exchange: self.log.keeps().then(|| {
+                Box::new(Exchange {
+                    request_headers: LoggedHeaders::from_map(request.headers, &self.secret_headers),
+                    request_body: BodyPrefix::of(request.body),
+                    response_headers: LoggedHeaders::from_map(
+                        &outcome.response.headers,
+                        &self.secret_headers,
+                    ),
+                    response_body: BodyPrefix::of(&outcome.response.body),
+                })
+            }),
         };
         // Cut once here, so that the report's copy and the log's are small.
         entry.bound();
@@ -1076,6 +1101,29 @@ fn secret_query_names(specs: &[Spec]) -> Vec<String> {
                 name,
                 location: Location::Query,
             } => Some(name.to_lowercase()),
+            _ => None,
+        });
+    for name in declared {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The header names whose values the request log masks besides the usual ones
+/// ([`LoggedHeaders::from_map`]), lower-cased: every `apiKey` in a header that any spec declares.
+fn secret_header_names(specs: &[Spec]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let declared = specs
+        .iter()
+        .flat_map(|spec| spec.operations.iter())
+        .flat_map(|operation| operation.security.iter().flatten())
+        .filter_map(|credential| match credential {
+            Credential::ApiKey {
+                name,
+                location: Location::Header,
+            } => Some(name.to_ascii_lowercase()),
             _ => None,
         });
     for name in declared {

@@ -22,6 +22,7 @@ pub mod media_type;
 pub mod operation;
 pub mod references;
 pub mod request_log;
+pub mod route_details;
 pub mod route_table;
 pub mod store;
 pub mod validate;
