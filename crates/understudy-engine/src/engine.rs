@@ -307,7 +307,7 @@ impl Engine {
             latency_us: Some(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)),
             // Only gathered for a log that keeps it: what the inspector shows of the exchange.
             exchange: self.log.keeps().then(|| {
-                Box::new(Exchange {
+                let mut exchange = Box::new(Exchange {
                     request_headers: LoggedHeaders::from_map(request.headers, &self.secret_headers),
                     request_body: BodyPrefix::of(request.body),
                     response_headers: LoggedHeaders::from_map(
@@ -315,7 +315,15 @@ impl Engine {
                         &self.secret_headers,
                     ),
                     response_body: BodyPrefix::of(&outcome.response.body),
-                })
+                });
+                // An answer shows the client what it sent, a credential in the query included.
+                if let Some(query) = request.query.filter(|query| query.contains('=')) {
+                    let secrets = secret_query_values(query, &self.secret_query);
+                    if !secrets.is_empty() {
+                        exchange.redact(&secrets);
+                    }
+                }
+                exchange
             }),
         };
         // Cut once here, so that the report's copy and the log's are small.
@@ -1152,6 +1160,34 @@ fn redact_query(query: &str, secret: &[String]) -> String {
         }
     }
     out
+}
+
+/// The values of the query parameters named in `secret`, decoded, and as JSON writes them inside
+/// a string once and twice (a message quoting the value, inside a JSON body), for
+/// [`Exchange::redact`].
+fn secret_query_values(query: &str, secret: &[String]) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if value.is_empty() || !is_secret_name(&name, secret) {
+            continue;
+        }
+        let mut form = value.into_owned();
+        for _ in 0..3 {
+            let quoted = serde_json::to_string(&form).unwrap_or_default();
+            let escaped = quoted
+                .strip_prefix('"')
+                .and_then(|inner| inner.strip_suffix('"'))
+                .unwrap_or_default()
+                .to_owned();
+            if !values.contains(&form) {
+                values.push(form);
+            }
+            form = escaped;
+        }
+    }
+    // Longest first, so that an escaped form is replaced before the plain one inside it.
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    values
 }
 
 /// `violations` without the values of query parameters named in `secret` (a spec may declare

@@ -28,10 +28,14 @@ pub const MAX_LOGGED_BODY: usize = 4 * 1024;
 
 /// The most bytes of a request's or an answer's headers an entry keeps (names, values and a
 /// separator each); past it the first headers that fit are kept.
-pub const MAX_LOGGED_HEADERS: usize = 4 * 1024;
+pub const MAX_LOGGED_HEADERS: usize = 2 * 1024;
 
 /// The most bytes of one logged header value; a longer one is cut and ends in `…`.
 pub const MAX_LOGGED_HEADER_VALUE: usize = 512;
+
+/// The most bytes an entry's [`Exchange`] holds, by [`Exchange::size_estimate`]'s count.
+pub const MAX_EXCHANGE_BYTES: usize =
+    2 * MAX_LOGGED_BODY + 2 * MAX_LOGGED_HEADERS + std::mem::size_of::<Exchange>();
 
 /// The most bytes [`RequestLog::answer`] writes for the admin API (which promises 5 MB).
 pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
@@ -94,6 +98,24 @@ impl Exchange {
         self.response_body.bound();
     }
 
+    /// Replaces every occurrence of each of `secrets` (the values of credentials sent in the
+    /// query, which an answer may quote back: a violation shows the client what it sent) with
+    /// `***` in the headers and both bodies. Empty secrets are skipped.
+    pub fn redact(&mut self, secrets: &[String]) {
+        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+            if self.request_headers.text.contains(secret.as_str()) {
+                self.request_headers.text =
+                    self.request_headers.text.replace(secret.as_str(), "***");
+            }
+            if self.response_headers.text.contains(secret.as_str()) {
+                self.response_headers.text =
+                    self.response_headers.text.replace(secret.as_str(), "***");
+            }
+            replace_bytes(&mut self.request_body.kept, secret.as_bytes());
+            replace_bytes(&mut self.response_body.kept, secret.as_bytes());
+        }
+    }
+
     /// About how many bytes it holds on the heap and in itself.
     pub fn size_estimate(&self) -> usize {
         std::mem::size_of::<Exchange>()
@@ -102,6 +124,28 @@ impl Exchange {
             + self.request_body.kept.capacity()
             + self.response_body.kept.capacity()
     }
+}
+
+/// Every occurrence of `needle` in `bytes` replaced by `***`.
+fn replace_bytes(bytes: &mut Vec<u8>, needle: &[u8]) {
+    if needle.is_empty() || bytes.len() < needle.len() {
+        return;
+    }
+    if !bytes.windows(needle.len()).any(|window| window == needle) {
+        return;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at..].starts_with(needle) {
+            out.extend_from_slice(b"***");
+            at += needle.len();
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    *bytes = out;
 }
 
 /// Headers as one text, `name: value` a line, with credentials' values masked
@@ -143,9 +187,15 @@ impl LoggedHeaders {
                 logged.text.push_str(CUT_MARK);
             } else {
                 // Control characters would break the one-line-per-header form.
-                logged.text.extend(value.chars().map(|c| if c.is_control() { ' ' } else { c }));
+                logged
+                    .text
+                    .extend(value.chars().map(|c| if c.is_control() { ' ' } else { c }));
             }
             logged.text.push('\n');
+        }
+        // Growing by doubling may leave twice the room the text needs.
+        if logged.text.capacity() > MAX_LOGGED_HEADERS {
+            logged.text.shrink_to_fit();
         }
         logged
     }
@@ -194,7 +244,9 @@ fn mask_header(name: &str, value: &str, secret: &[String]) -> Option<String> {
                 .filter(|scheme| {
                     !scheme.is_empty()
                         && scheme.len() <= 32
-                        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        && scheme
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 });
             Some(match scheme {
                 Some(scheme) => format!("{scheme} ***"),
@@ -243,6 +295,7 @@ const SECRET_WORDS: [&str; 8] = [
 pub struct BodyPrefix {
     kept: Vec<u8>,
     length: usize,
+    truncated: bool,
 }
 
 impl BodyPrefix {
@@ -251,6 +304,7 @@ impl BodyPrefix {
         BodyPrefix {
             kept: body[..body.len().min(MAX_LOGGED_BODY)].to_vec(),
             length: body.len(),
+            truncated: body.len() > MAX_LOGGED_BODY,
         }
     }
 
@@ -259,7 +313,7 @@ impl BodyPrefix {
         &self.kept
     }
 
-    /// The whole body's length in bytes.
+    /// The whole body's length in bytes, as sent.
     pub fn length(&self) -> usize {
         self.length
     }
@@ -268,6 +322,7 @@ impl BodyPrefix {
         if self.kept.len() > MAX_LOGGED_BODY {
             self.kept.truncate(MAX_LOGGED_BODY);
             self.kept.shrink_to_fit();
+            self.truncated = true;
         }
     }
 }
@@ -286,7 +341,7 @@ impl Serialize for BodyPrefix {
         let mut body = serializer.serialize_struct("BodyPrefix", 3)?;
         body.serialize_field("text", &text)?;
         body.serialize_field("length", &self.length)?;
-        body.serialize_field("truncated", &(self.kept.len() < self.length))?;
+        body.serialize_field("truncated", &self.truncated)?;
         body.end()
     }
 }
@@ -357,7 +412,10 @@ impl LoggedRequest {
             + self.path.capacity()
             + self.query.as_ref().map_or(0, String::capacity)
             + self.violations.iter().map(violation_bytes).sum::<usize>()
-            + self.exchange.as_ref().map_or(0, |exchange| exchange.size_estimate())
+            + self
+                .exchange
+                .as_ref()
+                .map_or(0, |exchange| exchange.size_estimate())
     }
 }
 

@@ -170,7 +170,10 @@ fn curl_line(operation: &Operation, base: &str) -> String {
                 arguments.push(format!("-u {}", shell("me@example.com:secret")));
             }
             Credential::Http { scheme } => {
-                arguments.push(format!("-H {}", shell(&format!("Authorization: {scheme} token"))));
+                arguments.push(format!(
+                    "-H {}",
+                    shell(&format!("Authorization: {scheme} token"))
+                ));
             }
             Credential::ApiKey { name, location } => match location {
                 Location::Query => query.push((name.clone(), "key".to_owned())),
@@ -180,15 +183,21 @@ fn curl_line(operation: &Operation, base: &str) -> String {
         }
     }
     for parameter in operation.parameters.iter().filter(|p| p.required) {
-        let value = example(&parameter.name, parameter.location)
-            .unwrap_or_else(|| "value".to_owned());
+        let value =
+            example(&parameter.name, parameter.location).unwrap_or_else(|| "value".to_owned());
         match parameter.location {
             Location::Query => query.push((parameter.name.clone(), value)),
             Location::Header => {
-                arguments.push(format!("-H {}", shell(&format!("{}: {value}", parameter.name))));
+                arguments.push(format!(
+                    "-H {}",
+                    shell(&format!("{}: {value}", parameter.name))
+                ));
             }
             Location::Cookie => {
-                arguments.push(format!("-b {}", shell(&format!("{}={value}", parameter.name))));
+                arguments.push(format!(
+                    "-b {}",
+                    shell(&format!("{}={value}", parameter.name))
+                ));
             }
             Location::Path | Location::Body => {}
         }
@@ -205,15 +214,17 @@ fn curl_line(operation: &Operation, base: &str) -> String {
             } else {
                 media.media_type.as_str()
             };
-            arguments.push(format!("-H {}", shell(&format!("Content-Type: {content_type}"))));
-            let data = request_example(&operation.document, raw, &media.media_type)
-                .map_or_else(
-                    || "{}".to_owned(),
-                    |value| match value {
-                        Value::String(text) if !media.json => text.clone(),
-                        other => other.to_string(),
-                    },
-                );
+            arguments.push(format!(
+                "-H {}",
+                shell(&format!("Content-Type: {content_type}"))
+            ));
+            let data = request_example(&operation.document, raw, &media.media_type).map_or_else(
+                || "{}".to_owned(),
+                |value| match value {
+                    Value::String(text) if !media.json => text.clone(),
+                    other => other.to_string(),
+                },
+            );
             arguments.push(format!("-d {}", shell(&data)));
         }
     }
@@ -272,10 +283,13 @@ fn parameter_example(
                     .get("name")
                     .and_then(Value::as_str)
                     .is_some_and(|own| {
-                        own == name || (location == Location::Header && own.eq_ignore_ascii_case(name))
+                        own == name
+                            || (location == Location::Header && own.eq_ignore_ascii_case(name))
                     })
         })?;
-    let schema = parameter.get("schema").map(|schema| deref(document, schema));
+    let schema = parameter
+        .get("schema")
+        .map(|schema| deref(document, schema));
     let value = parameter
         .get("example")
         .or_else(|| {
