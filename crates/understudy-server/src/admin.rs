@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
+use axum::extract::Request;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -42,9 +44,24 @@ pub fn admin_routes(engine: Arc<Engine>, guard: AdminGuard) -> Router {
         .route(&format!("{ADMIN_PREFIX}/contract"), get(contract))
         .route(&format!("{ADMIN_PREFIX}/reset"), post(reset))
         .fallback(no_such_route)
+        .layer(axum::middleware::from_fn(quiet_reads))
         // After the routes and the fallback, so that it wraps them all.
         .layer(from_fn_with_state(guard, refuse_web_pages))
         .with_state(engine)
+}
+
+/// Marks a response that needs no log line: a successful read of the admin API, which the
+/// inspector page makes several times a second and would otherwise bury the mock's lines.
+#[derive(Debug, Clone, Copy)]
+pub struct QuietLogLine;
+
+async fn quiet_reads(request: Request, next: Next) -> axum::response::Response {
+    let read = request.method() == Method::GET;
+    let mut response = next.run(request).await;
+    if read && response.status().is_success() {
+        response.extensions_mut().insert(QuietLogLine);
+    }
+    response
 }
 
 async fn no_such_route(uri: Uri) -> ServerError {
