@@ -172,7 +172,11 @@ impl LoggedHeaders {
         };
         for (name, value) in headers {
             let value = String::from_utf8_lossy(value.as_bytes());
-            let masked = mask_header(name.as_str(), &value, secret);
+            let masked = if PLAIN_HEADERS.contains(name) {
+                None
+            } else {
+                mask_header(name.as_str(), &value, secret)
+            };
             let value = masked.as_deref().unwrap_or(&value);
             let value_len = value.len().min(MAX_LOGGED_HEADER_VALUE);
             if logged.text.len() + name.as_str().len() + value_len + 3 > MAX_LOGGED_HEADERS {
@@ -186,10 +190,9 @@ impl LoggedHeaders {
                 logged.text.push_str(&value[..end]);
                 logged.text.push_str(CUT_MARK);
             } else {
-                // Control characters would break the one-line-per-header form.
-                logged
-                    .text
-                    .extend(value.chars().map(|c| if c.is_control() { ' ' } else { c }));
+                // No header value holds a line break (`HeaderValue` refuses CR and LF), so a
+                // line is a header.
+                logged.text.push_str(value);
             }
             logged.text.push('\n');
         }
@@ -275,6 +278,27 @@ fn mask_header(name: &str, value: &str, secret: &[String]) -> Option<String> {
         _ => None,
     }
 }
+
+/// Standard headers that hold no credential, which every request and answer carries a few of:
+/// looking for [`SECRET_WORDS`] in their names would cost most of what logging headers costs.
+const PLAIN_HEADERS: [http::HeaderName; 16] = [
+    http::header::HOST,
+    http::header::USER_AGENT,
+    http::header::ACCEPT,
+    http::header::ACCEPT_ENCODING,
+    http::header::ACCEPT_LANGUAGE,
+    http::header::CONTENT_TYPE,
+    http::header::CONTENT_LENGTH,
+    http::header::CONNECTION,
+    http::header::ORIGIN,
+    http::header::CACHE_CONTROL,
+    http::header::DATE,
+    http::header::LOCATION,
+    http::header::VARY,
+    http::header::ALLOW,
+    http::header::RETRY_AFTER,
+    http::header::TRANSFER_ENCODING,
+];
 
 /// Words in a header's (lower-case) name that say it holds a credential.
 const SECRET_WORDS: [&str; 8] = [
