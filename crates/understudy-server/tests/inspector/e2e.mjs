@@ -91,6 +91,12 @@ try {
   for (const expected of ["/users", "/v1/users/invite", "/v1/user/", "/api/v1/users", "curl -i 'http://127.0.0.1:4013/users'"]) {
     if (!routeText.includes(expected)) fail(`the routes do not show ${expected}`);
   }
+  // A Prefer choice goes into the curl line.
+  await page.getByLabel("Prefer").first().selectOption("code=400, example=missing-email");
+  const withPrefer = await page.locator("#curl-0").innerText();
+  if (!withPrefer.endsWith("-H 'Prefer: code=400, example=missing-email'")) {
+    fail(`the curl line with a preference is ${withPrefer}`);
+  }
   console.log(`routes: ${routes} shown`);
 
   // A mark that a reload would lose.
