@@ -46,7 +46,8 @@ impl ContractReport {
     pub fn record(&self, entry: &LoggedRequest, matched: bool) {
         let broke = !entry.violations.is_empty() || !matched;
         let kept = broke.then(|| {
-            let mut kept = entry.clone();
+            // The report keeps what it always kept: no latency, no headers, no bodies.
+            let mut kept = entry.clone_without_exchange();
             kept.bound();
             let bytes = kept.size_estimate();
             (kept, bytes)
@@ -203,6 +204,8 @@ mod tests {
             operation: Some("POST /users (createUser)".into()),
             violations: violations.into(),
             violations_omitted: 0,
+            latency_us: None,
+            exchange: None,
         }
     }
 

@@ -22,7 +22,7 @@ use crate::load::load_specs;
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
-use crate::request_log::{LoggedRequest, RequestLog};
+use crate::request_log::{BodyPrefix, Exchange, LoggedHeaders, LoggedRequest, RequestLog};
 use crate::resources::{Kept, Role, Step, keep_created, resource_step};
 use crate::route_table::{self, RouteTable};
 use crate::security::{Gate, ValidCredentials, challenge};
@@ -137,6 +137,9 @@ pub struct Engine {
     /// Requests that drew a delay or a failure, numbered so that each draw has a seed of its own
     /// (reproducible under `--seed` for the same requests in the same order).
     draws: AtomicU64,
+    /// The header names whose values the request log masks besides the usual ones, lower-cased:
+    /// every spec's `apiKey`s in a header.
+    secret_headers: Vec<String>,
 }
 
 /// Query parameter names hidden from the request log and the report whatever the specs say, as
@@ -253,6 +256,7 @@ impl Engine {
         let log = RequestLog::new(options.request_log);
         let report = options.report.then(ContractReport::default);
         let secret_query = secret_query_names(&specs);
+        let secret_headers = secret_header_names(&specs);
         Ok(Engine {
             specs,
             routes,
@@ -265,6 +269,7 @@ impl Engine {
             secret_query,
             warnings,
             draws: AtomicU64::new(0),
+            secret_headers,
         })
     }
 
@@ -299,6 +304,11 @@ impl Engine {
             .collect()
     }
 
+    /// The store of created records; `None` when stateless.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
     /// The request log.
     pub fn request_log(&self) -> &RequestLog {
         &self.log
@@ -324,7 +334,9 @@ impl Engine {
 
     /// Answers one request and logs it.
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
+        let started = std::time::Instant::now();
         let mut outcome = self.answer(request);
+        let latency = started.elapsed();
         // The answer showed the client what it sent; the log line, the log and the report do not
         // keep the value of a query parameter named like a credential.
         outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
@@ -348,6 +360,27 @@ impl Engine {
                 .map(|operation| operation.label.clone()),
             violations: outcome.violations.clone(),
             violations_omitted: 0,
+            latency_us: Some(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX)),
+            // Only gathered for a log that keeps it: what the inspector shows of the exchange.
+            exchange: self.log.keeps().then(|| {
+                let mut exchange = Box::new(Exchange {
+                    request_headers: LoggedHeaders::from_map(request.headers, &self.secret_headers),
+                    request_body: BodyPrefix::of(request.body),
+                    response_headers: LoggedHeaders::from_map(
+                        &outcome.response.headers,
+                        &self.secret_headers,
+                    ),
+                    response_body: BodyPrefix::of(&outcome.response.body),
+                });
+                // An answer shows the client what it sent, a credential in the query included.
+                if let Some(query) = request.query.filter(|query| query.contains('=')) {
+                    let secrets = secret_query_values(query, &self.secret_query);
+                    if !secrets.is_empty() {
+                        exchange.redact(&secrets);
+                    }
+                }
+                exchange
+            }),
         };
         // Cut once here, so that the report's copy and the log's are small.
         entry.bound();
@@ -506,7 +539,10 @@ impl Engine {
                 headers: &empty,
                 body: &[],
             };
-            return Some(self.success(operation, &request, &[], None, None, &preference).0);
+            return Some(
+                self.success(operation, &request, &[], None, None, &preference)
+                    .0,
+            );
         }
         let mut response = problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -527,7 +563,12 @@ impl Engine {
     /// before.
     fn draw_rng(&self, what: &str) -> Xoshiro256PlusPlus {
         let draw = self.draws.fetch_add(1, Ordering::Relaxed);
-        Xoshiro256PlusPlus::seed_from_u64(mix(self.seed.load(Ordering::Relaxed), what, "draw", draw))
+        Xoshiro256PlusPlus::seed_from_u64(mix(
+            self.seed.load(Ordering::Relaxed),
+            what,
+            "draw",
+            draw,
+        ))
     }
 
     /// What an error body in a documented shape is generated with: randomness of its own per
@@ -1329,6 +1370,29 @@ fn secret_query_names(specs: &[Spec]) -> Vec<String> {
     names
 }
 
+/// The header names whose values the request log masks besides the usual ones
+/// ([`LoggedHeaders::from_map`]), lower-cased: every `apiKey` in a header that any spec declares.
+fn secret_header_names(specs: &[Spec]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let declared = specs
+        .iter()
+        .flat_map(|spec| spec.operations.iter())
+        .flat_map(|operation| operation.security.iter().flatten())
+        .filter_map(|credential| match credential {
+            Credential::ApiKey {
+                name,
+                location: Location::Header,
+            } => Some(name.to_ascii_lowercase()),
+            _ => None,
+        });
+    for name in declared {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// The query string with the values of parameters named in `secret` (lower-case) replaced by
 /// `***`, for the request log and the report. A name matches whatever its case and however it
 /// is percent-encoded (`api%5Fkey` is `api_key`, as the credential check reads it).
@@ -1347,6 +1411,34 @@ fn redact_query(query: &str, secret: &[String]) -> String {
         }
     }
     out
+}
+
+/// The values of the query parameters named in `secret`, decoded, and as JSON writes them inside
+/// a string once and twice (a message quoting the value, inside a JSON body), for
+/// [`Exchange::redact`].
+fn secret_query_values(query: &str, secret: &[String]) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if value.is_empty() || !is_secret_name(&name, secret) {
+            continue;
+        }
+        let mut form = value.into_owned();
+        for _ in 0..3 {
+            let quoted = serde_json::to_string(&form).unwrap_or_default();
+            let escaped = quoted
+                .strip_prefix('"')
+                .and_then(|inner| inner.strip_suffix('"'))
+                .unwrap_or_default()
+                .to_owned();
+            if !values.contains(&form) {
+                values.push(form);
+            }
+            form = escaped;
+        }
+    }
+    // Longest first, so that an escaped form is replaced before the plain one inside it.
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    values
 }
 
 /// `violations` without the values of query parameters named in `secret` (a spec may declare

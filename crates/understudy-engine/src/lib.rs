@@ -26,6 +26,7 @@ pub mod operation;
 pub mod references;
 pub mod request_log;
 pub mod resources;
+pub mod route_details;
 pub mod route_table;
 pub mod security;
 pub mod store;

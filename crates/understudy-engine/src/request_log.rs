@@ -1,15 +1,17 @@
-//! The request log: the last N requests with their status and violations, for the admin API and
-//! for contract reports. Credentials never enter it, and no entry holds more than a bounded
-//! amount of what a request sent ([`LoggedRequest::bound`]).
+//! The request log: the last N requests with their status, violations, latency, headers
+//! (credentials masked) and the start of both bodies, for the admin API, the inspector page and
+//! contract reports. Credentials never enter it, and no entry holds more than a bounded amount
+//! of what a request sent or was answered ([`LoggedRequest::bound`]). It also counts requests
+//! and violating requests per operation since start-up, as the contract report does.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::violation::{Violation, Violations, cut_text};
+use crate::violation::{CUT_MARK, Violation, Violations, cut_text};
 
 /// The most bytes of a logged path or query; a longer one is cut and ends in `…`.
 pub const MAX_LOGGED_TEXT: usize = 1024;
@@ -20,6 +22,20 @@ pub const MAX_LOGGED_METHOD: usize = 32;
 /// The most bytes one entry's violations may hold, by [`LoggedRequest::size_estimate`]'s count;
 /// past it the first violations that fit are kept and `violations_omitted` counts the others.
 pub const MAX_ENTRY_BYTES: usize = 16 * 1024;
+
+/// The most bytes of a request's or an answer's body an entry keeps.
+pub const MAX_LOGGED_BODY: usize = 4 * 1024;
+
+/// The most bytes of a request's or an answer's headers an entry keeps (names, values and a
+/// separator each); past it the first headers that fit are kept.
+pub const MAX_LOGGED_HEADERS: usize = 2 * 1024;
+
+/// The most bytes of one logged header value; a longer one is cut and ends in `…`.
+pub const MAX_LOGGED_HEADER_VALUE: usize = 512;
+
+/// The most bytes an entry's [`Exchange`] holds, by [`Exchange::size_estimate`]'s count.
+pub const MAX_EXCHANGE_BYTES: usize =
+    2 * MAX_LOGGED_BODY + 2 * MAX_LOGGED_HEADERS + std::mem::size_of::<Exchange>();
 
 /// The most bytes [`RequestLog::answer`] writes for the admin API (which promises 5 MB).
 pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
@@ -51,6 +67,307 @@ pub struct LoggedRequest {
     /// How many violations were left out to keep the entry within [`MAX_ENTRY_BYTES`].
     #[serde(skip_serializing_if = "is_zero")]
     pub violations_omitted: usize,
+    /// How long the engine took to answer, in microseconds (reading the body and sending the
+    /// answer are not counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<u64>,
+    /// The headers and the start of both bodies, for the inspector; `None` in the contract report.
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    pub exchange: Option<Box<Exchange>>,
+}
+
+/// What a request and its answer carried, each part cut to its bound.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Exchange {
+    /// The request's headers, credentials masked.
+    pub request_headers: LoggedHeaders,
+    /// The start of the request's body.
+    pub request_body: BodyPrefix,
+    /// The answer's headers, credentials masked.
+    pub response_headers: LoggedHeaders,
+    /// The start of the answer's body.
+    pub response_body: BodyPrefix,
+}
+
+impl Exchange {
+    /// Cuts every part to its bound; costs nothing for an exchange already within them.
+    pub fn bound(&mut self) {
+        self.request_headers.bound();
+        self.response_headers.bound();
+        self.request_body.bound();
+        self.response_body.bound();
+    }
+
+    /// Replaces every occurrence of each of `secrets` (the values of credentials sent in the
+    /// query, which an answer may quote back: a violation shows the client what it sent) with
+    /// `***` in the headers and both bodies. Empty secrets are skipped.
+    pub fn redact(&mut self, secrets: &[String]) {
+        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+            if self.request_headers.text.contains(secret.as_str()) {
+                self.request_headers.text =
+                    self.request_headers.text.replace(secret.as_str(), "***");
+            }
+            if self.response_headers.text.contains(secret.as_str()) {
+                self.response_headers.text =
+                    self.response_headers.text.replace(secret.as_str(), "***");
+            }
+            replace_bytes(&mut self.request_body.kept, secret.as_bytes());
+            replace_bytes(&mut self.response_body.kept, secret.as_bytes());
+        }
+    }
+
+    /// About how many bytes it holds on the heap and in itself.
+    pub fn size_estimate(&self) -> usize {
+        std::mem::size_of::<Exchange>()
+            + self.request_headers.text.capacity()
+            + self.response_headers.text.capacity()
+            + self.request_body.kept.capacity()
+            + self.response_body.kept.capacity()
+    }
+}
+
+/// Every occurrence of `needle` in `bytes` replaced by `***`.
+fn replace_bytes(bytes: &mut Vec<u8>, needle: &[u8]) {
+    if needle.is_empty() || bytes.len() < needle.len() {
+        return;
+    }
+    if !bytes.windows(needle.len()).any(|window| window == needle) {
+        return;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at..].starts_with(needle) {
+            out.extend_from_slice(b"***");
+            at += needle.len();
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    *bytes = out;
+}
+
+/// Headers as one text, `name: value` a line, with credentials' values masked
+/// ([`LoggedHeaders::from_map`]); written to JSON as a list of `[name, value]` pairs. One text
+/// rather than a list, so that logging them costs one allocation.
+#[derive(Debug, Clone, Default)]
+pub struct LoggedHeaders {
+    text: String,
+    /// How many headers were left out to keep within [`MAX_LOGGED_HEADERS`].
+    omitted: usize,
+}
+
+impl LoggedHeaders {
+    /// `headers` with the values of credentials masked: `Authorization` (and
+    /// `Proxy-Authorization`) keep only their scheme (`Bearer ***`), cookies only their names
+    /// (`session=***`), and any header named in `secret` (lower-case) or whose name says it holds
+    /// one (`key`, `token`, `secret`, `password`, `auth`, `session`, `signature`, `credential`) is
+    /// `***`. Each value keeps at most [`MAX_LOGGED_HEADER_VALUE`] bytes, and the whole at most
+    /// [`MAX_LOGGED_HEADERS`].
+    pub fn from_map(headers: &http::HeaderMap, secret: &[String]) -> LoggedHeaders {
+        let mut logged = LoggedHeaders {
+            text: String::with_capacity(headers.len() * 40),
+            omitted: 0,
+        };
+        for (name, value) in headers {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            let masked = if PLAIN_HEADERS.contains(name) {
+                None
+            } else {
+                mask_header(name.as_str(), &value, secret)
+            };
+            let value = masked.as_deref().unwrap_or(&value);
+            let value_len = value.len().min(MAX_LOGGED_HEADER_VALUE);
+            if logged.text.len() + name.as_str().len() + value_len + 3 > MAX_LOGGED_HEADERS {
+                logged.omitted += 1;
+                continue;
+            }
+            logged.text.push_str(name.as_str());
+            logged.text.push_str(": ");
+            if value.len() > MAX_LOGGED_HEADER_VALUE {
+                let end = floor_char_boundary(value, MAX_LOGGED_HEADER_VALUE - CUT_MARK.len());
+                logged.text.push_str(&value[..end]);
+                logged.text.push_str(CUT_MARK);
+            } else {
+                // No header value holds a line break (`HeaderValue` refuses CR and LF), so a
+                // line is a header.
+                logged.text.push_str(value);
+            }
+            logged.text.push('\n');
+        }
+        // Growing by doubling may leave twice the room the text needs.
+        if logged.text.capacity() > MAX_LOGGED_HEADERS {
+            logged.text.shrink_to_fit();
+        }
+        logged
+    }
+
+    /// The headers, as (name, value) pairs.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.text
+            .lines()
+            .map(|line| line.split_once(": ").unwrap_or((line, "")))
+    }
+
+    fn bound(&mut self) {
+        if self.text.len() > MAX_LOGGED_HEADERS {
+            let end = floor_char_boundary(&self.text, MAX_LOGGED_HEADERS);
+            let end = self.text[..end].rfind('\n').map_or(0, |at| at + 1);
+            self.omitted += self.text[end..].lines().count();
+            self.text.truncate(end);
+            self.text.shrink_to_fit();
+        }
+    }
+}
+
+impl Serialize for LoggedHeaders {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut list = serializer.serialize_seq(None)?;
+        for (name, value) in self.pairs() {
+            list.serialize_element(&[name, value])?;
+        }
+        if self.omitted > 0 {
+            list.serialize_element(&["…", &format!("{} more headers not kept", self.omitted)])?;
+        }
+        list.end()
+    }
+}
+
+/// The value to log for a header that holds a credential, or `None` to log it as it is.
+fn mask_header(name: &str, value: &str, secret: &[String]) -> Option<String> {
+    match name {
+        "authorization" | "proxy-authorization" => {
+            // The scheme is shown when it is one (a token, then a space); a value without one
+            // is never quoted.
+            let scheme = value
+                .split_once(' ')
+                .map(|(scheme, _)| scheme)
+                .filter(|scheme| {
+                    !scheme.is_empty()
+                        && scheme.len() <= 32
+                        && scheme
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                });
+            Some(match scheme {
+                Some(scheme) => format!("{scheme} ***"),
+                None => "***".to_owned(),
+            })
+        }
+        "cookie" => Some(
+            value
+                .split(';')
+                .map(|pair| match pair.split_once('=') {
+                    Some((cookie, _)) => format!("{}=***", cookie.trim()),
+                    None => "***".to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        "set-cookie" => Some(match value.split_once('=') {
+            Some((cookie, _)) => format!("{}=***", cookie.trim()),
+            None => "***".to_owned(),
+        }),
+        _ if secret.iter().any(|secret| secret == name)
+            || SECRET_WORDS.iter().any(|word| name.contains(word)) =>
+        {
+            Some("***".to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Standard headers that hold no credential, which every request and answer carries a few of:
+/// looking for [`SECRET_WORDS`] in their names would cost most of what logging headers costs.
+const PLAIN_HEADERS: [http::HeaderName; 16] = [
+    http::header::HOST,
+    http::header::USER_AGENT,
+    http::header::ACCEPT,
+    http::header::ACCEPT_ENCODING,
+    http::header::ACCEPT_LANGUAGE,
+    http::header::CONTENT_TYPE,
+    http::header::CONTENT_LENGTH,
+    http::header::CONNECTION,
+    http::header::ORIGIN,
+    http::header::CACHE_CONTROL,
+    http::header::DATE,
+    http::header::LOCATION,
+    http::header::VARY,
+    http::header::ALLOW,
+    http::header::RETRY_AFTER,
+    http::header::TRANSFER_ENCODING,
+];
+
+/// Words in a header's (lower-case) name that say it holds a credential.
+const SECRET_WORDS: [&str; 8] = [
+    "key",
+    "token",
+    "secret",
+    "password",
+    "auth",
+    "session",
+    "signature",
+    "credential",
+];
+
+/// The start of a body: at most [`MAX_LOGGED_BODY`] bytes, and its whole length. Written to
+/// JSON as `{"text", "length", "truncated"}`, the text read as UTF-8 (bytes that are not are
+/// replaced).
+#[derive(Debug, Clone, Default)]
+pub struct BodyPrefix {
+    kept: Vec<u8>,
+    length: usize,
+    truncated: bool,
+}
+
+impl BodyPrefix {
+    /// The first [`MAX_LOGGED_BODY`] bytes of `body` (only those are copied).
+    pub fn of(body: &[u8]) -> BodyPrefix {
+        BodyPrefix {
+            kept: body[..body.len().min(MAX_LOGGED_BODY)].to_vec(),
+            length: body.len(),
+            truncated: body.len() > MAX_LOGGED_BODY,
+        }
+    }
+
+    /// The kept bytes.
+    pub fn kept(&self) -> &[u8] {
+        &self.kept
+    }
+
+    /// The whole body's length in bytes, as sent.
+    pub fn length(&self) -> usize {
+        self.length
+    }
+
+    fn bound(&mut self) {
+        if self.kept.len() > MAX_LOGGED_BODY {
+            self.kept.truncate(MAX_LOGGED_BODY);
+            self.kept.shrink_to_fit();
+            self.truncated = true;
+        }
+    }
+}
+
+impl Serialize for BodyPrefix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // A character cut at the end is left out rather than shown as a replacement.
+        let text = match std::str::from_utf8(&self.kept) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(error) if error.error_len().is_none() => std::borrow::Cow::Borrowed(
+                std::str::from_utf8(&self.kept[..error.valid_up_to()]).unwrap_or_default(),
+            ),
+            Err(_) => String::from_utf8_lossy(&self.kept),
+        };
+        let mut body = serializer.serialize_struct("BodyPrefix", 3)?;
+        body.serialize_field("text", &text)?;
+        body.serialize_field("length", &self.length)?;
+        body.serialize_field("truncated", &self.truncated)?;
+        body.end()
+    }
 }
 
 impl LoggedRequest {
@@ -88,6 +405,27 @@ impl LoggedRequest {
             self.violations_omitted += self.violations.len() - kept;
             self.violations = self.violations[..kept].to_vec().into();
         }
+        if let Some(exchange) = &mut self.exchange {
+            exchange.bound();
+        }
+    }
+
+    /// A copy without the exchange (headers and bodies) and the latency, as the contract report
+    /// keeps it.
+    pub fn clone_without_exchange(&self) -> LoggedRequest {
+        LoggedRequest {
+            sequence: self.sequence,
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            status: self.status,
+            spec: self.spec.clone(),
+            operation: self.operation.clone(),
+            violations: self.violations.clone(),
+            violations_omitted: self.violations_omitted,
+            latency_us: None,
+            exchange: None,
+        }
     }
 
     /// About how many bytes the entry holds on the heap and in itself, counting its violations
@@ -98,6 +436,10 @@ impl LoggedRequest {
             + self.path.capacity()
             + self.query.as_ref().map_or(0, String::capacity)
             + self.violations.iter().map(violation_bytes).sum::<usize>()
+            + self
+                .exchange
+                .as_ref()
+                .map_or(0, |exchange| exchange.size_estimate())
     }
 }
 
@@ -143,7 +485,32 @@ fn is_zero(count: &usize) -> bool {
 pub struct RequestLog {
     capacity: usize,
     sequence: AtomicU64,
-    entries: Mutex<VecDeque<LoggedRequest>>,
+    resets: AtomicU64,
+    state: Mutex<LogState>,
+    /// The keys requests no operation matched are counted under.
+    unmatched: Arc<str>,
+}
+
+#[derive(Debug, Default)]
+struct LogState {
+    entries: VecDeque<LoggedRequest>,
+    /// Requests and violating requests per operation label (unique across the engine, as two
+    /// operations cannot share a method and a route), since start-up.
+    tally: BTreeMap<Arc<str>, Tally>,
+}
+
+/// How many requests an operation answered, and how many of them broke the contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tally {
+    /// The spec it belongs to; empty for requests no operation matched.
+    pub spec: Arc<str>,
+    /// The operation's label, or [`UNMATCHED`](crate::contract_report::UNMATCHED).
+    pub operation: Arc<str>,
+    /// Requests answered.
+    pub requests: u64,
+    /// Requests that broke the contract (violations, or no operation matched), counted as the
+    /// contract report counts them.
+    pub violating: u64,
 }
 
 impl RequestLog {
@@ -152,48 +519,107 @@ impl RequestLog {
         RequestLog {
             capacity,
             sequence: AtomicU64::new(0),
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            resets: AtomicU64::new(0),
+            state: Mutex::new(LogState {
+                entries: VecDeque::with_capacity(capacity.min(1024)),
+                tally: BTreeMap::new(),
+            }),
+            unmatched: Arc::from(crate::contract_report::UNMATCHED),
+        }
+    }
+
+    /// Whether it keeps any request (a log of capacity 0 keeps and counts nothing, so the
+    /// engine need not gather what an entry would hold).
+    pub fn keeps(&self) -> bool {
+        self.capacity > 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogState> {
+        match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
 
     /// Appends a request, numbering it and cutting it to its bounds
-    /// ([`LoggedRequest::bound`]); the oldest falls out past the capacity.
+    /// ([`LoggedRequest::bound`]), and counts it for its operation; the oldest falls out past
+    /// the capacity.
     pub fn push(&self, mut entry: LoggedRequest) {
         if self.capacity == 0 {
             return;
         }
         entry.bound();
+        let broke = !entry.violations.is_empty() || entry.operation.is_none();
+        let mut state = self.lock();
+        // Numbered under the lock, so that entries are in the order of their numbers.
         entry.sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut entries = match self.entries.lock() {
-            Ok(entries) => entries,
-            Err(poisoned) => poisoned.into_inner(),
+        let label = entry.operation.as_ref().unwrap_or(&self.unmatched);
+        let tally = match state.tally.get_mut(&**label) {
+            Some(tally) => tally,
+            None => state.tally.entry(Arc::clone(label)).or_insert(Tally {
+                spec: entry.spec.clone().unwrap_or_else(|| Arc::from("")),
+                operation: Arc::clone(label),
+                requests: 0,
+                violating: 0,
+            }),
         };
-        let oldest = if entries.len() >= self.capacity {
-            entries.pop_front()
+        tally.requests += 1;
+        tally.violating += u64::from(broke);
+        let oldest = if state.entries.len() >= self.capacity {
+            state.entries.pop_front()
         } else {
             None
         };
-        entries.push_back(entry);
+        state.entries.push_back(entry);
         // The forgotten entry is freed once the lock is released.
-        drop(entries);
+        drop(state);
         drop(oldest);
     }
 
     /// The last `limit` requests, oldest first.
     pub fn last(&self, limit: usize) -> Vec<LoggedRequest> {
-        let entries = match self.entries.lock() {
-            Ok(entries) => entries,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let skip = entries.len().saturating_sub(limit);
-        entries.iter().skip(skip).cloned().collect()
+        self.last_after(0, limit)
+    }
+
+    /// The last `limit` requests numbered above `after`, oldest first.
+    pub fn last_after(&self, after: u64, limit: usize) -> Vec<LoggedRequest> {
+        let state = self.lock();
+        let newer = state
+            .entries
+            .iter()
+            .rev()
+            .take_while(|entry| entry.sequence > after)
+            .count();
+        let skip = state.entries.len() - newer.min(limit);
+        state.entries.iter().skip(skip).cloned().collect()
+    }
+
+    /// Requests and violating requests per operation since start-up (a reset keeps them, as
+    /// the contract report does), in the order of their labels.
+    pub fn tally(&self) -> Vec<Tally> {
+        self.lock().tally.values().cloned().collect()
+    }
+
+    /// How many times the log was cleared: a client that follows it by number (`after`) sees
+    /// that the numbering restarted.
+    pub fn resets(&self) -> u64 {
+        self.resets.load(Ordering::Relaxed)
     }
 
     /// The admin API's answer, as JSON text: `{"requests": [...], "truncated": false}` with the
     /// last `limit` requests oldest first, or, when they would take more than `budget` bytes, the
     /// newest that fit, `"truncated": true` and `"omitted"`, how many of the `limit` were left out.
     pub fn answer(&self, limit: usize, budget: usize) -> Vec<u8> {
-        let entries = self.last(limit);
+        self.answer_after(0, limit, budget)
+    }
+
+    /// [`RequestLog::answer`] for the requests numbered above `after` only, with `"resets"`
+    /// ([`RequestLog::resets`]) and `"last"`, the number of the newest request logged (0 for
+    /// none), so that a page polling it asks only for what is new.
+    pub fn answer_after(&self, after: u64, limit: usize, budget: usize) -> Vec<u8> {
+        let resets = self.resets();
+        let entries = self.last_after(after, limit);
+        let last = self.sequence.load(Ordering::Relaxed);
         let mut written: Vec<Vec<u8>> = Vec::new();
         let mut used = 0;
         for entry in entries.iter().rev() {
@@ -207,7 +633,7 @@ impl RequestLog {
             written.push(text);
         }
         let omitted = entries.len() - written.len();
-        let mut out = Vec::with_capacity(used.min(budget) + 64);
+        let mut out = Vec::with_capacity(used.min(budget) + 96);
         out.extend_from_slice(b"{\"requests\":[");
         for (index, text) in written.iter().rev().enumerate() {
             if index > 0 {
@@ -217,31 +643,41 @@ impl RequestLog {
         }
         out.extend_from_slice(b"],\"truncated\":");
         if omitted > 0 {
-            out.extend_from_slice(format!("true,\"omitted\":{omitted}}}").as_bytes());
+            out.extend_from_slice(format!("true,\"omitted\":{omitted}").as_bytes());
         } else {
-            out.extend_from_slice(b"false}");
+            out.extend_from_slice(b"false");
         }
+        out.extend_from_slice(format!(",\"last\":{last},\"resets\":{resets}}}").as_bytes());
         out
     }
 
     /// About how many bytes the kept requests hold ([`LoggedRequest::size_estimate`]).
     pub fn kept_bytes(&self) -> usize {
-        let entries = match self.entries.lock() {
-            Ok(entries) => entries,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        entries.iter().map(LoggedRequest::size_estimate).sum()
+        self.lock()
+            .entries
+            .iter()
+            .map(LoggedRequest::size_estimate)
+            .sum()
     }
 
-    /// Forgets every request and restarts the numbering.
+    /// Forgets every request and restarts the numbering (the counts per operation stay).
     pub fn clear(&self) {
-        let mut entries = match self.entries.lock() {
-            Ok(entries) => entries,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        entries.clear();
+        let mut state = self.lock();
+        state.entries.clear();
         self.sequence.store(0, Ordering::Relaxed);
+        self.resets.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// The largest index at most `index` that is on a character boundary of `text`.
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    if index >= text.len() {
+        return text.len();
+    }
+    (0..=index)
+        .rev()
+        .find(|&at| text.is_char_boundary(at))
+        .unwrap_or(0)
 }
 
 fn method_name<S: serde::Serializer>(
@@ -266,6 +702,8 @@ mod tests {
             operation: None,
             violations: Violations::default(),
             violations_omitted: 0,
+            latency_us: None,
+            exchange: None,
         }
     }
 

@@ -433,6 +433,22 @@ impl Store {
             })
     }
 
+    /// Every collection's name and how many records it holds now, by name (for the inspector).
+    pub fn counts(&self) -> Vec<(&str, usize)> {
+        let mut counts: Vec<(&str, usize)> = self
+            .collections
+            .keys()
+            .map(|name| (name.as_str(), self.len(name)))
+            .collect();
+        counts.sort_unstable();
+        counts
+    }
+
+    /// The most records a collection keeps (`--max-records`).
+    pub fn max_records(&self) -> usize {
+        self.max_records
+    }
+
     /// Whether no collection holds a record.
     pub fn is_empty(&self) -> bool {
         self.collections.keys().all(|name| self.len(name) == 0)

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
-use understudy_engine::request_log::{MAX_ENTRY_BYTES, MAX_LOGGED_TEXT};
+use understudy_engine::request_log::{
+    MAX_ENTRY_BYTES, MAX_EXCHANGE_BYTES, MAX_LOGGED_BODY, MAX_LOGGED_HEADERS, MAX_LOGGED_TEXT,
+};
 use understudy_engine::violation::{MAX_TEXT_BYTES, MAX_VALUE_BYTES, summary};
 use understudy_engine::{Engine, EngineOptions, MockRequest};
 
@@ -121,8 +123,11 @@ fn a_thousand_huge_values_leave_the_log_and_the_report_small() {
     let log = engine.request_log().kept_bytes();
     let report = engine.contract_report().unwrap().kept_bytes();
     eprintln!("1,000 requests with a 64 KiB invalid value: log {log} bytes, report {report} bytes");
-    // Each entry keeps about 1 KB; unbounded, each kept the 64 KiB.
-    assert!(log < 2 * 1024 * 1024, "the log keeps {log} bytes");
+    // Each entry keeps about 1 KB and the start of both bodies; unbounded, each kept the 64 KiB.
+    assert!(
+        log < 1_000 * (4 * 1024 + MAX_LOGGED_BODY),
+        "the log keeps {log} bytes"
+    );
     assert!(report < 2 * 1024 * 1024, "the report keeps {report} bytes");
     let failures = engine.contract_report().unwrap().to_json()["operations"][0]["failures"]
         .as_array()
@@ -178,7 +183,7 @@ fn a_request_breaking_many_rules_is_logged_within_its_bound() {
     assert_eq!(entry["violations_omitted"], shown - logged);
     let bytes = engine.request_log().kept_bytes();
     assert!(
-        bytes <= MAX_ENTRY_BYTES + 1024,
+        bytes <= MAX_ENTRY_BYTES + MAX_EXCHANGE_BYTES + 1024,
         "the entry keeps {bytes} bytes"
     );
 }
@@ -362,4 +367,105 @@ fn an_echo_the_generator_cannot_vouch_for_is_checked_again_and_made_anew() {
             "depth {depth}: an invalid echo was sent: {answer}"
         );
     }
+}
+
+#[test]
+fn headers_and_bodies_are_logged_masked_and_within_their_bounds() {
+    let engine = engine();
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", "Bearer SECRET-TOKEN".parse().unwrap());
+    headers.insert("x-api-key", "SECRET-KEY".parse().unwrap());
+    headers.insert("cookie", "session=SECRET-C; theme=dark".parse().unwrap());
+    headers.insert("content-type", "application/json".parse().unwrap());
+    for index in 0..200 {
+        let name = http::HeaderName::from_bytes(format!("x-filler-{index}").as_bytes()).unwrap();
+        headers.insert(name, "v".repeat(1_000).parse().unwrap());
+    }
+    let body = format!(r#"{{"text":"{}"}}"#, "€".repeat(400_000));
+    let request = MockRequest {
+        method: &Method::POST,
+        path: "/notes",
+        query: None,
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    let outcome = engine.handle(&request);
+    assert_eq!(outcome.response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (log, text) = kept(&engine, 1);
+    assert!(
+        !text.contains("SECRET"),
+        "a credential reached the log: {text}"
+    );
+    let entry = &log["requests"][0];
+    let logged: Vec<(&str, &str)> = entry["request_headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| (pair[0].as_str().unwrap(), pair[1].as_str().unwrap()))
+        .collect();
+    assert!(
+        logged.contains(&("authorization", "Bearer ***")),
+        "{logged:?}"
+    );
+    assert!(logged.contains(&("x-api-key", "***")), "{logged:?}");
+    assert!(
+        logged.contains(&("cookie", "session=***; theme=***")),
+        "{logged:?}"
+    );
+    let header_bytes: usize = logged
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 3)
+        .sum();
+    assert!(
+        header_bytes <= MAX_LOGGED_HEADERS + 64,
+        "{header_bytes} bytes of headers"
+    );
+    assert!(logged.last().unwrap().1.ends_with("more headers not kept"));
+    let kept_body = &entry["request_body"];
+    assert_eq!(kept_body["length"], body.len());
+    assert_eq!(kept_body["truncated"], true);
+    let kept_text = kept_body["text"].as_str().unwrap();
+    assert!(kept_text.len() <= MAX_LOGGED_BODY && kept_text.len() > MAX_LOGGED_BODY - 4);
+    assert!(
+        kept_text.starts_with(r#"{"text":"€€"#),
+        "cut on a character boundary"
+    );
+    assert!(
+        entry["response_body"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("/text")
+    );
+    assert!(entry["latency_us"].as_u64().is_some());
+    let bytes = engine.request_log().kept_bytes();
+    assert!(
+        bytes <= MAX_ENTRY_BYTES + MAX_EXCHANGE_BYTES + 2048,
+        "the entry keeps {bytes} bytes"
+    );
+    // The contract report keeps neither headers nor bodies.
+    let report = engine.contract_report().unwrap().to_json();
+    let failure = &report["operations"][0]["failures"][0];
+    assert!(failure.get("request_headers").is_none() && failure.get("latency_us").is_none());
+}
+
+#[test]
+fn a_credential_in_the_query_is_hidden_in_the_logged_answer_too() {
+    let engine = engine();
+    let (status, answer, _) = exchange(&engine, "GET", "/search?token=SECRET%22Q", &[], "");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        answer["violations"][0]["value"], "SECRET\"Q",
+        "the client sees it"
+    );
+    let (log, text) = kept(&engine, 1);
+    assert!(
+        !text.contains("SECRET"),
+        "a credential reached the log: {text}"
+    );
+    assert!(
+        log["requests"][0]["response_body"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("***")
+    );
 }

@@ -25,7 +25,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 use understudy_engine::{Delivery, Engine, Fault, MockRequest};
 
-use crate::admin::{admin_routes, is_admin_path};
+use crate::admin::{QuietLogLine, admin_routes, is_admin_path};
 use crate::admin_guard::AdminGuard;
 use crate::cors_for_origins::CorsForOriginsLayer;
 use crate::message_checks;
@@ -204,8 +204,11 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
         .on_request(())
         .on_failure(())
         .on_response(|response: &Response, latency: Duration, _span: &Span| {
-            // The line is formatted only when it will be written.
-            if !tracing::enabled!(tracing::Level::INFO) {
+            // The line is formatted only when it will be written; the admin API's reads (the
+            // inspector polls them) get none.
+            if !tracing::enabled!(tracing::Level::INFO)
+                || response.extensions().get::<QuietLogLine>().is_some()
+            {
                 return;
             }
             let status = response.status().as_u16();

@@ -57,8 +57,9 @@ impl IntoResponse for ServerError {
                 "No such admin route",
                 format!(
                     "`{path}` is under the admin prefix but is no admin route; they are \
-                     GET /__understudy/routes, GET /__understudy/requests and \
-                     POST /__understudy/reset"
+                     GET /__understudy/ (the inspector page), GET /__understudy/routes, \
+                     GET /__understudy/requests, GET /__understudy/state, \
+                     GET /__understudy/contract and POST /__understudy/reset"
                 ),
             ),
             ServerError::AdminRefused(reason) => {

@@ -60,3 +60,31 @@ async fn a_request_is_logged_at_info_and_not_below() {
     let warn = log_of_one_request(Level::WARN).await;
     assert!(!warn.contains("answered"), "{warn}");
 }
+
+#[tokio::test]
+async fn the_admin_api_reads_the_inspector_polls_write_no_line() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(Level::INFO)
+        .with_ansi(false)
+        .with_writer(captured.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let app = test_app();
+    for path in [
+        "/__understudy/requests",
+        "/__understudy/state",
+        "/__understudy/",
+    ] {
+        assert_eq!(send(&app, get(path, &[])).await.status, StatusCode::OK);
+    }
+    let refused = get("/__understudy/state", &[("origin", "http://evil.example")]);
+    assert_eq!(send(&app, refused).await.status, StatusCode::FORBIDDEN);
+    drop(guard);
+    let written = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(written.matches("answered").count(), 1, "{written}");
+    assert!(
+        written.contains("status=403"),
+        "a refusal is still logged: {written}"
+    );
+}
