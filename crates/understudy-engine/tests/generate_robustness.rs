@@ -171,3 +171,67 @@ fn echo_and_defaults_cope_with_the_same_tangle() {
         assert_eq!(first, again, "S{index}");
     }
 }
+
+/// Every value inside `value`, itself included.
+fn values_in(value: &Value) -> usize {
+    1 + match value {
+        Value::Array(items) => items.iter().map(values_in).sum(),
+        Value::Object(members) => members.values().map(values_in).sum(),
+        _ => 0,
+    }
+}
+
+/// A tree each of whose nodes must have two children of its own kind, alone and behind a
+/// discriminated `oneOf` whose other branch points at nothing (the `load` fuzz target's find: the
+/// generator made 2^24 nodes, so one request held a worker for good). A body stops growing at
+/// the generator's budget of values, built or written.
+#[test]
+fn a_tree_that_must_branch_twice_stops_at_the_budget() {
+    let document = json!({"openapi": "3.0.3", "info": {"title": "trees", "version": "1"},
+        "paths": {}, "components": {"schemas": {
+            "Tree": {"type": "object", "required": ["left", "right"], "properties": {
+                "left": {"$ref": "#/components/schemas/Tree"},
+                "right": {"$ref": "#/components/schemas/Tree"}}},
+            "Expression": {"oneOf": [{"$ref": "#/components/schemas/Literal"},
+                                     {"$ref": "#/components/schemas/Binary"}],
+                           "discriminator": {"propertyName": "type"}},
+            "Binary": {"type": "object", "required": ["left", "right"], "properties": {
+                "left": {"$ref": "#/components/schemas/Expression"},
+                "right": {"$ref": "#/components/schemas/Expression"}}}}}});
+    for name in ["Tree", "Expression"] {
+        let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        let generator = Generator::compile(&document, &schema).expect("a generator");
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let built = generator.generate(&mut GenerateContext {
+            rng: &mut rng,
+            now: Utc::now(),
+            request_body: None,
+            request_defaults: None,
+            identity: None,
+            echo: false,
+        });
+        assert!(
+            values_in(&built) <= 200_000,
+            "{name}: {}",
+            values_in(&built)
+        );
+        let mut written = Vec::new();
+        generator.write_vouched(
+            &mut GenerateContext {
+                rng: &mut Xoshiro256PlusPlus::seed_from_u64(1),
+                now: Utc::now(),
+                request_body: None,
+                request_defaults: None,
+                identity: None,
+                echo: false,
+            },
+            &mut written,
+        );
+        let written: Value = serde_json::from_slice(&written).expect("JSON");
+        assert!(
+            values_in(&written) <= 200_000,
+            "{name}: {}",
+            values_in(&written)
+        );
+    }
+}

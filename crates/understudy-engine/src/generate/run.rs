@@ -26,6 +26,10 @@ const SOFT_DEPTH: u16 = 6;
 const HARD_DEPTH: u16 = 24;
 /// Values generated before the rest of a body is kept minimal.
 const BUDGET: usize = 2_500;
+/// Values generated after which every further node of a body is its smallest value, as past
+/// [`HARD_DEPTH`]: a minimal value still has its required properties, so a schema that requires
+/// two children of its own kind would otherwise double the work at every level down to the cap.
+const HARD_BUDGET: usize = 100_000;
 /// Tries for a node whose composition must be checked (a `oneOf` whose branches overlap).
 const ATTEMPTS: usize = 8;
 /// Tries for a node with many branches.
@@ -469,7 +473,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     /// The first half of [`Runner::enter`]: counts the node, and gives the value that stands in
-    /// for it when it is missing or too deep.
+    /// for it when it is missing, too deep, or past the body's [`HARD_BUDGET`].
     pub(super) fn counted(&mut self, id: NodeId, depth: u16) -> Result<&'g Node, Value> {
         let graph = self.graph;
         let Some(node) = graph.nodes.get(id as usize) else {
@@ -477,7 +481,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             return Err(Value::Null);
         };
         self.count += 1;
-        if depth >= HARD_DEPTH {
+        if depth >= HARD_DEPTH || self.count > HARD_BUDGET {
             self.unsure = true;
             return Err(smallest(node));
         }
@@ -485,10 +489,10 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     /// Counts a value written ahead of time at `depth` as [`Runner::counted`] counts it, when it
-    /// is not so deep that `counted` makes it the smallest value instead; false, with nothing
-    /// counted, when it is.
+    /// is not so deep, nor so far into the body, that `counted` makes it the smallest value
+    /// instead; false, with nothing counted, when it is.
     pub(super) fn counted_whole(&mut self, depth: u16) -> bool {
-        if depth >= HARD_DEPTH {
+        if depth >= HARD_DEPTH || self.count >= HARD_BUDGET {
             return false;
         }
         self.count += 1;
