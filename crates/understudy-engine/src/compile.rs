@@ -639,7 +639,19 @@ impl Compiler<'_> {
                         }
                     }
                 }
-                let content_type = HeaderValue::from_str(&concrete.to_ascii_lowercase()).ok();
+                // A media type is ASCII (RFC 6838); some `http` releases take other bytes in a
+                // header value and some do not, and an answer of a type refused there would go
+                // out with no Content-Type at all.
+                let content_type = HeaderValue::from_str(&concrete.to_ascii_lowercase())
+                    .ok()
+                    .filter(|_| concrete.is_ascii());
+                if content_type.is_none() {
+                    self.error(
+                        at.clone(),
+                        ErrorKind::Structure,
+                        format!("`{media_type}` cannot be sent as a Content-Type header"),
+                    );
+                }
                 let media_type = media_type.to_ascii_lowercase();
                 content.push(ResponseMedia {
                     content_type,

@@ -415,3 +415,19 @@ async fn odd_but_servable_paths_load_with_warnings_and_the_first_is_served() {
     let folder = send(&app, get("/shared_items", &[])).await;
     assert_eq!(folder.json()["type"], "folder");
 }
+
+#[test]
+fn a_response_media_type_no_header_can_carry_is_refused() {
+    let found = broken("broken/media_type_not_a_header.yaml");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (_, pointer, kind, reason) = &found[0];
+    assert_eq!(
+        pointer,
+        "/paths/~1things/get/responses/200/content/application~1jsön"
+    );
+    assert_eq!(*kind, ErrorKind::Structure);
+    assert!(
+        reason.contains("cannot be sent as a Content-Type header"),
+        "{reason}"
+    );
+}
