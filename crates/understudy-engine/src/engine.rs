@@ -1347,50 +1347,39 @@ fn problem(status: StatusCode, title: &str, detail: String, extra: Value) -> Moc
 /// The names whose values [`redact_query`] hides, lower-cased: every `apiKey` in the query that
 /// any spec declares, and [`CREDENTIAL_NAMES`]. Made once, at load.
 fn secret_query_names(specs: &[Spec]) -> Vec<String> {
-    let mut names: Vec<String> = CREDENTIAL_NAMES
-        .iter()
-        .map(|&name| name.to_owned())
-        .collect();
-    let declared = specs
-        .iter()
-        .flat_map(|spec| spec.operations.iter())
-        .flat_map(|operation| operation.security.iter().flatten())
-        .filter_map(|credential| match credential {
-            Credential::ApiKey {
-                name,
-                location: Location::Query,
-            } => Some(name.to_lowercase()),
-            _ => None,
-        });
-    for name in declared {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
+    let names = CREDENTIAL_NAMES.iter().map(|&name| name.to_owned());
+    distinct(names.chain(declared_api_keys(specs, Location::Query)))
 }
 
 /// The header names whose values the request log masks besides the usual ones
 /// ([`LoggedHeaders::from_map`]), lower-cased: every `apiKey` in a header that any spec declares.
 fn secret_header_names(specs: &[Spec]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let declared = specs
+    distinct(declared_api_keys(specs, Location::Header))
+}
+
+/// The names of the `apiKey`s the specs' operations take in `location`, lower-cased.
+fn declared_api_keys(specs: &[Spec], location: Location) -> impl Iterator<Item = String> + '_ {
+    specs
         .iter()
         .flat_map(|spec| spec.operations.iter())
         .flat_map(|operation| operation.security.iter().flatten())
-        .filter_map(|credential| match credential {
-            Credential::ApiKey {
-                name,
-                location: Location::Header,
-            } => Some(name.to_ascii_lowercase()),
+        .filter_map(move |credential| match credential {
+            Credential::ApiKey { name, location: at } if *at == location => {
+                Some(name.to_lowercase())
+            }
             _ => None,
-        });
-    for name in declared {
-        if !names.contains(&name) {
-            names.push(name);
+        })
+}
+
+/// `names` in their first order, each once.
+fn distinct(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for name in names {
+        if !kept.contains(&name) {
+            kept.push(name);
         }
     }
-    names
+    kept
 }
 
 /// The query string with the values of parameters named in `secret` (lower-case) replaced by
