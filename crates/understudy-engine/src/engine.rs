@@ -801,16 +801,10 @@ impl Engine {
         let mut headers = HeaderMap::new();
         for documented in &response.headers {
             let value = documented.example.clone().or_else(|| {
-                documented.generator.as_ref().map(|generator| {
-                    generator.generate(&mut GenerateContext {
-                        rng: &mut rng,
-                        now,
-                        request_body: None,
-                        request_defaults: None,
-                        identity: None,
-                        echo: false,
-                    })
-                })
+                documented
+                    .generator
+                    .as_ref()
+                    .map(|generator| generator.generate(&mut GenerateContext::plain(&mut rng, now)))
             });
             if let Some(value) = value.and_then(|value| header_value(&value)) {
                 headers.insert(documented.name.clone(), value);
@@ -1217,14 +1211,7 @@ fn documented_error(
         generated.body
     } else {
         // What was echoed broke the schema somewhere it could not tell: the schema alone.
-        generator.generate(&mut GenerateContext {
-            rng,
-            now,
-            request_body: None,
-            request_defaults: None,
-            identity: None,
-            echo: false,
-        })
+        generator.generate(&mut GenerateContext::plain(rng, now))
     };
     Some(Bytes::from(serde_json::to_vec(&body).unwrap_or_default()))
 }

@@ -123,6 +123,20 @@ pub struct GenerateContext<'a> {
     pub echo: bool,
 }
 
+impl<'a> GenerateContext<'a> {
+    /// A context for a body made from its schema alone: nothing echoed, no identity placed.
+    pub fn plain(rng: &'a mut Xoshiro256PlusPlus, now: DateTime<Utc>) -> Self {
+        GenerateContext {
+            rng,
+            now,
+            request_body: None,
+            request_defaults: None,
+            identity: None,
+            echo: false,
+        }
+    }
+}
+
 /// Where the record identity goes in a generated body, and how fresh ids are made.
 #[derive(Debug, Clone)]
 pub struct IdentitySlot {

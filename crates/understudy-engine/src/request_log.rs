@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::violation::{CUT_MARK, Violation, Violations, cut_text};
+use crate::violation::{CUT_MARK, Violation, Violations, cut_text, floor_char_boundary};
 
 /// The most bytes of a logged path or query; a longer one is cut and ends in `…`.
 pub const MAX_LOGGED_TEXT: usize = 1024;
@@ -667,17 +667,6 @@ impl RequestLog {
         self.sequence.store(0, Ordering::Relaxed);
         self.resets.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-/// The largest index at most `index` that is on a character boundary of `text`.
-fn floor_char_boundary(text: &str, index: usize) -> usize {
-    if index >= text.len() {
-        return text.len();
-    }
-    (0..=index)
-        .rev()
-        .find(|&at| text.is_char_boundary(at))
-        .unwrap_or(0)
 }
 
 fn method_name<S: serde::Serializer>(

@@ -452,16 +452,7 @@ impl Kept {
         }
         let mut body = media.generator.as_ref().map_or_else(
             || Value::Object(serde_json::Map::new()),
-            |generator| {
-                generator.generate(&mut GenerateContext {
-                    rng,
-                    now,
-                    request_body: None,
-                    request_defaults: None,
-                    identity: None,
-                    echo: false,
-                })
-            },
+            |generator| generator.generate(&mut GenerateContext::plain(rng, now)),
         );
         set(&mut body, &pointer, value);
         if let Some((at, total)) = total {

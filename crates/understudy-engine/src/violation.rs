@@ -294,7 +294,7 @@ fn write_str_prefix(text: &str, out: &mut Capped) -> io::Result<()> {
 }
 
 /// The largest character boundary of `text` at or below `index`.
-fn floor_char_boundary(text: &str, index: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, index: usize) -> usize {
     if index >= text.len() {
         return text.len();
     }

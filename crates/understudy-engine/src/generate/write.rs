@@ -827,14 +827,7 @@ mod tests {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let mut written = Vec::new();
             generator.write_vouched(
-                &mut GenerateContext {
-                    rng: &mut rng,
-                    now: Utc::now(),
-                    request_body: None,
-                    request_defaults: None,
-                    identity: None,
-                    echo: false,
-                },
+                &mut GenerateContext::plain(&mut rng, Utc::now()),
                 &mut written,
             );
             let parsed: serde_json::Value = serde_json::from_slice(&written).expect("JSON");
