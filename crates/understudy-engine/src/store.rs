@@ -444,6 +444,23 @@ impl Store {
         counts
     }
 
+    /// The newest `take` records a resource's collection keeps as answered (any scope, deleted
+    /// ones left out), newest first, for the inspector. Empty for a collection that keeps only
+    /// fingerprints of its creates.
+    pub fn newest(&self, collection: &str, take: usize) -> Vec<Value> {
+        let Some(state) = self.lock(collection) else {
+            return Vec::new();
+        };
+        state
+            .records
+            .iter()
+            .rev()
+            .filter(|record| !record.deleted)
+            .filter_map(|record| record.kept.as_ref().map(|kept| kept.value.clone()))
+            .take(take)
+            .collect()
+    }
+
     /// The most records a collection keeps (`--max-records`).
     pub fn max_records(&self) -> usize {
         self.max_records

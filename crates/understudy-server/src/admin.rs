@@ -110,7 +110,14 @@ async fn routes(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Json<V
     Json(json!({ "routes": route_details(&engine, &base) }))
 }
 
-/// The collections of the store, with their records and bound.
+/// How many of a collection's newest records `state` shows.
+const SHOWN_RECORDS: usize = 20;
+/// The most bytes of JSON a record shown by `state` may take; a larger one is left out, counted.
+const SHOWN_RECORD_BYTES: usize = 16 * 1024;
+
+/// The collections of the store, with their record counts, the bound, and the newest records of
+/// each resource (at most [`SHOWN_RECORDS`] of [`SHOWN_RECORD_BYTES`] each, so the answer stays
+/// bounded whatever the records hold).
 async fn state(State(engine): State<Arc<Engine>>) -> Json<Value> {
     Json(match engine.store() {
         Some(store) => json!({
@@ -119,7 +126,19 @@ async fn state(State(engine): State<Arc<Engine>>) -> Json<Value> {
             "collections": store
                 .counts()
                 .into_iter()
-                .map(|(name, records)| json!({"name": name, "records": records}))
+                .map(|(name, records)| {
+                    let newest = store.newest(name, SHOWN_RECORDS);
+                    let shown = newest.len();
+                    let newest: Vec<Value> = newest
+                        .into_iter()
+                        .filter(|record| {
+                            serde_json::to_vec(record)
+                                .is_ok_and(|bytes| bytes.len() <= SHOWN_RECORD_BYTES)
+                        })
+                        .collect();
+                    let too_large = shown - newest.len();
+                    json!({"name": name, "records": records, "newest": newest, "too_large": too_large})
+                })
                 .collect::<Vec<_>>(),
         }),
         None => json!({"stateless": true, "collections": []}),

@@ -335,6 +335,9 @@ async fn state_shows_each_collection_with_its_records_and_bound() {
         .find(|collection| collection["name"] == "/api/pets")
         .unwrap();
     assert_eq!(pets["records"], 1);
+    // A resource's records are shown as answered, newest first.
+    assert_eq!(pets["newest"][0]["name"], "Rex", "{pets}");
+    assert_eq!(pets["too_large"], 0);
 
     let stateless = Arc::new(
         Engine::load(
