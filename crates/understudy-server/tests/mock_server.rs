@@ -4,42 +4,9 @@
 
 mod support;
 
-use std::net::SocketAddr;
-
-use support::test_path;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{raw_request, test_path};
 use tokio::net::TcpStream;
 use understudy_server::MockServer;
-
-/// Sends one HTTP/1.1 request and reads the whole answer (the connection is closed after it).
-async fn raw_request(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 const BASIC: (&str, &str) = ("Authorization", "Basic dXNlcjpwYXNz");

@@ -11,9 +11,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use support::{Answer, get, post, send, test_path};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::{Answer, get, post, raw_request, send, test_path};
 use understudy_engine::{Engine, EngineOptions};
 use understudy_server::{App, MockServer, ServerOptions, app};
 
@@ -441,29 +439,22 @@ async fn a_seeded_reset_replays_the_same_answers() {
     assert_eq!(again, first);
 }
 
-/// Sends one HTTP/1.1 request on a socket and reads the whole answer.
+/// Sends one JSON request on a socket and reads the whole answer.
 async fn raw(address: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await.unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    raw_request(
+        address,
+        method,
+        path,
+        &[("Content-Type", "application/json")],
+        body,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn a_todo_lives_and_dies_through_a_real_socket() {
     let server = MockServer::start([test_path("resources")]).await.unwrap();
-    let address: SocketAddr = server.uri().trim_start_matches("http://").parse().unwrap();
+    let address = server.address();
     let (status, body) = raw(address, "POST", "/todos/", r#"{"title": "Buy milk"}"#).await;
     assert_eq!(status, 201);
     let created: Value = serde_json::from_str(&body).unwrap();
