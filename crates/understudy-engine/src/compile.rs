@@ -24,10 +24,18 @@ use crate::operation::{
 use crate::resources::ResourceRole;
 use crate::violation::Location;
 
-/// The methods a path item may document.
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+/// The methods a path item may document by their own key (`query` from OpenAPI 3.2 on); 3.2's
+/// `additionalOperations` names any other.
+const METHODS: [&str; 9] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",
 ];
+
+/// Whether understudy serves documents that declare `openapi: version`: 3.0.x, 3.1.x and 3.2.x.
+fn is_served_version(version: &str) -> bool {
+    ["3.0.", "3.1.", "3.2."]
+        .iter()
+        .any(|prefix| version.starts_with(prefix))
+}
 
 /// Compiles a parsed, bundled document read from `file`.
 pub fn compile_spec(file: &Path, document: Value) -> Result<Spec, Vec<LoadError>> {
@@ -135,16 +143,18 @@ impl Compiler<'_> {
             .unwrap_or_default()
             .to_owned();
         match document.get("openapi").and_then(Value::as_str) {
-            Some(version) if version.starts_with("3.0.") => {}
+            Some(version) if is_served_version(version) => {}
             Some(version) => self.error(
                 "/openapi",
                 ErrorKind::Structure,
-                format!("OpenAPI {version} is not supported; understudy serves OpenAPI 3.0.x"),
+                format!(
+                    "OpenAPI {version} is not supported; understudy serves OpenAPI 3.0, 3.1 and 3.2"
+                ),
             ),
             None => self.error(
                 "/openapi",
                 ErrorKind::Structure,
-                "not an OpenAPI document: the `openapi: 3.0.x` field is missing",
+                "not an OpenAPI document: the `openapi` field (3.0.x, 3.1.x or 3.2.x) is missing",
             ),
         }
         let title = document
@@ -173,6 +183,8 @@ impl Compiler<'_> {
                     self.path_item(&name, &mount, path, item, &roles, &mut operations);
                 }
             }
+            // From 3.1 on a document may describe only webhooks or components.
+            None if !version.starts_with("3.0") => {}
             _ => self.error("/paths", ErrorKind::Structure, "`paths` must be an object"),
         }
         Spec {
@@ -211,11 +223,20 @@ impl Compiler<'_> {
         let document = self.document;
         let item = deref(document, item);
         let shared = item.get("parameters");
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
-            let pointer = format!("{item_pointer}/{method}");
+        let mut documented: Vec<(&str, String, &Value)> = METHODS
+            .iter()
+            .filter_map(|method| {
+                let operation = item.get(*method)?;
+                Some((*method, format!("{item_pointer}/{method}"), operation))
+            })
+            .collect();
+        if let Some(more) = item.get("additionalOperations").and_then(Value::as_object) {
+            for (method, operation) in more {
+                let pointer = format!("{item_pointer}/additionalOperations/{}", escape(method));
+                documented.push((method.as_str(), pointer, operation));
+            }
+        }
+        for (method, pointer, operation) in documented {
             if !operation.is_object() {
                 self.error(
                     pointer,
@@ -621,10 +642,16 @@ impl Compiler<'_> {
                     }
                     _ => None,
                 };
+                // A generator that cannot vouch for its bodies (a 2020-12 keyword it does not
+                // model) has them checked, and drawn again, against the validator.
+                let unsure = generator
+                    .as_ref()
+                    .is_some_and(|generator| !generator.is_exact());
                 let validator = match (schema, json) {
                     (Some(schema), true)
                         if (echoes && (200..300).contains(&status.code()))
-                            || error_shape.is_some() =>
+                            || error_shape.is_some()
+                            || unsure =>
                     {
                         self.validator(schema, &format!("{at}/schema"), Direction::Response)
                     }

@@ -959,7 +959,7 @@ fn media_body(
 
 /// A generated JSON body, written straight into bytes. Echoed values were checked as they went
 /// in; the body is read back and validated only when some check behind it was not exact, and
-/// generated again without the echo if that would break the schema.
+/// drawn again without the echo if it breaks the schema ([`redraw`]).
 fn generated_json(
     media: &ResponseMedia,
     generator: &Generator,
@@ -980,26 +980,58 @@ fn generated_json(
         },
         &mut body,
     );
-    let invalid = echo_source.is_some()
-        && !vouched
-        && media.validator.as_ref().is_some_and(|validator| {
-            serde_json::from_slice::<Value>(&body).map_or(true, |value| !validator.is_valid(&value))
-        });
-    if invalid {
+    if vouched || fits(media, &body) {
+        return Bytes::from(body);
+    }
+    redraw(media, generator, rng, now, identity, body)
+}
+
+/// Bodies drawn from the schema alone before giving up on drawing one the validator accepts.
+const DRAWS: usize = 16;
+
+/// A body from the schema alone (the identity kept), drawn until the media type's validator
+/// accepts it, at most [`DRAWS`] times: a generator that does not model a keyword (2020-12's
+/// `if`/`then`, `dependentRequired`, …) draws and checks. Then the documented example, which is the
+/// spec's own word; then the last draw. Each draw moves the request's seeded rng on, so the answer
+/// stays reproducible.
+fn redraw(
+    media: &ResponseMedia,
+    generator: &Generator,
+    rng: &mut Xoshiro256PlusPlus,
+    now: DateTime<Utc>,
+    identity: Option<Value>,
+    mut body: Vec<u8>,
+) -> Bytes {
+    for _ in 0..DRAWS {
         body.clear();
-        generator.write_vouched(
+        let vouched = generator.write_vouched(
             &mut GenerateContext {
-                rng,
-                now,
-                request_body: None,
-                request_defaults: None,
-                identity,
-                echo: false,
+                identity: identity.clone(),
+                ..GenerateContext::plain(&mut *rng, now)
             },
             &mut body,
         );
+        if vouched || fits(media, &body) {
+            return Bytes::from(body);
+        }
     }
-    Bytes::from(body)
+    match media
+        .examples
+        .first()
+        .map(|(_, value)| value)
+        .or(media.example.as_ref())
+    {
+        Some(example) => encode(true, example),
+        None => Bytes::from(body),
+    }
+}
+
+/// Whether a JSON body passes the media type's validator (true when it has none: the generator's
+/// own checks are then all there is).
+fn fits(media: &ResponseMedia, body: &[u8]) -> bool {
+    media.validator.as_ref().is_none_or(|validator| {
+        serde_json::from_slice::<Value>(body).is_ok_and(|value| validator.is_valid(&value))
+    })
 }
 
 fn encode(json: bool, value: &Value) -> Bytes {
@@ -1207,13 +1239,13 @@ fn documented_error(
             .validator
             .as_ref()
             .is_some_and(|validator| validator.is_valid(&generated.body));
-    let body = if valid {
-        generated.body
-    } else {
-        // What was echoed broke the schema somewhere it could not tell: the schema alone.
-        generator.generate(&mut GenerateContext::plain(rng, now))
-    };
-    Some(Bytes::from(serde_json::to_vec(&body).unwrap_or_default()))
+    if valid {
+        return Some(Bytes::from(
+            serde_json::to_vec(&generated.body).unwrap_or_default(),
+        ));
+    }
+    // What was echoed broke the schema somewhere it could not tell: the schema alone.
+    Some(redraw(media, generator, rng, now, None, Vec::new()))
 }
 
 fn conflict_violation(operation: &Operation, rule: usize, value: String) -> Violation {

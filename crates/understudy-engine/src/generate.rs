@@ -280,6 +280,12 @@ impl Generator {
         self.sizes.capacity()
     }
 
+    /// Whether every schema behind the generator was read as the server's validator reads it:
+    /// when not (a 2020-12 keyword it does not model), its bodies are never vouched for.
+    pub fn is_exact(&self) -> bool {
+        self.graph.exact
+    }
+
     /// Where the record identity goes in a generated body, if the schema has one.
     pub fn identity(&self) -> Option<&IdentitySlot> {
         self.identity.as_ref()

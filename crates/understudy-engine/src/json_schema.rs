@@ -1,11 +1,14 @@
-//! Translation of OpenAPI 3.0 schemas into self-contained JSON Schema (draft 2020-12) documents and
+//! Translation of OpenAPI schemas into self-contained JSON Schema (draft 2020-12) documents and
 //! their compiled validators.
 //!
 //! OpenAPI 3.0 speaks a dialect of JSON Schema draft 4/5. The differences translated here are:
 //! `nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`, `readOnly` properties (not required in
 //! requests), `writeOnly` properties (not required in responses), `discriminator` (dispatch on the
-//! property instead of a plain `oneOf`), and `$ref` siblings (ignored, as OpenAPI 3.0 says). Every
-//! referenced schema is copied under `$defs`, so a validator only holds what its schema can reach.
+//! property instead of a plain `oneOf`), and `$ref` siblings (ignored, as OpenAPI 3.0 says).
+//! OpenAPI 3.1 and 3.2 speak JSON Schema 2020-12 itself ([`Dialect`]): its keywords are kept,
+//! `$ref` siblings apply, and `nullable` means nothing; `readOnly`, `writeOnly` and
+//! `discriminator` are read as in 3.0. Every referenced schema is copied under `$defs`, so a
+//! validator only holds what its schema can reach.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -19,6 +22,71 @@ pub enum Direction {
     /// A response body: `writeOnly` properties are never required.
     Response,
 }
+
+/// The schema dialect a document speaks, read once from its `openapi` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// OpenAPI 3.0 (and Swagger 2.0, converted to it): JSON Schema draft 4/5 with OpenAPI's own
+    /// words (`nullable`, boolean exclusive bounds), `$ref` siblings ignored.
+    OpenApi30,
+    /// OpenAPI 3.1 and 3.2: JSON Schema 2020-12, `$ref` siblings applying beside the reference.
+    JsonSchema202012,
+}
+
+impl Dialect {
+    /// The dialect of `document`: 3.1 and later speak 2020-12; 3.0, and a document that says no
+    /// version (the engine's own tests), speak 3.0's.
+    pub fn of(document: &Value) -> Dialect {
+        match document.get("openapi").and_then(Value::as_str) {
+            Some(version) if !version.starts_with("3.0") && version.starts_with('3') => {
+                Dialect::JsonSchema202012
+            }
+            _ => Dialect::OpenApi30,
+        }
+    }
+
+    /// Whether a schema object's keywords beside its `$ref` constrain the value too: in 2020-12
+    /// they do (annotations such as `description` aside, which change nothing); in 3.0 they are
+    /// ignored.
+    pub fn ref_has_siblings(self, schema: &Map<String, Value>) -> bool {
+        self == Dialect::JsonSchema202012
+            && schema.keys().any(|key| {
+                !matches!(
+                    key.as_str(),
+                    "$ref"
+                        | "description"
+                        | "title"
+                        | "summary"
+                        | "$comment"
+                        | "deprecated"
+                        | "example"
+                        | "examples"
+                        | "default"
+                        | "readOnly"
+                        | "writeOnly"
+                        | "externalDocs"
+                        | "xml"
+                ) && !key.starts_with("x-")
+            })
+    }
+}
+
+/// JSON Schema 2020-12 keywords that hold one subschema, kept in the 2020-12 dialect.
+const SUBSCHEMA_KEYWORDS: &[&str] = &[
+    "contains",
+    "if",
+    "then",
+    "else",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+];
+
+/// JSON Schema 2020-12 keywords that hold a map of subschemas, kept in the 2020-12 dialect.
+const SUBSCHEMA_MAP_KEYWORDS: &[&str] = &["patternProperties", "dependentSchemas"];
+
+/// JSON Schema 2020-12 keywords with plain values, kept in the 2020-12 dialect.
+const PLAIN_2020_KEYWORDS: &[&str] = &["minContains", "maxContains", "dependentRequired"];
 
 /// A schema that cannot be translated: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +106,7 @@ pub fn translate(
 ) -> Result<Value, TranslateError> {
     let mut translator = Translator {
         document,
+        dialect: Dialect::of(document),
         direction,
         defs: HashMap::new(),
         queue: VecDeque::new(),
@@ -198,6 +267,7 @@ fn validator(
 
 struct Translator<'a> {
     document: &'a Value,
+    dialect: Dialect,
     direction: Direction,
     /// Reference targets already queued, so that each is translated once (and cycles end).
     defs: HashMap<String, ()>,
@@ -215,13 +285,48 @@ impl Translator<'_> {
                 }),
             };
         };
-        if let Some(reference) = object.get("$ref") {
-            return self.reference(reference, pointer);
-        }
+        let sibling_reference = match object.get("$ref") {
+            Some(reference) if self.dialect.ref_has_siblings(object) => {
+                Some(self.reference(reference, pointer)?)
+            }
+            Some(reference) => return self.reference(reference, pointer),
+            None => None,
+        };
+        let modern = self.dialect == Dialect::JsonSchema202012;
         let mut out = Map::new();
         for (key, value) in object {
             let here = format!("{pointer}/{}", escape(key));
             match key.as_str() {
+                keyword if modern && SUBSCHEMA_KEYWORDS.contains(&keyword) => {
+                    out.insert(key.clone(), self.node(value, &here)?);
+                }
+                keyword if modern && SUBSCHEMA_MAP_KEYWORDS.contains(&keyword) => {
+                    let Value::Object(schemas) = value else {
+                        return Err(not_an_object(&here));
+                    };
+                    let mut translated = Map::new();
+                    for (name, schema) in schemas {
+                        let at = format!("{here}/{}", escape(name));
+                        translated.insert(name.clone(), self.node(schema, &at)?);
+                    }
+                    out.insert(key.clone(), Value::Object(translated));
+                }
+                keyword if modern && PLAIN_2020_KEYWORDS.contains(&keyword) => {
+                    out.insert(key.clone(), value.clone());
+                }
+                "prefixItems" if modern => {
+                    let Value::Array(schemas) = value else {
+                        return Err(TranslateError {
+                            pointer: here,
+                            reason: "`prefixItems` must be an array of schemas".into(),
+                        });
+                    };
+                    let mut translated = Vec::with_capacity(schemas.len());
+                    for (index, schema) in schemas.iter().enumerate() {
+                        translated.push(self.node(schema, &format!("{here}/{index}"))?);
+                    }
+                    out.insert(key.clone(), Value::Array(translated));
+                }
                 "properties" => {
                     let Value::Object(properties) = value else {
                         return Err(not_an_object(&here));
@@ -309,7 +414,14 @@ impl Translator<'_> {
         if let Some(discriminator) = object.get("discriminator") {
             self.discriminate(object, discriminator, pointer, &mut out)?;
         }
-        if object.get("nullable") == Some(&Value::Bool(true)) {
+        if let Some(reference) = sibling_reference
+            && let Value::Array(all) = out
+                .entry("allOf")
+                .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            all.push(reference);
+        }
+        if !modern && object.get("nullable") == Some(&Value::Bool(true)) {
             return Ok(nullable(out));
         }
         Ok(Value::Object(out))

@@ -380,11 +380,21 @@ fn convert(
     match error.kind() {
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
+            // 2020-12's `dependentRequired` reports as `required`; its schema path tells.
+            let (keyword, message) = if error.schema_path().as_str().ends_with("/dependentRequired")
+            {
+                (
+                    "dependentRequired",
+                    format!("`{name}` is required when the fields it depends on are given"),
+                )
+            } else {
+                ("required", format!("`{name}` is required"))
+            };
             let mut violation = violation(
                 location,
                 format!("{pointer}/{}", crate::json_schema::escape(name)),
-                "required",
-                format!("`{name}` is required"),
+                keyword,
+                message,
             );
             violation.field = name.to_owned();
             violation.bound_text();
@@ -424,6 +434,40 @@ fn convert(
                     out.push(violation);
                 }
             }
+        }
+        ValidationErrorKind::FalseSchema => {
+            // A `false` schema (2020-12's `items: false` after `prefixItems`, a property declared
+            // `false`): the keyword holding it names the rule.
+            let keyword = error
+                .schema_path()
+                .as_str()
+                .rsplit('/')
+                .find(|segment| !segment.is_empty() && !segment.bytes().all(|b| b.is_ascii_digit()))
+                .unwrap_or("false")
+                .to_owned();
+            let mut violation = violation(
+                location,
+                pointer,
+                &keyword,
+                "is not allowed here".to_owned(),
+            );
+            if !matches!(instance.as_ref(), Value::Object(_) | Value::Array(_)) {
+                violation.set_value(instance);
+            }
+            out.push(violation);
+        }
+        ValidationErrorKind::Contains => {
+            // jsonschema says `contains` for `minContains` and `maxContains` too; its schema path
+            // tells them apart.
+            let path = error.schema_path().as_str();
+            let (keyword, message) = if path.ends_with("/maxContains") {
+                ("maxContains", "has too many items matching `contains`")
+            } else if path.ends_with("/minContains") {
+                ("minContains", "has too few items matching `contains`")
+            } else {
+                ("contains", "has no item matching `contains`")
+            };
+            out.push(violation(location, pointer, keyword, message.to_owned()));
         }
         kind => {
             let keyword = kind.keyword().to_owned();

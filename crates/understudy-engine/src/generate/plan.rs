@@ -127,6 +127,11 @@ pub(crate) struct Node {
     pub(crate) format_kind: FormatKind,
     pub(crate) format_checks: Vec<Arc<FormatCheck>>,
     pub(crate) items: Option<NodeId>,
+    /// 2020-12 `prefixItems`: the first items' nodes, one each; `items` holds after them.
+    pub(crate) prefix: Vec<NodeId>,
+    /// 2020-12 `contains`: the node of the items that must match it (with `items`), and how many
+    /// are placed right after the prefix.
+    pub(crate) contains: Option<(NodeId, u64)>,
     pub(crate) min_items: u64,
     pub(crate) max_items: Option<u64>,
     pub(crate) unique_items: bool,
@@ -189,6 +194,8 @@ impl Node {
             format_kind: FormatKind::Other,
             format_checks: Vec::new(),
             items: None,
+            prefix: Vec::new(),
+            contains: None,
             min_items: 0,
             max_items: None,
             unique_items: false,
@@ -347,6 +354,9 @@ impl Planner<'_> {
         node.context = context.clone();
         let mut types = Types::ALL.without(Types::NULL);
         let mut items: Vec<PartId> = Vec::new();
+        let mut prefix: Vec<PartId> = Vec::new();
+        let mut contains: Vec<PartId> = Vec::new();
+        let mut least_contained = 0;
         let mut min_items = 0;
         let mut max_items: Option<u64> = None;
         let mut min_properties = 0;
@@ -428,6 +438,13 @@ impl Planner<'_> {
             if let Some(item) = part.items {
                 items.push(item);
             }
+            if prefix.is_empty() {
+                prefix.clone_from(&part.prefix_items);
+            }
+            if let Some((contained, least)) = part.contains {
+                contains.push(contained);
+                least_contained = least_contained.max(least);
+            }
             min_properties = part.min_properties.unwrap_or(0).max(min_properties);
             max_properties = tighter_max(max_properties, part.max_properties);
             check |= part.not.is_some();
@@ -464,6 +481,21 @@ impl Planner<'_> {
         node.min_properties = min_properties;
         node.max_properties = max_properties;
         check |= node.patterns.len() > 1;
+        // With a prefix, `items: false` closes the array after it.
+        if !prefix.is_empty() && items.contains(&NEVER) {
+            let length = u64::try_from(prefix.len()).unwrap_or(u64::MAX);
+            node.max_items = tighter_max(node.max_items, Some(length));
+        }
+        node.prefix = prefix
+            .iter()
+            .map(|part| self.node(vec![*part], Vec::new(), None))
+            .collect();
+        if !contains.is_empty() && least_contained > 0 {
+            let mut roots = items.clone();
+            roots.extend(contains);
+            let roots = self.bounded(roots);
+            node.contains = Some((self.node(roots, Vec::new(), None), least_contained));
+        }
         if !items.is_empty() {
             let items = self.bounded(items);
             node.items = Some(self.node(items, Vec::new(), None));

@@ -951,7 +951,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         let mut misses = 0;
         while out.len() < count {
             let mut scene = Scene::new(None, slot.since);
-            let value = self.value(items, child, &mut scene);
+            let value = self.value(element_node(node, out.len(), items), child, &mut scene);
             if node.unique_items && out.iter().any(|earlier| equal(earlier, &value)) {
                 misses += 1;
                 // Generous: with few distinct values (unique booleans), a short run of repeats
@@ -999,7 +999,13 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     pub(super) fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
-        let min = node.min_items.min(MAX_ITEMS);
+        // The items `contains` asks for come right after the prefix.
+        let placed = node.contains.map_or(0, |(_, least)| {
+            u64::try_from(node.prefix.len())
+                .unwrap_or(u64::MAX)
+                .saturating_add(least)
+        });
+        let min = node.min_items.max(placed).min(MAX_ITEMS);
         let max = node.max_items.unwrap_or(u64::MAX).max(min);
         let count = if slot.minimal {
             min
@@ -1610,6 +1616,22 @@ fn floor_div(value: i128, step: i128) -> i128 {
         return value;
     }
     value.div_euclid(step)
+}
+
+/// The node of an array's item at `index`: its `prefixItems` schema, then the items `contains`
+/// asks for, then `items`.
+pub(super) fn element_node(node: &Node, index: usize, items: NodeId) -> NodeId {
+    if let Some(&prefixed) = node.prefix.get(index) {
+        return prefixed;
+    }
+    match node.contains {
+        Some((contained, least))
+            if u64::try_from(index - node.prefix.len()).is_ok_and(|at| at < least) =>
+        {
+            contained
+        }
+        _ => items,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Parts: one compiled record per schema object a response can reach, read exactly as the server's
-//! validator reads it (see `crate::json_schema`: `nullable`, boolean exclusive bounds, `$ref`
-//! siblings ignored, `writeOnly` properties not required, discriminators dispatching on their
-//! property), plus the hints generation uses (`x-faker`, `example`, `default`). Each schema object
+//! validator reads it (see `crate::json_schema`: in OpenAPI 3.0 `nullable`, boolean exclusive
+//! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
+//! not required, discriminators dispatching on their property), plus the hints generation uses
+//! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
+//! not model (`prefixItems`, `if`, `dependentRequired`, …) makes the read inexact: the generator
+//! then does not vouch for its bodies, and the engine checks them. Each schema object
 //! is compiled once per generator however many times it is referenced, without recursion, so
 //! that cycles and long reference chains cost nothing extra.
 
@@ -12,7 +15,22 @@ use serde_json::{Map, Value};
 
 use super::hint::{self, Hint};
 use super::pattern::{self, FormatCheck, Pattern};
-use crate::json_schema::{flagged, resolve_pointer};
+use crate::json_schema::{Dialect, flagged, resolve_pointer};
+
+/// 2020-12 keywords that constrain a value in ways parts do not model.
+const UNMODELLED_2020_KEYWORDS: &[&str] = &[
+    "prefixItems",
+    "contains",
+    "if",
+    "then",
+    "else",
+    "dependentRequired",
+    "dependentSchemas",
+    "patternProperties",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+];
 
 /// Index of a part in its generator's part list.
 pub(crate) type PartId = u32;
@@ -179,6 +197,10 @@ pub(crate) struct Part {
     pub(crate) max_items: Option<u64>,
     pub(crate) unique_items: bool,
     pub(crate) items: Option<PartId>,
+    /// 2020-12 `prefixItems`: the schemas of the first items, one each.
+    pub(crate) prefix_items: Vec<PartId>,
+    /// 2020-12 `contains`, and how many items must match it (`minContains`, 1 by default).
+    pub(crate) contains: Option<(PartId, u64)>,
     pub(crate) properties: Vec<PropertyDef>,
     /// `required`, without the `writeOnly` properties (responses never need them).
     pub(crate) required: Vec<Arc<str>>,
@@ -231,6 +253,7 @@ impl Part {
 /// Compiles the parts reachable from a schema, breadth-first and without recursion.
 pub(crate) struct PartsBuilder<'d> {
     document: &'d Value,
+    dialect: Dialect,
     ids: HashMap<usize, PartId>,
     parts: Vec<Part>,
     queue: Vec<(PartId, &'d Map<String, Value>)>,
@@ -248,6 +271,7 @@ impl<'d> PartsBuilder<'d> {
         };
         PartsBuilder {
             document,
+            dialect: Dialect::of(document),
             ids: HashMap::new(),
             parts: vec![Part::default(), never],
             queue: Vec::new(),
@@ -262,6 +286,15 @@ impl<'d> PartsBuilder<'d> {
         for _ in 0..MAX_REF_HOPS {
             match current.get("$ref") {
                 None => return self.intern(current, reference),
+                // The keywords beside it apply too: the part holds them and the target, in
+                // `allOf` (see `compile`).
+                Some(_)
+                    if current
+                        .as_object()
+                        .is_some_and(|map| self.dialect.ref_has_siblings(map)) =>
+                {
+                    return self.intern(current, reference);
+                }
                 Some(Value::String(target)) if target.starts_with('#') => {
                     match resolve_pointer(self.document, target) {
                         Some(found) => {
@@ -341,7 +374,15 @@ impl<'d> PartsBuilder<'d> {
 
     fn compile(&mut self, map: &'d Map<String, Value>) -> Part {
         let mut part = Part::default();
-        let nullable = map.get("nullable") == Some(&Value::Bool(true));
+        let modern = self.dialect == Dialect::JsonSchema202012;
+        if modern
+            && UNMODELLED_2020_KEYWORDS
+                .iter()
+                .any(|keyword| map.contains_key(*keyword))
+        {
+            self.exact = false;
+        }
+        let nullable = !modern && map.get("nullable") == Some(&Value::Bool(true));
         let single_type = matches!(map.get("type"), Some(Value::String(_)));
         part.types = match map.get("type") {
             Some(Value::String(name)) => Types::bits_of(name).map(Types),
@@ -386,6 +427,13 @@ impl<'d> PartsBuilder<'d> {
         part.max_items = count(map.get("maxItems"));
         part.unique_items = map.get("uniqueItems") == Some(&Value::Bool(true));
         part.items = map.get("items").map(|items| self.part(items));
+        if modern {
+            part.prefix_items = self.branches(map.get("prefixItems"));
+            part.contains = map.get("contains").map(|contains| {
+                let least = count(map.get("minContains")).unwrap_or(1);
+                (self.part(contains), least)
+            });
+        }
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, schema) in properties {
                 let flag = |key: &str| flagged(self.document, schema, key);
@@ -416,6 +464,13 @@ impl<'d> PartsBuilder<'d> {
         part.min_properties = count(map.get("minProperties"));
         part.max_properties = count(map.get("maxProperties"));
         part.all_of = self.branches(map.get("allOf"));
+        if let Some(reference) = map.get("$ref") {
+            // Only a 2020-12 reference with siblings is interned with its `$ref` still in it.
+            match reference.as_str().and_then(|target| self.part_at(target)) {
+                Some(target) => part.all_of.push(target),
+                None => self.exact = false,
+            }
+        }
         part.one_of = self.branches(map.get("oneOf"));
         part.any_of = self.branches(map.get("anyOf"));
         part.not = map.get("not").map(|schema| self.part(schema));
@@ -423,7 +478,16 @@ impl<'d> PartsBuilder<'d> {
             self.discriminate(map, discriminator, &mut part);
         }
         part.faker = map.get("x-faker").and_then(hint::from_faker);
-        part.example = map.get("example").filter(|value| is_scalar(value)).cloned();
+        let first_example = || {
+            map.get("examples")
+                .and_then(Value::as_array)
+                .and_then(|examples| examples.first())
+        };
+        part.example = map
+            .get("example")
+            .or_else(|| if modern { first_example() } else { None })
+            .filter(|value| is_scalar(value))
+            .cloned();
         part.default = map.get("default").filter(|value| is_scalar(value)).cloned();
         part
     }

@@ -14,7 +14,9 @@ use serde_json::{Number, Value};
 use super::echo::Echo;
 use super::hint::Hint;
 use super::plan::{FREE, Node, NodeId, Prop, WrittenChoices};
-use super::run::{Fields, Runner, Scene, Slot, Source, alone, echoed_items, exclusive, wanted};
+use super::run::{
+    Fields, Runner, Scene, Slot, Source, alone, echoed_items, element_node, exclusive, wanted,
+};
 use super::schema::Types;
 
 /// Where the record identity goes in the value being made: the names still to walk to it, and
@@ -256,7 +258,13 @@ impl<'g> Runner<'g, '_> {
                     out.push(b',');
                 }
                 let mut scene = Scene::new(None, slot.since);
-                self.write(items, child, &mut scene, out, None);
+                self.write(
+                    element_node(node, index, items),
+                    child,
+                    &mut scene,
+                    out,
+                    None,
+                );
             }
         }
         out.push(b']');
