@@ -129,11 +129,16 @@ impl Compiler<'_> {
             .and_then(|stem| stem.to_str())
             .unwrap_or("spec")
             .to_owned();
-        let version = document
-            .get("openapi")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let version = match document.get(crate::swagger2::CONVERTED_KEY) {
+            Some(Value::String(from)) => format!("Swagger {from}"),
+            _ => format!(
+                "OpenAPI {}",
+                document
+                    .get("openapi")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            ),
+        };
         match document.get("openapi").and_then(Value::as_str) {
             Some(version) if version.starts_with("3.0.") => {}
             Some(version) => self.error(
@@ -141,11 +146,21 @@ impl Compiler<'_> {
                 ErrorKind::Structure,
                 format!("OpenAPI {version} is not supported; understudy serves OpenAPI 3.0.x"),
             ),
-            None => self.error(
-                "/openapi",
-                ErrorKind::Structure,
-                "not an OpenAPI document: the `openapi: 3.0.x` field is missing",
-            ),
+            None => match document.get("swagger") {
+                Some(swagger) => self.error(
+                    "/swagger",
+                    ErrorKind::Structure,
+                    format!(
+                        "Swagger {} is not supported; understudy reads Swagger 2.0 and OpenAPI 3.0.x",
+                        swagger.as_str().map_or_else(|| swagger.to_string(), str::to_owned)
+                    ),
+                ),
+                None => self.error(
+                    "/openapi",
+                    ErrorKind::Structure,
+                    "not an OpenAPI document: the `openapi: 3.0.x` field is missing",
+                ),
+            },
         }
         let title = document
             .pointer("/info/title")
@@ -182,6 +197,7 @@ impl Compiler<'_> {
             version,
             mount,
             operations,
+            warnings: Vec::new(),
         }
     }
 

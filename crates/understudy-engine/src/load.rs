@@ -75,16 +75,18 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
                 continue;
             }
         };
+        let mut warnings = crate::swagger2::convert(file, &mut document);
         let bundle = bundle_external_refs(file, &mut document, allow_ref_outside);
         referenced.extend(bundle.files);
+        warnings.extend(bundle.warnings);
         if bundle.errors.is_empty() {
-            documents.push((file.clone(), document, bundle.origins));
+            documents.push((file.clone(), document, bundle.origins, warnings));
         } else {
             errors.extend(bundle.errors);
         }
     }
     let mut specs = Vec::new();
-    for (file, document, origins) in documents {
+    for (file, document, origins, warnings) in documents {
         let shared_part = document.get("openapi").is_none()
             && canonical(&file).is_some_and(|path| referenced.contains(&path));
         if shared_part {
@@ -96,7 +98,10 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
             continue;
         }
         match compile_spec(&file, document) {
-            Ok(spec) => specs.push(spec),
+            Ok(mut spec) => {
+                spec.warnings = warnings;
+                specs.push(spec);
+            }
             Err(found) => errors.extend(found),
         }
     }
