@@ -49,9 +49,11 @@ pub fn convert(file: &Path, document: &mut Value) -> Vec<LoadError> {
 }
 
 /// Converts the parts of a file that a Swagger 2.0 document references and that declares no
-/// version of its own (a file of shared `definitions`, `parameters` or `responses`): those maps
-/// move to where 3.0 keeps them, and every reference in the file is rewritten, as
-/// [`convert`] does for a whole document.
+/// version of its own: maps of `definitions`, `parameters` or `responses` move to where 3.0 keeps
+/// them, as [`convert`] does for a whole document; any other key is taken for a part by its shape
+/// (a parameter has `in`, a response `schema` or `headers`, anything else is a schema) and
+/// converted where it is. Body and form parameters in such a file are not converted (a warning),
+/// as the operation that names them cannot be changed from here.
 pub fn convert_parts(file: &Path, document: &mut Value) -> Vec<LoadError> {
     if document.get("openapi").is_some() || !document.is_object() {
         return Vec::new();
@@ -70,12 +72,15 @@ pub fn convert_parts(file: &Path, document: &mut Value) -> Vec<LoadError> {
     let mut out = Map::new();
     let mut components = converter.components();
     for (key, value) in &source {
+        let at = format!("/{}", escape(key));
         match key.as_str() {
             "definitions" | "parameters" | "responses" | "securityDefinitions" => {}
+            _ if key.starts_with("x-") => {
+                out.insert(key.clone(), value.clone());
+            }
             _ => {
-                let mut value = value.clone();
-                rewrite_refs(&mut value);
-                out.insert(key.clone(), value);
+                let converted = converter.part(&at, value);
+                out.insert(key.clone(), converted);
             }
         }
     }
@@ -109,6 +114,20 @@ pub fn convert_ref(reference: &str) -> String {
         }
     }
     reference.to_owned()
+}
+
+/// A schema's reference as [`convert_ref`] rewrites it, where a bare name (`$ref: Pet`, which early
+/// Swagger 2.0 documents such as the OAI's own Petstore example write, and Swagger's tools read as
+/// a definition) names `#/components/schemas/Pet`.
+fn convert_schema_ref(reference: &str) -> String {
+    let bare = !reference.is_empty()
+        && !reference.contains(['#', '/', '.', ':'])
+        && !reference.contains(char::is_whitespace);
+    if bare {
+        format!("#/components/schemas/{}", escape(reference))
+    } else {
+        convert_ref(reference)
+    }
 }
 
 /// Rewrites every `$ref` string in `value` with [`convert_ref`], data included: used only for the
@@ -816,9 +835,10 @@ impl<'a> Converter<'a> {
             let at = format!("{pointer}/{}", escape(key));
             match key.as_str() {
                 "$ref" => {
-                    let converted = value
-                        .as_str()
-                        .map_or_else(|| value.clone(), |reference| json!(convert_ref(reference)));
+                    let converted = value.as_str().map_or_else(
+                        || value.clone(),
+                        |reference| json!(convert_schema_ref(reference)),
+                    );
                     out.insert(key.clone(), converted);
                 }
                 "x-nullable" => {
@@ -948,6 +968,30 @@ impl<'a> Converter<'a> {
             components.insert("securitySchemes".into(), Value::Object(converted));
         }
         components
+    }
+
+    /// A part of a file of bare parts, converted by its shape (see [`convert_parts`]).
+    fn part(&mut self, pointer: &str, part: &Value) -> Value {
+        let Value::Object(object) = part else {
+            return part.clone();
+        };
+        if let Some(place) = object.get("in") {
+            if matches!(place.as_str(), Some("body" | "formData")) {
+                self.warn(
+                    pointer,
+                    "a body or form parameter in a file the document references is not \
+                     converted; write it in the document itself",
+                );
+                let mut part = part.clone();
+                rewrite_refs(&mut part);
+                return part;
+            }
+            return Value::Object(self.parameter(pointer, object));
+        }
+        if object.contains_key("schema") || object.contains_key("headers") {
+            return self.response(pointer, part, &[DEFAULT_MEDIA_TYPE.into()]);
+        }
+        self.schema(pointer, part)
     }
 
     /// The map at top-level `key`, if it is one (a warning if it is something else).
@@ -1171,6 +1215,12 @@ mod tests {
             "common.yaml#/components/schemas/Error"
         );
         assert_eq!(convert_ref("Pet.yaml"), "Pet.yaml");
+        // In a schema, a bare name is a definition, as early 2.0 documents write it.
+        assert_eq!(convert_schema_ref("Pet"), "#/components/schemas/Pet");
+        assert_eq!(convert_schema_ref("Pet.yaml"), "Pet.yaml");
+        assert_eq!(convert_schema_ref("#/definitions/Pet"), "#/components/schemas/Pet");
+        let (document, _) = converted(swagger(json!({"definitions": {"Pets": {"type": "array", "items": {"$ref": "Pet"}}}})));
+        assert_eq!(document["components"]["schemas"]["Pets"]["items"]["$ref"], "#/components/schemas/Pet");
         assert_eq!(convert_ref("#/paths/~1pets"), "#/paths/~1pets");
     }
 
@@ -1528,6 +1578,23 @@ mod tests {
             "#/components/schemas/Code"
         );
         assert_eq!(parts["Code"]["x-other"]["$ref"], "#/definitions/Keep");
+        // Bare parts, as the OAI's petstore-separate example has them, by their shape.
+        let mut bare = json!({
+            "Pet": {"type": "object", "properties": {"tag": {"type": "string", "x-nullable": true}, "owner": {"$ref": "#/definitions/Owner"}}},
+            "limitParam": {"name": "limit", "in": "query", "type": "integer"},
+            "petParam": {"name": "pet", "in": "body", "schema": {"$ref": "#/definitions/Pet"}},
+            "NotFound": {"description": "no", "schema": {"$ref": "#/Pet"}}
+        });
+        let warnings = convert_parts(Path::new("parts.yaml"), &mut bare);
+        assert_eq!(bare["Pet"]["properties"]["tag"], json!({"type": "string", "nullable": true}));
+        assert_eq!(bare["Pet"]["properties"]["owner"]["$ref"], "#/components/schemas/Owner");
+        assert_eq!(bare["limitParam"], json!({"name": "limit", "in": "query", "schema": {"type": "integer"}}));
+        assert_eq!(
+            bare["NotFound"],
+            json!({"description": "no", "content": {"application/json": {"schema": {"$ref": "#/Pet"}}}})
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].location, "/petParam");
         let mut openapi = json!({"openapi": "3.0.0", "definitions": {}});
         convert_parts(Path::new("common.yaml"), &mut openapi);
         assert!(openapi.get("definitions").is_some());
