@@ -20,6 +20,11 @@ pub const CONVERTED_KEY: &str = "x-understudy-converted-from";
 /// (`consumes`, `produces`).
 const DEFAULT_MEDIA_TYPE: &str = "application/json";
 
+/// The most media types one `consumes` or `produces` gives a body or response: each is a copy of
+/// the schema in every operation that reads the list, so a long global list in a hostile document
+/// would make a small file a large one. Real descriptions list a handful.
+const MAX_MEDIA_TYPES: usize = 32;
+
 /// Whether `document` declares itself Swagger 2.0 (`swagger: "2.0"`, or the number `2.0` that an
 /// unquoted YAML value reads as).
 pub fn is_swagger2(document: &Value) -> bool {
@@ -328,11 +333,21 @@ impl<'a> Converter<'a> {
             );
             return vec![DEFAULT_MEDIA_TYPE.into()];
         };
-        let types: Vec<String> = items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect();
+        let mut types: Vec<String> = Vec::new();
+        for media in items.iter().filter_map(Value::as_str) {
+            if !types.iter().any(|known| known == media) {
+                types.push(media.to_owned());
+            }
+        }
+        if types.len() > MAX_MEDIA_TYPES {
+            self.warn(
+                pointer,
+                format!(
+                    "`{key}` lists more than {MAX_MEDIA_TYPES} media types; the rest are left out"
+                ),
+            );
+            types.truncate(MAX_MEDIA_TYPES);
+        }
         if types.is_empty() {
             vec![DEFAULT_MEDIA_TYPE.into()]
         } else {
@@ -1218,9 +1233,17 @@ mod tests {
         // In a schema, a bare name is a definition, as early 2.0 documents write it.
         assert_eq!(convert_schema_ref("Pet"), "#/components/schemas/Pet");
         assert_eq!(convert_schema_ref("Pet.yaml"), "Pet.yaml");
-        assert_eq!(convert_schema_ref("#/definitions/Pet"), "#/components/schemas/Pet");
-        let (document, _) = converted(swagger(json!({"definitions": {"Pets": {"type": "array", "items": {"$ref": "Pet"}}}})));
-        assert_eq!(document["components"]["schemas"]["Pets"]["items"]["$ref"], "#/components/schemas/Pet");
+        assert_eq!(
+            convert_schema_ref("#/definitions/Pet"),
+            "#/components/schemas/Pet"
+        );
+        let (document, _) = converted(swagger(
+            json!({"definitions": {"Pets": {"type": "array", "items": {"$ref": "Pet"}}}}),
+        ));
+        assert_eq!(
+            document["components"]["schemas"]["Pets"]["items"]["$ref"],
+            "#/components/schemas/Pet"
+        );
         assert_eq!(convert_ref("#/paths/~1pets"), "#/paths/~1pets");
     }
 
@@ -1321,6 +1344,22 @@ mod tests {
         );
         let put = &document["paths"]["/pets"]["put"];
         assert_eq!(put["requestBody"]["content"], json!({"text/plain": schema}));
+        // A list is read once per name and at most [`MAX_MEDIA_TYPES`] long.
+        let many: Vec<String> = (0..40).map(|index| format!("text/x-{index}")).collect();
+        let (document, warnings) = converted(swagger(json!({
+            "consumes": ["text/plain", "text/plain"],
+            "produces": many,
+            "paths": {"/pets": {"post": {"parameters": [body], "responses": {"200": {"description": "", "schema": {}}}}}}
+        })));
+        let post = &document["paths"]["/pets"]["post"];
+        assert_eq!(
+            post["requestBody"]["content"],
+            json!({"text/plain": schema})
+        );
+        let content = post["responses"]["200"]["content"].as_object().unwrap();
+        assert_eq!(content.len(), MAX_MEDIA_TYPES);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0, "/produces");
         // With no `consumes` anywhere, JSON.
         let (document, _) = converted(swagger(
             json!({"paths": {"/pets": {"post": {"parameters": [body], "responses": {}}}}}),
@@ -1586,9 +1625,18 @@ mod tests {
             "NotFound": {"description": "no", "schema": {"$ref": "#/Pet"}}
         });
         let warnings = convert_parts(Path::new("parts.yaml"), &mut bare);
-        assert_eq!(bare["Pet"]["properties"]["tag"], json!({"type": "string", "nullable": true}));
-        assert_eq!(bare["Pet"]["properties"]["owner"]["$ref"], "#/components/schemas/Owner");
-        assert_eq!(bare["limitParam"], json!({"name": "limit", "in": "query", "schema": {"type": "integer"}}));
+        assert_eq!(
+            bare["Pet"]["properties"]["tag"],
+            json!({"type": "string", "nullable": true})
+        );
+        assert_eq!(
+            bare["Pet"]["properties"]["owner"]["$ref"],
+            "#/components/schemas/Owner"
+        );
+        assert_eq!(
+            bare["limitParam"],
+            json!({"name": "limit", "in": "query", "schema": {"type": "integer"}})
+        );
         assert_eq!(
             bare["NotFound"],
             json!({"description": "no", "content": {"application/json": {"schema": {"$ref": "#/Pet"}}}})
