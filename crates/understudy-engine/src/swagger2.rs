@@ -1647,4 +1647,107 @@ mod tests {
         convert_parts(Path::new("common.yaml"), &mut openapi);
         assert!(openapi.get("definitions").is_some());
     }
+
+    /// A small document with every part the conversion reads.
+    fn every_part() -> Value {
+        json!({
+            "swagger": "2.0",
+            "info": {"title": "T", "version": "1"},
+            "host": "h", "basePath": "/v1", "schemes": ["https"],
+            "consumes": ["application/json"], "produces": ["application/json"],
+            "securityDefinitions": {
+                "key": {"type": "apiKey", "name": "k", "in": "header"},
+                "o": {"type": "oauth2", "flow": "password", "tokenUrl": "https://t", "scopes": {"a": "b"}}
+            },
+            "security": [{"key": []}],
+            "parameters": {
+                "limit": {"name": "limit", "in": "query", "type": "array", "items": {"type": "integer"}, "collectionFormat": "multi"},
+                "body": {"name": "body", "in": "body", "schema": {"$ref": "#/definitions/Pet"}}
+            },
+            "responses": {"Gone": {"description": "gone", "headers": {"X-A": {"type": "string"}}}},
+            "definitions": {
+                "Pet": {"type": "object", "required": ["name"], "discriminator": "name",
+                        "properties": {"name": {"type": "string", "x-nullable": true}, "tags": {"type": "array", "items": {"$ref": "#/definitions/Tag"}}}},
+                "Tag": {"type": "string", "enum": ["a"]}
+            },
+            "paths": {
+                "/pets/{id}": {
+                    "parameters": [{"name": "id", "in": "path", "required": true, "type": "integer"}],
+                    "post": {
+                        "consumes": ["application/json"],
+                        "parameters": [{"$ref": "#/parameters/body"}, {"$ref": "#/parameters/limit"}],
+                        "responses": {"201": {"description": "c", "schema": {"$ref": "#/definitions/Pet"}, "examples": {"application/json": {"name": "a"}}}, "410": {"$ref": "#/responses/Gone"}}
+                    },
+                    "put": {
+                        "parameters": [{"name": "f", "in": "formData", "type": "file"}, {"name": "n", "in": "formData", "type": "string"}],
+                        "responses": {"200": {"description": "ok", "schema": {"type": "file"}}}
+                    }
+                }
+            }
+        })
+    }
+
+    /// Every place in `value` as a JSON pointer.
+    fn places(value: &Value, pointer: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                for (key, child) in object {
+                    places(child, format!("{pointer}/{}", escape(key)), out);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    places(child, format!("{pointer}/{index}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(pointer);
+    }
+
+    #[test]
+    fn a_value_of_any_type_anywhere_converts_and_compiles_without_a_panic() {
+        let document = every_part();
+        let mut converted_whole = document.clone();
+        assert!(convert(Path::new("t.yaml"), &mut converted_whole).is_empty());
+        let spec = crate::compile::compile_spec(Path::new("t.yaml"), converted_whole).unwrap();
+        assert_eq!(spec.version, "Swagger 2.0");
+        assert_eq!(spec.operations.len(), 2);
+        let mut pointers = Vec::new();
+        places(&document, String::new(), &mut pointers);
+        let odd = [
+            json!(null),
+            json!(7),
+            json!("x"),
+            json!([]),
+            json!({}),
+            json!([{}]),
+        ];
+        for pointer in pointers.iter().filter(|pointer| !pointer.is_empty()) {
+            for value in &odd {
+                let mut mutated = document.clone();
+                if let Some(place) = mutated.pointer_mut(pointer) {
+                    *place = value.clone();
+                }
+                convert(Path::new("t.yaml"), &mut mutated);
+                // Either it compiles or it is refused with reasons; it never panics.
+                let _ = crate::compile::compile_spec(Path::new("t.yaml"), mutated);
+            }
+        }
+    }
+
+    #[test]
+    fn another_swagger_version_is_refused_by_name() {
+        let errors = crate::compile::compile_spec(
+            Path::new("t.yaml"),
+            json!({"swagger": "1.2", "paths": {}}),
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].location, "/swagger");
+        assert!(
+            errors[0].reason.contains("Swagger 1.2 is not supported"),
+            "{}",
+            errors[0].reason
+        );
+    }
 }
