@@ -92,9 +92,12 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
         if shared_part {
             continue;
         }
+        let converted = document.get(crate::swagger2::CONVERTED_KEY).is_some();
         let broken = check_references(&file, &document, &origins);
         if !broken.is_empty() {
-            errors.extend(broken);
+            errors.extend(crate::swagger2::locate_in_conversion(
+                &file, converted, broken,
+            ));
             continue;
         }
         match compile_spec(&file, document) {
@@ -102,7 +105,11 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
                 spec.warnings = warnings;
                 specs.push(spec);
             }
-            Err(found) => errors.extend(found),
+            Err(found) => {
+                errors.extend(crate::swagger2::locate_in_conversion(
+                    &file, converted, found,
+                ));
+            }
         }
     }
     if errors.is_empty() {

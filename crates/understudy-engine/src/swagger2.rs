@@ -53,6 +53,23 @@ pub fn convert(file: &Path, document: &mut Value) -> Vec<LoadError> {
     converter.warnings
 }
 
+/// Errors found in `file` after it was converted (if `converted`) say so: their pointers are into
+/// the OpenAPI 3.0 document, which differ from the 2.0 text's where a part moved.
+pub fn locate_in_conversion(
+    file: &Path,
+    converted: bool,
+    mut errors: Vec<LoadError>,
+) -> Vec<LoadError> {
+    if converted {
+        for error in errors.iter_mut().filter(|error| error.file == file) {
+            error
+                .reason
+                .push_str(" (at this pointer of the OpenAPI 3.0 it was converted to)");
+        }
+    }
+    errors
+}
+
 /// Converts the parts of a file that a Swagger 2.0 document references and that declares no
 /// version of its own: maps of `definitions`, `parameters` or `responses` move to where 3.0 keeps
 /// them, as [`convert`] does for a whole document; any other key is taken for a part by its shape
@@ -1643,6 +1660,14 @@ mod tests {
         );
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert_eq!(warnings[0].location, "/petParam");
+        // A whole 2.0 document referenced by another is converted whole.
+        let mut whole = swagger(json!({"definitions": {"A": {"x-nullable": true}}}));
+        convert_parts(Path::new("other.yaml"), &mut whole);
+        assert_eq!(whole["openapi"], "3.0.3");
+        assert_eq!(
+            whole["components"]["schemas"]["A"],
+            json!({"nullable": true})
+        );
         let mut openapi = json!({"openapi": "3.0.0", "definitions": {}});
         convert_parts(Path::new("common.yaml"), &mut openapi);
         assert!(openapi.get("definitions").is_some());
@@ -1734,6 +1759,24 @@ mod tests {
                 let _ = crate::compile::compile_spec(Path::new("t.yaml"), mutated);
             }
         }
+    }
+
+    #[test]
+    fn an_error_in_a_converted_document_says_its_pointer_is_into_the_conversion() {
+        let error =
+            |file: &str| LoadError::at(file, "/components/schemas/A", ErrorKind::Schema, "bad");
+        let found = locate_in_conversion(
+            Path::new("a.yaml"),
+            true,
+            vec![error("a.yaml"), error("other.yaml")],
+        );
+        assert_eq!(
+            found[0].reason,
+            "bad (at this pointer of the OpenAPI 3.0 it was converted to)"
+        );
+        assert_eq!(found[1].reason, "bad");
+        let plain = locate_in_conversion(Path::new("a.yaml"), false, vec![error("a.yaml")]);
+        assert_eq!(plain[0].reason, "bad");
     }
 
     #[test]
