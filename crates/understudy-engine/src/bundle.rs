@@ -37,6 +37,7 @@ pub fn bundle_external_refs(path: &Path, document: &mut Value, allow_outside: bo
         used: HashSet::new(),
         queue: VecDeque::new(),
         bundle: Bundle::default(),
+        swagger2: document.get(crate::swagger2::CONVERTED_KEY).is_some(),
     };
     let mut pointer = String::new();
     bundler.rewrite(document, &root, path, &mut pointer, Context::Keywords);
@@ -71,6 +72,8 @@ pub struct Bundle {
     /// References it could not follow: to files that cannot be read or that leave the spec's
     /// folder, or to nothing in another file. Each file is reported once.
     pub errors: Vec<LoadError>,
+    /// What converting a Swagger 2.0 file it read left out ([`crate::swagger2`]).
+    pub warnings: Vec<LoadError>,
 }
 
 /// Where the parts bundled into a document were copied from, so that a problem found in a part is
@@ -136,6 +139,9 @@ struct Bundler {
     /// Parts named but not yet copied: (name, canonical file, fragment).
     queue: VecDeque<(String, PathBuf, String)>,
     bundle: Bundle,
+    /// Whether the root document was converted from Swagger 2.0, so that the files it references
+    /// are read as 2.0 parts too.
+    swagger2: bool,
 }
 
 impl Bundler {
@@ -297,7 +303,12 @@ impl Bundler {
         }
         let shown = self.display(target);
         match read_document(target) {
-            Ok(document) => {
+            Ok(mut document) => {
+                // A 2.0 file's parts move when it is converted, as the references to them did.
+                if self.swagger2 {
+                    let warnings = crate::swagger2::convert_parts(&shown, &mut document);
+                    self.bundle.warnings.extend(warnings);
+                }
                 self.files.insert(target.to_owned(), (shown, document));
             }
             Err(mut error) => {

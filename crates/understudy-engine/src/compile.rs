@@ -14,7 +14,7 @@ use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
-use crate::json_schema::{self, Direction, deref, escape};
+use crate::json_schema::{self, Dialect, Direction, deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
@@ -137,11 +137,16 @@ impl Compiler<'_> {
             .and_then(|stem| stem.to_str())
             .unwrap_or("spec")
             .to_owned();
-        let version = document
-            .get("openapi")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let version = match document.get(crate::swagger2::CONVERTED_KEY) {
+            Some(Value::String(from)) => format!("Swagger {from}"),
+            _ => format!(
+                "OpenAPI {}",
+                document
+                    .get("openapi")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            ),
+        };
         match document.get("openapi").and_then(Value::as_str) {
             Some(version) if is_served_version(version) => {}
             Some(version) => self.error(
@@ -151,11 +156,21 @@ impl Compiler<'_> {
                     "OpenAPI {version} is not supported; understudy serves OpenAPI 3.0, 3.1 and 3.2"
                 ),
             ),
-            None => self.error(
-                "/openapi",
-                ErrorKind::Structure,
-                "not an OpenAPI document: the `openapi` field (3.0.x, 3.1.x or 3.2.x) is missing",
-            ),
+            None => match document.get("swagger") {
+                Some(swagger) => self.error(
+                    "/swagger",
+                    ErrorKind::Structure,
+                    format!(
+                        "Swagger {} is not supported; understudy reads Swagger 2.0 and OpenAPI 3.0, 3.1 and 3.2",
+                        swagger.as_str().map_or_else(|| swagger.to_string(), str::to_owned)
+                    ),
+                ),
+                None => self.error(
+                    "/openapi",
+                    ErrorKind::Structure,
+                    "not an OpenAPI document: the `openapi` field (3.0.x, 3.1.x or 3.2.x) is missing",
+                ),
+            },
         }
         let title = document
             .pointer("/info/title")
@@ -184,7 +199,7 @@ impl Compiler<'_> {
                 }
             }
             // From 3.1 on a document may describe only webhooks or components.
-            None if !version.starts_with("3.0") => {}
+            None if Dialect::of(document) == Dialect::JsonSchema202012 => {}
             _ => self.error("/paths", ErrorKind::Structure, "`paths` must be an object"),
         }
         Spec {
@@ -194,6 +209,7 @@ impl Compiler<'_> {
             version,
             mount,
             operations,
+            warnings: Vec::new(),
         }
     }
 

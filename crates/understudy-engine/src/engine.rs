@@ -174,7 +174,10 @@ impl Engine {
     pub fn from_specs(mut specs: Vec<Spec>, options: EngineOptions) -> Result<Engine, LoadReport> {
         let mut routes: RouteTable<Vec<Arc<Operation>>> = RouteTable::new();
         let mut errors = Vec::new();
-        let mut warnings = Vec::new();
+        let mut warnings: Vec<LoadError> = specs
+            .iter_mut()
+            .flat_map(|spec| std::mem::take(&mut spec.warnings))
+            .collect();
         let mut shadowed: Vec<Arc<Operation>> = Vec::new();
         let mut templates: Vec<(String, Vec<Arc<Operation>>)> = Vec::new();
         for spec in &specs {

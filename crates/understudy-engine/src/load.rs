@@ -75,29 +75,41 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
                 continue;
             }
         };
+        let mut warnings = crate::swagger2::convert(file, &mut document);
         let bundle = bundle_external_refs(file, &mut document, allow_ref_outside);
         referenced.extend(bundle.files);
+        warnings.extend(bundle.warnings);
         if bundle.errors.is_empty() {
-            documents.push((file.clone(), document, bundle.origins));
+            documents.push((file.clone(), document, bundle.origins, warnings));
         } else {
             errors.extend(bundle.errors);
         }
     }
     let mut specs = Vec::new();
-    for (file, document, origins) in documents {
+    for (file, document, origins, warnings) in documents {
         let shared_part = document.get("openapi").is_none()
             && canonical(&file).is_some_and(|path| referenced.contains(&path));
         if shared_part {
             continue;
         }
+        let converted = document.get(crate::swagger2::CONVERTED_KEY).is_some();
         let broken = check_references(&file, &document, &origins);
         if !broken.is_empty() {
-            errors.extend(broken);
+            errors.extend(crate::swagger2::locate_in_conversion(
+                &file, converted, broken,
+            ));
             continue;
         }
         match compile_spec(&file, document) {
-            Ok(spec) => specs.push(spec),
-            Err(found) => errors.extend(found),
+            Ok(mut spec) => {
+                spec.warnings = warnings;
+                specs.push(spec);
+            }
+            Err(found) => {
+                errors.extend(crate::swagger2::locate_in_conversion(
+                    &file, converted, found,
+                ));
+            }
         }
     }
     if errors.is_empty() {

@@ -24,12 +24,16 @@ pub struct Spec {
     pub file: PathBuf,
     /// `info.title`.
     pub title: String,
-    /// The `openapi` version it declares (`3.0.3`).
+    /// The version it declares, as `check` shows it: `OpenAPI 3.0.3`, or `Swagger 2.0` for a
+    /// document converted at load (`swagger2.rs`).
     pub version: String,
     /// The path prefix from `servers[0].url` (`/v1`), empty for the root.
     pub mount: String,
     /// The operations, in document order.
     pub operations: Vec<Arc<Operation>>,
+    /// What loaded but is odd (a Swagger 2.0 part with no OpenAPI 3.0 equivalent): the engine
+    /// lists it among its warnings.
+    pub warnings: Vec<crate::load_error::LoadError>,
 }
 
 /// One operation (a method on a path) ready to serve.

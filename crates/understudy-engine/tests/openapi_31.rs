@@ -85,7 +85,7 @@ fn valid_new_thing() -> Value {
 fn a_3_1_description_loads_with_its_version_and_path_item_references() {
     let engine = engine(1);
     let spec = &engine.specs()[0];
-    assert_eq!(spec.version, "3.1.0");
+    assert_eq!(spec.version, "OpenAPI 3.1.0");
     let (status, body, _) = send(&engine, "GET", "/v1/things/7", &Value::Null);
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["kind"], "widget");

@@ -290,7 +290,7 @@ fn check(paths: &[PathBuf], refs: &RefArgs) -> ExitCode {
         Ok(engine) => {
             for spec in engine.specs() {
                 println!(
-                    "{}: OpenAPI {}, {} operation{}",
+                    "{}: {}, {} operation{}",
                     spec.file.display(),
                     spec.version,
                     spec.operations.len(),

@@ -139,6 +139,28 @@ fn check_says_which_version_it_read_and_warnings_are_not_errors() {
 }
 
 #[test]
+fn check_reads_swagger_2_and_lists_what_it_could_not_convert() {
+    let output = understudy()
+        .arg("check")
+        .arg(server_tests("swagger2"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("petstore.yaml: Swagger 2.0, 4 operations"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("`collectionFormat: tsv`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn serve_with_a_broken_spec_never_starts() {
     let output = understudy()
         .args(["serve", "--port", "0"])
