@@ -44,6 +44,7 @@ pub fn compile_spec(file: &Path, document: Value) -> Result<Spec, Vec<LoadError>
         file,
         document: &document,
         errors: Vec::new(),
+        warnings: Vec::new(),
         validators: HashMap::new(),
         generators: HashMap::new(),
     };
@@ -115,6 +116,8 @@ struct Compiler<'a> {
     file: &'a Path,
     document: &'a Arc<Value>,
     errors: Vec<LoadError>,
+    /// What loads but is not served as written (a pattern no engine reads), once per pointer.
+    warnings: Vec<LoadError>,
     /// Validators already compiled, by direction and schema text: a schema written the same way
     /// twice (most often one `$ref`, such as Stripe's error object under all 452 operations'
     /// `default`) is compiled once and shared, so memory grows with the schemas, not with the
@@ -209,7 +212,7 @@ impl Compiler<'_> {
             version,
             mount,
             operations,
-            warnings: Vec::new(),
+            warnings: std::mem::take(&mut self.warnings),
         }
     }
 
@@ -834,8 +837,31 @@ impl Compiler<'_> {
         if let Some(shared) = self.validators.get(&key) {
             return Some(Arc::clone(shared));
         }
-        let translated = match json_schema::translate(self.document, schema, pointer, direction) {
-            Ok(translated) => translated,
+        let mut unenforced = Vec::new();
+        let translated = match json_schema::translate_noting(
+            self.document,
+            schema,
+            pointer,
+            direction,
+            &mut unenforced,
+        ) {
+            Ok(translated) => {
+                for note in unenforced {
+                    if !self
+                        .warnings
+                        .iter()
+                        .any(|known| known.location == note.pointer)
+                    {
+                        self.warnings.push(LoadError::at(
+                            self.file,
+                            note.pointer,
+                            ErrorKind::Schema,
+                            note.reason,
+                        ));
+                    }
+                }
+                translated
+            }
             Err(error) => {
                 self.error(error.pointer, ErrorKind::Schema, error.reason);
                 return None;

@@ -95,6 +95,12 @@ impl fmt::Display for GenerateError {
 
 impl std::error::Error for GenerateError {}
 
+/// Whether the server's validator can read `source` as a `pattern` (ECMA-262 with look-around and
+/// back-references); one it cannot is left out of both the validator and the generator.
+pub(crate) fn pattern_is_understood(source: &str) -> bool {
+    pattern::pattern(source).is_some()
+}
+
 /// A generated body and whether the generator vouches for its validity
 /// ([`Generator::generate_vouched`]).
 #[derive(Debug, Clone, PartialEq)]

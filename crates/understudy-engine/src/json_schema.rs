@@ -104,12 +104,26 @@ pub fn translate(
     pointer: &str,
     direction: Direction,
 ) -> Result<Value, TranslateError> {
+    translate_noting(document, schema, pointer, direction, &mut Vec::new())
+}
+
+/// [`translate`], noting in `unenforced` what is left out because no regular-expression engine
+/// here reads it: a `pattern` in another dialect than ECMA-262's (Java's `\p{XDigit}`,
+/// `[\w-.]`) is not enforced rather than refusing the whole document.
+pub fn translate_noting(
+    document: &Value,
+    schema: &Value,
+    pointer: &str,
+    direction: Direction,
+    unenforced: &mut Vec<TranslateError>,
+) -> Result<Value, TranslateError> {
     let mut translator = Translator {
         document,
         dialect: Dialect::of(document),
         direction,
         defs: HashMap::new(),
         queue: VecDeque::new(),
+        unenforced,
     };
     let mut root = translator.node(schema, pointer)?;
     let mut defs = Map::new();
@@ -268,6 +282,7 @@ fn validator(
 struct Translator<'a> {
     document: &'a Value,
     dialect: Dialect,
+    unenforced: &'a mut Vec<TranslateError>,
     direction: Direction,
     /// Reference targets already queued, so that each is translated once (and cycles end).
     defs: HashMap<String, ()>,
@@ -383,7 +398,20 @@ impl Translator<'_> {
                         all.push(range);
                     }
                 }
-                "type" | "enum" | "const" | "pattern" | "minLength" | "maxLength"
+                "pattern" => match value.as_str() {
+                    Some(source) if !crate::generate::pattern_is_understood(source) => {
+                        self.unenforced.push(TranslateError {
+                            pointer: here,
+                            reason: format!(
+                                "the pattern `{source}` is not a regular expression understudy can read (ECMA-262, as JSON Schema says); it is not enforced"
+                            ),
+                        });
+                    }
+                    _ => {
+                        out.insert(key.clone(), value.clone());
+                    }
+                },
+                "type" | "enum" | "const" | "minLength" | "maxLength"
                 | "minItems" | "maxItems" | "uniqueItems" | "minProperties"
                 | "maxProperties" | "multipleOf" | "default" => {
                     out.insert(key.clone(), value.clone());

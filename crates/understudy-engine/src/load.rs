@@ -102,7 +102,7 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
         }
         match compile_spec(&file, document) {
             Ok(mut spec) => {
-                spec.warnings = warnings;
+                spec.warnings.splice(0..0, warnings);
                 specs.push(spec);
             }
             Err(found) => {

@@ -219,3 +219,32 @@ fn the_first_of_examples_feeds_generation() {
         "{labels:?}"
     );
 }
+
+#[test]
+fn ecma_patterns_are_enforced_and_generated_and_others_are_warnings() {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/specs/patterns");
+    let engine = Engine::load(&[folder], EngineOptions::default()).unwrap();
+    let warned: Vec<&str> = engine
+        .warnings()
+        .iter()
+        .map(|warning| warning.location.as_str())
+        .collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(warned.iter().any(|at| at.ends_with("/hex/pattern")));
+    assert!(warned.iter().any(|at| at.ends_with("/slug/pattern")));
+    let fine = json!({"look": "user", "back": "aa", "hex": "not hex", "slug": "a.b"});
+    let (status, body, keywords) = send(&engine, "POST", "/p", &fine);
+    assert_eq!(status, StatusCode::OK, "{keywords:?}");
+    let look = body["look"].as_str().unwrap();
+    assert!(
+        !look.starts_with("admin") && (3..=8).contains(&look.len()),
+        "{body}"
+    );
+    let back = body["back"].as_str().unwrap();
+    assert_eq!(back, "abab", "{body}");
+    for broken in [json!({"look": "admin2"}), json!({"back": "ab"})] {
+        let (status, _, keywords) = send(&engine, "POST", "/p", &broken);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{broken}");
+        assert_eq!(keywords, ["pattern"], "{broken}");
+    }
+}

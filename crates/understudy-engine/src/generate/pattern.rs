@@ -153,7 +153,7 @@ fn compile_pattern(source: &str) -> Option<Pattern> {
     let checker = crate::json_schema::compile(&json!({ "pattern": source })).ok()?;
     let samplers = regex_syntax::ParserBuilder::new()
         .build()
-        .parse(source)
+        .parse(&sampling_source(source))
         .ok()
         .map(|hir| tame(&hir))
         .and_then(|hir| {
@@ -166,6 +166,88 @@ fn compile_pattern(source: &str) -> Option<Pattern> {
         checker,
         samplers,
     })
+}
+
+/// The text strings are sampled from for an ECMA-262 pattern with syntax the sampler cannot read:
+/// look-around groups are left out and a back-reference `\N` becomes a copy of group N. Samples
+/// are then candidates only, each checked against the pattern itself (the generator draws a few).
+fn sampling_source(source: &str) -> String {
+    let chars: Vec<char> = source.chars().collect();
+    // Each group's span (from its `(` to its `)`), and which groups capture, in order.
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    let mut captures: Vec<usize> = Vec::new();
+    let mut index = 0;
+    let mut in_class = false;
+    while index < chars.len() {
+        match chars[index] {
+            '\\' => index += 1,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => {
+                open.push(groups.len());
+                let named = chars.get(index + 1) == Some(&'?')
+                    && chars.get(index + 2) == Some(&'<')
+                    && !matches!(chars.get(index + 3), Some('=' | '!'));
+                if chars.get(index + 1) != Some(&'?') || named {
+                    captures.push(groups.len());
+                }
+                groups.push((index, chars.len()));
+            }
+            ')' if !in_class => {
+                if let Some(group) = open.pop() {
+                    groups[group].1 = index;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    let look_around = |start: usize| {
+        let ahead: String = chars[start..chars.len().min(start + 4)].iter().collect();
+        ["(?=", "(?!", "(?<=", "(?<!"]
+            .iter()
+            .any(|opening| ahead.starts_with(opening))
+    };
+    let mut out = String::with_capacity(source.len());
+    let mut index = 0;
+    while index < chars.len() {
+        if let Some(&(_, end)) = groups
+            .iter()
+            .find(|(start, _)| *start == index && look_around(index))
+        {
+            index = end + 1;
+            continue;
+        }
+        if chars[index] == '\\'
+            && let Some(digit) = chars.get(index + 1).and_then(|c| c.to_digit(10))
+            && digit > 0
+            && let Some(&(start, end)) = usize::try_from(digit - 1)
+                .ok()
+                .and_then(|n| captures.get(n))
+                .and_then(|group| groups.get(*group))
+        {
+            let inner: String = chars[start + 1..end.min(chars.len())].iter().collect();
+            let inner = inner
+                .strip_prefix("?<")
+                .and_then(|named| named.split_once('>'))
+                .map_or(inner.clone(), |(_, rest)| rest.to_owned());
+            out.push_str("(?:");
+            out.push_str(&inner);
+            out.push(')');
+            index += 2;
+            continue;
+        }
+        out.push(chars[index]);
+        if chars[index] == '\\'
+            && let Some(next) = chars.get(index + 1)
+        {
+            out.push(*next);
+            index += 1;
+        }
+        index += 1;
+    }
+    out
 }
 
 /// Rewrites a parsed pattern so that sampling gives readable strings that still match: anchors
@@ -238,11 +320,27 @@ mod tests {
     }
 
     #[test]
-    fn look_around_compiles_for_checking_but_not_for_sampling() {
+    fn look_around_is_checked_and_sampled_without_it() {
         let pattern = pattern("^(?=.*[0-9])[a-z0-9]+$").unwrap();
-        assert!(!pattern.samplable());
+        assert!(pattern.samplable());
         assert!(pattern.matches("abc1"));
         assert!(!pattern.matches("abc"));
+        assert_eq!(sampling_source("^(?=.*[0-9])[a-z0-9]+$"), "^[a-z0-9]+$");
+        assert_eq!(sampling_source("^(?!admin)(?<!x)[a-z]$"), "^[a-z]$");
+    }
+
+    #[test]
+    fn back_references_are_sampled_as_a_copy_of_their_group() {
+        assert_eq!(sampling_source(r"^(ab)\1$"), r"^(ab)(?:ab)$");
+        assert_eq!(sampling_source(r"^(?<q>['])x\1$"), r"^(?<q>['])x(?:['])$");
+        assert_eq!(
+            sampling_source(r"[(]\1"),
+            r"[(]\1",
+            "inside a class nothing is a group"
+        );
+        let pattern = pattern(r"^(ab)\1$").unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        assert_eq!(pattern.sample(&mut rng, false).as_deref(), Some("abab"));
     }
 
     #[test]
