@@ -198,3 +198,112 @@ impl Walk<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::compile::compile_spec;
+
+    /// A spec of a tree resource (`/trees`, `/trees/{id}`, whose schema is recursive) and
+    /// users (`/users`), with `change` applied to its document first.
+    fn spec(change: impl FnOnce(&mut Value)) -> Spec {
+        let created = |schema: &str| {
+            json!({
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": schema}}}},
+                "responses": {"201": {"description": "Created",
+                    "content": {"application/json": {"schema": {"$ref": schema}}}}}
+            })
+        };
+        let mut document = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "Trees", "version": "1"},
+            "paths": {
+                "/trees": {"post": created("#/components/schemas/Tree")},
+                "/trees/{id}": {
+                    "parameters": [{"name": "id", "in": "path", "required": true,
+                        "schema": {"type": "integer"}}],
+                    "get": {"responses": {"200": {"description": "The tree",
+                        "content": {"application/json":
+                            {"schema": {"$ref": "#/components/schemas/Tree"}}}}}}
+                },
+                "/users": {"post": created("#/components/schemas/User")}
+            },
+            "components": {"schemas": {
+                "Tree": {"type": "object", "properties": {
+                    "id": {"type": "integer", "readOnly": true},
+                    "label": {"$ref": "#/components/schemas/Label"},
+                    "children": {"type": "array",
+                        "items": {"$ref": "#/components/schemas/Tree"}}}},
+                "Label": {"type": "string"},
+                "User": {"type": "object", "properties": {"name": {"type": "string"}}}
+            }}
+        });
+        change(&mut document);
+        compile_spec(std::path::Path::new("trees.yaml"), document).unwrap()
+    }
+
+    fn unchanged_collections(change: impl FnOnce(&mut Value)) -> Vec<String> {
+        let mut names: Vec<String> = Unchanged::between(&[spec(|_| {})], &[spec(change)])
+            .collections
+            .into_iter()
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_same_document_changes_nothing_recursive_schemas_included() {
+        let unchanged = Unchanged::between(&[spec(|_| {})], &[spec(|_| {})]);
+        assert_eq!(unchanged.operations.len(), 3);
+        assert_eq!(unchanged_collections(|_| {}), ["/trees", "/users"]);
+    }
+
+    #[test]
+    fn a_change_reached_through_references_changes_only_the_collections_that_reach_it() {
+        // Through `Tree`, then its `label`.
+        let changed = unchanged_collections(|document| {
+            document["components"]["schemas"]["Label"]["maxLength"] = json!(9);
+        });
+        assert_eq!(changed, ["/users"]);
+        // An answer of the item path only: its collection, the trees, changes.
+        let changed = unchanged_collections(|document| {
+            document["paths"]["/trees/{id}"]["get"]["responses"]["404"] =
+                json!({"description": "None"});
+        });
+        assert_eq!(changed, ["/users"]);
+    }
+
+    #[test]
+    fn a_path_items_shared_parameters_count_and_its_other_operations_do_not() {
+        let changed = unchanged_collections(|document| {
+            document["paths"]["/trees/{id}"]["parameters"][0]["schema"]["minimum"] = json!(1);
+        });
+        assert_eq!(changed, ["/users"]);
+        // Another operation beside `POST /users` is one more operation of the collection.
+        let changed = unchanged_collections(|document| {
+            document["paths"]["/users"]["get"] =
+                json!({"responses": {"200": {"description": "ok"}}});
+        });
+        assert_eq!(changed, ["/trees"]);
+        // One on a path of its own leaves both.
+        let changed = unchanged_collections(|document| {
+            document["paths"]["/health"] =
+                json!({"get": {"responses": {"204": {"description": "Up"}}}});
+        });
+        assert_eq!(changed, ["/trees", "/users"]);
+    }
+
+    #[test]
+    fn the_documents_security_counts_for_every_operation() {
+        let changed = unchanged_collections(|document| {
+            document["security"] = json!([{"basic": []}]);
+            document["components"]["securitySchemes"] =
+                json!({"basic": {"type": "http", "scheme": "basic"}});
+        });
+        assert!(changed.is_empty(), "{changed:?}");
+    }
+}

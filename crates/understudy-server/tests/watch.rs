@@ -18,7 +18,8 @@ use understudy_engine::{Engine, EngineOptions};
 use understudy_server::watch::{Watching, watch};
 use understudy_server::{LiveEngine, ServerOptions, live_app, serve};
 
-/// The spec: a to-do resource, notes whose schemas are in `parts.yaml`, a `/version` that
+/// The spec: a to-do resource, notes whose schemas are in `shared/parts.yaml` (a folder that
+/// only the reference names, so only it being followed gets it watched), a `/version` that
 /// answers `version`, and whatever `more` adds under `paths`.
 fn api(version: &str, more: &str) -> String {
     format!(
@@ -55,13 +56,13 @@ paths:
         required: true
         content:
           application/json:
-            schema: {{$ref: "parts.yaml#/Note"}}
+            schema: {{$ref: "shared/parts.yaml#/Note"}}
       responses:
         "201":
           description: Created
           content:
             application/json:
-              schema: {{$ref: "parts.yaml#/Note"}}
+              schema: {{$ref: "shared/parts.yaml#/Note"}}
   /notes/{{note_id}}:
     get:
       parameters:
@@ -71,7 +72,7 @@ paths:
           description: The note
           content:
             application/json:
-              schema: {{$ref: "parts.yaml#/Note"}}
+              schema: {{$ref: "shared/parts.yaml#/Note"}}
         "404": {{description: No such note}}
   /version:
     get:
@@ -226,7 +227,8 @@ async fn an_edit_is_served_a_broken_one_is_shown_and_its_fix_is_served() {
     let folder = scratch("watch-edits");
     let spec = folder.join("api.yaml");
     save(&spec, &api("one", ""));
-    save(&folder.join("parts.yaml"), &parts(""));
+    std::fs::create_dir(folder.join("shared")).unwrap();
+    save(&folder.join("shared/parts.yaml"), &parts(""));
     let server = start(&folder).await;
     assert_eq!(server.get("/health").await.0, 404);
     let routes = server.admin("routes").await;
@@ -290,7 +292,8 @@ async fn an_edit_is_served_a_broken_one_is_shown_and_its_fix_is_served() {
 async fn records_of_unchanged_collections_survive_a_reload_and_changed_ones_start_empty() {
     let folder = scratch("watch-records");
     let spec = folder.join("api.yaml");
-    let shared = folder.join("parts.yaml");
+    let shared = folder.join("shared/parts.yaml");
+    std::fs::create_dir(folder.join("shared")).unwrap();
     save(&spec, &api("one", ""));
     save(&shared, &parts(""));
     let server = start(&folder).await;
