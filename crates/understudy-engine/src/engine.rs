@@ -187,11 +187,11 @@ impl Engine {
 
     /// Loads `paths` again with this engine's options, for `serve --watch`: the engine that
     /// replaces this one. It shares this one's request log and contract report, its seed and
-    /// its draws, and the store collections whose operations are unchanged
-    /// ([`Unchanged`](crate::reload::Unchanged)), which it continues to number and check for
-    /// conflicts; the other collections start empty. An unchanged operation continues its count
-    /// of answered requests, so a seeded engine does not replay its answers. This engine is left
-    /// as it was, and may still answer requests it has started.
+    /// its draws, and the store collections whose operations are unchanged ([`Unchanged`]),
+    /// which it continues to number and check for conflicts; the other collections start empty.
+    /// An unchanged operation continues its count of answered requests, so a seeded engine does
+    /// not replay its answers. This engine is left as it was, and may still answer requests it
+    /// has started.
     pub fn reload(&self, paths: &[PathBuf]) -> Result<Reloaded, LoadReport> {
         let mut engine = Engine::load(paths, self.options.clone())?;
         engine
