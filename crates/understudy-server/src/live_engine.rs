@@ -37,9 +37,12 @@ impl LiveEngine {
     }
 
     /// Serves `engine` from the next request on, and forgets the problem of a failed reload.
-    pub fn replace(&self, engine: Arc<Engine>) {
-        self.engine.store(engine);
+    /// Gives back the engine it replaces, for the caller to drop where freeing it holds up no
+    /// request (unless a request under way holds it last).
+    pub fn replace(&self, engine: Arc<Engine>) -> Arc<Engine> {
+        let previous = self.engine.swap(engine);
         self.reload_error.store(None);
+        previous
     }
 
     /// Records why the specs as they are now cannot be served; the current engine stays.
@@ -72,7 +75,8 @@ mod tests {
         let in_flight = live.load();
         live.reload_failed(LoadReport::default());
         assert!(live.reload_error().is_some());
-        live.replace(Arc::clone(&new));
+        let previous = live.replace(Arc::clone(&new));
+        assert!(Arc::ptr_eq(&previous, &old));
         assert!(Arc::ptr_eq(&in_flight, &old));
         assert!(Arc::ptr_eq(&live.load(), &new));
         assert!(live.reload_error().is_none());

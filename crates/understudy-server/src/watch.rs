@@ -119,7 +119,9 @@ async fn reload(live: &Arc<LiveEngine>, paths: &[PathBuf]) -> Option<Vec<PathBuf
                 "reloaded the specs"
             );
             let sources = engine.sources().to_vec();
-            live.replace(engine);
+            let previous = live.replace(engine);
+            // A large engine takes a while to free: not on a worker that answers requests.
+            drop(tokio::task::spawn_blocking(move || drop(previous)));
             Some(sources)
         }
         Ok(Err(report)) => {
