@@ -1605,4 +1605,43 @@ mod tests {
         assert_ne!(mix(1, "/paths/a", "s", 0), mix(1, "/paths/b", "s", 0));
         assert_eq!(mix(7, "/paths/a", "s", 3), mix(7, "/paths/a", "s", 3));
     }
+
+    #[test]
+    fn a_reload_goes_on_with_a_seeded_sequence_and_the_same_request_log() {
+        let folder = std::env::temp_dir().join(format!("understudy-reload-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("words.yaml"),
+            "openapi: 3.0.3\ninfo: {title: Words, version: '1'}\npaths:\n  /word:\n    get:\n      \
+             responses:\n        '200':\n          description: A word\n          content:\n            \
+             application/json:\n              schema: {type: object, required: [word, n], \
+             properties: {word: {type: string}, n: {type: integer}}}\n",
+        )
+        .unwrap();
+        let paths = [folder.clone()];
+        let options = EngineOptions {
+            seed: Some(3),
+            ..EngineOptions::default()
+        };
+        let headers = HeaderMap::new();
+        let request = MockRequest {
+            method: &http::Method::GET,
+            path: "/word",
+            query: None,
+            headers: &headers,
+            body: &[],
+        };
+        let answer = |engine: &Engine| engine.handle(&request).response.body;
+        let engine = Engine::load(&paths, options.clone()).unwrap();
+        let mut reloaded = vec![answer(&engine), answer(&engine)];
+        let engine = engine.reload(&paths).unwrap().engine;
+        reloaded.push(answer(&engine));
+        let steady = Engine::load(&paths, options).unwrap();
+        let unbroken = vec![answer(&steady), answer(&steady), answer(&steady)];
+        assert_eq!(reloaded, unbroken);
+        assert_ne!(reloaded[2], reloaded[0], "a reload replays the sequence");
+        assert_eq!(engine.request_log().last(10).len(), 3);
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
 }

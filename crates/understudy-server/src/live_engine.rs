@@ -58,8 +58,6 @@ impl LiveEngine {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use understudy_engine::EngineOptions;
 
     use super::*;
