@@ -1607,7 +1607,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reload_goes_on_with_a_seeded_sequence_and_the_same_request_log() {
+    fn a_reload_goes_on_with_a_seeded_sequence_the_same_request_log_and_report() {
         let folder = std::env::temp_dir().join(format!("understudy-reload-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder).unwrap();
@@ -1622,9 +1622,19 @@ mod tests {
         let paths = [folder.clone()];
         let options = EngineOptions {
             seed: Some(3),
+            report: true,
             ..EngineOptions::default()
         };
         let headers = HeaderMap::new();
+        let mut plain_text = HeaderMap::new();
+        plain_text.insert(header::ACCEPT, HeaderValue::from_static("text/plain"));
+        let unacceptable = MockRequest {
+            headers: &plain_text,
+            method: &http::Method::GET,
+            path: "/word",
+            query: None,
+            body: &[],
+        };
         let request = MockRequest {
             method: &http::Method::GET,
             path: "/word",
@@ -1634,14 +1644,20 @@ mod tests {
         };
         let answer = |engine: &Engine| engine.handle(&request).response.body;
         let engine = Engine::load(&paths, options.clone()).unwrap();
+        assert_eq!(engine.handle(&unacceptable).response.status, 406);
         let mut reloaded = vec![answer(&engine), answer(&engine)];
         let engine = engine.reload(&paths).unwrap().engine;
         reloaded.push(answer(&engine));
         let steady = Engine::load(&paths, options).unwrap();
+        steady.handle(&unacceptable);
         let unbroken = vec![answer(&steady), answer(&steady), answer(&steady)];
         assert_eq!(reloaded, unbroken);
         assert_ne!(reloaded[2], reloaded[0], "a reload replays the sequence");
-        assert_eq!(engine.request_log().last(10).len(), 3);
+        assert_eq!(engine.request_log().last(10).len(), 4);
+        assert_eq!(
+            engine.contract_report().map(ContractReport::violating),
+            Some(1)
+        );
         std::fs::remove_dir_all(&folder).unwrap();
     }
 }
