@@ -324,27 +324,26 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
         headers: &parts.headers,
         body: &bytes,
     };
-    let (response, delivery) = {
-        // The engine this request is answered by to the end, whatever a reload swaps in; not
-        // held across the delay.
-        let engine = state.engine.load();
-        let outcome = engine.handle(&request);
-        let delivery = engine.delivery(&outcome, &request);
-        let mock = outcome.response;
-        // Built in place: the tuple form would set a content type of its own and then copy
-        // every header of the engine's map into the response's.
-        let mut response = Response::new(Body::from(mock.body));
-        *response.status_mut() = mock.status;
-        *response.headers_mut() = mock.headers;
-        // Only the log line reads the summary: not made when it is not written
-        // (`--log-level warn`).
-        if !outcome.violations.is_empty() && tracing::enabled!(tracing::Level::INFO) {
-            response.extensions_mut().insert(ViolationSummary(
-                understudy_engine::violation::summary(&outcome.violations),
-            ));
-        }
-        (response, delivery)
-    };
+    // The engine this request is answered by to the end, whatever a reload swaps in.
+    let engine = state.engine.load();
+    let outcome = engine.handle(&request);
+    let delivery = engine.delivery(&outcome, &request);
+    let mock = outcome.response;
+    // Built in place: the tuple form would set a content type of its own and then copy every
+    // header of the engine's map into the response's.
+    let mut response = Response::new(Body::from(mock.body));
+    *response.status_mut() = mock.status;
+    *response.headers_mut() = mock.headers;
+    // Only the log line reads the summary: not made when it is not written (`--log-level warn`).
+    if !outcome.violations.is_empty() && tracing::enabled!(tracing::Level::INFO) {
+        response
+            .extensions_mut()
+            .insert(ViolationSummary(understudy_engine::violation::summary(
+                &outcome.violations,
+            )));
+    }
+    // Not held across the delay.
+    drop(engine);
     deliver(response, delivery).await
 }
 
