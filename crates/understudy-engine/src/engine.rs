@@ -18,10 +18,11 @@ use crate::contract_report::ContractReport;
 use crate::delivery::{self, DelayRange, Delivery};
 use crate::error_body::{PROBLEM_JSON, problem_details};
 use crate::generate::{Defaults, GenerateContext, Generator};
-use crate::load::load_specs;
+use crate::load::load_specs_reading;
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
+use crate::reload::Unchanged;
 use crate::request_log::{BodyPrefix, Exchange, LoggedHeaders, LoggedRequest, RequestLog};
 use crate::resources::{Kept, Role, Step, keep_created, resource_step};
 use crate::route_table::{self, RouteTable};
@@ -117,6 +118,17 @@ pub struct RouteInfo {
     pub operation_id: Option<String>,
 }
 
+/// What [`Engine::reload`] gives: the new engine, and what became of the store's collections.
+#[derive(Debug)]
+pub struct Reloaded {
+    /// The engine to serve from now on.
+    pub engine: Engine,
+    /// The collections whose records it keeps (their operations are unchanged), by name.
+    pub kept: Vec<String>,
+    /// The collections that held records and start empty (or are gone), by name.
+    pub emptied: Vec<String>,
+}
+
 /// Every loaded spec, compiled, behind one route table.
 #[derive(Debug)]
 pub struct Engine {
@@ -127,8 +139,11 @@ pub struct Engine {
     seed: AtomicU64,
     fixed_now: Option<DateTime<Utc>>,
     store: Option<Store>,
-    log: RequestLog,
-    report: Option<ContractReport>,
+    /// Shared with the engines a reload makes from this one, as is the report.
+    log: Arc<RequestLog>,
+    report: Option<Arc<ContractReport>>,
+    /// The files it was loaded from: the spec files and the files their `$ref`s name, canonical.
+    sources: Vec<PathBuf>,
     /// The query parameter names whose values the log and the report hide, lower-cased: every
     /// spec's `apiKey`s in the query and [`CREDENTIAL_NAMES`].
     secret_query: Vec<String>,
@@ -164,8 +179,58 @@ struct Preference {
 impl Engine {
     /// Loads every spec in `paths` (files or folders).
     pub fn load(paths: &[PathBuf], options: EngineOptions) -> Result<Engine, LoadReport> {
-        let specs = load_specs(paths, options.allow_ref_outside)?;
-        Engine::from_specs(specs, options)
+        let (specs, sources) = load_specs_reading(paths, options.allow_ref_outside);
+        let mut engine = Engine::from_specs(specs?, options)?;
+        engine.sources = sources;
+        Ok(engine)
+    }
+
+    /// Loads `paths` again with this engine's options, for `serve --watch`: the engine that
+    /// replaces this one. It shares this one's request log and contract report, its seed and
+    /// its draws, and the store collections whose operations are unchanged ([`Unchanged`]),
+    /// which it continues to number and check for conflicts; the other collections start empty.
+    /// An unchanged operation continues its count of answered requests, so a seeded engine does
+    /// not replay its answers. This engine is left as it was, and may still answer requests it
+    /// has started.
+    pub fn reload(&self, paths: &[PathBuf]) -> Result<Reloaded, LoadReport> {
+        let mut engine = Engine::load(paths, self.options.clone())?;
+        engine
+            .seed
+            .store(self.seed.load(Ordering::Relaxed), Ordering::Relaxed);
+        engine
+            .draws
+            .store(self.draws.load(Ordering::Relaxed), Ordering::Relaxed);
+        engine.log = Arc::clone(&self.log);
+        engine.report.clone_from(&self.report);
+        let unchanged = Unchanged::between(&self.specs, &engine.specs);
+        for (old, new) in &unchanged.operations {
+            new.served
+                .store(old.served.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        let (kept, emptied) = match (&mut engine.store, &self.store) {
+            (Some(new), Some(old)) => {
+                let kept = new.adopt(old, |name| unchanged.collections.contains(name));
+                let emptied = old
+                    .counts()
+                    .into_iter()
+                    .filter(|(name, records)| *records > 0 && !kept.iter().any(|k| k == name))
+                    .map(|(name, _)| name.to_owned())
+                    .collect();
+                (kept, emptied)
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        Ok(Reloaded {
+            engine,
+            kept,
+            emptied,
+        })
+    }
+
+    /// The files it was loaded from: the spec files and the files their `$ref`s name,
+    /// canonical (empty for an engine built with [`Engine::from_specs`]).
+    pub fn sources(&self) -> &[PathBuf] {
+        &self.sources
     }
 
     /// Builds the engine from compiled specs; fails if operations of two specs claim one route.
@@ -256,8 +321,8 @@ impl Engine {
                     .map(|now| now.with_timezone(&Utc))
             })
         });
-        let log = RequestLog::new(options.request_log);
-        let report = options.report.then(ContractReport::default);
+        let log = Arc::new(RequestLog::new(options.request_log));
+        let report = options.report.then(|| Arc::new(ContractReport::default()));
         let secret_query = secret_query_names(&specs);
         let secret_headers = secret_header_names(&specs);
         Ok(Engine {
@@ -269,6 +334,7 @@ impl Engine {
             store,
             log,
             report,
+            sources: Vec::new(),
             secret_query,
             warnings,
             draws: AtomicU64::new(0),
@@ -396,7 +462,7 @@ impl Engine {
 
     /// The contract report, if the engine keeps one ([`EngineOptions::report`]).
     pub fn contract_report(&self) -> Option<&ContractReport> {
-        self.report.as_ref()
+        self.report.as_deref()
     }
 
     fn answer(&self, request: &MockRequest<'_>) -> Outcome<'_> {
@@ -1573,5 +1639,60 @@ mod tests {
         assert_ne!(mix(1, "/paths/a", "s", 0), mix(1, "/paths/a", "s", 1));
         assert_ne!(mix(1, "/paths/a", "s", 0), mix(1, "/paths/b", "s", 0));
         assert_eq!(mix(7, "/paths/a", "s", 3), mix(7, "/paths/a", "s", 3));
+    }
+
+    #[test]
+    fn a_reload_goes_on_with_a_seeded_sequence_the_same_request_log_and_report() {
+        let folder = std::env::temp_dir().join(format!("understudy-reload-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join("words.yaml"),
+            "openapi: 3.0.3\ninfo: {title: Words, version: '1'}\npaths:\n  /word:\n    get:\n      \
+             responses:\n        '200':\n          description: A word\n          content:\n            \
+             application/json:\n              schema: {type: object, required: [word, n], \
+             properties: {word: {type: string}, n: {type: integer}}}\n",
+        )
+        .unwrap();
+        let paths = [folder.clone()];
+        let options = EngineOptions {
+            seed: Some(3),
+            report: true,
+            ..EngineOptions::default()
+        };
+        let headers = HeaderMap::new();
+        let mut plain_text = HeaderMap::new();
+        plain_text.insert(header::ACCEPT, HeaderValue::from_static("text/plain"));
+        let unacceptable = MockRequest {
+            headers: &plain_text,
+            method: &http::Method::GET,
+            path: "/word",
+            query: None,
+            body: &[],
+        };
+        let request = MockRequest {
+            method: &http::Method::GET,
+            path: "/word",
+            query: None,
+            headers: &headers,
+            body: &[],
+        };
+        let answer = |engine: &Engine| engine.handle(&request).response.body;
+        let engine = Engine::load(&paths, options.clone()).unwrap();
+        assert_eq!(engine.handle(&unacceptable).response.status, 406);
+        let mut reloaded = vec![answer(&engine), answer(&engine)];
+        let engine = engine.reload(&paths).unwrap().engine;
+        reloaded.push(answer(&engine));
+        let steady = Engine::load(&paths, options).unwrap();
+        steady.handle(&unacceptable);
+        let unbroken = vec![answer(&steady), answer(&steady), answer(&steady)];
+        assert_eq!(reloaded, unbroken);
+        assert_ne!(reloaded[2], reloaded[0], "a reload replays the sequence");
+        assert_eq!(engine.request_log().last(10).len(), 4);
+        assert_eq!(
+            engine.contract_report().map(ContractReport::violating),
+            Some(1)
+        );
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 }

@@ -24,6 +24,7 @@ pub mod load_error;
 pub mod media_type;
 pub mod operation;
 pub mod references;
+pub mod reload;
 pub mod request_log;
 pub mod resources;
 pub mod route_details;
@@ -36,7 +37,7 @@ pub mod violation;
 
 pub use chrono;
 pub use delivery::{DelayRange, Delivery, Fault};
-pub use engine::{Engine, EngineOptions, MockResponse, Outcome, RouteInfo};
+pub use engine::{Engine, EngineOptions, MockResponse, Outcome, Reloaded, RouteInfo};
 pub use load_error::{ErrorKind, LoadError, LoadReport};
 pub use request_log::LoggedRequest;
 pub use security::ValidCredentials;

@@ -63,11 +63,39 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadReport> {
 /// served on its own. A `$ref` may name a file outside the folder of the spec it is in only if
 /// `allow_ref_outside`.
 pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec>, LoadReport> {
-    let files = discover(paths)?;
+    load_specs_reading(paths, allow_ref_outside).0
+}
+
+/// [`load_specs`], and every file it read, loaded or not: the spec files and the files their
+/// `$ref`s name, canonical, each once (what `serve --watch` watches).
+pub fn load_specs_reading(
+    paths: &[PathBuf],
+    allow_ref_outside: bool,
+) -> (Result<Vec<Spec>, LoadReport>, Vec<PathBuf>) {
+    let files = match discover(paths) {
+        Ok(files) => files,
+        Err(report) => return (Err(report), Vec::new()),
+    };
+    let mut read: Vec<PathBuf> = files
+        .iter()
+        .map(|file| canonical(file).unwrap_or_else(|| file.clone()))
+        .collect();
+    let loaded = load_files(&files, allow_ref_outside, &mut read);
+    let mut seen = HashSet::new();
+    read.retain(|file| seen.insert(file.clone()));
+    (loaded, read)
+}
+
+/// Loads `files`, adding the files their `$ref`s name to `read`.
+fn load_files(
+    files: &[PathBuf],
+    allow_ref_outside: bool,
+    read: &mut Vec<PathBuf>,
+) -> Result<Vec<Spec>, LoadReport> {
     let mut errors = Vec::new();
     let mut documents = Vec::new();
     let mut referenced: HashSet<PathBuf> = HashSet::new();
-    for file in &files {
+    for file in files {
         let mut document = match read_document(file) {
             Ok(document) => document,
             Err(error) => {
@@ -77,6 +105,7 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
         };
         let mut warnings = crate::swagger2::convert(file, &mut document);
         let bundle = bundle_external_refs(file, &mut document, allow_ref_outside);
+        read.extend(bundle.files.iter().cloned());
         referenced.extend(bundle.files);
         warnings.extend(bundle.warnings);
         if bundle.errors.is_empty() {
@@ -123,7 +152,8 @@ pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec
     }
 }
 
-fn is_spec_file(path: &Path) -> bool {
+/// Whether `path` ends in `.yaml`, `.yml` or `.json`, as the spec files a folder holds do.
+pub fn is_spec_file(path: &Path) -> bool {
     path.extension()
         .and_then(|ending| ending.to_str())
         .is_some_and(|ending| SPEC_EXTENSIONS.contains(&ending))

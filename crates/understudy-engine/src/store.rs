@@ -13,8 +13,8 @@
 
 use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use foldhash::HashMap;
 use serde_json::Value;
@@ -24,9 +24,13 @@ use crate::operation::UniqueRule;
 
 /// All collections, created at start-up; the map itself is never written after that, so it is
 /// hashed with foldhash rather than SipHash, which guards against floods of inserts.
+///
+/// A collection is shared (an `Arc`) so that a reloaded engine's store can hold the very
+/// collections of the store it replaces ([`Store::adopt`]): a request still answered by the old
+/// engine stores into what the new one reads.
 #[derive(Debug)]
 pub struct Store {
-    collections: HashMap<String, Collection>,
+    collections: HashMap<String, Arc<Collection>>,
     max_records: usize,
 }
 
@@ -148,10 +152,10 @@ impl Store {
             .map(|name| {
                 (
                     name.to_owned(),
-                    Collection {
+                    Arc::new(Collection {
                         state: Mutex::new(CollectionState::default()),
                         warned: AtomicBool::new(false),
-                    },
+                    }),
                 )
             })
             .collect();
@@ -471,6 +475,24 @@ impl Store {
         self.collections.keys().all(|name| self.len(name) == 0)
     }
 
+    /// Takes over `previous`'s collection of each name that `keep` accepts and that both stores
+    /// have: the records, the counters and the unique values are then one and the same in both.
+    /// Returns the names taken over; the other collections stay as they are (empty, for a new
+    /// store).
+    pub fn adopt(&mut self, previous: &Store, mut keep: impl FnMut(&str) -> bool) -> Vec<String> {
+        let mut taken = Vec::new();
+        for (name, collection) in &mut self.collections {
+            if let Some(old) = previous.collections.get(name)
+                && keep(name)
+            {
+                *collection = Arc::clone(old);
+                taken.push(name.clone());
+            }
+        }
+        taken.sort_unstable();
+        taken
+    }
+
     /// Forgets every record and restarts every counter.
     pub fn reset(&self) {
         for collection in self.collections.values() {
@@ -754,6 +776,30 @@ mod tests {
             Admission::Created {
                 number: 1,
                 id: Some(json!(1))
+            }
+        );
+    }
+
+    #[test]
+    fn an_adopted_collection_is_shared_and_the_others_start_empty() {
+        let old = Store::new(["users", "teams"], 10);
+        create(&old, &[email_rule()], json!({"email": "a@x.io"}));
+        old.admit("teams", &[], Some(&json!({})), |n| Some(json!(n)));
+        let mut new = Store::new(["users", "teams", "posts"], 10);
+        let taken = new.adopt(&old, |name| name != "teams");
+        assert_eq!(taken, ["users"]);
+        assert_eq!((new.len("users"), new.len("teams")), (1, 0));
+        // One collection in both: the old store's write is the new one's conflict and number.
+        assert!(matches!(
+            create(&new, &[email_rule()], json!({"email": "a@x.io"})),
+            Admission::Conflict { .. }
+        ));
+        create(&old, &[email_rule()], json!({"email": "b@x.io"}));
+        assert_eq!(
+            create(&new, &[email_rule()], json!({"email": "c@x.io"})),
+            Admission::Created {
+                number: 3,
+                id: Some(json!(3))
             }
         );
     }

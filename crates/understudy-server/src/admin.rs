@@ -16,10 +16,10 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use understudy_engine::Engine;
 use understudy_engine::route_details::route_details;
 
 use crate::admin_guard::{AdminGuard, refuse_web_pages};
+use crate::live_engine::LiveEngine;
 use crate::server_error::ServerError;
 
 /// The prefix every admin route starts with.
@@ -34,7 +34,7 @@ pub fn is_admin_path(path: &str) -> bool {
 
 /// The admin routes, behind `guard`: every path under the prefix, a wrong method (405) and an
 /// unknown path (404) included.
-pub fn admin_routes(engine: Arc<Engine>, guard: AdminGuard) -> Router {
+pub fn admin_routes(engine: Arc<LiveEngine>, guard: AdminGuard) -> Router {
     Router::new()
         .route(ADMIN_PREFIX, get(inspector))
         .route(&format!("{ADMIN_PREFIX}/"), get(inspector))
@@ -94,8 +94,10 @@ async fn inspector() -> axum::response::Response {
 }
 
 /// Every served operation with its statuses, examples, `Prefer` choices and a `curl` line sent
-/// to the `Host` the request named (the guard has checked it), else `127.0.0.1:4010`.
-async fn routes(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Json<Value> {
+/// to the `Host` the request named (the guard has checked it), else `127.0.0.1:4010`; and
+/// `reload_error`, null unless the specs changed (`serve --watch`) into something that does not
+/// load: then each problem's file, location (a JSON pointer, or a line and column) and reason.
+async fn routes(State(live): State<Arc<LiveEngine>>, headers: HeaderMap) -> Json<Value> {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|host| host.to_str().ok())
@@ -107,7 +109,25 @@ async fn routes(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Json<V
         })
         .unwrap_or("127.0.0.1:4010");
     let base = format!("http://{host}");
-    Json(json!({ "routes": route_details(&engine, &base) }))
+    let reload_error = live.reload_error().map(|report| {
+        json!({
+            "message": "the specs changed but cannot be served: the last good version is served \
+                        until they are fixed",
+            "errors": report
+                .errors
+                .iter()
+                .map(|error| json!({
+                    "file": error.file.display().to_string(),
+                    "location": error.location,
+                    "reason": error.reason,
+                }))
+                .collect::<Vec<_>>(),
+        })
+    });
+    Json(json!({
+        "routes": route_details(&live.current(), &base),
+        "reload_error": reload_error,
+    }))
 }
 
 /// How many of a collection's newest records `state` shows.
@@ -118,7 +138,8 @@ const SHOWN_RECORD_BYTES: usize = 16 * 1024;
 /// The collections of the store, with their record counts, the bound, and the newest records of
 /// each resource (at most [`SHOWN_RECORDS`] of [`SHOWN_RECORD_BYTES`] each, so the answer stays
 /// bounded whatever the records hold).
-async fn state(State(engine): State<Arc<Engine>>) -> Json<Value> {
+async fn state(State(live): State<Arc<LiveEngine>>) -> Json<Value> {
+    let engine = live.current();
     Json(match engine.store() {
         Some(store) => json!({
             "stateless": false,
@@ -146,7 +167,8 @@ async fn state(State(engine): State<Arc<Engine>>) -> Json<Value> {
 }
 
 /// Requests and violating requests per operation since start-up, as `--report` counts them.
-async fn contract(State(engine): State<Arc<Engine>>) -> Json<Value> {
+async fn contract(State(live): State<Arc<LiveEngine>>) -> Json<Value> {
+    let engine = live.current();
     let operations = engine.request_log().tally();
     let requests: u64 = operations.iter().map(|tally| tally.requests).sum();
     let violating: u64 = operations.iter().map(|tally| tally.violating).sum();
@@ -167,7 +189,7 @@ struct Limit {
 /// the engine within `MAX_ANSWER_BYTES`: the answer never exceeds 5 MB, and says
 /// `"truncated": true` when the requests asked for did not all fit.
 async fn requests(
-    State(engine): State<Arc<Engine>>,
+    State(live): State<Arc<LiveEngine>>,
     Query(query): Query<Limit>,
 ) -> Result<axum::response::Response, ServerError> {
     use axum::response::IntoResponse;
@@ -185,7 +207,8 @@ async fn requests(
             ServerError::BadAdminRequest(format!("`after` must be a whole number, not `{text}`"))
         })?,
     };
-    let body = engine
+    let body = live
+        .current()
         .request_log()
         .answer_after(after, limit, MAX_ANSWER_BYTES);
     Ok((
@@ -195,7 +218,7 @@ async fn requests(
         .into_response())
 }
 
-async fn reset(State(engine): State<Arc<Engine>>) -> StatusCode {
-    engine.reset();
+async fn reset(State(live): State<Arc<LiveEngine>>) -> StatusCode {
+    live.current().reset();
     StatusCode::NO_CONTENT
 }

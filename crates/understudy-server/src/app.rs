@@ -28,6 +28,7 @@ use understudy_engine::{Delivery, Engine, Fault, MockRequest};
 use crate::admin::{QuietLogLine, admin_routes, is_admin_path};
 use crate::admin_guard::AdminGuard;
 use crate::cors_for_origins::CorsForOriginsLayer;
+use crate::live_engine::LiveEngine;
 use crate::message_checks;
 use crate::serve::ConnectionLimits;
 use crate::server_error::ServerError;
@@ -67,7 +68,7 @@ struct ViolationSummary(String);
 
 #[derive(Clone)]
 struct AppState {
-    engine: Arc<Engine>,
+    engine: Arc<LiveEngine>,
     max_body: usize,
 }
 
@@ -187,12 +188,19 @@ fn refuse_message<B>(request: &axum::http::Request<B>, error: ServerError) -> Re
 
 /// The whole application for `engine`.
 pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
+    live_app(Arc::new(LiveEngine::new(engine)), options)
+}
+
+/// The whole application for the engine `live` holds, read once per request, so that a reload
+/// ([`crate::watch`]) can replace it. CORS exposes the response headers of the specs as they
+/// are now; a header that a reload documents later is exposed after a restart.
+pub fn live_app(live: Arc<LiveEngine>, options: &ServerOptions) -> App {
     let max_body = options.max_body;
     let state = AppState {
-        engine: Arc::clone(&engine),
+        engine: Arc::clone(&live),
         max_body,
     };
-    let cors = options.cors.then(|| cors_for_origins(&engine));
+    let cors = options.cors.then(|| cors_for_origins(&live.current()));
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request<Body>| {
             tracing::info_span!(
@@ -247,7 +255,7 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
     };
     let admin = options.admin.then(|| {
         let guard = AdminGuard::new(&options.allowed_hosts);
-        admin_routes(Arc::clone(&engine), guard).layer(layers(None))
+        admin_routes(Arc::clone(&live), guard).layer(layers(None))
     });
     let mock = BoxCloneSyncService::new(
         layers(cors)
@@ -316,8 +324,10 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
         headers: &parts.headers,
         body: &bytes,
     };
-    let outcome = state.engine.handle(&request);
-    let delivery = state.engine.delivery(&outcome, &request);
+    // The engine this request is answered by to the end, whatever a reload swaps in.
+    let engine = state.engine.load();
+    let outcome = engine.handle(&request);
+    let delivery = engine.delivery(&outcome, &request);
     let mock = outcome.response;
     // Built in place: the tuple form would set a content type of its own and then copy every
     // header of the engine's map into the response's.
@@ -332,6 +342,8 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
                 &outcome.violations,
             )));
     }
+    // Not held across the delay.
+    drop(engine);
     deliver(response, delivery).await
 }
 

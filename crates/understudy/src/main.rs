@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use pinned_workers::Pinning;
 use understudy_engine::{Engine, EngineOptions, LoadReport, ValidCredentials};
 use understudy_server::serve::{self, ConnectionLimits, Drained};
-use understudy_server::{ServerOptions, app};
+use understudy_server::{LiveEngine, ServerOptions, live_app};
 
 /// mimalloc, for frees across worker threads without a lock (see the workspace `Cargo.toml`).
 #[global_allocator]
@@ -211,6 +211,14 @@ struct ServeArgs {
     /// with the operation's documented 5xx, else 503 with Retry-After.
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
     fail_rate: f64,
+    /// Reload the specs when they or the files they `$ref` change.
+    ///
+    /// A change is loaded off the request path and served from the next request on; one that
+    /// does not load leaves the last good version serving, and its problems are logged and shown
+    /// by GET /__understudy/routes (`reload_error`). Records of collections whose operations did
+    /// not change are kept.
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -383,12 +391,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         allowed_hosts: args.allowed_hosts.clone(),
         connections: connection_limits(&args),
     };
+    let watch = args.watch.then(|| args.paths.clone());
     let served = runtime.block_on(run(
         Arc::clone(&engine),
         server_options,
         &args.host,
         args.port,
         workers,
+        watch,
     ));
     if served != ExitCode::SUCCESS {
         return served;
@@ -479,6 +489,7 @@ async fn run(
     host: &str,
     port: u16,
     workers: usize,
+    watch: Option<Vec<PathBuf>>,
 ) -> ExitCode {
     // Listened for before the server listens: a SIGTERM that comes right after start-up must
     // stop it cleanly (and write the report), not kill it with the default action.
@@ -506,7 +517,22 @@ async fn run(
         max_connections = options.connections.max_connections,
         "understudy listening on http://{address}"
     );
-    let router = app(Arc::clone(&engine), &options);
+    let live = Arc::new(LiveEngine::new(Arc::clone(&engine)));
+    // Watching stops when this is dropped, at the end of the run.
+    let _watching = match watch {
+        Some(paths) => match understudy_server::watch::watch(Arc::clone(&live), paths) {
+            Ok(watching) => {
+                tracing::info!("watching the specs: a change is served once it loads");
+                Some(watching)
+            }
+            Err(error) => {
+                eprintln!("error: cannot watch the specs: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    let router = live_app(live, &options);
     let mut draining =
         serve::accept_until(listener, router, &options.connections, signals.next()).await;
     tracing::info!(
