@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use understudy_engine::Engine;
-use understudy_engine::route_details::route_details;
+use understudy_engine::route_details::{route_details, webhook_details};
 
 use crate::admin_guard::{AdminGuard, refuse_web_pages};
 use crate::server_error::ServerError;
@@ -93,8 +93,9 @@ async fn inspector() -> axum::response::Response {
         .into_response()
 }
 
-/// Every served operation with its statuses, examples, `Prefer` choices and a `curl` line sent
-/// to the `Host` the request named (the guard has checked it), else `127.0.0.1:4010`.
+/// Every served operation with its statuses, examples, `Prefer` choices, callbacks and a `curl`
+/// line sent to the `Host` the request named (the guard has checked it), else
+/// `127.0.0.1:4010`; and the specs' webhooks, listed as never fired.
 async fn routes(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Json<Value> {
     let host = headers
         .get(axum::http::header::HOST)
@@ -107,7 +108,10 @@ async fn routes(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Json<V
         })
         .unwrap_or("127.0.0.1:4010");
     let base = format!("http://{host}");
-    Json(json!({ "routes": route_details(&engine, &base) }))
+    Json(json!({
+        "routes": route_details(&engine, &base),
+        "webhooks": webhook_details(&engine),
+    }))
 }
 
 /// How many of a collection's newest records `state` shows.

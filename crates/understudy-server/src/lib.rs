@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod admin_guard;
 pub mod app;
+pub mod callbacks;
 pub mod cors_for_origins;
 pub mod message_checks;
 pub mod mock_server;
@@ -13,6 +14,7 @@ pub mod serve;
 pub mod server_error;
 
 pub use app::{App, Connection, ServerOptions, app};
+pub use callbacks::{CallbackOptions, CallbacksTo};
 pub use mock_server::{ContractBroken, MockServer, MockServerBuilder, StartError};
 pub use serve::ConnectionLimits;
 pub use server_error::ServerError;
