@@ -1232,7 +1232,7 @@ mod tests {
                     }}}},
                     "delete": {}
                 },
-                "x-note": "an extension, not an expression",
+                "x-note": {"post": {}},
             },
             "shared": {"$ref": "#/components/callbacks/shared"},
         }));

@@ -267,14 +267,26 @@ async fn no_callback_is_made_when_they_are_off_or_the_request_is_refused() {
     )
     .await;
     assert_eq!(status, 422);
+    // A valid request answered with an error it asked for is no success either.
+    let valid = json!({"callbackUrl": url, "event": "order.created"});
+    let (status, _) = raw_request(
+        server.address(),
+        "POST",
+        "/subscriptions",
+        &[("Content-Type", "application/json"), ("Prefer", "code=422")],
+        &valid.to_string(),
+    )
+    .await;
+    assert_eq!(status, 422);
     settled(&server).await;
-    assert!(server.received_requests()[0].callbacks.is_empty());
+    let requests = server.received_requests();
+    assert!(requests[0].callbacks.is_empty() && requests[1].callbacks.is_empty());
     // Neither request reached the receiver (nothing was admitted, so nothing is under way).
     assert!(received.try_recv().is_err());
 
     // A URL that cannot be made is not fired, and says why.
     assert_eq!(subscribe(&server, "ftp://127.0.0.1/hooks").await.0, 201);
-    let shown = logged_callbacks(&server, 2).await;
+    let shown = logged_callbacks(&server, 3).await;
     assert_eq!(shown[0]["outcome"], "not_fired", "{shown:?}");
     assert!(shown[0]["error"].as_str().unwrap().contains("http only"));
 }
