@@ -262,11 +262,12 @@ async fn send(inner: &Inner, request: &CallbackRequest) -> Result<u16, Failure> 
         .map_err(|error| Failure::Failed(format!("cannot resolve `{host}`: {error}")))?
         .collect();
     let to = inner.options.to;
-    let Some(address) = addresses
+    let checked: Vec<SocketAddr> = addresses
         .iter()
-        .find(|address| allowed(address.ip(), to))
+        .filter(|address| allowed(address.ip(), to))
         .copied()
-    else {
+        .collect();
+    if checked.is_empty() {
         let found: Vec<String> = addresses
             .iter()
             .map(|address| address.ip().to_string())
@@ -280,25 +281,42 @@ async fn send(inner: &Inner, request: &CallbackRequest) -> Result<u16, Failure> 
                 found.join(", ")
             )
         }));
-    };
-    let path_and_query = uri.path_and_query().map_or("/", |path| path.as_str());
-    let mut outgoing = Request::builder()
-        .method(request.method.clone())
-        .uri(format!("http://{address}{path_and_query}"))
-        .header(header::HOST, authority.as_str())
-        .header(header::USER_AGENT, HeaderValue::from_static("understudy"));
-    if let Some(content_type) = &request.content_type {
-        outgoing = outgoing.header(header::CONTENT_TYPE, content_type.clone());
     }
-    let outgoing = outgoing
-        .body(Full::new(request.body.clone()))
-        .map_err(|error| Failure::Failed(format!("cannot make the request: {error}")))?;
-    let response = inner
-        .client
-        .request(outgoing)
-        .await
-        .map_err(|error| Failure::Failed(error_chain(&error)))?;
-    Ok(response.status().as_u16())
+    send_to(inner, request, checked).await
+}
+
+/// Sends the request to the first of `checked` that takes the connection: the status the
+/// receiver answered.
+async fn send_to(
+    inner: &Inner,
+    request: &CallbackRequest,
+    checked: Vec<SocketAddr>,
+) -> Result<u16, Failure> {
+    let uri = &request.url;
+    let authority = uri.authority().map_or("", |authority| authority.as_str());
+    let path_and_query = uri.path_and_query().map_or("/", |path| path.as_str());
+    let mut refused = None;
+    // Each checked address in turn while none takes the connection (`localhost` may be `::1`
+    // first and the receiver on 127.0.0.1 only): nothing was sent, so this is no retry.
+    for address in checked {
+        let mut outgoing = Request::builder()
+            .method(request.method.clone())
+            .uri(format!("http://{address}{path_and_query}"))
+            .header(header::HOST, authority)
+            .header(header::USER_AGENT, HeaderValue::from_static("understudy"));
+        if let Some(content_type) = &request.content_type {
+            outgoing = outgoing.header(header::CONTENT_TYPE, content_type.clone());
+        }
+        let outgoing = outgoing
+            .body(Full::new(request.body.clone()))
+            .map_err(|error| Failure::Failed(format!("cannot make the request: {error}")))?;
+        match inner.client.request(outgoing).await {
+            Ok(response) => return Ok(response.status().as_u16()),
+            Err(error) if error.is_connect() => refused = Some(error_chain(&error)),
+            Err(error) => return Err(Failure::Failed(error_chain(&error))),
+        }
+    }
+    Err(Failure::Failed(refused.unwrap_or_default()))
 }
 
 /// An error and its causes, as one sentence (hyper's client says only "client error (Connect)").
@@ -387,6 +405,42 @@ mod tests {
             assert!(allowed(ip, CallbacksTo::Any), "{ip}");
             assert!(!allowed(ip, CallbacksTo::Off), "{ip}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_address_that_takes_no_connection_gives_way_to_the_next() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let closed_address = closed.local_addr().unwrap();
+        drop(closed);
+        let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open_address = open.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = open.accept().await.unwrap();
+            let mut buffer = [0; 1024];
+            let _ = stream.read(&mut buffer).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        });
+        let callbacks = Callbacks::new(CallbackOptions::default());
+        let request = CallbackRequest {
+            name: "onEvent".into(),
+            method: axum::http::Method::POST,
+            url: "http://localhost/hook".parse().unwrap(),
+            content_type: None,
+            body: Bytes::new(),
+            ticket: understudy_engine::CallbackTicket::default(),
+        };
+        let answered = send_to(
+            &callbacks.inner,
+            &request,
+            vec![closed_address, open_address],
+        );
+        assert!(matches!(answered.await, Ok(202)));
+        let refused = send_to(&callbacks.inner, &request, vec![closed_address]).await;
+        assert!(matches!(refused, Err(Failure::Failed(reason)) if !reason.is_empty()));
     }
 
     #[tokio::test]

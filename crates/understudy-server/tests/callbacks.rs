@@ -166,6 +166,18 @@ async fn the_callback_goes_to_the_url_made_from_the_request_and_the_answer() {
         shown[0]["url"],
         format!("http://{address}/hooks/events/{id}")
     );
+
+    // A name is resolved, checked, and kept in `Host`.
+    let by_name = format!("localhost:{}", address.port());
+    let (status, _) = subscribe(&server, &format!("http://{by_name}/hooks")).await;
+    assert_eq!(status, 201);
+    let callback = tokio::time::timeout(DEADLINE, received.recv())
+        .await
+        .expect("the callback by name arrives")
+        .unwrap();
+    assert_eq!(callback.headers["host"], by_name);
+    settled(&server).await;
+    assert_eq!(server.received_requests()[1].callbacks[0].status, Some(204));
 }
 
 #[tokio::test]
