@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::HeaderValue;
 use serde_json::Value;
 
+use crate::callback::{Callback, CallbackBody, UrlTemplate};
 use crate::delivery;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
@@ -19,7 +20,7 @@ use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
     BodyMedia, Credential, Operation, Parameter, ParameterShape, RequestBody, RequestCounter,
-    Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule,
+    Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule, Webhook,
 };
 use crate::resources::ResourceRole;
 use crate::violation::Location;
@@ -205,6 +206,7 @@ impl Compiler<'_> {
             None if Dialect::of(document) == Dialect::JsonSchema202012 => {}
             _ => self.error("/paths", ErrorKind::Structure, "`paths` must be an object"),
         }
+        let webhooks = self.webhooks(document);
         Spec {
             name,
             file: self.file.to_owned(),
@@ -213,7 +215,133 @@ impl Compiler<'_> {
             mount,
             operations,
             warnings: std::mem::take(&mut self.warnings),
+            webhooks,
         }
+    }
+
+    /// The top-level `webhooks` (OpenAPI 3.1), one per name and method: listed, never served.
+    fn webhooks(&mut self, document: &Value) -> Vec<Webhook> {
+        let Some(webhooks) = document.get("webhooks") else {
+            return Vec::new();
+        };
+        let Some(webhooks) = webhooks.as_object() else {
+            self.error(
+                "/webhooks",
+                ErrorKind::Structure,
+                "`webhooks` must be an object",
+            );
+            return Vec::new();
+        };
+        let mut listed = Vec::new();
+        for (name, item) in webhooks {
+            let item = deref(document, item);
+            for method in METHODS {
+                if item.get(method).is_some()
+                    && let Ok(parsed) =
+                        http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                {
+                    listed.push(Webhook {
+                        name: name.clone(),
+                        method: parsed,
+                        pointer: format!("/webhooks/{}/{method}", escape(name)),
+                    });
+                }
+            }
+        }
+        listed
+    }
+
+    /// An operation's `callbacks`: for each name, each URL expression and each method of its
+    /// path item, the parsed expression and a generator for the JSON request body. An expression
+    /// that does not parse is an error at its key's pointer.
+    fn callbacks(&mut self, operation: &Value, pointer: &str) -> Vec<Callback> {
+        let Some(callbacks) = operation.get("callbacks") else {
+            return Vec::new();
+        };
+        let document = self.document;
+        let Some(callbacks) = callbacks.as_object() else {
+            self.error(
+                format!("{pointer}/callbacks"),
+                ErrorKind::Structure,
+                "`callbacks` must be an object",
+            );
+            return Vec::new();
+        };
+        let mut compiled = Vec::new();
+        for (name, callback) in callbacks {
+            let at = format!("{pointer}/callbacks/{}", escape(name));
+            let Some(expressions) = deref(document, callback).as_object() else {
+                self.error(at, ErrorKind::Structure, "a callback must be an object");
+                continue;
+            };
+            for (key, item) in expressions {
+                // Extensions of the Callback object.
+                if key.starts_with("x-") {
+                    continue;
+                }
+                let item_at = format!("{at}/{}", escape(key));
+                let url = match UrlTemplate::parse(key) {
+                    Ok(url) => url,
+                    Err(reason) => {
+                        self.error(
+                            item_at,
+                            ErrorKind::Structure,
+                            format!(
+                                "the callback URL `{key}` is not a runtime expression: {reason}"
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                let item = deref(document, item);
+                for method in METHODS {
+                    let Some(callback_operation) = item.get(method) else {
+                        continue;
+                    };
+                    let Ok(method_value) =
+                        http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                    else {
+                        continue;
+                    };
+                    let operation_at = format!("{item_at}/{method}");
+                    let body = self.callback_body(callback_operation, &operation_at);
+                    compiled.push(Callback {
+                        name: name.clone(),
+                        expression: key.clone(),
+                        url: url.clone(),
+                        method: method_value,
+                        pointer: operation_at,
+                        body,
+                    });
+                }
+            }
+        }
+        compiled
+    }
+
+    /// A callback operation's JSON request body: its first JSON media type with a schema, made
+    /// by a generator as a response is (the mock sends it), checked by the matching validator.
+    fn callback_body(&mut self, operation: &Value, pointer: &str) -> Option<CallbackBody> {
+        let document = self.document;
+        let body = deref(document, operation.get("requestBody")?);
+        let content = body.get("content")?.as_object()?;
+        let (media_type, schema) = content.iter().find_map(|(media_type, entry)| {
+            media_type::is_json(media_type)
+                .then(|| entry.get("schema").map(|schema| (media_type, schema)))
+                .flatten()
+        })?;
+        let at = format!(
+            "{pointer}/requestBody/content/{}/schema",
+            escape(media_type)
+        );
+        let generator = self.generator(schema, &at)?;
+        let validator = self.validator(schema, &at, Direction::Response);
+        Some(CallbackBody {
+            content_type: HeaderValue::from_str(media_type)
+                .unwrap_or_else(|_| HeaderValue::from_static("application/json")),
+            generator,
+            validator,
+        })
     }
 
     fn path_item(
@@ -310,6 +438,7 @@ impl Compiler<'_> {
             }
         }
         let unique = self.unique(operation, pointer, &responses);
+        let callbacks = self.callbacks(operation, pointer);
         let collection = match operation.get("x-understudy-collection") {
             None => route.clone(),
             Some(Value::String(name)) => name.clone(),
@@ -380,6 +509,7 @@ impl Compiler<'_> {
             delay,
             fresh,
             resource: None,
+            callbacks,
             served: RequestCounter::default(),
         })
     }
@@ -1144,5 +1274,93 @@ mod tests {
         assert_eq!(status_key("2xx"), Some(StatusKey::Range(2)));
         assert_eq!(status_key("ok"), None);
         assert_eq!(status_key("999"), None);
+    }
+
+    fn with_callbacks(callbacks: Value) -> Value {
+        serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/subscriptions": {"post": {
+                "responses": {"201": {"description": "ok"}},
+                "callbacks": callbacks,
+            }}},
+            "components": {"callbacks": {"shared": {
+                "$request.query.url": {"put": {"responses": {"200": {"description": "ok"}}}}
+            }}},
+            "webhooks": {"ping": {"post": {}, "get": {}}},
+        })
+    }
+
+    #[test]
+    fn callbacks_compile_per_expression_and_method_and_webhooks_are_listed() {
+        let document = with_callbacks(serde_json::json!({
+            "onEvent": {
+                "{$request.body#/callbackUrl}": {
+                    "post": {"requestBody": {"content": {"application/json": {
+                        "schema": {"type": "object", "properties": {"a": {"type": "integer"}}}
+                    }}}},
+                    "delete": {}
+                },
+                "x-note": {"post": {}},
+            },
+            "shared": {"$ref": "#/components/callbacks/shared"},
+        }));
+        let spec = compile_spec(Path::new("t.yaml"), document).expect("compiles");
+        let callbacks = &spec.operations[0].callbacks;
+        let listed: Vec<(&str, &str, &str)> = callbacks
+            .iter()
+            .map(|callback| {
+                (
+                    callback.name.as_str(),
+                    callback.method.as_str(),
+                    callback.pointer.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (
+                    "onEvent",
+                    "POST",
+                    "/paths/~1subscriptions/post/callbacks/onEvent/{$request.body#~1callbackUrl}/post"
+                ),
+                (
+                    "onEvent",
+                    "DELETE",
+                    "/paths/~1subscriptions/post/callbacks/onEvent/{$request.body#~1callbackUrl}/delete"
+                ),
+                (
+                    "shared",
+                    "PUT",
+                    "/paths/~1subscriptions/post/callbacks/shared/$request.query.url/put"
+                ),
+            ]
+        );
+        assert!(callbacks[0].body.is_some() && callbacks[1].body.is_none());
+        let webhooks: Vec<(&str, &str)> = spec
+            .webhooks
+            .iter()
+            .map(|webhook| (webhook.name.as_str(), webhook.method.as_str()))
+            .collect();
+        assert_eq!(webhooks, [("ping", "GET"), ("ping", "POST")]);
+    }
+
+    #[test]
+    fn a_callback_url_that_is_no_runtime_expression_is_an_error_at_its_pointer() {
+        let document = with_callbacks(serde_json::json!({
+            "onEvent": {"{$request.body#callbackUrl}": {"post": {}}},
+        }));
+        let errors = compile_spec(Path::new("t.yaml"), document).expect_err("refused");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            errors[0].location,
+            "/paths/~1subscriptions/post/callbacks/onEvent/{$request.body#callbackUrl}"
+        );
+        assert!(
+            errors[0].reason.contains("must start with `/`"),
+            "{}",
+            errors[0].reason
+        );
     }
 }

@@ -206,6 +206,7 @@ mod tests {
             violations_omitted: 0,
             latency_us: None,
             exchange: None,
+            callbacks: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::callback::{CallbackRequest, Making, Planned, Sources};
 use crate::contract_report::ContractReport;
 use crate::delivery::{self, DelayRange, Delivery};
 use crate::error_body::{PROBLEM_JSON, problem_details};
@@ -23,7 +24,10 @@ use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
 use crate::reload::Unchanged;
-use crate::request_log::{BodyPrefix, Exchange, LoggedHeaders, LoggedRequest, RequestLog};
+use crate::request_log::{
+    BodyPrefix, CallbackRecord, CallbackState, CallbackTicket, Exchange, LoggedHeaders,
+    LoggedRequest, RequestLog,
+};
 use crate::resources::{Kept, Role, Step, keep_created, resource_step};
 use crate::route_table::{self, RouteTable};
 use crate::security::{Gate, ValidCredentials, challenge};
@@ -57,6 +61,9 @@ pub struct EngineOptions {
     pub valid_credentials: ValidCredentials,
     /// Answer 404 for an id of a resource that was never created, instead of a generated record.
     pub strict_resources: bool,
+    /// Make the operations' callbacks for a successful answer ([`Outcome::callbacks`]); off,
+    /// none are made (`--callbacks-to off`).
+    pub callbacks: bool,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -76,6 +83,7 @@ impl Default for EngineOptions {
             fail_rate: 0.0,
             valid_credentials: ValidCredentials::default(),
             strict_resources: false,
+            callbacks: true,
         }
     }
 }
@@ -100,6 +108,10 @@ pub struct Outcome<'e> {
     pub violations: Violations,
     /// The operation that served it, if one matched.
     pub operation: Option<&'e Operation>,
+    /// The callbacks to fire once the answer is sent: the operation's, after a successful
+    /// answer to a valid request, whose URL could be made (the others are in the request log
+    /// as not fired).
+    pub callbacks: Vec<CallbackRequest>,
 }
 
 /// One served operation, as the admin API lists it.
@@ -409,6 +421,7 @@ impl Engine {
         // The answer showed the client what it sent; the log line, the log and the report do not
         // keep the value of a query parameter named like a credential.
         outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
+        let planned = self.plan_callbacks(&outcome, request);
         let mut entry = LoggedRequest {
             sequence: 0,
             method: request.method.clone(),
@@ -450,14 +463,133 @@ impl Engine {
                 }
                 exchange
             }),
+            callbacks: planned
+                .iter()
+                .map(|planned| self.callback_record(planned))
+                .collect(),
         };
         // Cut once here, so that the report's copy and the log's are small.
         entry.bound();
         if let Some(report) = &self.report {
             report.record(&entry, outcome.operation.is_some());
         }
-        self.log.push(entry);
+        let id = self.log.push(entry);
+        outcome.callbacks = planned
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, planned)| match planned.url {
+                Ok(url) => Some(CallbackRequest {
+                    name: planned.name,
+                    method: planned.method,
+                    url,
+                    content_type: planned.content_type,
+                    body: planned.body,
+                    ticket: CallbackTicket { entry: id, index },
+                }),
+                Err(reason) => {
+                    tracing::warn!(callback = %planned.name, "callback not fired: {reason}");
+                    None
+                }
+            })
+            .collect();
         outcome
+    }
+
+    /// The operation's callbacks for this request ([`crate::callback`]), when it has any and
+    /// the answer is a success to a valid request: each URL made from the request and the
+    /// answer, each body generated. Nothing is parsed or made for an operation without any.
+    fn plan_callbacks(&self, outcome: &Outcome<'_>, request: &MockRequest<'_>) -> Vec<Planned> {
+        let Some(operation) = outcome.operation else {
+            return Vec::new();
+        };
+        if operation.callbacks.is_empty()
+            || !self.options.callbacks
+            || !outcome.response.status.is_success()
+            || !outcome.violations.is_empty()
+        {
+            return Vec::new();
+        }
+        // Read again here rather than carried out of `answer`: only operations with callbacks
+        // pay for it.
+        let path_params: Vec<(&str, &str)> = self
+            .routes
+            .find(request.path)
+            .map(|found| {
+                found
+                    .params
+                    .iter()
+                    .zip(route_table::parameter_names(&operation.route))
+                    .map(|((_, value), name)| (name, *value))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let json_media = operation
+            .body
+            .as_ref()
+            .and_then(|body| body.media.iter().find(|media| media.json));
+        let request_body: Option<Value> = json_media
+            .filter(|_| !request.body.is_empty())
+            .and_then(|_| serde_json::from_slice(request.body).ok());
+        let response_body: Option<Value> = operation
+            .callbacks
+            .iter()
+            .any(|callback| callback.url.reads_response_body())
+            .then(|| serde_json::from_slice(&outcome.response.body).ok())
+            .flatten();
+        let sources = Sources {
+            request,
+            path_params: &path_params,
+            request_body: request_body.as_ref(),
+            status: outcome.response.status.as_u16(),
+            response_headers: &outcome.response.headers,
+            response_body: response_body.as_ref(),
+        };
+        let served = operation.served.load(Ordering::Relaxed);
+        let now = self.fixed_now.unwrap_or_else(Utc::now);
+        operation
+            .callbacks
+            .iter()
+            .map(|callback| {
+                let mut making = Making {
+                    rng: Xoshiro256PlusPlus::seed_from_u64(mix(
+                        self.seed.load(Ordering::Relaxed),
+                        &callback.pointer,
+                        &operation.spec,
+                        served,
+                    )),
+                    now,
+                    request_body: request_body.as_ref(),
+                    request_defaults: json_media.and_then(|media| media.defaults.as_ref()),
+                };
+                callback.plan(&sources, &mut making)
+            })
+            .collect()
+    }
+
+    /// How the request log first shows a planned callback: pending, or not fired and why. A
+    /// credential in its URL's query is hidden as in the request's own.
+    fn callback_record(&self, planned: &Planned) -> CallbackRecord {
+        let (url, outcome, error) = match &planned.url {
+            Ok(url) => {
+                let text = url.to_string();
+                let text = match text.split_once('?') {
+                    Some((before, query)) => {
+                        format!("{before}?{}", redact_query(query, &self.secret_query))
+                    }
+                    None => text,
+                };
+                (Some(text), CallbackState::Pending, None)
+            }
+            Err(reason) => (None, CallbackState::NotFired, Some(reason.clone())),
+        };
+        CallbackRecord {
+            name: planned.name.clone(),
+            method: planned.method.clone(),
+            url,
+            outcome,
+            status: None,
+            error,
+        }
     }
 
     /// The contract report, if the engine keeps one ([`EngineOptions::report`]).
@@ -476,6 +608,7 @@ impl Engine {
                 ),
                 violations: Violations::default(),
                 operation: None,
+                callbacks: Vec::new(),
             };
         };
         let Some(operation) = found
@@ -503,6 +636,7 @@ impl Engine {
                 response,
                 violations: Violations::default(),
                 operation: None,
+                callbacks: Vec::new(),
             };
         };
         // Borrowed, not an `Arc` clone: both workers would write its count on every request.
@@ -532,6 +666,7 @@ impl Engine {
                 response,
                 violations: checked.violations.into(),
                 operation: Some(operation),
+                callbacks: Vec::new(),
             };
         }
         if let Some(response) = self.drawn_failure(operation) {
@@ -539,6 +674,7 @@ impl Engine {
                 response,
                 violations: Violations::default(),
                 operation: Some(operation),
+                callbacks: Vec::new(),
             };
         }
         let preference = preference_from(request.headers, preference);
@@ -554,6 +690,7 @@ impl Engine {
             response,
             violations: violations.into(),
             operation: Some(operation),
+            callbacks: Vec::new(),
         }
     }
 

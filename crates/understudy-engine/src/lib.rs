@@ -7,6 +7,7 @@
 //! ([`generate`]).
 
 pub mod bundle;
+pub mod callback;
 pub mod compile;
 pub mod contract_report;
 pub mod delivery;
@@ -35,11 +36,12 @@ pub mod swagger2;
 pub mod validate;
 pub mod violation;
 
+pub use callback::{CallbackRequest, Planned};
 pub use chrono;
 pub use delivery::{DelayRange, Delivery, Fault};
 pub use engine::{Engine, EngineOptions, MockResponse, Outcome, Reloaded, RouteInfo};
 pub use load_error::{ErrorKind, LoadError, LoadReport};
-pub use request_log::LoggedRequest;
+pub use request_log::{CallbackResult, CallbackTicket, LoggedRequest};
 pub use security::ValidCredentials;
 pub use validate::MockRequest;
 pub use violation::{Location, Violation};

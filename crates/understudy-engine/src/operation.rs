@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicU64;
 use http::HeaderValue;
 use serde_json::Value;
 
+use crate::callback::Callback;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
@@ -34,6 +35,20 @@ pub struct Spec {
     /// What loaded but is odd (a Swagger 2.0 part with no OpenAPI 3.0 equivalent): the engine
     /// lists it among its warnings.
     pub warnings: Vec<crate::load_error::LoadError>,
+    /// The top-level `webhooks` (OpenAPI 3.1): listed by the admin API, never served or fired.
+    pub webhooks: Vec<Webhook>,
+}
+
+/// One operation of a top-level `webhooks` entry: what the API would send, which understudy
+/// lists but never fires.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// The webhook's name (its key under `webhooks`).
+    pub name: String,
+    /// The method.
+    pub method: http::Method,
+    /// Where it is in its document.
+    pub pointer: String,
 }
 
 /// One operation (a method on a path) ready to serve.
@@ -75,6 +90,8 @@ pub struct Operation {
     pub fresh: Option<Fresh>,
     /// Its part in a resource inferred from the spec (`resources.rs`), if it has one.
     pub resource: Option<ResourceRole>,
+    /// Its `callbacks`, one per URL expression and method, fired after a successful answer.
+    pub callbacks: Vec<Callback>,
     /// Requests answered so far, for deterministic per-request seeds.
     pub served: RequestCounter,
 }

@@ -74,6 +74,118 @@ pub struct LoggedRequest {
     /// The headers and the start of both bodies, for the inspector; `None` in the contract report.
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
     pub exchange: Option<Box<Exchange>>,
+    /// The callbacks the request caused, each with its outcome once the server has one (at most
+    /// [`MAX_LOGGED_CALLBACKS`]); empty in the contract report.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub callbacks: Vec<CallbackRecord>,
+}
+
+/// The most callbacks one entry records; a request that causes more has the first ones.
+pub const MAX_LOGGED_CALLBACKS: usize = 16;
+
+/// The most bytes of a callback's logged error; a longer one is cut and ends in `…`.
+pub const MAX_CALLBACK_ERROR: usize = 512;
+
+/// One callback a request caused, as the request log shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallbackRecord {
+    /// The callback's name in the spec.
+    pub name: String,
+    /// Its method.
+    #[serde(serialize_with = "method_name")]
+    pub method: http::Method,
+    /// The URL it was sent to (credentials in its query hidden, at most [`MAX_LOGGED_TEXT`]
+    /// bytes); absent when none could be made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Where it stands.
+    pub outcome: CallbackState,
+    /// The status the receiver answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Why it was not fired or not answered (at most [`MAX_CALLBACK_ERROR`] bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Where a callback stands, as the request log writes it (`"answered"`, `"timed_out"`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackState {
+    /// Handed to the server, not yet settled.
+    Pending,
+    /// The receiver answered (any status).
+    Answered,
+    /// Its URL could not be made from the request (a missing value, not an http URL).
+    NotFired,
+    /// Its host is not one callbacks may go to (`--callbacks-to`), or callbacks are off.
+    Refused,
+    /// Too many callbacks were in flight.
+    Dropped,
+    /// No answer came within the timeout.
+    TimedOut,
+    /// The connection or the exchange failed.
+    Failed,
+}
+
+/// How a fired callback ended, as the server reports it ([`RequestLog::settle_callback`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackResult {
+    /// The receiver answered with this status.
+    Answered(u16),
+    /// Not sent, for this reason (the host is not allowed, or callbacks are off).
+    Refused(String),
+    /// Not sent: too many callbacks were in flight.
+    Dropped(String),
+    /// No answer within this long.
+    TimedOut(std::time::Duration),
+    /// The connection or the exchange failed, for this reason.
+    Failed(String),
+}
+
+impl CallbackRecord {
+    fn settle(&mut self, result: CallbackResult) {
+        let (outcome, status, error) = match result {
+            CallbackResult::Answered(status) => (CallbackState::Answered, Some(status), None),
+            CallbackResult::Refused(reason) => (CallbackState::Refused, None, Some(reason)),
+            CallbackResult::Dropped(reason) => (CallbackState::Dropped, None, Some(reason)),
+            CallbackResult::TimedOut(after) => (
+                CallbackState::TimedOut,
+                None,
+                Some(format!("no answer within {} ms", after.as_millis())),
+            ),
+            CallbackResult::Failed(reason) => (CallbackState::Failed, None, Some(reason)),
+        };
+        self.outcome = outcome;
+        self.status = status;
+        self.error = error.map(|error| cut_text(error, MAX_CALLBACK_ERROR));
+    }
+
+    fn size_estimate(&self) -> usize {
+        std::mem::size_of::<CallbackRecord>()
+            + self.name.capacity()
+            + self.url.as_ref().map_or(0, String::capacity)
+            + self.error.as_ref().map_or(0, String::capacity)
+    }
+}
+
+/// Which logged request an entry is: its number and the count of resets when it was pushed
+/// (numbers restart at a reset). Sequence 0 is a request the log did not keep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryId {
+    /// [`RequestLog::resets`] when it was pushed.
+    pub resets: u64,
+    /// Its [`LoggedRequest::sequence`].
+    pub sequence: u64,
+}
+
+/// Which callback of which logged request an outcome is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallbackTicket {
+    /// The request's entry.
+    pub entry: EntryId,
+    /// The callback's place in the entry's [`LoggedRequest::callbacks`].
+    pub index: usize,
 }
 
 /// What a request and its answer carried, each part cut to its bound.
@@ -389,6 +501,16 @@ impl LoggedRequest {
         {
             *query = cut_text(std::mem::take(query), MAX_LOGGED_TEXT);
         }
+        self.callbacks.truncate(MAX_LOGGED_CALLBACKS);
+        for callback in &mut self.callbacks {
+            callback.name = cut_text(std::mem::take(&mut callback.name), MAX_LOGGED_TEXT);
+            if let Some(url) = &mut callback.url {
+                *url = cut_text(std::mem::take(url), MAX_LOGGED_TEXT);
+            }
+            if let Some(error) = &mut callback.error {
+                *error = cut_text(std::mem::take(error), MAX_CALLBACK_ERROR);
+            }
+        }
         if self.violations.is_empty() {
             return;
         }
@@ -425,6 +547,7 @@ impl LoggedRequest {
             violations_omitted: self.violations_omitted,
             latency_us: None,
             exchange: None,
+            callbacks: Vec::new(),
         }
     }
 
@@ -440,6 +563,11 @@ impl LoggedRequest {
                 .exchange
                 .as_ref()
                 .map_or(0, |exchange| exchange.size_estimate())
+            + self
+                .callbacks
+                .iter()
+                .map(CallbackRecord::size_estimate)
+                .sum::<usize>()
     }
 }
 
@@ -543,16 +671,21 @@ impl RequestLog {
 
     /// Appends a request, numbering it and cutting it to its bounds
     /// ([`LoggedRequest::bound`]), and counts it for its operation; the oldest falls out past
-    /// the capacity.
-    pub fn push(&self, mut entry: LoggedRequest) {
+    /// the capacity. Gives the entry's id, for settling its callbacks later.
+    pub fn push(&self, mut entry: LoggedRequest) -> EntryId {
         if self.capacity == 0 {
-            return;
+            return EntryId::default();
         }
         entry.bound();
         let broke = !entry.violations.is_empty() || entry.operation.is_none();
         let mut state = self.lock();
         // Numbered under the lock, so that entries are in the order of their numbers.
         entry.sequence = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        // Read under the lock too: `clear` counts a reset and restarts the numbers under it.
+        let id = EntryId {
+            resets: self.resets.load(Ordering::Relaxed),
+            sequence: entry.sequence,
+        };
         let label = entry.operation.as_ref().unwrap_or(&self.unmatched);
         let tally = match state.tally.get_mut(&**label) {
             Some(tally) => tally,
@@ -574,6 +707,37 @@ impl RequestLog {
         // The forgotten entry is freed once the lock is released.
         drop(state);
         drop(oldest);
+        id
+    }
+
+    /// Records how a callback of a logged request ended. An entry forgotten since (pushed out,
+    /// or cleared by a reset) is left alone.
+    pub fn settle_callback(&self, ticket: CallbackTicket, result: CallbackResult) {
+        if ticket.entry.sequence == 0 {
+            return;
+        }
+        let mut state = self.lock();
+        if self.resets.load(Ordering::Relaxed) != ticket.entry.resets {
+            return;
+        }
+        // Entries are numbered one after another, oldest first.
+        let Some(first) = state.entries.front().map(|entry| entry.sequence) else {
+            return;
+        };
+        let Some(at) = ticket
+            .entry
+            .sequence
+            .checked_sub(first)
+            .and_then(|at| usize::try_from(at).ok())
+        else {
+            return;
+        };
+        if let Some(entry) = state.entries.get_mut(at)
+            && entry.sequence == ticket.entry.sequence
+            && let Some(record) = entry.callbacks.get_mut(ticket.index)
+        {
+            record.settle(result);
+        }
     }
 
     /// The last `limit` requests, oldest first.
@@ -693,6 +857,7 @@ mod tests {
             violations_omitted: 0,
             latency_us: None,
             exchange: None,
+            callbacks: Vec::new(),
         }
     }
 
@@ -711,5 +876,99 @@ mod tests {
         assert_eq!(log.last(1)[0].path, "/c");
         log.clear();
         assert!(log.last(10).is_empty());
+    }
+
+    fn pending(name: &str) -> CallbackRecord {
+        CallbackRecord {
+            name: name.into(),
+            method: http::Method::POST,
+            url: Some("http://127.0.0.1:9/hook".into()),
+            outcome: CallbackState::Pending,
+            status: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_callback_is_settled_in_its_own_entry_only() {
+        let log = RequestLog::new(2);
+        let mut first = entry("/a");
+        first.callbacks = vec![pending("one"), pending("two")];
+        let id = log.push(first);
+        assert_eq!(id.sequence, 1);
+        log.push(entry("/b"));
+        log.settle_callback(
+            CallbackTicket {
+                entry: id,
+                index: 1,
+            },
+            CallbackResult::Answered(204),
+        );
+        log.settle_callback(
+            CallbackTicket {
+                entry: id,
+                index: 0,
+            },
+            CallbackResult::TimedOut(std::time::Duration::from_millis(250)),
+        );
+        let kept = &log.last(10)[0];
+        assert_eq!(kept.callbacks[0].outcome, CallbackState::TimedOut);
+        assert_eq!(
+            kept.callbacks[0].error.as_deref(),
+            Some("no answer within 250 ms")
+        );
+        assert_eq!(kept.callbacks[1].outcome, CallbackState::Answered);
+        assert_eq!(kept.callbacks[1].status, Some(204));
+        assert!(log.last(10)[1].callbacks.is_empty());
+
+        // After a reset, a ticket of before names nothing, though the number is given again.
+        log.clear();
+        let mut again = entry("/c");
+        again.callbacks = vec![pending("one")];
+        let new_id = log.push(again);
+        assert_eq!(new_id.sequence, id.sequence);
+        log.settle_callback(
+            CallbackTicket {
+                entry: id,
+                index: 0,
+            },
+            CallbackResult::Answered(500),
+        );
+        assert_eq!(log.last(10)[0].callbacks[0].outcome, CallbackState::Pending);
+        // Nor does one whose entry was pushed out.
+        log.push(entry("/d"));
+        log.push(entry("/e"));
+        log.settle_callback(
+            CallbackTicket {
+                entry: new_id,
+                index: 0,
+            },
+            CallbackResult::Answered(500),
+        );
+        assert!(log.last(10).iter().all(|entry| entry.callbacks.is_empty()));
+    }
+
+    #[test]
+    fn callback_records_are_bounded() {
+        let log = RequestLog::new(1);
+        let mut many = entry("/a");
+        many.callbacks = (0..40).map(|_| pending(&"n".repeat(5000))).collect();
+        let id = log.push(many);
+        log.settle_callback(
+            CallbackTicket {
+                entry: id,
+                index: 3,
+            },
+            CallbackResult::Failed("e".repeat(10_000)),
+        );
+        let kept = &log.last(1)[0];
+        assert_eq!(kept.callbacks.len(), MAX_LOGGED_CALLBACKS);
+        assert!(
+            kept.callbacks
+                .iter()
+                .all(|record| record.name.len() <= MAX_LOGGED_TEXT)
+        );
+        let error = kept.callbacks[3].error.as_deref().unwrap_or_default();
+        assert!(error.len() <= MAX_CALLBACK_ERROR && error.ends_with(CUT_MARK));
     }
 }

@@ -32,6 +32,53 @@ pub struct RouteDetails {
     /// A `curl` command that sends a request the operation accepts: its credentials, required
     /// parameters and the documented request example (`{}` when there is none).
     pub curl: String,
+    /// Its callbacks, fired after a successful answer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub callbacks: Vec<CallbackName>,
+}
+
+/// A callback of an operation, as the admin API lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallbackName {
+    /// The callback's name.
+    pub name: String,
+    /// Its method.
+    pub method: String,
+    /// The runtime expression its URL is made from.
+    pub url: String,
+}
+
+/// A top-level webhook of a spec (OpenAPI 3.1), which the admin API lists and understudy never
+/// fires or serves.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookDetails {
+    /// The spec's name.
+    pub spec: String,
+    /// The webhook's name.
+    pub name: String,
+    /// Its method.
+    pub method: String,
+    /// Where it is in its document.
+    pub pointer: String,
+    /// Always false: webhooks are listed, not sent.
+    pub fired: bool,
+}
+
+/// Every spec's top-level webhooks.
+pub fn webhook_details(engine: &Engine) -> Vec<WebhookDetails> {
+    engine
+        .specs()
+        .iter()
+        .flat_map(|spec| {
+            spec.webhooks.iter().map(|webhook| WebhookDetails {
+                spec: spec.name.clone(),
+                name: webhook.name.clone(),
+                method: webhook.method.to_string(),
+                pointer: webhook.pointer.clone(),
+                fired: false,
+            })
+        })
+        .collect()
 }
 
 /// A named example of a response.
@@ -108,6 +155,15 @@ fn details(operation: &Operation, route: RouteInfo, base: &str) -> RouteDetails 
         prefer.push("dynamic=false".to_owned());
     }
     RouteDetails {
+        callbacks: operation
+            .callbacks
+            .iter()
+            .map(|callback| CallbackName {
+                name: callback.name.clone(),
+                method: callback.method.to_string(),
+                url: callback.expression.clone(),
+            })
+            .collect(),
         curl: curl_line(operation, base),
         label: operation.label.to_string(),
         route,

@@ -16,7 +16,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use understudy_engine::route_details::route_details;
+use understudy_engine::route_details::{route_details, webhook_details};
 
 use crate::admin_guard::{AdminGuard, refuse_web_pages};
 use crate::live_engine::LiveEngine;
@@ -93,10 +93,11 @@ async fn inspector() -> axum::response::Response {
         .into_response()
 }
 
-/// Every served operation with its statuses, examples, `Prefer` choices and a `curl` line sent
-/// to the `Host` the request named (the guard has checked it), else `127.0.0.1:4010`; and
-/// `reload_error`, null unless the specs changed (`serve --watch`) into something that does not
-/// load: then each problem's file, location (a JSON pointer, or a line and column) and reason.
+/// Every served operation with its statuses, examples, `Prefer` choices, callbacks and a `curl`
+/// line sent to the `Host` the request named (the guard has checked it), else `127.0.0.1:4010`;
+/// the specs' webhooks, listed as never fired; and `reload_error`, null unless the specs changed
+/// (`serve --watch`) into something that does not load: then each problem's file, location (a
+/// JSON pointer, or a line and column) and reason.
 async fn routes(State(live): State<Arc<LiveEngine>>, headers: HeaderMap) -> Json<Value> {
     let host = headers
         .get(axum::http::header::HOST)
@@ -124,8 +125,10 @@ async fn routes(State(live): State<Arc<LiveEngine>>, headers: HeaderMap) -> Json
                 .collect::<Vec<_>>(),
         })
     });
+    let engine = live.current();
     Json(json!({
-        "routes": route_details(&live.current(), &base),
+        "routes": route_details(&engine, &base),
+        "webhooks": webhook_details(&engine),
         "reload_error": reload_error,
     }))
 }

@@ -27,6 +27,7 @@ use understudy_engine::{Delivery, Engine, Fault, MockRequest};
 
 use crate::admin::{QuietLogLine, admin_routes, is_admin_path};
 use crate::admin_guard::AdminGuard;
+use crate::callbacks::{CallbackOptions, Callbacks, SignalWhenSent};
 use crate::cors_for_origins::CorsForOriginsLayer;
 use crate::live_engine::LiveEngine;
 use crate::message_checks;
@@ -48,6 +49,8 @@ pub struct ServerOptions {
     pub allowed_hosts: Vec<String>,
     /// Timeouts and the bound on open connections (used by [`crate::serve`]).
     pub connections: ConnectionLimits,
+    /// Where callbacks may go, their timeout and how many may be in flight.
+    pub callbacks: CallbackOptions,
 }
 
 impl Default for ServerOptions {
@@ -58,6 +61,7 @@ impl Default for ServerOptions {
             admin: true,
             allowed_hosts: Vec::new(),
             connections: ConnectionLimits::default(),
+            callbacks: CallbackOptions::default(),
         }
     }
 }
@@ -70,6 +74,7 @@ struct ViolationSummary(String);
 struct AppState {
     engine: Arc<LiveEngine>,
     max_body: usize,
+    callbacks: Callbacks,
 }
 
 /// The whole application: a tower [`Service`] that `axum::serve` takes as it is, and tests drive
@@ -83,6 +88,7 @@ struct AppState {
 pub struct App {
     admin: Option<Router>,
     mock: BoxCloneSyncService<Request, Response, Infallible>,
+    callbacks: Callbacks,
 }
 
 impl std::fmt::Debug for App {
@@ -96,6 +102,11 @@ impl App {
     /// rules ([`Connection`]).
     pub fn on_connection(&self) -> Connection {
         Connection { app: self.clone() }
+    }
+
+    /// The sender of the callbacks its answers cause, to wait until none is in flight.
+    pub fn callbacks(&self) -> &Callbacks {
+        &self.callbacks
     }
 }
 
@@ -196,9 +207,11 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
 /// are now; a header that a reload documents later is exposed after a restart.
 pub fn live_app(live: Arc<LiveEngine>, options: &ServerOptions) -> App {
     let max_body = options.max_body;
+    let callbacks = Callbacks::new(options.callbacks);
     let state = AppState {
         engine: Arc::clone(&live),
         max_body,
+        callbacks: callbacks.clone(),
     };
     let cors = options.cors.then(|| cors_for_origins(&live.current()));
     let trace = TraceLayer::new_for_http()
@@ -262,7 +275,11 @@ pub fn live_app(live: Arc<LiveEngine>, options: &ServerOptions) -> App {
             .service(mock.with_state(state))
             .map_response(|response| response.map(Body::new)),
     );
-    App { admin, mock }
+    App {
+        admin,
+        mock,
+        callbacks,
+    }
 }
 
 /// CORS for requests with an `Origin`, mirroring what the browser asks for.
@@ -331,7 +348,14 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
     let mock = outcome.response;
     // Built in place: the tuple form would set a content type of its own and then copy every
     // header of the engine's map into the response's.
-    let mut response = Response::new(Body::from(mock.body));
+    let mut body = Body::from(mock.body);
+    // Fired once the answer is written: the body says when.
+    if !outcome.callbacks.is_empty() {
+        let (signalling, sent) = SignalWhenSent::wrap(body);
+        body = signalling;
+        state.callbacks.fire(&engine, outcome.callbacks, sent);
+    }
+    let mut response = Response::new(body);
     *response.status_mut() = mock.status;
     *response.headers_mut() = mock.headers;
     // Only the log line reads the summary: not made when it is not written (`--log-level warn`).

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admin_guard;
 pub mod app;
+pub mod callbacks;
 pub mod cors_for_origins;
 pub mod live_engine;
 pub mod message_checks;
@@ -16,6 +17,7 @@ pub mod server_error;
 pub mod watch;
 
 pub use app::{App, Connection, ServerOptions, app, live_app};
+pub use callbacks::{CallbackOptions, CallbacksTo};
 pub use live_engine::LiveEngine;
 pub use mock_server::{ContractBroken, MockServer, MockServerBuilder, StartError};
 pub use serve::ConnectionLimits;

@@ -13,6 +13,7 @@ use understudy_engine::chrono::{DateTime, Utc};
 use understudy_engine::{Engine, EngineOptions, LoadReport, LoggedRequest};
 
 use crate::app::{ServerOptions, app};
+use crate::callbacks::{Callbacks, CallbacksTo};
 use crate::serve;
 
 /// A running mock server; every test gets its own.
@@ -34,6 +35,7 @@ use crate::serve;
 pub struct MockServer {
     address: SocketAddr,
     engine: Arc<Engine>,
+    callbacks: Callbacks,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -113,9 +115,23 @@ impl MockServerBuilder {
         self
     }
 
-    /// The server's own options (CORS, body limit, admin API, connection limits).
+    /// The server's own options (CORS, body limit, admin API, connection limits, callbacks).
     pub fn server_options(mut self, options: ServerOptions) -> Self {
         self.server = options;
+        self
+    }
+
+    /// Where callbacks may go: loopback addresses only unless set (`--callbacks-to`); `Off`
+    /// makes none.
+    pub fn callbacks_to(mut self, to: CallbacksTo) -> Self {
+        self.server.callbacks.to = to;
+        self.engine.callbacks = to != CallbacksTo::Off;
+        self
+    }
+
+    /// How long one callback may take (5 s unless set).
+    pub fn callback_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.server.callbacks.timeout = timeout;
         self
     }
 
@@ -223,6 +239,7 @@ impl MockServer {
         let address = listener.local_addr().map_err(StartError::Bind)?;
         let (sender, receiver) = oneshot::channel::<()>();
         let router = app(Arc::clone(&engine), &options);
+        let callbacks = router.callbacks().clone();
         tokio::spawn(async move {
             let stop = async {
                 let _ = receiver.await;
@@ -233,6 +250,7 @@ impl MockServer {
         Ok(MockServer {
             address,
             engine,
+            callbacks,
             shutdown: Some(sender),
         })
     }
@@ -295,6 +313,28 @@ impl MockServer {
     /// ```
     pub fn received_requests(&self) -> Vec<LoggedRequest> {
         self.engine.request_log().last(usize::MAX)
+    }
+
+    /// Resolves once no callback is in flight: every callback its answers caused so far has its
+    /// outcome in the request log ([`LoggedRequest::callbacks`]). Wait on this rather than
+    /// sleeping; each callback is bounded by its timeout, so it resolves within that.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let server = understudy_server::MockServer::start([concat!(env!("CARGO_MANIFEST_DIR"), "/tests/specs")]).await?;
+    /// // … requests whose operations have callbacks …
+    /// server.callbacks_settled().await;
+    /// for request in server.received_requests() {
+    ///     for callback in &request.callbacks {
+    ///         println!("{} {:?} → {:?}", callback.name, callback.url, callback.outcome);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn callbacks_settled(&self) {
+        self.callbacks.settled().await;
     }
 
     /// Every request it answered that broke the contract, as an error that lists them; `Ok`

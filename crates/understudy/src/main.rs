@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use pinned_workers::Pinning;
 use understudy_engine::{Engine, EngineOptions, LoadReport, ValidCredentials};
 use understudy_server::serve::{self, ConnectionLimits, Drained};
-use understudy_server::{LiveEngine, ServerOptions, live_app};
+use understudy_server::{CallbackOptions, CallbacksTo, LiveEngine, ServerOptions, live_app};
 
 /// mimalloc, for frees across worker threads without a lock (see the workspace `Cargo.toml`).
 #[global_allocator]
@@ -219,6 +219,17 @@ struct ServeArgs {
     /// not change are kept.
     #[arg(long)]
     watch: bool,
+    /// Where operations' callbacks are sent after a successful answer: loopback addresses only,
+    /// any host, or off (none are made). Each has 5 s, at most 64 are in flight, no retries.
+    #[arg(long, value_enum, default_value_t = CallbacksToArg::Loopback)]
+    callbacks_to: CallbacksToArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CallbacksToArg {
+    Loopback,
+    Any,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -354,6 +365,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         delay: args.delay,
         fail_rate: args.fail_rate,
         valid_credentials,
+        callbacks: args.callbacks_to != CallbacksToArg::Off,
         ..EngineOptions::default()
     };
     let engine = match Engine::load(&args.paths, options) {
@@ -390,6 +402,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         admin: args.admin == Switch::On,
         allowed_hosts: args.allowed_hosts.clone(),
         connections: connection_limits(&args),
+        callbacks: CallbackOptions {
+            to: match args.callbacks_to {
+                CallbacksToArg::Loopback => CallbacksTo::Loopback,
+                CallbacksToArg::Any => CallbacksTo::Any,
+                CallbacksToArg::Off => CallbacksTo::Off,
+            },
+            ..CallbackOptions::default()
+        },
     };
     let watch = args.watch.then(|| args.paths.clone());
     let served = runtime.block_on(run(

@@ -712,3 +712,97 @@ fn fail_rate_and_delay_reach_the_server() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "a usage error");
 }
+
+/// A receiver on 127.0.0.1 for one callback: it answers 204 and hands over the request line.
+fn callback_receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let (sender, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = reader.into_inner();
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let _ = sender.send(line.trim_end().to_owned());
+    });
+    (address, received)
+}
+
+/// `POST /subscriptions` of `tests/callbacks`, asking for a callback to `receiver`.
+fn subscribe(address: &str, receiver: &str) -> String {
+    let body = format!(r#"{{"callbackUrl": "http://{receiver}/hooks", "event": "order.created"}}"#);
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST /subscriptions HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[cfg(unix)]
+#[test]
+fn callbacks_are_sent_and_logged_and_off_sends_none() {
+    let (receiver, received) = callback_receiver();
+    let mut serving = serve([server_tests("callbacks")]);
+    let line = subscribe(&serving.address, &receiver);
+    assert!(line.starts_with("HTTP/1.1 201"), "{line}");
+    let request_line = received
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the callback arrives");
+    assert!(
+        request_line.starts_with("POST /hooks/events/"),
+        "{request_line}"
+    );
+    let mut log = String::new();
+    while !log.contains("callback answered") {
+        assert!(
+            serving.stdout.read_line(&mut log).unwrap() > 0,
+            "the server exited: {log}"
+        );
+    }
+    assert!(log.contains("status=204"), "{log}");
+    drop(serving);
+
+    let off = serve([
+        server_tests("callbacks").as_os_str(),
+        OsStr::new("--callbacks-to"),
+        OsStr::new("off"),
+    ]);
+    let line = subscribe(&off.address, &receiver);
+    assert!(line.starts_with("HTTP/1.1 201"), "{line}");
+    let mut stream = TcpStream::connect(&off.address).unwrap();
+    write!(
+        stream,
+        "GET /__understudy/requests HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        off.address
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("/subscriptions"), "{answer}");
+    assert!(!answer.contains("\"callbacks\""), "{answer}");
+}
