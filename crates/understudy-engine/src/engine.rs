@@ -24,6 +24,7 @@ use crate::media_type;
 use crate::operation::{Credential, Operation, Response, ResponseMedia, Spec, StatusKey};
 use crate::request_log::{BodyPrefix, Exchange, LoggedHeaders, LoggedRequest, RequestLog};
 use crate::resources::{Kept, Role, Step, keep_created, resource_step};
+use crate::response_check::ResponseChecks;
 use crate::route_table::{self, RouteTable};
 use crate::security::{Gate, ValidCredentials, challenge};
 use crate::store::{Admission, Store};
@@ -56,6 +57,9 @@ pub struct EngineOptions {
     pub valid_credentials: ValidCredentials,
     /// Answer 404 for an id of a resource that was never created, instead of a generated record.
     pub strict_resources: bool,
+    /// Compile every documented response's schema at load, so that answers from elsewhere (the
+    /// validation proxy's upstream) can be held to them ([`Engine::check_response`]).
+    pub check_responses: bool,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -75,6 +79,7 @@ impl Default for EngineOptions {
             fail_rate: 0.0,
             valid_credentials: ValidCredentials::default(),
             strict_resources: false,
+            check_responses: false,
         }
     }
 }
@@ -99,6 +104,19 @@ pub struct Outcome<'e> {
     pub violations: Violations,
     /// The operation that served it, if one matched.
     pub operation: Option<&'e Operation>,
+}
+
+/// What routing and the request's checks alone say of a request ([`Engine::inspect`]), for a
+/// proxy that forwards it rather than answering it.
+#[derive(Debug)]
+pub struct Inspection<'e> {
+    /// The operation the request is for, if one matched.
+    pub operation: Option<&'e Operation>,
+    /// What the request broke.
+    pub violations: Violations,
+    /// The answer `serve` gives a request that is not valid for an operation (404, 405, or the
+    /// violations in the documented shape); `None` for a valid request.
+    pub local: Option<MockResponse>,
 }
 
 /// One served operation, as the admin API lists it.
@@ -140,6 +158,9 @@ pub struct Engine {
     /// The header names whose values the request log masks besides the usual ones, lower-cased:
     /// every spec's `apiKey`s in a header.
     secret_headers: Vec<String>,
+    /// The documented responses compiled for holding answers to them, with
+    /// [`EngineOptions::check_responses`].
+    response_checks: Option<ResponseChecks>,
 }
 
 /// Query parameter names hidden from the request log and the report whatever the specs say, as
@@ -154,6 +175,16 @@ pub const CREDENTIAL_NAMES: [&str; 7] = [
     "sig",
     "signature",
 ];
+
+/// A request that routing and the checks let through, with what answering it needs.
+struct Valid<'e, 'r> {
+    operation: &'e Operation,
+    /// The path parameters, by the operation's own names.
+    params: Vec<(&'e str, &'r str)>,
+    /// The `__code`, `__example` and `__dynamic` of the query (`Prefer` is merged later).
+    preference: Preference,
+    checked: crate::validate::Checked,
+}
 
 struct Preference {
     code: Option<u16>,
@@ -223,6 +254,17 @@ impl Engine {
                 }
             }
         }
+        let response_checks = if options.check_responses {
+            match ResponseChecks::compile(&specs) {
+                Ok(checks) => Some(checks),
+                Err(mut refused) => {
+                    errors.append(&mut refused);
+                    None
+                }
+            }
+        } else {
+            None
+        };
         if !errors.is_empty() {
             return Err(LoadReport { errors });
         }
@@ -270,6 +312,7 @@ impl Engine {
             warnings,
             draws: AtomicU64::new(0),
             secret_headers,
+            response_checks,
         })
     }
 
@@ -336,7 +379,54 @@ impl Engine {
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
         let started = std::time::Instant::now();
         let mut outcome = self.answer(request);
-        let latency = started.elapsed();
+        self.record(request, &mut outcome, started.elapsed());
+        outcome
+    }
+
+    /// Routes and checks one request without answering or logging it: the validation proxy's
+    /// first half. Log the exchange with [`Engine::record`] once it is answered.
+    pub fn inspect(&self, request: &MockRequest<'_>) -> Inspection<'_> {
+        match self.checked(request) {
+            Ok(valid) => Inspection {
+                operation: Some(valid.operation),
+                violations: Violations::default(),
+                local: None,
+            },
+            Err(outcome) => Inspection {
+                operation: outcome.operation,
+                violations: outcome.violations,
+                local: Some(outcome.response),
+            },
+        }
+    }
+
+    /// What an answer to a request for `operation` breaks of its documented response (status,
+    /// `Content-Type`, body schema, required headers); nothing unless the engine was built with
+    /// [`EngineOptions::check_responses`]. `bodiless`: the answer is to a `HEAD`.
+    pub fn check_response(
+        &self,
+        operation: &Operation,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        bodiless: bool,
+    ) -> Vec<Violation> {
+        self.response_checks
+            .as_ref()
+            .map_or_else(Vec::new, |checks| {
+                checks.check(operation, status, headers, body, bodiless)
+            })
+    }
+
+    /// Logs one answered request (the request log, and the contract report if kept), however it
+    /// was answered: `latency` is how long answering it took. The outcome's violations lose the
+    /// values of query parameters named like credentials.
+    pub fn record(
+        &self,
+        request: &MockRequest<'_>,
+        outcome: &mut Outcome<'_>,
+        latency: std::time::Duration,
+    ) {
         // The answer showed the client what it sent; the log line, the log and the report do not
         // keep the value of a query parameter named like a credential.
         outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
@@ -388,7 +478,6 @@ impl Engine {
             report.record(&entry, outcome.operation.is_some());
         }
         self.log.push(entry);
-        outcome
     }
 
     /// The contract report, if the engine keeps one ([`EngineOptions::report`]).
@@ -397,8 +486,44 @@ impl Engine {
     }
 
     fn answer(&self, request: &MockRequest<'_>) -> Outcome<'_> {
-        let Some(mut found) = self.routes.find(request.path) else {
+        let valid = match self.checked(request) {
+            Ok(valid) => valid,
+            Err(outcome) => return outcome,
+        };
+        let Valid {
+            operation,
+            params,
+            preference,
+            checked,
+        } = valid;
+        if let Some(response) = self.drawn_failure(operation) {
             return Outcome {
+                response,
+                violations: Violations::default(),
+                operation: Some(operation),
+            };
+        }
+        let preference = preference_from(request.headers, preference);
+        let (response, violations) = self.success(
+            operation,
+            request,
+            &params,
+            checked.body,
+            checked.media,
+            &preference,
+        );
+        Outcome {
+            response,
+            violations: violations.into(),
+            operation: Some(operation),
+        }
+    }
+
+    /// Routes `request` and checks it: the operation and what the answer needs of the request
+    /// when it is valid, else the answer to it (404, 405, or its violations).
+    fn checked<'e, 'r>(&'e self, request: &MockRequest<'r>) -> Result<Valid<'e, 'r>, Outcome<'e>> {
+        let Some(mut found) = self.routes.find(request.path) else {
+            return Err(Outcome {
                 response: problem(
                     StatusCode::NOT_FOUND,
                     "No such path",
@@ -407,7 +532,7 @@ impl Engine {
                 ),
                 violations: Violations::default(),
                 operation: None,
-            };
+            });
         };
         let Some(operation) = found
             .value
@@ -430,11 +555,11 @@ impl Engine {
             if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
                 response.headers.insert(header::ALLOW, value);
             }
-            return Outcome {
+            return Err(Outcome {
                 response,
                 violations: Violations::default(),
                 operation: None,
-            };
+            });
         };
         // Borrowed, not an `Arc` clone: both workers would write its count on every request.
         let operation: &Operation = operation;
@@ -459,33 +584,18 @@ impl Engine {
         if !checked.violations.is_empty() {
             let mut made = self.error_making(operation);
             let response = violation_response(operation, &checked.violations, None, &mut made);
-            return Outcome {
+            return Err(Outcome {
                 response,
                 violations: checked.violations.into(),
                 operation: Some(operation),
-            };
+            });
         }
-        if let Some(response) = self.drawn_failure(operation) {
-            return Outcome {
-                response,
-                violations: Violations::default(),
-                operation: Some(operation),
-            };
-        }
-        let preference = preference_from(request.headers, preference);
-        let (response, violations) = self.success(
+        Ok(Valid {
             operation,
-            request,
-            &found.params,
-            checked.body,
-            checked.media,
-            &preference,
-        );
-        Outcome {
-            response,
-            violations: violations.into(),
-            operation: Some(operation),
-        }
+            params: found.params,
+            preference,
+            checked,
+        })
     }
 
     /// How the answer to `request` is delivered: the delay and fault the request asks for, else

@@ -26,6 +26,7 @@ pub mod operation;
 pub mod references;
 pub mod request_log;
 pub mod resources;
+pub mod response_check;
 pub mod route_details;
 pub mod route_table;
 pub mod security;
@@ -35,7 +36,7 @@ pub mod violation;
 
 pub use chrono;
 pub use delivery::{DelayRange, Delivery, Fault};
-pub use engine::{Engine, EngineOptions, MockResponse, Outcome, RouteInfo};
+pub use engine::{Engine, EngineOptions, Inspection, MockResponse, Outcome, RouteInfo};
 pub use load_error::{ErrorKind, LoadError, LoadReport};
 pub use request_log::LoggedRequest;
 pub use security::ValidCredentials;
