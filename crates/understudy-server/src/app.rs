@@ -29,6 +29,7 @@ use crate::admin::{QuietLogLine, admin_routes, is_admin_path};
 use crate::admin_guard::AdminGuard;
 use crate::cors_for_origins::CorsForOriginsLayer;
 use crate::message_checks;
+use crate::proxy::Proxy;
 use crate::serve::ConnectionLimits;
 use crate::server_error::ServerError;
 
@@ -63,12 +64,14 @@ impl Default for ServerOptions {
 
 /// What a response carries to the log line: the violations, summarised.
 #[derive(Debug, Clone)]
-struct ViolationSummary(String);
+pub(crate) struct ViolationSummary(pub(crate) String);
 
 #[derive(Clone)]
 struct AppState {
     engine: Arc<Engine>,
     max_body: usize,
+    /// With `understudy proxy`: where requests are forwarded instead of answered.
+    proxy: Option<Arc<Proxy>>,
 }
 
 /// The whole application: a tower [`Service`] that `axum::serve` takes as it is, and tests drive
@@ -187,10 +190,21 @@ fn refuse_message<B>(request: &axum::http::Request<B>, error: ServerError) -> Re
 
 /// The whole application for `engine`.
 pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
+    build(engine, options, None)
+}
+
+/// The application, answering requests with `engine` or, with a `proxy`, forwarding them
+/// ([`crate::proxy::proxy_app`]).
+pub(crate) fn build(
+    engine: Arc<Engine>,
+    options: &ServerOptions,
+    proxy: Option<Arc<Proxy>>,
+) -> App {
     let max_body = options.max_body;
     let state = AppState {
         engine: Arc::clone(&engine),
         max_body,
+        proxy,
     };
     let cors = options.cors.then(|| cors_for_origins(&engine));
     let trace = TraceLayer::new_for_http()
@@ -265,6 +279,7 @@ fn cors_for_origins(engine: &Engine) -> CorsForOriginsLayer {
         header::RETRY_AFTER,
         header::LOCATION,
         header::ALLOW,
+        HeaderName::from_static(crate::proxy::VIOLATIONS_HEADER),
     ];
     for spec in engine.specs() {
         for operation in &spec.operations {
@@ -309,6 +324,9 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
             };
         }
     };
+    if let Some(proxy) = &state.proxy {
+        return proxy.handle(&state.engine, parts, bytes).await;
+    }
     let request = MockRequest {
         method: &parts.method,
         path: parts.uri.path(),

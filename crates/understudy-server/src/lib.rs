@@ -9,10 +9,12 @@ pub mod app;
 pub mod cors_for_origins;
 pub mod message_checks;
 pub mod mock_server;
+pub mod proxy;
 pub mod serve;
 pub mod server_error;
 
 pub use app::{App, Connection, ServerOptions, app};
 pub use mock_server::{ContractBroken, MockServer, MockServerBuilder, StartError};
+pub use proxy::{Proxy, ProxyOptions, proxy_app};
 pub use serve::ConnectionLimits;
 pub use server_error::ServerError;
