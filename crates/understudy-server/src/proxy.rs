@@ -336,7 +336,8 @@ fn answer(mock: MockResponse, violations: &[Violation]) -> Response {
 fn header_text(count: usize, first: &Violation) -> String {
     let mut text = format!("{count}; ");
     for byte in first.to_string().bytes() {
-        if text.len() + 3 > MAX_HEADER_BYTES {
+        // Room for this byte's three and the cut mark's three.
+        if text.len() + 6 > MAX_HEADER_BYTES {
             text.push_str("...");
             break;
         }
