@@ -438,7 +438,13 @@ async fn a_slow_upstream_is_answered_504_after_the_timeout() {
     )
     .await;
     let started = Instant::now();
-    let answer = send(proxy, Method::GET, "/pets/9", &[], "").await;
+    // A generous cap, only so that a proxy that waits forever fails rather than hangs.
+    let answer = tokio::time::timeout(
+        Duration::from_secs(20),
+        send(proxy, Method::GET, "/pets/9", &[], ""),
+    )
+    .await
+    .expect("the proxy waited past its timeout");
     assert!(started.elapsed() >= timeout);
     assert_eq!(answer.status, StatusCode::GATEWAY_TIMEOUT);
     let problem = answer.json();
