@@ -176,6 +176,14 @@ pub const CREDENTIAL_NAMES: [&str; 7] = [
     "signature",
 ];
 
+/// What routing and the request's checks make of a request ([`Engine::checked`]).
+enum Routed<'e, 'r> {
+    /// It is valid for an operation.
+    Valid(Valid<'e, 'r>),
+    /// It is answered already: no operation serves it, or it broke the contract.
+    Answered(Outcome<'e>),
+}
+
 /// A request that routing and the checks let through, with what answering it needs.
 struct Valid<'e, 'r> {
     operation: &'e Operation,
@@ -387,12 +395,12 @@ impl Engine {
     /// first half. Log the exchange with [`Engine::record`] once it is answered.
     pub fn inspect(&self, request: &MockRequest<'_>) -> Inspection<'_> {
         match self.checked(request) {
-            Ok(valid) => Inspection {
+            Routed::Valid(valid) => Inspection {
                 operation: Some(valid.operation),
                 violations: Violations::default(),
                 local: None,
             },
-            Err(outcome) => Inspection {
+            Routed::Answered(outcome) => Inspection {
                 operation: outcome.operation,
                 violations: outcome.violations,
                 local: Some(outcome.response),
@@ -487,8 +495,8 @@ impl Engine {
 
     fn answer(&self, request: &MockRequest<'_>) -> Outcome<'_> {
         let valid = match self.checked(request) {
-            Ok(valid) => valid,
-            Err(outcome) => return outcome,
+            Routed::Valid(valid) => valid,
+            Routed::Answered(outcome) => return outcome,
         };
         let Valid {
             operation,
@@ -521,9 +529,9 @@ impl Engine {
 
     /// Routes `request` and checks it: the operation and what the answer needs of the request
     /// when it is valid, else the answer to it (404, 405, or its violations).
-    fn checked<'e, 'r>(&'e self, request: &MockRequest<'r>) -> Result<Valid<'e, 'r>, Outcome<'e>> {
+    fn checked<'e, 'r>(&'e self, request: &MockRequest<'r>) -> Routed<'e, 'r> {
         let Some(mut found) = self.routes.find(request.path) else {
-            return Err(Outcome {
+            return Routed::Answered(Outcome {
                 response: problem(
                     StatusCode::NOT_FOUND,
                     "No such path",
@@ -555,7 +563,7 @@ impl Engine {
             if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
                 response.headers.insert(header::ALLOW, value);
             }
-            return Err(Outcome {
+            return Routed::Answered(Outcome {
                 response,
                 violations: Violations::default(),
                 operation: None,
@@ -584,13 +592,13 @@ impl Engine {
         if !checked.violations.is_empty() {
             let mut made = self.error_making(operation);
             let response = violation_response(operation, &checked.violations, None, &mut made);
-            return Err(Outcome {
+            return Routed::Answered(Outcome {
                 response,
                 violations: checked.violations.into(),
                 operation: Some(operation),
             });
         }
-        Ok(Valid {
+        Routed::Valid(Valid {
             operation,
             params: found.params,
             preference,

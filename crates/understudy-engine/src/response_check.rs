@@ -354,3 +354,100 @@ fn validator(
     shared.insert(key, Arc::clone(&validator));
     Ok(validator)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+    use serde_json::json;
+
+    fn spec() -> Spec {
+        let pet = json!({
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": {"type": "integer"}, "secret": {"type": "string", "writeOnly": true}}
+        });
+        let document = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/pets": {
+                    "get": {
+                        "responses": {
+                            "2XX": {"description": "ok", "content": {"application/*": {"schema": pet}}},
+                            "204": {"description": "none", "content": {"application/json": {"schema": pet}}},
+                            "default": {"description": "error"}
+                        }
+                    }
+                }
+            }
+        });
+        crate::compile::compile_spec(Path::new("t.yaml"), document).unwrap()
+    }
+
+    fn json_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.pet+json; charset=utf-8"),
+        );
+        headers
+    }
+
+    #[test]
+    fn a_range_covers_its_statuses_and_media_types_and_its_schema_holds() {
+        let spec = spec();
+        let checks = ResponseChecks::compile(std::slice::from_ref(&spec)).unwrap();
+        let operation = &spec.operations[0];
+        let headers = json_headers();
+        assert!(
+            checks
+                .check(operation, 201, &headers, br#"{"id":1}"#, false)
+                .is_empty()
+        );
+        let broken = checks.check(operation, 200, &headers, br#"{"id":"one"}"#, false);
+        assert_eq!(broken.len(), 1, "{broken:?}");
+        assert_eq!(broken[0].location, Location::ResponseBody);
+        assert_eq!(broken[0].pointer, "/id");
+        assert_eq!(
+            broken[0].response.as_deref(),
+            Some("/paths/~1pets/get/responses/2XX")
+        );
+        // A property the schema does not list is allowed, as the schema says.
+        assert!(
+            checks
+                .check(operation, 200, &headers, br#"{"id":1,"secret":"x"}"#, false)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn default_covers_any_status_and_a_bodiless_answer_is_not_read() {
+        let spec = spec();
+        let checks = ResponseChecks::compile(std::slice::from_ref(&spec)).unwrap();
+        let operation = &spec.operations[0];
+        // `default` documents no body: one came.
+        let error = checks.check(operation, 503, &HeaderMap::new(), b"down", false);
+        assert_eq!(error.len(), 1, "{error:?}");
+        assert_eq!(error[0].keyword, "content");
+        assert!(
+            checks
+                .check(operation, 503, &HeaderMap::new(), b"", false)
+                .is_empty()
+        );
+        // A 204 and an answer to HEAD carry no body, whatever the response documents.
+        assert!(
+            checks
+                .check(operation, 204, &HeaderMap::new(), b"", false)
+                .is_empty()
+        );
+        assert!(
+            checks
+                .check(operation, 200, &json_headers(), b"", true)
+                .is_empty()
+        );
+        // Without a body where one is documented, the check says so.
+        let empty = checks.check(operation, 200, &json_headers(), b"", false);
+        assert_eq!(empty[0].keyword, "json", "{empty:?}");
+    }
+}
