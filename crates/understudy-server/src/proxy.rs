@@ -205,8 +205,10 @@ impl Proxy {
             .map_err(Failure::Unreachable)?;
         let mut headers = parts.headers.clone();
         drop_hop_by_hop(&mut headers);
-        // The body goes whole, so its length is known: hyper writes `Content-Length`.
+        // The body goes whole, so its length is known: hyper writes `Content-Length`; and there
+        // is nothing left to wait for a `100 Continue` for.
         headers.remove(header::CONTENT_LENGTH);
+        headers.remove(header::EXPECT);
         headers.insert(header::HOST, self.host.clone());
         let mut outgoing = axum::http::Request::new(Full::new(body));
         *outgoing.method_mut() = parts.method.clone();

@@ -343,7 +343,10 @@ async fn an_invalid_request_is_forwarded_and_reported_by_default() {
         proxy,
         Method::POST,
         "/pets",
-        &[("content-type", "application/json")],
+        &[
+            ("content-type", "application/json"),
+            ("expect", "100-continue"),
+        ],
         r#"{"nickname":"Rex"}"#,
     )
     .await;
@@ -354,6 +357,9 @@ async fn an_invalid_request_is_forwarded_and_reported_by_default() {
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(&seen[0].body[..], br#"{"nickname":"Rex"}"#);
+    // The body came whole: the upstream is not asked to say `100 Continue` again.
+    assert!(seen[0].headers.get("expect").is_none());
+    assert_eq!(seen[0].headers.get("content-length").unwrap(), "18");
     let entries = logged(proxy).await;
     assert_eq!(entries[0]["status"], 201);
     assert_eq!(entries[0]["violations"][0]["location"], "body");
