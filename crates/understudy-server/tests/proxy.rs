@@ -66,6 +66,8 @@ async fn start_upstream() -> (SocketAddr, Log) {
                 [
                     (header::CONTENT_TYPE, "application/json"),
                     (header::HeaderName::from_static("x-request-id"), "req-1"),
+                    // As another understudy says it.
+                    (header::VARY, understudy_server::cors_for_origins::VARY),
                 ],
                 r#"{"id":1,"name":"Rex"}"#,
             )
@@ -224,6 +226,8 @@ async fn an_answer_that_keeps_the_contract_passes_through_untouched() {
     assert_eq!(answer.header("x-request-id"), Some("req-1"));
     assert_eq!(answer.header("content-type"), Some("application/json"));
     assert_eq!(answer.header("understudy-violations"), None);
+    // Said once, not again by the proxy's own CORS layer.
+    assert_eq!(answer.headers.get_all(header::VARY).iter().count(), 1);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, Method::GET);
