@@ -14,7 +14,7 @@ use axum::response::Response;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::json;
 use understudy_engine::violation::Violation;
 use understudy_engine::{Engine, MockRequest, MockResponse, Outcome};
@@ -128,7 +128,11 @@ impl Proxy {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(options.timeout));
         connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        // The timer lets the pool close connections idle past its timeout (90 s by default)
+        // rather than find them closed when it hands one out.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .build(connector);
         Ok(Proxy {
             options,
             client,
