@@ -238,8 +238,11 @@ impl Proxy {
                 .to_bytes();
             let mut headers = parts.headers;
             drop_hop_by_hop(&mut headers);
-            // The body is sent whole: its length is said again by the server.
-            headers.remove(header::CONTENT_LENGTH);
+            // The body is sent whole: its length is said again by the server. An answer without
+            // a body (to HEAD, or 304) keeps the length it says the body would have.
+            if !body.is_empty() {
+                headers.remove(header::CONTENT_LENGTH);
+            }
             Ok(MockResponse {
                 status: parts.status,
                 headers,

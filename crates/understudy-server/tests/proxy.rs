@@ -228,8 +228,15 @@ async fn an_answer_that_keeps_the_contract_passes_through_untouched() {
     assert_eq!(answer.header("understudy-violations"), None);
     // Said once, not again by the proxy's own CORS layer.
     assert_eq!(answer.headers.get_all(header::VARY).iter().count(), 1);
+    // An answer to HEAD keeps the length the body would have, and is checked without one.
+    let head = send(proxy, Method::HEAD, "/pets/1", &[], "").await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), Some("21"));
+    assert_eq!(head.header("understudy-violations"), None);
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 1);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].method, Method::HEAD);
     assert_eq!(seen[0].method, Method::GET);
     assert_eq!(seen[0].path, "/pets/1");
     let host = upstream.to_string();
@@ -241,7 +248,7 @@ async fn an_answer_that_keeps_the_contract_passes_through_untouched() {
         seen[0].headers
     );
     let entries = logged(proxy).await;
-    assert_eq!(entries.len(), 1);
+    assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["status"], 200);
     assert_eq!(entries[0]["operation"], "GET /pets/{pet_id} (getPet)");
     assert_eq!(entries[0]["violations"], json!([]));
