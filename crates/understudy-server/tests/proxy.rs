@@ -96,6 +96,13 @@ async fn start_upstream() -> (SocketAddr, Log) {
                 r#"{"id":4}"#,
             )
                 .into_response(),
+            // More than the proxy reads.
+            "6" => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                vec![b' '; understudy_server::proxy::MAX_UPSTREAM_BODY + 1],
+            )
+                .into_response(),
             // Never answers.
             _ => std::future::pending().await,
         }
@@ -397,6 +404,13 @@ async fn with_reject_an_invalid_request_is_answered_locally_and_never_forwarded(
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(answer.header("understudy-violations").is_some());
     assert!(seen.lock().unwrap().is_empty());
+    // A credential's value is shown to the client in the body, never in the header (which the
+    // log line's summary is made from).
+    let secret = send(proxy, Method::GET, "/pets/1?token=SECRET1", &[], "").await;
+    assert_eq!(secret.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let header = secret.header("understudy-violations").unwrap();
+    assert!(header.starts_with("1; query token: "), "{header}");
+    assert!(!header.contains("SECRET1"), "{header}");
     // A path no spec serves is answered 404 here too.
     let unknown = send(proxy, Method::GET, "/owners", &[], "").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
@@ -416,7 +430,7 @@ async fn with_reject_an_invalid_request_is_answered_locally_and_never_forwarded(
     let entries = logged(proxy).await;
     assert_eq!(entries[0]["status"], 422);
     assert_eq!(entries[0]["violations"][0]["pointer"], "/name");
-    assert_eq!(engine.contract_report().unwrap().violating(), 2);
+    assert_eq!(engine.contract_report().unwrap().violating(), 3);
 }
 
 #[tokio::test]
@@ -473,4 +487,20 @@ async fn a_slow_upstream_is_answered_504_after_the_timeout() {
         "{problem}"
     );
     assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_answer_too_large_to_check_is_answered_502() {
+    let (upstream, _) = start_upstream().await;
+    let (proxy, _) = start_proxy(
+        &format!("http://{upstream}"),
+        InvalidRequests::Forward,
+        Duration::from_secs(30),
+    )
+    .await;
+    let answer = send(proxy, Method::GET, "/pets/6", &[], "").await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+    let problem = answer.json();
+    assert_eq!(problem["title"], "Upstream answer too large");
+    assert_eq!(problem["upstream"], format!("http://{upstream}"));
 }
