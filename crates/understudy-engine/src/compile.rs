@@ -1109,7 +1109,8 @@ fn canonical_scheme(name: &str) -> String {
     }
 }
 
-fn status_key(status: &str) -> Option<StatusKey> {
+/// The status a `responses` key documents (`201`, `4XX`, `default`), if it is one.
+pub(crate) fn status_key(status: &str) -> Option<StatusKey> {
     if status == "default" {
         return Some(StatusKey::Default);
     }

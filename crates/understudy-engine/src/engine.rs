@@ -29,6 +29,7 @@ use crate::request_log::{
     LoggedRequest, RequestLog,
 };
 use crate::resources::{Kept, Role, Step, keep_created, resource_step};
+use crate::response_check::ResponseChecks;
 use crate::route_table::{self, RouteTable};
 use crate::security::{Gate, ValidCredentials, challenge};
 use crate::store::{Admission, Store};
@@ -64,6 +65,9 @@ pub struct EngineOptions {
     /// Make the operations' callbacks for a successful answer ([`Outcome::callbacks`]); off,
     /// none are made (`--callbacks-to off`).
     pub callbacks: bool,
+    /// Compile every documented response's schema at load, so that answers from elsewhere (the
+    /// validation proxy's upstream) can be held to them ([`Engine::check_response`]).
+    pub check_responses: bool,
 }
 
 /// The clock a seeded engine uses when no `now` is given.
@@ -84,6 +88,7 @@ impl Default for EngineOptions {
             valid_credentials: ValidCredentials::default(),
             strict_resources: false,
             callbacks: true,
+            check_responses: false,
         }
     }
 }
@@ -112,6 +117,19 @@ pub struct Outcome<'e> {
     /// answer to a valid request, whose URL could be made (the others are in the request log
     /// as not fired).
     pub callbacks: Vec<CallbackRequest>,
+}
+
+/// What routing and the request's checks alone say of a request ([`Engine::inspect`]), for a
+/// proxy that forwards it rather than answering it.
+#[derive(Debug)]
+pub struct Inspection<'e> {
+    /// The operation the request is for, if one matched.
+    pub operation: Option<&'e Operation>,
+    /// What the request broke.
+    pub violations: Violations,
+    /// The answer `serve` gives a request that is not valid for an operation (404, 405, or the
+    /// violations in the documented shape); `None` for a valid request.
+    pub local: Option<MockResponse>,
 }
 
 /// One served operation, as the admin API lists it.
@@ -167,6 +185,9 @@ pub struct Engine {
     /// The header names whose values the request log masks besides the usual ones, lower-cased:
     /// every spec's `apiKey`s in a header.
     secret_headers: Vec<String>,
+    /// The documented responses compiled for holding answers to them, with
+    /// [`EngineOptions::check_responses`].
+    response_checks: Option<ResponseChecks>,
 }
 
 /// Query parameter names hidden from the request log and the report whatever the specs say, as
@@ -181,6 +202,24 @@ pub const CREDENTIAL_NAMES: [&str; 7] = [
     "sig",
     "signature",
 ];
+
+/// What routing and the request's checks make of a request ([`Engine::checked`]).
+enum Routed<'e, 'r> {
+    /// It is valid for an operation.
+    Valid(Valid<'e, 'r>),
+    /// It is answered already: no operation serves it, or it broke the contract.
+    Answered(Outcome<'e>),
+}
+
+/// A request that routing and the checks let through, with what answering it needs.
+struct Valid<'e, 'r> {
+    operation: &'e Operation,
+    /// The path parameters, by the operation's own names.
+    params: Vec<(&'e str, &'r str)>,
+    /// The `__code`, `__example` and `__dynamic` of the query (`Prefer` is merged later).
+    preference: Preference,
+    checked: crate::validate::Checked,
+}
 
 struct Preference {
     code: Option<u16>,
@@ -303,6 +342,17 @@ impl Engine {
                 }
             }
         }
+        let response_checks = if options.check_responses {
+            match ResponseChecks::compile(&specs) {
+                Ok(checks) => Some(checks),
+                Err(mut refused) => {
+                    errors.append(&mut refused);
+                    None
+                }
+            }
+        } else {
+            None
+        };
         if !errors.is_empty() {
             return Err(LoadReport { errors });
         }
@@ -351,6 +401,7 @@ impl Engine {
             warnings,
             draws: AtomicU64::new(0),
             secret_headers,
+            response_checks,
         })
     }
 
@@ -417,7 +468,54 @@ impl Engine {
     pub fn handle(&self, request: &MockRequest<'_>) -> Outcome<'_> {
         let started = std::time::Instant::now();
         let mut outcome = self.answer(request);
-        let latency = started.elapsed();
+        self.record(request, &mut outcome, started.elapsed());
+        outcome
+    }
+
+    /// Routes and checks one request without answering or logging it: the validation proxy's
+    /// first half. Log the exchange with [`Engine::record`] once it is answered.
+    pub fn inspect(&self, request: &MockRequest<'_>) -> Inspection<'_> {
+        match self.checked(request) {
+            Routed::Valid(valid) => Inspection {
+                operation: Some(valid.operation),
+                violations: Violations::default(),
+                local: None,
+            },
+            Routed::Answered(outcome) => Inspection {
+                operation: outcome.operation,
+                violations: outcome.violations,
+                local: Some(outcome.response),
+            },
+        }
+    }
+
+    /// What an answer to a request for `operation` breaks of its documented response (status,
+    /// `Content-Type`, body schema, required headers); nothing unless the engine was built with
+    /// [`EngineOptions::check_responses`]. `bodiless`: the answer is to a `HEAD`.
+    pub fn check_response(
+        &self,
+        operation: &Operation,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        bodiless: bool,
+    ) -> Vec<Violation> {
+        self.response_checks
+            .as_ref()
+            .map_or_else(Vec::new, |checks| {
+                checks.check(operation, status, headers, body, bodiless)
+            })
+    }
+
+    /// Logs one answered request (the request log, and the contract report if kept), however it
+    /// was answered: `latency` is how long answering it took. The outcome's violations lose the
+    /// values of query parameters named like credentials.
+    pub fn record(
+        &self,
+        request: &MockRequest<'_>,
+        outcome: &mut Outcome<'_>,
+        latency: std::time::Duration,
+    ) {
         // The answer showed the client what it sent; the log line, the log and the report do not
         // keep the value of a query parameter named like a credential.
         outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
@@ -492,7 +590,6 @@ impl Engine {
                 }
             })
             .collect();
-        outcome
     }
 
     /// The operation's callbacks for this request ([`crate::callback`]), when it has any and
@@ -598,8 +695,46 @@ impl Engine {
     }
 
     fn answer(&self, request: &MockRequest<'_>) -> Outcome<'_> {
-        let Some(mut found) = self.routes.find(request.path) else {
+        let valid = match self.checked(request) {
+            Routed::Valid(valid) => valid,
+            Routed::Answered(outcome) => return outcome,
+        };
+        let Valid {
+            operation,
+            params,
+            preference,
+            checked,
+        } = valid;
+        if let Some(response) = self.drawn_failure(operation) {
             return Outcome {
+                response,
+                violations: Violations::default(),
+                operation: Some(operation),
+                callbacks: Vec::new(),
+            };
+        }
+        let preference = preference_from(request.headers, preference);
+        let (response, violations) = self.success(
+            operation,
+            request,
+            &params,
+            checked.body,
+            checked.media,
+            &preference,
+        );
+        Outcome {
+            response,
+            violations: violations.into(),
+            operation: Some(operation),
+            callbacks: Vec::new(),
+        }
+    }
+
+    /// Routes `request` and checks it: the operation and what the answer needs of the request
+    /// when it is valid, else the answer to it (404, 405, or its violations).
+    fn checked<'e, 'r>(&'e self, request: &MockRequest<'r>) -> Routed<'e, 'r> {
+        let Some(mut found) = self.routes.find(request.path) else {
+            return Routed::Answered(Outcome {
                 response: problem(
                     StatusCode::NOT_FOUND,
                     "No such path",
@@ -609,7 +744,7 @@ impl Engine {
                 violations: Violations::default(),
                 operation: None,
                 callbacks: Vec::new(),
-            };
+            });
         };
         let Some(operation) = found
             .value
@@ -632,12 +767,12 @@ impl Engine {
             if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
                 response.headers.insert(header::ALLOW, value);
             }
-            return Outcome {
+            return Routed::Answered(Outcome {
                 response,
                 violations: Violations::default(),
                 operation: None,
                 callbacks: Vec::new(),
-            };
+            });
         };
         // Borrowed, not an `Arc` clone: both workers would write its count on every request.
         let operation: &Operation = operation;
@@ -662,36 +797,19 @@ impl Engine {
         if !checked.violations.is_empty() {
             let mut made = self.error_making(operation);
             let response = violation_response(operation, &checked.violations, None, &mut made);
-            return Outcome {
+            return Routed::Answered(Outcome {
                 response,
                 violations: checked.violations.into(),
                 operation: Some(operation),
                 callbacks: Vec::new(),
-            };
+            });
         }
-        if let Some(response) = self.drawn_failure(operation) {
-            return Outcome {
-                response,
-                violations: Violations::default(),
-                operation: Some(operation),
-                callbacks: Vec::new(),
-            };
-        }
-        let preference = preference_from(request.headers, preference);
-        let (response, violations) = self.success(
+        Routed::Valid(Valid {
             operation,
-            request,
-            &found.params,
-            checked.body,
-            checked.media,
-            &preference,
-        );
-        Outcome {
-            response,
-            violations: violations.into(),
-            operation: Some(operation),
-            callbacks: Vec::new(),
-        }
+            params: found.params,
+            preference,
+            checked,
+        })
     }
 
     /// How the answer to `request` is delivered: the delay and fault the request asks for, else

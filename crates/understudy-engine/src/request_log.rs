@@ -581,6 +581,10 @@ fn violation_bytes(violation: &Violation) -> usize {
         + violation.format.as_ref().map_or(0, String::capacity)
         + violation.limit.as_ref().map_or(0, value_bytes)
         + violation.value.as_ref().map_or(0, value_bytes)
+        + violation
+            .response
+            .as_ref()
+            .map_or(0, |response| response.len())
 }
 
 /// About how many bytes a JSON value holds beyond its own slot.

@@ -255,7 +255,11 @@ fn curl_line(operation: &Operation, base: &str) -> String {
                     shell(&format!("{}={value}", parameter.name))
                 ));
             }
-            Location::Path | Location::Body => {}
+            Location::Path
+            | Location::Body
+            | Location::ResponseStatus
+            | Location::ResponseHeader
+            | Location::ResponseBody => {}
         }
     }
     if let Some(body) = &operation.body {
@@ -325,7 +329,10 @@ fn parameter_example(
         Location::Query => "query",
         Location::Header => "header",
         Location::Cookie => "cookie",
-        Location::Body => return None,
+        Location::Body
+        | Location::ResponseStatus
+        | Location::ResponseHeader
+        | Location::ResponseBody => return None,
     };
     let parameter = [operation, path_item]
         .into_iter()

@@ -229,7 +229,11 @@ impl Judge<'_, '_, '_> {
                     Location::Cookie => {
                         cookie(self.request.headers, name).filter(|value| !value.is_empty())
                     }
-                    Location::Path | Location::Body => None,
+                    Location::Path
+                    | Location::Body
+                    | Location::ResponseStatus
+                    | Location::ResponseHeader
+                    | Location::ResponseBody => None,
                 };
                 let Some(sent) = sent else {
                     return Verdict::Missing;

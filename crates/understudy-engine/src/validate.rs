@@ -104,7 +104,10 @@ fn check_parameters(
                 .map(Cow::Borrowed)
                 .into_iter()
                 .collect(),
-            Location::Body => Vec::new(),
+            Location::Body
+            | Location::ResponseStatus
+            | Location::ResponseHeader
+            | Location::ResponseBody => Vec::new(),
         };
         // Pointers are made only for a violation: most requests leave most declared parameters out.
         if raw.is_empty() {

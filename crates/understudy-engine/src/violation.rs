@@ -71,6 +71,12 @@ pub struct Violation {
     /// error="invalid_token", error_description="…"`), never a credential; not serialized.
     #[serde(skip)]
     pub challenge: Option<Box<str>>,
+    /// For an upstream's answer that broke the contract (the validation proxy): the documented
+    /// response it was held to, as a JSON pointer into its spec
+    /// (`/paths/~1users/post/responses/201`), or the operation's `responses` when none covers
+    /// its status. At most [`MAX_TEXT_BYTES`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Box<str>>,
 }
 
 /// The most bytes of an offending value a violation keeps (of a string's text, or of any other
@@ -84,7 +90,7 @@ pub const MAX_TEXT_BYTES: usize = 512;
 /// What ends a text that was cut short.
 pub const CUT_MARK: &str = "…";
 
-/// Where in the request a violation is.
+/// Where in the request (or, for the validation proxy, in the upstream's answer) a violation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Location {
@@ -98,6 +104,15 @@ pub enum Location {
     Cookie,
     /// The request body.
     Body,
+    /// The upstream's status (the validation proxy): none of the documented responses covers it.
+    #[serde(rename = "response_status")]
+    ResponseStatus,
+    /// A header of the upstream's answer (`Content-Type`, a required header).
+    #[serde(rename = "response_header")]
+    ResponseHeader,
+    /// The upstream's body, against the documented response's schema.
+    #[serde(rename = "response_body")]
+    ResponseBody,
 }
 
 /// The kinds of violation, in the order they decide a response (the first present wins).
@@ -132,6 +147,9 @@ impl Location {
             Location::Header => "header",
             Location::Cookie => "cookie",
             Location::Body => "body",
+            Location::ResponseStatus => "response status",
+            Location::ResponseHeader => "response header",
+            Location::ResponseBody => "response body",
         }
     }
 }
@@ -159,6 +177,7 @@ impl Violation {
             format: None,
             class,
             challenge: None,
+            response: None,
         }
     }
 
@@ -345,15 +364,20 @@ impl io::Write for Counter {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
-            Location::Body => {
+            Location::Body | Location::ResponseBody => {
                 let pointer = if self.pointer.is_empty() {
                     "/"
                 } else {
                     &self.pointer
                 };
-                write!(f, "body {pointer}: {}", self.message)
+                write!(f, "{} {pointer}: {}", self.location.as_str(), self.message)?;
             }
-            location => write!(f, "{} {}: {}", location.as_str(), self.field, self.message),
+            Location::ResponseStatus => write!(f, "response status: {}", self.message)?,
+            location => write!(f, "{} {}: {}", location.as_str(), self.field, self.message)?,
+        }
+        match &self.response {
+            Some(response) => write!(f, " ({response})"),
+            None => Ok(()),
         }
     }
 }

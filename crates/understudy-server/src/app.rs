@@ -31,6 +31,7 @@ use crate::callbacks::{CallbackOptions, Callbacks, SignalWhenSent};
 use crate::cors_for_origins::CorsForOriginsLayer;
 use crate::live_engine::LiveEngine;
 use crate::message_checks;
+use crate::proxy::Proxy;
 use crate::serve::ConnectionLimits;
 use crate::server_error::ServerError;
 
@@ -68,13 +69,15 @@ impl Default for ServerOptions {
 
 /// What a response carries to the log line: the violations, summarised.
 #[derive(Debug, Clone)]
-struct ViolationSummary(String);
+pub(crate) struct ViolationSummary(pub(crate) String);
 
 #[derive(Clone)]
 struct AppState {
     engine: Arc<LiveEngine>,
     max_body: usize,
     callbacks: Callbacks,
+    /// With `understudy proxy`: where requests are forwarded instead of answered.
+    proxy: Option<Arc<Proxy>>,
 }
 
 /// The whole application: a tower [`Service`] that `axum::serve` takes as it is, and tests drive
@@ -206,12 +209,23 @@ pub fn app(engine: Arc<Engine>, options: &ServerOptions) -> App {
 /// ([`crate::watch`]) can replace it. CORS exposes the response headers of the specs as they
 /// are now; a header that a reload documents later is exposed after a restart.
 pub fn live_app(live: Arc<LiveEngine>, options: &ServerOptions) -> App {
+    build(live, options, None)
+}
+
+/// The application, answering requests with the engine `live` holds or, with a `proxy`,
+/// forwarding them ([`crate::proxy::proxy_app`]).
+pub(crate) fn build(
+    live: Arc<LiveEngine>,
+    options: &ServerOptions,
+    proxy: Option<Arc<Proxy>>,
+) -> App {
     let max_body = options.max_body;
     let callbacks = Callbacks::new(options.callbacks);
     let state = AppState {
         engine: Arc::clone(&live),
         max_body,
         callbacks: callbacks.clone(),
+        proxy,
     };
     let cors = options.cors.then(|| cors_for_origins(&live.current()));
     let trace = TraceLayer::new_for_http()
@@ -290,6 +304,7 @@ fn cors_for_origins(engine: &Engine) -> CorsForOriginsLayer {
         header::RETRY_AFTER,
         header::LOCATION,
         header::ALLOW,
+        HeaderName::from_static(crate::proxy::VIOLATIONS_HEADER),
     ];
     for spec in engine.specs() {
         for operation in &spec.operations {
@@ -334,6 +349,9 @@ async fn mock(State(state): State<AppState>, request: Request) -> Response {
             };
         }
     };
+    if let Some(proxy) = &state.proxy {
+        return proxy.handle(&state.engine.load(), parts, bytes).await;
+    }
     let request = MockRequest {
         method: &parts.method,
         path: parts.uri.path(),

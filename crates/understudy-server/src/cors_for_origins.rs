@@ -103,9 +103,15 @@ where
             CorsForOriginsFuture::Cors(future) => Pin::new(future).poll(cx),
             CorsForOriginsFuture::Plain(future) => {
                 Pin::new(future).poll(cx).map_ok(|mut response| {
-                    response
-                        .headers_mut()
-                        .append(header::VARY, HeaderValue::from_static(VARY));
+                    // A proxied answer from another understudy says it already.
+                    let headers = response.headers_mut();
+                    if !headers
+                        .get_all(header::VARY)
+                        .iter()
+                        .any(|value| value == VARY)
+                    {
+                        headers.append(header::VARY, HeaderValue::from_static(VARY));
+                    }
                     response
                 })
             }

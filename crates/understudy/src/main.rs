@@ -10,8 +10,11 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use pinned_workers::Pinning;
 use understudy_engine::{Engine, EngineOptions, LoadReport, ValidCredentials};
+use understudy_server::proxy::{InvalidRequests, Proxy, ProxyOptions, Upstream};
 use understudy_server::serve::{self, ConnectionLimits, Drained};
-use understudy_server::{CallbackOptions, CallbacksTo, LiveEngine, ServerOptions, live_app};
+use understudy_server::{
+    CallbackOptions, CallbacksTo, LiveEngine, ServerOptions, live_app, proxy_app,
+};
 
 /// mimalloc, for frees across worker threads without a lock (see the workspace `Cargo.toml`).
 #[global_allocator]
@@ -29,6 +32,8 @@ struct Cli {
 enum Command {
     /// Serve the specs as a mock server.
     Serve(Box<ServeArgs>),
+    /// Forward every request to a real backend, holding requests and its answers to the specs.
+    Proxy(Box<ProxyArgs>),
     /// Load the specs and report every problem (file, JSON pointer, reason); exit 1 if any.
     Check {
         /// Spec files or folders.
@@ -232,6 +237,30 @@ enum CallbacksToArg {
     Off,
 }
 
+/// `understudy proxy`: `serve`'s options, and where and how to forward.
+#[derive(Debug, clap::Args)]
+struct ProxyArgs {
+    /// The backend to forward to: http://host:port, with an optional path prefix put before
+    /// every forwarded path.
+    #[arg(long, value_name = "URL", value_parser = Upstream::parse)]
+    upstream: Upstream,
+    /// A request that breaks the contract is forwarded and reported, or answered locally as
+    /// `serve` answers it and never forwarded.
+    #[arg(long, value_enum, default_value_t = ProxyInvalid::Forward)]
+    proxy_invalid: ProxyInvalid,
+    /// How long the backend may take to answer, body included; past it the client gets 504.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    upstream_timeout: Duration,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProxyInvalid {
+    Forward,
+    Reject,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Switch {
     On,
@@ -296,7 +325,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths, refs } => check(&paths, &refs),
-        Command::Serve(args) => serve(*args),
+        Command::Serve(args) => serve(*args, None),
+        Command::Proxy(args) => {
+            let ProxyArgs {
+                upstream,
+                proxy_invalid,
+                upstream_timeout,
+                serve: args,
+            } = *args;
+            let invalid = match proxy_invalid {
+                ProxyInvalid::Forward => InvalidRequests::Forward,
+                ProxyInvalid::Reject => InvalidRequests::Reject,
+            };
+            let proxy = ProxyOptions {
+                upstream,
+                invalid,
+                timeout: upstream_timeout,
+            };
+            serve(args, Some(proxy))
+        }
     }
 }
 
@@ -339,7 +386,8 @@ fn check(paths: &[PathBuf], refs: &RefArgs) -> ExitCode {
     }
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
+/// Serves the specs, as a mock or, with `proxy`, as a validation proxy in front of a backend.
+fn serve(args: ServeArgs, proxy: Option<ProxyOptions>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&args.log_level));
     tracing_subscriber::fmt()
@@ -365,8 +413,17 @@ fn serve(args: ServeArgs) -> ExitCode {
         delay: args.delay,
         fail_rate: args.fail_rate,
         valid_credentials,
-        callbacks: args.callbacks_to != CallbacksToArg::Off,
+        // The real backend makes its own callbacks behind a proxy.
+        callbacks: args.callbacks_to != CallbacksToArg::Off && proxy.is_none(),
+        check_responses: proxy.is_some(),
         ..EngineOptions::default()
+    };
+    let proxy = match proxy.map(Proxy::new).transpose() {
+        Ok(proxy) => proxy,
+        Err(reason) => {
+            eprintln!("error: --upstream: {reason}");
+            return ExitCode::from(2);
+        }
     };
     let engine = match Engine::load(&args.paths, options) {
         Ok(engine) => Arc::new(engine),
@@ -419,6 +476,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         args.port,
         workers,
         watch,
+        proxy,
     ));
     if served != ExitCode::SUCCESS {
         return served;
@@ -510,6 +568,7 @@ async fn run(
     port: u16,
     workers: usize,
     watch: Option<Vec<PathBuf>>,
+    proxy: Option<Proxy>,
 ) -> ExitCode {
     // Listened for before the server listens: a SIGTERM that comes right after start-up must
     // stop it cleanly (and write the report), not kill it with the default action.
@@ -552,7 +611,13 @@ async fn run(
         },
         None => None,
     };
-    let router = live_app(live, &options);
+    let router = match proxy {
+        Some(proxy) => {
+            tracing::info!("forwarding to {}", proxy.upstream().url());
+            proxy_app(Arc::clone(&engine), &options, proxy)
+        }
+        None => live_app(live, &options),
+    };
     let mut draining =
         serve::accept_until(listener, router, &options.connections, signals.next()).await;
     tracing::info!(

@@ -33,7 +33,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut child = understudy()
+    let child = understudy()
         .args(["serve", "--port", "0"])
         .args(args)
         .arg(server_tests("specs"))
@@ -41,6 +41,11 @@ where
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    listening(child)
+}
+
+/// Reads the log of a started server up to the line that says where it listens.
+fn listening(mut child: Child) -> Serving {
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let mut serving = Serving {
         child,
@@ -805,4 +810,100 @@ fn callbacks_are_sent_and_logged_and_off_sends_none() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.contains("/subscriptions"), "{answer}");
     assert!(!answer.contains("\"callbacks\""), "{answer}");
+}
+
+/// `understudy proxy` in front of an upstream that breaks the contract (a thread answering every
+/// request with an undocumented 500): the client gets the upstream's answer with the
+/// `Understudy-Violations` header, the log line and the report name the broken response, and
+/// `--strict` fails the exit status.
+#[cfg(unix)]
+#[test]
+fn proxy_returns_the_upstreams_answer_and_reports_what_it_broke() {
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_address = upstream.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in upstream.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            let _ = reader.get_mut().write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n\
+                  Content-Length: 4\r\nConnection: close\r\n\r\nboom",
+            );
+        }
+    });
+    let dir = report_dir("proxy");
+    let report = dir.join("contract.json");
+    let child = understudy()
+        .args(["proxy", "--port", "0", "--strict", "--upstream"])
+        .arg(format!("http://{upstream_address}"))
+        .arg("--report")
+        .arg(&report)
+        .arg(server_tests("proxy"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut serving = listening(child);
+    let mut stream = TcpStream::connect(&serving.address).unwrap();
+    write!(
+        stream,
+        "GET /pets/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 500"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nboom"), "{answer}");
+    assert!(
+        answer
+            .contains("understudy-violations: 1; response status: 500 is not a documented status"),
+        "{answer}"
+    );
+    let line = serving.log_line_with("answered");
+    assert!(line.contains("status=500"), "{line}");
+    assert!(
+        line.contains("response status: 500 is not a documented status of GET /pets/{pet_id}"),
+        "{line}"
+    );
+    serving.signal("TERM");
+    let (exit, rest) = serving.exit();
+    assert_eq!(
+        exit.code(),
+        Some(1),
+        "--strict after a broken answer: {rest}"
+    );
+    let junit = std::fs::read_to_string(dir.join("contract.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<testcase classname="pets" name="GET /pets/{pet_id} (getPet)">"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("(/paths/~1pets~1{pet_id}/get/responses)"),
+        "{junit}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn proxy_refuses_an_upstream_it_cannot_reach_by_its_url() {
+    for (upstream, says) in [
+        (
+            "https://api.example.com",
+            "https upstreams are not supported",
+        ),
+        ("api.example.com", "http://"),
+    ] {
+        let output = understudy()
+            .args(["proxy", "--port", "0", "--upstream", upstream])
+            .arg(server_tests("proxy"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{upstream}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{upstream}: {stderr}");
+    }
 }
