@@ -519,7 +519,7 @@ impl Engine {
         // The answer showed the client what it sent; the log line, the log and the report do not
         // keep the value of a query parameter named like a credential.
         outcome.violations = hide_credential_values(&outcome.violations, &self.secret_query);
-        let planned = self.plan_callbacks(&outcome, request);
+        let planned = self.plan_callbacks(outcome, request);
         let mut entry = LoggedRequest {
             sequence: 0,
             method: request.method.clone(),
