@@ -107,9 +107,9 @@ pub fn translate(
     translate_noting(document, schema, pointer, direction, &mut Vec::new())
 }
 
-/// [`translate`], noting in `unenforced` what is left out because no regular-expression engine
-/// here reads it: a `pattern` in another dialect than ECMA-262's (Java's `\p{XDigit}`,
-/// `[\w-.]`) is not enforced rather than refusing the whole document.
+/// [`translate`], noting in `unenforced` what is not read as its author may have meant: a `pattern`
+/// no regular-expression engine here reads (Java's `\p{XDigit}`, `[\w-.]`), which is not enforced
+/// rather than refusing the whole document, and a 3.0 `nullable` left in a 3.1 schema.
 pub fn translate_noting(
     document: &Value,
     schema: &Value,
@@ -449,8 +449,16 @@ impl Translator<'_> {
         {
             all.push(reference);
         }
-        if !modern && object.get("nullable") == Some(&Value::Bool(true)) {
-            return Ok(nullable(out));
+        if object.get("nullable") == Some(&Value::Bool(true)) {
+            if !modern {
+                return Ok(nullable(out));
+            }
+            self.unenforced.push(TranslateError {
+                pointer: format!("{pointer}/nullable"),
+                reason: "`nullable` is no keyword from OpenAPI 3.1 on, so null is not admitted here; \
+                         JSON Schema 2020-12 writes `type: [..., \"null\"]`"
+                    .into(),
+            });
         }
         Ok(Value::Object(out))
     }

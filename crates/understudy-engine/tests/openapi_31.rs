@@ -187,6 +187,10 @@ fn each_2020_12_keyword_broken_alone_is_a_violation_naming_it() {
 fn nullable_is_not_a_keyword_in_3_1() {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/specs/openapi31-nullable");
     let engine = Engine::load(&[folder], EngineOptions::default()).unwrap();
+    let warnings = engine.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].location.ends_with("/properties/a/nullable"));
+    assert!(warnings[0].reason.contains("3.1"), "{}", warnings[0].reason);
     let (status, _, keywords) = send(&engine, "POST", "/n", &json!({"a": null}));
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(keywords, ["type"]);
