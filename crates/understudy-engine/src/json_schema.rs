@@ -455,9 +455,10 @@ impl Translator<'_> {
             }
             self.unenforced.push(TranslateError {
                 pointer: format!("{pointer}/nullable"),
-                reason: "`nullable` is no keyword from OpenAPI 3.1 on, so null is not admitted here; \
+                reason:
+                    "`nullable` is no keyword from OpenAPI 3.1 on, so null is not admitted here; \
                          JSON Schema 2020-12 writes `type: [..., \"null\"]`"
-                    .into(),
+                        .into(),
             });
         }
         Ok(Value::Object(out))
