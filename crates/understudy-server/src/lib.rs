@@ -21,6 +21,6 @@ pub use app::{App, Connection, ServerOptions, app, live_app};
 pub use callbacks::{CallbackOptions, CallbacksTo};
 pub use live_engine::LiveEngine;
 pub use mock_server::{ContractBroken, MockServer, MockServerBuilder, StartError};
-pub use proxy::{Proxy, ProxyOptions, proxy_app};
+pub use proxy::{Proxy, ProxyOptions, live_proxy_app, proxy_app};
 pub use serve::ConnectionLimits;
 pub use server_error::ServerError;

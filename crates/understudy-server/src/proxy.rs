@@ -320,11 +320,13 @@ enum Failure {
 /// The whole application as a validation proxy in front of `proxy`'s upstream: the same layers,
 /// admin API and body limit as [`app`](crate::app()), with requests forwarded instead of answered.
 pub fn proxy_app(engine: Arc<Engine>, options: &ServerOptions, proxy: Proxy) -> App {
-    crate::app::build(
-        Arc::new(crate::LiveEngine::new(engine)),
-        options,
-        Some(Arc::new(proxy)),
-    )
+    live_proxy_app(Arc::new(crate::LiveEngine::new(engine)), options, proxy)
+}
+
+/// [`proxy_app`] over the engine `live` holds, read once per request, so that `proxy --watch`
+/// checks against the specs as they are edited.
+pub fn live_proxy_app(live: Arc<crate::LiveEngine>, options: &ServerOptions, proxy: Proxy) -> App {
+    crate::app::build(live, options, Some(Arc::new(proxy)))
 }
 
 /// The response for the client: `mock` as it is, with [`VIOLATIONS_HEADER`] (and the log line's

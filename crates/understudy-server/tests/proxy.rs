@@ -19,7 +19,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use understudy_engine::{Engine, EngineOptions};
 use understudy_server::proxy::{InvalidRequests, Proxy, ProxyOptions, Upstream};
-use understudy_server::{ServerOptions, proxy_app, serve};
+use understudy_server::{LiveEngine, ServerOptions, live_proxy_app, proxy_app, serve};
 
 /// What the upstream saw of one request.
 #[derive(Debug, Clone)]
@@ -503,4 +503,55 @@ async fn an_answer_too_large_to_check_is_answered_502() {
     let problem = answer.json();
     assert_eq!(problem["title"], "Upstream answer too large");
     assert_eq!(problem["upstream"], format!("http://{upstream}"));
+}
+
+#[tokio::test]
+async fn a_proxy_over_a_live_engine_checks_with_the_engine_swapped_in() {
+    let (upstream, _) = start_upstream().await;
+    let load = || {
+        let specs = [concat!(env!("CARGO_MANIFEST_DIR"), "/tests/proxy").into()];
+        let options = EngineOptions {
+            check_responses: true,
+            ..EngineOptions::default()
+        };
+        Arc::new(Engine::load(&specs, options).unwrap())
+    };
+    let logged_by = |engine: &Engine| {
+        let answer: Value =
+            serde_json::from_slice(&engine.request_log().answer(100, usize::MAX)).unwrap();
+        answer["requests"].as_array().unwrap().len()
+    };
+    let (first, second) = (load(), load());
+    let live = Arc::new(LiveEngine::new(Arc::clone(&first)));
+    let proxy = Proxy::new(ProxyOptions {
+        upstream: Upstream::parse(&format!("http://{upstream}")).unwrap(),
+        invalid: InvalidRequests::Forward,
+        timeout: Duration::from_secs(30),
+    })
+    .unwrap();
+    let server_options = ServerOptions::default();
+    let app = live_proxy_app(Arc::clone(&live), &server_options, proxy);
+    let listener = serve::bind("127.0.0.1", 0).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        serve::accept_until(
+            listener,
+            app,
+            &server_options.connections,
+            std::future::pending(),
+        )
+        .await;
+    });
+    assert_eq!(
+        send(address, Method::GET, "/pets/1", &[], "").await.status,
+        StatusCode::OK
+    );
+    assert_eq!((logged_by(&first), logged_by(&second)), (1, 0));
+    // What `proxy --watch` does on an edit: the next request is checked by the new engine.
+    live.replace(Arc::clone(&second));
+    assert_eq!(
+        send(address, Method::GET, "/pets/1", &[], "").await.status,
+        StatusCode::OK
+    );
+    assert_eq!((logged_by(&first), logged_by(&second)), (1, 1));
 }

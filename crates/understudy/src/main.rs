@@ -13,7 +13,7 @@ use understudy_engine::{Engine, EngineOptions, LoadReport, ValidCredentials};
 use understudy_server::proxy::{InvalidRequests, Proxy, ProxyOptions, Upstream};
 use understudy_server::serve::{self, ConnectionLimits, Drained};
 use understudy_server::{
-    CallbackOptions, CallbacksTo, LiveEngine, ServerOptions, live_app, proxy_app,
+    CallbackOptions, CallbacksTo, LiveEngine, ServerOptions, live_app, live_proxy_app,
 };
 
 /// mimalloc, for frees across worker threads without a lock (see the workspace `Cargo.toml`).
@@ -614,7 +614,7 @@ async fn run(
     let router = match proxy {
         Some(proxy) => {
             tracing::info!("forwarding to {}", proxy.upstream().url());
-            proxy_app(Arc::clone(&engine), &options, proxy)
+            live_proxy_app(live, &options, proxy)
         }
         None => live_app(live, &options),
     };
