@@ -266,6 +266,12 @@ impl Generator {
     /// `serde_json::to_vec` gives for `generate_vouched`'s body from the same context, but objects
     /// and arrays that need no check as a whole are written as they are made, never built.
     pub fn write_vouched(&self, ctx: &mut GenerateContext<'_>, out: &mut Vec<u8>) -> bool {
+        self.write_counted(ctx, out).0
+    }
+
+    /// [`Generator::write_vouched`], and how many values the body took to make: the work a
+    /// caller that draws again spends, bounded by what one body may take.
+    pub fn write_counted(&self, ctx: &mut GenerateContext<'_>, out: &mut Vec<u8>) -> (bool, usize) {
         let mut filled = None;
         let echo = echo_source(ctx, &mut filled);
         let mut unsure = false;
@@ -277,8 +283,12 @@ impl Generator {
         let start = out.len();
         runner.write_root(self.root, echo, placement, out);
         self.sizes.record(out.len().saturating_sub(start));
-        self.graph.exact && !unsure && !runner.unsure
+        (self.graph.exact && !unsure && !runner.unsure, runner.count)
     }
+
+    /// The values one body may take to make; past it the generator gives the smallest valid
+    /// value it can.
+    pub const VALUE_BUDGET: usize = run::HARD_BUDGET;
 
     /// A buffer size for the next body [`Generator::write_vouched`] writes: the largest of the
     /// last few bodies and an eighth more, within bounds.

@@ -29,7 +29,7 @@ const BUDGET: usize = 2_500;
 /// Values generated after which every further node of a body is its smallest value, as past
 /// [`HARD_DEPTH`]: a minimal value still has its required properties, so a schema that requires
 /// two children of its own kind would otherwise double the work at every level down to the cap.
-const HARD_BUDGET: usize = 100_000;
+pub(crate) const HARD_BUDGET: usize = 100_000;
 /// Tries for a node whose composition must be checked (a `oneOf` whose branches overlap).
 const ATTEMPTS: usize = 8;
 /// Tries for a node with many branches.
@@ -54,7 +54,7 @@ pub(crate) struct Runner<'g, 'r> {
     pub(super) graph: &'g Graph,
     pub(super) rng: &'r mut Xoshiro256PlusPlus,
     now: DateTime<Utc>,
-    count: usize,
+    pub(super) count: usize,
     path: Vec<NodeId>,
     /// Failed checks so far.
     retries: usize,
