@@ -59,14 +59,8 @@ pub struct Items {
 }
 
 impl Items {
-    /// A value the validator accepts (and `also` too), drawn at most [`DRAWS`] times; else the
-    /// last draw.
-    fn draw(
-        &self,
-        rng: &mut Xoshiro256PlusPlus,
-        now: DateTime<Utc>,
-        also: impl Fn(&Value) -> bool,
-    ) -> Value {
+    /// A value the validator accepts, drawn at most [`DRAWS`] times; else the last draw.
+    fn draw(&self, rng: &mut Xoshiro256PlusPlus, now: DateTime<Utc>) -> Value {
         let mut value = Value::Null;
         for _ in 0..DRAWS {
             value = self
@@ -76,7 +70,7 @@ impl Items {
                 .validator
                 .as_ref()
                 .is_none_or(|validator| validator.is_valid(&value));
-            if valid && also(&value) {
+            if valid {
                 break;
             }
         }
@@ -149,7 +143,7 @@ impl Stream {
                 (Format::EventStream, EventItem::Event { content }) => {
                     self.event(content.as_ref(), rng, now)
                 }
-                _ => self.items.draw(rng, now, |_| true),
+                _ => self.items.draw(rng, now),
             };
             self.write(&item, &mut out);
         }
@@ -180,7 +174,7 @@ impl Stream {
                 .generator
                 .generate(&mut GenerateContext::plain(rng, now));
             if let (Some(content), Value::Object(fields)) = (content, &mut item) {
-                let data = content.draw(rng, now, |_| true);
+                let data = content.draw(rng, now);
                 fields.insert("data".into(), Value::String(data.to_string()));
             }
             let valid = self
