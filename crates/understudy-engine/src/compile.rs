@@ -84,21 +84,19 @@ fn inline_in(value: &mut Value, context: Context, root: &Value) {
                 let Some(inner) = context.child(key, child) else {
                     continue;
                 };
-                if key == "content" && context == Context::Keywords {
-                    if let Value::Object(entries) = child {
-                        for entry in entries.values_mut() {
-                            let named =
-                                entry
-                                    .get("$ref")
-                                    .and_then(Value::as_str)
-                                    .is_some_and(|target| {
-                                        target.starts_with("#/components/mediaTypes/")
-                                    });
-                            if named {
-                                let target = deref(root, entry);
-                                if target.get("$ref").is_none() {
-                                    *entry = target.clone();
-                                }
+                if key == "content"
+                    && context == Context::Keywords
+                    && let Value::Object(entries) = child
+                {
+                    for entry in entries.values_mut() {
+                        let named = entry
+                            .get("$ref")
+                            .and_then(Value::as_str)
+                            .is_some_and(|target| target.starts_with("#/components/mediaTypes/"));
+                        if named {
+                            let target = deref(root, entry);
+                            if target.get("$ref").is_none() {
+                                *entry = target.clone();
                             }
                         }
                     }
@@ -1454,6 +1452,7 @@ fn parent_pointer(pointer: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_mount_is_the_servers_path_with_variables_filled() {
@@ -1488,6 +1487,52 @@ mod tests {
         assert_eq!(repeated_template_name("/a/{x}-{y}.{x}"), Some("x"));
         assert_eq!(repeated_template_name("/users/{id}/posts/{postId}"), None);
         assert_eq!(repeated_template_name("/users"), None);
+    }
+
+    fn with_parameters(parameters: Value) -> Value {
+        serde_json::json!({
+            "openapi": "3.2.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/s": {"get": {
+                "parameters": parameters,
+                "responses": {"204": {"description": "ok"}},
+            }}},
+        })
+    }
+
+    #[test]
+    fn a_querystring_parameter_reads_by_its_media_type_and_warns_beside_query_parameters() {
+        let form = serde_json::json!({"name": "f", "in": "querystring", "content": {
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                "n": {"type": "integer"}, "t": {"type": "array", "items": {"type": "boolean"}}
+            }}}
+        }});
+        let spec = compile_spec(Path::new("t.yaml"), with_parameters(json!([form.clone()])))
+            .expect("compiles");
+        assert!(spec.warnings.is_empty(), "{:?}", spec.warnings);
+        let parameter = &spec.operations[0].parameters[0];
+        assert_eq!(parameter.location, Location::Query);
+        assert_eq!(
+            parameter.querystring,
+            Some(QueryString::Form {
+                properties: vec![
+                    ("n".into(), ParameterShape::Scalar(ScalarKind::Integer)),
+                    ("t".into(), ParameterShape::Array(ScalarKind::Boolean)),
+                ]
+            })
+        );
+        let both = json!([form, {"name": "q", "in": "query", "schema": {"type": "string"}}]);
+        let spec = compile_spec(Path::new("t.yaml"), with_parameters(both)).expect("compiles");
+        assert_eq!(spec.warnings.len(), 1, "{:?}", spec.warnings);
+        assert_eq!(spec.warnings[0].location, "/paths/~1s/get/parameters");
+        let bare = json!([{"name": "f", "in": "querystring", "schema": {"type": "string"}}]);
+        let errors = compile_spec(Path::new("t.yaml"), with_parameters(bare)).expect_err("refused");
+        assert_eq!(errors[0].location, "/paths/~1s/get/parameters/0");
+        assert!(
+            errors[0].reason.contains("`content`"),
+            "{}",
+            errors[0].reason
+        );
     }
 
     #[test]
