@@ -440,3 +440,20 @@ fn a_default_mapping_takes_the_values_no_mapping_names() {
         );
     }
 }
+
+#[test]
+fn the_inspectors_curl_line_sends_the_serialized_query_string() {
+    let engine = engine(1);
+    let details = understudy_engine::route_details::route_details(&engine, "http://h");
+    let search = details
+        .iter()
+        .find(|details| details.curl.contains("/v2/search"))
+        .unwrap();
+    assert!(
+        search.curl.contains("'http://h/v2/search?q=lamp&limit=5'"),
+        "{}",
+        search.curl
+    );
+    let answer = get(&engine, "/v2/search", Some("q=lamp&limit=5"), &[]);
+    assert_eq!(answer.status, StatusCode::OK);
+}
