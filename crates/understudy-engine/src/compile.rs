@@ -19,10 +19,13 @@ use crate::json_schema::{self, Dialect, Direction, deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
-    BodyMedia, Credential, Operation, Parameter, ParameterShape, RequestBody, RequestCounter,
-    Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey, UniqueRule, Webhook,
+    BodyMedia, Credential, Operation, Parameter, ParameterShape, QueryString, RequestBody,
+    RequestCounter, Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey,
+    UniqueRule, Webhook,
 };
+use crate::references::Context;
 use crate::resources::ResourceRole;
+use crate::stream::{self, EventItem, Stream};
 use crate::violation::Location;
 
 /// The methods a path item may document by their own key (`query` from OpenAPI 3.2 on); 3.2's
@@ -39,7 +42,8 @@ fn is_served_version(version: &str) -> bool {
 }
 
 /// Compiles a parsed, bundled document read from `file`.
-pub fn compile_spec(file: &Path, document: Value) -> Result<Spec, Vec<LoadError>> {
+pub fn compile_spec(file: &Path, mut document: Value) -> Result<Spec, Vec<LoadError>> {
+    inline_media_types(&mut document);
     let document = Arc::new(document);
     let mut compiler = Compiler {
         file,
@@ -54,6 +58,58 @@ pub fn compile_spec(file: &Path, document: Value) -> Result<Spec, Vec<LoadError>
         Ok(spec)
     } else {
         Err(compiler.errors)
+    }
+}
+
+/// Puts a copy of each OpenAPI 3.2 `components.mediaTypes` entry where a `content` map names it
+/// by `$ref`, so that everything after (compiling, the proxy's checks, the inspector) reads a
+/// media type object in place. The references were checked before: each resolves, none is a
+/// cycle.
+fn inline_media_types(document: &mut Value) {
+    let Some(shared) = document
+        .pointer("/components/mediaTypes")
+        .filter(|shared| shared.as_object().is_some_and(|shared| !shared.is_empty()))
+        .cloned()
+    else {
+        return;
+    };
+    let root = serde_json::json!({"components": {"mediaTypes": shared}});
+    inline_in(document, Context::Keywords, &root);
+}
+
+fn inline_in(value: &mut Value, context: Context, root: &Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let Some(inner) = context.child(key, child) else {
+                    continue;
+                };
+                if key == "content"
+                    && context == Context::Keywords
+                    && let Value::Object(entries) = child
+                {
+                    for entry in entries.values_mut() {
+                        let named = entry
+                            .get("$ref")
+                            .and_then(Value::as_str)
+                            .is_some_and(|target| target.starts_with("#/components/mediaTypes/"));
+                        if named {
+                            let target = deref(root, entry);
+                            if target.get("$ref").is_none() {
+                                *entry = target.clone();
+                            }
+                        }
+                    }
+                }
+                inline_in(child, inner, root);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                inline_in(item, context, root);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -132,6 +188,19 @@ impl Compiler<'_> {
     fn error(&mut self, pointer: impl Into<String>, kind: ErrorKind, reason: impl Into<String>) {
         self.errors
             .push(LoadError::at(self.file, pointer, kind, reason));
+    }
+
+    /// Notes what loads but is not served as the specification says, once per pointer.
+    fn warn(&mut self, pointer: impl Into<String>, reason: impl Into<String>) {
+        let pointer = pointer.into();
+        if !self.warnings.iter().any(|known| known.location == pointer) {
+            self.warnings.push(LoadError::at(
+                self.file,
+                pointer,
+                ErrorKind::Structure,
+                reason,
+            ));
+        }
     }
 
     fn spec(&mut self, document: &Value) -> Spec {
@@ -542,7 +611,8 @@ impl Compiler<'_> {
                 let name = parameter.get("name").and_then(Value::as_str);
                 let location = match parameter.get("in").and_then(Value::as_str) {
                     Some("path") => Some(Location::Path),
-                    Some("query") => Some(Location::Query),
+                    // OpenAPI 3.2's whole query string is read in the query, as one value.
+                    Some("query" | "querystring") => Some(Location::Query),
                     Some("header") => Some(Location::Header),
                     Some("cookie") => Some(Location::Cookie),
                     _ => None,
@@ -551,7 +621,8 @@ impl Compiler<'_> {
                     self.error(
                         at,
                         ErrorKind::Structure,
-                        "a parameter needs a `name` and `in` (path, query, header or cookie)",
+                        "a parameter needs a `name` and `in` (path, query, querystring, header or \
+                         cookie)",
                     );
                     continue;
                 };
@@ -567,13 +638,33 @@ impl Compiler<'_> {
                 by_key.push((name.to_owned(), location, parameter, at));
             }
         }
+        let whole_query = by_key
+            .iter()
+            .filter(|(_, _, parameter, _)| is_querystring(parameter))
+            .count();
+        if whole_query > 0
+            && (whole_query > 1
+                || by_key.iter().any(|(_, location, parameter, _)| {
+                    *location == Location::Query && !is_querystring(parameter)
+                }))
+        {
+            self.warn(
+                format!("{pointer}/parameters"),
+                "an `in: querystring` parameter must be the only parameter of the query; each \
+                 is checked as written",
+            );
+        }
         let mut compiled = Vec::with_capacity(by_key.len());
         for (name, location, parameter, at) in by_key {
+            let querystring = is_querystring(parameter)
+                .then(|| self.querystring(parameter, &at))
+                .flatten();
             let schema = parameter.get("schema").or_else(|| {
                 parameter
                     .get("content")
                     .and_then(Value::as_object)
                     .and_then(|content| content.values().next())
+                    .map(|media| deref(document, media))
                     .and_then(|media| media.get("schema"))
             });
             let validator = schema.and_then(|schema| {
@@ -599,9 +690,48 @@ impl Compiler<'_> {
                 shape,
                 explode,
                 validator,
+                querystring,
             });
         }
         compiled
+    }
+
+    /// How an `in: querystring` parameter reads the query string: by the media type of its
+    /// `content`, which it must have.
+    fn querystring(&mut self, parameter: &Value, pointer: &str) -> Option<QueryString> {
+        let document = self.document;
+        let Some((media_type, media)) = parameter
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|content| content.iter().next())
+        else {
+            self.error(
+                pointer,
+                ErrorKind::Structure,
+                "an `in: querystring` parameter needs `content`: the media type the whole query \
+                 string is read as, and its schema",
+            );
+            return None;
+        };
+        let essence = media_type::essence(media_type);
+        if essence == "application/x-www-form-urlencoded" {
+            let schema = deref(document, deref(document, media).get("schema")?);
+            let properties = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|properties| {
+                    properties
+                        .iter()
+                        .map(|(name, property)| (name.clone(), shape_of(document, property)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(QueryString::Form { properties })
+        } else if media_type::is_json(&essence) {
+            Some(QueryString::Json)
+        } else {
+            Some(QueryString::Text)
+        }
     }
 
     fn security(&mut self, operation: &Value, pointer: &str) -> Vec<Vec<Credential>> {
@@ -778,6 +908,11 @@ impl Compiler<'_> {
                 let schema = entry.get("schema");
                 let generator =
                     schema.and_then(|schema| self.generator(schema, &format!("{at}/schema")));
+                // OpenAPI 3.2: a sequential media type described item by item is a stream.
+                let stream = match (schema, entry.get("itemSchema")) {
+                    (None, Some(item_schema)) => self.stream(media_type, item_schema, &at),
+                    _ => None,
+                };
                 // A range (`*/*`, GitHub's `application/*`) is answered as a concrete type.
                 let kind = body_kind(document, schema);
                 let concrete = media_type::concrete(media_type, kind);
@@ -810,8 +945,14 @@ impl Compiler<'_> {
                 if let Some(named) = entry.get("examples").and_then(Value::as_object) {
                     for (name, example) in named {
                         let example = deref(document, example);
-                        if let Some(value) = example.get("value") {
-                            examples.push((name.clone(), value.clone()));
+                        let value = self.example_value(
+                            example,
+                            json,
+                            stream.as_ref(),
+                            &format!("{at}/examples/{}", escape(name)),
+                        );
+                        if let Some(value) = value {
+                            examples.push((name.clone(), value));
                         }
                     }
                 }
@@ -834,6 +975,7 @@ impl Compiler<'_> {
                     json,
                     media_type,
                     generator,
+                    stream,
                     validator,
                     error_shape,
                     examples,
@@ -862,6 +1004,80 @@ impl Compiler<'_> {
             content,
             violations,
         }
+    }
+
+    /// The stream a sequential media type with an `itemSchema` is answered with; `None` for a
+    /// media type understudy does not stream (it is then answered as a schemaless body).
+    fn stream(&mut self, media_type: &str, item_schema: &Value, pointer: &str) -> Option<Stream> {
+        let format = stream::Format::of(media_type)?;
+        let items = self.items(item_schema, &format!("{pointer}/itemSchema"))?;
+        let event = match format {
+            stream::Format::EventStream => match Stream::event_item(self.document, item_schema) {
+                (EventItem::Event { .. }, Some(content)) => EventItem::Event {
+                    content: self.items(
+                        content,
+                        &format!("{pointer}/itemSchema/properties/data/contentSchema"),
+                    ),
+                },
+                (event, _) => event,
+            },
+            _ => EventItem::Data,
+        };
+        Some(Stream {
+            format,
+            items,
+            event,
+        })
+    }
+
+    /// A schema's generator and validator, for items made one by one.
+    fn items(&mut self, schema: &Value, pointer: &str) -> Option<stream::Items> {
+        let generator = self.generator(schema, pointer)?;
+        let validator = self.validator(schema, pointer, Direction::Response);
+        Some(stream::Items {
+            generator,
+            validator,
+        })
+    }
+
+    /// What an Example object gives as a body: `value`, or OpenAPI 3.2's `dataValue` (the same,
+    /// and for a stream a list of items, written as the stream writes them) or
+    /// `serializedValue` (the body's text as it is; for JSON, the value it reads as). A
+    /// non-JSON body prefers the serialized form, a JSON one the data.
+    fn example_value(
+        &mut self,
+        example: &Value,
+        json: bool,
+        stream: Option<&Stream>,
+        pointer: &str,
+    ) -> Option<Value> {
+        let data = example.get("dataValue").map(|data| match (stream, data) {
+            (Some(stream), Value::Array(items)) => {
+                Value::String(String::from_utf8_lossy(&stream.serialize(items)).into_owned())
+            }
+            _ => data.clone(),
+        });
+        let serialized = example.get("serializedValue").and_then(Value::as_str);
+        if json {
+            if let Some(data) = data.or_else(|| example.get("value").cloned()) {
+                return Some(data);
+            }
+            let text = serialized?;
+            return match serde_json::from_str(text) {
+                Ok(value) => Some(value),
+                Err(error) => {
+                    self.warn(
+                        format!("{pointer}/serializedValue"),
+                        format!("the example is not well-formed JSON ({error}); it is not used"),
+                    );
+                    None
+                }
+            };
+        }
+        serialized
+            .map(|text| Value::String(text.to_owned()))
+            .or(data)
+            .or_else(|| example.get("value").cloned())
     }
 
     fn unique(
@@ -1147,6 +1363,11 @@ fn body_kind(document: &Value, schema: Option<&Value>) -> media_type::BodyKind {
     }
 }
 
+/// Whether a parameter is OpenAPI 3.2's `in: querystring`, the whole query string.
+fn is_querystring(parameter: &Value) -> bool {
+    parameter.get("in").and_then(Value::as_str) == Some("querystring")
+}
+
 fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
     let schema = deref(document, schema);
     let scalar = |schema: &Value| match deref(document, schema).get("type").and_then(Value::as_str)
@@ -1231,6 +1452,7 @@ fn parent_pointer(pointer: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_mount_is_the_servers_path_with_variables_filled() {
@@ -1265,6 +1487,52 @@ mod tests {
         assert_eq!(repeated_template_name("/a/{x}-{y}.{x}"), Some("x"));
         assert_eq!(repeated_template_name("/users/{id}/posts/{postId}"), None);
         assert_eq!(repeated_template_name("/users"), None);
+    }
+
+    fn with_parameters(parameters: Value) -> Value {
+        serde_json::json!({
+            "openapi": "3.2.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/s": {"get": {
+                "parameters": parameters,
+                "responses": {"204": {"description": "ok"}},
+            }}},
+        })
+    }
+
+    #[test]
+    fn a_querystring_parameter_reads_by_its_media_type_and_warns_beside_query_parameters() {
+        let form = serde_json::json!({"name": "f", "in": "querystring", "content": {
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                "n": {"type": "integer"}, "t": {"type": "array", "items": {"type": "boolean"}}
+            }}}
+        }});
+        let spec = compile_spec(Path::new("t.yaml"), with_parameters(json!([form.clone()])))
+            .expect("compiles");
+        assert!(spec.warnings.is_empty(), "{:?}", spec.warnings);
+        let parameter = &spec.operations[0].parameters[0];
+        assert_eq!(parameter.location, Location::Query);
+        assert_eq!(
+            parameter.querystring,
+            Some(QueryString::Form {
+                properties: vec![
+                    ("n".into(), ParameterShape::Scalar(ScalarKind::Integer)),
+                    ("t".into(), ParameterShape::Array(ScalarKind::Boolean)),
+                ]
+            })
+        );
+        let both = json!([form, {"name": "q", "in": "query", "schema": {"type": "string"}}]);
+        let spec = compile_spec(Path::new("t.yaml"), with_parameters(both)).expect("compiles");
+        assert_eq!(spec.warnings.len(), 1, "{:?}", spec.warnings);
+        assert_eq!(spec.warnings[0].location, "/paths/~1s/get/parameters");
+        let bare = json!([{"name": "f", "in": "querystring", "schema": {"type": "string"}}]);
+        let errors = compile_spec(Path::new("t.yaml"), with_parameters(bare)).expect_err("refused");
+        assert_eq!(errors[0].location, "/paths/~1s/get/parameters/0");
+        assert!(
+            errors[0].reason.contains("`content`"),
+            "{}",
+            errors[0].reason
+        );
     }
 
     #[test]

@@ -1235,6 +1235,9 @@ fn media_body(
             .or_else(|| media.example.clone()),
         None => None,
     };
+    if let (None, Some(stream)) = (&example, &media.stream) {
+        return stream.answer(rng, now);
+    }
     let value = match (example, &media.generator) {
         (Some(value), _) => value,
         (None, Some(generator)) if media.json => {

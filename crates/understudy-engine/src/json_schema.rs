@@ -577,7 +577,25 @@ impl Translator<'_> {
         let mut guard = Map::new();
         guard.insert("required".into(), json!([property]));
         guard.insert("properties".into(), json!({ property: {"enum": names} }));
-        dispatch.push(Value::Object(guard));
+        // OpenAPI 3.2's `defaultMapping`: a value no mapping names, or none at all, goes to that
+        // schema instead of being refused.
+        match discriminator.get("defaultMapping").and_then(Value::as_str) {
+            Some(target) => {
+                let target = if target.starts_with('#') {
+                    target.to_owned()
+                } else {
+                    format!("#/components/schemas/{target}")
+                };
+                let otherwise =
+                    self.reference(&Value::String(target), pointer)
+                        .map_err(|error| TranslateError {
+                            pointer: format!("{pointer}/discriminator/defaultMapping"),
+                            reason: error.reason,
+                        })?;
+                dispatch.push(json!({"if": Value::Object(guard), "else": otherwise}));
+            }
+            None => dispatch.push(Value::Object(guard)),
+        }
         let all = out
             .entry("allOf")
             .or_insert_with(|| Value::Array(Vec::new()));

@@ -33,6 +33,7 @@ pub mod route_details;
 pub mod route_table;
 pub mod security;
 pub mod store;
+pub mod stream;
 pub mod swagger2;
 pub mod validate;
 pub mod violation;

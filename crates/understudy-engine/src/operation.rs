@@ -14,6 +14,7 @@ use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
 use crate::resources::ResourceRole;
+use crate::stream::Stream;
 use crate::violation::Location;
 
 /// One loaded spec file.
@@ -127,6 +128,26 @@ pub struct Parameter {
     pub explode: bool,
     /// The schema's validator, if the parameter has a schema.
     pub validator: Option<Arc<jsonschema::Validator>>,
+    /// For an `in: querystring` parameter (OpenAPI 3.2), how the whole query string is read
+    /// into the one value its schema checks; `None` for every other parameter.
+    pub querystring: Option<QueryString>,
+}
+
+/// How an `in: querystring` parameter reads the whole query string, by its `content`'s media
+/// type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryString {
+    /// `application/x-www-form-urlencoded`: the pairs as an object, each declared property's
+    /// text read as its schema's type (an array from repeated keys); any other name is text, or
+    /// an array of texts when repeated.
+    Form {
+        /// The schema's properties and how each one's text is read.
+        properties: Vec<(String, ParameterShape)>,
+    },
+    /// `application/json` (or `+json`): the query string, percent-decoded, is one JSON text.
+    Json,
+    /// Any other media type: the query string, percent-decoded, is one string.
+    Text,
 }
 
 /// How a parameter's text becomes a JSON value.
@@ -243,6 +264,9 @@ pub struct ResponseMedia {
     pub json: bool,
     /// A generator for its schema, if it has one.
     pub generator: Option<Generator>,
+    /// For a sequential media type with an `itemSchema` and no `schema` (OpenAPI 3.2), the
+    /// stream of items it is answered with (`stream.rs`).
+    pub stream: Option<Stream>,
     /// The schema's validator, to check echoed bodies (a success's echo of the request, an
     /// error's echo of its violations).
     pub validator: Option<Arc<jsonschema::Validator>>,

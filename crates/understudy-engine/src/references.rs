@@ -76,10 +76,10 @@ pub enum Context {
 }
 
 /// Keywords whose values are data (examples, defaults, enumerations), never references.
-const DATA: [&str; 5] = ["example", "default", "enum", "const", "value"];
+const DATA: [&str; 6] = ["example", "default", "enum", "const", "value", "dataValue"];
 
 /// Keywords whose values, when objects, are maps of names.
-const NAME_MAPS: [&str; 20] = [
+const NAME_MAPS: [&str; 21] = [
     "properties",
     "patternProperties",
     "definitions",
@@ -99,6 +99,7 @@ const NAME_MAPS: [&str; 20] = [
     "requestBodies",
     "securitySchemes",
     "pathItems",
+    "mediaTypes",
     BUNDLE_KEY,
 ];
 

@@ -238,7 +238,13 @@ fn curl_line(operation: &Operation, base: &str) -> String {
             },
         }
     }
+    // OpenAPI 3.2's `in: querystring` is the whole query string: its serialized example, as it is.
+    let mut whole_query = None;
     for parameter in operation.parameters.iter().filter(|p| p.required) {
+        if parameter.querystring.is_some() {
+            whole_query = querystring_example(&operation.document, raw, path_item, &parameter.name);
+            continue;
+        }
         let value =
             example(&parameter.name, parameter.location).unwrap_or_else(|| "value".to_owned());
         match parameter.location {
@@ -289,13 +295,18 @@ fn curl_line(operation: &Operation, base: &str) -> String {
         }
     }
     let mut url = format!("{base}{path}");
-    if !query.is_empty() {
+    if !query.is_empty() || whole_query.is_some() {
         url.push('?');
-        url.push_str(
-            &form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(query)
-                .finish(),
-        );
+        let pairs = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let parts = [whole_query.as_deref(), Some(pairs.as_str())];
+        let parts: Vec<&str> = parts
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.is_empty())
+            .collect();
+        url.push_str(&parts.join("&"));
     }
     let mut line = format!("curl -i {}", shell(&url));
     if operation.method != http::Method::GET
@@ -370,6 +381,39 @@ fn parameter_example(
         Value::String(text) => text.clone(),
         other => other.to_string(),
     })
+}
+
+/// The serialized example of an `in: querystring` parameter named `name`: the first Example
+/// object's `serializedValue`, on the parameter or on its media type.
+fn querystring_example(
+    document: &Value,
+    operation: Option<&Value>,
+    path_item: Option<&Value>,
+    name: &str,
+) -> Option<String> {
+    let parameter = [operation, path_item]
+        .into_iter()
+        .flatten()
+        .filter_map(|owner| owner.get("parameters")?.as_array())
+        .flatten()
+        .map(|parameter| deref(document, parameter))
+        .find(|parameter| {
+            parameter.get("in").and_then(Value::as_str) == Some("querystring")
+                && parameter.get("name").and_then(Value::as_str) == Some(name)
+        })?;
+    let media = parameter
+        .get("content")?
+        .as_object()?
+        .values()
+        .next()
+        .map(|media| deref(document, media));
+    [Some(parameter), media]
+        .into_iter()
+        .flatten()
+        .filter_map(|owner| owner.get("examples")?.as_object())
+        .flat_map(|examples| examples.values())
+        .find_map(|example| deref(document, example).get("serializedValue")?.as_str())
+        .map(str::to_owned)
 }
 
 /// The documented example of the request body in `media_type`: its first named example, its
