@@ -183,9 +183,39 @@ fn parse_segment(segment: &str) -> Option<SegmentTemplate> {
     })
 }
 
+/// `/users/{id}` and `/users/{user_id}` are the same route.
+pub(crate) fn normalised_template(route: &str) -> String {
+    let mut out = String::with_capacity(route.len());
+    let mut in_parameter = false;
+    for character in route.chars() {
+        match character {
+            '{' => {
+                in_parameter = true;
+                out.push_str("{}");
+            }
+            '}' => in_parameter = false,
+            _ if in_parameter => {}
+            _ => out.push(character),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equivalent_templates_normalise_alike() {
+        assert_eq!(
+            normalised_template("/users/{id}"),
+            normalised_template("/users/{user_id}")
+        );
+        assert_ne!(
+            normalised_template("/users/{id}"),
+            normalised_template("/users/me")
+        );
+    }
 
     fn table() -> RouteTable<&'static str> {
         let mut table = RouteTable::new();
