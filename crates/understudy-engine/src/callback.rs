@@ -410,14 +410,10 @@ impl CallbackBody {
     /// A body from the schema that echoes the request where it can; made again without the
     /// echo if the echo broke the schema somewhere the generator could not tell.
     fn make(&self, making: &mut Making<'_>) -> Bytes {
-        let generated = self.generator.generate_vouched(&mut GenerateContext {
-            rng: &mut making.rng,
-            now: making.now,
-            request_body: making.request_body,
-            request_defaults: making.request_defaults,
-            identity: None,
-            echo: making.request_body.is_some(),
-        });
+        let generated = self.generator.generate_vouched(
+            &mut GenerateContext::plain(&mut making.rng, making.now)
+                .echoing(making.request_body, making.request_defaults),
+        );
         let valid = generated.vouched
             || self
                 .validator

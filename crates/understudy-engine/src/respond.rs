@@ -66,14 +66,7 @@ pub(crate) fn media_body(
             return generated_json(media, generator, rng, now, echo_source, identity);
         }
         (None, Some(generator)) => {
-            let mut context = GenerateContext {
-                rng: &mut *rng,
-                now,
-                request_body: echo_source.map(|(body, _)| body),
-                request_defaults: echo_source.and_then(|(_, defaults)| defaults),
-                identity: identity.clone(),
-                echo: echo_source.is_some(),
-            };
+            let mut context = echoing(&mut *rng, now, echo_source).with_identity(identity.clone());
             let generated = generator.generate_vouched(&mut context);
             // Echoed values were checked as they went in; the whole body is validated again
             // only when some check behind it was not exact.
@@ -84,14 +77,7 @@ pub(crate) fn media_body(
                     .as_ref()
                     .is_some_and(|validator| !validator.is_valid(&generated.body));
             if invalid {
-                generator.generate(&mut GenerateContext {
-                    rng,
-                    now,
-                    request_body: None,
-                    request_defaults: None,
-                    identity,
-                    echo: false,
-                })
+                generator.generate(&mut GenerateContext::plain(rng, now).with_identity(identity))
             } else {
                 generated.body
             }
@@ -104,6 +90,18 @@ pub(crate) fn media_body(
             .unwrap_or(Value::Null),
     };
     encode(media.json, &value)
+}
+
+/// A context that echoes the request body and its defaults, when there is one.
+fn echoing<'a>(
+    rng: &'a mut Xoshiro256PlusPlus,
+    now: DateTime<Utc>,
+    echo_source: Option<(&'a Value, Option<&'a Defaults>)>,
+) -> GenerateContext<'a> {
+    GenerateContext::plain(rng, now).echoing(
+        echo_source.map(|(body, _)| body),
+        echo_source.and_then(|(_, defaults)| defaults),
+    )
 }
 
 /// A generated JSON body, written straight into bytes. Echoed values were checked as they went
@@ -119,14 +117,7 @@ pub(crate) fn generated_json(
 ) -> Bytes {
     let mut body = Vec::with_capacity(generator.body_capacity());
     let vouched = generator.write_vouched(
-        &mut GenerateContext {
-            rng: &mut *rng,
-            now,
-            request_body: echo_source.map(|(body, _)| body),
-            request_defaults: echo_source.and_then(|(_, defaults)| defaults),
-            identity: identity.clone(),
-            echo: echo_source.is_some(),
-        },
+        &mut echoing(&mut *rng, now, echo_source).with_identity(identity.clone()),
         &mut body,
     );
     if vouched || fits(media, &body) {
@@ -154,10 +145,7 @@ pub(crate) fn redraw(
     for _ in 0..DRAWS {
         body.clear();
         let vouched = generator.write_vouched(
-            &mut GenerateContext {
-                identity: identity.clone(),
-                ..GenerateContext::plain(&mut *rng, now)
-            },
+            &mut GenerateContext::plain(&mut *rng, now).with_identity(identity.clone()),
             &mut body,
         );
         if vouched || fits(media, &body) {
@@ -375,14 +363,8 @@ pub(crate) fn documented_error(
     now: DateTime<Utc>,
 ) -> Option<Bytes> {
     let generator = media.generator.as_ref()?;
-    let generated = generator.generate_vouched(&mut GenerateContext {
-        rng: &mut *rng,
-        now,
-        request_body: Some(facts),
-        request_defaults: None,
-        identity: None,
-        echo: true,
-    });
+    let generated = generator
+        .generate_vouched(&mut GenerateContext::plain(&mut *rng, now).echoing(Some(facts), None));
     let valid = generated.vouched
         || media
             .validator
