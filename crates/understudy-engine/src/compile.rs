@@ -15,7 +15,7 @@ use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
-use crate::json_schema::{self, Dialect, Direction, deref, escape};
+use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
@@ -27,7 +27,7 @@ use crate::violation::Location;
 
 /// The methods a path item may document by their own key (`query` from OpenAPI 3.2 on); 3.2's
 /// `additionalOperations` names any other.
-const METHODS: [&str; 9] = [
+pub(crate) const METHODS: [&str; 9] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",
 ];
 
@@ -1222,10 +1222,6 @@ fn repeated_template_name(path: &str) -> Option<&str> {
         rest = &after[close + 1..];
     }
     None
-}
-
-fn parent_pointer(pointer: &str) -> &str {
-    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::json_schema::parent_pointer;
 use crate::violation::{Location, Violation};
 
 /// How a response writes violations into its body, compiled from `x-understudy-violations`.
@@ -72,7 +73,7 @@ impl ViolationMapping {
         let template = object.get("template").cloned();
         if let (Some(into), Some(template)) = (&into, &template)
             && !into.is_empty()
-            && template.pointer(parent_of(into)).is_none()
+            && template.pointer(parent_pointer(into)).is_none()
         {
             return Err(format!("`into` ({into}) has no parent inside `template`"));
         }
@@ -121,7 +122,7 @@ impl ViolationMapping {
                 }
                 if let Some(slot) = body.pointer_mut(into) {
                     *slot = collection;
-                } else if let Some(Value::Object(parent)) = body.pointer_mut(parent_of(into)) {
+                } else if let Some(Value::Object(parent)) = body.pointer_mut(parent_pointer(into)) {
                     parent.insert(leaf_of(into).to_owned(), collection);
                 }
                 body
@@ -312,10 +313,6 @@ fn plain(value: Option<&Value>) -> String {
             .join(", "),
         Some(other) => other.to_string(),
     }
-}
-
-fn parent_of(pointer: &str) -> &str {
-    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
 fn leaf_of(pointer: &str) -> &str {

@@ -13,13 +13,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::compile::METHODS;
 use crate::json_schema::resolve_pointer;
 use crate::operation::{Operation, Spec};
-
-/// The keys of a path item that are operations.
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// The operations and collections a reload finds unchanged.
 #[derive(Debug, Default)]
