@@ -1,5 +1,5 @@
-//! Error bodies: violations written in a vendor's shape (`x-understudy-violations`), or as RFC 9457
-//! problem details when the spec says nothing.
+//! Error bodies in a vendor's shape: violations written as `x-understudy-violations` says (with
+//! no word from the spec, `respond.rs` writes RFC 9457 problem details).
 
 use serde_json::{Map, Value, json};
 
@@ -30,9 +30,6 @@ enum FieldNaming {
     Dotted,
     Pointer,
 }
-
-/// The media type of problem details.
-pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl ViolationMapping {
     /// Reads the extension's value; the error is a sentence naming the offending key.
@@ -282,24 +279,6 @@ impl ViolationMapping {
         out.push_str(rest);
         out
     }
-}
-
-/// RFC 9457 problem details carrying the violation list.
-pub fn problem_details(status: u16, title: &str, violations: &[Violation]) -> Value {
-    let detail = match violations.len() {
-        1 => violations[0].to_string(),
-        count => format!(
-            "{count} violations: {}",
-            crate::violation::summary(violations)
-        ),
-    };
-    json!({
-        "type": "urn:understudy:problem:request-violation",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "violations": violations,
-    })
 }
 
 fn plain(value: Option<&Value>) -> String {

@@ -47,7 +47,7 @@ pub use delivery::{DelayRange, Delivery, Fault};
 pub use engine::{Engine, EngineOptions, Inspection, Outcome, Reloaded, RouteInfo};
 pub use load_error::{ErrorKind, LoadError, LoadReport};
 pub use request_log::{CallbackResult, CallbackTicket, LoggedRequest};
-pub use respond::MockResponse;
+pub use respond::{MockResponse, PROBLEM_JSON, problem};
 pub use security::ValidCredentials;
 pub use validate::MockRequest;
 pub use violation::{Location, Violation};

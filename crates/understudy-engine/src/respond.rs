@@ -9,7 +9,6 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::{Value, json};
 
-use crate::error_body::{PROBLEM_JSON, problem_details};
 use crate::generate::{Defaults, GenerateContext, Generator};
 use crate::media_type;
 use crate::operation::{Operation, Response, ResponseMedia, StatusKey};
@@ -434,21 +433,20 @@ pub(crate) fn header_value(value: &Value) -> Option<HeaderValue> {
     HeaderValue::from_str(&text).ok()
 }
 
-pub(crate) fn problem(
+/// The media type of problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem details answer, the one shape of every error understudy says in its own
+/// words: `type` is `urn:understudy:problem:{kind}`, and `extra`'s members follow `title`,
+/// `status` and `detail`.
+pub fn problem(
+    kind: &str,
     status: StatusCode,
     title: &str,
     detail: String,
     extra: Value,
 ) -> MockResponse {
-    let mut body = json!({
-        "type": "urn:understudy:problem:routing",
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
-        body.extend(extra);
-    }
+    let body = problem_body(kind, status.as_u16(), title, detail, extra);
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     MockResponse {
@@ -456,4 +454,36 @@ pub(crate) fn problem(
         headers,
         body: Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
     }
+}
+
+/// The body of [`problem`].
+fn problem_body(kind: &str, status: u16, title: &str, detail: String, extra: Value) -> Value {
+    let mut body = json!({
+        "type": format!("urn:understudy:problem:{kind}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    });
+    if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
+        body.extend(extra);
+    }
+    body
+}
+
+/// RFC 9457 problem details carrying the violation list.
+fn problem_details(status: u16, title: &str, violations: &[Violation]) -> Value {
+    let detail = match violations.len() {
+        1 => violations[0].to_string(),
+        count => format!(
+            "{count} violations: {}",
+            crate::violation::summary(violations)
+        ),
+    };
+    problem_body(
+        "request-violation",
+        status,
+        title,
+        detail,
+        json!({ "violations": violations }),
+    )
 }

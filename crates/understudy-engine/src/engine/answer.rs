@@ -71,6 +71,7 @@ impl Engine {
         let Some(mut found) = self.routes.find(request.path) else {
             return Routed::Answered(Outcome {
                 response: problem(
+                    "routing",
                     StatusCode::NOT_FOUND,
                     "No such path",
                     format!("no spec serves `{}`", request.path),
@@ -94,6 +95,7 @@ impl Engine {
         else {
             let allowed: Vec<String> = found.value.iter().map(|op| op.method.to_string()).collect();
             let mut response = problem(
+                "routing",
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Method not allowed",
                 format!("`{}` serves {}", request.path, allowed.join(", ")),
@@ -181,6 +183,7 @@ impl Engine {
             );
         }
         let mut response = problem(
+            "routing",
             StatusCode::SERVICE_UNAVAILABLE,
             "Service unavailable",
             format!(
@@ -256,6 +259,7 @@ impl Engine {
                         .collect();
                     return (
                         problem(
+                            "routing",
                             StatusCode::BAD_REQUEST,
                             "Unknown preference",
                             format!(
@@ -290,6 +294,7 @@ impl Engine {
             if !names.contains(&name.as_str()) {
                 return (
                     problem(
+                        "routing",
                         StatusCode::BAD_REQUEST,
                         "Unknown preference",
                         format!(
