@@ -16,7 +16,7 @@ use crate::callback::CallbackRequest;
 use crate::contract_report::ContractReport;
 use crate::delivery::{self, DelayRange, Delivery};
 use crate::load::load_specs_reading;
-use crate::load_error::{ErrorKind, LoadError, LoadReport};
+use crate::load_error::{LoadError, LoadReport};
 use crate::operation::{Operation, Spec};
 use crate::preferences::Preference;
 use crate::redact::{secret_header_names, secret_query_names};
@@ -24,7 +24,7 @@ use crate::reload::Unchanged;
 use crate::request_log::RequestLog;
 use crate::respond::{ErrorMaking, MockResponse};
 use crate::response_check::ResponseChecks;
-use crate::route_table::{RouteTable, normalised_template};
+use crate::route_table::{OperationRoutes, RouteTable};
 use crate::security::ValidCredentials;
 use crate::seed::mix;
 use crate::store::Store;
@@ -256,60 +256,16 @@ impl Engine {
     /// Within one spec, two templates that differ only in parameter names under one method
     /// (Google's `/v1/{parent}` and `/v1/{name}`) load with a warning, and the first is served.
     pub fn from_specs(mut specs: Vec<Spec>, options: EngineOptions) -> Result<Engine, LoadReport> {
-        let mut routes: RouteTable<Vec<Arc<Operation>>> = RouteTable::new();
-        let mut errors = Vec::new();
         let mut warnings: Vec<LoadError> = specs
             .iter_mut()
             .flat_map(|spec| std::mem::take(&mut spec.warnings))
             .collect();
-        let mut shadowed: Vec<Arc<Operation>> = Vec::new();
-        let mut templates: Vec<(String, Vec<Arc<Operation>>)> = Vec::new();
-        for spec in &specs {
-            for operation in &spec.operations {
-                let key = normalised_template(&operation.route);
-                match templates.iter_mut().find(|(existing, _)| *existing == key) {
-                    Some((_, operations)) => {
-                        if let Some(clash) = operations
-                            .iter()
-                            .find(|other| other.method == operation.method)
-                        {
-                            if clash.spec == operation.spec {
-                                warnings.push(LoadError::at(
-                                    &spec.file,
-                                    &operation.pointer,
-                                    ErrorKind::RouteClash,
-                                    format!(
-                                        "{} {} is the route of {} too, which is served instead",
-                                        operation.method, operation.route, clash.pointer
-                                    ),
-                                ));
-                                shadowed.push(Arc::clone(operation));
-                                continue;
-                            }
-                            let other_file = specs
-                                .iter()
-                                .find(|spec| *spec.name == *clash.spec)
-                                .map_or_else(PathBuf::new, |spec| spec.file.clone());
-                            errors.push(LoadError::at(
-                                &spec.file,
-                                &operation.pointer,
-                                ErrorKind::RouteClash,
-                                format!(
-                                    "{} {} is also served by {} ({})",
-                                    operation.method,
-                                    operation.route,
-                                    other_file.display(),
-                                    clash.pointer
-                                ),
-                            ));
-                        } else {
-                            operations.push(Arc::clone(operation));
-                        }
-                    }
-                    None => templates.push((key, vec![Arc::clone(operation)])),
-                }
-            }
-        }
+        let OperationRoutes {
+            routes,
+            shadowed,
+            clashes,
+        } = OperationRoutes::of(&specs, &mut warnings);
+        let mut errors = clashes;
         let response_checks = if options.check_responses {
             match ResponseChecks::compile(&specs) {
                 Ok(checks) => Some(checks),
@@ -328,11 +284,6 @@ impl Engine {
         for spec in &mut specs {
             spec.operations
                 .retain(|operation| !shadowed.iter().any(|gone| Arc::ptr_eq(gone, operation)));
-        }
-        for (_, operations) in templates {
-            let route = operations[0].route.clone();
-            // Equivalent templates were merged above, so the table never refuses one.
-            let _ = routes.insert(&route, operations);
         }
         let store = (!options.stateless).then(|| {
             let names: Vec<&str> = specs
