@@ -1,14 +1,97 @@
 //! What a client prefers of its answer: Prism-style `__code`, `__example` and `__dynamic` in the
-//! query, and the `Prefer` header over them.
+//! query, the `Prefer` header over them, and the documented response they choose.
 
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
+use serde_json::json;
 
+use crate::operation::{Operation, Response, StatusKey};
+use crate::respond::{EMPTY_RESPONSE, MockResponse, problem};
 use crate::validate::{MockRequest, QueryPairs};
 
+/// What the client prefers of its answer.
 pub(crate) struct Preference {
+    /// The status asked for.
     pub(crate) code: Option<u16>,
+    /// The named example asked for.
     pub(crate) example: Option<String>,
+    /// False: a documented example rather than a generated body.
     pub(crate) dynamic: bool,
+}
+
+impl Preference {
+    /// The response it chooses of `operation`'s, with its status: the one asked for (`default`
+    /// standing for every undocumented error status), else the operation's success. A code or
+    /// an example the operation does not document is refused with 400 problem details naming
+    /// what is.
+    pub(crate) fn response<'o>(
+        &self,
+        operation: &'o Operation,
+    ) -> Result<(u16, &'o Response), Box<MockResponse>> {
+        let (code, response) = match self.code {
+            // `default` stands for every undocumented error status.
+            Some(code) => match operation.response_for(code).or_else(|| {
+                (400..600)
+                    .contains(&code)
+                    .then(|| operation.default_response())
+                    .flatten()
+            }) {
+                Some(response) => (code, response),
+                None => {
+                    let documented: Vec<String> = operation
+                        .responses
+                        .iter()
+                        .map(|response| match response.status {
+                            StatusKey::Code(code) => code.to_string(),
+                            StatusKey::Range(class) => format!("{class}XX"),
+                            StatusKey::Default => "default".into(),
+                        })
+                        .collect();
+                    return Err(Box::new(problem(
+                        "routing",
+                        StatusCode::BAD_REQUEST,
+                        "Unknown preference",
+                        format!(
+                            "{} documents no {code} response; documented: {}",
+                            operation.label,
+                            documented.join(", ")
+                        ),
+                        json!({"available": documented}),
+                    )));
+                }
+            },
+            None => match operation.valid_request_response() {
+                Some(response) => (
+                    match response.status {
+                        StatusKey::Default => 200,
+                        status => status.code(),
+                    },
+                    response,
+                ),
+                // No response at all (OpenAPI 3.1 allows an empty `responses`).
+                None => (204, &EMPTY_RESPONSE),
+            },
+        };
+        if let Some(name) = &self.example {
+            let names: Vec<&str> = response
+                .content
+                .iter()
+                .flat_map(|media| media.examples.iter().map(|(name, _)| name.as_str()))
+                .collect();
+            if !names.contains(&name.as_str()) {
+                return Err(Box::new(problem(
+                    "routing",
+                    StatusCode::BAD_REQUEST,
+                    "Unknown preference",
+                    format!(
+                        "the {code} response of {} has no example `{name}`",
+                        operation.label
+                    ),
+                    json!({"available": names}),
+                )));
+            }
+        }
+        Ok((code, response))
+    }
 }
 
 /// Splits the query into its pairs and the Prism-style `__code`, `__example`, `__dynamic` controls.

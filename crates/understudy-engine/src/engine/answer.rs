@@ -17,9 +17,8 @@ use crate::operation::{Operation, StatusKey};
 use crate::preferences::{Preference, preference_from, split_query};
 use crate::resources::{Kept, Role, Step, keep_created, resource_step};
 use crate::respond::{
-    EMPTY_RESPONSE, ErrorMaking, MockResponse, conflict_violation, documented_error,
-    documented_example, encode, freshened, header_value, media_body, negotiate_media, problem,
-    violation_response,
+    ErrorMaking, MockResponse, conflict_violation, documented_error, documented_example, encode,
+    freshened, header_value, media_body, negotiate_media, problem, violation_response,
 };
 use crate::route_table;
 use crate::security::Gate;
@@ -238,75 +237,10 @@ impl Engine {
         media: Option<usize>,
         preference: &Preference,
     ) -> (MockResponse, Vec<Violation>) {
-        let (code, response) = match preference.code {
-            // `default` stands for every undocumented error status.
-            Some(code) => match operation.response_for(code).or_else(|| {
-                (400..600)
-                    .contains(&code)
-                    .then(|| operation.default_response())
-                    .flatten()
-            }) {
-                Some(response) => (code, response),
-                None => {
-                    let documented: Vec<String> = operation
-                        .responses
-                        .iter()
-                        .map(|response| match response.status {
-                            StatusKey::Code(code) => code.to_string(),
-                            StatusKey::Range(class) => format!("{class}XX"),
-                            StatusKey::Default => "default".into(),
-                        })
-                        .collect();
-                    return (
-                        problem(
-                            "routing",
-                            StatusCode::BAD_REQUEST,
-                            "Unknown preference",
-                            format!(
-                                "{} documents no {code} response; documented: {}",
-                                operation.label,
-                                documented.join(", ")
-                            ),
-                            json!({"available": documented}),
-                        ),
-                        Vec::new(),
-                    );
-                }
-            },
-            None => match operation.valid_request_response() {
-                Some(response) => (
-                    match response.status {
-                        StatusKey::Default => 200,
-                        status => status.code(),
-                    },
-                    response,
-                ),
-                // No response at all (OpenAPI 3.1 allows an empty `responses`).
-                None => (204, &EMPTY_RESPONSE),
-            },
+        let (code, response) = match preference.response(operation) {
+            Ok(chosen) => chosen,
+            Err(refusal) => return (*refusal, Vec::new()),
         };
-        if let Some(name) = &preference.example {
-            let names: Vec<&str> = response
-                .content
-                .iter()
-                .flat_map(|media| media.examples.iter().map(|(name, _)| name.as_str()))
-                .collect();
-            if !names.contains(&name.as_str()) {
-                return (
-                    problem(
-                        "routing",
-                        StatusCode::BAD_REQUEST,
-                        "Unknown preference",
-                        format!(
-                            "the {code} response of {} has no example `{name}`",
-                            operation.label
-                        ),
-                        json!({"available": names}),
-                    ),
-                    Vec::new(),
-                );
-            }
-        }
         let served = operation.served.fetch_add(1, Ordering::Relaxed);
         // A generator named after its algorithm: `StdRng` may change algorithm with a rand
         // release or a platform, and a seed must give the same bytes everywhere. xoshiro256++ is
