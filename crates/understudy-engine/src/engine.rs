@@ -159,7 +159,7 @@ pub struct Engine {
     /// The files it was loaded from: the spec files and the files their `$ref`s name, canonical.
     sources: Vec<PathBuf>,
     /// The query parameter names whose values the log and the report hide, lower-cased: every
-    /// spec's `apiKey`s in the query and [`CREDENTIAL_NAMES`].
+    /// spec's `apiKey`s in the query and [`CREDENTIAL_NAMES`](crate::redact::CREDENTIAL_NAMES).
     secret_query: Vec<String>,
     /// What loaded but is odd: start-up logs it and `check` prints it.
     warnings: Vec<LoadError>,
@@ -206,7 +206,7 @@ impl Engine {
 
     /// Loads `paths` again with this engine's options, for `serve --watch`: the engine that
     /// replaces this one. It shares this one's request log and contract report, its seed and
-    /// its draws, and the store collections whose operations are unchanged ([`Unchanged`]),
+    /// its draws, and the store collections whose operations are unchanged (`reload.rs`),
     /// which it continues to number and check for conflicts; the other collections start empty.
     /// An unchanged operation continues its count of answered requests, so a seeded engine does
     /// not replay its answers. This engine is left as it was, and may still answer requests it

@@ -8,7 +8,7 @@ use crate::violation::{Location, Violation};
 
 /// How a response writes violations into its body, compiled from `x-understudy-violations`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ViolationMapping {
+pub(crate) struct ViolationMapping {
     collect: Collect,
     item: Value,
     template: Option<Value>,
@@ -33,7 +33,7 @@ enum FieldNaming {
 
 impl ViolationMapping {
     /// Reads the extension's value; the error is a sentence naming the offending key.
-    pub fn parse(value: &Value) -> Result<ViolationMapping, String> {
+    pub(crate) fn parse(value: &Value) -> Result<ViolationMapping, String> {
         let Value::Object(object) = value else {
             return Err("must be an object".into());
         };
@@ -97,7 +97,7 @@ impl ViolationMapping {
     }
 
     /// Writes `violations` (never empty) into a body of this shape.
-    pub fn render(&self, violations: &[Violation], status: u16) -> Value {
+    pub(crate) fn render(&self, violations: &[Violation], status: u16) -> Value {
         let first = violations.first();
         match (&self.template, &self.into) {
             (Some(template), None) => match first {
@@ -128,7 +128,7 @@ impl ViolationMapping {
     }
 
     /// Writes violations as plain text, one message a line (for `text/plain` responses).
-    pub fn render_text(&self, violations: &[Violation], status: u16) -> String {
+    pub(crate) fn render_text(&self, violations: &[Violation], status: u16) -> String {
         match &self.template {
             Some(Value::String(_)) | Some(Value::Object(_)) if self.into.is_none() => {
                 match self.render(violations, status) {

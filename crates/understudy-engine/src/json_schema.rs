@@ -159,7 +159,7 @@ pub(crate) const OWN_FORMATS: &[(&str, FormatFn)] = &[("email", crate::email_for
 pub(crate) type FormatFn = fn(&str) -> bool;
 
 /// Compiles a translated JSON Schema with the options the server uses everywhere, including the
-/// formats the engine checks itself (`email`, with [`crate::email_format::is_email`]).
+/// formats the engine checks itself (`email`, with `email_format.rs`).
 pub fn compile(json_schema: &Value) -> Result<jsonschema::Validator, String> {
     let mut options = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)

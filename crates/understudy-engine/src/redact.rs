@@ -7,7 +7,7 @@ use crate::violation::{Location, Violation, Violations};
 /// Query parameter names hidden from the request log and the report whatever the specs say, as
 /// a request may send a credential to a path no spec serves (compared case-insensitively, after
 /// percent-decoding).
-pub const CREDENTIAL_NAMES: [&str; 7] = [
+pub(crate) const CREDENTIAL_NAMES: [&str; 7] = [
     "api_key",
     "apikey",
     "key",
@@ -25,7 +25,7 @@ pub(crate) fn secret_query_names(specs: &[Spec]) -> Vec<String> {
 }
 
 /// The header names whose values the request log masks besides the usual ones
-/// ([`LoggedHeaders::from_map`]), lower-cased: every `apiKey` in a header that any spec declares.
+/// ([`LoggedHeaders::from_map`](crate::request_log::LoggedHeaders::from_map)), lower-cased: every `apiKey` in a header that any spec declares.
 pub(crate) fn secret_header_names(specs: &[Spec]) -> Vec<String> {
     distinct(declared_api_keys(specs, Location::Header))
 }
@@ -80,7 +80,7 @@ pub(crate) fn redact_query(query: &str, secret: &[String]) -> String {
 
 /// The values of the query parameters named in `secret`, decoded, and as JSON writes them inside
 /// a string once and twice (a message quoting the value, inside a JSON body), for
-/// [`Exchange::redact`].
+/// [`Exchange::redact`](crate::request_log::Exchange::redact).
 pub(crate) fn secret_query_values(query: &str, secret: &[String]) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {

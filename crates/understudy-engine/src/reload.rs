@@ -19,7 +19,7 @@ use crate::operation::{Operation, Spec};
 
 /// The operations and collections a reload finds unchanged.
 #[derive(Debug, Default)]
-pub struct Unchanged {
+pub(crate) struct Unchanged {
     /// (old, new) pairs of unchanged operations.
     pub operations: Vec<(Arc<Operation>, Arc<Operation>)>,
     /// The collections whose operations are all unchanged, and the same in number.
@@ -28,7 +28,7 @@ pub struct Unchanged {
 
 impl Unchanged {
     /// Compares `new` with `old`.
-    pub fn between(old: &[Spec], new: &[Spec]) -> Unchanged {
+    pub(crate) fn between(old: &[Spec], new: &[Spec]) -> Unchanged {
         let old_operations: HashMap<(&str, &http::Method, &str), &Arc<Operation>> = old
             .iter()
             .flat_map(|spec| spec.operations.iter())

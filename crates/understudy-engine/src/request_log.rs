@@ -636,7 +636,7 @@ struct LogState {
 pub struct Tally {
     /// The spec it belongs to; empty for requests no operation matched.
     pub spec: Arc<str>,
-    /// The operation's label, or [`UNMATCHED`](crate::contract_report::UNMATCHED).
+    /// The operation's label, or `(no matching operation)`.
     pub operation: Arc<str>,
     /// Requests answered.
     pub requests: u64,
@@ -750,7 +750,7 @@ impl RequestLog {
     }
 
     /// The last `limit` requests numbered above `after`, oldest first.
-    pub fn last_after(&self, after: u64, limit: usize) -> Vec<LoggedRequest> {
+    pub(crate) fn last_after(&self, after: u64, limit: usize) -> Vec<LoggedRequest> {
         let state = self.lock();
         let newer = state
             .entries

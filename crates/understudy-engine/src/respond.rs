@@ -183,7 +183,7 @@ pub(crate) fn encode(json: bool, value: &Value) -> Bytes {
 /// The response to a request that broke the contract: the class that decides first picks the
 /// status (the spec's documented one where it has one, or `status` when the caller knows it), and
 /// its violations fill the vendor's shape.
-pub fn violation_response(
+pub(crate) fn violation_response(
     operation: &Operation,
     violations: &[Violation],
     status: Option<u16>,
@@ -346,7 +346,7 @@ pub(crate) fn documented_example(media: &ResponseMedia) -> Option<Bytes> {
 
 /// What error bodies in a documented shape are generated with.
 #[derive(Debug)]
-pub struct ErrorMaking {
+pub(crate) struct ErrorMaking {
     pub(crate) rng: Xoshiro256PlusPlus,
     pub(crate) now: DateTime<Utc>,
 }

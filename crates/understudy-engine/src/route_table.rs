@@ -12,7 +12,7 @@ use crate::operation::{Operation, Spec};
 
 /// What a matched path gives: the route's value and the path parameters, in template order.
 #[derive(Debug, PartialEq, Eq)]
-pub struct RouteMatch<'t, 'p, T> {
+pub(crate) struct RouteMatch<'t, 'p, T> {
     /// The value the route was inserted with.
     pub value: &'t T,
     /// `(name, raw value)` for every template parameter, not yet percent-decoded.
@@ -21,7 +21,7 @@ pub struct RouteMatch<'t, 'p, T> {
 
 /// Path templates (`/v1/users/{id}`) to values.
 #[derive(Debug)]
-pub struct RouteTable<T> {
+pub(crate) struct RouteTable<T> {
     root: Node<T>,
 }
 
@@ -61,13 +61,13 @@ impl<T> Default for RouteTable<T> {
 
 impl<T> RouteTable<T> {
     /// An empty table.
-    pub fn new() -> RouteTable<T> {
+    pub(crate) fn new() -> RouteTable<T> {
         RouteTable::default()
     }
 
     /// Inserts `template`; returns the value already there for an equivalent template (same literals,
     /// parameters in the same places), leaving it in place.
-    pub fn insert(&mut self, template: &str, value: T) -> Result<(), T> {
+    pub(crate) fn insert(&mut self, template: &str, value: T) -> Result<(), T> {
         let mut node = &mut self.root;
         let mut names = Vec::new();
         for segment in segments(template) {
@@ -108,7 +108,7 @@ impl<T> RouteTable<T> {
     }
 
     /// Finds the route for a request path (no query string).
-    pub fn find<'t, 'p>(&'t self, path: &'p str) -> Option<RouteMatch<'t, 'p, T>> {
+    pub(crate) fn find<'t, 'p>(&'t self, path: &'p str) -> Option<RouteMatch<'t, 'p, T>> {
         let parts: Vec<&'p str> = segments(path).collect();
         let mut values = Vec::new();
         let route = find_in(&self.root, &parts, &mut values)?;
@@ -167,7 +167,7 @@ fn find_in<'t, 'p, T>(
 ///
 /// Equivalent templates share one route, named after the first inserted; a caller that serves
 /// several operations from it renames the matched parameters after its own operation's template.
-pub fn parameter_names(template: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn parameter_names(template: &str) -> impl Iterator<Item = &str> {
     segments(template).filter_map(|segment| {
         let open = segment.find('{')?;
         let close = segment[open..].find('}')? + open;

@@ -27,7 +27,7 @@ const MAX_MEDIA_TYPES: usize = 32;
 
 /// Whether `document` declares itself Swagger 2.0 (`swagger: "2.0"`, or the number `2.0` that an
 /// unquoted YAML value reads as).
-pub fn is_swagger2(document: &Value) -> bool {
+pub(crate) fn is_swagger2(document: &Value) -> bool {
     match document.get("swagger") {
         Some(Value::String(version)) => version == "2.0",
         Some(Value::Number(number)) => number.as_f64() == Some(2.0),
@@ -121,7 +121,7 @@ pub fn convert_parts(file: &Path, document: &mut Value) -> Vec<LoadError> {
 /// The reference `reference` names once its document is converted: `#/definitions/X` becomes
 /// `#/components/schemas/X`, `#/parameters/X` `#/components/parameters/X`, `#/responses/X`
 /// `#/components/responses/X`, in this document or another file.
-pub fn convert_ref(reference: &str) -> String {
+pub(crate) fn convert_ref(reference: &str) -> String {
     let (file, fragment) = match reference.split_once('#') {
         Some((file, fragment)) => (file, fragment),
         None => return reference.to_owned(),

@@ -14,10 +14,10 @@ use crate::security::{Gate, check_security};
 use crate::violation::{Location, Violation, ViolationClass};
 
 /// Decoded query pairs, in order.
-pub type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+pub(crate) type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// At most this many violations are reported for one request.
-pub const MAX_VIOLATIONS: usize = 50;
+pub(crate) const MAX_VIOLATIONS: usize = 50;
 
 /// A request as the engine sees it, borrowed from whatever server received it.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +36,7 @@ pub struct MockRequest<'a> {
 
 /// What validation found: the violations, and the body parsed as JSON where it could be.
 #[derive(Debug, Default)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// Every violation, at most [`MAX_VIOLATIONS`].
     pub violations: Vec<Violation>,
     /// The body as JSON, if it is JSON and well-formed.
@@ -48,7 +48,7 @@ pub struct Checked {
 /// Validates `request` against `operation`. `path_params` are the raw template values; `query` the
 /// decoded query pairs (Prefer-style `__` controls already removed); `gate` what credentials are
 /// checked against.
-pub fn check_request(
+pub(crate) fn check_request(
     operation: &Operation,
     request: &MockRequest<'_>,
     path_params: &[(&str, &str)],
@@ -349,7 +349,7 @@ fn missing_body() -> Violation {
 
 /// The violations of `value` against `validator`, one per failed keyword (an unexpected property each,
 /// a missing property each), with `anyOf`/`oneOf` failures narrowed to the branch that was meant.
-pub fn schema_violations(
+pub(crate) fn schema_violations(
     validator: &jsonschema::Validator,
     value: &Value,
     location: Location,
@@ -518,7 +518,7 @@ fn violation(location: Location, pointer: String, keyword: &str, message: String
 }
 
 /// The field a person would name: the last pointer segment that is not an array index.
-pub fn field_of(pointer: &str) -> String {
+pub(crate) fn field_of(pointer: &str) -> String {
     pointer
         .rsplit('/')
         .find(|segment| !segment.is_empty() && !segment.bytes().all(|b| b.is_ascii_digit()))
@@ -736,7 +736,7 @@ fn integer(text: &str) -> Option<Value> {
 }
 
 /// The value of cookie `name` in the `Cookie` headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -749,7 +749,7 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Decodes `%XX` escapes in a path segment; malformed escapes stay as written.
-pub fn percent_decode(text: &str) -> Cow<'_, str> {
+pub(crate) fn percent_decode(text: &str) -> Cow<'_, str> {
     if !text.contains('%') {
         return Cow::Borrowed(text);
     }
