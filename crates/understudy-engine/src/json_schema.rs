@@ -9,6 +9,9 @@
 //! `$ref` siblings apply, and `nullable` means nothing; `readOnly`, `writeOnly` and
 //! `discriminator` are read as in 3.0. Every referenced schema is copied under `$defs`, so a
 //! validator only holds what its schema can reach.
+//!
+//! Past 600 lines because the translation of both dialects and the validator options must agree
+//! keyword by keyword, and read best side by side.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};

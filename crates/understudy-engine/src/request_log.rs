@@ -3,6 +3,9 @@
 //! contract reports. Credentials never enter it, and no entry holds more than a bounded amount
 //! of what a request sent or was answered ([`LoggedRequest::bound`]). It also counts requests
 //! and violating requests per operation since start-up, as the contract report does.
+//!
+//! Past 600 lines because its bounds are one story: the entry, its exchange, their cuts and the
+//! admin answer's byte budget are kept together so that every limit is read in one place.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

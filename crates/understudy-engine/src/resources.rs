@@ -5,6 +5,9 @@
 //!
 //! Everything here reads the document once, when the spec is compiled; the request path only
 //! reads the [`ResourceRole`] each operation carries.
+//!
+//! Past 600 lines because it holds both halves of a resource, the inference at load and the
+//! store's steps on the request path, which read the same [`ResourceRole`] and must agree.
 
 use std::collections::HashMap;
 

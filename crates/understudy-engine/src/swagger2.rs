@@ -4,6 +4,10 @@
 //! equivalent is left out and said as a warning (file, pointer in the 2.0 text, reason); nothing
 //! here refuses a document or panics: a part of the wrong type is left out with a warning, and
 //! what it leaves broken is the compiler's to report.
+//!
+//! One file, past 600 lines, because it is one rewrite: every part (parameters, bodies, forms,
+//! `produces`, security, definitions) shares the warning list and the `$ref` rewriting, and reads
+//! best beside the others in the order of the 2.0 specification.
 
 use std::path::Path;
 

@@ -1,6 +1,9 @@
 //! Request validation against a compiled operation: credentials (`security.rs`), parameters,
 //! content type, the body's form and its schema. Every violation is collected; nothing stops at
 //! the first.
+//!
+//! Past 600 lines because every part of a request is checked in one pass that collects the
+//! violations, and the parts share the coercion and pointer rules.
 
 use std::borrow::Cow;
 
