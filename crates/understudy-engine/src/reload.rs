@@ -292,6 +292,26 @@ mod tests {
     }
 
     #[test]
+    fn a_query_operation_is_another_operation_of_its_path_item() {
+        let with_query = |description: &'static str| {
+            spec(move |document| {
+                document["openapi"] = json!("3.2.0");
+                document["paths"]["/trees/{id}"]["query"] =
+                    json!({"responses": {"200": {"description": description}}});
+            })
+        };
+        let unchanged = Unchanged::between(&[with_query("Found")], &[with_query("Searched")]);
+        let kept = |method: &str| {
+            unchanged
+                .operations
+                .iter()
+                .any(|(_, new)| new.route == "/trees/{id}" && new.method.as_str() == method)
+        };
+        assert!(kept("GET"), "an edited QUERY marks the GET beside it changed");
+        assert!(!kept("QUERY"));
+    }
+
+    #[test]
     fn the_documents_security_counts_for_every_operation() {
         let changed = unchanged_collections(|document| {
             document["security"] = json!([{"basic": []}]);
