@@ -307,7 +307,10 @@ mod tests {
                 .iter()
                 .any(|(_, new)| new.route == "/trees/{id}" && new.method.as_str() == method)
         };
-        assert!(kept("GET"), "an edited QUERY marks the GET beside it changed");
+        assert!(
+            kept("GET"),
+            "an edited QUERY marks the GET beside it changed"
+        );
         assert!(!kept("QUERY"));
     }
 

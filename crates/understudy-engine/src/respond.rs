@@ -487,3 +487,45 @@ fn problem_details(status: u16, title: &str, violations: &[Violation]) -> Value 
         json!({ "violations": violations }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_details_name_their_kind_and_carry_the_extra_members() {
+        let answer = problem(
+            "proxy",
+            StatusCode::BAD_GATEWAY,
+            "Upstream unreachable",
+            "it did not answer".into(),
+            json!({"upstream": "http://127.0.0.1:9"}),
+        );
+        assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(answer.headers[header::CONTENT_TYPE], PROBLEM_JSON);
+        let body: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "type": "urn:understudy:problem:proxy",
+                "title": "Upstream unreachable",
+                "status": 502,
+                "detail": "it did not answer",
+                "upstream": "http://127.0.0.1:9",
+            })
+        );
+        let violation = Violation::new(
+            ViolationClass::Schema,
+            Location::Body,
+            "/name",
+            "name",
+            "type",
+            "`name` must be a string",
+        );
+        let body = problem_details(422, "Invalid", std::slice::from_ref(&violation));
+        assert_eq!(body["type"], "urn:understudy:problem:request-violation");
+        assert_eq!(body["status"], 422);
+        assert_eq!(body["detail"], violation.to_string());
+        assert_eq!(body["violations"][0]["field"], "name");
+    }
+}
