@@ -91,6 +91,35 @@ pub(crate) fn media_body(
     encode(media.json, &value)
 }
 
+/// The headers a success documents: each its example, else a value generated from its schema.
+pub(crate) fn documented_headers(
+    response: &Response,
+    rng: &mut Xoshiro256PlusPlus,
+    now: DateTime<Utc>,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for documented in &response.headers {
+        let value = documented.example.clone().or_else(|| {
+            documented
+                .generator
+                .as_ref()
+                .map(|generator| generator.generate(&mut GenerateContext::plain(&mut *rng, now)))
+        });
+        if let Some(value) = value.and_then(|value| header_value(&value)) {
+            headers.insert(documented.name.clone(), value);
+        }
+    }
+    headers
+}
+
+/// Whether an answer of `status` has no body, whatever content the spec gives it: 1xx, 204
+/// and 304.
+pub(crate) fn is_bodiless(status: StatusCode) -> bool {
+    status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+}
+
 /// A context that echoes the request body and its defaults, when there is one.
 fn echoing<'a>(
     rng: &'a mut Xoshiro256PlusPlus,

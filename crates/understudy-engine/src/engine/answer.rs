@@ -11,14 +11,14 @@ use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::{Value, json};
 
 use super::{Engine, Outcome, Routed, Valid};
-use crate::generate::GenerateContext;
 use crate::media_type;
 use crate::operation::{Operation, StatusKey};
 use crate::preferences::{Preference, preference_from, split_query};
 use crate::resources::{Kept, Role, Step, keep_created, resource_step};
 use crate::respond::{
-    ErrorMaking, MockResponse, conflict_violation, documented_error, documented_example, encode,
-    freshened, header_value, media_body, negotiate_media, problem, violation_response,
+    ErrorMaking, MockResponse, conflict_violation, documented_error, documented_example,
+    documented_headers, encode, freshened, is_bodiless, media_body, negotiate_media, problem,
+    violation_response,
 };
 use crate::route_table;
 use crate::security::Gate;
@@ -346,24 +346,9 @@ impl Engine {
         if identity.is_none() {
             identity = identity_slot.map(|slot| slot.make(&mut rng, served + 1));
         }
-        let mut headers = HeaderMap::new();
-        for documented in &response.headers {
-            let value = documented.example.clone().or_else(|| {
-                documented
-                    .generator
-                    .as_ref()
-                    .map(|generator| generator.generate(&mut GenerateContext::plain(&mut rng, now)))
-            });
-            if let Some(value) = value.and_then(|value| header_value(&value)) {
-                headers.insert(documented.name.clone(), value);
-            }
-        }
+        let mut headers = documented_headers(response, &mut rng, now);
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-        // 1xx, 204 and 304 answers have no body, whatever content the spec gives them.
-        let bodiless = status.is_informational()
-            || status == StatusCode::NO_CONTENT
-            || status == StatusCode::NOT_MODIFIED;
-        let Some(media) = chosen_media.filter(|_| !bodiless) else {
+        let Some(media) = chosen_media.filter(|_| !is_bodiless(status)) else {
             let response = MockResponse {
                 status,
                 headers,
