@@ -13,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use understudy_engine::engine::SEEDED_NOW;
+use understudy_engine::SEEDED_NOW;
 use understudy_engine::{Engine, EngineOptions};
 
 /// The task's line in `cargo xtask`'s list.

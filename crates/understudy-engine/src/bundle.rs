@@ -14,12 +14,16 @@ use crate::load_error::{ErrorKind, LoadError};
 use crate::references::Context;
 
 /// Where bundled copies of other files' parts live in the root document.
-pub const BUNDLE_KEY: &str = "x-understudy-bundled";
+pub(crate) const BUNDLE_KEY: &str = "x-understudy-bundled";
 
 /// Replaces every reference to another file in `document` (read from `path`) by a local one.
 /// References that leave the folder of `path` are refused unless `allow_outside`. A document that
 /// comes back with errors is left half-bundled and must not be compiled.
-pub fn bundle_external_refs(path: &Path, document: &mut Value, allow_outside: bool) -> Bundle {
+pub(crate) fn bundle_external_refs(
+    path: &Path,
+    document: &mut Value,
+    allow_outside: bool,
+) -> Bundle {
     if !has_external_ref(document, Context::Keywords) {
         return Bundle::default();
     }
@@ -64,7 +68,7 @@ pub fn bundle_external_refs(path: &Path, document: &mut Value, allow_outside: bo
 
 /// What bundling one document did.
 #[derive(Debug, Default)]
-pub struct Bundle {
+pub(crate) struct Bundle {
     /// The other files it read, canonical.
     pub files: Vec<PathBuf>,
     /// Where each bundled part was copied from.
@@ -79,14 +83,14 @@ pub struct Bundle {
 /// Where the parts bundled into a document were copied from, so that a problem found in a part is
 /// reported in the file and at the pointer it was written.
 #[derive(Debug, Default, Clone)]
-pub struct Origins {
+pub(crate) struct Origins {
     /// Name under [`BUNDLE_KEY`] → (file, pointer in it).
     parts: HashMap<String, (PathBuf, String)>,
 }
 
 impl Origins {
     /// The file and pointer that `pointer` in the bundled document read from `file` was written at.
-    pub fn locate(&self, file: &Path, pointer: &str) -> (PathBuf, String) {
+    pub(crate) fn locate(&self, file: &Path, pointer: &str) -> (PathBuf, String) {
         if let Some(rest) = pointer
             .strip_prefix('/')
             .and_then(|rest| rest.strip_prefix(BUNDLE_KEY))

@@ -25,7 +25,7 @@ use crate::validate::MockRequest;
 /// One compiled callback request: a method on the URL of one runtime expression of one named
 /// callback of an operation.
 #[derive(Debug)]
-pub struct Callback {
+pub(crate) struct Callback {
     /// The callback's name (the key under the operation's `callbacks`).
     pub name: String,
     /// The runtime expression as the spec writes it (`{$request.body#/callbackUrl}`).
@@ -42,7 +42,7 @@ pub struct Callback {
 
 /// A callback's JSON request body, compiled.
 #[derive(Debug)]
-pub struct CallbackBody {
+pub(crate) struct CallbackBody {
     /// The documented media type, as `Content-Type`.
     pub content_type: HeaderValue,
     /// A generator for its schema.
@@ -53,7 +53,7 @@ pub struct CallbackBody {
 
 /// A URL template made of literal text and runtime expressions.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlTemplate {
+pub(crate) struct UrlTemplate {
     parts: Vec<Part>,
 }
 
@@ -65,7 +65,7 @@ enum Part {
 
 /// One runtime expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expression {
+pub(crate) enum Expression {
     /// `$url`: the URL the request was sent to.
     Url,
     /// `$method`: the request's method.
@@ -80,7 +80,7 @@ pub enum Expression {
 
 /// Where in a request or an answer an expression reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// `header.NAME`, the name lower-cased (headers are compared case-insensitively).
     Header(String),
     /// `query.NAME`.
@@ -93,7 +93,7 @@ pub enum Source {
 
 /// What an expression reads its values from: the request and the answer it got.
 #[derive(Debug)]
-pub struct Sources<'a> {
+pub(crate) struct Sources<'a> {
     /// The request.
     pub request: &'a MockRequest<'a>,
     /// The path parameters, `(name, raw value)`, by the operation's own names.
@@ -128,7 +128,7 @@ pub struct CallbackRequest {
 /// A callback made for one request: the URL it goes to (or why none could be made) and the
 /// body, ready for the server to send.
 #[derive(Debug, Clone)]
-pub struct Planned {
+pub(crate) struct Planned {
     /// The callback's name.
     pub name: String,
     /// The method.
@@ -145,7 +145,7 @@ impl UrlTemplate {
     /// Parses a callback's key: one runtime expression (`$request.query.url`), or literal text
     /// with expressions in braces (`{$request.body#/callbackUrl}/events`). The reason says what
     /// is wrong, to be reported with the key's pointer.
-    pub fn parse(key: &str) -> Result<UrlTemplate, String> {
+    pub(crate) fn parse(key: &str) -> Result<UrlTemplate, String> {
         if key.starts_with('$') {
             return Ok(UrlTemplate {
                 parts: vec![Part::Expression(Expression::parse(key)?)],
@@ -189,7 +189,7 @@ impl UrlTemplate {
     }
 
     /// Whether an expression reads the answer's body (which is then parsed for it).
-    pub fn reads_response_body(&self) -> bool {
+    pub(crate) fn reads_response_body(&self) -> bool {
         self.parts.iter().any(|part| {
             matches!(
                 part,
@@ -200,7 +200,7 @@ impl UrlTemplate {
 
     /// The URL for one request: the literal text, with each expression's value as it is (a
     /// string's text, a number's or a boolean's JSON), or why an expression has none.
-    pub fn render(&self, sources: &Sources<'_>) -> Result<String, String> {
+    pub(crate) fn render(&self, sources: &Sources<'_>) -> Result<String, String> {
         let mut url = String::new();
         for part in &self.parts {
             match part {
@@ -214,7 +214,7 @@ impl UrlTemplate {
 
 impl Expression {
     /// Parses one runtime expression (without braces), as OpenAPI 3.0's grammar has it.
-    pub fn parse(text: &str) -> Result<Expression, String> {
+    pub(crate) fn parse(text: &str) -> Result<Expression, String> {
         match text {
             "$url" => return Ok(Expression::Url),
             "$method" => return Ok(Expression::Method),
@@ -376,7 +376,7 @@ fn body_value(body: Option<&Value>, pointer: &str, whose: &str) -> Result<String
 /// What a callback's body is generated with: the randomness (seeded per request by the engine),
 /// the clock, and the request body to echo with its schema's defaults.
 #[derive(Debug)]
-pub struct Making<'a> {
+pub(crate) struct Making<'a> {
     /// Seeded per request and callback.
     pub rng: Xoshiro256PlusPlus,
     /// The clock.
@@ -390,7 +390,7 @@ pub struct Making<'a> {
 impl Callback {
     /// The callback for one request: its URL from `sources`, and its body generated from the
     /// schema, echoing the request where that keeps the body valid.
-    pub fn plan(&self, sources: &Sources<'_>, making: &mut Making<'_>) -> Planned {
+    pub(crate) fn plan(&self, sources: &Sources<'_>, making: &mut Making<'_>) -> Planned {
         let url = self.url.render(sources).and_then(|url| absolute_http(&url));
         let (content_type, body) = match (&self.body, &url) {
             (Some(body), Ok(_)) => (Some(body.content_type.clone()), body.make(making)),
@@ -410,14 +410,10 @@ impl CallbackBody {
     /// A body from the schema that echoes the request where it can; made again without the
     /// echo if the echo broke the schema somewhere the generator could not tell.
     fn make(&self, making: &mut Making<'_>) -> Bytes {
-        let generated = self.generator.generate_vouched(&mut GenerateContext {
-            rng: &mut making.rng,
-            now: making.now,
-            request_body: making.request_body,
-            request_defaults: making.request_defaults,
-            identity: None,
-            echo: making.request_body.is_some(),
-        });
+        let generated = self.generator.generate_vouched(
+            &mut GenerateContext::plain(&mut making.rng, making.now)
+                .echoing(making.request_body, making.request_defaults),
+        );
         let valid = generated.vouched
             || self
                 .validator

@@ -1,5 +1,9 @@
 //! Compiling one OpenAPI document into [`Spec`]: routes, validators, generators and error shapes.
 //! Every problem is collected with its JSON pointer, so `understudy check` can report them all.
+//!
+//! Past 600 lines because it reads every part of an operation in one walk that collects
+//! problems; splitting it (parameters, bodies, responses) waits for the schema-model work on it
+//! to land, so that the two do not fight over the same lines.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,7 +19,7 @@ use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
 use crate::generate::{Defaults, Generator};
-use crate::json_schema::{self, Dialect, Direction, deref, escape};
+use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
@@ -30,7 +34,7 @@ use crate::violation::Location;
 
 /// The methods a path item may document by their own key (`query` from OpenAPI 3.2 on); 3.2's
 /// `additionalOperations` names any other.
-const METHODS: [&str; 9] = [
+pub(crate) const METHODS: [&str; 9] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",
 ];
 
@@ -1443,10 +1447,6 @@ fn repeated_template_name(path: &str) -> Option<&str> {
         rest = &after[close + 1..];
     }
     None
-}
-
-fn parent_pointer(pointer: &str) -> &str {
-    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
 #[cfg(test)]

@@ -10,15 +10,15 @@ use serde_json::{Value, json};
 use crate::request_log::LoggedRequest;
 
 /// At most this many violating requests are kept (the counts stay exact).
-pub const MAX_KEPT_FAILURES: usize = 10_000;
+pub(crate) const MAX_KEPT_FAILURES: usize = 10_000;
 
 /// At most this many bytes of violating requests are kept, by
 /// [`LoggedRequest::size_estimate`]'s count (each entry is bounded too, so this is reached only
 /// by requests that each break many rules).
-pub const MAX_KEPT_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_KEPT_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the report's operations are keyed by when no operation matched (404 and 405).
-pub const UNMATCHED: &str = "(no matching operation)";
+pub(crate) const UNMATCHED: &str = "(no matching operation)";
 
 /// The running tally behind the report.
 #[derive(Debug, Default)]
@@ -43,7 +43,7 @@ struct OperationTally {
 impl ContractReport {
     /// Counts one request, keeping it (cut to its bounds, [`LoggedRequest::bound`]) if it broke
     /// the contract and there is room.
-    pub fn record(&self, entry: &LoggedRequest, matched: bool) {
+    pub(crate) fn record(&self, entry: &LoggedRequest, matched: bool) {
         let broke = !entry.violations.is_empty() || !matched;
         let kept = broke.then(|| {
             // The report keeps what it always kept: no latency, no headers, no bodies.

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use serde_json::Value;
 
 /// Whether `text` is valid in the `email` format, exactly as jsonschema's built-in check decides.
-pub fn is_email(text: &str) -> bool {
+pub(crate) fn is_email(text: &str) -> bool {
     // Every address has an `@`: a text without one (the usual typo, or a name in the wrong
     // field) is rejected without the full parse.
     is_plain_address(text) || (text.as_bytes().contains(&b'@') && builtin_accepts(text))

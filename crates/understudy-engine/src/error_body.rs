@@ -1,13 +1,14 @@
-//! Error bodies: violations written in a vendor's shape (`x-understudy-violations`), or as RFC 9457
-//! problem details when the spec says nothing.
+//! Error bodies in a vendor's shape: violations written as `x-understudy-violations` says (with
+//! no word from the spec, `respond.rs` writes RFC 9457 problem details).
 
 use serde_json::{Map, Value, json};
 
+use crate::json_schema::parent_pointer;
 use crate::violation::{Location, Violation};
 
 /// How a response writes violations into its body, compiled from `x-understudy-violations`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ViolationMapping {
+pub(crate) struct ViolationMapping {
     collect: Collect,
     item: Value,
     template: Option<Value>,
@@ -30,12 +31,9 @@ enum FieldNaming {
     Pointer,
 }
 
-/// The media type of problem details.
-pub const PROBLEM_JSON: &str = "application/problem+json";
-
 impl ViolationMapping {
     /// Reads the extension's value; the error is a sentence naming the offending key.
-    pub fn parse(value: &Value) -> Result<ViolationMapping, String> {
+    pub(crate) fn parse(value: &Value) -> Result<ViolationMapping, String> {
         let Value::Object(object) = value else {
             return Err("must be an object".into());
         };
@@ -72,7 +70,7 @@ impl ViolationMapping {
         let template = object.get("template").cloned();
         if let (Some(into), Some(template)) = (&into, &template)
             && !into.is_empty()
-            && template.pointer(parent_of(into)).is_none()
+            && template.pointer(parent_pointer(into)).is_none()
         {
             return Err(format!("`into` ({into}) has no parent inside `template`"));
         }
@@ -99,7 +97,7 @@ impl ViolationMapping {
     }
 
     /// Writes `violations` (never empty) into a body of this shape.
-    pub fn render(&self, violations: &[Violation], status: u16) -> Value {
+    pub(crate) fn render(&self, violations: &[Violation], status: u16) -> Value {
         let first = violations.first();
         match (&self.template, &self.into) {
             (Some(template), None) => match first {
@@ -121,7 +119,7 @@ impl ViolationMapping {
                 }
                 if let Some(slot) = body.pointer_mut(into) {
                     *slot = collection;
-                } else if let Some(Value::Object(parent)) = body.pointer_mut(parent_of(into)) {
+                } else if let Some(Value::Object(parent)) = body.pointer_mut(parent_pointer(into)) {
                     parent.insert(leaf_of(into).to_owned(), collection);
                 }
                 body
@@ -130,7 +128,7 @@ impl ViolationMapping {
     }
 
     /// Writes violations as plain text, one message a line (for `text/plain` responses).
-    pub fn render_text(&self, violations: &[Violation], status: u16) -> String {
+    pub(crate) fn render_text(&self, violations: &[Violation], status: u16) -> String {
         match &self.template {
             Some(Value::String(_)) | Some(Value::Object(_)) if self.into.is_none() => {
                 match self.render(violations, status) {
@@ -283,24 +281,6 @@ impl ViolationMapping {
     }
 }
 
-/// RFC 9457 problem details carrying the violation list.
-pub fn problem_details(status: u16, title: &str, violations: &[Violation]) -> Value {
-    let detail = match violations.len() {
-        1 => violations[0].to_string(),
-        count => format!(
-            "{count} violations: {}",
-            crate::violation::summary(violations)
-        ),
-    };
-    json!({
-        "type": "urn:understudy:problem:request-violation",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "violations": violations,
-    })
-}
-
 fn plain(value: Option<&Value>) -> String {
     match value {
         None => String::new(),
@@ -312,10 +292,6 @@ fn plain(value: Option<&Value>) -> String {
             .join(", "),
         Some(other) => other.to_string(),
     }
-}
-
-fn parent_of(pointer: &str) -> &str {
-    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
 fn leaf_of(pointer: &str) -> &str {

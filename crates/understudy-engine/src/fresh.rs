@@ -18,7 +18,7 @@ use crate::resources::properties;
 
 /// The rules of one create, compiled from its request and success response schemas.
 #[derive(Debug, Clone, Default)]
-pub struct Fresh {
+pub(crate) struct Fresh {
     /// Where the record is in the answer (the object holding its id), as reference tokens.
     record: Vec<String>,
     /// Where the record is in the request body.
@@ -54,7 +54,7 @@ impl Fresh {
     /// The rules for a create whose request body has `request` as schema and whose answer has
     /// `response`, its id at `identity` (a JSON pointer) if it has one; `route` names the
     /// collection (`/v1/users` makes `userId` the id). `None` when there is nothing to do.
-    pub fn compile(
+    pub(crate) fn compile(
         document: &Value,
         request: Option<&Value>,
         response: &Value,
@@ -157,7 +157,7 @@ impl Fresh {
     }
 
     /// Applies the rules to `answer`, for the request body `sent`, at `now`.
-    pub fn apply(&self, answer: &mut Value, sent: Option<&Value>, now: DateTime<Utc>) {
+    pub(crate) fn apply(&self, answer: &mut Value, sent: Option<&Value>, now: DateTime<Utc>) {
         let sent_record = sent.and_then(|body| at(body, &self.sent));
         let ids: Vec<Option<Value>> = self
             .same_as
@@ -237,12 +237,12 @@ fn apply_rule(
 }
 
 /// Whether a timestamp's name (lower-case, without `_`) says when the record was made or changed.
-pub fn is_creation_or_update(plain: &str) -> bool {
+pub(crate) fn is_creation_or_update(plain: &str) -> bool {
     is_creation(plain) || is_update(plain)
 }
 
 /// Whether a timestamp's name (lower-case, without `_`) says when the record was last changed.
-pub fn is_update(plain: &str) -> bool {
+pub(crate) fn is_update(plain: &str) -> bool {
     matches!(
         plain,
         "updatedat"
@@ -318,7 +318,7 @@ fn allows_zero(schema: &Value) -> bool {
 }
 
 /// A property name lower-cased without `_` and `-` (`lastSeenAt` and `last_seen_at` alike).
-pub fn normalised(name: &str) -> String {
+pub(crate) fn normalised(name: &str) -> String {
     name.chars()
         .filter(|character| *character != '_' && *character != '-')
         .flat_map(char::to_lowercase)

@@ -141,6 +141,23 @@ impl<'a> GenerateContext<'a> {
             echo: false,
         }
     }
+
+    /// Echoes `body` into what is generated (nothing when it is `None`), reading the request
+    /// schema's `defaults` through it where it leaves gaps.
+    #[must_use]
+    pub fn echoing(mut self, body: Option<&'a Value>, defaults: Option<&'a Defaults>) -> Self {
+        self.request_body = body;
+        self.request_defaults = defaults;
+        self.echo = body.is_some();
+        self
+    }
+
+    /// Puts `identity` (a stored record's id) at the generator's identity slot.
+    #[must_use]
+    pub fn with_identity(mut self, identity: Option<Value>) -> Self {
+        self.identity = identity;
+        self
+    }
 }
 
 /// Where the record identity goes in a generated body, and how fresh ids are made.
@@ -441,14 +458,9 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         assert_eq!(slot.make(&mut rng, 1), json!(100));
         assert_eq!(slot.make(&mut rng, 3), json!(102));
-        let body = generator.generate(&mut GenerateContext {
-            rng: &mut rng,
-            now: Utc::now(),
-            request_body: None,
-            request_defaults: None,
-            identity: Some(json!(555)),
-            echo: false,
-        });
+        let body = generator.generate(
+            &mut GenerateContext::plain(&mut rng, Utc::now()).with_identity(Some(json!(555))),
+        );
         assert_eq!(body.pointer("/data/id"), Some(&json!(555)));
     }
 }

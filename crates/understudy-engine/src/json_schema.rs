@@ -9,10 +9,16 @@
 //! `$ref` siblings apply, and `nullable` means nothing; `readOnly`, `writeOnly` and
 //! `discriminator` are read as in 3.0. Every referenced schema is copied under `$defs`, so a
 //! validator only holds what its schema can reach.
+//!
+//! Past 600 lines because the translation of both dialects and the validator options must agree
+//! keyword by keyword, and read best side by side.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value, json};
+
+use crate::validate::percent_decode;
 
 /// Which side of an exchange a schema describes; it decides how `readOnly` and `writeOnly` are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,7 +162,7 @@ pub(crate) const OWN_FORMATS: &[(&str, FormatFn)] = &[("email", crate::email_for
 pub(crate) type FormatFn = fn(&str) -> bool;
 
 /// Compiles a translated JSON Schema with the options the server uses everywhere, including the
-/// formats the engine checks itself (`email`, with [`crate::email_format::is_email`]).
+/// formats the engine checks itself (`email`, with `email_format.rs`).
 pub fn compile(json_schema: &Value) -> Result<jsonschema::Validator, String> {
     let mut options = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
@@ -190,10 +196,12 @@ pub fn response_validator(
 /// following the percent-encoding that references may carry.
 pub fn resolve_pointer<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
     let pointer = pointer.strip_prefix('#').unwrap_or(pointer);
-    document.pointer(pointer).or_else(|| {
-        let decoded = percent_decode(pointer)?;
-        document.pointer(&decoded)
-    })
+    document
+        .pointer(pointer)
+        .or_else(|| match percent_decode(pointer) {
+            Cow::Owned(decoded) => document.pointer(&decoded),
+            Cow::Borrowed(_) => None,
+        })
 }
 
 /// The value a discriminator's `property` takes for an unmapped branch `target` (a `$ref`): the one
@@ -632,12 +640,7 @@ fn not_an_object(pointer: &str) -> TranslateError {
 /// The `$defs` key for a referenced pointer: the pointer itself, percent-decoded (a reference may
 /// write `{id}` as `%7Bid%7D`, as DigitalOcean's do into `#/paths`), without its leading slash.
 fn def_key(target: &str) -> String {
-    let decoded = percent_decode(target);
-    decoded
-        .as_deref()
-        .unwrap_or(target)
-        .trim_start_matches('/')
-        .to_owned()
+    percent_decode(target).trim_start_matches('/').to_owned()
 }
 
 /// `text` with every byte that a URI fragment cannot hold as it is percent-encoded, so that a
@@ -672,24 +675,9 @@ pub fn escape(segment: &str) -> String {
     }
 }
 
-fn percent_decode(text: &str) -> Option<String> {
-    if !text.contains('%') {
-        return None;
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' && index + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            out.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+/// The pointer of the value that holds the one at `pointer` (`""` for the root's children).
+pub(crate) fn parent_pointer(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(parent, _)| parent)
 }
 
 #[cfg(test)]

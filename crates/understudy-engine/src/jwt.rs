@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 /// The claims of a token that is a JWT: three base64url parts, the first two JSON objects.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Claims {
+pub(crate) struct Claims {
     /// `exp`: the moment the token stops being valid.
     pub expires: Option<Moment>,
     /// `nbf`: the moment before which it is not valid yet.
@@ -22,7 +22,7 @@ pub struct Claims {
 
 /// A time claim as the token gives it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Moment {
+pub(crate) enum Moment {
     /// A NumericDate: seconds since the Unix epoch (fractions allowed).
     Seconds(f64),
     /// Something other than a number, which RFC 7519 does not allow.
@@ -38,7 +38,7 @@ const BASE64URL: GeneralPurpose = GeneralPurpose::new(
 /// The claims of `token` if it is a JWT (a JWS in compact form: header, payload and signature,
 /// each base64url, the header and payload JSON objects; the signature may be empty), else
 /// `None`: such a token is an opaque credential.
-pub fn claims(token: &str) -> Option<Claims> {
+pub(crate) fn claims(token: &str) -> Option<Claims> {
     let mut parts = token.split('.');
     let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || header.is_empty() || payload.is_empty() {
@@ -62,7 +62,7 @@ pub fn claims(token: &str) -> Option<Claims> {
 
 impl Claims {
     /// Whether the token grants `scope`.
-    pub fn grants(&self, scope: &str) -> bool {
+    pub(crate) fn grants(&self, scope: &str) -> bool {
         self.scopes
             .as_ref()
             .is_some_and(|scopes| scopes.iter().any(|granted| granted == scope))

@@ -1,49 +1,60 @@
-//! The understudy engine: loads OpenAPI 3.0 documents, compiles them once, validates requests and
-//! generates responses. It has no HTTP framework in it; the server crate adapts it to axum.
+//! The understudy engine: loads OpenAPI 3.0, 3.1 and 3.2 documents (and Swagger 2.0), compiles
+//! them once, validates requests and generates responses. It has no HTTP framework in it; the
+//! server crate adapts it to axum.
 //!
-//! The path of a request: [`Engine::handle`] finds the operation in the route table
-//! ([`route_table`]), checks the request ([`validate`]), and either writes the violations in the
-//! vendor's shape ([`error_body`]) or stores the create ([`store`]) and generates the response
-//! ([`generate`]).
+//! The path of a request: [`Engine::handle`] finds the operation in the route table, checks the
+//! request, and either writes the violations in the vendor's shape or stores the create and
+//! generates the response.
+//!
+//! The API is what the root re-exports, and the modules below that tools and tests reach into
+//! (the fixtures, the fuzz targets, the property tests); every other module is private.
 
-pub mod bundle;
-pub mod callback;
 pub mod compile;
-pub mod contract_report;
 pub mod delivery;
 pub mod document;
-pub mod email_format;
-pub mod engine;
-pub mod error_body;
-pub mod error_shape;
-pub mod fresh;
 pub mod generate;
 pub mod json_schema;
-pub mod jwt;
 pub mod load;
-pub mod load_error;
 pub mod media_type;
 pub mod operation;
-pub mod references;
-pub mod reload;
 pub mod request_log;
-pub mod resources;
-pub mod response_check;
 pub mod route_details;
-pub mod route_table;
-pub mod security;
-pub mod store;
-pub mod stream;
 pub mod swagger2;
-pub mod validate;
 pub mod violation;
 
-pub use callback::{CallbackRequest, Planned};
+mod bundle;
+mod callback;
+mod contract_report;
+mod email_format;
+mod engine;
+mod error_body;
+mod error_shape;
+mod fresh;
+mod jwt;
+mod load_error;
+mod preferences;
+mod redact;
+mod references;
+mod reload;
+mod resources;
+mod respond;
+mod response_check;
+mod route_table;
+mod security;
+mod seed;
+mod store;
+mod stream;
+mod validate;
+
+pub use callback::CallbackRequest;
 pub use chrono;
+pub use contract_report::ContractReport;
 pub use delivery::{DelayRange, Delivery, Fault};
-pub use engine::{Engine, EngineOptions, Inspection, MockResponse, Outcome, Reloaded, RouteInfo};
+pub use engine::{Engine, EngineOptions, Inspection, Outcome, Reloaded, RouteInfo, SEEDED_NOW};
 pub use load_error::{ErrorKind, LoadError, LoadReport};
-pub use request_log::{CallbackResult, CallbackTicket, LoggedRequest};
+pub use request_log::{CallbackResult, CallbackTicket, LoggedRequest, RequestLog};
+pub use respond::{MockResponse, PROBLEM_JSON, problem};
 pub use security::ValidCredentials;
+pub use store::Store;
 pub use validate::MockRequest;
 pub use violation::{Location, Violation};

@@ -14,7 +14,7 @@ use crate::references::check_references;
 
 /// The spec files named by `paths`: files as given, folders as their `.yaml`, `.yml` and `.json` files
 /// (not recursive), sorted by name.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadReport> {
+pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadReport> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -58,17 +58,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadReport> {
     }
 }
 
-/// Loads and compiles every spec in `paths`, reporting every problem in every file. A file that
-/// another spec references and that is not itself an OpenAPI document (shared components) is not
-/// served on its own. A `$ref` may name a file outside the folder of the spec it is in only if
-/// `allow_ref_outside`.
-pub fn load_specs(paths: &[PathBuf], allow_ref_outside: bool) -> Result<Vec<Spec>, LoadReport> {
-    load_specs_reading(paths, allow_ref_outside).0
-}
-
-/// [`load_specs`], and every file it read, loaded or not: the spec files and the files their
-/// `$ref`s name, canonical, each once (what `serve --watch` watches).
-pub fn load_specs_reading(
+/// Loads and compiles every spec in `paths`, reporting every problem in every file, and gives
+/// every file it read, loaded or not: the spec files and the files their `$ref`s name, canonical,
+/// each once (what `serve --watch` watches). A file that another spec references and that is not
+/// itself an OpenAPI document (shared components) is not served on its own. A `$ref` may name a
+/// file outside the folder of the spec it is in only if `allow_ref_outside`.
+pub(crate) fn load_specs_reading(
     paths: &[PathBuf],
     allow_ref_outside: bool,
 ) -> (Result<Vec<Spec>, LoadReport>, Vec<PathBuf>) {

@@ -37,7 +37,7 @@ pub enum ErrorKind {
 
 impl LoadError {
     /// A problem at a JSON pointer inside `file`.
-    pub fn at(
+    pub(crate) fn at(
         file: impl Into<PathBuf>,
         pointer: impl Into<String>,
         kind: ErrorKind,

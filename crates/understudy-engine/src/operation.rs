@@ -88,11 +88,11 @@ pub struct Operation {
     /// How long every answer waits (`x-understudy-delay`, in milliseconds).
     pub delay: Option<std::time::Duration>,
     /// How its answer is made to look just created (`fresh.rs`), for a create.
-    pub fresh: Option<Fresh>,
+    pub(crate) fresh: Option<Fresh>,
     /// Its part in a resource inferred from the spec (`resources.rs`), if it has one.
-    pub resource: Option<ResourceRole>,
+    pub(crate) resource: Option<ResourceRole>,
     /// Its `callbacks`, one per URL expression and method, fired after a successful answer.
-    pub callbacks: Vec<Callback>,
+    pub(crate) callbacks: Vec<Callback>,
     /// Requests answered so far, for deterministic per-request seeds.
     pub served: RequestCounter,
 }
@@ -239,7 +239,7 @@ pub struct Response {
     /// The media types of `content`, in the same order, for negotiation.
     pub media_types: Vec<String>,
     /// How violations are written into it (`x-understudy-violations`).
-    pub violations: Option<ViolationMapping>,
+    pub(crate) violations: Option<ViolationMapping>,
 }
 
 /// A documented response header.
@@ -272,7 +272,7 @@ pub struct ResponseMedia {
     pub validator: Option<Arc<jsonschema::Validator>>,
     /// Where violations go in the schema of an error response that has no
     /// `x-understudy-violations`: the error body is that schema filled with them.
-    pub error_shape: Option<ErrorShape>,
+    pub(crate) error_shape: Option<ErrorShape>,
     /// Named examples, in document order.
     pub examples: Vec<(String, Value)>,
     /// The single `example`, if given.

@@ -15,7 +15,7 @@ use crate::load_error::{ErrorKind, LoadError};
 /// Checks every reference in `document` (read from `file`, bundled): each must point at something
 /// in the document, and no `$ref` may lead through other `$ref`s back to itself. Problems in parts
 /// that bundling copied from other files are reported in those files, through `origins`.
-pub fn check_references(file: &Path, document: &Value, origins: &Origins) -> Vec<LoadError> {
+pub(crate) fn check_references(file: &Path, document: &Value, origins: &Origins) -> Vec<LoadError> {
     let mut sites = Vec::new();
     let mut pointer = String::new();
     collect(document, Context::Keywords, &mut pointer, &mut sites);
@@ -65,7 +65,7 @@ pub fn check_references(file: &Path, document: &Value, origins: &Origins) -> Vec
 
 /// How the keys of an object are read while looking for references.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Context {
+pub(crate) enum Context {
     /// An object whose keys are OpenAPI or JSON Schema keywords (`schema`, `items`, `$ref`).
     Keywords,
     /// A map whose keys are names the author chose (properties, status codes, media types,
@@ -107,7 +107,7 @@ impl Context {
     /// How the value under `key` in an object read in this context is read, or `None` if it is
     /// data whose `$ref` keys mean nothing: an example, a default, an enumeration, an extension
     /// (`x-…`, except the bundled parts).
-    pub fn child(self, key: &str, value: &Value) -> Option<Context> {
+    pub(crate) fn child(self, key: &str, value: &Value) -> Option<Context> {
         match self {
             Context::Names => Some(Context::Keywords),
             Context::Callbacks => Some(Context::Names),

@@ -13,17 +13,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::compile::METHODS;
 use crate::json_schema::resolve_pointer;
 use crate::operation::{Operation, Spec};
 
-/// The keys of a path item that are operations.
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 /// The operations and collections a reload finds unchanged.
 #[derive(Debug, Default)]
-pub struct Unchanged {
+pub(crate) struct Unchanged {
     /// (old, new) pairs of unchanged operations.
     pub operations: Vec<(Arc<Operation>, Arc<Operation>)>,
     /// The collections whose operations are all unchanged, and the same in number.
@@ -32,7 +28,7 @@ pub struct Unchanged {
 
 impl Unchanged {
     /// Compares `new` with `old`.
-    pub fn between(old: &[Spec], new: &[Spec]) -> Unchanged {
+    pub(crate) fn between(old: &[Spec], new: &[Spec]) -> Unchanged {
         let old_operations: HashMap<(&str, &http::Method, &str), &Arc<Operation>> = old
             .iter()
             .flat_map(|spec| spec.operations.iter())
@@ -293,6 +289,29 @@ mod tests {
                 json!({"get": {"responses": {"204": {"description": "Up"}}}});
         });
         assert_eq!(changed, ["/trees", "/users"]);
+    }
+
+    #[test]
+    fn a_query_operation_is_another_operation_of_its_path_item() {
+        let with_query = |description: &'static str| {
+            spec(move |document| {
+                document["openapi"] = json!("3.2.0");
+                document["paths"]["/trees/{id}"]["query"] =
+                    json!({"responses": {"200": {"description": description}}});
+            })
+        };
+        let unchanged = Unchanged::between(&[with_query("Found")], &[with_query("Searched")]);
+        let kept = |method: &str| {
+            unchanged
+                .operations
+                .iter()
+                .any(|(_, new)| new.route == "/trees/{id}" && new.method.as_str() == method)
+        };
+        assert!(
+            kept("GET"),
+            "an edited QUERY marks the GET beside it changed"
+        );
+        assert!(!kept("QUERY"));
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! contract reports. Credentials never enter it, and no entry holds more than a bounded amount
 //! of what a request sent or was answered ([`LoggedRequest::bound`]). It also counts requests
 //! and violating requests per operation since start-up, as the contract report does.
+//!
+//! Past 600 lines because its bounds are one story: the entry, its exchange, their cuts and the
+//! admin answer's byte budget are kept together so that every limit is read in one place.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -636,7 +639,7 @@ struct LogState {
 pub struct Tally {
     /// The spec it belongs to; empty for requests no operation matched.
     pub spec: Arc<str>,
-    /// The operation's label, or [`UNMATCHED`](crate::contract_report::UNMATCHED).
+    /// The operation's label, or `(no matching operation)`.
     pub operation: Arc<str>,
     /// Requests answered.
     pub requests: u64,
@@ -750,7 +753,7 @@ impl RequestLog {
     }
 
     /// The last `limit` requests numbered above `after`, oldest first.
-    pub fn last_after(&self, after: u64, limit: usize) -> Vec<LoggedRequest> {
+    pub(crate) fn last_after(&self, after: u64, limit: usize) -> Vec<LoggedRequest> {
         let state = self.lock();
         let newer = state
             .entries

@@ -5,6 +5,9 @@
 //!
 //! Everything here reads the document once, when the spec is compiled; the request path only
 //! reads the [`ResourceRole`] each operation carries.
+//!
+//! Past 600 lines because it holds both halves of a resource, the inference at load and the
+//! store's steps on the request path, which read the same [`ResourceRole`] and must agree.
 
 use std::collections::HashMap;
 
@@ -22,7 +25,7 @@ use crate::violation::{Location, Violation, ViolationClass};
 
 /// What an operation does to its resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceRole {
+pub(crate) struct ResourceRole {
     /// The store collection the records live in.
     pub collection: String,
     /// The operation's part.
@@ -41,7 +44,7 @@ pub struct ResourceRole {
 
 /// The part an operation plays in its resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     /// `POST` on the collection: stores the answered record.
     Create,
     /// `GET` on the collection: lists the stored records.
@@ -58,7 +61,7 @@ pub enum Role {
 
 impl Role {
     /// Whether the operation is on the item path (its last path parameter is the id).
-    pub fn on_item(self) -> bool {
+    pub(crate) fn on_item(self) -> bool {
         matches!(
             self,
             Role::Read | Role::Replace | Role::Merge | Role::Delete
@@ -68,7 +71,7 @@ impl Role {
 
 /// Where a list answer holds its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListShape {
+pub(crate) struct ListShape {
     /// The JSON pointer of the array: empty for a bare array, `/data` for `{data: […]}`.
     pub items: String,
     /// The pointer of an integer property holding the total (`/total`), if the envelope has one.
@@ -77,7 +80,7 @@ pub struct ListShape {
 
 /// The documented query parameters that page a list, by their names in the spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Paging {
+pub(crate) struct Paging {
     /// How many records a page holds (`limit`, `per_page`, `page_size`, `size`).
     pub limit: Option<String>,
     /// How many to skip (`offset`, `skip`).
@@ -88,7 +91,7 @@ pub struct Paging {
 
 /// The roles of the operations of one document, by path (as written in `paths`) and lower-case
 /// method. Problems with `x-understudy-resource` are added to `errors`.
-pub fn infer(
+pub(crate) fn infer(
     document: &Value,
     mount: &str,
     errors: &mut Vec<LoadError>,

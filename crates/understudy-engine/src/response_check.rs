@@ -22,7 +22,7 @@ use crate::violation::{Location, Violation, ViolationClass};
 
 /// Every operation's documented responses, compiled for holding answers to them.
 #[derive(Debug, Default)]
-pub struct ResponseChecks {
+pub(crate) struct ResponseChecks {
     /// By spec name, then by the operation's pointer.
     by_spec: HashMap<Arc<str>, HashMap<String, Vec<DocumentedResponse>>>,
 }
@@ -53,7 +53,7 @@ struct DocumentedMedia {
 impl ResponseChecks {
     /// Compiles every documented response of every operation of `specs` (each schema text once
     /// per document), or says where a schema cannot be compiled.
-    pub fn compile(specs: &[Spec]) -> Result<ResponseChecks, Vec<LoadError>> {
+    pub(crate) fn compile(specs: &[Spec]) -> Result<ResponseChecks, Vec<LoadError>> {
         let mut checks = ResponseChecks::default();
         let mut errors = Vec::new();
         for spec in specs {
@@ -76,7 +76,7 @@ impl ResponseChecks {
     /// break of the documented response, at most [`MAX_VIOLATIONS`](crate::validate::MAX_VIOLATIONS)
     /// of the body's. `bodiless` says the answer cannot have a body (to a `HEAD`), whatever its
     /// status. Each violation names the documented response in [`Violation::response`].
-    pub fn check(
+    pub(crate) fn check(
         &self,
         operation: &Operation,
         status: u16,

@@ -1,11 +1,18 @@
 //! The route table: path templates compiled into a segment tree, matched without allocation per
-//! segment. A literal segment wins over a template; `/users/me` beats `/users/{id}`.
+//! segment. A literal segment wins over a template; `/users/me` beats `/users/{id}`. Also how the
+//! specs' operations share routes, and which clash ([`OperationRoutes`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use foldhash::HashMap;
 
+use crate::load_error::{ErrorKind, LoadError};
+use crate::operation::{Operation, Spec};
+
 /// What a matched path gives: the route's value and the path parameters, in template order.
 #[derive(Debug, PartialEq, Eq)]
-pub struct RouteMatch<'t, 'p, T> {
+pub(crate) struct RouteMatch<'t, 'p, T> {
     /// The value the route was inserted with.
     pub value: &'t T,
     /// `(name, raw value)` for every template parameter, not yet percent-decoded.
@@ -14,7 +21,7 @@ pub struct RouteMatch<'t, 'p, T> {
 
 /// Path templates (`/v1/users/{id}`) to values.
 #[derive(Debug)]
-pub struct RouteTable<T> {
+pub(crate) struct RouteTable<T> {
     root: Node<T>,
 }
 
@@ -54,13 +61,13 @@ impl<T> Default for RouteTable<T> {
 
 impl<T> RouteTable<T> {
     /// An empty table.
-    pub fn new() -> RouteTable<T> {
+    pub(crate) fn new() -> RouteTable<T> {
         RouteTable::default()
     }
 
     /// Inserts `template`; returns the value already there for an equivalent template (same literals,
     /// parameters in the same places), leaving it in place.
-    pub fn insert(&mut self, template: &str, value: T) -> Result<(), T> {
+    pub(crate) fn insert(&mut self, template: &str, value: T) -> Result<(), T> {
         let mut node = &mut self.root;
         let mut names = Vec::new();
         for segment in segments(template) {
@@ -101,7 +108,7 @@ impl<T> RouteTable<T> {
     }
 
     /// Finds the route for a request path (no query string).
-    pub fn find<'t, 'p>(&'t self, path: &'p str) -> Option<RouteMatch<'t, 'p, T>> {
+    pub(crate) fn find<'t, 'p>(&'t self, path: &'p str) -> Option<RouteMatch<'t, 'p, T>> {
         let parts: Vec<&'p str> = segments(path).collect();
         let mut values = Vec::new();
         let route = find_in(&self.root, &parts, &mut values)?;
@@ -160,7 +167,7 @@ fn find_in<'t, 'p, T>(
 ///
 /// Equivalent templates share one route, named after the first inserted; a caller that serves
 /// several operations from it renames the matched parameters after its own operation's template.
-pub fn parameter_names(template: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn parameter_names(template: &str) -> impl Iterator<Item = &str> {
     segments(template).filter_map(|segment| {
         let open = segment.find('{')?;
         let close = segment[open..].find('}')? + open;
@@ -183,9 +190,118 @@ fn parse_segment(segment: &str) -> Option<SegmentTemplate> {
     })
 }
 
+/// Every spec's operations grouped by route, as the engine serves them: operations on equivalent
+/// templates (`/users/{id}`, `/users/{user_id}`) share one route, each under its own method.
+#[derive(Debug)]
+pub(crate) struct OperationRoutes {
+    /// The table the engine routes by.
+    pub(crate) routes: RouteTable<Vec<Arc<Operation>>>,
+    /// Operations that are not served: another of their spec has their method and route.
+    pub(crate) shadowed: Vec<Arc<Operation>>,
+    /// Operations of two specs on one method and route: the engine refuses to load.
+    pub(crate) clashes: Vec<LoadError>,
+}
+
+impl OperationRoutes {
+    /// Groups the operations of `specs`; a clash within one spec is a warning (the first
+    /// operation is served), between two specs an error.
+    pub(crate) fn of(specs: &[Spec], warnings: &mut Vec<LoadError>) -> OperationRoutes {
+        let mut errors = Vec::new();
+        let mut shadowed: Vec<Arc<Operation>> = Vec::new();
+        let mut templates: Vec<(String, Vec<Arc<Operation>>)> = Vec::new();
+        for spec in specs {
+            for operation in &spec.operations {
+                let key = normalised_template(&operation.route);
+                match templates.iter_mut().find(|(existing, _)| *existing == key) {
+                    Some((_, operations)) => {
+                        if let Some(clash) = operations
+                            .iter()
+                            .find(|other| other.method == operation.method)
+                        {
+                            if clash.spec == operation.spec {
+                                warnings.push(LoadError::at(
+                                    &spec.file,
+                                    &operation.pointer,
+                                    ErrorKind::RouteClash,
+                                    format!(
+                                        "{} {} is the route of {} too, which is served instead",
+                                        operation.method, operation.route, clash.pointer
+                                    ),
+                                ));
+                                shadowed.push(Arc::clone(operation));
+                                continue;
+                            }
+                            let other_file = specs
+                                .iter()
+                                .find(|spec| *spec.name == *clash.spec)
+                                .map_or_else(PathBuf::new, |spec| spec.file.clone());
+                            errors.push(LoadError::at(
+                                &spec.file,
+                                &operation.pointer,
+                                ErrorKind::RouteClash,
+                                format!(
+                                    "{} {} is also served by {} ({})",
+                                    operation.method,
+                                    operation.route,
+                                    other_file.display(),
+                                    clash.pointer
+                                ),
+                            ));
+                        } else {
+                            operations.push(Arc::clone(operation));
+                        }
+                    }
+                    None => templates.push((key, vec![Arc::clone(operation)])),
+                }
+            }
+        }
+        let mut routes = RouteTable::new();
+        for (_, operations) in templates {
+            let route = operations[0].route.clone();
+            // Equivalent templates were merged above, so the table never refuses one.
+            let _ = routes.insert(&route, operations);
+        }
+        OperationRoutes {
+            routes,
+            shadowed,
+            clashes: errors,
+        }
+    }
+}
+
+/// `/users/{id}` and `/users/{user_id}` are the same route.
+fn normalised_template(route: &str) -> String {
+    let mut out = String::with_capacity(route.len());
+    let mut in_parameter = false;
+    for character in route.chars() {
+        match character {
+            '{' => {
+                in_parameter = true;
+                out.push_str("{}");
+            }
+            '}' => in_parameter = false,
+            _ if in_parameter => {}
+            _ => out.push(character),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equivalent_templates_normalise_alike() {
+        assert_eq!(
+            normalised_template("/users/{id}"),
+            normalised_template("/users/{user_id}")
+        );
+        assert_ne!(
+            normalised_template("/users/{id}"),
+            normalised_template("/users/me")
+        );
+    }
 
     fn table() -> RouteTable<&'static str> {
         let mut table = RouteTable::new();

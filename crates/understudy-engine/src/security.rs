@@ -49,7 +49,7 @@ impl fmt::Debug for ValidCredentials {
 /// JWT's `exp` and `nbf` are compared with (`None`: the real one, read only when a token has
 /// such a claim).
 #[derive(Debug, Clone, Copy)]
-pub struct Gate<'a> {
+pub(crate) struct Gate<'a> {
     /// The credentials taken.
     pub valid: &'a ValidCredentials,
     /// The engine's fixed clock, if it has one.
@@ -61,7 +61,7 @@ pub struct Gate<'a> {
 /// each credential refused (401, class [`ViolationClass::Security`]), or, when the only fault of
 /// some alternative is a token without a scope it requires, only that (403, class
 /// [`ViolationClass::Scope`]).
-pub fn check_security(
+pub(crate) fn check_security(
     operation: &Operation,
     request: &MockRequest<'_>,
     query: &[(Cow<'_, str>, Cow<'_, str>)],
@@ -126,7 +126,7 @@ pub fn check_security(
 /// challenges the violations ask for (`Bearer error="insufficient_scope", scope="…"`); for a 401
 /// every `Authorization` scheme the operation takes (`Basic realm="<spec>"`, `Bearer`, …), a
 /// refused token's scheme with its `error="invalid_token"` and why.
-pub fn challenge(operation: &Operation, shown: &[Violation]) -> Option<String> {
+pub(crate) fn challenge(operation: &Operation, shown: &[Violation]) -> Option<String> {
     let mut challenges: Vec<String> = Vec::new();
     let asked = shown
         .iter()

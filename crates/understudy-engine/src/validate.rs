@@ -1,6 +1,9 @@
 //! Request validation against a compiled operation: credentials (`security.rs`), parameters,
 //! content type, the body's form and its schema. Every violation is collected; nothing stops at
 //! the first.
+//!
+//! Past 600 lines because every part of a request is checked in one pass that collects the
+//! violations, and the parts share the coercion and pointer rules.
 
 use std::borrow::Cow;
 
@@ -14,10 +17,10 @@ use crate::security::{Gate, check_security};
 use crate::violation::{Location, Violation, ViolationClass};
 
 /// Decoded query pairs, in order.
-pub type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+pub(crate) type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// At most this many violations are reported for one request.
-pub const MAX_VIOLATIONS: usize = 50;
+pub(crate) const MAX_VIOLATIONS: usize = 50;
 
 /// A request as the engine sees it, borrowed from whatever server received it.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +39,7 @@ pub struct MockRequest<'a> {
 
 /// What validation found: the violations, and the body parsed as JSON where it could be.
 #[derive(Debug, Default)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// Every violation, at most [`MAX_VIOLATIONS`].
     pub violations: Vec<Violation>,
     /// The body as JSON, if it is JSON and well-formed.
@@ -48,7 +51,7 @@ pub struct Checked {
 /// Validates `request` against `operation`. `path_params` are the raw template values; `query` the
 /// decoded query pairs (Prefer-style `__` controls already removed); `gate` what credentials are
 /// checked against.
-pub fn check_request(
+pub(crate) fn check_request(
     operation: &Operation,
     request: &MockRequest<'_>,
     path_params: &[(&str, &str)],
@@ -457,7 +460,7 @@ fn missing_body() -> Violation {
 
 /// The violations of `value` against `validator`, one per failed keyword (an unexpected property each,
 /// a missing property each), with `anyOf`/`oneOf` failures narrowed to the branch that was meant.
-pub fn schema_violations(
+pub(crate) fn schema_violations(
     validator: &jsonschema::Validator,
     value: &Value,
     location: Location,
@@ -626,7 +629,7 @@ fn violation(location: Location, pointer: String, keyword: &str, message: String
 }
 
 /// The field a person would name: the last pointer segment that is not an array index.
-pub fn field_of(pointer: &str) -> String {
+pub(crate) fn field_of(pointer: &str) -> String {
     pointer
         .rsplit('/')
         .find(|segment| !segment.is_empty() && !segment.bytes().all(|b| b.is_ascii_digit()))
@@ -844,7 +847,7 @@ fn integer(text: &str) -> Option<Value> {
 }
 
 /// The value of cookie `name` in the `Cookie` headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -857,7 +860,7 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Decodes `%XX` escapes in a path segment; malformed escapes stay as written.
-pub fn percent_decode(text: &str) -> Cow<'_, str> {
+pub(crate) fn percent_decode(text: &str) -> Cow<'_, str> {
     if !text.contains('%') {
         return Cow::Borrowed(text);
     }

@@ -218,7 +218,7 @@ pub fn cut_text(mut text: String, max: usize) -> String {
 
 /// `value` kept whole when it takes at most `max` bytes, or its start and its whole length: see
 /// [`Violation::set_value`]. Only the kept part is copied.
-pub fn bounded_value(value: &Value, max: usize) -> (Value, Option<usize>) {
+pub(crate) fn bounded_value(value: &Value, max: usize) -> (Value, Option<usize>) {
     match value {
         Value::String(text) if text.len() > max => {
             let end = floor_char_boundary(text, max);

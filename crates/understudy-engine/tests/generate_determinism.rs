@@ -13,14 +13,11 @@ use support::{now, spec};
 fn bytes(generator: &Generator, seed: u64, now: DateTime<Utc>, request: Option<&Value>) -> Vec<u8> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let identity = generator.identity().map(|slot| slot.make(&mut rng, 1));
-    let body = generator.generate(&mut GenerateContext {
-        rng: &mut rng,
-        now,
-        request_body: request,
-        request_defaults: None,
-        identity,
-        echo: request.is_some(),
-    });
+    let body = generator.generate(
+        &mut GenerateContext::plain(&mut rng, now)
+            .echoing(request, None)
+            .with_identity(identity),
+    );
     serde_json::to_vec(&body).expect("JSON")
 }
 

@@ -51,14 +51,7 @@ fn respond_vouched(
         body: &'a Value,
         defaults: Option<&'a Defaults>,
     ) -> GenerateContext<'a> {
-        GenerateContext {
-            rng,
-            now: now(),
-            request_body: Some(body),
-            request_defaults: defaults,
-            identity: None,
-            echo: true,
-        }
+        GenerateContext::plain(rng, now()).echoing(Some(body), defaults)
     }
     let generated = generator.generate_vouched(&mut context(
         &mut Xoshiro256PlusPlus::seed_from_u64(seed),
@@ -233,14 +226,10 @@ fn without_echo_the_request_is_ignored() {
     let generator = Generator::compile(&document, &schema("User")).expect("a generator");
     let request = json!({"user": {"first_name": "Ada", "last_name": "Lovelace"}});
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
-    let body = generator.generate(&mut GenerateContext {
-        rng: &mut rng,
-        now: now(),
-        request_body: Some(&request),
-        request_defaults: None,
-        identity: None,
-        echo: false,
-    });
+    let mut context = GenerateContext::plain(&mut rng, now());
+    // A request body without `echo` (a fallback's context) is not read.
+    context.request_body = Some(&request);
+    let body = generator.generate(&mut context);
     assert_ne!(body["first_name"], "Ada");
 }
 
@@ -256,14 +245,8 @@ fn the_identity_goes_where_the_slot_says() {
     let first = slot.make(&mut rng, 1);
     let second = slot.make(&mut rng, 2);
     assert_ne!(first, second);
-    let body = generator.generate(&mut GenerateContext {
-        rng: &mut rng,
-        now: now(),
-        request_body: None,
-        request_defaults: None,
-        identity: Some(first.clone()),
-        echo: false,
-    });
+    let body = generator
+        .generate(&mut GenerateContext::plain(&mut rng, now()).with_identity(Some(first.clone())));
     assert_eq!(body.pointer("/data/id"), Some(&first));
 
     let users = Generator::compile(&document, &schema("User")).expect("a generator");

@@ -152,38 +152,25 @@ fn run(case: &Case) -> Vec<String> {
         let mut reader_rng = Xoshiro256PlusPlus::seed_from_u64(body_seed);
         let mut written = Vec::new();
         let written_vouched = generator.write_vouched(
-            &mut GenerateContext {
-                rng: &mut writer_rng,
-                now: now(),
-                request_body: request.as_ref(),
-                request_defaults: None,
-                identity: identity.clone(),
-                echo: request.is_some(),
-            },
+            &mut GenerateContext::plain(&mut writer_rng, now())
+                .echoing(request.as_ref(), None)
+                .with_identity(identity.clone()),
             &mut written,
         );
         let identity_copy = identity.clone();
-        let generated = generator.generate_vouched(&mut GenerateContext {
-            rng: &mut rng,
-            now: now(),
-            request_body: request.as_ref(),
-            request_defaults: None,
-            identity,
-            echo: request.is_some(),
-        });
+        let generated = generator.generate_vouched(
+            &mut GenerateContext::plain(&mut rng, now())
+                .echoing(request.as_ref(), None)
+                .with_identity(identity),
+        );
         let body = generated.body;
         // The server reads the defaults through the request instead of filling them in: the
         // same bytes, vouched for alike.
         let mut read_through = Vec::new();
         let read_through_vouched = generator.write_vouched(
-            &mut GenerateContext {
-                rng: &mut reader_rng,
-                now: now(),
-                request_body: raw_request.as_ref(),
-                request_defaults: request_defaults.as_ref(),
-                identity: identity_copy.clone(),
-                echo: raw_request.is_some(),
-            },
+            &mut GenerateContext::plain(&mut reader_rng, now())
+                .echoing(raw_request.as_ref(), request_defaults.as_ref())
+                .with_identity(identity_copy.clone()),
             &mut read_through,
         );
         if read_through != written || read_through_vouched != written_vouched {

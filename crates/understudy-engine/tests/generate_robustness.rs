@@ -117,14 +117,8 @@ fn thousands_of_tangled_schemas_compile_and_generate_small_bodies() {
             let identity = generator
                 .identity()
                 .map(|slot| slot.make(&mut rng, seed + 1));
-            let body = generator.generate(&mut GenerateContext {
-                rng: &mut rng,
-                now,
-                request_body: None,
-                request_defaults: None,
-                identity,
-                echo: false,
-            });
+            let body = generator
+                .generate(&mut GenerateContext::plain(&mut rng, now).with_identity(identity));
             let size = serde_json::to_vec(&body).map_or(0, |bytes| bytes.len());
             assert!(size < MAX_BODY_BYTES, "S{index} seed {seed}: {size} bytes");
         }
@@ -143,31 +137,22 @@ fn echo_and_defaults_cope_with_the_same_tangle() {
     for index in (0..SCHEMAS).step_by(7) {
         let schema = reference(index);
         let generator = Generator::compile(&document, &schema).expect("a generator");
-        let mut request = generator.generate(&mut GenerateContext {
-            rng: &mut rng,
-            now: Utc::now(),
-            request_body: None,
-            request_defaults: None,
-            identity: None,
-            echo: false,
-        });
+        let mut request = generator.generate(&mut GenerateContext::plain(&mut rng, Utc::now()));
         apply_defaults(&document, &schema, &mut request);
-        let first = generator.generate(&mut GenerateContext {
-            rng: &mut Xoshiro256PlusPlus::seed_from_u64(1),
-            now: Utc.timestamp_opt(0, 0).single().expect("the epoch"),
-            request_body: Some(&request),
-            request_defaults: None,
-            identity: None,
-            echo: true,
-        });
-        let again = generator.generate(&mut GenerateContext {
-            rng: &mut Xoshiro256PlusPlus::seed_from_u64(1),
-            now: Utc.timestamp_opt(0, 0).single().expect("the epoch"),
-            request_body: Some(&request),
-            request_defaults: None,
-            identity: None,
-            echo: true,
-        });
+        let first = generator.generate(
+            &mut GenerateContext::plain(
+                &mut Xoshiro256PlusPlus::seed_from_u64(1),
+                Utc.timestamp_opt(0, 0).single().expect("the epoch"),
+            )
+            .echoing(Some(&request), None),
+        );
+        let again = generator.generate(
+            &mut GenerateContext::plain(
+                &mut Xoshiro256PlusPlus::seed_from_u64(1),
+                Utc.timestamp_opt(0, 0).single().expect("the epoch"),
+            )
+            .echoing(Some(&request), None),
+        );
         assert_eq!(first, again, "S{index}");
     }
 }
@@ -202,14 +187,7 @@ fn a_tree_that_must_branch_twice_stops_at_the_budget() {
         let schema = json!({"$ref": format!("#/components/schemas/{name}")});
         let generator = Generator::compile(&document, &schema).expect("a generator");
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let built = generator.generate(&mut GenerateContext {
-            rng: &mut rng,
-            now: Utc::now(),
-            request_body: None,
-            request_defaults: None,
-            identity: None,
-            echo: false,
-        });
+        let built = generator.generate(&mut GenerateContext::plain(&mut rng, Utc::now()));
         assert!(
             values_in(&built) <= 200_000,
             "{name}: {}",
@@ -217,14 +195,7 @@ fn a_tree_that_must_branch_twice_stops_at_the_budget() {
         );
         let mut written = Vec::new();
         generator.write_vouched(
-            &mut GenerateContext {
-                rng: &mut Xoshiro256PlusPlus::seed_from_u64(1),
-                now: Utc::now(),
-                request_body: None,
-                request_defaults: None,
-                identity: None,
-                echo: false,
-            },
+            &mut GenerateContext::plain(&mut Xoshiro256PlusPlus::seed_from_u64(1), Utc::now()),
             &mut written,
         );
         let written: Value = serde_json::from_slice(&written).expect("JSON");

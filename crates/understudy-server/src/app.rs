@@ -426,7 +426,7 @@ fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 's
 fn explain_too_large(response: Response, limit: usize) -> Response {
     let is_plain_413 = response.status() == StatusCode::PAYLOAD_TOO_LARGE
         && response.headers().get(header::CONTENT_TYPE)
-            != Some(&HeaderValue::from_static("application/problem+json"));
+            != Some(&HeaderValue::from_static(understudy_engine::PROBLEM_JSON));
     if !is_plain_413 {
         return response;
     }

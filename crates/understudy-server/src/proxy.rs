@@ -286,23 +286,13 @@ impl Proxy {
                 ),
             ),
         };
-        let body = json!({
-            "type": "urn:understudy:problem:proxy",
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-            "upstream": upstream,
-        });
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        MockResponse {
+        understudy_engine::problem(
+            "proxy",
             status,
-            headers,
-            body: Bytes::from(body.to_string()),
-        }
+            title,
+            detail,
+            json!({ "upstream": upstream }),
+        )
     }
 }
 

@@ -75,17 +75,8 @@ impl IntoResponse for ServerError {
                 ),
             ),
         };
-        let body = json!({
-            "type": "urn:understudy:problem:server",
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-        });
-        let mut response = (status, body.to_string()).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        let problem = understudy_engine::problem("server", status, title, detail, json!({}));
+        let mut response = (problem.status, problem.headers, problem.body).into_response();
         if close {
             response
                 .headers_mut()

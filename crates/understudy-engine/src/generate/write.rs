@@ -555,14 +555,7 @@ mod tests {
             .with_ymd_and_hms(2025, 1, 2, 3, 4, 5)
             .single()
             .expect("a date");
-        let context = |rng| GenerateContext {
-            rng,
-            now,
-            request_body: None,
-            request_defaults: None,
-            identity: identity.clone(),
-            echo: false,
-        };
+        let context = |rng| GenerateContext::plain(rng, now).with_identity(identity.clone());
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut written = Vec::new();
         let vouched = generator.write_vouched(&mut context(&mut rng), &mut written);

@@ -28,12 +28,5 @@ pub fn now() -> DateTime<Utc> {
 /// The context of a body made from its schema alone: the test clock, no request to echo, no
 /// identity to place.
 pub fn plain_context(rng: &mut Xoshiro256PlusPlus) -> GenerateContext<'_> {
-    GenerateContext {
-        rng,
-        now: now(),
-        request_body: None,
-        request_defaults: None,
-        identity: None,
-        echo: false,
-    }
+    GenerateContext::plain(rng, now())
 }
