@@ -1,8 +1,13 @@
 //! `cargo xtask fixtures`: regenerates `fixtures/` from `specs/`. For every operation it writes the
 //! documented example requests, one generated valid request and one invalid request per documented
-//! rule, each with the mock's answer under a fixed seed and clock, one readable file per pair
-//! (`fixtures/<spec>/<operation>/<NN>-<case>.http`). `--check` changes nothing and fails, naming
-//! every stale, missing or extra file, when `fixtures/` is not what `specs/` gives.
+//! rule, one readable file per request (`fixtures/<spec>/<operation>/<NN>-<case>.http`). `--check`
+//! changes nothing and fails, naming every stale, missing or extra file, when `fixtures/` is not
+//! what `specs/` gives.
+//!
+//! The answers live in one place only: the insta snapshots in `xtask/src/snapshots/`, one per
+//! fixture, which the test `every_fixture_replays_to_its_snapshot` asserts by sending each
+//! fixture's request to an engine under a fixed seed and clock. A changed answer fails that test
+//! and is reviewed with `cargo insta review`.
 
 mod cases;
 mod render;
@@ -56,7 +61,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// Every fixture file `specs/` gives, by path relative to the workspace root (`fixtures/…`),
-/// with its content.
+/// with its content: the request, never the answer (that is the snapshot's).
 pub fn expected_fixtures(root: &Path) -> Result<BTreeMap<String, String>, String> {
     let engine = load_engine(root)?;
     let now = fixed_now()?;
@@ -70,24 +75,17 @@ pub fn expected_fixtures(root: &Path) -> Result<BTreeMap<String, String>, String
             )
         );
         for operation in &spec.operations {
-            let folder = format!(
-                "fixtures/{}/{}",
-                cases::slug(&spec.name),
-                cases::folder(operation)
-            );
+            let folder = format!("{}/{}", cases::slug(&spec.name), cases::folder(operation));
             for (index, case) in cases::cases(operation, SEED, now).iter().enumerate() {
-                let answer = case
-                    .request
-                    .send(&engine, case.twice)
-                    .map_err(|error| format!("{folder}: case {}: {error}", case.name))?;
+                let name = format!("{folder}/{:02}-{}.http", index + 1, case.name);
                 let text = render::fixture(
                     &source,
                     &case.about,
+                    &snapshot_name(&name),
                     &case.request,
                     case.twice,
-                    &render::response(&answer),
                 );
-                let path = format!("{folder}/{:02}-{}.http", index + 1, case.name);
+                let path = format!("fixtures/{name}");
                 if files.insert(path.clone(), text).is_some() {
                     return Err(format!("two fixtures would be written to {path}"));
                 }
@@ -95,6 +93,15 @@ pub fn expected_fixtures(root: &Path) -> Result<BTreeMap<String, String>, String
         }
     }
     Ok(files)
+}
+
+/// The snapshot file that holds the answer to the fixture at `name` (relative to `fixtures/`), as
+/// insta's `glob!` names it.
+fn snapshot_name(name: &str) -> String {
+    format!(
+        "xtask/src/snapshots/xtask__fixtures__tests__every_fixture_replays_to_its_snapshot@{}.snap",
+        name.replace('/', "__")
+    )
 }
 
 /// Regenerates `fixtures/`: writes every file that differs, removes every file `specs/` no longer
@@ -239,7 +246,8 @@ mod tests {
         folder
     }
 
-    /// The fixture set of one test spec, by case name (`NN-` dropped), with its files.
+    /// The fixture set of one test spec, by case name (`NN-` dropped): each file, read back and
+    /// replayed, followed by its answer as the snapshot holds it.
     fn fixture_set(spec: &str) -> BTreeMap<String, String> {
         let root = workspace_root();
         let folder = scratch(spec);
@@ -249,13 +257,20 @@ mod tests {
         )
         .unwrap();
         let files = expected_fixtures(&folder).unwrap();
+        let engine = load_engine(&folder).unwrap();
         fs::remove_dir_all(&folder).unwrap();
         files
             .into_iter()
             .map(|(path, text)| {
                 let name = path.rsplit('/').next().unwrap();
                 let operation = path.rsplit('/').nth(1).unwrap();
-                (format!("{operation}/{}", &name[3..]), text)
+                let parsed = render::parse(&text).unwrap();
+                let answer = parsed.request.send(&engine, parsed.twice).unwrap();
+                let answer = render::response(&answer);
+                (
+                    format!("{operation}/{}", &name[3..]),
+                    format!("{text}\n{answer}"),
+                )
             })
             .collect()
     }
@@ -406,6 +421,19 @@ mod tests {
         assert_eq!(check_fixtures(&folder), Ok(()));
         assert!(!notes.join("99-extra.http").exists());
         fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn every_fixture_names_the_snapshot_that_holds_its_answer() {
+        let root = workspace_root();
+        for (path, text) in expected_fixtures(&root).unwrap() {
+            let snapshot = text
+                .lines()
+                .find_map(|line| line.strip_prefix("# Answer: "))
+                .and_then(|rest| rest.split(' ').next())
+                .unwrap_or_else(|| panic!("{path} names no snapshot"));
+            assert!(root.join(snapshot).is_file(), "{path} names {snapshot}");
+        }
     }
 
     #[test]
