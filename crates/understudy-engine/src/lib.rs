@@ -32,6 +32,7 @@ pub mod response_check;
 pub mod route_details;
 pub mod route_table;
 pub mod security;
+pub mod shared_schema;
 pub mod store;
 pub mod swagger2;
 pub mod validate;

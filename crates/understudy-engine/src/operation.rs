@@ -126,7 +126,7 @@ pub struct Parameter {
     /// Whether an array is sent as repeated keys (`explode`) rather than comma-separated.
     pub explode: bool,
     /// The schema's validator, if the parameter has a schema.
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
 }
 
 /// How a parameter's text becomes a JSON value.
@@ -188,7 +188,7 @@ pub struct BodyMedia {
     /// Whether the body is read as JSON.
     pub json: bool,
     /// The schema's validator.
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
     /// The schema as written (tools generate requests from it; the request path never reads it).
     pub schema: Option<Value>,
     /// The schema's defaults, compiled; `None` when no default is reachable.
@@ -245,7 +245,7 @@ pub struct ResponseMedia {
     pub generator: Option<Generator>,
     /// The schema's validator, to check echoed bodies (a success's echo of the request, an
     /// error's echo of its violations).
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
     /// Where violations go in the schema of an error response that has no
     /// `x-understudy-violations`: the error body is that schema filled with them.
     pub error_shape: Option<ErrorShape>,
