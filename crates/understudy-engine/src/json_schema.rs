@@ -9,7 +9,7 @@
 //! `$ref` siblings apply, and `nullable` means nothing; `readOnly`, `writeOnly` and
 //! `discriminator` are read as in 3.0. [`translate`] copies every referenced schema under `$defs`,
 //! so a validator only holds what its schema can reach; the server's validators use
-//! [`translate_shared`] instead, where a reference is a bridge to a schema compiled once for the
+//! `translate_shared` instead, where a reference is a bridge to a schema compiled once for the
 //! whole document ([`crate::shared_schema`]).
 
 use std::collections::{HashMap, VecDeque};

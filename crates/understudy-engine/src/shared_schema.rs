@@ -1,6 +1,6 @@
 //! Validators that share what they reach: within one document and direction, each referenced
 //! schema is compiled once into its own `jsonschema` validator, and every other validator reaches
-//! it through a bridge keyword ([`BRIDGE`]) instead of holding a compiled copy of it. jsonschema
+//! it through a bridge keyword (`x-understudy-shared`) instead of holding a compiled copy of it. jsonschema
 //! shares compiled nodes only within one compilation, so without the bridges each operation's
 //! validator carried every schema it reached, and memory grew with operations × schemas.
 //!
