@@ -255,7 +255,7 @@ mod tests {
     use crate::violation::Location;
 
     /// The request validator of `schema`, with every schema it reaches shared, as `compile.rs`
-    /// makes it.
+    /// makes it (there is a slot for each `$ref` written in `document`).
     fn shared_validator(document: &Value, schema: &Value) -> SchemaValidator {
         let mut shared = SharedSchemas::new(document);
         let translate = |schema: &Value, pointer: &str, shared: &mut SharedSchemas| {
@@ -297,11 +297,12 @@ mod tests {
         // object and is one type away from the id, so the id is what was meant.
         let document = json!({"components": {"schemas": {
             "Customer": {"type": "object", "required": ["id", "name"]},
+            "Expandable": {"anyOf": [
+                {"$ref": "#/components/schemas/Customer"},
+                {"type": "string", "maxLength": 5000},
+            ]},
         }}});
-        let schema = json!({"anyOf": [
-            {"$ref": "#/components/schemas/Customer"},
-            {"type": "string", "maxLength": 5000},
-        ]});
+        let schema = json!({"$ref": "#/components/schemas/Expandable"});
         let validator = shared_validator(&document, &schema);
         let violations = schema_violations(&validator, &json!({}), Location::Body, "");
         let keywords: Vec<&str> = violations.iter().map(|v| v.keyword.as_str()).collect();
@@ -316,11 +317,12 @@ mod tests {
     fn unevaluated_properties_still_see_through_a_reference() {
         let document = json!({"openapi": "3.1.0", "components": {"schemas": {
             "Base": {"type": "object", "properties": {"a": {"type": "integer"}}},
+            "Strict": {
+                "allOf": [{"$ref": "#/components/schemas/Base"}],
+                "unevaluatedProperties": false,
+            },
         }}});
-        let schema = json!({
-            "allOf": [{"$ref": "#/components/schemas/Base"}],
-            "unevaluatedProperties": false,
-        });
+        let schema = json!({"$ref": "#/components/schemas/Strict"});
         let validator = shared_validator(&document, &schema);
         assert!(validator.is_valid(&json!({"a": 1})));
         assert!(!validator.is_valid(&json!({"a": 1, "b": 2})));
