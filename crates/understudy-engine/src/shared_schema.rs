@@ -254,9 +254,11 @@ mod tests {
     use crate::validate::schema_violations;
     use crate::violation::Location;
 
-    /// The request validator of `schema`, with every schema it reaches shared, as `compile.rs`
-    /// makes it (there is a slot for each `$ref` written in `document`).
-    fn shared_validator(document: &Value, schema: &Value) -> SchemaValidator {
+    /// The request validator of the component schema `name`, with every schema it reaches
+    /// shared, as `compile.rs` makes it (there is a slot for each `$ref` written in `document`).
+    fn shared_validator(document: &Value, name: &str) -> SchemaValidator {
+        let pointer = format!("/components/schemas/{name}");
+        let schema = resolve_pointer(document, &pointer).expect("a component");
         let mut shared = SharedSchemas::new(document);
         let translate = |schema: &Value, pointer: &str, shared: &mut SharedSchemas| {
             let translated = translate_shared(
@@ -270,7 +272,7 @@ mod tests {
             .expect("translates");
             shared.compile(&translated).expect("compiles")
         };
-        let root = translate(schema, "", &mut shared);
+        let root = translate(schema, &pointer, &mut shared);
         while let Some((target, number)) = shared.next_pending() {
             let found = resolve_pointer(document, &target).expect("resolves");
             let compiled = translate(found, &target, &mut shared);
@@ -285,7 +287,7 @@ mod tests {
             "A": {"allOf": [{"$ref": "#/components/schemas/B"}], "type": "object"},
             "B": {"anyOf": [{"$ref": "#/components/schemas/A"}], "required": ["x"]},
         }}});
-        let validator = shared_validator(&document, &json!({"$ref": "#/components/schemas/A"}));
+        let validator = shared_validator(&document, "A");
         assert!(validator.is_valid(&json!({"x": 1})));
         assert!(!validator.is_valid(&json!({})));
         assert!(!validator.is_valid(&json!(3)));
@@ -302,8 +304,7 @@ mod tests {
                 {"type": "string", "maxLength": 5000},
             ]},
         }}});
-        let schema = json!({"$ref": "#/components/schemas/Expandable"});
-        let validator = shared_validator(&document, &schema);
+        let validator = shared_validator(&document, "Expandable");
         let violations = schema_violations(&validator, &json!({}), Location::Body, "");
         let keywords: Vec<&str> = violations.iter().map(|v| v.keyword.as_str()).collect();
         assert_eq!(keywords, ["type"]);
@@ -322,8 +323,7 @@ mod tests {
                 "unevaluatedProperties": false,
             },
         }}});
-        let schema = json!({"$ref": "#/components/schemas/Strict"});
-        let validator = shared_validator(&document, &schema);
+        let validator = shared_validator(&document, "Strict");
         assert!(validator.is_valid(&json!({"a": 1})));
         assert!(!validator.is_valid(&json!({"a": 1, "b": 2})));
     }
