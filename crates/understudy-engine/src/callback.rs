@@ -48,7 +48,7 @@ pub(crate) struct CallbackBody {
     /// A generator for its schema.
     pub generator: Generator,
     /// Its schema's validator, to check a body that echoes the request.
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
 }
 
 /// A URL template made of literal text and runtime expressions.

@@ -29,6 +29,7 @@ use crate::operation::{
 };
 use crate::references::Context;
 use crate::resources::ResourceRole;
+use crate::shared_schema::{SchemaValidator, SharedSchemas};
 use crate::stream::{self, EventItem, Stream};
 use crate::violation::Location;
 
@@ -55,6 +56,7 @@ pub fn compile_spec(file: &Path, mut document: Value) -> Result<Spec, Vec<LoadEr
         errors: Vec::new(),
         warnings: Vec::new(),
         validators: HashMap::new(),
+        shared: HashMap::new(),
         generators: HashMap::new(),
     };
     let spec = compiler.spec(&document);
@@ -183,7 +185,11 @@ struct Compiler<'a> {
     /// twice (most often one `$ref`, such as Stripe's error object under all 452 operations'
     /// `default`) is compiled once and shared, so memory grows with the schemas, not with the
     /// operations that use them.
-    validators: HashMap<(Direction, String), Arc<jsonschema::Validator>>,
+    validators: HashMap<(Direction, String), Arc<SchemaValidator>>,
+    /// The schemas references lead to, compiled once per direction and reached by every
+    /// validator through bridges ([`crate::shared_schema`]), so that a validator holds only its
+    /// own schema.
+    shared: HashMap<Direction, SharedSchemas>,
     /// Generators already compiled, by schema text, shared the same way (a clone shares the plan).
     generators: HashMap<String, Generator>,
 }
@@ -1181,19 +1187,50 @@ impl Compiler<'_> {
         schema: &Value,
         pointer: &str,
         direction: Direction,
-    ) -> Option<Arc<jsonschema::Validator>> {
+    ) -> Option<Arc<SchemaValidator>> {
         // Within one document a schema's text says all that its translation depends on.
         let key = (direction, schema.to_string());
         if let Some(shared) = self.validators.get(&key) {
             return Some(Arc::clone(shared));
         }
+        let mut shared = self
+            .shared
+            .remove(&direction)
+            .unwrap_or_else(|| SharedSchemas::new(self.document));
+        let validator = self.shared_validator(&mut shared, schema, pointer, direction);
+        // The schemas it reaches, compiled once for every validator of the document.
+        let mut complete = validator.is_some();
+        while let Some((target, number)) = shared.next_pending() {
+            let Some(found) = json_schema::resolve_pointer(self.document, &target) else {
+                continue;
+            };
+            match self.shared_validator(&mut shared, found, &target, direction) {
+                Some(compiled) => shared.fill(number, compiled),
+                None => complete = false,
+            }
+        }
+        self.shared.insert(direction, shared);
+        let validator = Arc::new(validator.filter(|_| complete)?);
+        self.validators.insert(key, Arc::clone(&validator));
+        Some(validator)
+    }
+
+    /// Translates and compiles one schema with its references made bridges to `shared`.
+    fn shared_validator(
+        &mut self,
+        shared: &mut SharedSchemas,
+        schema: &Value,
+        pointer: &str,
+        direction: Direction,
+    ) -> Option<SchemaValidator> {
         let mut unenforced = Vec::new();
-        let translated = match json_schema::translate_noting(
+        let translated = match json_schema::translate_shared(
             self.document,
             schema,
             pointer,
             direction,
             &mut unenforced,
+            shared,
         ) {
             Ok(translated) => {
                 for note in unenforced {
@@ -1217,12 +1254,8 @@ impl Compiler<'_> {
                 return None;
             }
         };
-        match json_schema::compile(&translated) {
-            Ok(validator) => {
-                let validator = Arc::new(validator);
-                self.validators.insert(key, Arc::clone(&validator));
-                Some(validator)
-            }
+        match shared.compile(&translated) {
+            Ok(validator) => Some(validator),
             Err(reason) => {
                 self.error(
                     pointer,
@@ -1543,6 +1576,89 @@ mod tests {
         assert_eq!(status_key("2xx"), Some(StatusKey::Range(2)));
         assert_eq!(status_key("ok"), None);
         assert_eq!(status_key("999"), None);
+    }
+
+    /// `operations` operations on 320 schemas that reach one another (each names the next).
+    fn shared_document(operations: usize) -> Value {
+        let mut schemas = serde_json::Map::new();
+        for index in 0..320 {
+            schemas.insert(
+                format!("S{index}"),
+                serde_json::json!({
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "id": {"type": "integer", "readOnly": true},
+                        "next": {"$ref": format!("#/components/schemas/S{}", (index + 1) % 320)},
+                    },
+                }),
+            );
+        }
+        let mut paths = serde_json::Map::new();
+        for index in 0..operations {
+            let schema =
+                serde_json::json!({"$ref": format!("#/components/schemas/S{}", index % 320)});
+            paths.insert(
+                format!("/things{index}"),
+                serde_json::json!({"post": {
+                    "requestBody": {"content": {"application/json": {"schema": schema}}},
+                    "responses": {"201": {"description": "ok"}},
+                }}),
+            );
+        }
+        serde_json::json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths,
+            "components": {"schemas": schemas},
+        })
+    }
+
+    /// The shared schemas a document's request validators reach, and its operations.
+    fn shared_request_schemas(document: &Value) -> (usize, Spec) {
+        let document = Arc::new(document.clone());
+        let mut compiler = Compiler {
+            file: Path::new("t.json"),
+            document: &document,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            validators: HashMap::new(),
+            shared: HashMap::new(),
+            generators: HashMap::new(),
+        };
+        let spec = compiler.spec(&document);
+        assert!(compiler.errors.is_empty(), "{:?}", compiler.errors);
+        let shared = compiler
+            .shared
+            .get(&Direction::Request)
+            .map_or(0, SharedSchemas::compiled);
+        (shared, spec)
+    }
+
+    #[test]
+    fn each_referenced_schema_is_compiled_once_however_many_operations_reach_it() {
+        let (few, _) = shared_request_schemas(&shared_document(40));
+        let (many, spec) = shared_request_schemas(&shared_document(320));
+        assert_eq!(few, 320, "every schema reaches all 320");
+        assert_eq!(
+            many, 320,
+            "320 operations share the same 320 compiled schemas"
+        );
+        // And the bridges check what the copies checked: deep in the chain, through each.
+        let body = |index: usize| {
+            spec.operations[index].body.as_ref().expect("a body").media[0]
+                .validator
+                .clone()
+                .expect("a validator")
+        };
+        let validator = body(7);
+        let deep = serde_json::json!({"name": "a", "next": {"name": "b", "next": {"next": {}}}});
+        let violations = crate::validate::schema_violations(&validator, &deep, Location::Body, "");
+        let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/next/next/name", "/next/next/next/name"]);
+        assert!(validator.is_valid(&serde_json::json!({"name": "a", "next": {"name": "b"}})));
+        assert!(!body(300).is_valid(&serde_json::json!({"name": 1})));
     }
 
     fn with_callbacks(callbacks: Value) -> Value {

@@ -7,8 +7,10 @@
 //! property instead of a plain `oneOf`), and `$ref` siblings (ignored, as OpenAPI 3.0 says).
 //! OpenAPI 3.1 and 3.2 speak JSON Schema 2020-12 itself ([`Dialect`]): its keywords are kept,
 //! `$ref` siblings apply, and `nullable` means nothing; `readOnly`, `writeOnly` and
-//! `discriminator` are read as in 3.0. Every referenced schema is copied under `$defs`, so a
-//! validator only holds what its schema can reach.
+//! `discriminator` are read as in 3.0. [`translate`] copies every referenced schema under `$defs`,
+//! so a validator only holds what its schema can reach; the server's validators use
+//! `translate_shared` instead, where a reference is a bridge to a schema compiled once for the
+//! whole document ([`crate::shared_schema`]).
 //!
 //! Past 600 lines because the translation of both dialects and the validator options must agree
 //! keyword by keyword, and read best side by side.
@@ -18,6 +20,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value, json};
 
+use crate::shared_schema::{BRIDGE, SharedSchemas};
 use crate::validate::percent_decode;
 
 /// Which side of an exchange a schema describes; it decides how `readOnly` and `writeOnly` are read.
@@ -123,6 +126,38 @@ pub fn translate_noting(
     direction: Direction,
     unenforced: &mut Vec<TranslateError>,
 ) -> Result<Value, TranslateError> {
+    translate_with(document, schema, pointer, direction, unenforced, None)
+}
+
+/// [`translate_noting`], with every reference outside an `unevaluatedProperties`,
+/// `unevaluatedItems` or `propertyNames` scope made a bridge to the schema `shared` compiles
+/// once for the document ([`crate::shared_schema`]) instead of a copy under `$defs`.
+pub(crate) fn translate_shared(
+    document: &Value,
+    schema: &Value,
+    pointer: &str,
+    direction: Direction,
+    unenforced: &mut Vec<TranslateError>,
+    shared: &mut SharedSchemas,
+) -> Result<Value, TranslateError> {
+    translate_with(
+        document,
+        schema,
+        pointer,
+        direction,
+        unenforced,
+        Some(shared),
+    )
+}
+
+fn translate_with(
+    document: &Value,
+    schema: &Value,
+    pointer: &str,
+    direction: Direction,
+    unenforced: &mut Vec<TranslateError>,
+    shared: Option<&mut SharedSchemas>,
+) -> Result<Value, TranslateError> {
     let mut translator = Translator {
         document,
         dialect: Dialect::of(document),
@@ -130,9 +165,14 @@ pub fn translate_noting(
         defs: HashMap::new(),
         queue: VecDeque::new(),
         unenforced,
+        shared,
+        inline: false,
     };
     let mut root = translator.node(schema, pointer)?;
     let mut defs = Map::new();
+    // What is copied under `$defs` was reached from a scope that must see into it (or nothing
+    // is shared), so all it reaches is copied too.
+    translator.inline = true;
     while let Some(target) = translator.queue.pop_front() {
         let Some(found) = resolve_pointer(document, &target) else {
             continue;
@@ -164,6 +204,14 @@ pub(crate) type FormatFn = fn(&str) -> bool;
 /// Compiles a translated JSON Schema with the options the server uses everywhere, including the
 /// formats the engine checks itself (`email`, with `email_format.rs`).
 pub fn compile(json_schema: &Value) -> Result<jsonschema::Validator, String> {
+    compile_with(json_schema, |options| options)
+}
+
+/// [`compile`], with more options (a custom keyword) set by `more`.
+pub(crate) fn compile_with(
+    json_schema: &Value,
+    more: impl FnOnce(jsonschema::ValidationOptions) -> jsonschema::ValidationOptions,
+) -> Result<jsonschema::Validator, String> {
     let mut options = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
@@ -171,7 +219,7 @@ pub fn compile(json_schema: &Value) -> Result<jsonschema::Validator, String> {
     for &(name, check) in OWN_FORMATS {
         options = options.with_format(name, check);
     }
-    options
+    more(options)
         .build(json_schema)
         .map_err(|error| error.to_string())
 }
@@ -295,6 +343,13 @@ struct Translator<'a> {
     /// Reference targets already queued, so that each is translated once (and cycles end).
     defs: HashMap<String, ()>,
     queue: VecDeque<String>,
+    /// The document's shared schemas, which references become bridges to.
+    shared: Option<&'a mut SharedSchemas>,
+    /// True inside a scope whose references must be copied: `unevaluatedProperties` and
+    /// `unevaluatedItems` see the properties and items evaluated through a `$ref`, which a
+    /// bridge hides; a `propertyNames` error holds its subschema's error, which a bridge
+    /// would turn into a marker.
+    inline: bool,
 }
 
 impl Translator<'_> {
@@ -308,6 +363,23 @@ impl Translator<'_> {
                 }),
             };
         };
+        let outer = self.inline;
+        if ["unevaluatedProperties", "unevaluatedItems", "propertyNames"]
+            .iter()
+            .any(|keyword| object.contains_key(*keyword))
+        {
+            self.inline = true;
+        }
+        let translated = self.object(object, pointer);
+        self.inline = outer;
+        translated
+    }
+
+    fn object(
+        &mut self,
+        object: &Map<String, Value>,
+        pointer: &str,
+    ) -> Result<Value, TranslateError> {
         let sibling_reference = match object.get("$ref") {
             Some(reference) if self.dialect.ref_has_siblings(object) => {
                 Some(self.reference(reference, pointer)?)
@@ -490,6 +562,12 @@ impl Translator<'_> {
                 pointer: format!("{pointer}/$ref"),
                 reason: format!("`{reference}` points at nothing in the document"),
             });
+        }
+        if !self.inline
+            && let Some(shared) = self.shared.as_deref_mut()
+            && let Some(number) = shared.number(target)
+        {
+            return Ok(json!({ BRIDGE: number }));
         }
         if self.defs.insert(target.to_owned(), ()).is_none() {
             self.queue.push_back(target.to_owned());

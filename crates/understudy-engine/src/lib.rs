@@ -42,6 +42,7 @@ mod response_check;
 mod route_table;
 mod security;
 mod seed;
+mod shared_schema;
 mod store;
 mod stream;
 mod validate;

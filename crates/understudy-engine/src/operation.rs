@@ -127,7 +127,7 @@ pub struct Parameter {
     /// Whether an array is sent as repeated keys (`explode`) rather than comma-separated.
     pub explode: bool,
     /// The schema's validator, if the parameter has a schema.
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
     /// For an `in: querystring` parameter (OpenAPI 3.2), how the whole query string is read
     /// into the one value its schema checks; `None` for every other parameter.
     pub querystring: Option<QueryString>,
@@ -209,7 +209,7 @@ pub struct BodyMedia {
     /// Whether the body is read as JSON.
     pub json: bool,
     /// The schema's validator.
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
     /// The schema as written (tools generate requests from it; the request path never reads it).
     pub schema: Option<Value>,
     /// The schema's defaults, compiled; `None` when no default is reachable.
@@ -269,7 +269,7 @@ pub struct ResponseMedia {
     pub stream: Option<Stream>,
     /// The schema's validator, to check echoed bodies (a success's echo of the request, an
     /// error's echo of its violations).
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
     /// Where violations go in the schema of an error response that has no
     /// `x-understudy-violations`: the error body is that schema filled with them.
     pub(crate) error_shape: Option<ErrorShape>,

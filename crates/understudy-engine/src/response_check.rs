@@ -47,7 +47,7 @@ struct DocumentedMedia {
     /// The media type's essence (`application/json`, `application/*`).
     essence: String,
     /// The schema's validator, for a JSON media type with a schema.
-    validator: Option<Arc<jsonschema::Validator>>,
+    validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
 }
 
 impl ResponseChecks {
@@ -57,7 +57,8 @@ impl ResponseChecks {
         let mut checks = ResponseChecks::default();
         let mut errors = Vec::new();
         for spec in specs {
-            let mut shared: HashMap<String, Arc<jsonschema::Validator>> = HashMap::new();
+            let mut shared: HashMap<String, Arc<crate::shared_schema::SchemaValidator>> =
+                HashMap::new();
             let operations = checks.by_spec.entry(spec.name.as_str().into()).or_default();
             for operation in &spec.operations {
                 let documented =
@@ -269,7 +270,7 @@ fn status_name(status: StatusKey) -> String {
 fn documented_responses(
     operation: &Operation,
     file: &Path,
-    shared: &mut HashMap<String, Arc<jsonschema::Validator>>,
+    shared: &mut HashMap<String, Arc<crate::shared_schema::SchemaValidator>>,
     errors: &mut Vec<LoadError>,
 ) -> Vec<DocumentedResponse> {
     let document = &*operation.document;
@@ -339,18 +340,18 @@ fn validator(
     document: &Value,
     schema: &Value,
     pointer: &str,
-    shared: &mut HashMap<String, Arc<jsonschema::Validator>>,
-) -> Result<Arc<jsonschema::Validator>, String> {
+    shared: &mut HashMap<String, Arc<crate::shared_schema::SchemaValidator>>,
+) -> Result<Arc<crate::shared_schema::SchemaValidator>, String> {
     let key = schema.to_string();
     if let Some(validator) = shared.get(&key) {
         return Ok(Arc::clone(validator));
     }
     let translated = json_schema::translate(document, schema, pointer, Direction::Response)
         .map_err(|error| format!("{}: {}", error.pointer, error.reason))?;
-    let validator = Arc::new(
+    let validator = Arc::new(crate::shared_schema::SchemaValidator::standalone(
         json_schema::compile(&translated)
             .map_err(|reason| format!("the schema does not compile: {reason}"))?,
-    );
+    ));
     shared.insert(key, Arc::clone(&validator));
     Ok(validator)
 }

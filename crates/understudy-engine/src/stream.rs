@@ -55,7 +55,7 @@ pub struct Items {
     /// The schema's generator.
     pub generator: Generator,
     /// The schema's validator: a drawn value it refuses is drawn again.
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
 }
 
 impl Items {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::media_type;
 use crate::operation::{BodyMedia, Operation, Parameter, ParameterShape, QueryString, ScalarKind};
 use crate::security::{Gate, check_security};
+use crate::shared_schema::SchemaValidator;
 use crate::violation::{Location, Violation, ViolationClass};
 
 /// Decoded query pairs, in order.
@@ -461,7 +462,7 @@ fn missing_body() -> Violation {
 /// The violations of `value` against `validator`, one per failed keyword (an unexpected property each,
 /// a missing property each), with `anyOf`/`oneOf` failures narrowed to the branch that was meant.
 pub(crate) fn schema_violations(
-    validator: &jsonschema::Validator,
+    validator: &SchemaValidator,
     value: &Value,
     location: Location,
     base: &str,
@@ -473,12 +474,13 @@ pub(crate) fn schema_violations(
     }
     let mut violations = Vec::new();
     for error in validator.iter_errors(value).take(MAX_VIOLATIONS) {
-        convert(&error, location, base, &mut violations);
+        convert(validator, &error, location, base, &mut violations);
     }
     violations
 }
 
 fn convert(
+    validator: &SchemaValidator,
     error: &jsonschema::ValidationError<'_>,
     location: Location,
     base: &str,
@@ -487,6 +489,14 @@ fn convert(
     // One error can stand for many violations (every unexpected property); past the bound the
     // rest would only be dropped.
     if out.len() >= MAX_VIOLATIONS {
+        return;
+    }
+    // A shared schema failed: its own errors, under the place it checked.
+    if let Some((shared, value, at)) = validator.bridged(error) {
+        let base = format!("{base}{at}");
+        for error in shared.iter_errors(value).take(MAX_VIOLATIONS) {
+            convert(validator, &error, location, &base, out);
+        }
         return;
     }
     let pointer = format!("{base}{}", error.instance_path().as_str());
@@ -531,10 +541,10 @@ fn convert(
             }
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            match meant_branch(context) {
+            match meant_branch(validator, context) {
                 Some(branch) => {
                     for error in branch {
-                        convert(error, location, base, out);
+                        convert(validator, error, location, base, out);
                     }
                 }
                 None => {
@@ -598,22 +608,43 @@ fn convert(
 }
 
 /// The branch of a failed `anyOf`/`oneOf` the request most likely meant: not one that failed on a
-/// `const`/`enum` (a discriminating value), and among the rest the one with the fewest errors.
+/// `const`/`enum` (a discriminating value), and among the rest the one with the fewest errors
+/// (a shared schema's errors counted one by one).
 fn meant_branch<'c>(
+    validator: &SchemaValidator,
     context: &'c [Vec<jsonschema::ValidationError<'static>>],
 ) -> Option<&'c Vec<jsonschema::ValidationError<'static>>> {
     context
         .iter()
-        .filter(|branch| {
-            !branch.is_empty()
-                && !branch.iter().any(|error| {
-                    matches!(
-                        error.kind(),
-                        ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. }
-                    )
-                })
+        .filter(|branch| !branch.is_empty())
+        .filter_map(|branch| {
+            let (count, discriminating) = weigh(validator, branch);
+            (!discriminating).then_some((count, branch))
         })
-        .min_by_key(|branch| branch.len())
+        .min_by_key(|(count, _)| *count)
+        .map(|(_, branch)| branch)
+}
+
+/// How many errors `errors` stand for once every shared schema's failure is opened, and whether
+/// one of them is a failed `const`/`enum`.
+fn weigh(validator: &SchemaValidator, errors: &[jsonschema::ValidationError<'_>]) -> (usize, bool) {
+    let mut count = 0;
+    let mut discriminating = false;
+    for error in errors {
+        if let Some((shared, value, _)) = validator.bridged(error) {
+            let inner: Vec<_> = shared.iter_errors(value).take(MAX_VIOLATIONS).collect();
+            let (more, found) = weigh(validator, &inner);
+            count += more;
+            discriminating |= found;
+        } else {
+            count += 1;
+            discriminating |= matches!(
+                error.kind(),
+                ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. }
+            );
+        }
+    }
+    (count, discriminating)
 }
 
 fn violation(location: Location, pointer: String, keyword: &str, message: String) -> Violation {
