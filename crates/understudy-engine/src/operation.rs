@@ -366,12 +366,15 @@ impl Operation {
 
     /// The response a valid request gets: the success response, else the lowest status the
     /// operation documents (Petstore's `POST /pet` documents only 405; GitHub's tarball only 302),
-    /// so that no answer has a status the spec does not give.
+    /// so that no answer has a status the spec does not give. A 1xx is never one: it cannot be
+    /// an exchange's final answer (hyper would send a 500 in its place).
     pub fn valid_request_response(&self) -> Option<&Response> {
         self.success_response().or_else(|| {
             self.responses
                 .iter()
-                .filter(|response| response.status != StatusKey::Default)
+                .filter(|response| {
+                    response.status != StatusKey::Default && response.status.code() >= 200
+                })
                 .min_by_key(|response| response.status.code())
         })
     }

@@ -28,6 +28,15 @@ impl Preference {
         operation: &'o Operation,
     ) -> Result<(u16, &'o Response), Box<MockResponse>> {
         let (code, response) = match self.code {
+            Some(code) if code < 200 => {
+                return Err(Box::new(problem(
+                    "routing",
+                    StatusCode::BAD_REQUEST,
+                    "Unknown preference",
+                    format!("{code} is informational: it cannot be an answer's final status"),
+                    json!({}),
+                )));
+            }
             // `default` stands for every undocumented error status.
             Some(code) => match operation.response_for(code).or_else(|| {
                 (400..600)

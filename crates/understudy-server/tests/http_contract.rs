@@ -627,6 +627,12 @@ async fn a_valid_request_gets_a_documented_status_and_bodiless_statuses_have_no_
     let cached = send(&app, get("/cached", &[])).await;
     assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
     assert!(cached.body.is_empty(), "{}", cached.text());
+    // A 1xx cannot be a final answer: not chosen, and not forced.
+    let switch = send(&app, get("/switch", &[])).await;
+    assert_eq!(switch.status, StatusCode::NO_CONTENT);
+    let forced = send(&app, get("/switch", &[("prefer", "code=101")])).await;
+    assert_eq!(forced.status, StatusCode::BAD_REQUEST, "{}", forced.text());
+    assert!(forced.text().contains("informational"), "{}", forced.text());
 }
 
 #[tokio::test]
