@@ -10,7 +10,7 @@
 //! `discriminator` are read as in 3.0. [`translate`] copies every referenced schema under `$defs`,
 //! so a validator only holds what its schema can reach; the server's validators use
 //! `translate_shared` instead, where a reference is a bridge to a schema compiled once for the
-//! whole document ([`crate::shared_schema`]).
+//! whole document (`shared_schema.rs`).
 //!
 //! Past 600 lines because the translation of both dialects and the validator options must agree
 //! keyword by keyword, and read best side by side.
