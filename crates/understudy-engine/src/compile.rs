@@ -50,15 +50,7 @@ fn is_served_version(version: &str) -> bool {
 pub fn compile_spec(file: &Path, mut document: Value) -> Result<Spec, Vec<LoadError>> {
     inline_media_types(&mut document);
     let document = Arc::new(document);
-    let mut compiler = Compiler {
-        file,
-        document: &document,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        validators: HashMap::new(),
-        shared: HashMap::new(),
-        generators: HashMap::new(),
-    };
+    let mut compiler = Compiler::new(file, &document);
     let spec = compiler.spec(&document);
     if compiler.errors.is_empty() {
         Ok(spec)
@@ -194,7 +186,20 @@ struct Compiler<'a> {
     generators: HashMap<String, Generator>,
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
+    /// A compiler for `document`, read from `file`, with nothing compiled yet.
+    fn new(file: &'a Path, document: &'a Arc<Value>) -> Self {
+        Compiler {
+            file,
+            document,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            validators: HashMap::new(),
+            shared: HashMap::new(),
+            generators: HashMap::new(),
+        }
+    }
+
     fn error(&mut self, pointer: impl Into<String>, kind: ErrorKind, reason: impl Into<String>) {
         self.errors
             .push(LoadError::at(self.file, pointer, kind, reason));
@@ -1618,15 +1623,7 @@ mod tests {
     /// The shared schemas a document's request validators reach, and its operations.
     fn shared_request_schemas(document: &Value) -> (usize, Spec) {
         let document = Arc::new(document.clone());
-        let mut compiler = Compiler {
-            file: Path::new("t.json"),
-            document: &document,
-            errors: Vec::new(),
-            warnings: Vec::new(),
-            validators: HashMap::new(),
-            shared: HashMap::new(),
-            generators: HashMap::new(),
-        };
+        let mut compiler = Compiler::new(Path::new("t.json"), &document);
         let spec = compiler.spec(&document);
         assert!(compiler.errors.is_empty(), "{:?}", compiler.errors);
         let shared = compiler

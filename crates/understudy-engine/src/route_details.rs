@@ -345,22 +345,9 @@ fn parameter_example(
         | Location::ResponseHeader
         | Location::ResponseBody => return None,
     };
-    let parameter = [operation, path_item]
-        .into_iter()
-        .flatten()
-        .filter_map(|owner| owner.get("parameters")?.as_array())
-        .flatten()
-        .map(|parameter| deref(document, parameter))
-        .find(|parameter| {
-            parameter.get("in").and_then(Value::as_str) == Some(located)
-                && parameter
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|own| {
-                        own == name
-                            || (location == Location::Header && own.eq_ignore_ascii_case(name))
-                    })
-        })?;
+    let parameter = find_parameter(document, operation, path_item, located, |own| {
+        own == name || (location == Location::Header && own.eq_ignore_ascii_case(name))
+    })?;
     let schema = parameter
         .get("schema")
         .map(|schema| deref(document, schema));
@@ -383,6 +370,30 @@ fn parameter_example(
     })
 }
 
+/// The parameter `in: located` whose name `named` accepts, the operation's before its path item's
+/// (references followed).
+fn find_parameter<'d>(
+    document: &'d Value,
+    operation: Option<&'d Value>,
+    path_item: Option<&'d Value>,
+    located: &str,
+    named: impl Fn(&str) -> bool,
+) -> Option<&'d Value> {
+    [operation, path_item]
+        .into_iter()
+        .flatten()
+        .filter_map(|owner| owner.get("parameters")?.as_array())
+        .flatten()
+        .map(|parameter| deref(document, parameter))
+        .find(|parameter| {
+            parameter.get("in").and_then(Value::as_str) == Some(located)
+                && parameter
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(&named)
+        })
+}
+
 /// The serialized example of an `in: querystring` parameter named `name`: the first Example
 /// object's `serializedValue`, on the parameter or on its media type.
 fn querystring_example(
@@ -391,16 +402,9 @@ fn querystring_example(
     path_item: Option<&Value>,
     name: &str,
 ) -> Option<String> {
-    let parameter = [operation, path_item]
-        .into_iter()
-        .flatten()
-        .filter_map(|owner| owner.get("parameters")?.as_array())
-        .flatten()
-        .map(|parameter| deref(document, parameter))
-        .find(|parameter| {
-            parameter.get("in").and_then(Value::as_str) == Some("querystring")
-                && parameter.get("name").and_then(Value::as_str) == Some(name)
-        })?;
+    let parameter = find_parameter(document, operation, path_item, "querystring", |own| {
+        own == name
+    })?;
     let media = parameter
         .get("content")?
         .as_object()?

@@ -312,23 +312,13 @@ async fn send_to(
             .map_err(|error| Failure::Failed(format!("cannot make the request: {error}")))?;
         match inner.client.request(outgoing).await {
             Ok(response) => return Ok(response.status().as_u16()),
-            Err(error) if error.is_connect() => refused = Some(error_chain(&error)),
-            Err(error) => return Err(Failure::Failed(error_chain(&error))),
+            Err(error) if error.is_connect() => {
+                refused = Some(crate::server_error::error_chain(&error))
+            }
+            Err(error) => return Err(Failure::Failed(crate::server_error::error_chain(&error))),
         }
     }
     Err(Failure::Failed(refused.unwrap_or_default()))
-}
-
-/// An error and its causes, as one sentence (hyper's client says only "client error (Connect)").
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    text
 }
 
 /// A response body that says when it has been written whole (its last frame taken) or dropped:

@@ -224,11 +224,10 @@ impl Proxy {
         *outgoing.uri_mut() = target;
         *outgoing.headers_mut() = headers;
         let exchange = async {
-            let answer = self
-                .client
-                .request(outgoing)
-                .await
-                .map_err(|error| Failure::Unreachable(describe(&error)))?;
+            let answer =
+                self.client.request(outgoing).await.map_err(|error| {
+                    Failure::Unreachable(crate::server_error::error_chain(&error))
+                })?;
             let (parts, body) = answer.into_parts();
             let body = Limited::new(body, MAX_UPSTREAM_BODY)
                 .collect()
@@ -386,19 +385,6 @@ fn drop_hop_by_hop(headers: &mut HeaderMap) {
     }
     headers.remove("keep-alive");
     headers.remove("proxy-connection");
-}
-
-/// An error and its causes in one line (`client error (Connect): tcp connect error: Connection
-/// refused`).
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -85,3 +85,16 @@ impl IntoResponse for ServerError {
         response
     }
 }
+/// An error and its causes in one line, as hyper's client gives them only together
+/// (`client error (Connect): tcp connect error: Connection refused`): the proxy's 502 and a
+/// callback's failure say it.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
+}
