@@ -48,11 +48,7 @@ pub fn convert(file: &Path, document: &mut Value) -> Vec<LoadError> {
     let Value::Object(source) = std::mem::take(document) else {
         return Vec::new();
     };
-    let mut converter = Converter {
-        file,
-        source: &source,
-        warnings: Vec::new(),
-    };
+    let mut converter = Converter::new(file, &source);
     *document = Value::Object(converter.document());
     converter.warnings
 }
@@ -90,11 +86,7 @@ pub fn convert_parts(file: &Path, document: &mut Value) -> Vec<LoadError> {
     let Value::Object(source) = std::mem::take(document) else {
         return Vec::new();
     };
-    let mut converter = Converter {
-        file,
-        source: &source,
-        warnings: Vec::new(),
-    };
+    let mut converter = Converter::new(file, &source);
     let mut out = Map::new();
     let mut components = converter.components();
     for (key, value) in &source {
@@ -223,6 +215,15 @@ struct Body {
 }
 
 impl<'a> Converter<'a> {
+    /// A converter of `source`, read from `file`, with no warning yet.
+    fn new(file: &'a Path, source: &'a Map<String, Value>) -> Self {
+        Converter {
+            file,
+            source,
+            warnings: Vec::new(),
+        }
+    }
+
     fn warn(&mut self, pointer: impl Into<String>, reason: impl Into<String>) {
         self.warnings.push(LoadError::at(
             self.file,

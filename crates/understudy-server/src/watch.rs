@@ -102,14 +102,7 @@ async fn reload(live: &Arc<LiveEngine>, paths: &[PathBuf]) -> Option<Vec<PathBuf
     match reloaded {
         Ok(Ok(reloaded)) => {
             let engine = Arc::new(reloaded.engine);
-            for warning in engine.warnings() {
-                tracing::warn!(
-                    file = %warning.file.display(),
-                    at = %warning.location,
-                    "{}",
-                    warning.reason
-                );
-            }
+            log_warnings(&engine);
             tracing::info!(
                 specs = engine.specs().len(),
                 operations = engine.routes().len(),
@@ -221,4 +214,17 @@ fn add_folder(
     watcher.watch(&folder, RecursiveMode::NonRecursive)?;
     watched.insert(folder);
     Ok(())
+}
+
+/// Logs what the specs load with but is not served as written (a pattern no engine reads, a
+/// Swagger 2.0 part with no 3.0 form), one warning line each: at start and after each reload.
+pub fn log_warnings(engine: &understudy_engine::Engine) {
+    for warning in engine.warnings() {
+        tracing::warn!(
+            file = %warning.file.display(),
+            at = %warning.location,
+            "{}",
+            warning.reason
+        );
+    }
 }

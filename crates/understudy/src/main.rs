@@ -432,14 +432,7 @@ fn serve(args: ServeArgs, proxy: Option<ProxyOptions>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    for warning in engine.warnings() {
-        tracing::warn!(
-            file = %warning.file.display(),
-            at = %warning.location,
-            "{}",
-            warning.reason
-        );
-    }
+    understudy_server::watch::log_warnings(&engine);
     let workers = args.workers.map_or_else(default_workers, usize::from);
     let runtime = match pinned_workers::multi_thread_runtime(workers, args.pin_workers) {
         Ok((runtime, pinning)) => {
