@@ -18,7 +18,7 @@ use crate::delivery;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
-use crate::generate::{Defaults, Generator};
+use crate::generate::{Defaults, Generator, GeneratorSet};
 use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
@@ -52,6 +52,7 @@ pub fn compile_spec(file: &Path, mut document: Value) -> Result<Spec, Vec<LoadEr
     let document = Arc::new(document);
     let mut compiler = Compiler::new(file, &document);
     let spec = compiler.spec(&document);
+    compiler.generator_set.finish();
     if compiler.errors.is_empty() {
         Ok(spec)
     } else {
@@ -184,6 +185,9 @@ struct Compiler<'a> {
     shared: HashMap<Direction, SharedSchemas>,
     /// Generators already compiled, by schema text, shared the same way (a clone shares the plan).
     generators: HashMap<String, Generator>,
+    /// What every generator of the document is compiled with: each schema read once, each
+    /// combination of schemas planned once, for all of them.
+    generator_set: GeneratorSet<'a>,
 }
 
 impl<'a> Compiler<'a> {
@@ -197,6 +201,7 @@ impl<'a> Compiler<'a> {
             validators: HashMap::new(),
             shared: HashMap::new(),
             generators: HashMap::new(),
+            generator_set: GeneratorSet::new(document),
         }
     }
 
@@ -218,7 +223,7 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn spec(&mut self, document: &Value) -> Spec {
+    fn spec(&mut self, document: &'a Value) -> Spec {
         let name = self
             .file
             .file_stem()
@@ -304,7 +309,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// The top-level `webhooks` (OpenAPI 3.1), one per name and method: listed, never served.
-    fn webhooks(&mut self, document: &Value) -> Vec<Webhook> {
+    fn webhooks(&mut self, document: &'a Value) -> Vec<Webhook> {
         let Some(webhooks) = document.get("webhooks") else {
             return Vec::new();
         };
@@ -338,7 +343,7 @@ impl<'a> Compiler<'a> {
     /// An operation's `callbacks`: for each name, each URL expression and each method of its
     /// path item, the parsed expression and a generator for the JSON request body. An expression
     /// that does not parse is an error at its key's pointer.
-    fn callbacks(&mut self, operation: &Value, pointer: &str) -> Vec<Callback> {
+    fn callbacks(&mut self, operation: &'a Value, pointer: &str) -> Vec<Callback> {
         let Some(callbacks) = operation.get("callbacks") else {
             return Vec::new();
         };
@@ -405,7 +410,7 @@ impl<'a> Compiler<'a> {
 
     /// A callback operation's JSON request body: its first JSON media type with a schema, made
     /// by a generator as a response is (the mock sends it), checked by the matching validator.
-    fn callback_body(&mut self, operation: &Value, pointer: &str) -> Option<CallbackBody> {
+    fn callback_body(&mut self, operation: &'a Value, pointer: &str) -> Option<CallbackBody> {
         let document = self.document;
         let body = deref(document, operation.get("requestBody")?);
         let content = body.get("content")?.as_object()?;
@@ -433,7 +438,7 @@ impl<'a> Compiler<'a> {
         spec: &str,
         mount: &str,
         path: &str,
-        item: &Value,
+        item: &'a Value,
         roles: &HashMap<(String, &'static str), ResourceRole>,
         operations: &mut Vec<Arc<Operation>>,
     ) {
@@ -495,8 +500,8 @@ impl<'a> Compiler<'a> {
         mount: &str,
         path: &str,
         method: &str,
-        operation: &Value,
-        shared_parameters: Option<&Value>,
+        operation: &'a Value,
+        shared_parameters: Option<&'a Value>,
         pointer: &str,
     ) -> Option<Operation> {
         let before = self.errors.len();
@@ -850,7 +855,7 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn responses(&mut self, operation: &Value, pointer: &str, echoes: bool) -> Vec<Response> {
+    fn responses(&mut self, operation: &'a Value, pointer: &str, echoes: bool) -> Vec<Response> {
         let document = self.document;
         let at = format!("{pointer}/responses");
         let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
@@ -878,7 +883,7 @@ impl<'a> Compiler<'a> {
     fn response(
         &mut self,
         status: StatusKey,
-        response: &Value,
+        response: &'a Value,
         pointer: &str,
         echoes: bool,
     ) -> Response {
@@ -1023,7 +1028,12 @@ impl<'a> Compiler<'a> {
 
     /// The stream a sequential media type with an `itemSchema` is answered with; `None` for a
     /// media type understudy does not stream (it is then answered as a schemaless body).
-    fn stream(&mut self, media_type: &str, item_schema: &Value, pointer: &str) -> Option<Stream> {
+    fn stream(
+        &mut self,
+        media_type: &str,
+        item_schema: &'a Value,
+        pointer: &str,
+    ) -> Option<Stream> {
         let format = stream::Format::of(media_type)?;
         let items = self.items(item_schema, &format!("{pointer}/itemSchema"))?;
         let event = match format {
@@ -1046,7 +1056,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// A schema's generator and validator, for items made one by one.
-    fn items(&mut self, schema: &Value, pointer: &str) -> Option<stream::Items> {
+    fn items(&mut self, schema: &'a Value, pointer: &str) -> Option<stream::Items> {
         let generator = self.generator(schema, pointer)?;
         let validator = self.validator(schema, pointer, Direction::Response);
         Some(stream::Items {
@@ -1272,12 +1282,12 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn generator(&mut self, schema: &Value, pointer: &str) -> Option<Generator> {
+    fn generator(&mut self, schema: &'a Value, pointer: &str) -> Option<Generator> {
         let key = schema.to_string();
         if let Some(shared) = self.generators.get(&key) {
             return Some(shared.clone());
         }
-        match Generator::compile(self.document, schema) {
+        match self.generator_set.compile(schema) {
             Ok(generator) => {
                 self.generators.insert(key, generator.clone());
                 Some(generator)

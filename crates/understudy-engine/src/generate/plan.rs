@@ -173,6 +173,9 @@ pub(crate) struct Node {
     pub(crate) lineage: Option<(Arc<str>, Value)>,
     /// Nesting needed by the smallest valid value ([`UNREACHABLE`] if none was found).
     pub(crate) height: u16,
+    /// A limit cut this node's plan short (a merge kept its first schema, a composition one
+    /// branch, or a node was planned as unconstrained): values made from it are not vouched for.
+    pub(crate) cut: bool,
 }
 
 impl Node {
@@ -217,6 +220,7 @@ impl Node {
             context: None,
             lineage: None,
             height: 0,
+            cut: false,
         }
     }
 
@@ -226,25 +230,96 @@ impl Node {
     }
 }
 
-/// Plans every node reachable from the root part; returns the nodes, the root node, and whether
-/// the plan is whole (no limit cut a conjunction short or planned a node as unconstrained).
-pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
-    let mut planner = Planner {
-        parts,
-        memo: HashMap::new(),
-        nodes: vec![Node::free(Vec::new())],
-        pending: Vec::new(),
-        cut: Cell::new(false),
-    };
-    let root = planner.node(vec![root], Vec::new(), None);
-    while let Some(pending) = planner.pending.pop() {
-        planner.build(pending);
+/// The nodes planned so far for one document's generators, memoized by their set of parts, so
+/// that a schema many responses reach is planned once for all of them.
+pub(crate) struct Plans {
+    memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
+    nodes: Vec<Node>,
+}
+
+impl Plans {
+    /// Nothing planned yet but the unconstrained node.
+    pub(crate) fn new() -> Self {
+        Plans {
+            memo: HashMap::new(),
+            nodes: vec![Node::free(Vec::new())],
+        }
     }
-    // Every limit but the flattening one is reached only past the soft node count.
-    let whole = !planner.cut.get() && planner.nodes.len() < SOFT_NODES;
-    let mut nodes = planner.nodes;
-    finalize(parts, &mut nodes);
-    (nodes, root, whole)
+
+    /// The nodes planned so far (not yet [`Plans::finish`]ed).
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Plans every node reachable from the root part that is not planned yet; returns the root
+    /// node, and whether its plan is whole (no limit cut a conjunction short or planned a node
+    /// as unconstrained anywhere below it).
+    pub(crate) fn plan(&mut self, parts: &[Part], root: PartId) -> (NodeId, bool) {
+        let mut planner = Planner {
+            parts,
+            start: self.nodes.len(),
+            memo: std::mem::take(&mut self.memo),
+            nodes: std::mem::take(&mut self.nodes),
+            pending: Vec::new(),
+            cut: Cell::new(false),
+        };
+        let root = planner.node(vec![root], Vec::new(), None);
+        let root_cut = planner.cut.take();
+        while let Some(pending) = planner.pending.pop() {
+            planner.build(pending);
+        }
+        self.memo = planner.memo;
+        self.nodes = planner.nodes;
+        (root, !root_cut && !reaches_cut(&self.nodes, root))
+    }
+
+    /// The nodes, each told what only the whole graph can tell (which values pass, which
+    /// variants can hold, minimal heights).
+    pub(crate) fn finish(self, parts: &[Part]) -> Vec<Node> {
+        let mut nodes = self.nodes;
+        finalize(parts, &mut nodes);
+        nodes
+    }
+}
+
+/// Plans every node reachable from the root part alone; returns the nodes, the root node, and
+/// whether the plan is whole.
+#[cfg(test)]
+pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
+    let mut plans = Plans::new();
+    let (root, whole) = plans.plan(parts, root);
+    (plans.finish(parts), root, whole)
+}
+
+/// Whether a node planned [`Node::cut`] is reachable from `root`.
+fn reaches_cut(nodes: &[Node], root: NodeId) -> bool {
+    let mut seen = vec![false; nodes.len()];
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        let Some(node) = nodes.get(id as usize) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[id as usize], true) {
+            continue;
+        }
+        if node.cut {
+            return true;
+        }
+        let additional = match node.additional {
+            Additional::Schema(id) => Some(id),
+            Additional::Free | Additional::Forbidden => None,
+        };
+        stack.extend(
+            node.items
+                .iter()
+                .chain(&node.prefix)
+                .chain(node.contains.as_ref().map(|(id, _)| id))
+                .chain(node.properties.iter().map(|prop| &prop.node))
+                .chain(&additional)
+                .chain(node.variants.iter().map(|variant| &variant.node)),
+        );
+    }
+    false
 }
 
 struct Pending {
@@ -256,14 +331,22 @@ struct Pending {
 
 struct Planner<'p> {
     parts: &'p [Part],
+    /// How many nodes there were before this root: the limits count the nodes it adds.
+    start: usize,
     memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
     nodes: Vec<Node>,
     pending: Vec<Pending>,
-    /// Set when a conjunction had more parts than [`MAX_FLAT`].
+    /// Set when a limit cut a conjunction short or planned a node as unconstrained, since the
+    /// last node began building.
     cut: Cell<bool>,
 }
 
 impl Planner<'_> {
+    /// Whether this root's planning added `limit` nodes or more.
+    fn grown_past(&self, limit: usize) -> bool {
+        self.nodes.len() - self.start >= limit
+    }
+
     /// The node for the conjunction of `roots`, whose composition groups owned by `resolved`
     /// parts are already decided; created (and queued for building) on first request.
     fn node(
@@ -290,7 +373,8 @@ impl Planner<'_> {
         if let Some(&id) = self.memo.get(&key) {
             return id;
         }
-        if self.nodes.len() >= MAX_NODES {
+        if self.grown_past(MAX_NODES) {
+            self.cut.set(true);
             return FREE;
         }
         let Ok(id) = NodeId::try_from(self.nodes.len()) else {
@@ -315,7 +399,8 @@ impl Planner<'_> {
 
     /// The schemas of a merge, cut to the first one once planning has grown past its soft limit.
     fn bounded(&self, mut parts: Vec<PartId>) -> Vec<PartId> {
-        if self.nodes.len() >= SOFT_NODES {
+        if parts.len() > 1 && self.grown_past(SOFT_NODES) {
+            self.cut.set(true);
             parts.truncate(1);
         }
         parts
@@ -352,6 +437,7 @@ impl Planner<'_> {
         let context = self.nodes[id as usize].context.clone();
         let mut node = Node::free(roots.clone());
         node.context = context.clone();
+        self.cut.set(false);
         let mut types = Types::ALL.without(Types::NULL);
         let mut items: Vec<PartId> = Vec::new();
         let mut prefix: Vec<PartId> = Vec::new();
@@ -509,6 +595,7 @@ impl Planner<'_> {
         node.exclusive = !check;
         node.scalar_types = check::scalar_types(self.parts, &node.roots);
         node.kind = kind(&node);
+        node.cut = self.cut.take();
         self.nodes[id as usize] = node;
     }
 
@@ -643,7 +730,8 @@ impl Planner<'_> {
                 } else {
                     own
                 };
-                if self.nodes.len() >= SOFT_NODES {
+                if entries.len() > 1 && self.grown_past(SOFT_NODES) {
+                    self.cut.set(true);
                     entries.truncate(1);
                 }
                 let mut variants = Vec::with_capacity(entries.len());
@@ -669,7 +757,8 @@ impl Planner<'_> {
             if branches.is_empty() {
                 continue;
             }
-            let keep = if self.nodes.len() >= SOFT_NODES {
+            let keep = if branches.len() > 1 && self.grown_past(SOFT_NODES) {
+                self.cut.set(true);
                 1
             } else {
                 branches.len()
@@ -1089,7 +1178,7 @@ mod tests {
     fn root_node(document: &Value, schema: &Value) -> Node {
         let mut builder = PartsBuilder::new(document);
         let root = builder.part(schema);
-        let (parts, _) = builder.finish();
+        let parts = builder.finish();
         let (mut nodes, root, _) = plan(&parts, root);
         nodes.swap_remove(root as usize)
     }
