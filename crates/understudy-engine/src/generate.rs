@@ -627,4 +627,40 @@ mod tests {
         assert!(!made.vouched);
         assert!(made.body.is_object());
     }
+
+    #[test]
+    fn a_plan_cut_short_under_one_response_is_not_vouched_for_under_another_and_limits_count_per_response()
+     {
+        let mut properties = serde_json::Map::new();
+        for index in 0..2_100 {
+            properties.insert(
+                format!("p{index}"),
+                json!({"type": "string", "maxLength": index + 1}),
+            );
+        }
+        properties.insert(
+            "choice".into(),
+            json!({"$ref": "#/components/schemas/Choice"}),
+        );
+        let document = json!({"openapi": "3.0.3", "components": {"schemas": {
+            "Choice": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}}});
+        let huge = json!({"type": "object", "properties": properties});
+        let small = json!({"type": "object", "properties": {
+            "c": {"$ref": "#/components/schemas/Choice"}}});
+        let other = json!({"type": "object", "properties": {
+            "n": {"oneOf": [{"type": "boolean"}, {"type": "number"}]}}});
+        let mut set = GeneratorSet::new(&document);
+        let huge = set.compile(&huge).unwrap();
+        let small = set.compile(&small).unwrap();
+        let other = set.compile(&other).unwrap();
+        drop(set);
+        // Past 2,000 nodes `Choice` keeps one branch: that plan is shared, and cut wherever it is.
+        assert!(!huge.is_exact());
+        assert!(
+            !small.is_exact(),
+            "reaches the node planned short under the first response"
+        );
+        // A response planned after a large one has its own allowance.
+        assert!(other.is_exact());
+    }
 }
