@@ -821,7 +821,7 @@ impl<'a> Compiler<'a> {
         alternatives
     }
 
-    fn request_body(&mut self, body: &Value, pointer: &str) -> Option<RequestBody> {
+    fn request_body(&mut self, body: &'a Value, pointer: &str) -> Option<RequestBody> {
         let document = self.document;
         let body = deref(document, body);
         let Some(content) = body.get("content").and_then(Value::as_object) else {
@@ -845,6 +845,7 @@ impl<'a> Compiler<'a> {
                 validator,
                 schema: schema.cloned(),
                 defaults: schema
+                    .filter(|schema| self.generator_set.may_reach_default(schema))
                     .map(|schema| Defaults::compile(document, schema))
                     .filter(|defaults| !defaults.is_empty()),
             });

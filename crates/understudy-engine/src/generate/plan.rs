@@ -14,6 +14,7 @@ use super::check::{self, accepts_all};
 use super::hint::{self, Hint};
 use super::like_example::{ExampleShape, LikeExample};
 use super::pattern::{FormatCheck, Pattern};
+use super::reach::Reach;
 use super::run::FormatKind;
 use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
 
@@ -224,6 +225,22 @@ impl Node {
         }
     }
 
+    /// The nodes this one makes its items, properties and variants from.
+    pub(crate) fn children(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let additional = match self.additional {
+            Additional::Schema(id) => Some(id),
+            Additional::Free | Additional::Forbidden => None,
+        };
+        self.items
+            .iter()
+            .chain(&self.prefix)
+            .chain(self.contains.as_ref().map(|(id, _)| id))
+            .chain(self.properties.iter().map(|prop| &prop.node))
+            .copied()
+            .chain(additional)
+            .chain(self.variants.iter().map(|variant| variant.node))
+    }
+
     /// Finds a declared property.
     pub(crate) fn property(&self, name: &str) -> Option<&Prop> {
         self.properties.iter().find(|prop| &*prop.name == name)
@@ -235,6 +252,8 @@ impl Node {
 pub(crate) struct Plans {
     memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
     nodes: Vec<Node>,
+    /// Which nodes reach no node planned short.
+    whole: Reach,
 }
 
 impl Plans {
@@ -243,6 +262,7 @@ impl Plans {
         Plans {
             memo: HashMap::new(),
             nodes: vec![Node::free(Vec::new())],
+            whole: Reach::default(),
         }
     }
 
@@ -270,7 +290,14 @@ impl Plans {
         }
         self.memo = planner.memo;
         self.nodes = planner.nodes;
-        (root, !root_cut && !reaches_cut(&self.nodes, root))
+        let nodes = &self.nodes;
+        let cut_below = self.whole.reaches(
+            nodes.len(),
+            root,
+            |id| nodes[id as usize].cut,
+            |id, stack| stack.extend(nodes[id as usize].children()),
+        );
+        (root, !root_cut && !cut_below)
     }
 
     /// The nodes, each told what only the whole graph can tell (which values pass, which
@@ -289,37 +316,6 @@ pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
     let mut plans = Plans::new();
     let (root, whole) = plans.plan(parts, root);
     (plans.finish(parts), root, whole)
-}
-
-/// Whether a node planned [`Node::cut`] is reachable from `root`.
-fn reaches_cut(nodes: &[Node], root: NodeId) -> bool {
-    let mut seen = vec![false; nodes.len()];
-    let mut stack = vec![root];
-    while let Some(id) = stack.pop() {
-        let Some(node) = nodes.get(id as usize) else {
-            continue;
-        };
-        if std::mem::replace(&mut seen[id as usize], true) {
-            continue;
-        }
-        if node.cut {
-            return true;
-        }
-        let additional = match node.additional {
-            Additional::Schema(id) => Some(id),
-            Additional::Free | Additional::Forbidden => None,
-        };
-        stack.extend(
-            node.items
-                .iter()
-                .chain(&node.prefix)
-                .chain(node.contains.as_ref().map(|(id, _)| id))
-                .chain(node.properties.iter().map(|prop| &prop.node))
-                .chain(&additional)
-                .chain(node.variants.iter().map(|variant| &variant.node)),
-        );
-    }
-    false
 }
 
 struct Pending {

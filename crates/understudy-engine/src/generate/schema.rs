@@ -104,26 +104,6 @@ impl Types {
     }
 }
 
-/// Whether a [`Part::loose`] part is reachable from `root`: checks made against `root` may then be
-/// looser than the server's validator.
-pub(crate) fn reaches_loose(parts: &[Part], root: PartId) -> bool {
-    let mut seen = vec![false; parts.len()];
-    let mut stack = vec![root];
-    while let Some(id) = stack.pop() {
-        let Some(part) = parts.get(id as usize) else {
-            continue;
-        };
-        if std::mem::replace(&mut seen[id as usize], true) {
-            continue;
-        }
-        if part.loose {
-            return true;
-        }
-        stack.extend(part.children());
-    }
-    false
-}
-
 /// Whether a JSON number has no fractional part.
 pub(crate) fn is_integral(number: &serde_json::Number) -> bool {
     number.is_i64()
@@ -245,6 +225,8 @@ pub(crate) struct Part {
     /// subschema that had to be read as `{}` (a `$ref` that leads nowhere, the part limit).
     /// Checks against it may pass a value the validator rejects.
     pub(crate) loose: bool,
+    /// Has a `default` of any kind (`default` above keeps scalars only).
+    pub(crate) defaulted: bool,
 }
 
 impl Part {
@@ -555,6 +537,7 @@ impl<'d> PartsBuilder<'d> {
             .filter(|value| is_scalar(value))
             .cloned();
         part.default = map.get("default").filter(|value| is_scalar(value)).cloned();
+        part.defaulted = map.contains_key("default");
         part
     }
 
