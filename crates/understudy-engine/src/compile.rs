@@ -18,7 +18,7 @@ use crate::delivery;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
-use crate::generate::{Defaults, Generator, GeneratorSet};
+use crate::generate::{DefaultSearch, Defaults, Generator, GeneratorSet};
 use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
@@ -188,6 +188,8 @@ struct Compiler<'a> {
     /// What every generator of the document is compiled with: each schema read once, each
     /// combination of schemas planned once, for all of them.
     generator_set: GeneratorSet<'a>,
+    /// Which request schemas may lead to a `default`, each schema walked once for all bodies.
+    default_search: DefaultSearch<'a>,
 }
 
 impl<'a> Compiler<'a> {
@@ -202,6 +204,7 @@ impl<'a> Compiler<'a> {
             shared: HashMap::new(),
             generators: HashMap::new(),
             generator_set: GeneratorSet::new(document),
+            default_search: DefaultSearch::new(document),
         }
     }
 
@@ -845,7 +848,7 @@ impl<'a> Compiler<'a> {
                 validator,
                 schema: schema.cloned(),
                 defaults: schema
-                    .filter(|schema| self.generator_set.may_reach_default(schema))
+                    .filter(|schema| self.default_search.may_reach(schema))
                     .map(|schema| Defaults::compile(document, schema))
                     .filter(|defaults| !defaults.is_empty()),
             });

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::Value;
 
-pub use defaults::{Defaults, apply_defaults};
+pub use defaults::{DefaultSearch, Defaults, apply_defaults};
 
 use check::accepts_all_noting;
 use echo::Echo;
@@ -398,8 +398,6 @@ pub struct GeneratorSet<'d> {
     plans: Plans,
     /// Which parts reach no loose part.
     exact_parts: Reach,
-    /// Which parts lead to no `default`.
-    without_defaults: Reach,
     graph: SharedGraph,
 }
 
@@ -411,7 +409,6 @@ impl<'d> GeneratorSet<'d> {
             parts: PartsBuilder::new(document),
             plans: Plans::new(),
             exact_parts: Reach::default(),
-            without_defaults: Reach::default(),
             graph: SharedGraph::default(),
         }
     }
@@ -444,12 +441,11 @@ impl<'d> GeneratorSet<'d> {
         let (root_part, unreadable) = self.parts.root(schema);
         let parts = self.parts.parts();
         let (root, planned_whole) = self.plans.plan(parts, root_part);
-        let loose_below = self.exact_parts.reaches(
-            parts.len(),
-            root_part,
-            |id| parts[id as usize].loose,
-            |id, stack| stack.extend(parts[id as usize].children()),
-        );
+        let loose_below = self.exact_parts.reaches(root_part, |id, stack| {
+            let part = &parts[id as usize];
+            stack.extend(part.children());
+            part.loose
+        });
         let exact = !unreadable && planned_whole && !loose_below;
         let identity = identity_slot(self.plans.nodes(), &self.graph, root);
         Ok(Generator {
@@ -459,27 +455,6 @@ impl<'d> GeneratorSet<'d> {
             identity,
             sizes: Arc::default(),
         })
-    }
-
-    /// Whether a `default` may lie where a request body's defaults are looked for from `schema`
-    /// (through `$ref`, `allOf`, `properties` and `items`, as [`Defaults::compile`] walks): when
-    /// not, there is nothing to compile. Asked for every request body of a document, it walks
-    /// each schema once in all (a body of Stripe's reaches hundreds of schemas, and most reach no
-    /// default).
-    pub fn may_reach_default(&mut self, schema: &'d Value) -> bool {
-        let (root, unreadable) = self.parts.root(schema);
-        let parts = self.parts.parts();
-        unreadable
-            || self.without_defaults.reaches(
-                parts.len(),
-                root,
-                |id| parts[id as usize].defaulted || parts[id as usize].loose,
-                |id, stack| {
-                    let part = &parts[id as usize];
-                    let properties = part.properties.iter().map(|property| &property.part);
-                    stack.extend(part.all_of.iter().chain(properties).chain(&part.items));
-                },
-            )
     }
 
     /// Fills the graph the set's generators share; until then they make `null`.
@@ -719,11 +694,11 @@ mod tests {
             (json!({"$ref": "#/components/schemas/Plain"}), false),
             (json!({"type": "string"}), false),
         ];
-        let mut set = GeneratorSet::new(&document);
+        let mut search = DefaultSearch::new(&document);
         for (schema, defaulted) in &schemas {
             // The same answer asked again, after the walks before it marked schemas clean.
             for _ in 0..2 {
-                assert_eq!(set.may_reach_default(schema), *defaulted, "{schema}");
+                assert_eq!(search.may_reach(schema), *defaulted, "{schema}");
             }
             assert_eq!(
                 Defaults::compile(&document, schema).is_empty(),

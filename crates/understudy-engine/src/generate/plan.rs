@@ -291,12 +291,11 @@ impl Plans {
         self.memo = planner.memo;
         self.nodes = planner.nodes;
         let nodes = &self.nodes;
-        let cut_below = self.whole.reaches(
-            nodes.len(),
-            root,
-            |id| nodes[id as usize].cut,
-            |id, stack| stack.extend(nodes[id as usize].children()),
-        );
+        let cut_below = self.whole.reaches(root, |id, stack| {
+            let node = &nodes[id as usize];
+            stack.extend(node.children());
+            node.cut
+        });
         (root, !root_cut && !cut_below)
     }
 

@@ -14,17 +14,14 @@ pub(crate) struct Reach {
 }
 
 impl Reach {
-    /// Whether an item for which `marked` holds is reachable from `root` through `children`
-    /// (`count` items in all, ids below it; children at or past it are ignored).
+    /// Whether a marked item is reachable from `root`: `visit` says whether an item is marked,
+    /// and when it is not, pushes its children (items are numbered from 0; the numbers may grow
+    /// between and during walks).
     pub(crate) fn reaches(
         &mut self,
-        count: usize,
         root: u32,
-        marked: impl Fn(u32) -> bool,
-        mut children: impl FnMut(u32, &mut Vec<u32>),
+        mut visit: impl FnMut(u32, &mut Vec<u32>) -> bool,
     ) -> bool {
-        self.clean.resize(count, false);
-        self.seen.resize(count, 0);
         self.walk = self.walk.wrapping_add(1);
         if self.walk == 0 {
             self.seen.fill(0);
@@ -34,15 +31,18 @@ impl Reach {
         let mut stack = vec![root];
         while let Some(id) = stack.pop() {
             let index = id as usize;
-            if index >= count || self.clean[index] || self.seen[index] == self.walk {
+            if index >= self.clean.len() {
+                self.clean.resize(index + 1, false);
+                self.seen.resize(index + 1, 0);
+            }
+            if self.clean[index] || self.seen[index] == self.walk {
                 continue;
             }
             self.seen[index] = self.walk;
-            if marked(id) {
+            if visit(id, &mut stack) {
                 return true;
             }
             visited.push(index);
-            children(id, &mut stack);
         }
         // Everything seen reaches only what this walk saw: nothing marked.
         for index in visited {
@@ -63,15 +63,14 @@ mod tests {
         let mut reach = Reach::default();
         let mut walked = 0;
         let ask = |reach: &mut Reach, root: u32, walked: &mut usize| {
-            reach.reaches(
-                5,
-                root,
-                |id| id == 4,
-                |id, stack| {
-                    *walked += 1;
-                    stack.extend(&edges[id as usize]);
-                },
-            )
+            reach.reaches(root, |id, stack| {
+                if id == 4 {
+                    return true;
+                }
+                *walked += 1;
+                stack.extend(&edges[id as usize]);
+                false
+            })
         };
         assert!(!ask(&mut reach, 0, &mut walked));
         assert_eq!(walked, 3, "the cycle once");

@@ -225,8 +225,6 @@ pub(crate) struct Part {
     /// subschema that had to be read as `{}` (a `$ref` that leads nowhere, the part limit).
     /// Checks against it may pass a value the validator rejects.
     pub(crate) loose: bool,
-    /// Has a `default` of any kind (`default` above keeps scalars only).
-    pub(crate) defaulted: bool,
 }
 
 impl Part {
@@ -537,7 +535,6 @@ impl<'d> PartsBuilder<'d> {
             .filter(|value| is_scalar(value))
             .cloned();
         part.default = map.get("default").filter(|value| is_scalar(value)).cloned();
-        part.defaulted = map.contains_key("default");
         part
     }
 
