@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::Value;
 
@@ -23,7 +24,7 @@ use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
-    BodyMedia, Credential, Operation, Parameter, ParameterShape, QueryString, RequestBody,
+    BodyMedia, Credential, Example, Operation, Parameter, ParameterShape, QueryString, RequestBody,
     RequestCounter, Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey,
     UniqueRule, Webhook,
 };
@@ -994,16 +995,22 @@ impl<'a> Compiler<'a> {
                     );
                 }
                 let media_type = media_type.to_ascii_lowercase();
+                let validator_ref = validator.as_deref();
                 content.push(ResponseMedia {
                     content_type,
                     json,
                     media_type,
                     generator,
                     stream,
-                    validator,
                     error_shape,
-                    examples,
-                    example: entry.get("example").cloned(),
+                    examples: examples
+                        .into_iter()
+                        .map(|(name, value)| (name, example(json, validator_ref, &value)))
+                        .collect(),
+                    example: entry
+                        .get("example")
+                        .map(|value| example(json, validator_ref, value)),
+                    validator,
                 });
             }
         }
@@ -1305,6 +1312,20 @@ impl<'a> Compiler<'a> {
                 None
             }
         }
+    }
+}
+
+/// A response example as it is kept: its bytes, made once, and whether it fits its schema.
+fn example(json: bool, validator: Option<&SchemaValidator>, value: &Value) -> Example {
+    let as_json = Bytes::from(serde_json::to_vec(value).unwrap_or_default());
+    Example {
+        body: if json {
+            as_json.clone()
+        } else {
+            crate::respond::encode(false, value)
+        },
+        json: as_json,
+        fits: validator.is_none_or(|validator| validator.is_valid(value)),
     }
 }
 
