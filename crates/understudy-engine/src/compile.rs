@@ -20,7 +20,7 @@ use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
 use crate::generate::{DefaultSearch, Defaults, Generator, GeneratorSet};
-use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
+use crate::json_schema::{self, Dialect, Direction, NamedTypes, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
@@ -1431,7 +1431,7 @@ fn body_kind(document: &Value, schema: Option<&Value>) -> media_type::BodyKind {
     let Some(schema) = schema.map(|schema| deref(document, schema)) else {
         return BodyKind::Binary;
     };
-    match schema.get("type").and_then(Value::as_str) {
+    match NamedTypes::of(document, schema).single() {
         Some("string") => match schema.get("format").and_then(Value::as_str) {
             Some("binary") => BodyKind::Binary,
             _ => BodyKind::Text,
@@ -1446,19 +1446,27 @@ fn is_querystring(parameter: &Value) -> bool {
 }
 
 fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
-    let schema = deref(document, schema);
-    let scalar = |schema: &Value| match deref(document, schema).get("type").and_then(Value::as_str)
-    {
-        Some("integer") => ScalarKind::Integer,
-        Some("number") => ScalarKind::Number,
-        Some("boolean") => ScalarKind::Boolean,
-        _ => ScalarKind::String,
-    };
-    match schema.get("type").and_then(Value::as_str) {
-        Some("array") => {
-            ParameterShape::Array(schema.get("items").map_or(ScalarKind::String, scalar))
-        }
-        _ => ParameterShape::Scalar(scalar(schema)),
+    let named = NamedTypes::of(document, schema);
+    if named.has("array") {
+        let items = named.items.map_or(ScalarKind::String, |items| {
+            scalar_kind(&NamedTypes::of(document, items))
+        });
+        return ParameterShape::Array(items);
+    }
+    ParameterShape::Scalar(scalar_kind(&named))
+}
+
+/// How a parameter's text is read: as a number when a number type is named (a text that is not
+/// one stays text, for a union that allows text too), else an integer, a boolean, or text.
+fn scalar_kind(named: &NamedTypes<'_>) -> ScalarKind {
+    if named.has("number") {
+        ScalarKind::Number
+    } else if named.has("integer") {
+        ScalarKind::Integer
+    } else if named.has("boolean") {
+        ScalarKind::Boolean
+    } else {
+        ScalarKind::String
     }
 }
 

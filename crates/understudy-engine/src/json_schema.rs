@@ -309,6 +309,77 @@ pub fn flagged(document: &Value, schema: &Value, key: &str) -> bool {
     look(document, schema, key, 0)
 }
 
+/// The JSON types a schema names, for what reads a value's type without validating it (how a
+/// parameter's text is read, what a media type range is answered with, which properties are
+/// timestamps): its `type`, a name or in 2020-12 a list, and those its `anyOf`, `oneOf` and
+/// `allOf` branches name (FastAPI writes `Optional[int]` as `anyOf: [{type: integer}, {type:
+/// null}]`), `$ref`s followed, a few levels deep.
+#[derive(Debug, Default)]
+pub(crate) struct NamedTypes<'d> {
+    /// The names other than `null`, in order of first appearance.
+    pub(crate) names: Vec<&'d str>,
+    /// Whether `null` is named, or 3.0's `nullable: true` said so.
+    pub(crate) null: bool,
+    /// The first `items` met, for an array.
+    pub(crate) items: Option<&'d Value>,
+}
+
+impl<'d> NamedTypes<'d> {
+    /// The types `schema` names (see the type's comment).
+    pub(crate) fn of(document: &'d Value, schema: &'d Value) -> Self {
+        let mut named = NamedTypes::default();
+        named.read(document, schema, 0);
+        named
+    }
+
+    fn read(&mut self, document: &'d Value, schema: &'d Value, depth: usize) {
+        let schema = deref(document, schema);
+        if schema.get("nullable") == Some(&Value::Bool(true)) {
+            self.null = true;
+        }
+        let names: Vec<&'d str> = match schema.get("type") {
+            Some(Value::String(name)) => vec![name.as_str()],
+            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for name in names {
+            if name == "null" {
+                self.null = true;
+            } else if !self.names.contains(&name) {
+                self.names.push(name);
+            }
+        }
+        if self.items.is_none() {
+            self.items = schema.get("items").filter(|items| items.is_object());
+        }
+        if depth < 8 {
+            for keyword in ["anyOf", "oneOf", "allOf"] {
+                for branch in schema
+                    .get(keyword)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.read(document, branch, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// Whether `name` is among the types named.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.names.contains(&name)
+    }
+
+    /// The one type named, `null` apart.
+    pub(crate) fn single(&self) -> Option<&'d str> {
+        match self.names[..] {
+            [name] => Some(name),
+            _ => None,
+        }
+    }
+}
+
 /// Follows a chain of `$ref`s from `schema` to the schema it finally names (at most 64 hops).
 pub fn deref<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
     for _ in 0..64 {
