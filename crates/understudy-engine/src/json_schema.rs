@@ -20,6 +20,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value, json};
 
+use crate::integer_format::{self, IntegerFormat};
 use crate::shared_schema::{BRIDGE, SharedSchemas};
 use crate::validate::percent_decode;
 
@@ -219,6 +220,10 @@ pub(crate) fn compile_with(
     for &(name, check) in OWN_FORMATS {
         options = options.with_format(name, check);
     }
+    options = options.with_keyword(
+        integer_format::KEYWORD,
+        |_: &Map<String, Value>, value: &Value, _| IntegerFormat::keyword(value),
+    );
     more(options)
         .build(json_schema)
         .map_err(|error| error.to_string())
@@ -518,13 +523,7 @@ impl Translator<'_> {
                     for (index, branch) in branches.iter().enumerate() {
                         translated.push(self.node(branch, &format!("{here}/{index}"))?);
                     }
-                    // An `allOf` may already hold an integer format's bounds.
-                    match out.get_mut(key.as_str()) {
-                        Some(Value::Array(present)) => present.extend(translated),
-                        _ => {
-                            out.insert(key.clone(), Value::Array(translated));
-                        }
-                    }
+                    out.insert(key.clone(), Value::Array(translated));
                 }
                 "required" => {
                     let kept = self.required(object, value);
@@ -535,18 +534,12 @@ impl Translator<'_> {
                 "format" => {
                     out.insert(key.clone(), value.clone());
                     // JSON Schema's formats look at strings only; OpenAPI's integer formats
-                    // bound numbers, so they become bounds beside the schema's own.
-                    let range = match value.as_str() {
-                        Some("int32") => Some(json!({"minimum": i32::MIN, "maximum": i32::MAX})),
-                        Some("int64") => Some(json!({"minimum": i64::MIN, "maximum": i64::MAX})),
-                        _ => None,
-                    };
-                    if let Some(range) = range
-                        && let Value::Array(all) = out
-                            .entry("allOf")
-                            .or_insert_with(|| Value::Array(Vec::new()))
-                    {
-                        all.push(range);
+                    // bound numbers, exactly, with a keyword of their own (`integer_format.rs`).
+                    if let Some(format) = value.as_str().and_then(IntegerFormat::named) {
+                        out.insert(
+                            integer_format::KEYWORD.into(),
+                            Value::String(format.name.into()),
+                        );
                     }
                 }
                 "pattern" => match value.as_str() {

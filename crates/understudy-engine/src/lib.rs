@@ -30,6 +30,7 @@ mod engine;
 mod error_body;
 mod error_shape;
 mod fresh;
+mod integer_format;
 mod jwt;
 mod load_error;
 mod preferences;
