@@ -71,7 +71,7 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
             Ok(Target::Unchanged) => {}
             Ok(Target::Local(reference)) => rewrites.push((site, reference)),
             Ok(Target::FromRoot(reference)) => {
-                let first = from_root.get_or_insert_with(|| (0, at));
+                let first = from_root.get_or_insert((0, at));
                 first.0 += 1;
                 rewrites.push((site, reference));
             }
@@ -294,6 +294,10 @@ impl Index<'_> {
             Some(fragment) => (self.bases[site.base].clone(), fragment.to_owned()),
             None => {
                 let Some(uri) = absolute(written, &self.bases[site.base]) else {
+                    if site.base == 0 && site.kind == Kind::Ref {
+                        // A file name a URI cannot hold as written (`my schemas.yaml`).
+                        return Ok(Target::Unchanged);
+                    }
                     return Err(format!("`{written}` is not a URI reference"));
                 };
                 match uri.split_once('#') {
@@ -541,9 +545,10 @@ mod tests {
         let (kept, found) = localised(old.clone());
         assert_eq!(kept, old);
         assert!(found.errors.is_empty());
-        let (kept, found) = localised(document(json!({"B": {"$ref": "other.yaml#/B"}})));
-        assert_eq!(kept["components"]["schemas"]["B"]["$ref"], "other.yaml#/B");
-        assert!(found.errors.is_empty());
+        let files = json!({"B": {"$ref": "other.yaml#/B"}, "C": {"$ref": "my schemas.yaml#/C"}});
+        let (kept, found) = localised(document(files.clone()));
+        assert_eq!(kept["components"]["schemas"], files);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn each_kind_of_reference_is_enforced_on_requests() {
             "{path}: {answer} {violations:?}"
         );
     }
-    let mut person = |change: &dyn Fn(&mut Value)| {
+    let person = |change: &dyn Fn(&mut Value)| {
         let mut body = valid_person();
         change(&mut body);
         body
