@@ -89,8 +89,9 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
             at,
             ErrorKind::Reference,
             format!(
-                "{count} reference(s) inside a schema with an `$id` name nothing in that schema; \
-                 read against the document instead (JSON Schema reads them against the `$id`)"
+                "{count} reference(s) name nothing where JSON Schema looks (in the schema of \
+                 the nearest `$id`; for an anchor beside an `$id`, in that `$id`'s); read as \
+                 naming the one schema of the document that fits"
             ),
         ));
     }
@@ -342,11 +343,16 @@ impl Index<'_> {
             let root = &self.bases[0];
             match self.anchors.get(&format!("{resource}#{fragment}")) {
                 Some(anchor) => format!("#{}", fragment_encoded(anchor)),
-                None if at.is_empty() => {
-                    return Err(format!(
-                        "`{written}` names no `$anchor` `{fragment}` in the document"
-                    ));
-                }
+                None if at.is_empty() => match self.only_anchor(&fragment) {
+                    Some(anchor) => {
+                        return Ok(Target::FromRoot(format!("#{}", fragment_encoded(anchor))));
+                    }
+                    None => {
+                        return Err(format!(
+                            "`{written}` names no `$anchor` `{fragment}` in the document"
+                        ));
+                    }
+                },
                 None => match self.anchors.get(&format!("{root}#{fragment}")) {
                     Some(anchor) => {
                         return Ok(Target::FromRoot(format!("#{}", fragment_encoded(anchor))));
@@ -382,6 +388,17 @@ impl Index<'_> {
             ));
         }
         Ok(Target::Local(target))
+    }
+
+    /// The pointer of the one anchor called `name` in the document, whatever its resource, if
+    /// only one is.
+    fn only_anchor(&self, name: &str) -> Option<&String> {
+        let mut named = self
+            .anchors
+            .iter()
+            .filter(|(key, _)| key.rsplit_once('#').is_some_and(|(_, own)| own == name));
+        let (_, first) = named.next()?;
+        named.next().is_none().then_some(first)
     }
 
     /// The path, relative to the document's folder, of a URI under the document's own base: a
@@ -500,14 +517,54 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_named_by_its_id_and_by_its_pointer_is_one_shared_target() {
+        use crate::json_schema::{Direction, translate_shared};
+        use crate::shared_schema::SharedSchemas;
+        let (document, found) = localised(document(json!({
+            "Person": {"$id": "https://example.com/person", "type": "object"},
+            "Pet": {"$anchor": "pet", "type": "object"},
+            "Uses": {"properties": {
+                "by_id": {"$ref": "https://example.com/person"},
+                "by_pointer": {"$ref": "#/components/schemas/Person"},
+                "by_anchor": {"$ref": "#pet"},
+                "pet_by_pointer": {"$ref": "#/components/schemas/Pet"}
+            }}
+        })));
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let mut shared = SharedSchemas::new(&document);
+        let uses = &document["components"]["schemas"]["Uses"];
+        let at = "/components/schemas/Uses";
+        translate_shared(
+            &document,
+            uses,
+            at,
+            Direction::Request,
+            &mut Vec::new(),
+            &mut shared,
+        )
+        .expect("translates");
+        let mut targets = Vec::new();
+        while let Some((target, _)) = shared.next_pending() {
+            targets.push(target);
+        }
+        targets.sort();
+        assert_eq!(
+            targets,
+            ["/components/schemas/Person", "/components/schemas/Pet"]
+        );
+    }
+
+    #[test]
     fn an_anchor_is_looked_for_in_its_resource_then_the_document_and_a_missing_one_is_an_error() {
-        let (_, found) = localised(document(json!({
+        let (rewritten, found) = localised(document(json!({
             "User": {"$anchor": "user"},
             "Person": {"$id": "https://example.com/person", "properties": {
                 "user": {"$ref": "#user"},
                 "gone": {"$ref": "other"}
             }},
-            "Top": {"$ref": "#nobody"}
+            "Top": {"$ref": "#nobody"},
+            "Pet": {"$id": "https://example.com/pet", "$anchor": "pet"},
+            "Owner": {"properties": {"pet": {"$ref": "#pet"}}}
         })));
         let errors: Vec<(&str, &str)> = found
             .errors
@@ -526,12 +583,24 @@ mod tests {
         );
         assert_eq!(errors[1].0, "/components/schemas/Top/$ref");
         assert!(errors[1].1.contains("`#nobody`"), "{}", errors[1].1);
-        // `#user` inside Person names no anchor of Person's: the document's is taken, and said.
+        // `#user` inside Person names no anchor of Person's: the document's is taken. `#pet`
+        // names none of the document's (Pet's anchor is in Pet's `$id`): the only one is taken.
+        // One warning says so for both.
+        let schemas = &rewritten["components"]["schemas"];
+        assert_eq!(
+            schemas["Person"]["properties"]["user"]["$ref"],
+            "#/components/schemas/User"
+        );
+        assert_eq!(
+            schemas["Owner"]["properties"]["pet"]["$ref"],
+            "#/components/schemas/Pet"
+        );
         assert_eq!(found.warnings.len(), 1, "{:?}", found.warnings);
         assert_eq!(
             found.warnings[0].location,
             "/components/schemas/Person/properties/user/$ref"
         );
+        assert!(found.warnings[0].reason.starts_with("2 reference(s)"));
     }
 
     #[test]
