@@ -7,6 +7,9 @@
 //! into validators and the generator read JSON pointers only, and a schema named by its `$id` and
 //! by its pointer is one shared target. 3.0 documents have neither keyword and are left alone.
 //!
+//! A discriminator's `mapping` values and `defaultMapping` that are such references are
+//! rewritten the same way, so that they name the very pointers the branches' `$ref`s do.
+//!
 //! `$dynamicRef` is read as a `$ref` to the schema it names where it is written (its
 //! `$dynamicAnchor`, which is also a plain anchor): the result dynamic scope would give whenever
 //! the document has one `$dynamicAnchor` of that name, as a generic schema with its default
@@ -66,7 +69,7 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
     let mut from_root: Option<(usize, String)> = None;
     let sites = std::mem::take(&mut index.sites);
     for site in &sites {
-        let at = format!("{}/{}", site.holder, site.kind.key());
+        let at = format!("{}/{}", site.holder, escape(&site.slot));
         match index.resolve(document, site) {
             Ok(Target::Unchanged) => {}
             Ok(Target::Local(reference)) => rewrites.push((site, reference)),
@@ -75,6 +78,8 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
                 first.0 += 1;
                 rewrites.push((site, reference));
             }
+            // A mapping value that names nothing is left to the translation, which says so.
+            Err(_) if site.kind == Kind::Mapping => {}
             Err(reason) => {
                 index
                     .found
@@ -101,8 +106,8 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
             continue;
         };
         match site.kind {
-            Kind::Ref => {
-                holder.insert("$ref".into(), Value::String(reference));
+            Kind::Ref | Kind::Mapping => {
+                holder.insert(site.slot.clone(), Value::String(reference));
             }
             Kind::DynamicRef if holder.contains_key("$ref") => {
                 found.warnings.push(LoadError::at(
@@ -153,6 +158,8 @@ struct Index<'a> {
 struct Site {
     /// The JSON pointer of the object holding it.
     holder: String,
+    /// Its key in that object.
+    slot: String,
     kind: Kind,
     reference: String,
     /// Its base URI, an index into [`Index::bases`].
@@ -163,15 +170,8 @@ struct Site {
 enum Kind {
     Ref,
     DynamicRef,
-}
-
-impl Kind {
-    fn key(self) -> &'static str {
-        match self {
-            Kind::Ref => "$ref",
-            Kind::DynamicRef => "$dynamicRef",
-        }
-    }
+    /// A discriminator's `mapping` value or `defaultMapping`: a schema's name, or a reference.
+    Mapping,
 }
 
 /// What a reference becomes.
@@ -200,19 +200,17 @@ impl Index<'_> {
                         self.anchor(name, base, pointer);
                         *self.dynamic_anchors.entry(name.clone()).or_insert(0) += 1;
                     }
-                    for kind in [Kind::Ref, Kind::DynamicRef] {
-                        if let Some(Value::String(reference)) = object.get(kind.key())
+                    for (kind, key) in [(Kind::Ref, "$ref"), (Kind::DynamicRef, "$dynamicRef")] {
+                        if let Some(Value::String(reference)) = object.get(key)
                             && (kind == Kind::DynamicRef
                                 || base != 0
                                 || !(reference == "#" || reference.starts_with("#/")))
                         {
-                            self.sites.push(Site {
-                                holder: pointer.clone(),
-                                kind,
-                                reference: reference.clone(),
-                                base,
-                            });
+                            self.site(pointer.clone(), key, kind, reference, base);
                         }
+                    }
+                    if let Some(Value::Object(discriminator)) = object.get("discriminator") {
+                        self.mappings(discriminator, base, pointer);
                     }
                 }
                 for (key, child) in object {
@@ -239,6 +237,40 @@ impl Index<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn site(&mut self, holder: String, slot: &str, kind: Kind, reference: &str, base: usize) {
+        self.sites.push(Site {
+            holder,
+            slot: slot.to_owned(),
+            kind,
+            reference: reference.to_owned(),
+            base,
+        });
+    }
+
+    /// Notes the values of a discriminator (in the schema at `pointer`) that are references
+    /// rather than schema names or JSON pointers: `"#dog"`, `"https://example.com/schemas/dog"`.
+    fn mappings(&mut self, discriminator: &Map<String, Value>, base: usize, pointer: &str) {
+        // A name has none of these; a pointer is the document's unless inside an `$id`.
+        let is_reference = |value: &str| {
+            value.contains([':', '/', '#']) && (base != 0 || !value.starts_with("#/"))
+        };
+        let at = format!("{pointer}/discriminator");
+        if let Some(Value::Object(mapping)) = discriminator.get("mapping") {
+            for (name, value) in mapping {
+                if let Value::String(value) = value
+                    && is_reference(value)
+                {
+                    self.site(format!("{at}/mapping"), name, Kind::Mapping, value, base);
+                }
+            }
+        }
+        if let Some(Value::String(value)) = discriminator.get("defaultMapping")
+            && is_reference(value)
+        {
+            self.site(at, "defaultMapping", Kind::Mapping, value, base);
         }
     }
 
@@ -295,7 +327,7 @@ impl Index<'_> {
             Some(fragment) => (self.bases[site.base].clone(), fragment.to_owned()),
             None => {
                 let Some(uri) = absolute(written, &self.bases[site.base]) else {
-                    if site.base == 0 && site.kind == Kind::Ref {
+                    if site.base == 0 && site.kind != Kind::DynamicRef {
                         // A file name a URI cannot hold as written (`my schemas.yaml`).
                         return Ok(Target::Unchanged);
                     }
@@ -308,7 +340,7 @@ impl Index<'_> {
             }
         };
         let Some(at) = self.resources.get(&resource) else {
-            if site.base == 0 && site.kind == Kind::Ref {
+            if site.base == 0 && site.kind != Kind::DynamicRef {
                 // Another file, or a remote URI: bundling follows or refuses it.
                 return Ok(Target::Unchanged);
             }
@@ -552,6 +584,45 @@ mod tests {
             targets,
             ["/components/schemas/Person", "/components/schemas/Pet"]
         );
+    }
+
+    #[test]
+    fn discriminator_mappings_by_id_and_anchor_name_the_branches_pointers() {
+        let (document, found) = localised(document(json!({
+            "Dog": {"$id": "https://example.com/schemas/dog", "type": "object"},
+            "Cat": {"$anchor": "cat", "type": "object"},
+            "Pet": {
+                "oneOf": [
+                    {"$ref": "https://example.com/schemas/dog"},
+                    {"$ref": "#cat"},
+                    {"$ref": "#/components/schemas/Dog"}
+                ],
+                "discriminator": {
+                    "propertyName": "kind",
+                    "mapping": {
+                        "dog": "https://example.com/schemas/dog",
+                        "cat": "#cat",
+                        "hound": "Dog",
+                        "puppy": "#/components/schemas/Dog",
+                        "ghost": "#nobody"
+                    },
+                    "defaultMapping": "#cat"
+                }
+            }
+        })));
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let pet = &document["components"]["schemas"]["Pet"];
+        let dog = "#/components/schemas/Dog";
+        let cat = "#/components/schemas/Cat";
+        assert_eq!(
+            pet["oneOf"],
+            json!([{"$ref": dog}, {"$ref": cat}, {"$ref": dog}])
+        );
+        assert_eq!(
+            pet["discriminator"]["mapping"],
+            json!({"dog": dog, "cat": cat, "hound": "Dog", "puppy": dog, "ghost": "#nobody"})
+        );
+        assert_eq!(pet["discriminator"]["defaultMapping"], cat);
     }
 
     #[test]

@@ -160,7 +160,7 @@ fn check_says_3_1_and_3_2_and_that_mutual_tls_is_not_enforced() {
     };
     let (stdout, _) = check("openapi31-anchors");
     assert!(
-        stdout.contains("anchors.yaml: OpenAPI 3.1.0, 8 operations"),
+        stdout.contains("anchors.yaml: OpenAPI 3.1.0, 10 operations"),
         "{stdout}"
     );
     let (stdout, _) = check("openapi32");
