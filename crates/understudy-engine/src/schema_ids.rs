@@ -222,7 +222,11 @@ impl Index<'_> {
                     };
                     let length = pointer.len();
                     pointer.push('/');
-                    pointer.push_str(&escape(key));
+                    if key.contains(['~', '/']) {
+                        pointer.push_str(&escape(key));
+                    } else {
+                        pointer.push_str(key);
+                    }
                     self.walk(child, inner, base, pointer);
                     pointer.truncate(length);
                 }
