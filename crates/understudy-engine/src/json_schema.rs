@@ -787,7 +787,7 @@ fn def_key(target: &str) -> String {
 
 /// `text` with every byte that a URI fragment cannot hold as it is percent-encoded, so that a
 /// `$defs` key with braces, spaces or `%` in it is named by a `$ref` the validator reads back to it.
-fn fragment_encoded(text: &str) -> String {
+pub(crate) fn fragment_encoded(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte) {

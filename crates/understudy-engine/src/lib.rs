@@ -41,6 +41,7 @@ mod resources;
 mod respond;
 mod response_check;
 mod route_table;
+mod schema_ids;
 mod security;
 mod seed;
 mod shared_schema;
