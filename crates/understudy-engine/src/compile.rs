@@ -24,9 +24,9 @@ use crate::json_schema::{self, Dialect, Direction, NamedTypes, deref, escape, pa
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
-    BodyMedia, Credential, Example, Operation, Parameter, ParameterShape, QueryString, RequestBody,
-    RequestCounter, Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey,
-    UniqueRule, Webhook,
+    BodyMedia, Credential, Example, FormBody, Operation, Parameter, ParameterShape, QueryString,
+    RequestBody, RequestCounter, Response, ResponseHeader, ResponseMedia, ScalarKind, Spec,
+    StatusKey, UniqueRule, Webhook,
 };
 use crate::references::Context;
 use crate::resources::ResourceRole;
@@ -739,17 +739,8 @@ impl<'a> Compiler<'a> {
         };
         let essence = media_type::essence(media_type);
         if essence == "application/x-www-form-urlencoded" {
-            let schema = deref(document, deref(document, media).get("schema")?);
-            let properties = schema
-                .get("properties")
-                .and_then(Value::as_object)
-                .map(|properties| {
-                    properties
-                        .iter()
-                        .map(|(name, property)| (name.clone(), shape_of(document, property)))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let schema = deref(document, media).get("schema")?;
+            let properties = form_properties(document, schema);
             Some(QueryString::Form { properties })
         } else if media_type::is_json(&essence) {
             Some(QueryString::Json)
@@ -857,6 +848,7 @@ impl<'a> Compiler<'a> {
                 media_type: media_type.to_ascii_lowercase(),
                 json: media_type::is_json(media_type),
                 validator,
+                form: schema.and_then(|schema| form_body(document, media_type, entry, schema)),
                 schema: schema.cloned(),
                 defaults: schema
                     .filter(|schema| self.default_search.may_reach(schema))
@@ -1464,6 +1456,78 @@ fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
         return ParameterShape::Array(items);
     }
     ParameterShape::Scalar(scalar_kind(&named))
+}
+
+/// A form's declared properties, each with the shape its text is read as.
+fn form_properties(document: &Value, schema: &Value) -> Vec<(String, ParameterShape)> {
+    deref(document, schema)
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| {
+            properties
+                .iter()
+                .map(|(name, property)| (name.clone(), shape_of(document, property)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How a request body of `media_type` is read as a form to be validated: for URL-encoded and
+/// multipart forms whose fields are scalars or lists of scalars, sent in the `form` style (the
+/// default); `None` otherwise (a field that is an object, or encoded `deepObject` as Stripe's
+/// `metadata[key]=…`, is not read, so such a form is not checked rather than wrongly refused).
+fn form_body(
+    document: &Value,
+    media_type: &str,
+    entry: &Value,
+    schema: &Value,
+) -> Option<FormBody> {
+    let multipart = match &*media_type::essence(media_type) {
+        "application/x-www-form-urlencoded" => false,
+        "multipart/form-data" => true,
+        _ => return None,
+    };
+    let plain_styles = entry
+        .get("encoding")
+        .and_then(Value::as_object)
+        .is_none_or(|encoding| {
+            encoding.values().all(|field| {
+                field
+                    .get("style")
+                    .and_then(Value::as_str)
+                    .is_none_or(|style| style == "form")
+            })
+        });
+    let schema = deref(document, schema);
+    let scalar = |named: &NamedTypes<'_>| {
+        named
+            .names
+            .iter()
+            .all(|name| matches!(*name, "string" | "integer" | "number" | "boolean"))
+    };
+    let flat = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_none_or(|properties| {
+            properties.values().all(|property| {
+                let named = NamedTypes::of(document, property);
+                if named.has("array") {
+                    named.names.len() == 1
+                        && named
+                            .items
+                            .is_none_or(|items| scalar(&NamedTypes::of(document, items)))
+                } else {
+                    scalar(&named)
+                }
+            })
+        });
+    let object = NamedTypes::of(document, schema)
+        .single()
+        .is_none_or(|name| name == "object");
+    (plain_styles && flat && object).then(|| FormBody {
+        multipart,
+        properties: form_properties(document, schema),
+    })
 }
 
 /// How a parameter's text is read: as a number when a number type is named (a text that is not

@@ -29,6 +29,7 @@ mod email_format;
 mod engine;
 mod error_body;
 mod error_shape;
+mod form_body;
 mod fresh;
 mod integer_format;
 mod jwt;

@@ -215,6 +215,20 @@ pub struct BodyMedia {
     pub schema: Option<Value>,
     /// The schema's defaults, compiled; `None` when no default is reachable.
     pub defaults: Option<Defaults>,
+    /// For a form (`application/x-www-form-urlencoded`, `multipart/form-data`), how its fields
+    /// are read into an object for the validator; `None` for other media types, and for forms
+    /// whose fields are not all scalars or lists of scalars (Stripe's `metadata[key]`), which
+    /// are not checked.
+    pub form: Option<FormBody>,
+}
+
+/// How a form body is read into an object: its encoding, and each declared field's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormBody {
+    /// URL-encoded pairs, or the parts of a multipart body.
+    pub multipart: bool,
+    /// Each declared property with the shape its text is read as.
+    pub properties: Vec<(String, ParameterShape)>,
 }
 
 /// The status a documented response is for.
