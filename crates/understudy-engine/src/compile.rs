@@ -49,8 +49,12 @@ fn is_served_version(version: &str) -> bool {
 /// Compiles a parsed, bundled document read from `file`.
 pub fn compile_spec(file: &Path, mut document: Value) -> Result<Spec, Vec<LoadError>> {
     inline_media_types(&mut document);
+    let ignored = drop_unresolved_discriminators(&mut document);
     let document = Arc::new(document);
     let mut compiler = Compiler::new(file, &document);
+    for (pointer, reason) in ignored {
+        compiler.warn(pointer, reason);
+    }
     let spec = compiler.spec(&document);
     if compiler.errors.is_empty() {
         Ok(spec)
@@ -105,6 +109,74 @@ fn inline_in(value: &mut Value, context: Context, root: &Value) {
         Value::Array(items) => {
             for item in items {
                 inline_in(item, context, root);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes each discriminator over `oneOf`/`anyOf` whose `mapping` names a schema the document
+/// does not have (DigitalOcean's map values to `models/droplet_actions.yml#/droplet_action`,
+/// files its bundler left behind), and gives `(pointer, reason)` for each. Such a discriminator
+/// cannot be followed as written, while its `oneOf`/`anyOf` still says which bodies are valid:
+/// the validator's translation and the generator then both read the plain keyword, and agree.
+fn drop_unresolved_discriminators(document: &mut Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    unresolved_discriminators(document, document, Context::Keywords, "", &mut found);
+    for (pointer, _) in &found {
+        if let Some(Value::Object(schema)) =
+            document.pointer_mut(json_schema::parent_pointer(pointer))
+        {
+            schema.remove("discriminator");
+        }
+    }
+    found
+}
+
+fn unresolved_discriminators(
+    document: &Value,
+    value: &Value,
+    context: Context,
+    pointer: &str,
+    found: &mut Vec<(String, String)>,
+) {
+    match value {
+        Value::Object(map) => {
+            let branched = map.contains_key("oneOf") || map.contains_key("anyOf");
+            let missing = map
+                .get("discriminator")
+                .and_then(|discriminator| discriminator.get("mapping"))
+                .and_then(Value::as_object)
+                .filter(|_| context == Context::Keywords && branched)
+                .and_then(|mapping| {
+                    mapping.values().filter_map(Value::as_str).find(|target| {
+                        let target = if target.starts_with('#') {
+                            (*target).to_owned()
+                        } else {
+                            format!("#/components/schemas/{target}")
+                        };
+                        json_schema::resolve_pointer(document, &target).is_none()
+                    })
+                });
+            if let Some(missing) = missing {
+                found.push((
+                    format!("{pointer}/discriminator"),
+                    format!(
+                        "the discriminator's mapping names `{missing}`, which is not in the document; the discriminator is ignored and the `oneOf`/`anyOf` beside it is checked as written"
+                    ),
+                ));
+            }
+            for (key, child) in map {
+                if let Some(inner) = context.child(key, child) {
+                    let here = format!("{pointer}/{}", escape(key));
+                    unresolved_discriminators(document, child, inner, &here, found);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let here = format!("{pointer}/{index}");
+                unresolved_discriminators(document, item, context, &here, found);
             }
         }
         _ => {}
