@@ -548,10 +548,12 @@ impl<'a> Compiler<'a> {
                 );
                 continue;
             }
-            if let Some(mut compiled) =
-                self.operation(spec, mount, template, method, operation, shared, &pointer)
-            {
-                compiled.resource = roles.get(&(path.to_owned(), method)).cloned();
+            let role = roles.get(&(path.to_owned(), method)).cloned();
+            let stored = role.is_some();
+            if let Some(mut compiled) = self.operation(
+                spec, mount, template, method, operation, shared, &pointer, stored,
+            ) {
+                compiled.resource = role;
                 if let Some(role) = &compiled.resource {
                     compiled.collection.clone_from(&role.collection);
                 }
@@ -570,6 +572,7 @@ impl<'a> Compiler<'a> {
         operation: &Value,
         shared_parameters: Option<&Value>,
         pointer: &str,
+        stored: bool,
     ) -> Option<Operation> {
         let before = self.errors.len();
         let method_value = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok()?;
@@ -579,11 +582,13 @@ impl<'a> Compiler<'a> {
         let body = operation
             .get("requestBody")
             .and_then(|body| self.request_body(body, &format!("{pointer}/requestBody")));
-        // A response is only checked after echoing a request body into it, so only operations
-        // that take a JSON body need response validators (this keeps large specs quick to load).
-        let echoes = body
-            .as_ref()
-            .is_some_and(|body| body.media.iter().any(|media| media.json));
+        // A success is only checked after echoing a request body into it, or when a resource's
+        // stored record answers it (which another operation's answer or request made), so only
+        // those operations need response validators (this keeps large specs quick to load).
+        let echoes = stored
+            || body
+                .as_ref()
+                .is_some_and(|body| body.media.iter().any(|media| media.json));
         let responses = self.responses(operation, pointer, echoes);
         let mut produces: Vec<String> = Vec::new();
         for response in &responses {

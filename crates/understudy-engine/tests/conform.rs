@@ -1,6 +1,7 @@
 //! Answers that fit the spec they were given, on the shapes real public descriptions have
-//! (`tests/specs/conform`): a discriminator whose mapping names schemas the document does not
-//! have.
+//! (`tests/specs/conform`): a stored record answered only where it fits the answer's schema (an
+//! update whose request and answer schemas differ, a list narrower than what was created), and a
+//! discriminator whose mapping names schemas the document does not have.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -38,6 +39,59 @@ fn send(engine: &Engine, method: &str, path: &str, body: &Value) -> (StatusCode,
     });
     let body = serde_json::from_slice(&outcome.response.body).unwrap_or(Value::Null);
     (outcome.response.status, body)
+}
+
+/// Whether `pull` is a `Pull` as the spec says: `base` an object with `ref` and `sha`.
+fn is_pull(pull: &Value) -> bool {
+    pull["id"].is_i64()
+        && pull["title"].is_string()
+        && ["open", "closed"].contains(&pull["state"].as_str().unwrap_or(""))
+        && pull["base"]["ref"].is_string()
+        && pull["base"]["sha"].is_string()
+}
+
+fn create(engine: &Engine, title: &str) -> Value {
+    let sent = json!({"title": title, "state": "open", "base": "main"});
+    let (status, pull) = send(engine, "POST", "/pulls", &sent);
+    assert_eq!(status, StatusCode::CREATED, "{pull}");
+    assert!(is_pull(&pull), "{pull}");
+    pull
+}
+
+#[test]
+fn an_update_the_answer_schema_refuses_keeps_what_fits_and_reads_back_the_same() {
+    let engine = engine("stored");
+    let pull = create(&engine, "Fix the build");
+    let id = pull["id"].as_i64().unwrap();
+    let path = format!("/pulls/{id}");
+    // The request's `base` is a branch name; the answer's is an object: merged as sent, the
+    // record would break the answer's schema.
+    let change = json!({"title": "Fix the build, again", "state": "closed", "base": "develop"});
+    let (status, patched) = send(&engine, "PATCH", &path, &change);
+    assert_eq!(status, StatusCode::OK);
+    assert!(is_pull(&patched), "{patched}");
+    assert_eq!(patched["id"], id);
+    assert_eq!(patched["title"], "Fix the build, again");
+    assert_eq!(patched["state"], "closed");
+    // The store keeps the record as answered, so reads agree with the update.
+    let (status, read) = send(&engine, "GET", &path, &Value::Null);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read, patched);
+}
+
+#[test]
+fn a_list_leaves_out_the_stored_records_its_schema_refuses() {
+    let engine = engine("stored");
+    let open = create(&engine, "Still open");
+    let closed = create(&engine, "Soon closed");
+    let path = format!("/pulls/{}", closed["id"]);
+    let (status, _) = send(&engine, "PATCH", &path, &json!({"state": "closed"}));
+    assert_eq!(status, StatusCode::OK);
+    // The list documents open pulls only.
+    let (status, list) = send(&engine, "GET", "/pulls", &Value::Null);
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|p| &p["id"]).collect();
+    assert_eq!(ids, [&open["id"]], "{list}");
 }
 
 #[test]
