@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::document::read_document;
-use crate::json_schema::{escape, resolve_pointer, unescape};
+use crate::json_schema::{Dialect, escape, resolve_pointer, unescape};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::references::Context;
 
@@ -42,6 +42,7 @@ pub(crate) fn bundle_external_refs(
         queue: VecDeque::new(),
         bundle: Bundle::default(),
         swagger2: document.get(crate::swagger2::CONVERTED_KEY).is_some(),
+        modern: Dialect::of(document) == Dialect::JsonSchema202012,
     };
     let mut pointer = String::new();
     bundler.rewrite(document, &root, path, &mut pointer, Context::Keywords);
@@ -146,6 +147,10 @@ struct Bundler {
     /// Whether the root document was converted from Swagger 2.0, so that the files it references
     /// are read as 2.0 parts too.
     swagger2: bool,
+    /// Whether the root document is OpenAPI 3.1 or later, so that the `$id`- and `$anchor`-based
+    /// references of the files it references are rewritten into pointers as its own were
+    /// ([`crate::schema_ids`]).
+    modern: bool,
 }
 
 impl Bundler {
@@ -312,6 +317,11 @@ impl Bundler {
                 if self.swagger2 {
                     let warnings = crate::swagger2::convert_parts(&shown, &mut document);
                     self.bundle.warnings.extend(warnings);
+                }
+                if self.modern {
+                    let localised = crate::schema_ids::localise(&shown, &mut document);
+                    self.bundle.warnings.extend(localised.warnings);
+                    self.bundle.errors.extend(localised.errors);
                 }
                 self.files.insert(target.to_owned(), (shown, document));
             }

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::Value;
 
@@ -18,12 +19,12 @@ use crate::delivery;
 use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
-use crate::generate::{Defaults, Generator};
-use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
+use crate::generate::{DefaultSearch, Defaults, Generator, GeneratorSet};
+use crate::json_schema::{self, Dialect, Direction, NamedTypes, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
-    BodyMedia, Credential, Operation, Parameter, ParameterShape, QueryString, RequestBody,
+    BodyMedia, Credential, Example, Operation, Parameter, ParameterShape, QueryString, RequestBody,
     RequestCounter, Response, ResponseHeader, ResponseMedia, ScalarKind, Spec, StatusKey,
     UniqueRule, Webhook,
 };
@@ -56,6 +57,7 @@ pub fn compile_spec(file: &Path, mut document: Value) -> Result<Spec, Vec<LoadEr
         compiler.warn(pointer, reason);
     }
     let spec = compiler.spec(&document);
+    compiler.generator_set.finish();
     if compiler.errors.is_empty() {
         Ok(spec)
     } else {
@@ -256,6 +258,11 @@ struct Compiler<'a> {
     shared: HashMap<Direction, SharedSchemas>,
     /// Generators already compiled, by schema text, shared the same way (a clone shares the plan).
     generators: HashMap<String, Generator>,
+    /// What every generator of the document is compiled with: each schema read once, each
+    /// combination of schemas planned once, for all of them.
+    generator_set: GeneratorSet<'a>,
+    /// Which request schemas may lead to a `default`, each schema walked once for all bodies.
+    default_search: DefaultSearch<'a>,
 }
 
 impl<'a> Compiler<'a> {
@@ -269,6 +276,8 @@ impl<'a> Compiler<'a> {
             validators: HashMap::new(),
             shared: HashMap::new(),
             generators: HashMap::new(),
+            generator_set: GeneratorSet::new(document),
+            default_search: DefaultSearch::new(document),
         }
     }
 
@@ -290,7 +299,7 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn spec(&mut self, document: &Value) -> Spec {
+    fn spec(&mut self, document: &'a Value) -> Spec {
         let name = self
             .file
             .file_stem()
@@ -376,7 +385,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// The top-level `webhooks` (OpenAPI 3.1), one per name and method: listed, never served.
-    fn webhooks(&mut self, document: &Value) -> Vec<Webhook> {
+    fn webhooks(&mut self, document: &'a Value) -> Vec<Webhook> {
         let Some(webhooks) = document.get("webhooks") else {
             return Vec::new();
         };
@@ -410,7 +419,7 @@ impl<'a> Compiler<'a> {
     /// An operation's `callbacks`: for each name, each URL expression and each method of its
     /// path item, the parsed expression and a generator for the JSON request body. An expression
     /// that does not parse is an error at its key's pointer.
-    fn callbacks(&mut self, operation: &Value, pointer: &str) -> Vec<Callback> {
+    fn callbacks(&mut self, operation: &'a Value, pointer: &str) -> Vec<Callback> {
         let Some(callbacks) = operation.get("callbacks") else {
             return Vec::new();
         };
@@ -477,7 +486,7 @@ impl<'a> Compiler<'a> {
 
     /// A callback operation's JSON request body: its first JSON media type with a schema, made
     /// by a generator as a response is (the mock sends it), checked by the matching validator.
-    fn callback_body(&mut self, operation: &Value, pointer: &str) -> Option<CallbackBody> {
+    fn callback_body(&mut self, operation: &'a Value, pointer: &str) -> Option<CallbackBody> {
         let document = self.document;
         let body = deref(document, operation.get("requestBody")?);
         let content = body.get("content")?.as_object()?;
@@ -505,7 +514,7 @@ impl<'a> Compiler<'a> {
         spec: &str,
         mount: &str,
         path: &str,
-        item: &Value,
+        item: &'a Value,
         roles: &HashMap<(String, &'static str), ResourceRole>,
         operations: &mut Vec<Arc<Operation>>,
     ) {
@@ -569,8 +578,8 @@ impl<'a> Compiler<'a> {
         mount: &str,
         path: &str,
         method: &str,
-        operation: &Value,
-        shared_parameters: Option<&Value>,
+        operation: &'a Value,
+        shared_parameters: Option<&'a Value>,
         pointer: &str,
         stored: bool,
     ) -> Option<Operation> {
@@ -869,6 +878,16 @@ impl<'a> Compiler<'a> {
                     );
                     continue;
                 };
+                if scheme.get("type").and_then(Value::as_str) == Some("mutualTLS") {
+                    // OpenAPI 3.1's client certificate: the mock serves plain HTTP, so the
+                    // requirement is met without one.
+                    self.warn(
+                        scheme_pointer,
+                        "a `mutualTLS` security scheme is not enforced: understudy serves plain \
+                         HTTP and checks no client certificate",
+                    );
+                    continue;
+                }
                 match credential(scheme) {
                     Ok(mut credential) => {
                         if let Credential::Http { scopes, .. } = &mut credential
@@ -893,7 +912,7 @@ impl<'a> Compiler<'a> {
         alternatives
     }
 
-    fn request_body(&mut self, body: &Value, pointer: &str) -> Option<RequestBody> {
+    fn request_body(&mut self, body: &'a Value, pointer: &str) -> Option<RequestBody> {
         let document = self.document;
         let body = deref(document, body);
         let Some(content) = body.get("content").and_then(Value::as_object) else {
@@ -917,6 +936,7 @@ impl<'a> Compiler<'a> {
                 validator,
                 schema: schema.cloned(),
                 defaults: schema
+                    .filter(|schema| self.default_search.may_reach(schema))
                     .map(|schema| Defaults::compile(document, schema))
                     .filter(|defaults| !defaults.is_empty()),
             });
@@ -927,7 +947,7 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn responses(&mut self, operation: &Value, pointer: &str, echoes: bool) -> Vec<Response> {
+    fn responses(&mut self, operation: &'a Value, pointer: &str, echoes: bool) -> Vec<Response> {
         let document = self.document;
         let at = format!("{pointer}/responses");
         let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
@@ -955,7 +975,7 @@ impl<'a> Compiler<'a> {
     fn response(
         &mut self,
         status: StatusKey,
-        response: &Value,
+        response: &'a Value,
         pointer: &str,
         echoes: bool,
     ) -> Response {
@@ -1062,16 +1082,22 @@ impl<'a> Compiler<'a> {
                     );
                 }
                 let media_type = media_type.to_ascii_lowercase();
+                let validator_ref = validator.as_deref();
                 content.push(ResponseMedia {
                     content_type,
                     json,
                     media_type,
                     generator,
                     stream,
-                    validator,
                     error_shape,
-                    examples,
-                    example: entry.get("example").cloned(),
+                    examples: examples
+                        .into_iter()
+                        .map(|(name, value)| (name, example(json, validator_ref, &value)))
+                        .collect(),
+                    example: entry
+                        .get("example")
+                        .map(|value| example(json, validator_ref, value)),
+                    validator,
                 });
             }
         }
@@ -1100,7 +1126,12 @@ impl<'a> Compiler<'a> {
 
     /// The stream a sequential media type with an `itemSchema` is answered with; `None` for a
     /// media type understudy does not stream (it is then answered as a schemaless body).
-    fn stream(&mut self, media_type: &str, item_schema: &Value, pointer: &str) -> Option<Stream> {
+    fn stream(
+        &mut self,
+        media_type: &str,
+        item_schema: &'a Value,
+        pointer: &str,
+    ) -> Option<Stream> {
         let format = stream::Format::of(media_type)?;
         let items = self.items(item_schema, &format!("{pointer}/itemSchema"))?;
         let event = match format {
@@ -1123,7 +1154,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// A schema's generator and validator, for items made one by one.
-    fn items(&mut self, schema: &Value, pointer: &str) -> Option<stream::Items> {
+    fn items(&mut self, schema: &'a Value, pointer: &str) -> Option<stream::Items> {
         let generator = self.generator(schema, pointer)?;
         let validator = self.validator(schema, pointer, Direction::Response);
         Some(stream::Items {
@@ -1349,12 +1380,12 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn generator(&mut self, schema: &Value, pointer: &str) -> Option<Generator> {
+    fn generator(&mut self, schema: &'a Value, pointer: &str) -> Option<Generator> {
         let key = schema.to_string();
         if let Some(shared) = self.generators.get(&key) {
             return Some(shared.clone());
         }
-        match Generator::compile(self.document, schema) {
+        match self.generator_set.compile(schema) {
             Ok(generator) => {
                 self.generators.insert(key, generator.clone());
                 Some(generator)
@@ -1368,6 +1399,20 @@ impl<'a> Compiler<'a> {
                 None
             }
         }
+    }
+}
+
+/// A response example as it is kept: its bytes, made once, and whether it fits its schema.
+fn example(json: bool, validator: Option<&SchemaValidator>, value: &Value) -> Example {
+    let as_json = Bytes::from(serde_json::to_vec(value).unwrap_or_default());
+    Example {
+        body: if json {
+            as_json.clone()
+        } else {
+            crate::respond::encode(false, value)
+        },
+        json: as_json,
+        fits: validator.is_none_or(|validator| validator.is_valid(value)),
     }
 }
 
@@ -1473,7 +1518,7 @@ fn body_kind(document: &Value, schema: Option<&Value>) -> media_type::BodyKind {
     let Some(schema) = schema.map(|schema| deref(document, schema)) else {
         return BodyKind::Binary;
     };
-    match schema.get("type").and_then(Value::as_str) {
+    match NamedTypes::of(document, schema).single() {
         Some("string") => match schema.get("format").and_then(Value::as_str) {
             Some("binary") => BodyKind::Binary,
             _ => BodyKind::Text,
@@ -1488,19 +1533,27 @@ fn is_querystring(parameter: &Value) -> bool {
 }
 
 fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
-    let schema = deref(document, schema);
-    let scalar = |schema: &Value| match deref(document, schema).get("type").and_then(Value::as_str)
-    {
-        Some("integer") => ScalarKind::Integer,
-        Some("number") => ScalarKind::Number,
-        Some("boolean") => ScalarKind::Boolean,
-        _ => ScalarKind::String,
-    };
-    match schema.get("type").and_then(Value::as_str) {
-        Some("array") => {
-            ParameterShape::Array(schema.get("items").map_or(ScalarKind::String, scalar))
-        }
-        _ => ParameterShape::Scalar(scalar(schema)),
+    let named = NamedTypes::of(document, schema);
+    if named.has("array") {
+        let items = named.items.map_or(ScalarKind::String, |items| {
+            scalar_kind(&NamedTypes::of(document, items))
+        });
+        return ParameterShape::Array(items);
+    }
+    ParameterShape::Scalar(scalar_kind(&named))
+}
+
+/// How a parameter's text is read: as a number when a number type is named (a text that is not
+/// one stays text, for a union that allows text too), else an integer, a boolean, or text.
+fn scalar_kind(named: &NamedTypes<'_>) -> ScalarKind {
+    if named.has("number") {
+        ScalarKind::Number
+    } else if named.has("integer") {
+        ScalarKind::Integer
+    } else if named.has("boolean") {
+        ScalarKind::Boolean
+    } else {
+        ScalarKind::String
     }
 }
 

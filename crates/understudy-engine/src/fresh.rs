@@ -13,7 +13,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
-use crate::json_schema::{deref, escape};
+use crate::json_schema::{NamedTypes, deref, escape};
 use crate::resources::properties;
 
 /// The rules of one create, compiled from its request and success response schemas.
@@ -96,9 +96,11 @@ impl Fresh {
             if Some(name.as_str()) == id_name {
                 continue;
             }
-            let nullable = flag(schema, "nullable");
+            // 3.0's `nullable: true` or 3.1's `type: [string, "null"]`.
+            let named = NamedTypes::of(document, schema);
+            let nullable = named.null;
             let optional = !required.contains(&name.as_str());
-            let kind = schema.get("type").and_then(Value::as_str);
+            let kind = named.single();
             let format = schema.get("format").and_then(Value::as_str);
             let timestamp = kind == Some("string") && matches!(format, Some("date-time" | "date"));
             let plain = normalised(name);

@@ -13,33 +13,42 @@ mod hint;
 mod like_example;
 mod pattern;
 mod plan;
+mod reach;
 mod run;
 mod schema;
 mod write;
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::Value;
 
-pub use defaults::{Defaults, apply_defaults};
+pub use defaults::{DefaultSearch, Defaults, apply_defaults};
 
 use check::accepts_all_noting;
 use echo::Echo;
 use hint::Hint;
-use plan::{NodeId, Prop};
+use plan::{NodeId, Plans, Prop};
+use reach::Reach;
 use run::{Graph, Runner};
 use schema::{PartsBuilder, Types};
+
+/// The graph every generator of one document shares: filled once the document's generators are
+/// all compiled ([`GeneratorSet`]), read by each request.
+type SharedGraph = Arc<OnceLock<Graph>>;
 use write::Placement;
 
-/// Compiled once at start-up from an OpenAPI 3.0 schema; cheap to run per request.
+/// Compiled once at start-up from a response schema; cheap to run per request.
 #[derive(Debug, Clone)]
 pub struct Generator {
-    graph: Arc<Graph>,
+    graph: SharedGraph,
     root: NodeId,
+    /// Every schema behind the root was read and planned whole: its checks are as strict as the
+    /// server's validator, so a pass that assumed nothing made a valid value.
+    exact: bool,
     identity: Option<IdentitySlot>,
     /// The size of the bodies written lately, shared by clones: bodies of one schema are alike
     /// in size, so the next buffer is sized once instead of doubling its way up (a 33 KB list
@@ -170,7 +179,7 @@ pub struct IdentitySlot {
     hint: Option<Hint>,
     /// The smallest integer id, when ids are integers.
     integer_min: Option<i64>,
-    graph: Arc<Graph>,
+    graph: SharedGraph,
 }
 
 impl IdentitySlot {
@@ -187,7 +196,10 @@ impl IdentitySlot {
             };
             return Value::from(value);
         }
-        let mut runner = Runner::new(&self.graph, rng, DateTime::<Utc>::UNIX_EPOCH);
+        let Some(graph) = self.graph.get() else {
+            return Value::from(counter);
+        };
+        let mut runner = Runner::new(graph, rng, DateTime::<Utc>::UNIX_EPOCH);
         runner.single(self.node, self.hint)
     }
 
@@ -201,8 +213,9 @@ impl IdentitySlot {
 
     /// Where `identity` goes, when the slot's schema accepts it.
     fn placement<'p>(&'p self, identity: &'p Value, assumed: &mut bool) -> Option<Placement<'p>> {
-        let node = &self.graph.nodes[self.node as usize];
-        accepts_all_noting(&self.graph.parts, &node.roots, identity, assumed).then_some(Placement {
+        let graph = self.graph.get()?;
+        let node = graph.nodes.get(self.node as usize)?;
+        accepts_all_noting(&graph.parts, &node.roots, identity, assumed).then_some(Placement {
             path: &self.path,
             identity,
         })
@@ -212,46 +225,10 @@ impl IdentitySlot {
 impl Generator {
     /// `document` is the whole OpenAPI document as JSON (every `$ref` in it is local,
     /// `#/components/...`; external refs were already bundled in). `schema` is a response media
-    /// type's schema (may be a `$ref`).
+    /// type's schema (may be a `$ref`). A document's many generators are better compiled by one
+    /// [`GeneratorSet`], which shares what they have in common.
     pub fn compile(document: &Value, schema: &Value) -> Result<Generator, GenerateError> {
-        match schema {
-            Value::Object(_) | Value::Bool(_) => {}
-            _ => {
-                return Err(GenerateError {
-                    reason: "a schema must be an object".into(),
-                });
-            }
-        }
-        if let Some(reference) = schema.get("$ref") {
-            let Some(reference) = reference.as_str() else {
-                return Err(GenerateError {
-                    reason: "`$ref` must be a string".into(),
-                });
-            };
-            if !reference.starts_with('#')
-                || crate::json_schema::resolve_pointer(document, reference).is_none()
-            {
-                return Err(GenerateError {
-                    reason: format!("`{reference}` points at nothing in the document"),
-                });
-            }
-        }
-        let mut builder = PartsBuilder::new(document);
-        let root_part = builder.part(schema);
-        let (parts, read_whole) = builder.finish();
-        let (nodes, root, planned_whole) = plan::plan(&parts, root_part);
-        let graph = Arc::new(Graph {
-            parts,
-            nodes,
-            exact: read_whole && planned_whole,
-        });
-        let identity = identity_slot(&graph, root);
-        Ok(Generator {
-            graph,
-            root,
-            identity,
-            sizes: Arc::default(),
-        })
+        GeneratorSet::new(document).compile(schema)
     }
 
     /// A body for one request.
@@ -264,9 +241,15 @@ impl Generator {
     /// and no part of the body was given up on. A body it does not vouch for may still be
     /// valid; a caller that must be sure validates it.
     pub fn generate_vouched(&self, ctx: &mut GenerateContext<'_>) -> Generated {
+        let Some(graph) = self.graph.get() else {
+            return Generated {
+                body: Value::Null,
+                vouched: false,
+            };
+        };
         let mut filled = None;
         let echo = echo_source(ctx, &mut filled);
-        let mut runner = Runner::new(&self.graph, ctx.rng, ctx.now);
+        let mut runner = Runner::new(graph, ctx.rng, ctx.now);
         let mut body = runner.run(self.root, echo);
         let mut unsure = runner.unsure;
         if let (Some(slot), Some(identity)) = (&self.identity, &ctx.identity) {
@@ -274,7 +257,7 @@ impl Generator {
         }
         Generated {
             body,
-            vouched: self.graph.exact && !unsure,
+            vouched: self.exact && !unsure,
         }
     }
 
@@ -289,6 +272,10 @@ impl Generator {
     /// [`Generator::write_vouched`], and how many values the body took to make: the work a
     /// caller that draws again spends, bounded by what one body may take.
     pub fn write_counted(&self, ctx: &mut GenerateContext<'_>, out: &mut Vec<u8>) -> (bool, usize) {
+        let Some(graph) = self.graph.get() else {
+            out.extend_from_slice(b"null");
+            return (false, 0);
+        };
         let mut filled = None;
         let echo = echo_source(ctx, &mut filled);
         let mut unsure = false;
@@ -296,11 +283,11 @@ impl Generator {
             (Some(slot), Some(identity)) => slot.placement(identity, &mut unsure),
             _ => None,
         };
-        let mut runner = Runner::new(&self.graph, ctx.rng, ctx.now);
+        let mut runner = Runner::new(graph, ctx.rng, ctx.now);
         let start = out.len();
         runner.write_root(self.root, echo, placement, out);
         self.sizes.record(out.len().saturating_sub(start));
-        (self.graph.exact && !unsure && !runner.unsure, runner.count)
+        (self.exact && !unsure && !runner.unsure, runner.count)
     }
 
     /// The values one body may take to make; past it the generator gives the smallest valid
@@ -316,7 +303,7 @@ impl Generator {
     /// Whether every schema behind the generator was read as the server's validator reads it:
     /// when not (a 2020-12 keyword it does not model), its bodies are never vouched for.
     pub fn is_exact(&self) -> bool {
-        self.graph.exact
+        self.exact
     }
 
     /// Where the record identity goes in a generated body, if the schema has one.
@@ -343,8 +330,7 @@ fn echo_source<'s>(ctx: &GenerateContext<'s>, filled: &'s mut Option<Value>) -> 
 
 /// The property marked `x-understudy-identity: true`, else the one named `id`, in the response
 /// object or in the object under its single wrapper property.
-fn identity_slot(graph: &Arc<Graph>, root: NodeId) -> Option<IdentitySlot> {
-    let nodes = &graph.nodes;
+fn identity_slot(nodes: &[plan::Node], graph: &SharedGraph, root: NodeId) -> Option<IdentitySlot> {
     let top = &nodes[root as usize];
     if top.kind != Types::OBJECT || !top.variants.is_empty() {
         return None;
@@ -400,6 +386,97 @@ fn identity_slot(graph: &Arc<Graph>, root: NodeId) -> Option<IdentitySlot> {
         integer_min,
         graph: Arc::clone(graph),
     })
+}
+
+/// Compiles the generators of one document over one graph: each schema object is read once, and
+/// each conjunction of schemas planned once, however many responses reach it, so that memory
+/// grows with the document and not with its operations (Stripe's error object is under all 452
+/// operations). The generators it gives work once the set is finished, or dropped.
+pub struct GeneratorSet<'d> {
+    document: &'d Value,
+    parts: PartsBuilder<'d>,
+    plans: Plans,
+    /// Which parts reach no loose part.
+    exact_parts: Reach,
+    graph: SharedGraph,
+}
+
+impl<'d> GeneratorSet<'d> {
+    /// A set for `document`, with nothing compiled yet.
+    pub fn new(document: &'d Value) -> Self {
+        GeneratorSet {
+            document,
+            parts: PartsBuilder::new(document),
+            plans: Plans::new(),
+            exact_parts: Reach::default(),
+            graph: SharedGraph::default(),
+        }
+    }
+
+    /// A generator for `schema`, a response media type's schema in the set's document (may be a
+    /// `$ref`).
+    pub fn compile(&mut self, schema: &'d Value) -> Result<Generator, GenerateError> {
+        match schema {
+            Value::Object(_) | Value::Bool(_) => {}
+            _ => {
+                return Err(GenerateError {
+                    reason: "a schema must be an object".into(),
+                });
+            }
+        }
+        if let Some(reference) = schema.get("$ref") {
+            let Some(reference) = reference.as_str() else {
+                return Err(GenerateError {
+                    reason: "`$ref` must be a string".into(),
+                });
+            };
+            if !reference.starts_with('#')
+                || crate::json_schema::resolve_pointer(self.document, reference).is_none()
+            {
+                return Err(GenerateError {
+                    reason: format!("`{reference}` points at nothing in the document"),
+                });
+            }
+        }
+        let (root_part, unreadable) = self.parts.root(schema);
+        let parts = self.parts.parts();
+        let (root, planned_whole) = self.plans.plan(parts, root_part);
+        let loose_below = self.exact_parts.reaches(root_part, |id, stack| {
+            let part = &parts[id as usize];
+            stack.extend(part.children());
+            part.loose
+        });
+        let exact = !unreadable && planned_whole && !loose_below;
+        let identity = identity_slot(self.plans.nodes(), &self.graph, root);
+        Ok(Generator {
+            graph: Arc::clone(&self.graph),
+            root,
+            exact,
+            identity,
+            sizes: Arc::default(),
+        })
+    }
+
+    /// Fills the graph the set's generators share; until then they make `null`.
+    pub fn finish(self) {}
+}
+
+impl fmt::Debug for GeneratorSet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratorSet")
+            .field("parts", &self.parts.parts().len())
+            .field("nodes", &self.plans.nodes().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for GeneratorSet<'_> {
+    fn drop(&mut self) {
+        let parts = std::mem::replace(&mut self.parts, PartsBuilder::new(self.document)).finish();
+        let nodes = std::mem::replace(&mut self.plans, Plans::new()).finish(&parts);
+        // A set is dropped once, so the graph is empty here.
+        let _ = self.graph.set(Graph { parts, nodes });
+    }
 }
 
 #[cfg(test)]
@@ -462,5 +539,172 @@ mod tests {
             &mut GenerateContext::plain(&mut rng, Utc::now()).with_identity(Some(json!(555))),
         );
         assert_eq!(body.pointer("/data/id"), Some(&json!(555)));
+    }
+
+    /// A 3.1 document of `operations` responses, each wrapping a page of `User`s, which reach
+    /// ten shared schemas.
+    fn shared_document(operations: usize) -> Value {
+        let mut schemas = serde_json::Map::new();
+        for index in 0..10 {
+            let next = format!("#/components/schemas/S{}", (index + 1) % 10);
+            schemas.insert(
+                format!("S{index}"),
+                json!({"type": "object", "properties": {
+                    "name": {"type": "string", "minLength": 2},
+                    "next": {"anyOf": [{"$ref": next}, {"type": "null"}]}}}),
+            );
+        }
+        schemas.insert(
+            "User".into(),
+            json!({"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "integer"}, "first": {"$ref": "#/components/schemas/S0"}}}),
+        );
+        let responses: Vec<Value> = (0..operations)
+            .map(|index| {
+                json!({"type": "object", "properties": {
+                    format!("page{index}"): {"type": "array",
+                        "items": {"$ref": "#/components/schemas/User"}}}})
+            })
+            .collect();
+        json!({"openapi": "3.1.0", "components": {"schemas": schemas}, "responses": responses})
+    }
+
+    /// How many parts and nodes the generators of every response in `document` share.
+    fn shared_size(document: &Value) -> (usize, usize) {
+        let mut set = GeneratorSet::new(document);
+        let responses = document["responses"].as_array().unwrap();
+        let generators: Vec<Generator> = responses
+            .iter()
+            .map(|schema| set.compile(schema).unwrap())
+            .collect();
+        set.finish();
+        let graph = generators[0].graph.get().expect("the set is finished");
+        assert!(
+            generators
+                .iter()
+                .all(|generator| Arc::ptr_eq(&generator.graph, &generators[0].graph))
+        );
+        (graph.parts.len(), graph.nodes.len())
+    }
+
+    #[test]
+    fn a_documents_generators_share_one_graph_that_grows_with_the_schemas_not_the_operations() {
+        let (few_parts, few_nodes) = shared_size(&shared_document(4));
+        let (many_parts, many_nodes) = shared_size(&shared_document(64));
+        // Each response adds its own two schema objects (the page and its array) and their
+        // nodes; the eleven shared schemas and what is planned from them are there once.
+        assert_eq!(many_parts - few_parts, 2 * 60, "{few_parts} → {many_parts}");
+        assert_eq!(many_nodes - few_nodes, 2 * 60, "{few_nodes} → {many_nodes}");
+    }
+
+    #[test]
+    fn generators_made_by_one_set_work_once_it_is_finished_and_each_vouches_for_itself() {
+        let document = json!({"openapi": "3.1.0", "components": {"schemas": {
+            "Name": {"type": "string", "minLength": 3},
+            "Pair": {"type": "array", "prefixItems": [{"$ref": "#/components/schemas/Name"}]}}}});
+        let plain = json!({"type": "object", "required": ["name"],
+            "properties": {"name": {"$ref": "#/components/schemas/Name"}}});
+        let unmodelled = json!({"type": "object", "properties": {
+            "pair": {"$ref": "#/components/schemas/Pair"},
+            "name": {"$ref": "#/components/schemas/Name"}},
+            "dependentRequired": {"pair": ["name"]}});
+        let mut set = GeneratorSet::new(&document);
+        let exact = set.compile(&plain).unwrap();
+        let loose = set.compile(&unmodelled).unwrap();
+        let exact_again = set.compile(&plain).unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let early = exact.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+        assert_eq!(
+            early,
+            Generated {
+                body: Value::Null,
+                vouched: false
+            },
+            "before the set is finished"
+        );
+        drop(set);
+        // A keyword parts do not model under one root leaves the others vouched for.
+        assert!(exact.is_exact() && exact_again.is_exact());
+        assert!(!loose.is_exact());
+        let made = exact.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+        assert!(made.vouched);
+        assert!(
+            made.body["name"]
+                .as_str()
+                .is_some_and(|name| name.chars().count() >= 3)
+        );
+        let made = loose.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+        assert!(!made.vouched);
+        assert!(made.body.is_object());
+    }
+
+    #[test]
+    fn a_plan_cut_short_under_one_response_is_not_vouched_for_under_another_and_limits_count_per_response()
+     {
+        let mut properties = serde_json::Map::new();
+        for index in 0..2_100 {
+            properties.insert(
+                format!("p{index}"),
+                json!({"type": "string", "maxLength": index + 1}),
+            );
+        }
+        properties.insert(
+            "choice".into(),
+            json!({"$ref": "#/components/schemas/Choice"}),
+        );
+        let document = json!({"openapi": "3.0.3", "components": {"schemas": {
+            "Choice": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}}});
+        let huge = json!({"type": "object", "properties": properties});
+        let small = json!({"type": "object", "properties": {
+            "c": {"$ref": "#/components/schemas/Choice"}}});
+        let other = json!({"type": "object", "properties": {
+            "n": {"oneOf": [{"type": "boolean"}, {"type": "number"}]}}});
+        let mut set = GeneratorSet::new(&document);
+        let huge = set.compile(&huge).unwrap();
+        let small = set.compile(&small).unwrap();
+        let other = set.compile(&other).unwrap();
+        drop(set);
+        // Past 2,000 nodes `Choice` keeps one branch: that plan is shared, and cut wherever it is.
+        assert!(!huge.is_exact());
+        assert!(
+            !small.is_exact(),
+            "reaches the node planned short under the first response"
+        );
+        // A response planned after a large one has its own allowance.
+        assert!(other.is_exact());
+    }
+
+    #[test]
+    fn request_defaults_are_compiled_only_where_a_default_may_lie() {
+        let document = json!({"openapi": "3.0.3", "components": {"schemas": {
+            "Deep": {"type": "object", "properties": {"tier": {"type": "string", "default": "free"}}},
+            "Via": {"allOf": [{"$ref": "#/components/schemas/Deep"}]},
+            "Loop": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Loop"},
+                "tags": {"type": "array", "items": {"type": "object",
+                    "properties": {"on": {"type": "object", "default": {"a": 1}}}}}}},
+            "Plain": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Plain"},
+                "pick": {"oneOf": [{"$ref": "#/components/schemas/Deep"}]}}}}}});
+        let schemas = [
+            (json!({"$ref": "#/components/schemas/Via"}), true),
+            (
+                json!({"type": "object", "properties": {"v": {"$ref": "#/components/schemas/Via"}}}),
+                true,
+            ),
+            (json!({"$ref": "#/components/schemas/Loop"}), true),
+            (json!({"$ref": "#/components/schemas/Plain"}), false),
+            (json!({"type": "string"}), false),
+        ];
+        let mut search = DefaultSearch::new(&document);
+        for (schema, defaulted) in &schemas {
+            // The same answer asked again, after the walks before it marked schemas clean.
+            for _ in 0..2 {
+                assert_eq!(search.may_reach(schema), *defaulted, "{schema}");
+            }
+            assert_eq!(
+                Defaults::compile(&document, schema).is_empty(),
+                !defaulted,
+                "{schema}"
+            );
+        }
     }
 }

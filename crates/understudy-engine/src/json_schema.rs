@@ -20,6 +20,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value, json};
 
+use crate::integer_format::{self, IntegerFormat};
 use crate::shared_schema::{BRIDGE, SharedSchemas};
 use crate::validate::percent_decode;
 
@@ -219,6 +220,10 @@ pub(crate) fn compile_with(
     for &(name, check) in OWN_FORMATS {
         options = options.with_format(name, check);
     }
+    options = options.with_keyword(
+        integer_format::KEYWORD,
+        |_: &Map<String, Value>, value: &Value, _| IntegerFormat::keyword(value),
+    );
     more(options)
         .build(json_schema)
         .map_err(|error| error.to_string())
@@ -307,6 +312,77 @@ pub fn flagged(document: &Value, schema: &Value, key: &str) -> bool {
                 })
     }
     look(document, schema, key, 0)
+}
+
+/// The JSON types a schema names, for what reads a value's type without validating it (how a
+/// parameter's text is read, what a media type range is answered with, which properties are
+/// timestamps): its `type`, a name or in 2020-12 a list, and those its `anyOf`, `oneOf` and
+/// `allOf` branches name (FastAPI writes `Optional[int]` as `anyOf: [{type: integer}, {type:
+/// null}]`), `$ref`s followed, a few levels deep.
+#[derive(Debug, Default)]
+pub(crate) struct NamedTypes<'d> {
+    /// The names other than `null`, in order of first appearance.
+    pub(crate) names: Vec<&'d str>,
+    /// Whether `null` is named, or 3.0's `nullable: true` said so.
+    pub(crate) null: bool,
+    /// The first `items` met, for an array.
+    pub(crate) items: Option<&'d Value>,
+}
+
+impl<'d> NamedTypes<'d> {
+    /// The types `schema` names (see the type's comment).
+    pub(crate) fn of(document: &'d Value, schema: &'d Value) -> Self {
+        let mut named = NamedTypes::default();
+        named.read(document, schema, 0);
+        named
+    }
+
+    fn read(&mut self, document: &'d Value, schema: &'d Value, depth: usize) {
+        let schema = deref(document, schema);
+        if schema.get("nullable") == Some(&Value::Bool(true)) {
+            self.null = true;
+        }
+        let names: Vec<&'d str> = match schema.get("type") {
+            Some(Value::String(name)) => vec![name.as_str()],
+            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for name in names {
+            if name == "null" {
+                self.null = true;
+            } else if !self.names.contains(&name) {
+                self.names.push(name);
+            }
+        }
+        if self.items.is_none() {
+            self.items = schema.get("items").filter(|items| items.is_object());
+        }
+        if depth < 8 {
+            for keyword in ["anyOf", "oneOf", "allOf"] {
+                for branch in schema
+                    .get(keyword)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    self.read(document, branch, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// Whether `name` is among the types named.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.names.contains(&name)
+    }
+
+    /// The one type named, `null` apart.
+    pub(crate) fn single(&self) -> Option<&'d str> {
+        match self.names[..] {
+            [name] => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// Follows a chain of `$ref`s from `schema` to the schema it finally names (at most 64 hops).
@@ -447,13 +523,7 @@ impl Translator<'_> {
                     for (index, branch) in branches.iter().enumerate() {
                         translated.push(self.node(branch, &format!("{here}/{index}"))?);
                     }
-                    // An `allOf` may already hold an integer format's bounds.
-                    match out.get_mut(key.as_str()) {
-                        Some(Value::Array(present)) => present.extend(translated),
-                        _ => {
-                            out.insert(key.clone(), Value::Array(translated));
-                        }
-                    }
+                    out.insert(key.clone(), Value::Array(translated));
                 }
                 "required" => {
                     let kept = self.required(object, value);
@@ -464,18 +534,12 @@ impl Translator<'_> {
                 "format" => {
                     out.insert(key.clone(), value.clone());
                     // JSON Schema's formats look at strings only; OpenAPI's integer formats
-                    // bound numbers, so they become bounds beside the schema's own.
-                    let range = match value.as_str() {
-                        Some("int32") => Some(json!({"minimum": i32::MIN, "maximum": i32::MAX})),
-                        Some("int64") => Some(json!({"minimum": i64::MIN, "maximum": i64::MAX})),
-                        _ => None,
-                    };
-                    if let Some(range) = range
-                        && let Value::Array(all) = out
-                            .entry("allOf")
-                            .or_insert_with(|| Value::Array(Vec::new()))
-                    {
-                        all.push(range);
+                    // bound numbers, exactly, with a keyword of their own (`integer_format.rs`).
+                    if let Some(format) = value.as_str().and_then(IntegerFormat::named) {
+                        out.insert(
+                            integer_format::KEYWORD.into(),
+                            Value::String(format.name.into()),
+                        );
                     }
                 }
                 "pattern" => match value.as_str() {
@@ -723,7 +787,7 @@ fn def_key(target: &str) -> String {
 
 /// `text` with every byte that a URI fragment cannot hold as it is percent-encoded, so that a
 /// `$defs` key with braces, spaces or `%` in it is named by a `$ref` the validator reads back to it.
-fn fragment_encoded(text: &str) -> String {
+pub(crate) fn fragment_encoded(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&byte) {

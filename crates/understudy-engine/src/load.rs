@@ -1,4 +1,5 @@
-//! Finding spec files and loading them: parse, bundle, check the references, compile. A document
+//! Finding spec files and loading them: parse, rewrite JSON Schema's own references (3.1 and
+//! later), bundle, check the references, compile. A document
 //! with a problem at one step is not taken to the next, so every problem is reported once, where
 //! it is, without the follow-on errors of a half-read document.
 
@@ -11,6 +12,7 @@ use crate::document::{SPEC_EXTENSIONS, read_document};
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::operation::Spec;
 use crate::references::check_references;
+use crate::schema_ids::localise_schema_ids;
 
 /// The spec files named by `paths`: files as given, folders as their `.yaml`, `.yml` and `.json` files
 /// (not recursive), sorted by name.
@@ -99,6 +101,14 @@ fn load_files(
             }
         };
         let mut warnings = crate::swagger2::convert(file, &mut document);
+        // 3.1 and 3.2: `$id`- and `$anchor`-based references become JSON pointers before bundling
+        // reads a reference that is no pointer as another file.
+        let localised = localise_schema_ids(file, &mut document);
+        warnings.extend(localised.warnings);
+        if !localised.errors.is_empty() {
+            errors.extend(localised.errors);
+            continue;
+        }
         let bundle = bundle_external_refs(file, &mut document, allow_ref_outside);
         read.extend(bundle.files.iter().cloned());
         referenced.extend(bundle.files);

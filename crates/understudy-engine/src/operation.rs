@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use bytes::Bytes;
 use http::HeaderValue;
 use serde_json::Value;
 
@@ -274,9 +275,32 @@ pub struct ResponseMedia {
     /// `x-understudy-violations`: the error body is that schema filled with them.
     pub(crate) error_shape: Option<ErrorShape>,
     /// Named examples, in document order.
-    pub examples: Vec<(String, Value)>,
+    pub examples: Vec<(String, Example)>,
     /// The single `example`, if given.
-    pub example: Option<Value>,
+    pub example: Option<Example>,
+}
+
+impl ResponseMedia {
+    /// The documented example: the first named one, else `example`.
+    pub(crate) fn documented(&self) -> Option<&Example> {
+        self.examples
+            .first()
+            .map(|(_, example)| example)
+            .or(self.example.as_ref())
+    }
+}
+
+/// A documented example of a response body, kept as the bytes it is answered with, made once:
+/// a parsed copy of every example was a third of the memory GitHub's description took.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// The body as its media type sends it: JSON, or a string's own text for another type.
+    pub body: Bytes,
+    /// The example as JSON (the same bytes as `body` for a JSON media type).
+    pub json: Bytes,
+    /// Whether the media type's validator, where it has one, accepts it: some specs' examples
+    /// break their own schema (Slack's `invalid_auth` is outside its own `enum`).
+    pub fits: bool,
 }
 
 /// A unique field of a create (`x-understudy-unique`).

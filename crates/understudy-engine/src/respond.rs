@@ -51,23 +51,21 @@ pub(crate) fn media_body(
             .examples
             .iter()
             .find(|(example, _)| example == name)
-            .map(|(_, value)| value.clone()),
-        None if !preference.dynamic => media
-            .examples
-            .first()
-            .map(|(_, value)| value.clone())
-            .or_else(|| media.example.clone()),
+            .map(|(_, example)| example),
+        None if !preference.dynamic => media.documented(),
         None => None,
     };
-    if let (None, Some(stream)) = (&example, &media.stream) {
+    if let Some(example) = example {
+        return example.body.clone();
+    }
+    if let Some(stream) = &media.stream {
         return stream.answer(rng, now);
     }
-    let value = match (example, &media.generator) {
-        (Some(value), _) => value,
-        (None, Some(generator)) if media.json => {
+    let value = match &media.generator {
+        Some(generator) if media.json => {
             return generated_json(media, generator, rng, now, echo_source, identity);
         }
-        (None, Some(generator)) => {
+        Some(generator) => {
             let mut context = echoing(&mut *rng, now, echo_source).with_identity(identity.clone());
             let generated = generator.generate_vouched(&mut context);
             // Echoed values were checked as they went in; the whole body is validated again
@@ -84,12 +82,12 @@ pub(crate) fn media_body(
                 generated.body
             }
         }
-        (None, None) => media
-            .examples
-            .first()
-            .map(|(_, value)| value.clone())
-            .or_else(|| media.example.clone())
-            .unwrap_or(Value::Null),
+        None => {
+            return media.documented().map_or_else(
+                || encode(media.json, &Value::Null),
+                |example| example.body.clone(),
+            );
+        }
     };
     encode(media.json, &value)
 }
@@ -190,13 +188,8 @@ pub(crate) fn redraw(
             break;
         }
     }
-    match media
-        .examples
-        .first()
-        .map(|(_, value)| value)
-        .or(media.example.as_ref())
-    {
-        Some(example) => encode(true, example),
+    match media.documented() {
+        Some(example) => example.json.clone(),
         None => Bytes::from(body),
     }
 }
@@ -370,17 +363,10 @@ pub(crate) fn freshened(
 /// valid against the schema: some specs' examples are not (Slack's `invalid_auth` is outside its
 /// own `enum`).
 pub(crate) fn documented_example(media: &ResponseMedia) -> Option<Bytes> {
-    let example = media
-        .examples
-        .first()
-        .map(|(_, value)| value)
-        .or(media.example.as_ref())?;
-    if let Some(validator) = &media.validator
-        && !validator.is_valid(example)
-    {
-        return None;
-    }
-    Some(Bytes::from(serde_json::to_vec(example).ok()?))
+    media
+        .documented()
+        .filter(|example| example.fits)
+        .map(|example| example.json.clone())
 }
 
 /// What error bodies in a documented shape are generated with.

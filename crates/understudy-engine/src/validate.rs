@@ -6,11 +6,13 @@
 //! violations, and the parts share the coercion and pointer rules.
 
 use std::borrow::Cow;
+use std::str::FromStr;
 
 use http::HeaderMap;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
+use crate::integer_format::IntegerFormat;
 use crate::media_type;
 use crate::operation::{BodyMedia, Operation, Parameter, ParameterShape, QueryString, ScalarKind};
 use crate::security::{Gate, check_security};
@@ -136,6 +138,22 @@ fn check_parameters(
             continue;
         }
         let value = coerce(parameter.shape, parameter.explode, &raw);
+        if let Some((pointer, number)) = unheld_number(&value) {
+            let mut violation = out_of_range(
+                parameter.location,
+                format!("/{}{pointer}", parameter.name),
+                number,
+            );
+            violation.field = parameter.name.clone();
+            violation.message = format!(
+                "the {} parameter `{}`: {}",
+                parameter.location.as_str(),
+                parameter.name,
+                violation.message
+            );
+            violations.push(violation);
+            continue;
+        }
         if let Some(validator) = &parameter.validator {
             for mut violation in schema_violations(validator, &value, parameter.location, "") {
                 violation.pointer = format!("/{}{}", parameter.name, violation.pointer);
@@ -211,6 +229,15 @@ fn check_querystring(
                 .into_owned(),
         ),
     };
+    if let Some((pointer, number)) = unheld_number(&value) {
+        let mut violation = out_of_range(Location::Query, pointer, number);
+        violation.message = format!(
+            "the query string (`{}`): {}",
+            parameter.name, violation.message
+        );
+        violations.push(violation);
+        return;
+    }
     let Some(validator) = &parameter.validator else {
         return;
     };
@@ -344,10 +371,6 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
     }
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
-        Err(error) if json_error_reason(&error) == OUT_OF_RANGE => {
-            checked.violations.push(out_of_range(text, &error));
-            return;
-        }
         Err(error) => {
             checked.violations.push(Violation::new(
                 ViolationClass::Malformed,
@@ -365,6 +388,12 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
             return;
         }
     };
+    if let Some((pointer, number)) = unheld_number(&value) {
+        checked
+            .violations
+            .push(out_of_range(Location::Body, pointer, number));
+        return;
+    }
     if let Some(validator) = &media.validator {
         checked
             .violations
@@ -373,78 +402,44 @@ fn check_body(operation: &Operation, request: &MockRequest<'_>, checked: &mut Ch
     checked.body = Some(value);
 }
 
-/// serde_json's reason for a number the grammar allows but no `f64` holds (`1e999`).
-const OUT_OF_RANGE: &str = "number out of range";
+/// The first number in `value` that no `f64` holds (`1e999`, an integer of 400 digits), with
+/// its JSON pointer. serde_json keeps every number's digits (`arbitrary_precision`), so such a
+/// number parses, and is refused here instead: nothing downstream could compare or bound it.
+/// Only a number written with an exponent or past 308 digits can be one, so most are passed by
+/// their length alone.
+fn unheld_number(value: &Value) -> Option<(String, &str)> {
+    match value {
+        Value::Number(number) => {
+            let text = number.as_str();
+            let may_overflow = text.len() > 308 || text.contains(['e', 'E']);
+            (may_overflow && number.as_f64().is_none()).then(|| (String::new(), text))
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            let (pointer, number) = unheld_number(item)?;
+            Some((format!("/{index}{pointer}"), number))
+        }),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let (pointer, number) = unheld_number(item)?;
+            Some((
+                format!("/{}{pointer}", crate::json_schema::escape(key)),
+                number,
+            ))
+        }),
+        _ => None,
+    }
+}
 
-/// The violation of a body with a number no `f64` holds: well-formed JSON with a value out of
-/// range, named by its pointer. serde_json gives only a line and column, so the body is read again
-/// by `serde_path_to_error`, which knows the path that a parse failed at (only for such a body:
-/// every other one is read once).
-fn out_of_range(text: &str, error: &serde_json::Error) -> Violation {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let pointer = match serde_path_to_error::deserialize::<_, Value>(&mut deserializer) {
-        Err(error) => pointer_of(error.path()),
-        Ok(_) => String::new(),
-    };
-    let number = number_before(text, error.line(), error.column());
-    let shown = if number.is_empty() {
-        "a number".to_owned()
-    } else {
-        format!("`{number}`")
-    };
+/// The violation of a number no `f64` holds, at `pointer` in the part of the request at
+/// `location`.
+fn out_of_range(location: Location, pointer: String, number: &str) -> Violation {
     let mut violation = violation(
-        Location::Body,
+        location,
         pointer,
         "range",
-        format!("{shown} is out of range: no 64-bit floating-point number holds it"),
+        format!("`{number}` is out of range: no 64-bit floating-point number holds it"),
     );
-    if !number.is_empty() {
-        violation.set_value(&Value::String(number.to_owned()));
-    }
+    violation.set_value(&Value::String(number.to_owned()));
     violation
-}
-
-/// The JSON pointer of a `serde_path_to_error` path.
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        pointer.push('/');
-        match segment {
-            serde_path_to_error::Segment::Seq { index } => pointer.push_str(&index.to_string()),
-            serde_path_to_error::Segment::Map { key } => {
-                pointer.push_str(&crate::json_schema::escape(key));
-            }
-            serde_path_to_error::Segment::Enum { variant } => pointer.push_str(variant),
-            serde_path_to_error::Segment::Unknown => pointer.push('-'),
-        }
-    }
-    pointer
-}
-
-/// The number that ends at (1-based) `line` and `column` of `text`, where serde_json stops on
-/// one out of range: the run of number characters up to there.
-fn number_before(text: &str, line: usize, column: usize) -> &str {
-    let Some(start_of_line) = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .try_fold(0usize, usize::checked_add)
-    else {
-        return "";
-    };
-    let end = (start_of_line + column).min(text.len());
-    let is_number = |byte: &u8| matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E');
-    let bytes = text.as_bytes();
-    let mut end = end;
-    while end < bytes.len() && is_number(&bytes[end]) {
-        end += 1;
-    }
-    let start = bytes[..end]
-        .iter()
-        .rposition(|byte| !is_number(byte))
-        .map_or(0, |at| at + 1);
-    // Number characters are ASCII, so both ends are character boundaries.
-    text.get(start..end).unwrap_or_default()
 }
 
 /// The violation of a required body that was not sent (or was blank).
@@ -578,6 +573,24 @@ fn convert(
             if !matches!(instance.as_ref(), Value::Object(_) | Value::Array(_)) {
                 violation.set_value(instance);
             }
+            out.push(violation);
+        }
+        ValidationErrorKind::Custom { keyword, message }
+            if keyword == crate::integer_format::KEYWORD =>
+        {
+            // An integer format's range (`integer_format.rs`), which JSON Schema has no word
+            // for: reported as the `format` the schema wrote, the format's name its message.
+            let Some(format) = IntegerFormat::named(message) else {
+                return;
+            };
+            let mut violation = violation(
+                location,
+                pointer,
+                "format",
+                format.refusal(&shown(instance)),
+            );
+            violation.format = Some(format.name.to_owned());
+            violation.set_value(instance);
             out.push(violation);
         }
         ValidationErrorKind::Contains => {
@@ -790,7 +803,8 @@ fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
-        Value::Number(number) if number.is_f64() => "number",
+        // One no f64 holds (in an answer the proxy checks) is no integer to jsonschema either.
+        Value::Number(number) if number.is_f64() || number.as_f64().is_none() => "number",
         Value::Number(_) => "integer",
         Value::String(_) => "string",
         Value::Array(_) => "array",
@@ -840,12 +854,7 @@ fn scalar(kind: ScalarKind, text: &str) -> Value {
     match kind {
         ScalarKind::String => Value::String(text.to_owned()),
         ScalarKind::Integer => integer(text).unwrap_or_else(|| Value::String(text.to_owned())),
-        ScalarKind::Number => text
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number)
-            .unwrap_or_else(|| Value::String(text.to_owned())),
+        ScalarKind::Number => number(text).unwrap_or_else(|| Value::String(text.to_owned())),
         ScalarKind::Boolean => match text {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
@@ -854,27 +863,39 @@ fn scalar(kind: ScalarKind, text: &str) -> Value {
     }
 }
 
-/// An integer parameter's value. One beyond 64 bits (`offset=9223372036854775808`) is still an
-/// integer: it becomes the nearest float outside the 64-bit range, rounded away from it, so that
-/// `type: integer` accepts it and `format: int64` and any bound refuse it.
+/// An integer parameter's value, digit for digit: one beyond 64 bits
+/// (`offset=9223372036854775808`) is still an integer, which `type: integer` accepts and
+/// `format: int64` or a bound refuses. A sign and leading zeros are allowed, as Rust's integer
+/// parsing allows them.
 fn integer(text: &str) -> Option<Value> {
     if let Ok(value) = text.parse::<i64>() {
         return Some(Value::from(value));
     }
-    if let Ok(value) = text.parse::<u64>() {
-        return Some(Value::from(value));
-    }
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => ("-", &text[1..]),
+        Some(b'+') => ("", &text[1..]),
+        _ => ("", text),
+    };
     if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
-    let rounded = text.parse::<f64>().ok()?.clamp(f64::MIN, f64::MAX);
-    let outside = if text.starts_with('-') {
-        rounded.next_down()
-    } else {
-        rounded.next_up()
-    };
-    serde_json::Number::from_f64(outside.clamp(f64::MIN, f64::MAX)).map(Value::Number)
+    // Not an i64, so not all zeros: something is left.
+    let digits = digits.trim_start_matches('0');
+    serde_json::Number::from_str(&format!("{sign}{digits}"))
+        .ok()
+        .map(Value::Number)
+}
+
+/// A number parameter's value: as JSON writes it, digit for digit, else (`+1.5`, `.5`, `5.`) as
+/// Rust reads a float.
+fn number(text: &str) -> Option<Value> {
+    if let Ok(number) = serde_json::Number::from_str(text) {
+        return Some(Value::Number(number));
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
 }
 
 /// The value of cookie `name` in the `Cookie` headers.
@@ -908,27 +929,55 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn integers_beyond_64_bits_stay_integers_outside_the_64_bit_range() {
+    fn integers_beyond_64_bits_keep_their_digits() {
         let integer_schema = json!({"type": "integer"});
         let int64 = json!({"type": "integer", "format": "int64"});
         let plain = crate::json_schema::request_validator(&json!({}), &integer_schema).unwrap();
         let bounded = crate::json_schema::request_validator(&json!({}), &int64).unwrap();
-        for text in [
-            "9223372036854775808",
-            "18446744073709551616",
-            "-9223372036854775809",
-            "123456789012345678901234567890",
+        for (text, kept) in [
+            ("9223372036854775808", "9223372036854775808"),
+            ("18446744073709551616", "18446744073709551616"),
+            ("-9223372036854775809", "-9223372036854775809"),
+            ("+0012345678901234567890123", "12345678901234567890123"),
+            (
+                "-000123456789012345678901234567890",
+                "-123456789012345678901234567890",
+            ),
         ] {
             let value = scalar(ScalarKind::Integer, text);
-            assert!(value.is_number(), "{text} gave {value}");
+            assert_eq!(value.to_string(), kept);
             assert!(plain.is_valid(&value), "{text} is an integer");
+            assert!(!bounded.is_valid(&value), "{text} is no int64");
         }
         assert!(bounded.is_valid(&scalar(ScalarKind::Integer, "9223372036854775807")));
         assert!(bounded.is_valid(&scalar(ScalarKind::Integer, "-9223372036854775808")));
-        assert!(!bounded.is_valid(&scalar(ScalarKind::Integer, "9223372036854775808")));
-        assert!(!bounded.is_valid(&scalar(ScalarKind::Integer, "-9223372036854775809")));
         assert_eq!(scalar(ScalarKind::Integer, "12a"), json!("12a"));
         assert_eq!(scalar(ScalarKind::Integer, "1.5"), json!("1.5"));
+        assert_eq!(scalar(ScalarKind::Integer, "-"), json!("-"));
+        assert_eq!(scalar(ScalarKind::Number, "1.50").to_string(), "1.50");
+        assert_eq!(scalar(ScalarKind::Number, "+.5"), json!(0.5));
+        // serde_json spells every exponent `e+` or `e-`; the digits are the ones sent.
+        assert_eq!(scalar(ScalarKind::Number, "1E999").to_string(), "1e+999");
+    }
+
+    #[test]
+    fn a_number_no_f64_holds_is_found_at_its_pointer() {
+        let body: Value =
+            serde_json::from_str(r#"{"a": [1, 2e400], "b~/": {"c": -1E+999}, "d": 1e300}"#)
+                .unwrap();
+        assert_eq!(unheld_number(&body), Some(("/a/1".to_owned(), "2e+400")));
+        let text = "9".repeat(309);
+        let long: Value = serde_json::from_str(&format!(r#"{{"b~/": [{text}]}}"#)).unwrap();
+        assert_eq!(
+            unheld_number(&long),
+            Some(("/b~0~1/0".to_owned(), text.as_str()))
+        );
+        let held: Value =
+            serde_json::from_str(r#"[1e308, 1e-999, 123456789012345678901234567890]"#).unwrap();
+        assert_eq!(unheld_number(&held), None);
+        // What a message calls them (an answer the proxy checks may hold one no f64 holds).
+        assert_eq!(json_type(&held[2]), "integer");
+        assert_eq!(json_type(&serde_json::from_str("1e999").unwrap()), "number");
     }
 
     #[test]

@@ -261,3 +261,33 @@ fn ecma_patterns_are_enforced_and_generated_and_others_are_warnings() {
         assert_eq!(keywords, ["pattern"], "{broken}");
     }
 }
+
+#[test]
+fn a_mutual_tls_scheme_loads_as_a_warning_and_is_not_enforced() {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/specs/openapi31-mtls");
+    let engine = Engine::load(&[folder], EngineOptions::default()).unwrap();
+    let warnings = engine.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].location, "/components/securitySchemes/mtls");
+    assert!(
+        warnings[0].reason.contains("not enforced"),
+        "{}",
+        warnings[0].reason
+    );
+    // No certificate can be asked for over plain HTTP: the requirement is met without one.
+    let (status, _, keywords) = send(&engine, "GET", "/certified", &Value::Null);
+    assert_eq!(status, StatusCode::NO_CONTENT, "{keywords:?}");
+    // The other schemes of a requirement still are.
+    let (status, _, _) = send(&engine, "GET", "/keyed", &Value::Null);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-key", "secret".parse().unwrap());
+    let outcome = engine.handle(&MockRequest {
+        method: &Method::GET,
+        path: "/keyed",
+        query: None,
+        headers: &headers,
+        body: b"",
+    });
+    assert_eq!(outcome.response.status, StatusCode::NO_CONTENT);
+}

@@ -244,6 +244,19 @@ fn a_json_query_string_is_checked_as_one_json_text() {
     let answer = get(&engine, "/v2/find", Some("%7Bnot%20json"), &[]);
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.keywords(), ["json"]);
+    // Numbers as sent: an integer beyond 64 bits is one, a number no f64 holds is out of range.
+    let big = "%7B%22numbers%22%3A%5B12345678901234567890123%5D%7D";
+    let answer = get(&engine, "/v2/find", Some(big), &[]);
+    assert_eq!(
+        answer.status,
+        StatusCode::NO_CONTENT,
+        "{:?}",
+        answer.violations
+    );
+    let unheld = "%7B%22numbers%22%3A%5B1%2C1e999%5D%7D";
+    let answer = get(&engine, "/v2/find", Some(unheld), &[]);
+    assert_eq!(answer.keywords(), ["range"], "{:?}", answer.violations);
+    assert_eq!(answer.violations[0].pointer, "/numbers/1");
     // Not required: no query string passes.
     let answer = get(&engine, "/v2/find", None, &[]);
     assert_eq!(answer.status, StatusCode::NO_CONTENT);

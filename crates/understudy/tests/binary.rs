@@ -144,6 +144,38 @@ fn check_says_which_version_it_read_and_warnings_are_not_errors() {
 }
 
 #[test]
+fn check_says_3_1_and_3_2_and_that_mutual_tls_is_not_enforced() {
+    let engine_specs =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../understudy-engine/tests/specs");
+    let check = |folder: &str| {
+        let output = understudy()
+            .arg("check")
+            .arg(engine_specs.join(folder))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{folder}: {stdout}{stderr}");
+        (stdout, stderr)
+    };
+    let (stdout, _) = check("openapi31-anchors");
+    assert!(
+        stdout.contains("anchors.yaml: OpenAPI 3.1.0, 10 operations"),
+        "{stdout}"
+    );
+    let (stdout, _) = check("openapi32");
+    assert!(stdout.contains("feeds.yaml: OpenAPI 3.2.0,"), "{stdout}");
+    let (stdout, stderr) = check("openapi31-mtls");
+    assert!(stdout.contains("mtls.yaml: OpenAPI 3.1.0"), "{stdout}");
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("/components/securitySchemes/mtls")
+            && stderr.contains("`mutualTLS` security scheme is not enforced"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_reads_swagger_2_and_lists_what_it_could_not_convert() {
     let output = understudy()
         .arg("check")

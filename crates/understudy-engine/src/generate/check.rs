@@ -429,7 +429,7 @@ mod tests {
         let document = json!({});
         let mut builder = PartsBuilder::new(&document);
         let ids: Vec<PartId> = schemas.iter().map(|schema| builder.part(schema)).collect();
-        let (parts, _) = builder.finish();
+        let parts = builder.finish();
         let mut decided = 0;
         for (index, id) in ids.iter().enumerate() {
             let one = [*id];

@@ -14,6 +14,7 @@ use super::check::{self, accepts_all};
 use super::hint::{self, Hint};
 use super::like_example::{ExampleShape, LikeExample};
 use super::pattern::{FormatCheck, Pattern};
+use super::reach::Reach;
 use super::run::FormatKind;
 use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
 
@@ -173,6 +174,9 @@ pub(crate) struct Node {
     pub(crate) lineage: Option<(Arc<str>, Value)>,
     /// Nesting needed by the smallest valid value ([`UNREACHABLE`] if none was found).
     pub(crate) height: u16,
+    /// A limit cut this node's plan short (a merge kept its first schema, a composition one
+    /// branch, or a node was planned as unconstrained): values made from it are not vouched for.
+    pub(crate) cut: bool,
 }
 
 impl Node {
@@ -217,7 +221,24 @@ impl Node {
             context: None,
             lineage: None,
             height: 0,
+            cut: false,
         }
+    }
+
+    /// The nodes this one makes its items, properties and variants from.
+    pub(crate) fn children(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let additional = match self.additional {
+            Additional::Schema(id) => Some(id),
+            Additional::Free | Additional::Forbidden => None,
+        };
+        self.items
+            .iter()
+            .chain(&self.prefix)
+            .chain(self.contains.as_ref().map(|(id, _)| id))
+            .chain(self.properties.iter().map(|prop| &prop.node))
+            .copied()
+            .chain(additional)
+            .chain(self.variants.iter().map(|variant| variant.node))
     }
 
     /// Finds a declared property.
@@ -226,25 +247,74 @@ impl Node {
     }
 }
 
-/// Plans every node reachable from the root part; returns the nodes, the root node, and whether
-/// the plan is whole (no limit cut a conjunction short or planned a node as unconstrained).
-pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
-    let mut planner = Planner {
-        parts,
-        memo: HashMap::new(),
-        nodes: vec![Node::free(Vec::new())],
-        pending: Vec::new(),
-        cut: Cell::new(false),
-    };
-    let root = planner.node(vec![root], Vec::new(), None);
-    while let Some(pending) = planner.pending.pop() {
-        planner.build(pending);
+/// The nodes planned so far for one document's generators, memoized by their set of parts, so
+/// that a schema many responses reach is planned once for all of them.
+pub(crate) struct Plans {
+    memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
+    nodes: Vec<Node>,
+    /// Which nodes reach no node planned short.
+    whole: Reach,
+}
+
+impl Plans {
+    /// Nothing planned yet but the unconstrained node.
+    pub(crate) fn new() -> Self {
+        Plans {
+            memo: HashMap::new(),
+            nodes: vec![Node::free(Vec::new())],
+            whole: Reach::default(),
+        }
     }
-    // Every limit but the flattening one is reached only past the soft node count.
-    let whole = !planner.cut.get() && planner.nodes.len() < SOFT_NODES;
-    let mut nodes = planner.nodes;
-    finalize(parts, &mut nodes);
-    (nodes, root, whole)
+
+    /// The nodes planned so far (not yet [`Plans::finish`]ed).
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Plans every node reachable from the root part that is not planned yet; returns the root
+    /// node, and whether its plan is whole (no limit cut a conjunction short or planned a node
+    /// as unconstrained anywhere below it).
+    pub(crate) fn plan(&mut self, parts: &[Part], root: PartId) -> (NodeId, bool) {
+        let mut planner = Planner {
+            parts,
+            start: self.nodes.len(),
+            memo: std::mem::take(&mut self.memo),
+            nodes: std::mem::take(&mut self.nodes),
+            pending: Vec::new(),
+            cut: Cell::new(false),
+        };
+        let root = planner.node(vec![root], Vec::new(), None);
+        let root_cut = planner.cut.take();
+        while let Some(pending) = planner.pending.pop() {
+            planner.build(pending);
+        }
+        self.memo = planner.memo;
+        self.nodes = planner.nodes;
+        let nodes = &self.nodes;
+        let cut_below = self.whole.reaches(root, |id, stack| {
+            let node = &nodes[id as usize];
+            stack.extend(node.children());
+            node.cut
+        });
+        (root, !root_cut && !cut_below)
+    }
+
+    /// The nodes, each told what only the whole graph can tell (which values pass, which
+    /// variants can hold, minimal heights).
+    pub(crate) fn finish(self, parts: &[Part]) -> Vec<Node> {
+        let mut nodes = self.nodes;
+        finalize(parts, &mut nodes);
+        nodes
+    }
+}
+
+/// Plans every node reachable from the root part alone; returns the nodes, the root node, and
+/// whether the plan is whole.
+#[cfg(test)]
+pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
+    let mut plans = Plans::new();
+    let (root, whole) = plans.plan(parts, root);
+    (plans.finish(parts), root, whole)
 }
 
 struct Pending {
@@ -256,14 +326,22 @@ struct Pending {
 
 struct Planner<'p> {
     parts: &'p [Part],
+    /// How many nodes there were before this root: the limits count the nodes it adds.
+    start: usize,
     memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
     nodes: Vec<Node>,
     pending: Vec<Pending>,
-    /// Set when a conjunction had more parts than [`MAX_FLAT`].
+    /// Set when a limit cut a conjunction short or planned a node as unconstrained, since the
+    /// last node began building.
     cut: Cell<bool>,
 }
 
 impl Planner<'_> {
+    /// Whether this root's planning added `limit` nodes or more.
+    fn grown_past(&self, limit: usize) -> bool {
+        self.nodes.len() - self.start >= limit
+    }
+
     /// The node for the conjunction of `roots`, whose composition groups owned by `resolved`
     /// parts are already decided; created (and queued for building) on first request.
     fn node(
@@ -290,7 +368,8 @@ impl Planner<'_> {
         if let Some(&id) = self.memo.get(&key) {
             return id;
         }
-        if self.nodes.len() >= MAX_NODES {
+        if self.grown_past(MAX_NODES) {
+            self.cut.set(true);
             return FREE;
         }
         let Ok(id) = NodeId::try_from(self.nodes.len()) else {
@@ -315,7 +394,8 @@ impl Planner<'_> {
 
     /// The schemas of a merge, cut to the first one once planning has grown past its soft limit.
     fn bounded(&self, mut parts: Vec<PartId>) -> Vec<PartId> {
-        if self.nodes.len() >= SOFT_NODES {
+        if parts.len() > 1 && self.grown_past(SOFT_NODES) {
+            self.cut.set(true);
             parts.truncate(1);
         }
         parts
@@ -352,6 +432,7 @@ impl Planner<'_> {
         let context = self.nodes[id as usize].context.clone();
         let mut node = Node::free(roots.clone());
         node.context = context.clone();
+        self.cut.set(false);
         let mut types = Types::ALL.without(Types::NULL);
         let mut items: Vec<PartId> = Vec::new();
         let mut prefix: Vec<PartId> = Vec::new();
@@ -509,6 +590,7 @@ impl Planner<'_> {
         node.exclusive = !check;
         node.scalar_types = check::scalar_types(self.parts, &node.roots);
         node.kind = kind(&node);
+        node.cut = self.cut.take();
         self.nodes[id as usize] = node;
     }
 
@@ -643,7 +725,8 @@ impl Planner<'_> {
                 } else {
                     own
                 };
-                if self.nodes.len() >= SOFT_NODES {
+                if entries.len() > 1 && self.grown_past(SOFT_NODES) {
+                    self.cut.set(true);
                     entries.truncate(1);
                 }
                 let mut variants = Vec::with_capacity(entries.len());
@@ -669,7 +752,8 @@ impl Planner<'_> {
             if branches.is_empty() {
                 continue;
             }
-            let keep = if self.nodes.len() >= SOFT_NODES {
+            let keep = if branches.len() > 1 && self.grown_past(SOFT_NODES) {
+                self.cut.set(true);
                 1
             } else {
                 branches.len()
@@ -1089,7 +1173,7 @@ mod tests {
     fn root_node(document: &Value, schema: &Value) -> Node {
         let mut builder = PartsBuilder::new(document);
         let root = builder.part(schema);
-        let (parts, _) = builder.finish();
+        let parts = builder.finish();
         let (mut nodes, root, _) = plan(&parts, root);
         nodes.swap_remove(root as usize)
     }

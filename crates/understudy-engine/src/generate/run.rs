@@ -39,14 +39,12 @@ const MAX_RETRIES: usize = 400;
 /// Most items generated for one array, whatever `minItems` asks.
 const MAX_ITEMS: u64 = 1_000;
 
-/// Everything a generator holds: its parts and its nodes.
+/// Everything generators work from: the parts and nodes of one document, shared by all its
+/// generators.
 #[derive(Debug)]
 pub(crate) struct Graph {
     pub(crate) parts: Vec<Part>,
     pub(crate) nodes: Vec<Node>,
-    /// Every schema was read and planned whole: its checks are as strict as the server's
-    /// validator, so a pass that assumed nothing made a valid value.
-    pub(crate) exact: bool,
 }
 
 /// One generation pass.

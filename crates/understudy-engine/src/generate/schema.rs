@@ -5,8 +5,9 @@
 //! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
 //! not model (`prefixItems`, `if`, `dependentRequired`, …) makes the read inexact: the generator
 //! then does not vouch for its bodies, and the engine checks them. Each schema object
-//! is compiled once per generator however many times it is referenced, without recursion, so
-//! that cycles and long reference chains cost nothing extra.
+//! is compiled once per document however many times it is referenced (one builder serves every
+//! generator of a document), without recursion, so that cycles and long reference chains cost
+//! nothing extra.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +33,7 @@ const UNMODELLED_2020_KEYWORDS: &[&str] = &[
     "unevaluatedItems",
 ];
 
-/// Index of a part in its generator's part list.
+/// Index of a part in its document's part list.
 pub(crate) type PartId = u32;
 
 /// The schema that accepts everything (`{}`, `true`, and anything that cannot be read).
@@ -220,9 +221,30 @@ pub(crate) struct Part {
     /// The reference this part was reached by (`#/components/schemas/User`) and its last segment.
     pub(crate) reference: Option<Arc<str>>,
     pub(crate) name: Option<Arc<str>>,
+    /// Read looser than the server's validator reads it: a keyword the parts do not model, or a
+    /// subschema that had to be read as `{}` (a `$ref` that leads nowhere, the part limit).
+    /// Checks against it may pass a value the validator rejects.
+    pub(crate) loose: bool,
 }
 
 impl Part {
+    /// The parts this one applies to the value or to what it holds.
+    pub(crate) fn children(&self) -> impl Iterator<Item = PartId> + '_ {
+        let dispatched = self.dispatch.iter().flat_map(|dispatch| &dispatch.entries);
+        self.items
+            .iter()
+            .chain(&self.prefix_items)
+            .chain(self.contains.as_ref().map(|(part, _)| part))
+            .chain(self.properties.iter().map(|property| &property.part))
+            .chain(&self.additional)
+            .chain(&self.all_of)
+            .chain(&self.any_of)
+            .chain(&self.one_of)
+            .chain(&self.not)
+            .chain(dispatched.map(|(_, part)| part))
+            .copied()
+    }
+
     /// Whether the part applies no other part to the value it checks (no `allOf`, `anyOf`,
     /// `oneOf`, `not` or discriminator): on a scalar, its check is its own keywords only.
     pub(crate) fn is_flat(&self) -> bool {
@@ -250,17 +272,19 @@ impl Part {
     }
 }
 
-/// Compiles the parts reachable from a schema, breadth-first and without recursion.
+/// Compiles the parts reachable from a document's schemas, breadth-first and without recursion;
+/// one builder serves every generator of the document, so a schema reached by many responses is
+/// compiled once.
 pub(crate) struct PartsBuilder<'d> {
     document: &'d Value,
     dialect: Dialect,
     ids: HashMap<usize, PartId>,
     parts: Vec<Part>,
     queue: Vec<(PartId, &'d Map<String, Value>)>,
-    /// False once a schema had to be read as `{}` without being `{}` (a `$ref` that leads
-    /// nowhere, a value that is not a schema, the part limit): checks against these parts are
-    /// then looser than the server's validator.
-    exact: bool,
+    /// Set when a schema had to be read as `{}` without being `{}` (a `$ref` that leads nowhere,
+    /// a value that is not a schema, the part limit) or has a keyword parts do not model: the
+    /// part being read is then [`Part::loose`].
+    loose: bool,
 }
 
 impl<'d> PartsBuilder<'d> {
@@ -275,8 +299,23 @@ impl<'d> PartsBuilder<'d> {
             ids: HashMap::new(),
             parts: vec![Part::default(), never],
             queue: Vec::new(),
-            exact: true,
+            loose: false,
         }
+    }
+
+    /// The part for a generator's root schema, read with everything it reaches, and whether the
+    /// schema itself could not be read (it then stands as `{}`).
+    pub(crate) fn root(&mut self, schema: &'d Value) -> (PartId, bool) {
+        self.loose = false;
+        let root = self.part(schema);
+        let unreadable = std::mem::take(&mut self.loose);
+        self.drain();
+        (root, unreadable)
+    }
+
+    /// The parts read so far.
+    pub(crate) fn parts(&self) -> &[Part] {
+        &self.parts
     }
 
     /// The part for a schema (following `$ref`s); its keywords are read by [`Self::finish`].
@@ -312,25 +351,32 @@ impl<'d> PartsBuilder<'d> {
 
     /// `{}` standing in for a schema that could not be read.
     fn inexact(&mut self) -> PartId {
-        self.exact = false;
+        self.loose = true;
         ANY
     }
 
-    /// Reads every queued part and returns the list, and whether every schema was read as the
-    /// server's validator reads it.
-    pub(crate) fn finish(mut self) -> (Vec<Part>, bool) {
+    /// Reads every queued part.
+    fn drain(&mut self) {
         while let Some((id, map)) = self.queue.pop() {
+            self.loose = false;
             let compiled = self.compile(map);
+            let loose = std::mem::take(&mut self.loose);
             let slot = &mut self.parts[id as usize];
             let reference = slot.reference.take();
             let name = slot.name.take();
             *slot = Part {
                 reference,
                 name,
+                loose,
                 ..compiled
             };
         }
-        (self.parts, self.exact)
+    }
+
+    /// Every part, the queued ones read.
+    pub(crate) fn finish(mut self) -> Vec<Part> {
+        self.drain();
+        self.parts
     }
 
     fn intern(&mut self, schema: &'d Value, reference: Option<&str>) -> PartId {
@@ -380,7 +426,7 @@ impl<'d> PartsBuilder<'d> {
                 .iter()
                 .any(|keyword| map.contains_key(*keyword))
         {
-            self.exact = false;
+            self.loose = true;
         }
         let nullable = !modern && map.get("nullable") == Some(&Value::Bool(true));
         let single_type = matches!(map.get("type"), Some(Value::String(_)));
@@ -468,7 +514,7 @@ impl<'d> PartsBuilder<'d> {
             // Only a 2020-12 reference with siblings is interned with its `$ref` still in it.
             match reference.as_str().and_then(|target| self.part_at(target)) {
                 Some(target) => part.all_of.push(target),
-                None => self.exact = false,
+                None => self.loose = true,
             }
         }
         part.one_of = self.branches(map.get("oneOf"));

@@ -321,17 +321,11 @@ pub(super) fn write_value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
-/// Writes `number` as serde_json does: an integer by `itoa`, which serde_json uses too, without
-/// going through a serializer; a float by serde_json itself.
+/// Writes `number` as serde_json does: its text, which serde_json keeps (`arbitrary_precision`:
+/// a request's `12345678901234567890123` or `-0` as written, a made one as `itoa` or `zmij`
+/// wrote it) and writes as it is.
 fn write_number(out: &mut Vec<u8>, number: &Number) {
-    let mut digits = itoa::Buffer::new();
-    if let Some(integer) = number.as_i64() {
-        out.extend_from_slice(digits.format(integer).as_bytes());
-    } else if let Some(integer) = number.as_u64() {
-        out.extend_from_slice(digits.format(integer).as_bytes());
-    } else {
-        write_json(out, number);
-    }
+    out.extend_from_slice(number.as_str().as_bytes());
 }
 
 /// Writes `text` as a JSON string.
@@ -719,7 +713,14 @@ mod tests {
         ];
         let floats = [1.5, 3.0, -0.0, 1e300, 0.1].map(Number::from_f64);
         assert!(floats.iter().all(Option::is_some));
-        for number in integers.into_iter().chain(floats.into_iter().flatten()) {
+        // As a request writes them.
+        let parsed = ["-0", "1E5", "1.50", "12345678901234567890123", "-1e-7"]
+            .map(|text| serde_json::from_str::<Number>(text).expect("a JSON number"));
+        for number in integers
+            .into_iter()
+            .chain(floats.into_iter().flatten())
+            .chain(parsed)
+        {
             let mut written = b"[".to_vec();
             super::write_number(&mut written, &number);
             assert_eq!(
