@@ -50,8 +50,12 @@ fn is_served_version(version: &str) -> bool {
 /// Compiles a parsed, bundled document read from `file`.
 pub fn compile_spec(file: &Path, mut document: Value) -> Result<Spec, Vec<LoadError>> {
     inline_media_types(&mut document);
+    let ignored = drop_unresolved_discriminators(&mut document);
     let document = Arc::new(document);
     let mut compiler = Compiler::new(file, &document);
+    for (pointer, reason) in ignored {
+        compiler.warn(pointer, reason);
+    }
     let spec = compiler.spec(&document);
     compiler.generator_set.finish();
     if compiler.errors.is_empty() {
@@ -107,6 +111,74 @@ fn inline_in(value: &mut Value, context: Context, root: &Value) {
         Value::Array(items) => {
             for item in items {
                 inline_in(item, context, root);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes each discriminator over `oneOf`/`anyOf` whose `mapping` names a schema the document
+/// does not have (DigitalOcean's map values to `models/droplet_actions.yml#/droplet_action`,
+/// files its bundler left behind), and gives `(pointer, reason)` for each. Such a discriminator
+/// cannot be followed as written, while its `oneOf`/`anyOf` still says which bodies are valid:
+/// the validator's translation and the generator then both read the plain keyword, and agree.
+fn drop_unresolved_discriminators(document: &mut Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    unresolved_discriminators(document, document, Context::Keywords, "", &mut found);
+    for (pointer, _) in &found {
+        if let Some(Value::Object(schema)) =
+            document.pointer_mut(json_schema::parent_pointer(pointer))
+        {
+            schema.remove("discriminator");
+        }
+    }
+    found
+}
+
+fn unresolved_discriminators(
+    document: &Value,
+    value: &Value,
+    context: Context,
+    pointer: &str,
+    found: &mut Vec<(String, String)>,
+) {
+    match value {
+        Value::Object(map) => {
+            let branched = map.contains_key("oneOf") || map.contains_key("anyOf");
+            let missing = map
+                .get("discriminator")
+                .and_then(|discriminator| discriminator.get("mapping"))
+                .and_then(Value::as_object)
+                .filter(|_| context == Context::Keywords && branched)
+                .and_then(|mapping| {
+                    mapping.values().filter_map(Value::as_str).find(|target| {
+                        let target = if target.starts_with('#') {
+                            (*target).to_owned()
+                        } else {
+                            format!("#/components/schemas/{target}")
+                        };
+                        json_schema::resolve_pointer(document, &target).is_none()
+                    })
+                });
+            if let Some(missing) = missing {
+                found.push((
+                    format!("{pointer}/discriminator"),
+                    format!(
+                        "the discriminator's mapping names `{missing}`, which is not in the document; the discriminator is ignored and the `oneOf`/`anyOf` beside it is checked as written"
+                    ),
+                ));
+            }
+            for (key, child) in map {
+                if let Some(inner) = context.child(key, child) {
+                    let here = format!("{pointer}/{}", escape(key));
+                    unresolved_discriminators(document, child, inner, &here, found);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let here = format!("{pointer}/{index}");
+                unresolved_discriminators(document, item, context, &here, found);
             }
         }
         _ => {}
@@ -485,10 +557,12 @@ impl<'a> Compiler<'a> {
                 );
                 continue;
             }
-            if let Some(mut compiled) =
-                self.operation(spec, mount, template, method, operation, shared, &pointer)
-            {
-                compiled.resource = roles.get(&(path.to_owned(), method)).cloned();
+            let role = roles.get(&(path.to_owned(), method)).cloned();
+            let stored = role.is_some();
+            if let Some(mut compiled) = self.operation(
+                spec, mount, template, method, operation, shared, &pointer, stored,
+            ) {
+                compiled.resource = role;
                 if let Some(role) = &compiled.resource {
                     compiled.collection.clone_from(&role.collection);
                 }
@@ -507,6 +581,7 @@ impl<'a> Compiler<'a> {
         operation: &'a Value,
         shared_parameters: Option<&'a Value>,
         pointer: &str,
+        stored: bool,
     ) -> Option<Operation> {
         let before = self.errors.len();
         let method_value = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok()?;
@@ -516,11 +591,13 @@ impl<'a> Compiler<'a> {
         let body = operation
             .get("requestBody")
             .and_then(|body| self.request_body(body, &format!("{pointer}/requestBody")));
-        // A response is only checked after echoing a request body into it, so only operations
-        // that take a JSON body need response validators (this keeps large specs quick to load).
-        let echoes = body
-            .as_ref()
-            .is_some_and(|body| body.media.iter().any(|media| media.json));
+        // A success is only checked after echoing a request body into it, or when a resource's
+        // stored record answers it (which another operation's answer or request made), so only
+        // those operations need response validators (this keeps large specs quick to load).
+        let echoes = stored
+            || body
+                .as_ref()
+                .is_some_and(|body| body.media.iter().any(|media| media.json));
         let responses = self.responses(operation, pointer, echoes);
         let mut produces: Vec<String> = Vec::new();
         for response in &responses {

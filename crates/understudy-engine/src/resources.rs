@@ -429,15 +429,108 @@ pub(crate) enum Kept {
     },
 }
 
+/// A stored answer held to the schema of the answer it goes in: the store keeps what one
+/// operation answered or was sent, and another operation's schema (a list's items, a read, an
+/// update's answer) may not allow all of it.
+#[derive(Debug)]
+pub(crate) enum Fitted {
+    /// The body, valid under the media type's schema.
+    Body(Value),
+    /// A record that does not fit: the answer is generated with it echoed, so that what fits of
+    /// it is kept ([`keep_refitted`] then stores that answer's record), and its id.
+    Refit {
+        /// The stored record.
+        record: Value,
+        /// Its id, where the answer's identity slot names one.
+        id: Option<Value>,
+    },
+    /// Nothing stored fits: the answer is generated as if nothing were stored.
+    Generated,
+}
+
+/// How many rounds of leaving out the records a list's schema refuses are tried.
+const FITTING_ROUNDS: usize = 4;
+
 impl Kept {
-    /// The answer's body: the record (or page) alone, or placed in an envelope generated from
-    /// the media type's schema.
-    pub(crate) fn placed(
+    /// The answer's body, checked against the media type's validator where it has one: a list
+    /// leaves out the records its schema refuses (its total counts them out too), a record that
+    /// does not fit is made again ([`Fitted::Refit`]).
+    pub(crate) fn fitted(
         self,
         media: &ResponseMedia,
         rng: &mut Xoshiro256PlusPlus,
         now: DateTime<Utc>,
-    ) -> Value {
+    ) -> Fitted {
+        let list = matches!(self, Kept::List { .. });
+        let (mut body, at, total) = self.placed(media, rng, now);
+        let Some(validator) = media.validator.as_deref() else {
+            return Fitted::Body(body);
+        };
+        if validator.is_valid(&body) {
+            return Fitted::Body(body);
+        }
+        if !list {
+            let record = if at.is_empty() {
+                body
+            } else {
+                body.pointer_mut(&at).map(Value::take).unwrap_or_default()
+            };
+            let id = media
+                .generator
+                .as_ref()
+                .and_then(|generator| generator.identity())
+                .and_then(|slot| slot.pointer.rsplit('/').next())
+                .and_then(|key| record.get(crate::json_schema::unescape(key)))
+                .cloned();
+            return Fitted::Refit { record, id };
+        }
+        for _ in 0..FITTING_ROUNDS {
+            let mut refused: Vec<usize> = Vec::new();
+            for pointer in validator.error_pointers(&body, 64) {
+                let index = pointer
+                    .strip_prefix(at.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .and_then(|rest| rest.split('/').next())
+                    .and_then(|index| index.parse().ok());
+                match index {
+                    Some(index) => refused.push(index),
+                    // The envelope breaks the schema, not a record.
+                    None => return Fitted::Generated,
+                }
+            }
+            refused.sort_unstable();
+            refused.dedup();
+            let Some(Value::Array(items)) = body.pointer_mut(&at) else {
+                return Fitted::Generated;
+            };
+            for index in refused.iter().rev() {
+                if *index < items.len() {
+                    items.remove(*index);
+                }
+            }
+            if items.is_empty() {
+                return Fitted::Generated;
+            }
+            if let Some((total_at, total)) = &total {
+                let left = total.saturating_sub(refused.len());
+                set(&mut body, total_at, Value::from(left));
+            }
+            if validator.is_valid(&body) {
+                return Fitted::Body(body);
+            }
+        }
+        Fitted::Generated
+    }
+
+    /// The answer's body: the record (or page) alone, or placed in an envelope generated from
+    /// the media type's schema; with where the record (or the page's array) went and, for a
+    /// list, where its total went and what it was.
+    fn placed(
+        self,
+        media: &ResponseMedia,
+        rng: &mut Xoshiro256PlusPlus,
+        now: DateTime<Utc>,
+    ) -> (Value, String, Option<(String, usize)>) {
         let (pointer, value, total) = match self {
             Kept::Record(value) => (record_pointer(media, None), value, None),
             Kept::List {
@@ -451,17 +544,17 @@ impl Kept {
             ),
         };
         if pointer.is_empty() {
-            return value;
+            return (value, pointer, None);
         }
         let mut body = media.generator.as_ref().map_or_else(
             || Value::Object(serde_json::Map::new()),
             |generator| generator.generate(&mut GenerateContext::plain(rng, now)),
         );
         set(&mut body, &pointer, value);
-        if let Some((at, total)) = total {
-            set(&mut body, &at, Value::from(total));
+        if let Some((at, total)) = &total {
+            set(&mut body, at, Value::from(*total));
         }
-        body
+        (body, pointer, total)
     }
 }
 
@@ -605,6 +698,28 @@ pub(crate) fn keep_created(
         .and_then(|pointer| answer.pointer(pointer));
     let (scope, _) = scope_and_id(params, false);
     store.keep(&role.collection, number, &scope, record, id);
+}
+
+/// After a stored record did not fit an answer ([`Fitted::Refit`]): the record in the answer made
+/// instead (`body`) becomes the stored one, so that the next read answers what this one did.
+pub(crate) fn keep_refitted(
+    role: &ResourceRole,
+    store: &Store,
+    params: &[(&str, &str)],
+    media: &ResponseMedia,
+    body: &[u8],
+) {
+    if !media.json || !role.role.on_item() {
+        return;
+    }
+    let Ok(answer) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let Some(record) = answer.pointer(&record_pointer(media, None)).cloned() else {
+        return;
+    };
+    let (scope, id) = scope_and_id(params, true);
+    let _ = store.update(&role.collection, &scope, id, |_| Ok::<Value, ()>(record));
 }
 
 /// Where the record is in an answer of `media`: the object holding its id (`/data` for

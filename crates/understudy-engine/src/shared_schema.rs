@@ -46,6 +46,35 @@ impl SchemaValidator {
         self.root.iter_errors(value)
     }
 
+    /// Where `value` breaks the schema: the instance path (a JSON pointer) of each error, the
+    /// shared schemas' own errors opened under their bridges, at most `limit` of them.
+    pub(crate) fn error_pointers(&self, value: &Value, limit: usize) -> Vec<String> {
+        let mut pointers = Vec::new();
+        for error in self.root.iter_errors(value) {
+            self.open(&error, "", limit, &mut pointers);
+            if pointers.len() >= limit {
+                break;
+            }
+        }
+        pointers
+    }
+
+    fn open(&self, error: &ValidationError<'_>, base: &str, limit: usize, out: &mut Vec<String>) {
+        if let Some((shared, value, at)) = self.bridged(error) {
+            let base = format!("{base}{at}");
+            for error in shared.iter_errors(value) {
+                if out.len() >= limit {
+                    return;
+                }
+                self.open(&error, &base, limit, out);
+            }
+            return;
+        }
+        if out.len() < limit {
+            out.push(format!("{base}{}", error.instance_path().as_str()));
+        }
+    }
+
     /// For a marker error a bridge reported: the shared validator behind it, the value it
     /// failed and the instance path (a JSON pointer) where that value sits. `None` for any other
     /// error.

@@ -14,7 +14,7 @@ use super::{Engine, Outcome, Routed, Valid};
 use crate::media_type;
 use crate::operation::{Operation, StatusKey};
 use crate::preferences::{Preference, preference_from, split_query};
-use crate::resources::{Kept, Role, Step, keep_created, resource_step};
+use crate::resources::{Fitted, Kept, Role, Step, keep_created, keep_refitted, resource_step};
 use crate::respond::{
     ErrorMaking, MockResponse, conflict_violation, documented_error, documented_example,
     documented_headers, encode, freshened, is_bodiless, media_body, negotiate_media, problem,
@@ -371,11 +371,32 @@ impl Engine {
                 }
                 documented_error(media, &shape.facts_for_status(code), &mut rng, now)
             });
+        // What the store kept is answered where it fits the answer's schema; a record that does
+        // not is echoed into a generated answer (what fits of it is kept), which is then stored.
+        let (kept, refit) = match kept.map(|kept| kept.fitted(media, &mut rng, now)) {
+            Some(Fitted::Body(value)) => (Some(value), None),
+            Some(Fitted::Refit { record, id }) => {
+                identity = id.or(identity);
+                (None, Some(record))
+            }
+            Some(Fitted::Generated) | None => (None, None),
+        };
         let body = match (forced_error, kept) {
             (Some(body), _) => body,
-            (None, Some(kept)) => {
-                let value = kept.placed(media, &mut rng, now);
-                encode(media.json, &value)
+            (None, Some(value)) => encode(media.json, &value),
+            (None, None) if refit.is_some() => {
+                let body = media_body(
+                    media,
+                    preference,
+                    &mut rng,
+                    now,
+                    refit.as_ref().map(|record| (record, None)),
+                    identity,
+                );
+                if let Some((role, store)) = resource {
+                    keep_refitted(role, store, params, media, &body);
+                }
+                body
             }
             (None, None) => {
                 let body = media_body(

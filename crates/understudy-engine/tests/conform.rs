@@ -1,0 +1,123 @@
+//! Answers that fit the spec they were given, on the shapes real public descriptions have
+//! (`tests/specs/conform`): a stored record answered only where it fits the answer's schema (an
+//! update whose request and answer schemas differ, a list narrower than what was created), and a
+//! discriminator whose mapping names schemas the document does not have.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::{Value, json};
+use understudy_engine::{Engine, EngineOptions, MockRequest};
+
+fn engine(folder: &str) -> Engine {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/specs/conform")
+        .join(folder);
+    let options = EngineOptions {
+        seed: Some(7),
+        ..EngineOptions::default()
+    };
+    Engine::load(&[folder], options).unwrap()
+}
+
+fn send(engine: &Engine, method: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+    let mut headers = HeaderMap::new();
+    let text = if body.is_null() {
+        String::new()
+    } else {
+        headers.insert("content-type", "application/json".parse().unwrap());
+        body.to_string()
+    };
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let outcome = engine.handle(&MockRequest {
+        method: &method,
+        path,
+        query: None,
+        headers: &headers,
+        body: text.as_bytes(),
+    });
+    let body = serde_json::from_slice(&outcome.response.body).unwrap_or(Value::Null);
+    (outcome.response.status, body)
+}
+
+/// Whether `pull` is a `Pull` as the spec says: `base` an object with `ref` and `sha`.
+fn is_pull(pull: &Value) -> bool {
+    pull["id"].is_i64()
+        && pull["title"].is_string()
+        && ["open", "closed"].contains(&pull["state"].as_str().unwrap_or(""))
+        && pull["base"]["ref"].is_string()
+        && pull["base"]["sha"].is_string()
+}
+
+fn create(engine: &Engine, title: &str) -> Value {
+    let sent = json!({"title": title, "state": "open", "base": "main"});
+    let (status, pull) = send(engine, "POST", "/pulls", &sent);
+    assert_eq!(status, StatusCode::CREATED, "{pull}");
+    assert!(is_pull(&pull), "{pull}");
+    pull
+}
+
+#[test]
+fn an_update_the_answer_schema_refuses_keeps_what_fits_and_reads_back_the_same() {
+    let engine = engine("stored");
+    let pull = create(&engine, "Fix the build");
+    let id = pull["id"].as_i64().unwrap();
+    let path = format!("/pulls/{id}");
+    // The request's `base` is a branch name; the answer's is an object: merged as sent, the
+    // record would break the answer's schema.
+    let change = json!({"title": "Fix the build, again", "state": "closed", "base": "develop"});
+    let (status, patched) = send(&engine, "PATCH", &path, &change);
+    assert_eq!(status, StatusCode::OK);
+    assert!(is_pull(&patched), "{patched}");
+    assert_eq!(patched["id"], id);
+    assert_eq!(patched["title"], "Fix the build, again");
+    assert_eq!(patched["state"], "closed");
+    // The store keeps the record as answered, so reads agree with the update.
+    let (status, read) = send(&engine, "GET", &path, &Value::Null);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read, patched);
+}
+
+#[test]
+fn a_list_leaves_out_the_stored_records_its_schema_refuses() {
+    let engine = engine("stored");
+    let open = create(&engine, "Still open");
+    let closed = create(&engine, "Soon closed");
+    let path = format!("/pulls/{}", closed["id"]);
+    let (status, _) = send(&engine, "PATCH", &path, &json!({"state": "closed"}));
+    assert_eq!(status, StatusCode::OK);
+    // The list documents open pulls only.
+    let (status, list) = send(&engine, "GET", "/pulls", &Value::Null);
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|p| &p["id"]).collect();
+    assert_eq!(ids, [&open["id"]], "{list}");
+}
+
+#[test]
+fn a_discriminator_mapping_to_missing_schemas_is_a_warning_and_its_one_of_still_checks() {
+    let engine = engine("mapping");
+    let warnings = engine.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(
+        warnings[0].location,
+        "/paths/~1actions/post/requestBody/content/application~1json/schema/discriminator"
+    );
+    assert!(
+        warnings[0].reason.contains("models/actions.yml#/"),
+        "{}",
+        warnings[0].reason
+    );
+    for valid in [
+        json!({"type": "reboot"}),
+        json!({"type": "power_off"}),
+        json!({"type": "resize", "size": "s-2vcpu"}),
+    ] {
+        let (status, body) = send(&engine, "POST", "/actions", &valid);
+        assert_eq!(status, StatusCode::ACCEPTED, "{valid}: {body}");
+    }
+    for invalid in [json!({"type": "resize"}), json!({"type": "explode"})] {
+        let (status, _) = send(&engine, "POST", "/actions", &invalid);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{invalid}");
+    }
+}
