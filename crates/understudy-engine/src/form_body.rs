@@ -14,10 +14,7 @@ pub(crate) fn url_encoded(body: &[u8]) -> QueryPairs<'_> {
 
 /// The fields of a multipart form body sent with `content_type` (which names the boundary), in
 /// order: each field's name and its text, or its file name for a file.
-pub(crate) fn multipart<'b>(
-    content_type: &str,
-    body: &'b [u8],
-) -> Result<QueryPairs<'b>, String> {
+pub(crate) fn multipart<'b>(content_type: &str, body: &'b [u8]) -> Result<QueryPairs<'b>, String> {
     let boundary = parameter(content_type, "boundary")
         .filter(|boundary| !boundary.is_empty())
         .ok_or("the multipart Content-Type names no `boundary`")?;

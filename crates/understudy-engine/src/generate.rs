@@ -707,4 +707,44 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn items_no_value_satisfies_are_left_out_and_never_vouched_for() {
+        // SendGrid's messages: `last_event_time` a string and an integer at once, and a
+        // `bounce_type` in two enums that share no value.
+        let item = json!({"type": "object", "required": ["time", "kind"], "properties": {
+            "time": {"allOf": [{"type": "string"}, {"type": "integer"}]},
+            "kind": {"allOf": [{"type": "string", "enum": ["bounced", "blocked"]},
+                {"type": "string", "enum": ["soft", "hard"]}]}}});
+        let optional = json!({"type": "object", "required": ["list"], "properties": {
+            "list": {"type": "array", "items": item}}});
+        let forced = json!({"type": "object", "required": ["list"], "properties": {
+            "list": {"type": "array", "minItems": 1, "items": item}}});
+        let optional = Generator::compile(&json!({}), &optional).unwrap();
+        let forced = Generator::compile(&json!({}), &forced).unwrap();
+        for seed in 0..20 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made = optional.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert_eq!(
+                (made.body, made.vouched),
+                (json!({"list": []}), true),
+                "seed {seed}"
+            );
+            let mut bytes = Vec::new();
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let vouched = optional.write_vouched(
+                &mut GenerateContext::plain(&mut rng, Utc::now()),
+                &mut bytes,
+            );
+            assert_eq!((bytes.as_slice(), vouched), (&b"{\"list\":[]}"[..], true));
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made = forced.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert!(!made.vouched, "seed {seed}: {}", made.body);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            assert!(!forced.write_vouched(
+                &mut GenerateContext::plain(&mut rng, Utc::now()),
+                &mut bytes
+            ));
+        }
+    }
 }

@@ -960,7 +960,7 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
 fn leaf(node: &Node) -> bool {
     node.variants.is_empty()
         && !node.check
-        && node.choices.as_ref().is_none_or(Vec::is_empty)
+        && node.choices.is_none()
         && !(node.null_ok && node.types.is_empty())
         && matches!(
             node.kind,
@@ -1123,13 +1123,13 @@ fn height(nodes: &[Node], node: &Node) -> u16 {
             .min()
             .unwrap_or(UNREACHABLE);
     }
-    if node.null_ok
-        || node
-            .choices
-            .as_ref()
-            .is_some_and(|choices| !choices.is_empty())
-    {
+    if node.null_ok {
         return 0;
+    }
+    match &node.choices {
+        Some(choices) if choices.is_empty() => return UNREACHABLE,
+        Some(_) => return 0,
+        None => {}
     }
     let types = node.types;
     if types.has(Types::BOOLEAN)

@@ -17,7 +17,7 @@ use super::echo::{Echo, EchoScope};
 use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
 use super::like_example::{ExampleShape, LikeExample};
-use super::plan::{Additional, FREE, InPlace, Node, NodeId, Prop};
+use super::plan::{Additional, FREE, InPlace, Node, NodeId, Prop, UNREACHABLE};
 use super::schema::{Part, Types};
 
 /// Depth from which only required properties and minimal arrays are generated.
@@ -482,6 +482,11 @@ impl<'g, 'r> Runner<'g, 'r> {
         if depth >= HARD_DEPTH || self.count > HARD_BUDGET {
             self.unsure = true;
             return Err(smallest(node));
+        }
+        if node.height == UNREACHABLE {
+            // No value satisfies the node (an `enum` no other part allows, types that exclude
+            // each other): whatever is made here is not vouched for.
+            self.unsure = true;
         }
         Ok(node)
     }
@@ -1004,7 +1009,16 @@ impl<'g, 'r> Runner<'g, 'r> {
                 .saturating_add(least)
         });
         let min = node.min_items.max(placed).min(MAX_ITEMS);
-        let max = node.max_items.unwrap_or(u64::MAX).max(min);
+        // Items no value satisfies are left out where the array may be shorter.
+        let unreachable = node
+            .items
+            .and_then(|items| self.graph.nodes.get(items as usize))
+            .is_some_and(|items| items.height == UNREACHABLE);
+        let max = if unreachable {
+            min.max(u64::try_from(node.prefix.len()).unwrap_or(u64::MAX))
+        } else {
+            node.max_items.unwrap_or(u64::MAX).max(min)
+        };
         let count = if slot.minimal {
             min
         } else {
