@@ -183,7 +183,7 @@ fn collect<'a>(
 }
 
 /// Appends `/key`, escaped, to a JSON pointer.
-fn push_segment(pointer: &mut String, key: &str) {
+pub(crate) fn push_segment(pointer: &mut String, key: &str) {
     pointer.push('/');
     if key.contains(['~', '/']) {
         pointer.push_str(&escape(key));

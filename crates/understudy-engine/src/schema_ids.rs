@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::json_schema::{Dialect, escape, fragment_encoded, resolve_pointer};
 use crate::load_error::{ErrorKind, LoadError};
-use crate::references::Context;
+use crate::references::{Context, push_segment};
 
 /// Rewrites the `$id`- and `$anchor`-based references of `document` (read from `file`) into
 /// local JSON pointers, if it is an OpenAPI 3.1 or 3.2 document; a 3.0 one is left as it is. A
@@ -221,12 +221,7 @@ impl Index<'_> {
                         continue;
                     };
                     let length = pointer.len();
-                    pointer.push('/');
-                    if key.contains(['~', '/']) {
-                        pointer.push_str(&escape(key));
-                    } else {
-                        pointer.push_str(key);
-                    }
+                    push_segment(pointer, key);
                     self.walk(child, inner, base, pointer);
                     pointer.truncate(length);
                 }

@@ -141,36 +141,31 @@ fn check_parameters(
         }
         let value = coerce(parameter.shape, parameter.explode, &raw);
         if let Some((pointer, number)) = unheld_number(&value) {
-            let mut violation = out_of_range(
-                parameter.location,
-                format!("/{}{pointer}", parameter.name),
-                number,
-            );
-            violation.field = parameter.name.clone();
-            violation.message = format!(
-                "the {} parameter `{}`: {}",
-                parameter.location.as_str(),
-                parameter.name,
-                violation.message
-            );
-            violations.push(violation);
+            let violation = out_of_range(parameter.location, pointer, number);
+            violations.push(of_parameter(parameter, violation));
             continue;
         }
         if let Some(validator) = &parameter.validator {
-            for mut violation in schema_violations(validator, &value, parameter.location, "") {
-                violation.pointer = format!("/{}{}", parameter.name, violation.pointer);
-                violation.field = parameter.name.clone();
-                violation.message = format!(
-                    "the {} parameter `{}`: {}",
-                    parameter.location.as_str(),
-                    parameter.name,
-                    violation.message
-                );
-                violation.bound_text();
-                violations.push(violation);
+            for violation in schema_violations(validator, &value, parameter.location, "") {
+                violations.push(of_parameter(parameter, violation));
             }
         }
     }
+}
+
+/// A violation found in a parameter's value, told as the parameter's: its pointer under the
+/// parameter's name, the name as its field, and a message that names it.
+fn of_parameter(parameter: &Parameter, mut violation: Violation) -> Violation {
+    violation.pointer = format!("/{}{}", parameter.name, violation.pointer);
+    violation.field = parameter.name.clone();
+    violation.message = format!(
+        "the {} parameter `{}`: {}",
+        parameter.location.as_str(),
+        parameter.name,
+        violation.message
+    );
+    violation.bound_text();
+    violation
 }
 
 /// OpenAPI 3.2's `in: querystring`: the whole query string read as one value (form pairs as an
