@@ -747,4 +747,36 @@ mod tests {
             ));
         }
     }
+
+    #[test]
+    fn dependent_required_is_met_by_construction_and_vouched_for() {
+        let document = json!({"openapi": "3.1.0"});
+        let schema = json!({"type": "object", "properties": {
+            "card": {"type": "string"}, "billing": {"type": "string"},
+            "zip": {"type": "string"}, "note": {"type": "string"}},
+            "dependentRequired": {"card": ["billing"], "billing": ["zip", "country"]}});
+        let generator = Generator::compile(&document, &schema).unwrap();
+        assert!(generator.is_exact(), "dependentRequired is modelled");
+        for seed in 0..200 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made =
+                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert!(made.vouched);
+            let has = |name: &str| made.body.get(name).is_some();
+            assert!(!has("card") || has("billing"), "seed {seed}: {}", made.body);
+            assert!(
+                !has("billing") || (has("zip") && has("country")),
+                "seed {seed}: {}",
+                made.body
+            );
+        }
+        let hidden = json!({"type": "object", "properties": {
+            "card": {"type": "string"}, "pin": {"type": "string", "writeOnly": true}},
+            "dependentRequired": {"card": ["pin"]}});
+        let hidden = Generator::compile(&document, &hidden).unwrap();
+        assert!(
+            !hidden.is_exact(),
+            "a write-only dependent cannot be made present"
+        );
+    }
 }

@@ -327,6 +327,12 @@ impl Check<'_> {
         if part.required.iter().any(|name| !map.contains_key(&**name)) {
             return false;
         }
+        let dependents_missing = part.dependent_required.iter().any(|(name, names)| {
+            map.contains_key(&**name) && names.iter().any(|other| !map.contains_key(&**other))
+        });
+        if dependents_missing {
+            return false;
+        }
         let length = map.len() as u64;
         if part.min_properties.is_some_and(|min| length < min)
             || part.max_properties.is_some_and(|max| length > max)

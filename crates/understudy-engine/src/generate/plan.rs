@@ -175,7 +175,9 @@ pub(crate) struct Node {
     /// Nesting needed by the smallest valid value ([`UNREACHABLE`] if none was found).
     pub(crate) height: u16,
     /// A limit cut this node's plan short (a merge kept its first schema, a composition one
-    /// branch, or a node was planned as unconstrained): values made from it are not vouched for.
+    /// branch, or a node was planned as unconstrained), or it could not meet a keyword (a
+    /// `dependentRequired` naming a `writeOnly` property): values made from it are not vouched
+    /// for.
     pub(crate) cut: bool,
 }
 
@@ -612,6 +614,7 @@ impl Planner<'_> {
                 }
             }
         }
+        self.require_dependents(flat, &names, &mut required);
         let context = node.context.clone();
         for name in names {
             let mut contributors = Vec::new();
@@ -675,6 +678,48 @@ impl Planner<'_> {
             let additional = self.bounded(additional);
             Additional::Schema(self.node(additional, Vec::new(), None))
         };
+    }
+
+    /// 2020-12 `dependentRequired`, met by making every dependent of a name that may appear
+    /// required: always there, it is there whenever its trigger is. A dependent a response leaves
+    /// out (`writeOnly`) cannot be made present, so such a plan is not vouched for.
+    fn require_dependents(
+        &self,
+        flat: &[PartId],
+        names: &[Arc<str>],
+        required: &mut Vec<Arc<str>>,
+    ) {
+        let parts = self.parts;
+        let write_only = |name: &Arc<str>| {
+            flat.iter().any(|part| {
+                parts[*part as usize]
+                    .properties
+                    .iter()
+                    .any(|property| property.name == *name && property.write_only)
+            })
+        };
+        // Dependents may trigger dependents of their own: repeat until nothing is added.
+        loop {
+            let mut added = false;
+            for &part_id in flat {
+                for (trigger, dependents) in &parts[part_id as usize].dependent_required {
+                    if !names.contains(trigger) && !required.contains(trigger) {
+                        continue;
+                    }
+                    for dependent in dependents {
+                        if write_only(dependent) {
+                            self.cut.set(true);
+                        } else if !required.contains(dependent) {
+                            required.push(dependent.clone());
+                            added = true;
+                        }
+                    }
+                }
+            }
+            if !added {
+                return;
+            }
+        }
     }
 
     /// The value an inheritance-style discriminator takes for this node: the mapping value

@@ -3,7 +3,7 @@
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
 //! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
-//! not model (`prefixItems`, `if`, `dependentRequired`, …) makes the read inexact: the generator
+//! not model (`prefixItems`, `if`, `patternProperties`, …) makes the read inexact: the generator
 //! then does not vouch for its bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
@@ -25,7 +25,6 @@ const UNMODELLED_2020_KEYWORDS: &[&str] = &[
     "if",
     "then",
     "else",
-    "dependentRequired",
     "dependentSchemas",
     "patternProperties",
     "propertyNames",
@@ -205,6 +204,8 @@ pub(crate) struct Part {
     pub(crate) properties: Vec<PropertyDef>,
     /// `required`, without the `writeOnly` properties (responses never need them).
     pub(crate) required: Vec<Arc<str>>,
+    /// 2020-12 `dependentRequired`: when the first name is present, so must the others be.
+    pub(crate) dependent_required: Vec<(Arc<str>, Vec<Arc<str>>)>,
     pub(crate) additional: Option<PartId>,
     pub(crate) min_properties: Option<u64>,
     pub(crate) max_properties: Option<u64>,
@@ -474,6 +475,16 @@ impl<'d> PartsBuilder<'d> {
         part.unique_items = map.get("uniqueItems") == Some(&Value::Bool(true));
         part.items = map.get("items").map(|items| self.part(items));
         if modern {
+            if let Some(Value::Object(dependencies)) = map.get("dependentRequired") {
+                part.dependent_required = dependencies
+                    .iter()
+                    .map(|(name, names)| {
+                        let names = names.as_array().map_or(&[][..], Vec::as_slice);
+                        let names = names.iter().filter_map(Value::as_str).map(Arc::from);
+                        (Arc::from(name.as_str()), names.collect())
+                    })
+                    .collect();
+            }
             part.prefix_items = self.branches(map.get("prefixItems"));
             part.contains = map.get("contains").map(|contains| {
                 let least = count(map.get("minContains")).unwrap_or(1);
