@@ -4,7 +4,9 @@
 //! runner), the kernel now and then runs two workers on one CPU and the client alone on the
 //! other: for a time slice of a few milliseconds one worker waits, and so do the connections
 //! whose tasks it holds. A worker bound to a CPU of its own waits only behind the client, whose
-//! work between two requests is short. The threads of the blocking pool are left free.
+//! work between two requests is short. The threads of the blocking pool are left free: one that
+//! a worker starts would inherit the worker's CPU, so on Linux each is given back every CPU the
+//! runtime's builder could use.
 //!
 //! [`multi_thread_runtime`] builds the runtime, with its workers pinned or not, and says where
 //! they went.
@@ -80,6 +82,9 @@ struct WorkerPins {
 struct Shared {
     /// The CPUs to hand out, in turn; empty when they could not be read.
     allowed: Vec<CoreId>,
+    /// The builder's whole CPU set, given back to threads that are not workers.
+    #[cfg(target_os = "linux")]
+    free: Option<rustix::thread::CpuSet>,
     workers: usize,
     started: Mutex<Vec<Option<usize>>>,
     all_started: Condvar,
@@ -93,6 +98,8 @@ impl WorkerPins {
         WorkerPins {
             shared: Arc::new(Shared {
                 allowed,
+                #[cfg(target_os = "linux")]
+                free: rustix::thread::sched_getaffinity(None).ok(),
                 workers,
                 started: Mutex::new(Vec::with_capacity(workers)),
                 all_started: Condvar::new(),
@@ -102,7 +109,8 @@ impl WorkerPins {
 
     /// The runtime's `on_thread_start` hook. tokio starts the workers when the runtime is
     /// built, before any thread of the blocking pool, so the first `workers` threads to start
-    /// are the workers: each is bound to the next CPU, and every later thread is left as it is.
+    /// are the workers: each is bound to the next CPU, and every later thread is given every
+    /// CPU back (it inherits the CPU of a worker that started it).
     fn hook(&self) -> impl Fn() + Send + Sync + 'static {
         let shared = Arc::clone(&self.shared);
         move || shared.thread_started()
@@ -145,6 +153,8 @@ impl Shared {
         let mut started = self.lock();
         let turn = started.len();
         if turn >= self.workers {
+            drop(started);
+            self.free_this_thread();
             return;
         }
         let pinned = match self.allowed.get(turn % self.allowed.len().max(1)) {
@@ -154,6 +164,17 @@ impl Shared {
         started.push(pinned);
         if started.len() == self.workers {
             self.all_started.notify_all();
+        }
+    }
+}
+
+impl Shared {
+    /// Gives the calling thread every CPU the builder could use; where that cannot be done, the
+    /// thread keeps what it inherited.
+    fn free_this_thread(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some(free) = &self.free {
+            let _ = rustix::thread::sched_setaffinity(None, free);
         }
     }
 }
@@ -204,6 +225,24 @@ mod tests {
             tokio::task::spawn_blocking(allowed_here)
                 .await
                 .expect("the blocking task ends")
+        });
+        assert_eq!(seen, allowed, "a blocking thread may run on every CPU");
+    }
+
+    #[test]
+    fn a_blocking_thread_a_worker_starts_is_given_every_cpu_back() {
+        let allowed = allowed_here();
+        let (runtime, pinning) = pinned_runtime(1);
+        assert!(pinning.is_complete(), "{pinning:?}");
+        // Asked for on the worker, the blocking thread is started by it and inherits its CPU.
+        let seen = runtime.block_on(async {
+            tokio::spawn(async {
+                tokio::task::spawn_blocking(allowed_here)
+                    .await
+                    .expect("the blocking task ends")
+            })
+            .await
+            .expect("the task ends")
         });
         assert_eq!(seen, allowed, "a blocking thread may run on every CPU");
     }
