@@ -727,6 +727,15 @@ impl<'a> Compiler<'a> {
                     );
                     continue;
                 };
+                // OpenAPI: a header parameter named Accept, Content-Type or Authorization "SHALL
+                // be ignored" (content negotiation and security say those).
+                if location == Location::Header
+                    && ["accept", "content-type", "authorization"]
+                        .iter()
+                        .any(|reserved| name.eq_ignore_ascii_case(reserved))
+                {
+                    continue;
+                }
                 let same = |(existing, place, ..): &(String, Location, &Value, String)| {
                     *place == location
                         && if location == Location::Header {
@@ -790,6 +799,8 @@ impl<'a> Compiler<'a> {
                 location,
                 shape,
                 explode,
+                allow_empty: location == Location::Query
+                    && parameter.get("allowEmptyValue") == Some(&Value::Bool(true)),
                 validator,
                 querystring,
             });

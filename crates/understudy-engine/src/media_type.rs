@@ -74,7 +74,8 @@ pub fn covers(range: &str, media_type: &str) -> bool {
 /// `None` when the header rules every offer out. An absent or empty header takes anything.
 pub fn negotiate<'a>(accept: Option<&str>, offered: &'a [String]) -> Option<&'a String> {
     let accept = accept.map(str::trim).filter(|accept| !accept.is_empty());
-    let Some(accept) = accept else {
+    // A header that names no media range (`?R['_`) is disregarded, as RFC 9110 allows.
+    let Some(accept) = accept.filter(|accept| accept.contains('/')) else {
         return offered.first();
     };
     // The header names the first offer exactly (`application/json`, as most clients send).
@@ -172,6 +173,11 @@ mod tests {
             "text/plain"
         );
         assert!(negotiate(Some("application/xml"), &offered).is_none());
+        // No media range at all (what a fuzzer sends): disregarded, not refused.
+        assert_eq!(
+            negotiate(Some("?R['_"), &offered).unwrap(),
+            "application/json"
+        );
         assert!(negotiate(Some("*/*;q=0"), &offered).is_none());
         assert_eq!(
             negotiate(Some("*/*"), &offered).unwrap(),

@@ -127,6 +127,9 @@ pub struct Parameter {
     pub shape: ParameterShape,
     /// Whether an array is sent as repeated keys (`explode`) rather than comma-separated.
     pub explode: bool,
+    /// `allowEmptyValue` on a query parameter: sent with no value (`?opt_pretty=`), it is
+    /// present and passes, whatever its schema says of values.
+    pub allow_empty: bool,
     /// The schema's validator, if the parameter has a schema.
     pub validator: Option<Arc<crate::shared_schema::SchemaValidator>>,
     /// For an `in: querystring` parameter (OpenAPI 3.2), how the whole query string is read

@@ -139,6 +139,9 @@ fn check_parameters(
             }
             continue;
         }
+        if parameter.allow_empty && raw.iter().all(|text| text.is_empty()) {
+            continue;
+        }
         let value = coerce(parameter.shape, parameter.explode, &raw);
         if let Some((pointer, number)) = unheld_number(&value) {
             let violation = out_of_range(parameter.location, pointer, number);

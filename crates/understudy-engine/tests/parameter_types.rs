@@ -1,7 +1,7 @@
 //! A parameter's text is read as the type its schema names however the schema names it: a 3.1
 //! type list with `null`, an `anyOf`/`oneOf` with a null branch (FastAPI's `Optional[int]`), a
 //! `$ref`'d branch, or a union that allows text too. Read as text, `limit=5` was refused as "a
-//! string, not an integer".
+//! string, not an integer". And `allowEmptyValue` lets a query parameter come with no value.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -41,6 +41,8 @@ fn numbers_in_nullable_and_union_types_are_read_as_numbers() {
         "either=2.5",
         "either=some-text",
         "flags=true&flags=false",
+        "pretty=",
+        "pretty=true",
     ] {
         assert_eq!(
             get(&engine, query),
@@ -59,6 +61,8 @@ fn their_bounds_and_types_still_hold() {
         ("referenced=2", "maximum"),
         ("listed=x", "type"),
         ("flags=maybe", "type"),
+        ("pretty=maybe", "type"),
+        ("strict=", "type"),
     ] {
         let (status, keywords) = get(&engine, query);
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
