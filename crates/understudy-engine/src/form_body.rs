@@ -86,11 +86,7 @@ fn skip_line_end(body: &[u8], mut at: usize) -> Option<usize> {
 
 /// The first position of `needle` in `haystack` from `from` on.
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .map(|position| position + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|position| position + from)
 }
 
 #[cfg(test)]
