@@ -779,4 +779,46 @@ mod tests {
             "a write-only dependent cannot be made present"
         );
     }
+
+    #[test]
+    fn pattern_properties_and_property_names_are_met_by_construction_and_vouched_for() {
+        let document = json!({"openapi": "3.1.0"});
+        let schema = json!({"type": "object", "required": ["id", "x-trace"],
+            "properties": {"id": {"type": "integer"}, "x-trace": {"type": "string"},
+                "Bad Name": {"type": "string"}, "x-span": {}},
+            "patternProperties": {"^x-": {"type": "string", "maxLength": 3}},
+            "propertyNames": {"pattern": "^[a-z-]+$"},
+            "additionalProperties": {"type": "integer"}});
+        let dictionary = json!({"type": "object",
+            "patternProperties": {"^[a-z]{2}$": {"type": "string"}},
+            "additionalProperties": {"type": "integer"}});
+        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
+        let generator = Generator::compile(&document, &schema).unwrap();
+        let dictionary = Generator::compile(&document, &dictionary).unwrap();
+        assert!(generator.is_exact() && dictionary.is_exact());
+        for seed in 0..200 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made =
+                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert!(
+                made.vouched && validator.is_valid(&made.body),
+                "seed {seed}: {}",
+                made.body
+            );
+            assert!(
+                made.body.get("Bad Name").is_none(),
+                "propertyNames refuses it"
+            );
+            let trace = made.body["x-trace"].as_str().unwrap();
+            assert!(
+                trace.chars().count() <= 3,
+                "the pattern's schema holds: {trace}"
+            );
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made =
+                dictionary.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            // No name is drawn that the pattern would hold to a schema the value may not meet.
+            assert_eq!((made.body, made.vouched), (json!({}), true));
+        }
+    }
 }

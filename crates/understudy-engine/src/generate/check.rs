@@ -340,12 +340,27 @@ impl Check<'_> {
             return false;
         }
         for (key, value) in map {
+            if let Some(names) = part.property_names
+                && !self.part(names, &Value::String(key.clone()))
+            {
+                return false;
+            }
+            let mut matched = false;
+            for (pattern, schema) in &part.pattern_properties {
+                if pattern.matches(key) {
+                    matched = true;
+                    if !self.part(*schema, value) {
+                        return false;
+                    }
+                }
+            }
             let schema = match part
                 .properties
                 .iter()
                 .find(|property| *property.name == **key)
             {
                 Some(property) => Some(property.part),
+                None if matched => None,
                 None => part.additional,
             };
             if let Some(schema) = schema

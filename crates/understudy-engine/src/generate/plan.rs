@@ -139,6 +139,9 @@ pub(crate) struct Node {
     pub(crate) properties: Vec<Prop>,
     /// Required names no part declares.
     pub(crate) extra_required: Vec<Arc<str>>,
+    /// Whether names no part declares may be drawn (for a dictionary, or to reach
+    /// `minProperties`): not where `propertyNames` or `patternProperties` constrain them.
+    pub(crate) draws_keys: bool,
     pub(crate) additional: Additional,
     pub(crate) min_properties: u64,
     pub(crate) max_properties: Option<u64>,
@@ -207,6 +210,7 @@ impl Node {
             unique_items: false,
             properties: Vec::new(),
             extra_required: Vec::new(),
+            draws_keys: true,
             additional: Additional::Free,
             min_properties: 0,
             max_properties: None,
@@ -646,11 +650,31 @@ impl Planner<'_> {
                         prop.write_only |= property.write_only;
                         prop.identity |= property.identity;
                     }
+                    // A name a pattern matches holds to its schema, not `additionalProperties`.
+                    None if part
+                        .pattern_properties
+                        .iter()
+                        .any(|(pattern, _)| pattern.matches(&name)) => {}
                     None => match part.additional {
                         Some(NEVER) => prop.forbidden = true,
                         Some(additional) => contributors.push(additional),
                         None => {}
                     },
+                }
+                for (pattern, schema) in &part.pattern_properties {
+                    if pattern.matches(&name) {
+                        contributors.push(*schema);
+                    }
+                }
+                if let Some(names) = part.property_names
+                    && !accepts_all(parts, &[names], &Value::String(name.to_string()))
+                {
+                    // `propertyNames` refuses the name: it may not appear (nor, if required,
+                    // can the object be made).
+                    prop.forbidden = true;
+                    if prop.required {
+                        self.cut.set(true);
+                    }
                 }
             }
             let contributors = self.bounded(contributors);
@@ -661,6 +685,16 @@ impl Planner<'_> {
             .into_iter()
             .filter(|name| node.property(name).is_none())
             .collect();
+        // Names no schema declares are drawn only where no `propertyNames` or
+        // `patternProperties` says what they may be, or what their values must be.
+        let keyed = flat.iter().any(|part| {
+            let part = &parts[*part as usize];
+            part.property_names.is_some() || !part.pattern_properties.is_empty()
+        });
+        node.draws_keys = !keyed;
+        if keyed && !node.extra_required.is_empty() {
+            self.cut.set(true);
+        }
         let mut additional = Vec::new();
         let mut forbidden = false;
         for &part_id in flat {

@@ -844,7 +844,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         } else {
             min
         };
-        if node.additional != Additional::Forbidden {
+        if node.additional != Additional::Forbidden && node.draws_keys {
             let mut misses = 0;
             while out.len() < wanted && misses < 16 {
                 let key = fakes::words(self.rng, 0).replace(' ', "_");

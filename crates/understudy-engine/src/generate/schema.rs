@@ -3,7 +3,7 @@
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
 //! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
-//! not model (`prefixItems`, `if`, `patternProperties`, …) makes the read inexact: the generator
+//! not model (`prefixItems`, `if`, `unevaluatedProperties`, …) makes the read inexact: the generator
 //! then does not vouch for its bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
@@ -26,8 +26,6 @@ const UNMODELLED_2020_KEYWORDS: &[&str] = &[
     "then",
     "else",
     "dependentSchemas",
-    "patternProperties",
-    "propertyNames",
     "unevaluatedProperties",
     "unevaluatedItems",
 ];
@@ -206,6 +204,11 @@ pub(crate) struct Part {
     pub(crate) required: Vec<Arc<str>>,
     /// 2020-12 `dependentRequired`: when the first name is present, so must the others be.
     pub(crate) dependent_required: Vec<(Arc<str>, Vec<Arc<str>>)>,
+    /// 2020-12 `patternProperties`: a property whose name matches holds to the schema too, and
+    /// `additionalProperties` no longer applies to it.
+    pub(crate) pattern_properties: Vec<(Arc<Pattern>, PartId)>,
+    /// 2020-12 `propertyNames`: the schema every property name holds to.
+    pub(crate) property_names: Option<PartId>,
     pub(crate) additional: Option<PartId>,
     pub(crate) min_properties: Option<u64>,
     pub(crate) max_properties: Option<u64>,
@@ -243,6 +246,8 @@ impl Part {
             .chain(&self.one_of)
             .chain(&self.not)
             .chain(dispatched.map(|(_, part)| part))
+            .chain(self.pattern_properties.iter().map(|(_, part)| part))
+            .chain(&self.property_names)
             .copied()
     }
 
@@ -485,6 +490,18 @@ impl<'d> PartsBuilder<'d> {
                     })
                     .collect();
             }
+            if let Some(Value::Object(patterns)) = map.get("patternProperties") {
+                for (source, schema) in patterns {
+                    match pattern::pattern(source) {
+                        Some(pattern) => {
+                            let schema = self.part(schema);
+                            part.pattern_properties.push((pattern, schema));
+                        }
+                        None => self.loose = true,
+                    }
+                }
+            }
+            part.property_names = map.get("propertyNames").map(|names| self.part(names));
             part.prefix_items = self.branches(map.get("prefixItems"));
             part.contains = map.get("contains").map(|contains| {
                 let least = count(map.get("minContains")).unwrap_or(1);
