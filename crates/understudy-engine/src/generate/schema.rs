@@ -3,8 +3,8 @@
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
 //! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
-//! not model (`prefixItems`, `if`, `unevaluatedProperties`, …) makes the read inexact: the generator
-//! then does not vouch for its bodies, and the engine checks them. Each schema object
+//! not model (`prefixItems`, `if`, `unevaluatedProperties`, …) makes the read inexact: the
+//! generator then does not vouch for its bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
 //! nothing extra.
