@@ -821,4 +821,46 @@ mod tests {
             assert_eq!((made.body, made.vouched), (json!({}), true));
         }
     }
+
+    #[test]
+    fn unevaluated_properties_are_met_by_construction_and_checked() {
+        let document = json!({"openapi": "3.1.0", "components": {"schemas": {
+            "Base": {"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}}}}});
+        let schema = json!({"allOf": [{"$ref": "#/components/schemas/Base"}],
+            "properties": {"b": {"type": "string"}}, "unevaluatedProperties": false});
+        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
+        let generator = Generator::compile(&document, &schema).unwrap();
+        assert!(generator.is_exact());
+        for seed in 0..100 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made =
+                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert!(
+                made.vouched && validator.is_valid(&made.body),
+                "seed {seed}: {}",
+                made.body
+            );
+        }
+        // Two properties wanted and one allowed: no name is drawn, so the body is not vouched for.
+        let short = json!({"type": "object", "properties": {"a": {"type": "integer"}},
+            "minProperties": 2, "unevaluatedProperties": false});
+        let short = Generator::compile(&document, &short).unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let made = short.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+        assert!(!made.vouched, "{}", made.body);
+        // The parts' checker (what an echoed value is held to) refuses a name nothing evaluates.
+        let mut builder = schema::PartsBuilder::new(&document);
+        let root = builder.part(&schema);
+        let parts = builder.finish();
+        assert!(check::accepts_all(
+            &parts,
+            &[root],
+            &json!({"a": 1, "b": "x"})
+        ));
+        assert!(!check::accepts_all(
+            &parts,
+            &[root],
+            &json!({"a": 1, "c": true})
+        ));
+    }
 }

@@ -339,6 +339,11 @@ impl Check<'_> {
         {
             return false;
         }
+        if let Some(unevaluated) = part.unevaluated
+            && !self.unevaluated(part, unevaluated, map)
+        {
+            return false;
+        }
         for (key, value) in map {
             if let Some(names) = part.property_names
                 && !self.part(names, &Value::String(key.clone()))
@@ -370,6 +375,45 @@ impl Check<'_> {
             }
         }
         true
+    }
+}
+
+impl Check<'_> {
+    /// 2020-12 `unevaluatedProperties`: the names that neither `part` nor the parts its `allOf`
+    /// (and `$ref` siblings) apply evaluate must hold to `unevaluated`. Names a passing `anyOf`
+    /// or `oneOf` branch would evaluate are counted as unevaluated: stricter than the validator,
+    /// never looser, so an echoed value is refused (and made instead) rather than sent wrong.
+    fn unevaluated(&mut self, part: &Part, unevaluated: PartId, map: &Map<String, Value>) -> bool {
+        let parts = self.parts;
+        let mut closure: Vec<&Part> = vec![part];
+        let mut next = 0;
+        while let Some(current) = closure.get(next) {
+            next += 1;
+            for id in &current.all_of {
+                if let Some(applied) = parts.get(*id as usize)
+                    && !closure.iter().any(|seen| std::ptr::eq(*seen, applied))
+                {
+                    closure.push(applied);
+                }
+            }
+        }
+        if closure.iter().any(|applied| applied.additional.is_some()) {
+            // `additionalProperties` evaluates every name its schema object has not.
+            return true;
+        }
+        map.iter().all(|(key, value)| {
+            let evaluated = closure.iter().any(|applied| {
+                applied
+                    .properties
+                    .iter()
+                    .any(|property| *property.name == **key)
+                    || applied
+                        .pattern_properties
+                        .iter()
+                        .any(|(pattern, _)| pattern.matches(key))
+            });
+            evaluated || self.part(unevaluated, value)
+        })
     }
 }
 

@@ -685,11 +685,13 @@ impl Planner<'_> {
             .into_iter()
             .filter(|name| node.property(name).is_none())
             .collect();
-        // Names no schema declares are drawn only where no `propertyNames` or
-        // `patternProperties` says what they may be, or what their values must be.
+        // Names no schema declares are drawn only where no `propertyNames`, `patternProperties`
+        // or `unevaluatedProperties` says what they may be, or what their values must be.
         let keyed = flat.iter().any(|part| {
             let part = &parts[*part as usize];
-            part.property_names.is_some() || !part.pattern_properties.is_empty()
+            part.property_names.is_some()
+                || !part.pattern_properties.is_empty()
+                || part.unevaluated.is_some()
         });
         node.draws_keys = !keyed;
         if keyed && !node.extra_required.is_empty() {

@@ -3,7 +3,7 @@
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
 //! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
-//! not model (`prefixItems`, `if`, `unevaluatedProperties`, …) makes the read inexact: the
+//! not model (`prefixItems`, `if`, `unevaluatedItems`, …) makes the read inexact: the
 //! generator then does not vouch for its bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
@@ -26,7 +26,6 @@ const UNMODELLED_2020_KEYWORDS: &[&str] = &[
     "then",
     "else",
     "dependentSchemas",
-    "unevaluatedProperties",
     "unevaluatedItems",
 ];
 
@@ -209,6 +208,8 @@ pub(crate) struct Part {
     pub(crate) pattern_properties: Vec<(Arc<Pattern>, PartId)>,
     /// 2020-12 `propertyNames`: the schema every property name holds to.
     pub(crate) property_names: Option<PartId>,
+    /// 2020-12 `unevaluatedProperties`: the schema of the names nothing else evaluated.
+    pub(crate) unevaluated: Option<PartId>,
     pub(crate) additional: Option<PartId>,
     pub(crate) min_properties: Option<u64>,
     pub(crate) max_properties: Option<u64>,
@@ -248,6 +249,7 @@ impl Part {
             .chain(dispatched.map(|(_, part)| part))
             .chain(self.pattern_properties.iter().map(|(_, part)| part))
             .chain(&self.property_names)
+            .chain(&self.unevaluated)
             .copied()
     }
 
@@ -502,6 +504,9 @@ impl<'d> PartsBuilder<'d> {
                 }
             }
             part.property_names = map.get("propertyNames").map(|names| self.part(names));
+            part.unevaluated = map
+                .get("unevaluatedProperties")
+                .map(|schema| self.part(schema));
             part.prefix_items = self.branches(map.get("prefixItems"));
             part.contains = map.get("contains").map(|contains| {
                 let least = count(map.get("minContains")).unwrap_or(1);
