@@ -863,4 +863,30 @@ mod tests {
             &json!({"a": 1, "c": true})
         ));
     }
+
+    #[test]
+    fn conditionals_are_choices_made_and_checked_exactly() {
+        let document = json!({"openapi": "3.1.0"});
+        let schema = json!({"type": "object", "required": ["country", "postal"],
+            "properties": {"country": {"enum": ["US", "CA"]}, "postal": {"type": "string"},
+                "vat": {"type": "string"}, "company": {"type": "string"}, "legacy": false},
+            "if": {"properties": {"country": {"const": "US"}}},
+            "then": {"properties": {"postal": {"pattern": "^[0-9]{5}$"}}},
+            "else": {"properties": {"postal": {"pattern": "^[A-Z][0-9][A-Z] [0-9][A-Z][0-9]$"}}},
+            "dependentSchemas": {"vat": {"required": ["company"]}}});
+        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
+        let generator = Generator::compile(&document, &schema).unwrap();
+        assert!(generator.is_exact());
+        let mut countries = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made =
+                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert!(made.vouched, "seed {seed}: {}", made.body);
+            assert!(validator.is_valid(&made.body), "seed {seed}: {}", made.body);
+            assert!(made.body.get("legacy").is_none());
+            countries.insert(made.body["country"].to_string());
+        }
+        assert_eq!(countries.len(), 2, "both branches are made: {countries:?}");
+    }
 }

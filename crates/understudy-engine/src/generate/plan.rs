@@ -677,6 +677,10 @@ impl Planner<'_> {
                     }
                 }
             }
+            // `properties: {name: false}` (2020-12) says the name may not appear.
+            if contributors.contains(&NEVER) && !prop.required {
+                prop.forbidden = true;
+            }
             let contributors = self.bounded(contributors);
             prop.node = self.node(contributors, Vec::new(), Some(&name));
             node.properties.push(prop);

@@ -3,7 +3,7 @@
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
 //! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
-//! not model (`prefixItems`, `if`, `unevaluatedItems`, …) makes the read inexact: the
+//! not model (`prefixItems`, `contains`, `unevaluatedItems`) makes the read inexact: the
 //! generator then does not vouch for its bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
@@ -19,15 +19,7 @@ use super::pattern::{self, FormatCheck, Pattern};
 use crate::json_schema::{Dialect, flagged, resolve_pointer};
 
 /// 2020-12 keywords that constrain a value in ways parts do not model.
-const UNMODELLED_2020_KEYWORDS: &[&str] = &[
-    "prefixItems",
-    "contains",
-    "if",
-    "then",
-    "else",
-    "dependentSchemas",
-    "unevaluatedItems",
-];
+const UNMODELLED_2020_KEYWORDS: &[&str] = &["prefixItems", "contains", "unevaluatedItems"];
 
 /// Index of a part in its document's part list.
 pub(crate) type PartId = u32;
@@ -550,6 +542,9 @@ impl<'d> PartsBuilder<'d> {
                 None => self.loose = true,
             }
         }
+        if modern {
+            self.conditionals(map, &mut part);
+        }
         part.one_of = self.branches(map.get("oneOf"));
         part.any_of = self.branches(map.get("anyOf"));
         part.not = map.get("not").map(|schema| self.part(schema));
@@ -569,6 +564,63 @@ impl<'d> PartsBuilder<'d> {
             .cloned();
         part.default = map.get("default").filter(|value| is_scalar(value)).cloned();
         part
+    }
+
+    /// 2020-12's conditional keywords as compositions the parts already model, each added to
+    /// `allOf` as a choice of two branches: `if`/`then`/`else` as `anyOf: [{allOf: [if, then]},
+    /// {not: if, allOf: [else]}]`, and each `dependentSchemas` entry as `anyOf: [{properties:
+    /// {name: false}}, schema]` (the name absent, or the schema holding).
+    fn conditionals(&mut self, map: &'d Map<String, Value>, part: &mut Part) {
+        if let Some(condition) = map.get("if") {
+            let condition = self.part(condition);
+            let then = map.get("then").map(|then| self.part(then));
+            let otherwise = map.get("else").map(|otherwise| self.part(otherwise));
+            let holds = self.composed(Part {
+                all_of: std::iter::once(condition).chain(then).collect(),
+                ..Part::default()
+            });
+            let fails = self.composed(Part {
+                not: Some(condition),
+                all_of: otherwise.into_iter().collect(),
+                ..Part::default()
+            });
+            let choice = self.composed(Part {
+                any_of: vec![holds, fails],
+                ..Part::default()
+            });
+            part.all_of.push(choice);
+        }
+        if let Some(Value::Object(dependencies)) = map.get("dependentSchemas") {
+            for (name, schema) in dependencies {
+                let schema = self.part(schema);
+                let absent = self.composed(Part {
+                    properties: vec![PropertyDef {
+                        name: Arc::from(name.as_str()),
+                        part: NEVER,
+                        read_only: false,
+                        write_only: false,
+                        identity: false,
+                    }],
+                    ..Part::default()
+                });
+                let choice = self.composed(Part {
+                    any_of: vec![absent, schema],
+                    ..Part::default()
+                });
+                part.all_of.push(choice);
+            }
+        }
+    }
+
+    /// A part made here rather than read from the document (a branch of a conditional).
+    fn composed(&mut self, part: Part) -> PartId {
+        match PartId::try_from(self.parts.len()) {
+            Ok(id) if self.parts.len() < MAX_PARTS => {
+                self.parts.push(part);
+                id
+            }
+            _ => self.inexact(),
+        }
     }
 
     fn branches(&mut self, value: Option<&'d Value>) -> Vec<PartId> {
