@@ -601,7 +601,8 @@ mod tests {
     fn generators_made_by_one_set_work_once_it_is_finished_and_each_vouches_for_itself() {
         let document = json!({"openapi": "3.1.0", "components": {"schemas": {
             "Name": {"type": "string", "minLength": 3},
-            "Pair": {"type": "array", "prefixItems": [{"$ref": "#/components/schemas/Name"}]}}}});
+            "Pair": {"type": "array", "prefixItems": [{"$ref": "#/components/schemas/Name"}],
+                "unevaluatedItems": false}}}});
         let plain = json!({"type": "object", "required": ["name"],
             "properties": {"name": {"$ref": "#/components/schemas/Name"}}});
         let unmodelled = json!({"type": "object", "properties": {
@@ -888,5 +889,31 @@ mod tests {
             countries.insert(made.body["country"].to_string());
         }
         assert_eq!(countries.len(), 2, "both branches are made: {countries:?}");
+    }
+
+    #[test]
+    fn prefix_items_and_contains_are_checked_as_2020_12_reads_them() {
+        let document = json!({"openapi": "3.1.0"});
+        let schema = json!({"type": "array", "prefixItems": [{"type": "string"}],
+            "items": {"type": "integer"}, "contains": {"const": 5}, "minContains": 2,
+            "maxContains": 3});
+        let mut builder = schema::PartsBuilder::new(&document);
+        let root = builder.part(&schema);
+        let parts = builder.finish();
+        let accepts = |value: Value| check::accepts_all(&parts, &[root], &value);
+        assert!(accepts(json!(["a", 5, 5])));
+        assert!(
+            !accepts(json!([5, 5, 5])),
+            "the first item is held to prefixItems"
+        );
+        assert!(!accepts(json!(["a", 5, "b"])), "the rest to items");
+        assert!(!accepts(json!(["a", 5])), "minContains");
+        assert!(!accepts(json!(["a", 5, 5, 5, 5])), "maxContains");
+        // Made arrays never count matches beyond `minContains`: with `maxContains` the
+        // generator does not vouch for them.
+        assert!(!Generator::compile(&document, &schema).unwrap().is_exact());
+        let open = json!({"type": "array", "prefixItems": [{"type": "string"}],
+            "items": {"type": "integer"}, "contains": {"const": 5}});
+        assert!(Generator::compile(&document, &open).unwrap().is_exact());
     }
 }

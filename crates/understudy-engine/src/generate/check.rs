@@ -317,10 +317,27 @@ impl Check<'_> {
                 }
             }
         }
-        match part.items {
-            Some(schema) => items.iter().all(|item| self.part(schema, item)),
-            None => true,
+        // 2020-12: `prefixItems` hold the first items, `items` the rest.
+        for (index, item) in items.iter().enumerate() {
+            let schema = part.prefix_items.get(index).copied().or(part.items);
+            if let Some(schema) = schema
+                && !self.part(schema, item)
+            {
+                return false;
+            }
         }
+        if let Some((contains, least)) = part.contains {
+            let mut matching: u64 = 0;
+            for item in items {
+                if self.part(contains, item) {
+                    matching += 1;
+                }
+            }
+            if matching < least || part.max_contains.is_some_and(|most| matching > most) {
+                return false;
+            }
+        }
+        true
     }
 
     fn object(&mut self, part: &Part, map: &Map<String, Value>) -> bool {

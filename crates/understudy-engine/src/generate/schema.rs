@@ -3,7 +3,7 @@
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
 //! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
-//! not model (`prefixItems`, `contains`, `unevaluatedItems`) makes the read inexact: the
+//! not model (`unevaluatedItems`, `maxContains`) makes the read inexact: the
 //! generator then does not vouch for its bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
@@ -19,7 +19,7 @@ use super::pattern::{self, FormatCheck, Pattern};
 use crate::json_schema::{Dialect, flagged, resolve_pointer};
 
 /// 2020-12 keywords that constrain a value in ways parts do not model.
-const UNMODELLED_2020_KEYWORDS: &[&str] = &["prefixItems", "contains", "unevaluatedItems"];
+const UNMODELLED_2020_KEYWORDS: &[&str] = &["unevaluatedItems"];
 
 /// Index of a part in its document's part list.
 pub(crate) type PartId = u32;
@@ -190,6 +190,8 @@ pub(crate) struct Part {
     pub(crate) prefix_items: Vec<PartId>,
     /// 2020-12 `contains`, and how many items must match it (`minContains`, 1 by default).
     pub(crate) contains: Option<(PartId, u64)>,
+    /// 2020-12 `maxContains`: how many items may match `contains` at most.
+    pub(crate) max_contains: Option<u64>,
     pub(crate) properties: Vec<PropertyDef>,
     /// `required`, without the `writeOnly` properties (responses never need them).
     pub(crate) required: Vec<Arc<str>>,
@@ -504,6 +506,12 @@ impl<'d> PartsBuilder<'d> {
                 let least = count(map.get("minContains")).unwrap_or(1);
                 (self.part(contains), least)
             });
+            if part.contains.is_some() && map.contains_key("maxContains") {
+                // Arrays are made with at least the items `contains` asks for, never counting
+                // how many others happen to match it too.
+                self.loose = true;
+            }
+            part.max_contains = count(map.get("maxContains"));
         }
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, schema) in properties {
