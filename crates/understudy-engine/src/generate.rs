@@ -602,7 +602,7 @@ mod tests {
         let document = json!({"openapi": "3.1.0", "components": {"schemas": {
             "Name": {"type": "string", "minLength": 3},
             "Pair": {"type": "array", "prefixItems": [{"$ref": "#/components/schemas/Name"}],
-                "unevaluatedItems": false}}}});
+                "contains": {"type": "string"}, "maxContains": 1}}}});
         let plain = json!({"type": "object", "required": ["name"],
             "properties": {"name": {"$ref": "#/components/schemas/Name"}}});
         let unmodelled = json!({"type": "object", "properties": {
@@ -915,5 +915,47 @@ mod tests {
         let open = json!({"type": "array", "prefixItems": [{"type": "string"}],
             "items": {"type": "integer"}, "contains": {"const": 5}});
         assert!(Generator::compile(&document, &open).unwrap().is_exact());
+    }
+
+    #[test]
+    fn unevaluated_items_and_prefixes_merged_across_all_of_are_met_and_checked() {
+        let document = json!({"openapi": "3.1.0"});
+        // Position 0 holds to both prefixes, position 1 to the second prefix and the first
+        // schema's `items`; past them, nothing evaluates items, so `unevaluatedItems` holds.
+        let schema = json!({"allOf": [
+            {"type": "array", "prefixItems": [{"type": "string", "minLength": 2}],
+                "items": {"type": "string"}},
+            {"prefixItems": [{"maxLength": 4}, {"enum": ["x", "y", 3]}]}],
+            "minItems": 2});
+        let closed = json!({"type": "array", "prefixItems": [{"type": "integer"}],
+            "unevaluatedItems": {"type": "boolean"}, "minItems": 3});
+        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
+        let closed_validator = crate::json_schema::response_validator(&document, &closed).unwrap();
+        let merged = Generator::compile(&document, &schema).unwrap();
+        let closed = Generator::compile(&document, &closed).unwrap();
+        assert!(merged.is_exact() && closed.is_exact());
+        for seed in 0..200 {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made = merged.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert!(
+                made.vouched && validator.is_valid(&made.body),
+                "seed {seed}: {}",
+                made.body
+            );
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let made = closed.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+            assert!(made.vouched, "seed {seed}: {}", made.body);
+            assert!(
+                closed_validator.is_valid(&made.body),
+                "seed {seed}: {}",
+                made.body
+            );
+        }
+        let mut builder = schema::PartsBuilder::new(&document);
+        let unevaluated = json!({"prefixItems": [{"type": "integer"}], "unevaluatedItems": false});
+        let root = builder.part(&unevaluated);
+        let parts = builder.finish();
+        assert!(check::accepts_all(&parts, &[root], &json!([1])));
+        assert!(!check::accepts_all(&parts, &[root], &json!([1, 2])));
     }
 }

@@ -326,6 +326,11 @@ impl Check<'_> {
                 return false;
             }
         }
+        if let Some(unevaluated) = part.unevaluated_items
+            && !self.unevaluated_items(part, unevaluated, items)
+        {
+            return false;
+        }
         if let Some((contains, least)) = part.contains {
             let mut matching: u64 = 0;
             for item in items {
@@ -396,24 +401,31 @@ impl Check<'_> {
 }
 
 impl Check<'_> {
+    /// 2020-12 `unevaluatedItems`: the items past every `prefixItems` of `part` and the parts
+    /// its `allOf` applies, where none of them has `items`, must hold to `unevaluated` (items a
+    /// `contains` or a passing branch would evaluate included: stricter, never looser).
+    fn unevaluated_items(&mut self, part: &Part, unevaluated: PartId, items: &[Value]) -> bool {
+        let closure = applied(self.parts, part);
+        if closure.iter().any(|applied| applied.items.is_some()) {
+            return true;
+        }
+        let leading = closure
+            .iter()
+            .map(|applied| applied.prefix_items.len())
+            .max()
+            .unwrap_or(0);
+        items
+            .iter()
+            .skip(leading)
+            .all(|item| self.part(unevaluated, item))
+    }
+
     /// 2020-12 `unevaluatedProperties`: the names that neither `part` nor the parts its `allOf`
     /// (and `$ref` siblings) apply evaluate must hold to `unevaluated`. Names a passing `anyOf`
     /// or `oneOf` branch would evaluate are counted as unevaluated: stricter than the validator,
     /// never looser, so an echoed value is refused (and made instead) rather than sent wrong.
     fn unevaluated(&mut self, part: &Part, unevaluated: PartId, map: &Map<String, Value>) -> bool {
-        let parts = self.parts;
-        let mut closure: Vec<&Part> = vec![part];
-        let mut next = 0;
-        while let Some(current) = closure.get(next) {
-            next += 1;
-            for id in &current.all_of {
-                if let Some(applied) = parts.get(*id as usize)
-                    && !closure.iter().any(|seen| std::ptr::eq(*seen, applied))
-                {
-                    closure.push(applied);
-                }
-            }
-        }
+        let closure = applied(self.parts, part);
         if closure.iter().any(|applied| applied.additional.is_some()) {
             // `additionalProperties` evaluates every name its schema object has not.
             return true;
@@ -432,6 +444,23 @@ impl Check<'_> {
             evaluated || self.part(unevaluated, value)
         })
     }
+}
+
+/// `part` and every part its `allOf` applies, transitively, each once.
+fn applied<'p>(parts: &'p [Part], part: &'p Part) -> Vec<&'p Part> {
+    let mut closure: Vec<&Part> = vec![part];
+    let mut next = 0;
+    while let Some(current) = closure.get(next) {
+        next += 1;
+        for id in &current.all_of {
+            if let Some(applied) = parts.get(*id as usize)
+                && !closure.iter().any(|seen| std::ptr::eq(*seen, applied))
+            {
+                closure.push(applied);
+            }
+        }
+    }
+    closure
 }
 
 fn string(part: &Part, text: &str) -> bool {

@@ -441,7 +441,7 @@ impl Planner<'_> {
         self.cut.set(false);
         let mut types = Types::ALL.without(Types::NULL);
         let mut items: Vec<PartId> = Vec::new();
-        let mut prefix: Vec<PartId> = Vec::new();
+        let mut prefix: Vec<Vec<PartId>> = Vec::new();
         let mut contains: Vec<PartId> = Vec::new();
         let mut least_contained = 0;
         let mut min_items = 0;
@@ -525,9 +525,6 @@ impl Planner<'_> {
             if let Some(item) = part.items {
                 items.push(item);
             }
-            if prefix.is_empty() {
-                prefix.clone_from(&part.prefix_items);
-            }
             if let Some((contained, least)) = part.contains {
                 contains.push(contained);
                 least_contained = least_contained.max(least);
@@ -568,14 +565,42 @@ impl Planner<'_> {
         node.min_properties = min_properties;
         node.max_properties = max_properties;
         check |= node.patterns.len() > 1;
+        // Each leading position holds to every part's schema for it: the part's `prefixItems`
+        // entry, or its `items` past its own prefix.
+        let leading = flat
+            .iter()
+            .map(|part| parts[*part as usize].prefix_items.len())
+            .max()
+            .unwrap_or(0);
+        for index in 0..leading {
+            let mut group = Vec::new();
+            for &part_id in &flat {
+                let part = &parts[part_id as usize];
+                match part.prefix_items.get(index) {
+                    Some(schema) => group.push(*schema),
+                    None => group.extend(part.items),
+                }
+            }
+            prefix.push(group);
+        }
+        // Past the prefix, where no `items` evaluates them, items hold to `unevaluatedItems`.
+        if items.is_empty() {
+            items.extend(
+                flat.iter()
+                    .filter_map(|part| parts[*part as usize].unevaluated_items),
+            );
+        }
         // With a prefix, `items: false` closes the array after it.
         if !prefix.is_empty() && items.contains(&NEVER) {
             let length = u64::try_from(prefix.len()).unwrap_or(u64::MAX);
             node.max_items = tighter_max(node.max_items, Some(length));
         }
         node.prefix = prefix
-            .iter()
-            .map(|part| self.node(vec![*part], Vec::new(), None))
+            .into_iter()
+            .map(|group| {
+                let group = self.bounded(group);
+                self.node(group, Vec::new(), None)
+            })
             .collect();
         if !contains.is_empty() && least_contained > 0 {
             let mut roots = items.clone();

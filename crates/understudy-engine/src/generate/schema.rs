@@ -2,9 +2,10 @@
 //! validator reads it (see `crate::json_schema`: in OpenAPI 3.0 `nullable`, boolean exclusive
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
-//! (`x-faker`, `example` or the first of `examples`, `default`). A 2020-12 keyword the parts do
-//! not model (`unevaluatedItems`, `maxContains`) makes the read inexact: the
-//! generator then does not vouch for its bodies, and the engine checks them. Each schema object
+//! (`x-faker`, `example` or the first of `examples`, `default`). 2020-12's keywords are read too,
+//! the conditional ones as compositions (`conditionals`); only `maxContains` makes the read
+//! inexact (made arrays never count extra matches): the generator then does not vouch for its
+//! bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
 //! nothing extra.
@@ -17,9 +18,6 @@ use serde_json::{Map, Value};
 use super::hint::{self, Hint};
 use super::pattern::{self, FormatCheck, Pattern};
 use crate::json_schema::{Dialect, flagged, resolve_pointer};
-
-/// 2020-12 keywords that constrain a value in ways parts do not model.
-const UNMODELLED_2020_KEYWORDS: &[&str] = &["unevaluatedItems"];
 
 /// Index of a part in its document's part list.
 pub(crate) type PartId = u32;
@@ -192,6 +190,8 @@ pub(crate) struct Part {
     pub(crate) contains: Option<(PartId, u64)>,
     /// 2020-12 `maxContains`: how many items may match `contains` at most.
     pub(crate) max_contains: Option<u64>,
+    /// 2020-12 `unevaluatedItems`: the schema of the items nothing else evaluated.
+    pub(crate) unevaluated_items: Option<PartId>,
     pub(crate) properties: Vec<PropertyDef>,
     /// `required`, without the `writeOnly` properties (responses never need them).
     pub(crate) required: Vec<Arc<str>>,
@@ -244,6 +244,7 @@ impl Part {
             .chain(self.pattern_properties.iter().map(|(_, part)| part))
             .chain(&self.property_names)
             .chain(&self.unevaluated)
+            .chain(&self.unevaluated_items)
             .copied()
     }
 
@@ -423,13 +424,6 @@ impl<'d> PartsBuilder<'d> {
     fn compile(&mut self, map: &'d Map<String, Value>) -> Part {
         let mut part = Part::default();
         let modern = self.dialect == Dialect::JsonSchema202012;
-        if modern
-            && UNMODELLED_2020_KEYWORDS
-                .iter()
-                .any(|keyword| map.contains_key(*keyword))
-        {
-            self.loose = true;
-        }
         let nullable = !modern && map.get("nullable") == Some(&Value::Bool(true));
         let single_type = matches!(map.get("type"), Some(Value::String(_)));
         part.types = match map.get("type") {
@@ -512,6 +506,7 @@ impl<'d> PartsBuilder<'d> {
                 self.loose = true;
             }
             part.max_contains = count(map.get("maxContains"));
+            part.unevaluated_items = map.get("unevaluatedItems").map(|schema| self.part(schema));
         }
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, schema) in properties {
