@@ -1618,10 +1618,13 @@ fn form_body(
     })
 }
 
-/// How a parameter's text is read: as a number when a number type is named (a text that is not
-/// one stays text, for a union that allows text too), else an integer, a boolean, or text.
+/// How a parameter's text is read: as JSON when an object is named, as a number when a number
+/// type is (a text that is not one stays text, for a union that allows text too), else an
+/// integer, a boolean, or text.
 fn scalar_kind(named: &NamedTypes<'_>) -> ScalarKind {
-    if named.has("number") {
+    if named.has("object") {
+        ScalarKind::Json
+    } else if named.has("number") {
         ScalarKind::Number
     } else if named.has("integer") {
         ScalarKind::Integer

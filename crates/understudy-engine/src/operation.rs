@@ -174,6 +174,9 @@ pub enum ScalarKind {
     Number,
     /// `true` or `false`.
     Boolean,
+    /// An object's text, read as JSON where it is JSON (Box's `mdfilters=[{…}]`), else kept as
+    /// text for the schema to refuse.
+    Json,
 }
 
 /// One credential a security requirement asks for.

@@ -875,6 +875,13 @@ fn json_error_reason(error: &serde_json::Error) -> String {
 fn coerce(shape: ParameterShape, explode: bool, raw: &[Cow<'_, str>]) -> Value {
     match shape {
         ParameterShape::Scalar(kind) => raw.first().map_or(Value::Null, |text| scalar(kind, text)),
+        // A list of objects sent as one JSON array (`mdfilters=[{…}]`) is that array.
+        ParameterShape::Array(ScalarKind::Json)
+            if raw.len() == 1
+                && let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&raw[0]) =>
+        {
+            Value::Array(items)
+        }
         ParameterShape::Array(kind) => {
             let items: Vec<Value> = if explode || raw.len() > 1 {
                 raw.iter().map(|text| scalar(kind, text)).collect()
@@ -897,6 +904,10 @@ fn scalar(kind: ScalarKind, text: &str) -> Value {
         ScalarKind::Boolean => match text {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
+            _ => Value::String(text.to_owned()),
+        },
+        ScalarKind::Json => match serde_json::from_str::<Value>(text) {
+            Ok(value @ Value::Object(_)) => value,
             _ => Value::String(text.to_owned()),
         },
     }

@@ -1,7 +1,8 @@
 //! A parameter's text is read as the type its schema names however the schema names it: a 3.1
 //! type list with `null`, an `anyOf`/`oneOf` with a null branch (FastAPI's `Optional[int]`), a
 //! `$ref`'d branch, or a union that allows text too. Read as text, `limit=5` was refused as "a
-//! string, not an integer". And `allowEmptyValue` lets a query parameter come with no value.
+//! string, not an integer". An object's text is read as JSON (Box's `mdfilters=[{…}]`). And
+//! `allowEmptyValue` lets a query parameter come with no value.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ fn numbers_in_nullable_and_union_types_are_read_as_numbers() {
         "flags=true&flags=false",
         "pretty=",
         "pretty=true",
+        "mdfilters=%5B%7B%22scope%22%3A%22enterprise%22%7D%5D",
+        "filter=%7B%22a%22%3A1%7D",
     ] {
         assert_eq!(
             get(&engine, query),
@@ -63,6 +66,9 @@ fn their_bounds_and_types_still_hold() {
         ("flags=maybe", "type"),
         ("pretty=maybe", "type"),
         ("strict=", "type"),
+        ("mdfilters=%5B%7B%7D%5D", "required"),
+        ("filter=%7B%22a%22%3A%22x%22%7D", "type"),
+        ("filter=not-json", "type"),
     ] {
         let (status, keywords) = get(&engine, query);
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
