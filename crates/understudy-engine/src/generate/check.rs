@@ -319,26 +319,31 @@ impl Check<'_> {
         }
         // 2020-12: `prefixItems` hold the first items, `items` the rest.
         for (index, item) in items.iter().enumerate() {
-            let schema = part.prefix_items.get(index).copied().or(part.items);
+            let schema = part.later().prefix_items.get(index).copied().or(part.items);
             if let Some(schema) = schema
                 && !self.part(schema, item)
             {
                 return false;
             }
         }
-        if let Some(unevaluated) = part.unevaluated_items
+        if let Some(unevaluated) = part.later().unevaluated_items
             && !self.unevaluated_items(part, unevaluated, items)
         {
             return false;
         }
-        if let Some((contains, least)) = part.contains {
+        if let Some((contains, least)) = part.later().contains {
             let mut matching: u64 = 0;
             for item in items {
                 if self.part(contains, item) {
                     matching += 1;
                 }
             }
-            if matching < least || part.max_contains.is_some_and(|most| matching > most) {
+            if matching < least
+                || part
+                    .later()
+                    .max_contains
+                    .is_some_and(|most| matching > most)
+            {
                 return false;
             }
         }
@@ -349,7 +354,7 @@ impl Check<'_> {
         if part.required.iter().any(|name| !map.contains_key(&**name)) {
             return false;
         }
-        let dependents_missing = part.dependent_required.iter().any(|(name, names)| {
+        let dependents_missing = part.later().dependent_required.iter().any(|(name, names)| {
             map.contains_key(&**name) && names.iter().any(|other| !map.contains_key(&**other))
         });
         if dependents_missing {
@@ -361,19 +366,19 @@ impl Check<'_> {
         {
             return false;
         }
-        if let Some(unevaluated) = part.unevaluated
+        if let Some(unevaluated) = part.later().unevaluated
             && !self.unevaluated(part, unevaluated, map)
         {
             return false;
         }
         for (key, value) in map {
-            if let Some(names) = part.property_names
+            if let Some(names) = part.later().property_names
                 && !self.part(names, &Value::String(key.clone()))
             {
                 return false;
             }
             let mut matched = false;
-            for (pattern, schema) in &part.pattern_properties {
+            for (pattern, schema) in &part.later().pattern_properties {
                 if pattern.matches(key) {
                     matched = true;
                     if !self.part(*schema, value) {
@@ -411,7 +416,7 @@ impl Check<'_> {
         }
         let leading = closure
             .iter()
-            .map(|applied| applied.prefix_items.len())
+            .map(|applied| applied.later().prefix_items.len())
             .max()
             .unwrap_or(0);
         items
@@ -437,6 +442,7 @@ impl Check<'_> {
                     .iter()
                     .any(|property| *property.name == **key)
                     || applied
+                        .later()
                         .pattern_properties
                         .iter()
                         .any(|(pattern, _)| pattern.matches(key))

@@ -525,7 +525,7 @@ impl Planner<'_> {
             if let Some(item) = part.items {
                 items.push(item);
             }
-            if let Some((contained, least)) = part.contains {
+            if let Some((contained, least)) = part.later().contains {
                 contains.push(contained);
                 least_contained = least_contained.max(least);
             }
@@ -569,14 +569,14 @@ impl Planner<'_> {
         // entry, or its `items` past its own prefix.
         let leading = flat
             .iter()
-            .map(|part| parts[*part as usize].prefix_items.len())
+            .map(|part| parts[*part as usize].later().prefix_items.len())
             .max()
             .unwrap_or(0);
         for index in 0..leading {
             let mut group = Vec::new();
             for &part_id in &flat {
                 let part = &parts[part_id as usize];
-                match part.prefix_items.get(index) {
+                match part.later().prefix_items.get(index) {
                     Some(schema) => group.push(*schema),
                     None => group.extend(part.items),
                 }
@@ -587,7 +587,7 @@ impl Planner<'_> {
         if items.is_empty() {
             items.extend(
                 flat.iter()
-                    .filter_map(|part| parts[*part as usize].unevaluated_items),
+                    .filter_map(|part| parts[*part as usize].later().unevaluated_items),
             );
         }
         // With a prefix, `items: false` closes the array after it.
@@ -677,6 +677,7 @@ impl Planner<'_> {
                     }
                     // A name a pattern matches holds to its schema, not `additionalProperties`.
                     None if part
+                        .later()
                         .pattern_properties
                         .iter()
                         .any(|(pattern, _)| pattern.matches(&name)) => {}
@@ -686,12 +687,12 @@ impl Planner<'_> {
                         None => {}
                     },
                 }
-                for (pattern, schema) in &part.pattern_properties {
+                for (pattern, schema) in &part.later().pattern_properties {
                     if pattern.matches(&name) {
                         contributors.push(*schema);
                     }
                 }
-                if let Some(names) = part.property_names
+                if let Some(names) = part.later().property_names
                     && !accepts_all(parts, &[names], &Value::String(name.to_string()))
                 {
                     // `propertyNames` refuses the name: it may not appear (nor, if required,
@@ -718,9 +719,9 @@ impl Planner<'_> {
         // or `unevaluatedProperties` says what they may be, or what their values must be.
         let keyed = flat.iter().any(|part| {
             let part = &parts[*part as usize];
-            part.property_names.is_some()
-                || !part.pattern_properties.is_empty()
-                || part.unevaluated.is_some()
+            part.later().property_names.is_some()
+                || !part.later().pattern_properties.is_empty()
+                || part.later().unevaluated.is_some()
         });
         node.draws_keys = !keyed;
         if keyed && !node.extra_required.is_empty() {
@@ -767,7 +768,7 @@ impl Planner<'_> {
         loop {
             let mut added = false;
             for &part_id in flat {
-                for (trigger, dependents) in &parts[part_id as usize].dependent_required {
+                for (trigger, dependents) in &parts[part_id as usize].later().dependent_required {
                     if !names.contains(trigger) && !required.contains(trigger) {
                         continue;
                     }

@@ -184,26 +184,9 @@ pub(crate) struct Part {
     pub(crate) max_items: Option<u64>,
     pub(crate) unique_items: bool,
     pub(crate) items: Option<PartId>,
-    /// 2020-12 `prefixItems`: the schemas of the first items, one each.
-    pub(crate) prefix_items: Vec<PartId>,
-    /// 2020-12 `contains`, and how many items must match it (`minContains`, 1 by default).
-    pub(crate) contains: Option<(PartId, u64)>,
-    /// 2020-12 `maxContains`: how many items may match `contains` at most.
-    pub(crate) max_contains: Option<u64>,
-    /// 2020-12 `unevaluatedItems`: the schema of the items nothing else evaluated.
-    pub(crate) unevaluated_items: Option<PartId>,
     pub(crate) properties: Vec<PropertyDef>,
     /// `required`, without the `writeOnly` properties (responses never need them).
     pub(crate) required: Vec<Arc<str>>,
-    /// 2020-12 `dependentRequired`: when the first name is present, so must the others be.
-    pub(crate) dependent_required: Vec<(Arc<str>, Vec<Arc<str>>)>,
-    /// 2020-12 `patternProperties`: a property whose name matches holds to the schema too, and
-    /// `additionalProperties` no longer applies to it.
-    pub(crate) pattern_properties: Vec<(Arc<Pattern>, PartId)>,
-    /// 2020-12 `propertyNames`: the schema every property name holds to.
-    pub(crate) property_names: Option<PartId>,
-    /// 2020-12 `unevaluatedProperties`: the schema of the names nothing else evaluated.
-    pub(crate) unevaluated: Option<PartId>,
     pub(crate) additional: Option<PartId>,
     pub(crate) min_properties: Option<u64>,
     pub(crate) max_properties: Option<u64>,
@@ -224,16 +207,59 @@ pub(crate) struct Part {
     /// subschema that had to be read as `{}` (a `$ref` that leads nowhere, the part limit).
     /// Checks against it may pass a value the validator rejects.
     pub(crate) loose: bool,
+    /// The keywords JSON Schema 2020-12 added, boxed and only where a schema has one: most
+    /// documents are 3.0 and have none, and each part of GitHub's would carry them.
+    later: Option<Box<Keywords2020>>,
 }
 
+/// A part's 2020-12 keywords ([`Part::later`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Keywords2020 {
+    /// `prefixItems`: the schemas of the first items, one each.
+    pub(crate) prefix_items: Vec<PartId>,
+    /// `contains`, and how many items must match it (`minContains`, 1 by default).
+    pub(crate) contains: Option<(PartId, u64)>,
+    /// `maxContains`: how many items may match `contains` at most.
+    pub(crate) max_contains: Option<u64>,
+    /// `unevaluatedItems`: the schema of the items nothing else evaluated.
+    pub(crate) unevaluated_items: Option<PartId>,
+    /// `dependentRequired`: when the first name is present, so must the others be.
+    pub(crate) dependent_required: Vec<(Arc<str>, Vec<Arc<str>>)>,
+    /// `patternProperties`: a property whose name matches holds to the schema too, and
+    /// `additionalProperties` no longer applies to it.
+    pub(crate) pattern_properties: Vec<(Arc<Pattern>, PartId)>,
+    /// `propertyNames`: the schema every property name holds to.
+    pub(crate) property_names: Option<PartId>,
+    /// `unevaluatedProperties`: the schema of the names nothing else evaluated.
+    pub(crate) unevaluated: Option<PartId>,
+}
+
+/// The 2020-12 keywords of a part that has none.
+static NO_2020_KEYWORDS: Keywords2020 = Keywords2020 {
+    prefix_items: Vec::new(),
+    contains: None,
+    max_contains: None,
+    unevaluated_items: None,
+    dependent_required: Vec::new(),
+    pattern_properties: Vec::new(),
+    property_names: None,
+    unevaluated: None,
+};
+
 impl Part {
+    /// The part's 2020-12 keywords (none for a 3.0 schema).
+    pub(crate) fn later(&self) -> &Keywords2020 {
+        self.later.as_deref().unwrap_or(&NO_2020_KEYWORDS)
+    }
+
     /// The parts this one applies to the value or to what it holds.
     pub(crate) fn children(&self) -> impl Iterator<Item = PartId> + '_ {
         let dispatched = self.dispatch.iter().flat_map(|dispatch| &dispatch.entries);
+        let later = self.later();
         self.items
             .iter()
-            .chain(&self.prefix_items)
-            .chain(self.contains.as_ref().map(|(part, _)| part))
+            .chain(&later.prefix_items)
+            .chain(later.contains.as_ref().map(|(part, _)| part))
             .chain(self.properties.iter().map(|property| &property.part))
             .chain(&self.additional)
             .chain(&self.all_of)
@@ -241,10 +267,10 @@ impl Part {
             .chain(&self.one_of)
             .chain(&self.not)
             .chain(dispatched.map(|(_, part)| part))
-            .chain(self.pattern_properties.iter().map(|(_, part)| part))
-            .chain(&self.property_names)
-            .chain(&self.unevaluated)
-            .chain(&self.unevaluated_items)
+            .chain(later.pattern_properties.iter().map(|(_, part)| part))
+            .chain(&later.property_names)
+            .chain(&later.unevaluated)
+            .chain(&later.unevaluated_items)
             .copied()
     }
 
@@ -470,8 +496,9 @@ impl<'d> PartsBuilder<'d> {
         part.unique_items = map.get("uniqueItems") == Some(&Value::Bool(true));
         part.items = map.get("items").map(|items| self.part(items));
         if modern {
+            let mut later = Keywords2020::default();
             if let Some(Value::Object(dependencies)) = map.get("dependentRequired") {
-                part.dependent_required = dependencies
+                later.dependent_required = dependencies
                     .iter()
                     .map(|(name, names)| {
                         let names = names.as_array().map_or(&[][..], Vec::as_slice);
@@ -485,28 +512,38 @@ impl<'d> PartsBuilder<'d> {
                     match pattern::pattern(source) {
                         Some(pattern) => {
                             let schema = self.part(schema);
-                            part.pattern_properties.push((pattern, schema));
+                            later.pattern_properties.push((pattern, schema));
                         }
                         None => self.loose = true,
                     }
                 }
             }
-            part.property_names = map.get("propertyNames").map(|names| self.part(names));
-            part.unevaluated = map
+            later.property_names = map.get("propertyNames").map(|names| self.part(names));
+            later.unevaluated = map
                 .get("unevaluatedProperties")
                 .map(|schema| self.part(schema));
-            part.prefix_items = self.branches(map.get("prefixItems"));
-            part.contains = map.get("contains").map(|contains| {
+            later.prefix_items = self.branches(map.get("prefixItems"));
+            later.contains = map.get("contains").map(|contains| {
                 let least = count(map.get("minContains")).unwrap_or(1);
                 (self.part(contains), least)
             });
-            if part.contains.is_some() && map.contains_key("maxContains") {
+            if later.contains.is_some() && map.contains_key("maxContains") {
                 // Arrays are made with at least the items `contains` asks for, never counting
                 // how many others happen to match it too.
                 self.loose = true;
             }
-            part.max_contains = count(map.get("maxContains"));
-            part.unevaluated_items = map.get("unevaluatedItems").map(|schema| self.part(schema));
+            later.max_contains = count(map.get("maxContains"));
+            later.unevaluated_items = map.get("unevaluatedItems").map(|schema| self.part(schema));
+            let any = !later.prefix_items.is_empty()
+                || later.contains.is_some()
+                || later.unevaluated_items.is_some()
+                || !later.dependent_required.is_empty()
+                || !later.pattern_properties.is_empty()
+                || later.property_names.is_some()
+                || later.unevaluated.is_some();
+            if any {
+                part.later = Some(Box::new(later));
+            }
         }
         if let Some(Value::Object(properties)) = map.get("properties") {
             for (name, schema) in properties {
