@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::schema::{Part, PartId, Types};
+use super::schema::{Part, PartId, Types, flatten};
 
 /// Work units one check may spend (one unit per part visited).
 const FUEL: u32 = 100_000;
@@ -239,8 +239,8 @@ impl Check<'_> {
             Value::Number(number) => number
                 .as_f64()
                 .is_none_or(|number| self::number(part, number)),
-            Value::Array(items) => self.array(part, items),
-            Value::Object(map) => self.object(part, map),
+            Value::Array(items) => self.array(id, part, items),
+            Value::Object(map) => self.object(id, part, map),
             _ => true,
         };
         if !local {
@@ -303,7 +303,7 @@ impl Check<'_> {
         true
     }
 
-    fn array(&mut self, part: &Part, items: &[Value]) -> bool {
+    fn array(&mut self, id: PartId, part: &Part, items: &[Value]) -> bool {
         let length = items.len() as u64;
         if part.min_items.is_some_and(|min| length < min)
             || part.max_items.is_some_and(|max| length > max)
@@ -327,7 +327,7 @@ impl Check<'_> {
             }
         }
         if let Some(unevaluated) = part.later().unevaluated_items
-            && !self.unevaluated_items(part, unevaluated, items)
+            && !self.unevaluated_items(id, unevaluated, items)
         {
             return false;
         }
@@ -350,7 +350,7 @@ impl Check<'_> {
         true
     }
 
-    fn object(&mut self, part: &Part, map: &Map<String, Value>) -> bool {
+    fn object(&mut self, id: PartId, part: &Part, map: &Map<String, Value>) -> bool {
         if part.required.iter().any(|name| !map.contains_key(&**name)) {
             return false;
         }
@@ -367,7 +367,7 @@ impl Check<'_> {
             return false;
         }
         if let Some(unevaluated) = part.later().unevaluated
-            && !self.unevaluated(part, unevaluated, map)
+            && !self.unevaluated(id, unevaluated, map)
         {
             return false;
         }
@@ -409,8 +409,8 @@ impl Check<'_> {
     /// 2020-12 `unevaluatedItems`: the items past every `prefixItems` of `part` and the parts
     /// its `allOf` applies, where none of them has `items`, must hold to `unevaluated` (items a
     /// `contains` or a passing branch would evaluate included: stricter, never looser).
-    fn unevaluated_items(&mut self, part: &Part, unevaluated: PartId, items: &[Value]) -> bool {
-        let closure = applied(self.parts, part);
+    fn unevaluated_items(&mut self, id: PartId, unevaluated: PartId, items: &[Value]) -> bool {
+        let closure = applied(self.parts, id);
         if closure.iter().any(|applied| applied.items.is_some()) {
             return true;
         }
@@ -429,8 +429,8 @@ impl Check<'_> {
     /// (and `$ref` siblings) apply evaluate must hold to `unevaluated`. Names a passing `anyOf`
     /// or `oneOf` branch would evaluate are counted as unevaluated: stricter than the validator,
     /// never looser, so an echoed value is refused (and made instead) rather than sent wrong.
-    fn unevaluated(&mut self, part: &Part, unevaluated: PartId, map: &Map<String, Value>) -> bool {
-        let closure = applied(self.parts, part);
+    fn unevaluated(&mut self, id: PartId, unevaluated: PartId, map: &Map<String, Value>) -> bool {
+        let closure = applied(self.parts, id);
         if closure.iter().any(|applied| applied.additional.is_some()) {
             // `additionalProperties` evaluates every name its schema object has not.
             return true;
@@ -452,21 +452,15 @@ impl Check<'_> {
     }
 }
 
-/// `part` and every part its `allOf` applies, transitively, each once.
-fn applied<'p>(parts: &'p [Part], part: &'p Part) -> Vec<&'p Part> {
-    let mut closure: Vec<&Part> = vec![part];
-    let mut next = 0;
-    while let Some(current) = closure.get(next) {
-        next += 1;
-        for id in &current.all_of {
-            if let Some(applied) = parts.get(*id as usize)
-                && !closure.iter().any(|seen| std::ptr::eq(*seen, applied))
-            {
-                closure.push(applied);
-            }
-        }
-    }
-    closure
+/// The part `id` and every part its `allOf` applies, transitively, each once (a tree cut short at
+/// [`MAX_FLAT`](super::schema::MAX_FLAT) leaves names and items out, which only makes the checks
+/// above stricter).
+fn applied(parts: &[Part], id: PartId) -> Vec<&Part> {
+    flatten(parts, &[id])
+        .0
+        .iter()
+        .filter_map(|id| parts.get(*id as usize))
+        .collect()
 }
 
 fn string(part: &Part, text: &str) -> bool {

@@ -16,7 +16,7 @@ use super::like_example::{ExampleShape, LikeExample};
 use super::pattern::{FormatCheck, Pattern};
 use super::reach::Reach;
 use super::run::FormatKind;
-use super::schema::{ANY, Bound, NEVER, Part, PartId, Types};
+use super::schema::{self, ANY, Bound, NEVER, Part, PartId, Types};
 
 /// Index of a node in its generator's node list.
 pub(crate) type NodeId = u32;
@@ -31,8 +31,6 @@ pub(crate) const FREE: NodeId = 0;
 const SOFT_NODES: usize = 2_000;
 /// Past this many nodes, further ones are planned as unconstrained: a safety net only.
 const MAX_NODES: usize = 20_000;
-/// Parts merged into one node at most (an `allOf` tree larger than this is cut).
-const MAX_FLAT: usize = 512;
 /// Rounds of the minimal-height computation.
 const HEIGHT_ROUNDS: usize = 64;
 /// Height of a node no finite value satisfies (as far as the computation saw).
@@ -407,22 +405,11 @@ impl Planner<'_> {
         parts
     }
 
-    /// The parts of a conjunction with every `allOf` expanded, in order of first appearance,
-    /// without duplicates and without the part that accepts everything.
+    /// The parts of a conjunction with every `allOf` expanded ([`schema::flatten`]).
     fn flatten(&self, roots: &[PartId]) -> Vec<PartId> {
-        let mut flat: Vec<PartId> = Vec::new();
-        let mut stack: Vec<PartId> = roots.iter().rev().copied().collect();
-        while let Some(part) = stack.pop() {
-            if part == ANY || flat.contains(&part) {
-                continue;
-            }
-            if flat.len() >= MAX_FLAT {
-                self.cut.set(true);
-                break;
-            }
-            flat.push(part);
-            let all_of = &self.parts[part as usize].all_of;
-            stack.extend(all_of.iter().rev());
+        let (flat, cut) = schema::flatten(self.parts, roots);
+        if cut {
+            self.cut.set(true);
         }
         flat
     }

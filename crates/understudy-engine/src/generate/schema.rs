@@ -90,6 +90,29 @@ impl Types {
     }
 }
 
+/// Parts merged into one conjunction at most (an `allOf` tree larger than this is cut).
+pub(crate) const MAX_FLAT: usize = 512;
+
+/// The parts of a conjunction with every `allOf` expanded, in order of first appearance, without
+/// duplicates and without the part that accepts everything; and whether [`MAX_FLAT`] cut it short.
+pub(crate) fn flatten(parts: &[Part], roots: &[PartId]) -> (Vec<PartId>, bool) {
+    let mut flat: Vec<PartId> = Vec::new();
+    let mut stack: Vec<PartId> = roots.iter().rev().copied().collect();
+    while let Some(part) = stack.pop() {
+        if part == ANY || flat.contains(&part) {
+            continue;
+        }
+        if flat.len() >= MAX_FLAT {
+            return (flat, true);
+        }
+        flat.push(part);
+        if let Some(part) = parts.get(part as usize) {
+            stack.extend(part.all_of.iter().rev());
+        }
+    }
+    (flat, false)
+}
+
 /// Whether a JSON number has no fractional part.
 pub(crate) fn is_integral(number: &serde_json::Number) -> bool {
     number.is_i64()
