@@ -8,6 +8,11 @@
 //! a worker starts would inherit the worker's CPU, so on Linux each is given back every CPU the
 //! runtime's builder could use.
 //!
+//! A worker is known by what it does, not by when it started: tokio runs its workers as tasks of
+//! the blocking pool, and when two of that pool's threads start together either may take the
+//! worker's task. So every thread is freed when it starts, and a thread is pinned the first time
+//! it parks, which only workers do.
+//!
 //! [`multi_thread_runtime`] builds the runtime, with its workers pinned or not, and says where
 //! they went.
 
@@ -29,10 +34,11 @@ pub fn multi_thread_runtime(
         return Ok((builder.build()?, None));
     }
     let pins = WorkerPins::new(workers);
-    builder.on_thread_start(pins.hook());
+    builder
+        .on_thread_start(pins.start_hook())
+        .on_thread_park(pins.park_hook());
     let runtime = builder.build()?;
-    // Nothing has run on the runtime yet, so no thread of the blocking pool can have started
-    // before a worker and taken its turn.
+    // A worker with nothing to do parks at once, so each has taken its CPU when this returns.
     let pinning = pins.wait(Duration::from_secs(5));
     Ok((runtime, Some(pinning)))
 }
@@ -45,8 +51,8 @@ pub struct Pinning {
     pub allowed: Vec<usize>,
     /// For each worker in the order they started, its CPU, or `None` where pinning failed.
     pub workers: Vec<Option<usize>>,
-    /// How many workers had not started after 5 s (a worker that starts later is still bound,
-    /// unless a thread of the blocking pool started first and took its turn).
+    /// How many workers had not parked for the first time after 5 s (one that parks later is
+    /// still bound).
     pub not_started: usize,
 }
 
@@ -73,6 +79,11 @@ impl std::fmt::Display for Pinning {
 }
 
 /// The pinning of one runtime's workers: shared between its hook and the thread that waits.
+thread_local! {
+    /// Whether this thread has been bound as a worker.
+    static PINNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 #[derive(Debug)]
 struct WorkerPins {
     shared: Arc<Shared>,
@@ -107,18 +118,29 @@ impl WorkerPins {
         }
     }
 
-    /// The runtime's `on_thread_start` hook. tokio starts the workers when the runtime is
-    /// built, before any thread of the blocking pool, so the first `workers` threads to start
-    /// are the workers: each is bound to the next CPU, and every later thread is given every
-    /// CPU back (it inherits the CPU of a worker that started it).
-    fn hook(&self) -> impl Fn() + Send + Sync + 'static {
+    /// The runtime's `on_thread_start` hook: every thread starts with every CPU the builder
+    /// could use (it inherits the CPU of a worker that started it), and unpinned.
+    fn start_hook(&self) -> impl Fn() + Send + Sync + 'static {
         let shared = Arc::clone(&self.shared);
-        move || shared.thread_started()
+        move || {
+            PINNED.set(false);
+            shared.free_this_thread();
+        }
     }
 
-    /// Waits, at most `limit`, for every worker to have started, and says where each went.
-    /// Call it after `build()` and before the runtime runs anything, so that no thread of the
-    /// blocking pool can start before a worker and take its turn.
+    /// The runtime's `on_thread_park` hook, which only workers call: the first time a thread
+    /// parks, it is bound to the next CPU.
+    fn park_hook(&self) -> impl Fn() + Send + Sync + 'static {
+        let shared = Arc::clone(&self.shared);
+        move || {
+            if !PINNED.replace(true) {
+                shared.pin_this_worker();
+            }
+        }
+    }
+
+    /// Waits, at most `limit`, for every worker to have parked once, and says where each went.
+    /// Call it after `build()` and before the runtime runs anything.
     fn wait(&self, limit: Duration) -> Pinning {
         let shared = &self.shared;
         let deadline = Instant::now() + limit;
@@ -149,20 +171,18 @@ impl Shared {
         self.started.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn thread_started(&self) {
+    /// Binds the calling worker to the next CPU in turn. A thread that becomes a worker later
+    /// (tokio hands a worker's core to a new thread around `block_in_place`) takes the turn
+    /// after the last, sharing a CPU when there are no more.
+    fn pin_this_worker(&self) {
         let mut started = self.lock();
         let turn = started.len();
-        if turn >= self.workers {
-            drop(started);
-            self.free_this_thread();
-            return;
-        }
         let pinned = match self.allowed.get(turn % self.allowed.len().max(1)) {
             Some(&core) if core_affinity::set_for_current(core) => Some(core.id),
             _ => None,
         };
         started.push(pinned);
-        if started.len() == self.workers {
+        if started.len() >= self.workers {
             self.all_started.notify_all();
         }
     }
