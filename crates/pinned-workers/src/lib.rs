@@ -78,12 +78,12 @@ impl std::fmt::Display for Pinning {
     }
 }
 
-/// The pinning of one runtime's workers: shared between its hook and the thread that waits.
 thread_local! {
     /// Whether this thread has been bound as a worker.
     static PINNED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// The pinning of one runtime's workers: shared between its hooks and the thread that waits.
 #[derive(Debug)]
 struct WorkerPins {
     shared: Arc<Shared>,
