@@ -551,9 +551,15 @@ impl Translator<'_> {
                             ),
                         });
                     }
-                    _ => {
+                    Some(_) => {
                         out.insert(key.clone(), value.clone());
                     }
+                    None => self.unenforced.push(TranslateError {
+                        pointer: here,
+                        reason: format!(
+                            "`pattern` must be a string holding a regular expression, not `{value}`; it is not enforced"
+                        ),
+                    }),
                 },
                 "type" | "enum" | "const" | "minLength" | "maxLength"
                 | "minItems" | "maxItems" | "uniqueItems" | "minProperties"

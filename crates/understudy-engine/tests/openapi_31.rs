@@ -242,10 +242,13 @@ fn ecma_patterns_are_enforced_and_generated_and_others_are_warnings() {
         .iter()
         .map(|warning| warning.location.as_str())
         .collect();
-    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert_eq!(warned.len(), 4, "{warned:?}");
     assert!(warned.iter().any(|at| at.ends_with("/hex/pattern")));
     assert!(warned.iter().any(|at| at.ends_with("/slug/pattern")));
-    let fine = json!({"look": "user", "back": "aa", "hex": "not hex", "slug": "a.b"});
+    // A pattern that is no string is not enforced, in the request as in the answer.
+    let not_text = warned.iter().filter(|at| at.ends_with("/code/pattern"));
+    assert_eq!(not_text.count(), 2, "{warned:?}");
+    let fine = json!({"look": "user", "back": "aa", "hex": "not hex", "slug": "a.b", "code": "x"});
     let (status, body, keywords) = send(&engine, "POST", "/p", &fine);
     assert_eq!(status, StatusCode::OK, "{keywords:?}");
     let look = body["look"].as_str().unwrap();
@@ -255,6 +258,7 @@ fn ecma_patterns_are_enforced_and_generated_and_others_are_warnings() {
     );
     let back = body["back"].as_str().unwrap();
     assert_eq!(back, "abab", "{body}");
+    assert!(body["code"].is_string(), "{body}");
     for broken in [json!({"look": "admin2"}), json!({"back": "ab"})] {
         let (status, _, keywords) = send(&engine, "POST", "/p", &broken);
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{broken}");
