@@ -101,6 +101,7 @@ pub(crate) fn infer(
     let Some(paths) = document.get("paths").and_then(Value::as_object) else {
         return roles;
     };
+    let items = items_by_collection(paths.keys());
     for (path, item) in paths {
         let item = deref(document, item);
         let Some(post) = item.get("post") else {
@@ -116,9 +117,11 @@ pub(crate) fn infer(
         let item_path = match declared {
             Some(Value::Bool(false)) => continue,
             None | Some(Value::Bool(true)) => {
-                let mut candidates = paths.keys().filter(|other| is_item_of(path, other));
-                match (candidates.next(), candidates.next()) {
-                    (Some(found), None) => found.clone(),
+                match items
+                    .get(&shape(path.trim_end_matches('/')))
+                    .map(Vec::as_slice)
+                {
+                    Some([found]) => (*found).clone(),
                     // None, or several that could each be the item: the spec must say.
                     _ => continue,
                 }
@@ -209,16 +212,24 @@ pub(crate) fn infer(
     roles
 }
 
-/// Whether `item` is `collection` and one more segment that is a path parameter alone
-/// (`/todos/{todo_id}` under `/todos` or `/todos/`; parameters of the collection may be named
-/// differently in the item's path).
-fn is_item_of(collection: &str, item: &str) -> bool {
-    let collection = shape(collection.trim_end_matches('/'));
-    let item = item.trim_end_matches('/');
-    let Some((parent, last)) = item.rsplit_once('/') else {
-        return false;
-    };
-    last_is_parameter(item) && shape(parent) == collection && !last.is_empty()
+/// The paths that could be a collection's item, by the collection's [`shape`]: each path whose
+/// last segment is a path parameter alone is an item of the path before it (`/todos/{todo_id}`
+/// of `/todos` and `/todos/`; parameters of the collection may be named differently in the
+/// item's path), in document order. Made once, so that finding a collection's item costs a look-up
+/// instead of a pass over every path (Microsoft Graph has 6,000).
+fn items_by_collection<'p>(
+    paths: impl Iterator<Item = &'p String>,
+) -> HashMap<String, Vec<&'p String>> {
+    let mut items: HashMap<String, Vec<&String>> = HashMap::new();
+    for path in paths {
+        let Some((parent, last)) = path.trim_end_matches('/').rsplit_once('/') else {
+            continue;
+        };
+        if !last.is_empty() && last_is_parameter(path) {
+            items.entry(shape(parent)).or_default().push(path);
+        }
+    }
+    items
 }
 
 /// Whether the last segment of a path (without a trailing `/`) is one path parameter alone.
