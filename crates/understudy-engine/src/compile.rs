@@ -448,11 +448,12 @@ impl<'a> Compiler<'a> {
                 let url = match UrlTemplate::parse(key) {
                     Ok(url) => url,
                     Err(reason) => {
-                        self.error(
+                        // Up's `{webhookURL}`: the author meant a URL the client registered,
+                        // which no runtime expression names; the rest of the spec still serves.
+                        self.warn(
                             item_at,
-                            ErrorKind::Structure,
                             format!(
-                                "the callback URL `{key}` is not a runtime expression: {reason}"
+                                "the callback URL `{key}` is not a runtime expression: {reason}; this callback is not made"
                             ),
                         );
                         continue;

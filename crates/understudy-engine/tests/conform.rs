@@ -1,7 +1,8 @@
 //! Answers that fit the spec they were given, on the shapes real public descriptions have
 //! (`tests/specs/conform`): a stored record answered only where it fits the answer's schema (an
-//! update whose request and answer schemas differ, a list narrower than what was created), and a
-//! discriminator whose mapping names schemas the document does not have.
+//! update whose request and answer schemas differ, a list narrower than what was created), a
+//! discriminator whose mapping names schemas the document does not have, and a callback keyed by
+//! something that is not a runtime expression.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -120,4 +121,28 @@ fn a_discriminator_mapping_to_missing_schemas_is_a_warning_and_its_one_of_still_
         let (status, _) = send(&engine, "POST", "/actions", &invalid);
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{invalid}");
     }
+}
+
+#[test]
+fn a_callback_url_that_is_no_runtime_expression_is_a_warning_and_the_operation_serves() {
+    let engine = engine("callback");
+    let warnings = engine.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(
+        warnings[0].location,
+        "/paths/~1webhooks/post/callbacks/Event/{webhookURL}"
+    );
+    assert!(
+        warnings[0].reason.contains("not a runtime expression"),
+        "{}",
+        warnings[0].reason
+    );
+    let (status, body) = send(
+        &engine,
+        "POST",
+        "/webhooks",
+        &json!({"url": "http://127.0.0.1:9/hook"}),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["id"].is_string(), "{body}");
 }
