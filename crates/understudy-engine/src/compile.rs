@@ -521,14 +521,12 @@ impl<'a> Compiler<'a> {
     ) {
         let item_pointer = format!("/paths/{}", escape(path));
         if let Some(name) = repeated_template_name(path) {
-            self.error(
-                item_pointer,
-                ErrorKind::Structure,
+            self.warn(
+                item_pointer.clone(),
                 format!(
-                    "the path template names `{{{name}}}` twice; each path parameter needs a name of its own"
+                    "the path template names `{{{name}}}` twice; each segment is read as that parameter and checked against it"
                 ),
             );
-            return;
         }
         // Box's description keys several operations on one path apart with a fragment
         // (`/shared_items#folders`); a request never carries it, so the route is the path alone.

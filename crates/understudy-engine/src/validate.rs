@@ -139,19 +139,36 @@ fn check_parameters(
             }
             continue;
         }
-        if parameter.allow_empty && raw.iter().all(|text| text.is_empty()) {
-            continue;
-        }
-        let value = coerce(parameter.shape, parameter.explode, &raw);
-        if let Some((pointer, number)) = unheld_number(&value) {
-            let violation = out_of_range(parameter.location, pointer, number);
-            violations.push(of_parameter(parameter, violation));
-            continue;
-        }
-        if let Some(validator) = &parameter.validator {
-            for violation in schema_violations(validator, &value, parameter.location, "") {
-                violations.push(of_parameter(parameter, violation));
+        if parameter.location == Location::Path && raw.len() > 1 {
+            // A template that names the parameter twice (Azure's `System.{location}/…/{location}`,
+            // loaded with a warning): each segment is the parameter's value, checked alone.
+            for one in raw.chunks(1) {
+                check_parameter_value(parameter, one, violations);
             }
+        } else {
+            check_parameter_value(parameter, &raw, violations);
+        }
+    }
+}
+
+/// Checks what a request gave for `parameter` (one value or more, not none) against its schema.
+fn check_parameter_value(
+    parameter: &Parameter,
+    raw: &[Cow<'_, str>],
+    violations: &mut Vec<Violation>,
+) {
+    if parameter.allow_empty && raw.iter().all(|text| text.is_empty()) {
+        return;
+    }
+    let value = coerce(parameter.shape, parameter.explode, raw);
+    if let Some((pointer, number)) = unheld_number(&value) {
+        let violation = out_of_range(parameter.location, pointer, number);
+        violations.push(of_parameter(parameter, violation));
+        return;
+    }
+    if let Some(validator) = &parameter.validator {
+        for violation in schema_violations(validator, &value, parameter.location, "") {
+            violations.push(of_parameter(parameter, violation));
         }
     }
 }

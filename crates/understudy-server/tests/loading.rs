@@ -188,15 +188,39 @@ fn cycles_and_dangling_refs_across_files_are_reported_in_the_file_that_has_them(
     );
 }
 
-#[test]
-fn two_path_parameters_with_one_name_are_refused() {
-    let found = broken("broken/duplicate_path_parameter.yaml");
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let (file, pointer, kind, reason) = &found[0];
-    assert_eq!(file, "duplicate_path_parameter.yaml");
-    assert_eq!(pointer, "/paths/~1users~1{id}~1posts~1{id}");
-    assert_eq!(*kind, ErrorKind::Structure);
-    assert!(reason.contains("names `{id}` twice"), "{reason}");
+#[tokio::test]
+async fn a_template_naming_one_parameter_twice_loads_with_a_warning_and_checks_each_segment() {
+    let engine = Engine::load(&[test_path("repeated_name")], EngineOptions::default()).unwrap();
+    let warnings: Vec<String> = engine.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0].contains("/paths/~1locations~1System.{location}~1fabricLocations~1{location}"),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings[0].contains("names `{location}` twice"),
+        "{warnings:#?}"
+    );
+    let app = app(std::sync::Arc::new(engine), &ServerOptions::default());
+    let path = |first: &str, second: &str| {
+        get(
+            &format!("/locations/System.{first}/fabricLocations/{second}"),
+            &[],
+        )
+    };
+    assert_eq!(
+        send(&app, path("eastus", "westus")).await.status,
+        StatusCode::OK
+    );
+    for (first, second) in [("mars", "eastus"), ("eastus", "mars")] {
+        let refused = send(&app, path(first, second)).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{first} {second}"
+        );
+        assert!(refused.text().contains("mars"), "{}", refused.text());
+    }
 }
 
 #[test]
