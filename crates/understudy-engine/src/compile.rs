@@ -447,9 +447,21 @@ impl<'a> Compiler<'a> {
                 let item_at = format!("{at}/{}", escape(key));
                 let url = match UrlTemplate::parse(key) {
                     Ok(url) => url,
+                    Err(reason) if key.contains('$') => {
+                        // A runtime expression written wrong: the author wants to know.
+                        self.error(
+                            item_at,
+                            ErrorKind::Structure,
+                            format!(
+                                "the callback URL `{key}` is not a runtime expression: {reason}"
+                            ),
+                        );
+                        continue;
+                    }
                     Err(reason) => {
-                        // Up's `{webhookURL}`: the author meant a URL the client registered,
-                        // which no runtime expression names; the rest of the spec still serves.
+                        // No expression at all (Up's `{webhookURL}`): the author meant a URL the
+                        // client registered, which no runtime expression names; the rest of the
+                        // spec still serves.
                         self.warn(
                             item_at,
                             format!(
