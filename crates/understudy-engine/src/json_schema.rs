@@ -924,6 +924,14 @@ mod tests {
             response_validator(&weird, &json!({"$ref": "#/components/schemas/a%20b%25"})).unwrap();
         assert!(validator.is_valid(&json!(3)));
         assert!(!validator.is_valid(&json!("3")));
+        // OBS refers to a media type with parameters, its space encoded and its `=` as it is.
+        let charset =
+            json!({"content": {"application/xml; charset=utf-8": {"schema": {"type": "string"}}}});
+        let reference = "#/content/application~1xml;%20charset=utf-8/schema";
+        assert_eq!(
+            resolve_pointer(&charset, reference),
+            Some(&json!({"type": "string"}))
+        );
     }
 
     #[test]

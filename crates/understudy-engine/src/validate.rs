@@ -978,16 +978,10 @@ pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
         })
 }
 
-/// Decodes `%XX` escapes in a path segment; malformed escapes stay as written.
+/// Decodes `%XX` escapes in a path segment or a URI fragment; malformed escapes stay as written,
+/// and so do `+`, `=` and `&`, which mean nothing special there.
 pub(crate) fn percent_decode(text: &str) -> Cow<'_, str> {
-    if !text.contains('%') {
-        return Cow::Borrowed(text);
-    }
-    let decoded: Vec<u8> = form_urlencoded::parse(text.replace('+', "%2B").as_bytes())
-        .next()
-        .map(|(key, _)| key.into_owned().into_bytes())
-        .unwrap_or_default();
-    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy()
 }
 
 #[cfg(test)]
@@ -1074,5 +1068,8 @@ mod tests {
         headers.insert(http::header::COOKIE, "a=1; session=xyz".parse().unwrap());
         assert_eq!(cookie(&headers, "session"), Some("xyz"));
         assert_eq!(percent_decode("a%20b+c"), "a b+c");
+        // A form's separators are plain characters here (OBS's `application~1xml;%20charset=utf-8`).
+        assert_eq!(percent_decode("a%20b=c&d"), "a b=c&d");
+        assert_eq!(percent_decode("100%"), "100%");
     }
 }
