@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::json_schema::{Dialect, escape, fragment_encoded, resolve_pointer};
 use crate::load_error::{ErrorKind, LoadError};
-use crate::references::{Context, push_segment};
+use crate::references::{Context, Visitor, walk};
 
 /// Rewrites the `$id`- and `$anchor`-based references of `document` (read from `file`) into
 /// local JSON pointers, if it is an OpenAPI 3.1 or 3.2 document; a 3.0 one is left as it is. A
@@ -63,8 +63,13 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
     index
         .resources
         .insert(index.bases[0].clone(), String::new());
-    let mut pointer = String::new();
-    index.walk(document, Context::Keywords, 0, &mut pointer);
+    walk(
+        document,
+        Context::Keywords,
+        0,
+        &mut String::new(),
+        &mut index,
+    );
     let mut rewrites = Vec::new();
     let mut from_root: Option<(usize, String)> = None;
     let sites = std::mem::take(&mut index.sites);
@@ -135,9 +140,6 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
     found
 }
 
-/// The keywords this module reads, whose string values are never walked into.
-const KEYWORDS: [&str; 5] = ["$id", "$anchor", "$dynamicAnchor", "$ref", "$dynamicRef"];
-
 /// The schema resources, anchors and references of one document.
 struct Index<'a> {
     file: &'a Path,
@@ -184,61 +186,42 @@ enum Target {
     FromRoot(String),
 }
 
-impl Index<'_> {
-    fn walk(&mut self, value: &Value, context: Context, base: usize, pointer: &mut String) {
-        match value {
-            Value::Object(object) => {
-                let mut base = base;
-                if context == Context::Keywords {
-                    if let Some(Value::String(id)) = object.get("$id") {
-                        base = self.identify(id, base, pointer);
-                    }
-                    if let Some(Value::String(name)) = object.get("$anchor") {
-                        self.anchor(name, base, pointer);
-                    }
-                    if let Some(Value::String(name)) = object.get("$dynamicAnchor") {
-                        self.anchor(name, base, pointer);
-                        *self.dynamic_anchors.entry(name.clone()).or_insert(0) += 1;
-                    }
-                    for (kind, key) in [(Kind::Ref, "$ref"), (Kind::DynamicRef, "$dynamicRef")] {
-                        if let Some(Value::String(reference)) = object.get(key)
-                            && (kind == Kind::DynamicRef
-                                || base != 0
-                                || !(reference == "#" || reference.starts_with("#/")))
-                        {
-                            self.site(pointer.clone(), key, kind, reference, base);
-                        }
-                    }
-                    if let Some(Value::Object(discriminator)) = object.get("discriminator") {
-                        self.mappings(discriminator, base, pointer);
-                    }
-                }
-                for (key, child) in object {
-                    if child.is_string() && KEYWORDS.contains(&key.as_str()) {
-                        continue;
-                    }
-                    let Some(inner) = context.child(key, child) else {
-                        continue;
-                    };
-                    let length = pointer.len();
-                    push_segment(pointer, key);
-                    self.walk(child, inner, base, pointer);
-                    pointer.truncate(length);
-                }
-            }
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    let length = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(itoa::Buffer::new().format(index));
-                    self.walk(item, context, base, pointer);
-                    pointer.truncate(length);
-                }
-            }
-            _ => {}
-        }
-    }
+impl<'v> Visitor<'v> for Index<'_> {
+    /// The base URI, an index into [`Index::bases`].
+    type Scope = usize;
 
+    fn object(&mut self, object: &'v Value, context: Context, pointer: &str, base: usize) -> usize {
+        if context != Context::Keywords {
+            return base;
+        }
+        let mut base = base;
+        if let Some(Value::String(id)) = object.get("$id") {
+            base = self.identify(id, base, pointer);
+        }
+        if let Some(Value::String(name)) = object.get("$anchor") {
+            self.anchor(name, base, pointer);
+        }
+        if let Some(Value::String(name)) = object.get("$dynamicAnchor") {
+            self.anchor(name, base, pointer);
+            *self.dynamic_anchors.entry(name.clone()).or_insert(0) += 1;
+        }
+        for (kind, key) in [(Kind::Ref, "$ref"), (Kind::DynamicRef, "$dynamicRef")] {
+            if let Some(Value::String(reference)) = object.get(key)
+                && (kind == Kind::DynamicRef
+                    || base != 0
+                    || !(reference == "#" || reference.starts_with("#/")))
+            {
+                self.site(pointer.to_owned(), key, kind, reference, base);
+            }
+        }
+        if let Some(Value::Object(discriminator)) = object.get("discriminator") {
+            self.mappings(discriminator, base, pointer);
+        }
+        base
+    }
+}
+
+impl Index<'_> {
     fn site(&mut self, holder: String, slot: &str, kind: Kind, reference: &str, base: usize) {
         self.sites.push(Site {
             holder,
