@@ -92,6 +92,8 @@ fn load_files(
     let mut errors = Vec::new();
     let mut documents = Vec::new();
     let mut referenced: HashSet<PathBuf> = HashSet::new();
+    // Files that are no OpenAPI document and could not be bundled on their own, with why.
+    let mut parts = Vec::new();
     for file in files {
         let mut document = match read_document(file) {
             Ok(document) => document,
@@ -105,18 +107,27 @@ fn load_files(
         // reads a reference that is no pointer as another file.
         let localised = localise_schema_ids(file, &mut document);
         warnings.extend(localised.warnings);
-        if !localised.errors.is_empty() {
-            errors.extend(localised.errors);
-            continue;
-        }
-        let bundle = bundle_external_refs(file, &mut document, allow_ref_outside);
+        // Bundled even when a reference named nothing, since one to another file's `$id` is
+        // known only then (the refused references are not read as files).
+        let bundle = bundle_external_refs(file, &mut document, allow_ref_outside, localised.names);
         read.extend(bundle.files.iter().cloned());
         referenced.extend(bundle.files);
         warnings.extend(bundle.warnings);
-        if bundle.errors.is_empty() {
+        let mut found = localised.errors;
+        found.extend(bundle.errors);
+        if found.is_empty() {
             documents.push((file.clone(), document, bundle.origins, warnings));
+        } else if document.get("openapi").is_none() {
+            // Perhaps a part of another file's description, read there as its dialect says
+            // (a 3.1 document's `$id`s): its problems are that description's, where they are.
+            parts.push((file, found));
         } else {
-            errors.extend(bundle.errors);
+            errors.extend(found);
+        }
+    }
+    for (file, found) in parts {
+        if !canonical(file).is_some_and(|path| referenced.contains(&path)) {
+            errors.extend(found);
         }
     }
     let mut specs = Vec::new();

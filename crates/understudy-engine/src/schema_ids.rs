@@ -46,6 +46,26 @@ pub(crate) struct Localised {
     /// given twice, pointers and anchors that name nothing in their own resource read in the
     /// document's).
     pub warnings: Vec<LoadError>,
+    /// What other files of the same description may name in this one, and what this one names
+    /// in them: bundling reads it ([`crate::bundle`]).
+    pub names: Names,
+}
+
+/// The schema resources a document gives and those it names but does not give, for bundling
+/// to match across the files of one description.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// The absolute URI of each `$id` (without fragment) → the JSON pointer of its schema.
+    pub ids: HashMap<String, String>,
+    /// `uri#name` of each `$anchor` and `$dynamicAnchor` inside an `$id`'s resource → its JSON
+    /// pointer.
+    pub anchors: HashMap<String, String>,
+    /// The JSON pointer of each `$ref` (its `…/$ref`) naming a URI that no `$id` of the document
+    /// gives → that URI, absolute, with its fragment: another file's `$id`, or nothing.
+    pub elsewhere: HashMap<String, String>,
+    /// The JSON pointers of the `$ref`s refused (in [`Localised::errors`]), which bundling
+    /// must not read as file names.
+    pub refused: std::collections::HashSet<String>,
 }
 
 /// [`localise_schema_ids`] whatever the document's `openapi` field says: for a file bundled into
@@ -77,6 +97,9 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
         let at = format!("{}/{}", site.holder, escape(&site.slot));
         match index.resolve(document, site) {
             Ok(Target::Unchanged) => {}
+            Ok(Target::Elsewhere(uri)) => {
+                index.found.names.elsewhere.insert(at, uri);
+            }
             Ok(Target::Local(reference)) => rewrites.push((site, reference)),
             Ok(Target::FromRoot(reference)) => {
                 let first = from_root.get_or_insert((0, at));
@@ -86,6 +109,7 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
             // A mapping value that names nothing is left to the translation, which says so.
             Err(_) if site.kind == Kind::Mapping => {}
             Err(reason) => {
+                index.found.names.refused.insert(at.clone());
                 index
                     .found
                     .errors
@@ -105,6 +129,15 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
             ),
         ));
     }
+    let root = format!("{}#", index.bases[0]);
+    index.found.names.ids = std::mem::take(&mut index.resources);
+    index.found.names.ids.remove(&index.bases[0]);
+    index.found.names.anchors = std::mem::take(&mut index.anchors);
+    index
+        .found
+        .names
+        .anchors
+        .retain(|key, _| !key.starts_with(&root));
     let mut found = index.found;
     for (site, reference) in rewrites {
         let Some(Value::Object(holder)) = document.pointer_mut(&site.holder) else {
@@ -184,6 +217,9 @@ enum Target {
     Local(String),
     /// A pointer or anchor that names nothing in its `$id`'s resource, read in the document's.
     FromRoot(String),
+    /// A URI (absolute, with its fragment) that no `$id` of the document gives: bundling looks
+    /// for it in the other files of the description.
+    Elsewhere(String),
 }
 
 impl<'v> Visitor<'v> for Index<'_> {
@@ -322,17 +358,32 @@ impl Index<'_> {
             }
         };
         let Some(at) = self.resources.get(&resource) else {
+            let path = self.file_path(&resource);
+            let uri = || {
+                if fragment.is_empty() {
+                    resource.clone()
+                } else {
+                    format!("{resource}#{fragment}")
+                }
+            };
             if site.base == 0 && site.kind != Kind::DynamicRef {
-                // Another file, or a remote URI: bundling follows or refuses it.
-                return Ok(Target::Unchanged);
+                // A file (bundling follows it), else the `$id` of another file's schema, or a
+                // remote URI.
+                return Ok(match (path, site.kind) {
+                    (None, Kind::Ref) => Target::Elsewhere(uri()),
+                    _ => Target::Unchanged,
+                });
             }
-            if let Some(path) = self.file_path(&resource) {
+            if let Some(path) = path {
                 let mut local = path;
                 if !fragment.is_empty() {
                     local.push('#');
                     local.push_str(&fragment);
                 }
                 return Ok(Target::Local(local));
+            }
+            if site.kind == Kind::Ref {
+                return Ok(Target::Elsewhere(uri()));
             }
             return Err(format!(
                 "`{written}` names `{resource}`, which no `$id` in the document gives"
@@ -624,18 +675,38 @@ mod tests {
             .iter()
             .map(|error| (error.location.as_str(), error.reason.as_str()))
             .collect();
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "/components/schemas/Top/$ref");
+        assert!(errors[0].1.contains("`#nobody`"), "{}", errors[0].1);
+        assert!(found.names.refused.contains("/components/schemas/Top/$ref"));
+        // `other` inside Person names an `$id` the document does not give: left for bundling to
+        // find in another file (or to refuse), as the URI it resolves to.
+        let gone = "/components/schemas/Person/properties/gone/$ref";
         assert_eq!(
-            errors[0].0,
-            "/components/schemas/Person/properties/gone/$ref"
+            found.names.elsewhere,
+            HashMap::from([(gone.to_owned(), "https://example.com/other".to_owned())])
         );
-        assert!(
-            errors[0].1.contains("https://example.com/other"),
-            "{}",
-            errors[0].1
+        assert_eq!(rewritten.pointer(gone), Some(&json!("other")));
+        assert_eq!(
+            found.names.ids,
+            HashMap::from([
+                (
+                    "https://example.com/person".to_owned(),
+                    "/components/schemas/Person".to_owned()
+                ),
+                (
+                    "https://example.com/pet".to_owned(),
+                    "/components/schemas/Pet".to_owned()
+                ),
+            ])
         );
-        assert_eq!(errors[1].0, "/components/schemas/Top/$ref");
-        assert!(errors[1].1.contains("`#nobody`"), "{}", errors[1].1);
+        assert_eq!(
+            found.names.anchors,
+            HashMap::from([(
+                "https://example.com/pet#pet".to_owned(),
+                "/components/schemas/Pet".to_owned()
+            )])
+        );
         // `#user` inside Person names no anchor of Person's: the document's is taken. `#pet`
         // names none of the document's (Pet's anchor is in Pet's `$id`): the only one is taken.
         // One warning says so for both.
