@@ -19,14 +19,17 @@ pub(crate) const BUNDLE_KEY: &str = "x-understudy-bundled";
 
 /// Replaces every reference to another file in `document` (read from `path`) by a local one,
 /// and (OpenAPI 3.1 and later) every reference to an `$id` that another file of the description
-/// gives, through `names`, what [`crate::schema_ids`] found in `document`. References that leave
-/// the folder of `path` are refused unless `allow_outside`. A document that comes back with
-/// errors is left half-bundled and must not be compiled.
+/// gives, through `names`, what [`crate::schema_ids`] found in `document`: a file that gives it
+/// is read when a reference names it, else when `beside` (the `$id`s of the files loaded with
+/// `path`, each with its canonical file) has it. References that leave the folder of `path` are
+/// refused unless `allow_outside`. A document that comes back with errors is left half-bundled
+/// and must not be compiled.
 pub(crate) fn bundle_external_refs(
     path: &Path,
     document: &mut Value,
     allow_outside: bool,
     names: Names,
+    beside: &HashMap<String, PathBuf>,
 ) -> Bundle {
     if !has_external_ref(document, Context::Keywords) {
         return Bundle::default();
@@ -86,7 +89,21 @@ pub(crate) fn bundle_external_refs(
         }
         let mut followed = false;
         for by_id in waiting {
-            let Some((file, fragment)) = bundler.find(&by_id.uri) else {
+            let found = bundler.find(&by_id.uri).or_else(|| {
+                let resource = by_id
+                    .uri
+                    .split_once('#')
+                    .map_or(&*by_id.uri, |(uri, _)| uri);
+                let file = beside.get(resource)?;
+                if *file == bundler.root
+                    || !(bundler.allow_outside || file.starts_with(&bundler.folder))
+                {
+                    return None;
+                }
+                bundler.read(file, &by_id.file, &by_id.at);
+                bundler.find(&by_id.uri)
+            });
+            let Some((file, fragment)) = found else {
                 bundler.deferred.push(by_id);
                 continue;
             };

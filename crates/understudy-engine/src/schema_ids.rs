@@ -68,28 +68,18 @@ pub(crate) struct Names {
     pub refused: std::collections::HashSet<String>,
 }
 
+/// The URIs of the `$id`s `document` (read from `file`) gives, as [`localise`] reads them,
+/// without changing it: what a document beside it may name.
+pub(crate) fn given_ids(file: &Path, document: &Value) -> Vec<String> {
+    let mut index = Index::of(file, document);
+    index.resources.remove(&index.bases[0]);
+    index.resources.into_keys().collect()
+}
+
 /// [`localise_schema_ids`] whatever the document's `openapi` field says: for a file bundled into
 /// an OpenAPI 3.1 or 3.2 document.
 pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
-    let mut index = Index {
-        file,
-        bases: vec![document_base(file, document)],
-        resources: HashMap::new(),
-        anchors: HashMap::new(),
-        dynamic_anchors: HashMap::new(),
-        sites: Vec::new(),
-        found: Localised::default(),
-    };
-    index
-        .resources
-        .insert(index.bases[0].clone(), String::new());
-    walk(
-        document,
-        Context::Keywords,
-        0,
-        &mut String::new(),
-        &mut index,
-    );
+    let mut index = Index::of(file, document);
     let mut rewrites = Vec::new();
     let mut from_root: Option<(usize, String)> = None;
     let sites = std::mem::take(&mut index.sites);
@@ -257,7 +247,32 @@ impl<'v> Visitor<'v> for Index<'_> {
     }
 }
 
-impl Index<'_> {
+impl<'a> Index<'a> {
+    /// The index of `document`, read from `file`: its resources and anchors, and the
+    /// references that may need rewriting.
+    fn of(file: &'a Path, document: &Value) -> Self {
+        let mut index = Index {
+            file,
+            bases: vec![document_base(file, document)],
+            resources: HashMap::new(),
+            anchors: HashMap::new(),
+            dynamic_anchors: HashMap::new(),
+            sites: Vec::new(),
+            found: Localised::default(),
+        };
+        index
+            .resources
+            .insert(index.bases[0].clone(), String::new());
+        walk(
+            document,
+            Context::Keywords,
+            0,
+            &mut String::new(),
+            &mut index,
+        );
+        index
+    }
+
     fn site(&mut self, holder: String, slot: &str, kind: Kind, reference: &str, base: usize) {
         self.sites.push(Site {
             holder,

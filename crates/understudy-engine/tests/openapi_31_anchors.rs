@@ -571,3 +571,42 @@ fn an_id_nobody_gives_is_a_load_error_naming_the_file_the_pointer_and_the_refere
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_id_given_in_a_file_loaded_beside_it_needs_no_file_reference() {
+    // No reference names `pets.yaml` by its file name: its `$id` is found among the files loaded.
+    let (api, by_file) = ACROSS_FILES[0].1.split_once("components:").unwrap();
+    assert!(by_file.contains("pets.yaml"));
+    let files = [("api.yaml", api), ACROSS_FILES[1], ACROSS_FILES[2]];
+    let dir = scratch("ids-beside", &files);
+    for seed in 0..20 {
+        let options = EngineOptions {
+            seed: Some(seed),
+            ..EngineOptions::default()
+        };
+        let engine = Engine::load(std::slice::from_ref(&dir), options).unwrap();
+        assert_eq!(engine.warnings(), &[], "{:?}", engine.warnings());
+        assert_eq!(
+            engine.specs().len(),
+            1,
+            "the pets file is a part, not a spec"
+        );
+        let (status, _, violations) =
+            post(&engine, "/pets", &json!({"name": "rex", "kind": "dog"}));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{violations:?}");
+        assert_eq!(violations[0].pointer, "/name", "{violations:?}");
+        let (status, pet) = get(&engine, "/pet");
+        assert_eq!(status, StatusCode::OK, "{pet}");
+        let name = pet["name"].as_str().unwrap();
+        assert!(
+            name.starts_with(|letter: char| letter.is_ascii_uppercase()),
+            "{pet}"
+        );
+        assert!(
+            ["dog", "cat"].contains(&pet["kind"].as_str().unwrap()),
+            "{pet}"
+        );
+        assert_eq!(pet.as_object().unwrap().len(), 2, "{pet}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
