@@ -9,20 +9,27 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::document::read_document;
-use crate::json_schema::{Dialect, escape, resolve_pointer, unescape};
+use crate::json_schema::{Dialect, escape, fragment_encoded, resolve_pointer, unescape};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::references::Context;
+use crate::schema_ids::Names;
 
 /// Where bundled copies of other files' parts live in the root document.
 pub(crate) const BUNDLE_KEY: &str = "x-understudy-bundled";
 
-/// Replaces every reference to another file in `document` (read from `path`) by a local one.
-/// References that leave the folder of `path` are refused unless `allow_outside`. A document that
-/// comes back with errors is left half-bundled and must not be compiled.
+/// Replaces every reference to another file in `document` (read from `path`) by a local one,
+/// and (OpenAPI 3.1 and later) every reference to an `$id` that another file of the description
+/// gives, through `names`, what [`crate::schema_ids`] found in `document`: a file that gives it
+/// is read when a reference names it, else when `beside` (the `$id`s of the files loaded with
+/// `path`, each with its canonical file) has it. References that leave the folder of `path` are
+/// refused unless `allow_outside`. A document that comes back with errors is left half-bundled
+/// and must not be compiled.
 pub(crate) fn bundle_external_refs(
     path: &Path,
     document: &mut Value,
     allow_outside: bool,
+    names: Names,
+    beside: &HashMap<String, PathBuf>,
 ) -> Bundle {
     if !has_external_ref(document, Context::Keywords) {
         return Bundle::default();
@@ -43,21 +50,94 @@ pub(crate) fn bundle_external_refs(
         bundle: Bundle::default(),
         swagger2: document.get(crate::swagger2::CONVERTED_KEY).is_some(),
         modern: Dialect::of(document) == Dialect::JsonSchema202012,
+        ids: HashMap::new(),
+        anchors: HashMap::new(),
+        elsewhere: HashMap::new(),
+        refused: HashMap::new(),
+        copying: None,
+        deferred: Vec::new(),
     };
+    bundler.know(&root, path, names);
     let mut pointer = String::new();
     bundler.rewrite(document, &root, path, &mut pointer, Context::Keywords);
     let mut bundled = Map::new();
-    while let Some((name, file, fragment)) = bundler.queue.pop_front() {
-        let Some((display, source)) = bundler.files.get(&file) else {
-            continue;
-        };
-        let display = display.clone();
-        let Some(mut copy) = resolve_pointer(source, &fragment).cloned() else {
-            continue;
-        };
-        let mut pointer = fragment.clone();
-        bundler.rewrite(&mut copy, &file, &display, &mut pointer, Context::Keywords);
-        bundled.insert(name, copy);
+    loop {
+        while let Some((name, file, fragment)) = bundler.queue.pop_front() {
+            let Some((display, source)) = bundler.files.get(&file) else {
+                continue;
+            };
+            let display = display.clone();
+            let Some(mut copy) = resolve_pointer(source, &fragment).cloned() else {
+                continue;
+            };
+            // Where the copy is in its file, as a JSON pointer (the fragment may be
+            // percent-encoded), so that its references are found where `schema_ids` noted them.
+            let mut pointer = if source.pointer(&fragment).is_some() {
+                fragment.clone()
+            } else {
+                crate::validate::percent_decode(&fragment).into_owned()
+            };
+            bundler.copying = Some((name.clone(), pointer.len()));
+            bundler.rewrite(&mut copy, &file, &display, &mut pointer, Context::Keywords);
+            bundled.insert(name, copy);
+        }
+        // References to `$id`s, once every file the references name has been read: those found
+        // name parts that may name further files and `$id`s.
+        let waiting = std::mem::take(&mut bundler.deferred);
+        if waiting.is_empty() {
+            break;
+        }
+        let mut followed = false;
+        for by_id in waiting {
+            let found = bundler.find(&by_id.uri).or_else(|| {
+                let resource = by_id
+                    .uri
+                    .split_once('#')
+                    .map_or(&*by_id.uri, |(uri, _)| uri);
+                let file = beside.get(resource)?;
+                if *file == bundler.root
+                    || !(bundler.allow_outside || file.starts_with(&bundler.folder))
+                {
+                    return None;
+                }
+                bundler.read(file, &by_id.file, &by_id.at);
+                bundler.find(&by_id.uri)
+            });
+            let Some((file, fragment)) = found else {
+                bundler.deferred.push(by_id);
+                continue;
+            };
+            followed = true;
+            let Some(local) = bundler.part(file, &fragment, &by_id.written, &by_id.file, &by_id.at)
+            else {
+                continue;
+            };
+            let holder = match &by_id.place.0 {
+                None => document.pointer_mut(&by_id.place.1),
+                Some(name) => bundled
+                    .get_mut(name)
+                    .and_then(|part| part.pointer_mut(&by_id.place.1)),
+            };
+            if let Some(Value::String(reference)) = holder {
+                *reference = local;
+            }
+        }
+        if !followed {
+            for by_id in std::mem::take(&mut bundler.deferred) {
+                let remote = if by_id.uri.contains("://") {
+                    " (understudy reads local files only)"
+                } else {
+                    ""
+                };
+                let reason = format!(
+                    "`{}` names `{}`, which no `$id` gives in the document or the files it \
+                     references{remote}",
+                    by_id.written, by_id.uri
+                );
+                bundler.error(&by_id.file, &by_id.at, reason);
+            }
+            break;
+        }
     }
     if let Value::Object(object) = document {
         object.insert(BUNDLE_KEY.into(), Value::Object(bundled));
@@ -151,6 +231,33 @@ struct Bundler {
     /// references of the files it references are rewritten into pointers as its own were
     /// ([`crate::schema_ids`]).
     modern: bool,
+    /// The `$id`s of the files read (the root's included): URI → (canonical file, JSON pointer).
+    ids: HashMap<String, (PathBuf, String)>,
+    /// The anchors inside those `$id`s: `uri#name` → (canonical file, JSON pointer).
+    anchors: HashMap<String, (PathBuf, String)>,
+    /// Per file read, the `$ref`s naming an `$id` it does not give ([`Names::elsewhere`]).
+    elsewhere: HashMap<PathBuf, HashMap<String, String>>,
+    /// Per file read, the `$ref`s `schema_ids` refused, which are no file names.
+    refused: HashMap<PathBuf, HashSet<String>>,
+    /// While a copied part is rewritten: its name under [`BUNDLE_KEY`], and the length of the
+    /// pointer in its file where it starts (`None` for the root document itself).
+    copying: Option<(String, usize)>,
+    /// References to `$id`s, followed once every file the references name has been read.
+    deferred: Vec<ById>,
+}
+
+/// A `$ref` naming an `$id` given by another file, or by none.
+struct ById {
+    /// The `$id`'s URI, absolute, with the reference's fragment.
+    uri: String,
+    /// The reference as written.
+    written: String,
+    /// The file it is written in (for errors) and its pointer there (its `…/$ref`).
+    file: PathBuf,
+    at: String,
+    /// Where it is in the bundled document: the part under [`BUNDLE_KEY`] (`None` for the root
+    /// document) and the pointer in it.
+    place: (Option<String>, String),
 }
 
 impl Bundler {
@@ -173,7 +280,28 @@ impl Bundler {
                     if key == "$ref"
                         && let Value::String(reference) = child
                     {
-                        if let Some(local) = self.localise(reference, file, display, pointer) {
+                        if let Some(uri) = self
+                            .elsewhere
+                            .get(file)
+                            .and_then(|elsewhere| elsewhere.get(pointer.as_str()))
+                        {
+                            let (part, start) = self
+                                .copying
+                                .as_ref()
+                                .map_or((None, 0), |(name, start)| (Some(name.clone()), *start));
+                            self.deferred.push(ById {
+                                uri: uri.clone(),
+                                written: reference.clone(),
+                                file: display.to_owned(),
+                                at: pointer.clone(),
+                                place: (part, pointer.get(start..).unwrap_or("").to_owned()),
+                            });
+                        } else if !self
+                            .refused
+                            .get(file)
+                            .is_some_and(|refused| refused.contains(pointer.as_str()))
+                            && let Some(local) = self.localise(reference, file, display, pointer)
+                        {
                             *reference = local;
                         }
                     } else if let Some(inner) = context.child(key, child) {
@@ -219,6 +347,20 @@ impl Bundler {
                 Err(None) => return None,
             }
         };
+        self.part(target_file, fragment, reference, display, pointer)
+    }
+
+    /// The local reference to the part at `fragment` in `target_file` (canonical), which
+    /// `reference` (found in `display` at `pointer`) names, or `None` if it names nothing (then
+    /// an error is kept).
+    fn part(
+        &mut self,
+        target_file: PathBuf,
+        fragment: &str,
+        reference: &str,
+        display: &Path,
+        pointer: &str,
+    ) -> Option<String> {
         if target_file == self.root {
             return Some(format!("#{fragment}"));
         }
@@ -322,6 +464,7 @@ impl Bundler {
                     let localised = crate::schema_ids::localise(&shown, &mut document);
                     self.bundle.warnings.extend(localised.warnings);
                     self.bundle.errors.extend(localised.errors);
+                    self.know(target, &shown, localised.names);
                 }
                 self.files.insert(target.to_owned(), (shown, document));
             }
@@ -338,6 +481,58 @@ impl Bundler {
                 }
                 self.bundle.errors.push(error);
             }
+        }
+    }
+
+    /// Notes the `$id`s and anchors `file` (canonical; `display` for warnings) gives, and the
+    /// references in it to those it does not. An `$id` another file gave first keeps naming
+    /// that file's schema.
+    fn know(&mut self, file: &Path, display: &Path, names: Names) {
+        let mut ids: Vec<(String, String)> = names.ids.into_iter().collect();
+        ids.sort();
+        for (uri, at) in ids {
+            match self.ids.get(&uri) {
+                Some((first, _)) if first != file => {
+                    let shown = self.display(first);
+                    self.bundle.warnings.push(LoadError::at(
+                        display,
+                        format!("{at}/$id"),
+                        ErrorKind::Reference,
+                        format!(
+                            "`{uri}` is the `$id` of a schema in {} too; references to it name that one",
+                            shown.display()
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    self.ids.insert(uri, (file.to_owned(), at));
+                }
+            }
+        }
+        for (key, at) in names.anchors {
+            self.anchors
+                .entry(key)
+                .or_insert_with(|| (file.to_owned(), at));
+        }
+        if !names.elsewhere.is_empty() {
+            self.elsewhere.insert(file.to_owned(), names.elsewhere);
+        }
+        if !names.refused.is_empty() {
+            self.refused.insert(file.to_owned(), names.refused);
+        }
+    }
+
+    /// The file and the fragment in it that `uri` (absolute, with a fragment or none) names
+    /// through an `$id` of a file read, if one gives it.
+    fn find(&self, uri: &str) -> Option<(PathBuf, String)> {
+        let (resource, fragment) = uri.split_once('#').unwrap_or((uri, ""));
+        if fragment.is_empty() || fragment.starts_with('/') {
+            let (file, at) = self.ids.get(resource)?;
+            Some((file.clone(), format!("{}{fragment}", fragment_encoded(at))))
+        } else {
+            let (file, at) = self.anchors.get(uri)?;
+            Some((file.clone(), fragment_encoded(at)))
         }
     }
 

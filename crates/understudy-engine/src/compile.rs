@@ -24,9 +24,9 @@ use crate::json_schema::{self, Dialect, Direction, NamedTypes, deref, escape, pa
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
-    BodyMedia, Credential, Example, FormBody, Operation, Parameter, ParameterShape, QueryString,
-    RequestBody, RequestCounter, Response, ResponseHeader, ResponseMedia, ScalarKind, Spec,
-    StatusKey, UniqueRule, Webhook,
+    BodyMedia, Credential, DeepObject, Example, FormBody, Operation, Parameter, ParameterShape,
+    QueryString, RequestBody, RequestCounter, Response, ResponseHeader, ResponseMedia, ScalarKind,
+    Spec, StatusKey, UniqueRule, Webhook,
 };
 use crate::references::Context;
 use crate::resources::ResourceRole;
@@ -803,6 +803,17 @@ impl<'a> Compiler<'a> {
                         None | Some("form")
                     ) && matches!(location, Location::Query | Location::Cookie)
                 });
+            let deep = schema
+                .filter(|schema| {
+                    location == Location::Query
+                        && parameter.get("style").and_then(Value::as_str) == Some("deepObject")
+                        && (NamedTypes::of(document, schema).has("object")
+                            || deref(document, schema).get("properties").is_some())
+                })
+                .map(|schema| {
+                    let mut budget = DEEP_KEYS;
+                    deep_object(document, schema, 0, &mut budget)
+                });
             compiled.push(Parameter {
                 required: location == Location::Path
                     || parameter.get("required").and_then(Value::as_bool) == Some(true),
@@ -814,6 +825,7 @@ impl<'a> Compiler<'a> {
                     && parameter.get("allowEmptyValue") == Some(&Value::Bool(true)),
                 validator,
                 querystring,
+                deep,
             });
         }
         compiled
@@ -1555,6 +1567,72 @@ fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
         return ParameterShape::Array(items);
     }
     ParameterShape::Scalar(scalar_kind(&named))
+}
+
+/// How many declared keys one `deepObject` parameter's reading holds in all, so that a schema
+/// whose objects nest or recur widely gives a small reading (past it, a key's text is text).
+const DEEP_KEYS: usize = 256;
+
+/// How a `deepObject` parameter's pairs under `schema` are read: the properties it declares
+/// (its own, and those of its `allOf`/`anyOf`/`oneOf` branches, as Stripe's `created` is an
+/// object of bounds or an integer), and those of theirs that are objects, to
+/// [`crate::validate::MAX_DEEP_LEVELS`] levels; `budget` counts the keys left to declare.
+fn deep_object(document: &Value, schema: &Value, level: usize, budget: &mut usize) -> DeepObject {
+    fn declared<'d>(
+        document: &'d Value,
+        schema: &'d Value,
+        depth: usize,
+        found: &mut Vec<(&'d String, &'d Value)>,
+    ) {
+        let schema = deref(document, schema);
+        for (name, property) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if !found.iter().any(|(known, _)| *known == name) {
+                found.push((name, property));
+            }
+        }
+        if depth < 8 {
+            for keyword in ["allOf", "anyOf", "oneOf"] {
+                for branch in schema
+                    .get(keyword)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    declared(document, branch, depth + 1, found);
+                }
+            }
+        }
+    }
+    let mut reading = DeepObject {
+        shape: shape_of(document, schema),
+        properties: Vec::new(),
+    };
+    if level >= crate::validate::MAX_DEEP_LEVELS {
+        return reading;
+    }
+    let mut found = Vec::new();
+    declared(document, schema, 0, &mut found);
+    for (name, property) in found {
+        if *budget == 0 {
+            break;
+        }
+        *budget -= 1;
+        let inner = if NamedTypes::of(document, property).has("object") {
+            deep_object(document, property, level + 1, budget)
+        } else {
+            DeepObject {
+                shape: shape_of(document, property),
+                properties: Vec::new(),
+            }
+        };
+        reading.properties.push((name.clone(), inner));
+    }
+    reading
 }
 
 /// A form's declared properties, each with the shape its text is read as.

@@ -3,16 +3,17 @@
 //! with a problem at one step is not taken to the next, so every problem is reported once, where
 //! it is, without the follow-on errors of a half-read document.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::bundle::bundle_external_refs;
 use crate::compile::compile_spec;
 use crate::document::{SPEC_EXTENSIONS, read_document};
+use crate::json_schema::Dialect;
 use crate::load_error::{ErrorKind, LoadError, LoadReport};
 use crate::operation::Spec;
 use crate::references::check_references;
-use crate::schema_ids::localise_schema_ids;
+use crate::schema_ids::{given_ids, localise_schema_ids};
 
 /// The spec files named by `paths`: files as given, folders as their `.yaml`, `.yml` and `.json` files
 /// (not recursive), sorted by name.
@@ -92,6 +93,12 @@ fn load_files(
     let mut errors = Vec::new();
     let mut documents = Vec::new();
     let mut referenced: HashSet<PathBuf> = HashSet::new();
+    // Files that are no OpenAPI document and could not be bundled on their own, with why.
+    let mut parts = Vec::new();
+    // Every file is read first, so that a reference to an `$id` another file given here holds
+    // can bundle that file even when no reference names it by its file name.
+    let mut localised = Vec::new();
+    let mut beside: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
         let mut document = match read_document(file) {
             Ok(document) => document,
@@ -100,23 +107,49 @@ fn load_files(
                 continue;
             }
         };
-        let mut warnings = crate::swagger2::convert(file, &mut document);
+        let warnings = crate::swagger2::convert(file, &mut document);
         // 3.1 and 3.2: `$id`- and `$anchor`-based references become JSON pointers before bundling
         // reads a reference that is no pointer as another file.
-        let localised = localise_schema_ids(file, &mut document);
-        warnings.extend(localised.warnings);
-        if !localised.errors.is_empty() {
-            errors.extend(localised.errors);
-            continue;
+        let found = localise_schema_ids(file, &mut document);
+        if (document.get("openapi").is_none()
+            || Dialect::of(&document) == Dialect::JsonSchema202012)
+            && let Some(path) = canonical(file)
+        {
+            for id in given_ids(file, &document) {
+                beside.entry(id).or_insert_with(|| path.clone());
+            }
         }
-        let bundle = bundle_external_refs(file, &mut document, allow_ref_outside);
+        localised.push((file, document, warnings, found));
+    }
+    for (file, mut document, mut warnings, localised) in localised {
+        warnings.extend(localised.warnings);
+        // Bundled even when a reference named nothing, since one to another file's `$id` is
+        // known only then (the refused references are not read as files).
+        let bundle = bundle_external_refs(
+            file,
+            &mut document,
+            allow_ref_outside,
+            localised.names,
+            &beside,
+        );
         read.extend(bundle.files.iter().cloned());
         referenced.extend(bundle.files);
         warnings.extend(bundle.warnings);
-        if bundle.errors.is_empty() {
+        let mut found = localised.errors;
+        found.extend(bundle.errors);
+        if found.is_empty() {
             documents.push((file.clone(), document, bundle.origins, warnings));
+        } else if document.get("openapi").is_none() {
+            // Perhaps a part of another file's description, read there as its dialect says
+            // (a 3.1 document's `$id`s): its problems are that description's, where they are.
+            parts.push((file, found));
         } else {
-            errors.extend(bundle.errors);
+            errors.extend(found);
+        }
+    }
+    for (file, found) in parts {
+        if !canonical(file).is_some_and(|path| referenced.contains(&path)) {
+            errors.extend(found);
         }
     }
     let mut specs = Vec::new();

@@ -135,6 +135,21 @@ pub struct Parameter {
     /// For an `in: querystring` parameter (OpenAPI 3.2), how the whole query string is read
     /// into the one value its schema checks; `None` for every other parameter.
     pub querystring: Option<QueryString>,
+    /// For a query parameter of `style: deepObject` whose schema is an object, how its
+    /// `name[key]=value` pairs are read into that object; `None` for every other parameter.
+    pub deep: Option<DeepObject>,
+}
+
+/// How the `name[key]=value` pairs of a `deepObject` query parameter (Stripe's
+/// `created[gte]=5`), or the pairs under one of its keys (`name[key][inner]=value`), are read:
+/// the text of a key the schema declares as its schema's type, any other as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeepObject {
+    /// How a text sent for this key itself is read.
+    pub shape: ParameterShape,
+    /// The keys the schema declares here, each read by its own reading: to a few levels, and
+    /// for a bounded number of keys in all (past them, a key's text is read as text).
+    pub properties: Vec<(String, DeepObject)>,
 }
 
 /// How an `in: querystring` parameter reads the whole query string, by its `content`'s media

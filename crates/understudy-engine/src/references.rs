@@ -16,9 +16,15 @@ use crate::load_error::{ErrorKind, LoadError};
 /// in the document, and no `$ref` may lead through other `$ref`s back to itself. Problems in parts
 /// that bundling copied from other files are reported in those files, through `origins`.
 pub(crate) fn check_references(file: &Path, document: &Value, origins: &Origins) -> Vec<LoadError> {
-    let mut sites = Vec::new();
-    let mut pointer = String::new();
-    collect(document, Context::Keywords, &mut pointer, &mut sites);
+    let mut collect = Collect { sites: Vec::new() };
+    walk(
+        document,
+        Context::Keywords,
+        (),
+        &mut String::new(),
+        &mut collect,
+    );
+    let sites = collect.sites;
     let holders: HashMap<*const Value, usize> = sites
         .iter()
         .enumerate()
@@ -141,23 +147,60 @@ struct Site<'a> {
     pointer: String,
 }
 
-fn collect<'a>(
+/// Gathers every `$ref` of the document with the object that holds it: in any object, even one
+/// whose keys are names (a `$ref` there is taken as written, so that it is checked).
+struct Collect<'a> {
+    sites: Vec<Site<'a>>,
+}
+
+impl<'a> Visitor<'a> for Collect<'a> {
+    type Scope = ();
+
+    fn object(&mut self, object: &'a Value, _: Context, pointer: &str, (): ()) {
+        if let Some(Value::String(reference)) = object.get("$ref") {
+            self.sites.push(Site {
+                holder: object,
+                reference,
+                pointer: pointer.to_owned(),
+            });
+        }
+    }
+}
+
+/// What [`walk`] shows: every object of a document that may hold references (none inside
+/// examples, defaults or extensions, as [`Context::child`] says), each with how its keys are read
+/// and its JSON pointer, an object before the objects and arrays inside it, in document order.
+pub(crate) trait Visitor<'a> {
+    /// What an object hands down to every object inside it (in `schema_ids`, the base URI an
+    /// `$id` sets).
+    type Scope: Copy;
+
+    /// Visits `object` (always a JSON object), found at `pointer` and read in `context`, within
+    /// `scope`; gives the scope of what it holds.
+    fn object(
+        &mut self,
+        object: &'a Value,
+        context: Context,
+        pointer: &str,
+        scope: Self::Scope,
+    ) -> Self::Scope;
+}
+
+/// Shows `visitor` every object in `value`, which is at `pointer` (given back as it came) and read
+/// in `context`, within `scope`.
+pub(crate) fn walk<'a, V: Visitor<'a>>(
     value: &'a Value,
     context: Context,
+    scope: V::Scope,
     pointer: &mut String,
-    sites: &mut Vec<Site<'a>>,
+    visitor: &mut V,
 ) {
     match value {
         Value::Object(object) => {
-            if let Some(Value::String(reference)) = object.get("$ref") {
-                sites.push(Site {
-                    holder: value,
-                    reference,
-                    pointer: pointer.clone(),
-                });
-            }
+            let inside = visitor.object(value, context, pointer, scope);
             for (key, child) in object {
-                if key == "$ref" && child.is_string() {
+                // A scalar holds no object: its key need not be read or written.
+                if !(child.is_object() || child.is_array()) {
                     continue;
                 }
                 let Some(inner) = context.child(key, child) else {
@@ -165,7 +208,7 @@ fn collect<'a>(
                 };
                 let length = pointer.len();
                 push_segment(pointer, key);
-                collect(child, inner, pointer, sites);
+                walk(child, inner, inside, pointer, visitor);
                 pointer.truncate(length);
             }
         }
@@ -174,7 +217,7 @@ fn collect<'a>(
                 let length = pointer.len();
                 pointer.push('/');
                 pointer.push_str(itoa::Buffer::new().format(index));
-                collect(item, context, pointer, sites);
+                walk(item, context, scope, pointer, visitor);
                 pointer.truncate(length);
             }
         }
@@ -269,6 +312,107 @@ mod tests {
 
     fn check(document: &Value) -> Vec<LoadError> {
         check_references(Path::new("api.yaml"), document, &Origins::default())
+    }
+
+    /// Records what the walk shows: each object's pointer, context and depth of scope.
+    struct Seen(Vec<(String, Context, usize)>);
+
+    impl<'a> Visitor<'a> for Seen {
+        type Scope = usize;
+
+        fn object(&mut self, _: &'a Value, context: Context, pointer: &str, depth: usize) -> usize {
+            self.0.push((pointer.to_owned(), context, depth));
+            depth + 1
+        }
+    }
+
+    #[test]
+    fn the_walk_shows_each_object_with_its_escaped_pointer_context_and_scope() {
+        let document = json!({"paths": {"/a~b": {"get": {
+            "parameters": [{"schema": {"type": "string"}}, "not an object"],
+            "responses": {"200": {
+                "content": {"application/json": {"schema": {
+                    "properties": {"$ref": {"type": "string"}, "~/": {"items": [{}]}},
+                    "example": {"$ref": "#/data"},
+                    "x-extension": {"nested": {}},
+                    "enum": [{"a": {}}]
+                }}},
+                "callbacks": {"done": {"{$url}": {"post": {}}}}
+            }}
+        }}}});
+        let mut seen = Seen(Vec::new());
+        walk(
+            &document,
+            Context::Keywords,
+            0,
+            &mut String::new(),
+            &mut seen,
+        );
+        let schema = "/paths/~1a~0b/get/responses/200/content/application~1json/schema";
+        let expected: Vec<(String, Context, usize)> = [
+            ("", Context::Keywords, 0),
+            ("/paths", Context::Names, 1),
+            ("/paths/~1a~0b", Context::Keywords, 2),
+            ("/paths/~1a~0b/get", Context::Keywords, 3),
+            ("/paths/~1a~0b/get/parameters/0", Context::Keywords, 4),
+            (
+                "/paths/~1a~0b/get/parameters/0/schema",
+                Context::Keywords,
+                5,
+            ),
+            ("/paths/~1a~0b/get/responses", Context::Names, 4),
+            ("/paths/~1a~0b/get/responses/200", Context::Keywords, 5),
+            ("/paths/~1a~0b/get/responses/200/content", Context::Names, 6),
+            (
+                "/paths/~1a~0b/get/responses/200/content/application~1json",
+                Context::Keywords,
+                7,
+            ),
+            (schema, Context::Keywords, 8),
+            // A property named `$ref` is a schema: its keys are keywords, and no reference.
+            (&format!("{schema}/properties"), Context::Names, 9),
+            (&format!("{schema}/properties/$ref"), Context::Keywords, 10),
+            (&format!("{schema}/properties/~0~1"), Context::Keywords, 10),
+            (
+                &format!("{schema}/properties/~0~1/items/0"),
+                Context::Keywords,
+                11,
+            ),
+            (
+                "/paths/~1a~0b/get/responses/200/callbacks",
+                Context::Callbacks,
+                6,
+            ),
+            (
+                "/paths/~1a~0b/get/responses/200/callbacks/done",
+                Context::Names,
+                7,
+            ),
+            (
+                "/paths/~1a~0b/get/responses/200/callbacks/done/{$url}",
+                Context::Keywords,
+                8,
+            ),
+            (
+                "/paths/~1a~0b/get/responses/200/callbacks/done/{$url}/post",
+                Context::Keywords,
+                9,
+            ),
+        ]
+        .into_iter()
+        .map(|(pointer, context, depth)| (pointer.to_owned(), context, depth))
+        .collect();
+        assert_eq!(seen.0, expected);
+        // The `$ref` under `properties` names a schema, not a reference; the example's is data.
+        let mut collect = Collect { sites: Vec::new() };
+        walk(
+            &document,
+            Context::Keywords,
+            (),
+            &mut String::new(),
+            &mut collect,
+        );
+        assert!(collect.sites.is_empty());
     }
 
     #[test]

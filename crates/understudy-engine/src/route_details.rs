@@ -248,6 +248,13 @@ fn curl_line(operation: &Operation, base: &str) -> String {
         let value =
             example(&parameter.name, parameter.location).unwrap_or_else(|| "value".to_owned());
         match parameter.location {
+            // A `deepObject` parameter's object example is sent as its `name[key]=value` pairs.
+            Location::Query
+                if parameter.deep.is_some()
+                    && let Ok(example @ Value::Object(_)) = serde_json::from_str(&value) =>
+            {
+                deep_pairs(&parameter.name, &example, &mut query);
+            }
             Location::Query => query.push((parameter.name.clone(), value)),
             Location::Header => {
                 arguments.push(format!(
@@ -441,6 +448,25 @@ fn request_example<'d>(
         .and_then(|example| deref(document, example).get("value"))
         .or_else(|| media.get("example"))
         .or_else(|| deref(document, media.get("schema")?).get("example"))
+}
+
+/// `value` as the pairs of a `deepObject` parameter at `key` (`created[gte]=5`): an object's
+/// keys in brackets, an array's items repeated, anything else as its text.
+fn deep_pairs(key: &str, value: &Value, pairs: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(object) => {
+            for (name, inner) in object {
+                deep_pairs(&format!("{key}[{name}]"), inner, pairs);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                deep_pairs(key, item, pairs);
+            }
+        }
+        Value::String(text) => pairs.push((key.to_owned(), text.clone())),
+        other => pairs.push((key.to_owned(), other.to_string())),
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::json_schema::{Dialect, escape, fragment_encoded, resolve_pointer};
 use crate::load_error::{ErrorKind, LoadError};
-use crate::references::{Context, push_segment};
+use crate::references::{Context, Visitor, walk};
 
 /// Rewrites the `$id`- and `$anchor`-based references of `document` (read from `file`) into
 /// local JSON pointers, if it is an OpenAPI 3.1 or 3.2 document; a 3.0 one is left as it is. A
@@ -46,25 +46,40 @@ pub(crate) struct Localised {
     /// given twice, pointers and anchors that name nothing in their own resource read in the
     /// document's).
     pub warnings: Vec<LoadError>,
+    /// What other files of the same description may name in this one, and what this one names
+    /// in them: bundling reads it ([`crate::bundle`]).
+    pub names: Names,
+}
+
+/// The schema resources a document gives and those it names but does not give, for bundling
+/// to match across the files of one description.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// The absolute URI of each `$id` (without fragment) → the JSON pointer of its schema.
+    pub ids: HashMap<String, String>,
+    /// `uri#name` of each `$anchor` and `$dynamicAnchor` inside an `$id`'s resource → its JSON
+    /// pointer.
+    pub anchors: HashMap<String, String>,
+    /// The JSON pointer of each `$ref` (its `…/$ref`) naming a URI that no `$id` of the document
+    /// gives → that URI, absolute, with its fragment: another file's `$id`, or nothing.
+    pub elsewhere: HashMap<String, String>,
+    /// The JSON pointers of the `$ref`s refused (in [`Localised::errors`]), which bundling
+    /// must not read as file names.
+    pub refused: std::collections::HashSet<String>,
+}
+
+/// The URIs of the `$id`s `document` (read from `file`) gives, as [`localise`] reads them,
+/// without changing it: what a document beside it may name.
+pub(crate) fn given_ids(file: &Path, document: &Value) -> Vec<String> {
+    let mut index = Index::of(file, document);
+    index.resources.remove(&index.bases[0]);
+    index.resources.into_keys().collect()
 }
 
 /// [`localise_schema_ids`] whatever the document's `openapi` field says: for a file bundled into
 /// an OpenAPI 3.1 or 3.2 document.
 pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
-    let mut index = Index {
-        file,
-        bases: vec![document_base(file, document)],
-        resources: HashMap::new(),
-        anchors: HashMap::new(),
-        dynamic_anchors: HashMap::new(),
-        sites: Vec::new(),
-        found: Localised::default(),
-    };
-    index
-        .resources
-        .insert(index.bases[0].clone(), String::new());
-    let mut pointer = String::new();
-    index.walk(document, Context::Keywords, 0, &mut pointer);
+    let mut index = Index::of(file, document);
     let mut rewrites = Vec::new();
     let mut from_root: Option<(usize, String)> = None;
     let sites = std::mem::take(&mut index.sites);
@@ -72,6 +87,9 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
         let at = format!("{}/{}", site.holder, escape(&site.slot));
         match index.resolve(document, site) {
             Ok(Target::Unchanged) => {}
+            Ok(Target::Elsewhere(uri)) => {
+                index.found.names.elsewhere.insert(at, uri);
+            }
             Ok(Target::Local(reference)) => rewrites.push((site, reference)),
             Ok(Target::FromRoot(reference)) => {
                 let first = from_root.get_or_insert((0, at));
@@ -81,6 +99,7 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
             // A mapping value that names nothing is left to the translation, which says so.
             Err(_) if site.kind == Kind::Mapping => {}
             Err(reason) => {
+                index.found.names.refused.insert(at.clone());
                 index
                     .found
                     .errors
@@ -100,6 +119,15 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
             ),
         ));
     }
+    let root = format!("{}#", index.bases[0]);
+    index.found.names.ids = std::mem::take(&mut index.resources);
+    index.found.names.ids.remove(&index.bases[0]);
+    index.found.names.anchors = std::mem::take(&mut index.anchors);
+    index
+        .found
+        .names
+        .anchors
+        .retain(|key, _| !key.starts_with(&root));
     let mut found = index.found;
     for (site, reference) in rewrites {
         let Some(Value::Object(holder)) = document.pointer_mut(&site.holder) else {
@@ -134,9 +162,6 @@ pub(crate) fn localise(file: &Path, document: &mut Value) -> Localised {
     }
     found
 }
-
-/// The keywords this module reads, whose string values are never walked into.
-const KEYWORDS: [&str; 5] = ["$id", "$anchor", "$dynamicAnchor", "$ref", "$dynamicRef"];
 
 /// The schema resources, anchors and references of one document.
 struct Index<'a> {
@@ -182,61 +207,70 @@ enum Target {
     Local(String),
     /// A pointer or anchor that names nothing in its `$id`'s resource, read in the document's.
     FromRoot(String),
+    /// A URI (absolute, with its fragment) that no `$id` of the document gives: bundling looks
+    /// for it in the other files of the description.
+    Elsewhere(String),
 }
 
-impl Index<'_> {
-    fn walk(&mut self, value: &Value, context: Context, base: usize, pointer: &mut String) {
-        match value {
-            Value::Object(object) => {
-                let mut base = base;
-                if context == Context::Keywords {
-                    if let Some(Value::String(id)) = object.get("$id") {
-                        base = self.identify(id, base, pointer);
-                    }
-                    if let Some(Value::String(name)) = object.get("$anchor") {
-                        self.anchor(name, base, pointer);
-                    }
-                    if let Some(Value::String(name)) = object.get("$dynamicAnchor") {
-                        self.anchor(name, base, pointer);
-                        *self.dynamic_anchors.entry(name.clone()).or_insert(0) += 1;
-                    }
-                    for (kind, key) in [(Kind::Ref, "$ref"), (Kind::DynamicRef, "$dynamicRef")] {
-                        if let Some(Value::String(reference)) = object.get(key)
-                            && (kind == Kind::DynamicRef
-                                || base != 0
-                                || !(reference == "#" || reference.starts_with("#/")))
-                        {
-                            self.site(pointer.clone(), key, kind, reference, base);
-                        }
-                    }
-                    if let Some(Value::Object(discriminator)) = object.get("discriminator") {
-                        self.mappings(discriminator, base, pointer);
-                    }
-                }
-                for (key, child) in object {
-                    if child.is_string() && KEYWORDS.contains(&key.as_str()) {
-                        continue;
-                    }
-                    let Some(inner) = context.child(key, child) else {
-                        continue;
-                    };
-                    let length = pointer.len();
-                    push_segment(pointer, key);
-                    self.walk(child, inner, base, pointer);
-                    pointer.truncate(length);
-                }
-            }
-            Value::Array(items) => {
-                for (index, item) in items.iter().enumerate() {
-                    let length = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(itoa::Buffer::new().format(index));
-                    self.walk(item, context, base, pointer);
-                    pointer.truncate(length);
-                }
-            }
-            _ => {}
+impl<'v> Visitor<'v> for Index<'_> {
+    /// The base URI, an index into [`Index::bases`].
+    type Scope = usize;
+
+    fn object(&mut self, object: &'v Value, context: Context, pointer: &str, base: usize) -> usize {
+        if context != Context::Keywords {
+            return base;
         }
+        let mut base = base;
+        if let Some(Value::String(id)) = object.get("$id") {
+            base = self.identify(id, base, pointer);
+        }
+        if let Some(Value::String(name)) = object.get("$anchor") {
+            self.anchor(name, base, pointer);
+        }
+        if let Some(Value::String(name)) = object.get("$dynamicAnchor") {
+            self.anchor(name, base, pointer);
+            *self.dynamic_anchors.entry(name.clone()).or_insert(0) += 1;
+        }
+        for (kind, key) in [(Kind::Ref, "$ref"), (Kind::DynamicRef, "$dynamicRef")] {
+            if let Some(Value::String(reference)) = object.get(key)
+                && (kind == Kind::DynamicRef
+                    || base != 0
+                    || !(reference == "#" || reference.starts_with("#/")))
+            {
+                self.site(pointer.to_owned(), key, kind, reference, base);
+            }
+        }
+        if let Some(Value::Object(discriminator)) = object.get("discriminator") {
+            self.mappings(discriminator, base, pointer);
+        }
+        base
+    }
+}
+
+impl<'a> Index<'a> {
+    /// The index of `document`, read from `file`: its resources and anchors, and the
+    /// references that may need rewriting.
+    fn of(file: &'a Path, document: &Value) -> Self {
+        let mut index = Index {
+            file,
+            bases: vec![document_base(file, document)],
+            resources: HashMap::new(),
+            anchors: HashMap::new(),
+            dynamic_anchors: HashMap::new(),
+            sites: Vec::new(),
+            found: Localised::default(),
+        };
+        index
+            .resources
+            .insert(index.bases[0].clone(), String::new());
+        walk(
+            document,
+            Context::Keywords,
+            0,
+            &mut String::new(),
+            &mut index,
+        );
+        index
     }
 
     fn site(&mut self, holder: String, slot: &str, kind: Kind, reference: &str, base: usize) {
@@ -339,17 +373,32 @@ impl Index<'_> {
             }
         };
         let Some(at) = self.resources.get(&resource) else {
+            let path = self.file_path(&resource);
+            let uri = || {
+                if fragment.is_empty() {
+                    resource.clone()
+                } else {
+                    format!("{resource}#{fragment}")
+                }
+            };
             if site.base == 0 && site.kind != Kind::DynamicRef {
-                // Another file, or a remote URI: bundling follows or refuses it.
-                return Ok(Target::Unchanged);
+                // A file (bundling follows it), else the `$id` of another file's schema, or a
+                // remote URI.
+                return Ok(match (path, site.kind) {
+                    (None, Kind::Ref) => Target::Elsewhere(uri()),
+                    _ => Target::Unchanged,
+                });
             }
-            if let Some(path) = self.file_path(&resource) {
+            if let Some(path) = path {
                 let mut local = path;
                 if !fragment.is_empty() {
                     local.push('#');
                     local.push_str(&fragment);
                 }
                 return Ok(Target::Local(local));
+            }
+            if site.kind == Kind::Ref {
+                return Ok(Target::Elsewhere(uri()));
             }
             return Err(format!(
                 "`{written}` names `{resource}`, which no `$id` in the document gives"
@@ -641,18 +690,38 @@ mod tests {
             .iter()
             .map(|error| (error.location.as_str(), error.reason.as_str()))
             .collect();
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].0, "/components/schemas/Top/$ref");
+        assert!(errors[0].1.contains("`#nobody`"), "{}", errors[0].1);
+        assert!(found.names.refused.contains("/components/schemas/Top/$ref"));
+        // `other` inside Person names an `$id` the document does not give: left for bundling to
+        // find in another file (or to refuse), as the URI it resolves to.
+        let gone = "/components/schemas/Person/properties/gone/$ref";
         assert_eq!(
-            errors[0].0,
-            "/components/schemas/Person/properties/gone/$ref"
+            found.names.elsewhere,
+            HashMap::from([(gone.to_owned(), "https://example.com/other".to_owned())])
         );
-        assert!(
-            errors[0].1.contains("https://example.com/other"),
-            "{}",
-            errors[0].1
+        assert_eq!(rewritten.pointer(gone), Some(&json!("other")));
+        assert_eq!(
+            found.names.ids,
+            HashMap::from([
+                (
+                    "https://example.com/person".to_owned(),
+                    "/components/schemas/Person".to_owned()
+                ),
+                (
+                    "https://example.com/pet".to_owned(),
+                    "/components/schemas/Pet".to_owned()
+                ),
+            ])
         );
-        assert_eq!(errors[1].0, "/components/schemas/Top/$ref");
-        assert!(errors[1].1.contains("`#nobody`"), "{}", errors[1].1);
+        assert_eq!(
+            found.names.anchors,
+            HashMap::from([(
+                "https://example.com/pet#pet".to_owned(),
+                "/components/schemas/Pet".to_owned()
+            )])
+        );
         // `#user` inside Person names no anchor of Person's: the document's is taken. `#pet`
         // names none of the document's (Pet's anchor is in Pet's `$id`): the only one is taken.
         // One warning says so for both.

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::integer_format::IntegerFormat;
 use crate::media_type;
 use crate::operation::{
-    BodyMedia, FormBody, Operation, Parameter, ParameterShape, QueryString, ScalarKind,
+    BodyMedia, DeepObject, FormBody, Operation, Parameter, ParameterShape, QueryString, ScalarKind,
 };
 use crate::security::{Gate, check_security};
 use crate::shared_schema::SchemaValidator;
@@ -26,6 +26,15 @@ pub(crate) type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
 /// At most this many violations are reported for one request.
 pub(crate) const MAX_VIOLATIONS: usize = 50;
+
+/// How many levels of keys one pair of a `deepObject` parameter may name (`a[b][c]` names
+/// two): a deeper pair is refused, so that what a query builds stays shallow.
+pub(crate) const MAX_DEEP_LEVELS: usize = 8;
+
+/// How many pairs one `deepObject` parameter is read from: more are refused, so that a long
+/// query of `a[x]=` pairs builds no large value (hyper bounds the query itself, with the rest of
+/// the head, to about 400 KB).
+pub(crate) const MAX_DEEP_PAIRS: usize = 1000;
 
 /// A request as the engine sees it, borrowed from whatever server received it.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +103,21 @@ fn check_parameters(
             check_querystring(parameter, reading, request, query, violations);
             continue;
         }
+        // `name[key]=value` pairs are the object; without any, the parameter is read as any
+        // other (`created=5`, where its schema allows a scalar too).
+        if let Some(reading) = &parameter.deep {
+            match deep_object(&parameter.name, reading, query) {
+                Ok(None) => {}
+                Ok(Some(value)) => {
+                    check_value(parameter, &value, violations);
+                    continue;
+                }
+                Err(violation) => {
+                    violations.push(of_parameter(parameter, *violation));
+                    continue;
+                }
+            }
+        }
         let raw: Vec<Cow<'_, str>> = match parameter.location {
             Location::Path => path_params
                 .iter()
@@ -143,33 +167,201 @@ fn check_parameters(
             // A template that names the parameter twice (Azure's `System.{location}/…/{location}`,
             // loaded with a warning): each segment is the parameter's value, checked alone.
             for one in raw.chunks(1) {
-                check_parameter_value(parameter, one, violations);
+                check_texts(parameter, one, violations);
             }
         } else {
-            check_parameter_value(parameter, &raw, violations);
+            check_texts(parameter, &raw, violations);
         }
     }
 }
 
-/// Checks what a request gave for `parameter` (one value or more, not none) against its schema.
-fn check_parameter_value(
-    parameter: &Parameter,
-    raw: &[Cow<'_, str>],
-    violations: &mut Vec<Violation>,
-) {
+/// Checks what a request gave for `parameter` (one text or more, not none) against its schema.
+fn check_texts(parameter: &Parameter, raw: &[Cow<'_, str>], violations: &mut Vec<Violation>) {
     if parameter.allow_empty && raw.iter().all(|text| text.is_empty()) {
         return;
     }
     let value = coerce(parameter.shape, parameter.explode, raw);
-    if let Some((pointer, number)) = unheld_number(&value) {
+    check_value(parameter, &value, violations);
+}
+
+/// Checks a parameter's value, read from its text, against its schema.
+fn check_value(parameter: &Parameter, value: &Value, violations: &mut Vec<Violation>) {
+    if let Some((pointer, number)) = unheld_number(value) {
         let violation = out_of_range(parameter.location, pointer, number);
         violations.push(of_parameter(parameter, violation));
         return;
     }
     if let Some(validator) = &parameter.validator {
-        for violation in schema_violations(validator, &value, parameter.location, "") {
+        for violation in schema_violations(validator, value, parameter.location, "") {
             violations.push(of_parameter(parameter, violation));
         }
+    }
+}
+
+/// The texts sent under one key of a `deepObject` parameter, or the keys under it.
+enum DeepPairs<'q> {
+    Texts(Vec<Cow<'q, str>>),
+    Keys(Vec<(&'q str, DeepPairs<'q>)>),
+}
+
+/// The object a `deepObject` parameter's `name[key]=value` pairs make (`name[key][inner]=value`
+/// nests, as most servers read it; OpenAPI leaves nesting undefined), each text read by
+/// `reading`; `None` if no pair is the parameter's. A key that is not `name` followed by
+/// `[key]`s, each non-empty, is another parameter's. A key sent both with a value and with keys
+/// under it, more than [`MAX_DEEP_LEVELS`] levels of keys or more than [`MAX_DEEP_PAIRS`] pairs
+/// are refused (pointer and message relative to the parameter).
+fn deep_object<'q>(
+    name: &str,
+    reading: &DeepObject,
+    query: &'q [(Cow<'_, str>, Cow<'_, str>)],
+) -> Result<Option<Value>, Box<Violation>> {
+    let refused = |pointer: String, message: String| {
+        Box::new(Violation::new(
+            ViolationClass::Malformed,
+            Location::Query,
+            pointer,
+            name.to_owned(),
+            "deepObject",
+            message,
+        ))
+    };
+    let mut root: Vec<(&'q str, DeepPairs<'q>)> = Vec::new();
+    let mut pairs = 0;
+    let mut keys: Vec<&'q str> = Vec::new();
+    for (key, text) in query {
+        let Some(rest) = key.strip_prefix(name) else {
+            continue;
+        };
+        let Some(levels) = deep_keys(rest, &mut keys) else {
+            continue;
+        };
+        pairs += 1;
+        if pairs > MAX_DEEP_PAIRS {
+            return Err(refused(
+                String::new(),
+                format!(
+                    "more than {MAX_DEEP_PAIRS} `{name}[…]` pairs are sent; understudy reads at \
+                     most {MAX_DEEP_PAIRS}"
+                ),
+            ));
+        }
+        if levels > MAX_DEEP_LEVELS {
+            return Err(refused(
+                deep_pointer(&keys),
+                format!(
+                    "`{key}` names keys {levels} levels deep; understudy reads at most \
+                     {MAX_DEEP_LEVELS}"
+                ),
+            ));
+        }
+        if let Err(depth) = deep_insert(&mut root, &keys, text) {
+            let named: String = keys[..=depth]
+                .iter()
+                .map(|key| format!("[{key}]"))
+                .collect();
+            return Err(refused(
+                deep_pointer(&keys[..=depth]),
+                format!("`{name}{named}` is sent both as a value and with keys under it"),
+            ));
+        }
+    }
+    if pairs == 0 {
+        return Ok(None);
+    }
+    Ok(Some(deep_value(DeepPairs::Keys(root), Some(reading))))
+}
+
+/// Adds `text` under `keys` to `level`, or gives the index of the key that is sent both as a
+/// value and with keys under it.
+fn deep_insert<'q>(
+    level: &mut Vec<(&'q str, DeepPairs<'q>)>,
+    keys: &[&'q str],
+    text: &'q str,
+) -> Result<(), usize> {
+    let Some((key, rest)) = keys.split_first() else {
+        return Ok(());
+    };
+    let position = match level.iter().position(|(known, _)| known == key) {
+        Some(position) => position,
+        None => {
+            let empty = if rest.is_empty() {
+                DeepPairs::Texts(Vec::new())
+            } else {
+                DeepPairs::Keys(Vec::new())
+            };
+            level.push((key, empty));
+            level.len() - 1
+        }
+    };
+    match (&mut level[position].1, rest.is_empty()) {
+        (DeepPairs::Texts(texts), true) => {
+            texts.push(Cow::Borrowed(text));
+            Ok(())
+        }
+        (DeepPairs::Keys(inner), false) => {
+            deep_insert(inner, rest, text).map_err(|depth| depth + 1)
+        }
+        _ => Err(0),
+    }
+}
+
+/// The keys of a `deepObject` pair after the parameter's name (`[gte]`, `[a][b]`) into `keys`
+/// (the first [`MAX_DEEP_LEVELS`] + 1) and how many there are, or `None` if `rest` is no such
+/// keys (empty, `[]`, an unclosed bracket, text after one).
+fn deep_keys<'q>(mut rest: &'q str, keys: &mut Vec<&'q str>) -> Option<usize> {
+    keys.clear();
+    let mut levels = 0;
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('[')?;
+        let close = inner.find(']')?;
+        let key = &inner[..close];
+        if key.is_empty() || key.contains('[') {
+            return None;
+        }
+        levels += 1;
+        if keys.len() <= MAX_DEEP_LEVELS {
+            keys.push(key);
+        }
+        rest = &inner[close + 1..];
+    }
+    (levels > 0).then_some(levels)
+}
+
+/// The JSON pointer of `keys` under a parameter.
+fn deep_pointer(keys: &[&str]) -> String {
+    let mut pointer = String::new();
+    for key in keys {
+        crate::references::push_segment(&mut pointer, key);
+    }
+    pointer
+}
+
+/// The value of pairs under one key: texts read by `reading` (a key no schema declares is text,
+/// an array of texts when repeated), keys as an object.
+fn deep_value(pairs: DeepPairs<'_>, reading: Option<&DeepObject>) -> Value {
+    match pairs {
+        DeepPairs::Texts(texts) => {
+            let shape = match reading {
+                Some(reading) => reading.shape,
+                None if texts.len() > 1 => ParameterShape::Array(ScalarKind::String),
+                None => ParameterShape::Scalar(ScalarKind::String),
+            };
+            coerce(shape, true, &texts)
+        }
+        DeepPairs::Keys(keys) => Value::Object(
+            keys.into_iter()
+                .map(|(key, inner)| {
+                    let declared = reading.and_then(|reading| {
+                        reading
+                            .properties
+                            .iter()
+                            .find(|(property, _)| property == key)
+                            .map(|(_, declared)| declared)
+                    });
+                    (key.to_owned(), deep_value(inner, declared))
+                })
+                .collect(),
+        ),
     }
 }
 
