@@ -163,7 +163,7 @@ pub(crate) const DRAWS: usize = 16;
 /// ([`Generator::VALUE_BUDGET`] values in all, so a schema whose bodies are costly to make is
 /// not made sixteen times over): a generator that does not model a keyword (2020-12's
 /// `if`/`then`, `dependentRequired`, …) draws and checks. Then the documented example, which is the
-/// spec's own word; then the last draw. Each draw moves the request's seeded rng on, so the answer
+/// spec's own word, where it fits the schema; then the last draw. Each draw moves the request's seeded rng on, so the answer
 /// stays reproducible.
 pub(crate) fn redraw(
     media: &ResponseMedia,
@@ -188,7 +188,7 @@ pub(crate) fn redraw(
             break;
         }
     }
-    match media.documented() {
+    match media.documented().filter(|example| example.fits) {
         Some(example) => example.json.clone(),
         None => Bytes::from(body),
     }

@@ -1,8 +1,8 @@
 //! Answers that fit the spec they were given, on the shapes real public descriptions have
 //! (`tests/specs/conform`): a stored record answered only where it fits the answer's schema (an
 //! update whose request and answer schemas differ, a list narrower than what was created), a
-//! discriminator whose mapping names schemas the document does not have, and a callback keyed by
-//! something that is not a runtime expression.
+//! discriminator whose mapping names schemas the document does not have, a callback keyed by
+//! something that is not a runtime expression, and properties no value satisfies.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -145,4 +145,23 @@ fn a_callback_url_that_is_no_runtime_expression_is_a_warning_and_the_operation_s
     );
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(body["id"].is_string(), "{body}");
+}
+
+#[test]
+fn a_property_no_value_satisfies_is_left_out() {
+    let engine = engine("unsatisfiable");
+    for _ in 0..30 {
+        let (status, body) = send(&engine, "GET", "/factories", &Value::Null);
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let factories = body["value"].as_array().unwrap();
+        assert!(!factories.is_empty(), "{body}");
+        for factory in factories {
+            let factory = factory.as_object().unwrap();
+            assert!(
+                !factory.contains_key("eTag") && !factory.contains_key("name"),
+                "{body}"
+            );
+            assert!(factory.values().all(Value::is_object), "{body}");
+        }
+    }
 }

@@ -1050,7 +1050,35 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
             prop.written_head = head.map(|(head, _)| head);
         }
     }
-    heights(nodes);
+    if heights(nodes) {
+        forbid_unsatisfiable(nodes);
+    }
+}
+
+/// Forbids what no value satisfies where leaving it out is allowed: an optional property whose
+/// node is unreachable (Azure's `Factory` takes in `Resource`'s string properties through `allOf`
+/// and allows only objects beside its own, so `eTag` can only be absent), and undeclared
+/// properties whose schema is. Called only once the heights are final, so that a node left
+/// unreachable by the computation's bound is never taken for one no value satisfies.
+fn forbid_unsatisfiable(nodes: &mut [Node]) {
+    let unreachable: Vec<bool> = nodes
+        .iter()
+        .map(|node| node.height == UNREACHABLE)
+        .collect();
+    let never = |id: NodeId| unreachable.get(id as usize).copied().unwrap_or(false);
+    for node in nodes.iter_mut() {
+        for prop in &mut node.properties {
+            if !prop.required && never(prop.node) {
+                prop.forbidden = true;
+            }
+        }
+        if let Additional::Schema(schema) = node.additional
+            && node.extra_required.is_empty()
+            && never(schema)
+        {
+            node.additional = Additional::Forbidden;
+        }
+    }
 }
 
 /// Whether `Runner::shape` makes `node` as `Runner::scalar` alone: no variant to draw, no `enum`
@@ -1191,8 +1219,9 @@ fn variants_exclude_each_other(nodes: &[Node], node: &Node) -> bool {
     })
 }
 
-/// Computes, by repeated relaxation, the nesting the smallest valid value of each node needs.
-fn heights(nodes: &mut [Node]) {
+/// Computes, by repeated relaxation, the nesting the smallest valid value of each node needs;
+/// whether the computation settled (else some nodes may be left unreachable by its bound).
+fn heights(nodes: &mut [Node]) -> bool {
     for node in nodes.iter_mut() {
         node.height = UNREACHABLE;
     }
@@ -1206,9 +1235,10 @@ fn heights(nodes: &mut [Node]) {
             }
         }
         if !changed {
-            break;
+            return true;
         }
     }
+    false
 }
 
 fn height(nodes: &[Node], node: &Node) -> u16 {
