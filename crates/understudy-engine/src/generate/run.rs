@@ -19,6 +19,7 @@ use super::hint::Hint;
 use super::like_example::{ExampleShape, LikeExample};
 use super::plan::{Additional, FREE, InPlace, Node, NodeId, Prop, UNREACHABLE};
 use super::schema::{Part, Types};
+use super::write::{Out, Placement, Placing, ValueOut};
 
 /// Depth from which only required properties and minimal arrays are generated.
 const SOFT_DEPTH: u16 = 6;
@@ -97,12 +98,6 @@ impl<'e> Slot<'e, '_> {
         }
     }
 
-    /// Whether only the node decides what is made here: no part of the request to echo, no
-    /// discriminator value forced, and not made minimal.
-    pub(super) fn free(&self) -> bool {
-        self.echo.is_none() && self.forced.is_empty() && !self.minimal
-    }
-
     /// The slot of a property's value: the property's hint, one level deeper, no echo yet.
     pub(super) fn property(self, hint: Option<Hint>) -> Slot<'e, 'static> {
         Slot {
@@ -134,76 +129,6 @@ pub(super) enum Source<'e, 'f> {
     Node(NodeId, Slot<'e, 'f>),
     /// The request's value, echoed as it is (its defaults filled in).
     Found(Cow<'e, Value>),
-}
-
-/// Where an object's properties go as they are made: a map ([`MapFields`]), or JSON being
-/// written (`write::JsonFields`).
-pub(super) trait Fields {
-    /// How many properties there are so far.
-    fn len(&self) -> usize;
-    /// Whether a property of this name is there already.
-    fn contains(&self, name: &str) -> bool;
-    /// A property whose value is known already.
-    fn known(&mut self, name: &str, value: &Value);
-    /// A declared property: echoed, or made from its node.
-    fn property<'g, 'e>(
-        &mut self,
-        runner: &mut Runner<'g, '_>,
-        prop: &'g Prop,
-        found: Option<Echo<'e>>,
-        slot: Slot<'e, '_>,
-        scene: &mut Scene<'_>,
-    );
-    /// A property made from `node`.
-    fn node(
-        &mut self,
-        runner: &mut Runner<'_, '_>,
-        name: &str,
-        node: NodeId,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-    );
-}
-
-/// An object's properties collected into a map.
-struct MapFields(Map<String, Value>);
-
-impl Fields for MapFields {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
-    }
-
-    fn known(&mut self, name: &str, value: &Value) {
-        self.0.insert(name.to_owned(), value.clone());
-    }
-
-    fn property<'g, 'e>(
-        &mut self,
-        runner: &mut Runner<'g, '_>,
-        prop: &'g Prop,
-        found: Option<Echo<'e>>,
-        slot: Slot<'e, '_>,
-        scene: &mut Scene<'_>,
-    ) {
-        let value = runner.property(prop, found, slot, scene);
-        self.0.insert(String::from(&*prop.name), value);
-    }
-
-    fn node(
-        &mut self,
-        runner: &mut Runner<'_, '_>,
-        name: &str,
-        node: NodeId,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-    ) {
-        let value = runner.value(node, slot, scene);
-        self.0.insert(name.to_owned(), value);
-    }
 }
 
 /// Whether `node` is made from one of its variants without a check of the whole: they exclude
@@ -432,47 +357,74 @@ impl<'g, 'r> Runner<'g, 'r> {
         }
     }
 
-    /// A whole body for `root`, echoing `echo` (the request body) where it fits.
-    pub(crate) fn run(&mut self, root: NodeId, echo: Option<Echo<'_>>) -> Value {
+    /// A whole body for `root` into `out`, echoing `echo` (the request body) where it fits, with
+    /// the identity placed where `placement` says.
+    pub(crate) fn walk_root<O: Out>(
+        &mut self,
+        root: NodeId,
+        echo: Option<Echo<'_>>,
+        placement: Option<Placement<'_>>,
+        out: &mut O,
+    ) {
         let mut scene = Scene::new(None, None);
-        self.value(root, Slot::root(echo), &mut scene)
+        self.walk(root, Slot::root(echo), &mut scene, out, placement);
     }
 
     /// A value for one node with a hint, outside any body (identity values).
     pub(crate) fn single(&mut self, node: NodeId, hint: Option<Hint>) -> Value {
-        let mut scene = Scene::new(None, None);
         let slot = Slot {
             hint,
-            echo: None,
-            forced: &[],
-            depth: 0,
-            minimal: false,
-            since: None,
+            ..Slot::root(None)
         };
-        self.value(node, slot, &mut scene)
+        let mut scene = Scene::new(None, None);
+        self.built(|runner, out| runner.walk(node, slot, &mut scene, out, None))
     }
 
-    pub(super) fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene<'_>) -> Value {
-        match self.enter(id, slot) {
-            Ok((node, slot)) => self.descend(id, |runner| runner.checked(node, slot, scene)),
-            Err(value) => value,
-        }
+    /// What `make` puts into a [`ValueOut`]: a value to look at whole (a candidate to check,
+    /// items to compare).
+    fn built(&mut self, make: impl FnOnce(&mut Self, &mut ValueOut)) -> Value {
+        let mut out = ValueOut::default();
+        make(self, &mut out);
+        out.into_value()
     }
 
-    /// Counts a node about to be generated and settles how fully: the node and its slot, or the
-    /// value that stands in for it when the node is missing or too deep.
-    pub(super) fn enter<'e, 'f>(
+    /// The walk: makes a value for node `id` in `slot` and puts it into `out` (JSON bytes or a
+    /// `Value`, the same from the same random numbers), with the identity placed in it where
+    /// `placement` says.
+    pub(super) fn walk<O: Out>(
         &mut self,
         id: NodeId,
-        slot: Slot<'e, 'f>,
-    ) -> Result<(&'g Node, Slot<'e, 'f>), Value> {
-        let node = self.counted(id, slot.depth)?;
-        Ok((node, self.settled(id, slot)))
+        slot: Slot<'_, '_>,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
+        let node = match self.counted(id, slot.depth) {
+            Ok(node) => node,
+            Err(value) => return out.placed(Cow::Owned(value), placement),
+        };
+        if node.leaf {
+            // A plain scalar (most values) is made the same however minimal the slot: no
+            // variant to draw, no check, no parts to put on the path.
+            return self.scalar(node, slot.hint, scene, out);
+        }
+        let slot = self.settled(id, slot);
+        self.path.push(id);
+        let start = self.first_variant(node, slot.minimal);
+        if !node.check || exclusive(node, slot) || alone(node, slot, start) {
+            // Most nodes need no check: one draw, nothing to retry. Nor do variants that exclude
+            // each other: the drawn one's own checks are all there is.
+            self.shape(node, slot, scene, start, out, placement);
+        } else {
+            let value = self.checked(node, slot, scene, start);
+            out.placed(Cow::Owned(value), placement);
+        }
+        self.path.pop();
     }
 
-    /// The first half of [`Runner::enter`]: counts the node, and gives the value that stands in
-    /// for it when it is missing, too deep, or past the body's [`HARD_BUDGET`].
-    pub(super) fn counted(&mut self, id: NodeId, depth: u16) -> Result<&'g Node, Value> {
+    /// Counts a node about to be generated: the node, or the value that stands in for it when
+    /// it is missing, too deep, or past the body's [`HARD_BUDGET`].
+    fn counted(&mut self, id: NodeId, depth: u16) -> Result<&'g Node, Value> {
         let graph = self.graph;
         let Some(node) = graph.nodes.get(id as usize) else {
             self.unsure = true;
@@ -491,35 +443,8 @@ impl<'g, 'r> Runner<'g, 'r> {
         Ok(node)
     }
 
-    /// Counts a value written ahead of time at `depth` as [`Runner::counted`] counts it, when it
-    /// is not so deep, nor so far into the body, that `counted` makes it the smallest value
-    /// instead; false, with nothing counted, when it is.
-    pub(super) fn counted_whole(&mut self, depth: u16) -> bool {
-        if depth >= HARD_DEPTH || self.count >= HARD_BUDGET {
-            return false;
-        }
-        self.count += 1;
-        true
-    }
-
-    /// [`Runner::counted`] for a node that is a leaf (`Node::leaf`); `None`, and nothing
-    /// counted, when it is not.
-    pub(super) fn counted_leaf(
-        &mut self,
-        id: NodeId,
-        depth: u16,
-    ) -> Option<Result<&'g Node, Value>> {
-        let graph = self.graph;
-        graph
-            .nodes
-            .get(id as usize)
-            .filter(|node| node.leaf)
-            .map(|_| self.counted(id, depth))
-    }
-
-    /// The second half of [`Runner::enter`]: how fully the node is made, which only nodes with
-    /// parts use (a scalar is made the same either way).
-    pub(super) fn settled<'e, 'f>(&self, id: NodeId, slot: Slot<'e, 'f>) -> Slot<'e, 'f> {
+    /// How fully a node with parts is made (a scalar is made the same either way).
+    fn settled<'e, 'f>(&self, id: NodeId, slot: Slot<'e, 'f>) -> Slot<'e, 'f> {
         let minimal = slot.minimal
             || slot.depth >= SOFT_DEPTH
             || self.count > BUDGET
@@ -527,39 +452,16 @@ impl<'g, 'r> Runner<'g, 'r> {
         Slot { minimal, ..slot }
     }
 
-    /// Runs `make` for node `id` entered with [`Runner::enter`], with `id` on the path.
-    pub(super) fn descend<T>(&mut self, id: NodeId, make: impl FnOnce(&mut Self) -> T) -> T {
-        self.path.push(id);
-        let made = make(self);
-        self.path.pop();
-        made
-    }
-
-    /// Generates, and when the node involves composition, retries until the value really
-    /// validates (other branches of a `oneOf` must reject it).
-    pub(super) fn checked(
-        &mut self,
-        node: &'g Node,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-    ) -> Value {
-        let start = self.first_variant(node, slot.minimal);
-        self.checked_from(node, slot, scene, start)
-    }
-
-    /// [`Runner::checked`] once the first variant to try is drawn.
-    pub(super) fn checked_from(
+    /// A value of a node whose composition must be checked, made as a `Value` and tried until
+    /// it really validates (other branches of a `oneOf` must reject it), from the variant at
+    /// `start` on.
+    fn checked(
         &mut self,
         node: &'g Node,
         slot: Slot<'_, '_>,
         scene: &mut Scene<'_>,
         start: usize,
     ) -> Value {
-        if !node.check || exclusive(node, slot) || alone(node, slot, start) {
-            // Most nodes (every plain scalar) need no check: one draw, nothing to retry. Nor do
-            // variants that exclude each other: the drawn one's own checks are all there is.
-            return self.shape(node, slot, scene, start);
-        }
         // Every branch gets a chance: with overlapping branches, often only one of them can give
         // a value that the others reject.
         let tries = if self.retries > MAX_RETRIES {
@@ -571,7 +473,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         let retrying = self.retrying;
         for attempt in 0..tries {
             self.retrying = retrying || attempt > 0;
-            let candidate = self.shape(node, slot, scene, start + attempt);
+            let candidate = self.built(|runner, out| {
+                runner.shape(node, slot, scene, start + attempt, out, None);
+            });
             self.retrying = retrying;
             if accepts_all_noting(&self.graph.parts, &node.roots, &candidate, &mut self.unsure) {
                 return candidate;
@@ -674,13 +578,16 @@ impl<'g, 'r> Runner<'g, 'r> {
         self.rng.random_range(0..count)
     }
 
-    fn shape(
+    /// A value of `node` made from its variant at `variant`, its `enum`, or its kind, into `out`.
+    fn shape<O: Out>(
         &mut self,
         node: &'g Node,
         slot: Slot<'_, '_>,
         scene: &mut Scene<'_>,
         variant: usize,
-    ) -> Value {
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
         if !node.variants.is_empty() {
             let variant = &node.variants[variant % node.variants.len()];
             let mut forced = Vec::new();
@@ -692,58 +599,72 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
                 None => slot.forced,
             };
-            return self.value(variant.node, Slot { forced, ..slot }, scene);
+            return self.walk(variant.node, Slot { forced, ..slot }, scene, out, placement);
         }
         if let Some(choices) = &node.choices
             && !choices.is_empty()
         {
-            if let Some(default) = &node.default
-                && choices.iter().any(|choice| equal(choice, default))
-                && self.rng.random_bool(0.5)
-            {
-                return default.clone();
-            }
-            return choices[self.rng.random_range(0..choices.len())].clone();
+            let choice = match &node.default {
+                Some(default)
+                    if choices.iter().any(|choice| equal(choice, default))
+                        && self.rng.random_bool(0.5) =>
+                {
+                    default
+                }
+                _ => &choices[self.rng.random_range(0..choices.len())],
+            };
+            return out.placed(Cow::Borrowed(choice), placement);
         }
         let composite = node.kind == Types::OBJECT || node.kind == Types::ARRAY;
         if node.null_ok && (node.types.is_empty() || (slot.minimal && composite)) {
-            return Value::Null;
+            return out.value(Value::Null);
         }
         match node.kind {
-            Types::OBJECT => self.object(node, slot),
-            Types::ARRAY => self.array(node, slot),
-            _ => self.scalar(node, slot.hint, scene),
+            Types::OBJECT => self.object(node, slot, out, placement),
+            Types::ARRAY => self.array(node, slot, out),
+            _ => self.scalar(node, slot.hint, scene, out),
         }
     }
 
-    /// A value of a scalar node (or the smallest value of a node of no kind).
-    pub(super) fn scalar(
+    /// A value of a scalar node (or the smallest value of a node of no kind), into `out`.
+    fn scalar<O: Out>(
         &mut self,
         node: &'g Node,
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
-    ) -> Value {
+        out: &mut O,
+    ) {
         match node.kind {
-            Types::STRING => Value::String(self.string(node, hint, scene)),
-            Types::INTEGER => Value::from(self.integer(node, hint, scene)),
-            Types::NUMBER => self.number(node, hint),
-            Types::BOOLEAN => Value::Bool(self.boolean(node, hint)),
-            _ => smallest(node),
+            Types::STRING => {
+                if let Some(like) = self.in_place_example(node, hint, scene) {
+                    // As `string_marked` makes it, with nothing to escape, fit or check: no
+                    // string of its own to fill and copy.
+                    return out.redrawn(like, self.rng);
+                }
+                let (text, plain) = self.string_marked(node, hint, scene);
+                if let Some(text) = out.string(text, plain) {
+                    self.give_back(text);
+                }
+            }
+            Types::INTEGER => {
+                let integer = self.integer(node, hint, scene);
+                out.integer(integer);
+            }
+            Types::NUMBER => {
+                let number = self.number(node, hint);
+                out.value(number);
+            }
+            Types::BOOLEAN => {
+                let boolean = self.boolean(node, hint);
+                out.boolean(boolean);
+            }
+            _ => out.value(smallest(node)),
         }
-    }
-
-    fn object(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
-        // Sized once: growing an object map reallocates its entries and its index.
-        let mut map = MapFields(Map::with_capacity(
-            node.properties.len() + slot.forced.len(),
-        ));
-        self.fields(node, slot, &mut map);
-        Value::Object(map.0)
     }
 
     /// The scene an object's properties are made in, and the slot they are made from: the
     /// object's clock is drawn first, and its age is the `since` of everything inside.
-    pub(super) fn opened<'s, 'e, 'f>(
+    fn opened<'s, 'e, 'f>(
         &mut self,
         scope: Option<&'s EchoScope<'s>>,
         slot: Slot<'e, 'f>,
@@ -754,8 +675,18 @@ impl<'g, 'r> Runner<'g, 'r> {
         (scene, Slot { since, ..slot })
     }
 
-    /// The properties of one object, into `out` (a map, or JSON being written).
-    pub(super) fn fields<F: Fields>(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut F) {
+    /// One object, property by property, into `out`: forced discriminator values, the declared
+    /// properties wanted (echoed, or made), names required but not declared, and drawn names up
+    /// to `minProperties` (or a dictionary's few).
+    fn object<O: Out>(
+        &mut self,
+        node: &'g Node,
+        slot: Slot<'_, '_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
+        out.open_object(node.properties.len() + slot.forced.len());
+        let mut placing = Placing::new(placement);
         let scope = slot.echo.and_then(|echo| {
             echo.value
                 .as_object()
@@ -764,7 +695,8 @@ impl<'g, 'r> Runner<'g, 'r> {
         let (mut scene, slot) = self.opened(scope.as_ref(), slot);
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
-                out.known(name, value);
+                out.name(name);
+                self.put(name, Source::Found(Cow::Borrowed(value)), &mut scene, out, &mut placing);
             }
         }
         let required = node
@@ -801,13 +733,15 @@ impl<'g, 'r> Runner<'g, 'r> {
             if !prop.required {
                 room -= 1;
             }
-            match (forced, &node.lineage) {
-                (Some(value), _) => out.known(&prop.name, value),
+            let source = match (forced, &node.lineage) {
+                (Some(value), _) => Source::Found(Cow::Borrowed(value)),
                 (None, Some((name, value))) if **name == *prop.name && found.is_none() => {
-                    out.known(&prop.name, value);
+                    Source::Found(Cow::Borrowed(value))
                 }
-                _ => out.property(self, prop, found, slot, &mut scene),
-            }
+                _ => self.property_source(prop, found, slot),
+            };
+            out.prop_name(prop);
+            self.put(&prop.name, source, &mut scene, out, &mut placing);
         }
         let child = Slot {
             hint: None,
@@ -823,7 +757,8 @@ impl<'g, 'r> Runner<'g, 'r> {
         };
         for name in &node.extra_required {
             if !out.contains(name) {
-                out.node(self, name, extra, child, &mut scene);
+                out.name(name);
+                self.put(name, Source::Node(extra, child), &mut scene, out, &mut placing);
             }
         }
         let min = usize::try_from(node.min_properties).unwrap_or(usize::MAX);
@@ -831,7 +766,9 @@ impl<'g, 'r> Runner<'g, 'r> {
             if out.len() >= min {
                 break;
             }
-            out.property(self, prop, None, slot, &mut scene);
+            let source = self.property_source(prop, None, slot);
+            out.prop_name(prop);
+            self.put(&prop.name, source, &mut scene, out, &mut placing);
         }
         let dictionary = node.properties.is_empty()
             && matches!(node.additional, Additional::Schema(_))
@@ -852,27 +789,52 @@ impl<'g, 'r> Runner<'g, 'r> {
                     misses += 1;
                     continue;
                 }
-                out.node(self, &key, extra, child, &mut scene);
+                out.name(&key);
+                self.put(&key, Source::Node(extra, child), &mut scene, out, &mut placing);
             }
         }
         if out.len() < min {
             self.unsure = true;
         }
+        placing.finish(out);
+        out.close_object();
     }
 
-    pub(super) fn property<'e>(
+    /// The value of the property `name`, just named in `out`, from `source`: the identity
+    /// instead when it goes there (the value is still made, and dropped, so that what follows
+    /// draws the same numbers), else the value with the identity placed inside where it goes.
+    fn put<O: Out>(
         &mut self,
-        prop: &'g Prop,
-        found: Option<Echo<'e>>,
-        slot: Slot<'e, '_>,
+        name: &str,
+        source: Source<'_, '_>,
         scene: &mut Scene<'_>,
-    ) -> Value {
-        match self.property_source(prop, found, slot) {
-            Source::Node(node, slot) => self.value(node, slot, scene),
-            Source::Found(value) => value.into_owned(),
+        out: &mut O,
+        placing: &mut Placing<'_>,
+    ) {
+        if let Some(identity) = placing.at(name) {
+            if let Source::Node(..) = source {
+                self.built(|runner, made| runner.source(source, scene, made, None));
+            }
+            out.value_ref(identity);
+            placing.placed = true;
+            return;
+        }
+        self.source(source, scene, out, placing.inside(name));
+    }
+
+    /// The value `source` gives, into `out`.
+    fn source<O: Out>(
+        &mut self,
+        source: Source<'_, '_>,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
+        match source {
+            Source::Node(node, slot) => self.walk(node, slot, scene, out, placement),
+            Source::Found(value) => out.placed(value, placement),
         }
     }
-
     /// Where a property's value comes from: the request's value itself when the property's
     /// schema accepts it, else the property's node (reading the request's value along when it is
     /// an object or an array the node describes).
@@ -932,30 +894,55 @@ impl<'g, 'r> Runner<'g, 'r> {
         Source::Node(prop.node, Slot { echo, ..child })
     }
 
-    fn array(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
+    /// An array, item by item, into `out`: the request's items where it can be echoed, else
+    /// made. Items that must be unique are made as values and compared ([`Runner::unique`]).
+    fn array<O: Out>(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut O) {
+        if node.unique_items {
+            let value = self.unique(node, slot);
+            return out.value(value);
+        }
         let items = node.items.unwrap_or(FREE);
         let child = slot.items();
         if let Some(source) = echoed_items(node, slot) {
-            let mut out = Vec::with_capacity(source.size_hint().0);
-            for element in source {
-                let mut scene = Scene::new(None, slot.since);
-                let value = match self.item_source(items, element, child) {
-                    Source::Node(node, slot) => self.value(node, slot, &mut scene),
-                    Source::Found(value) => value.into_owned(),
-                };
-                out.push(value);
+            out.open_array(source.size_hint().0);
+            for (index, element) in source.enumerate() {
+                out.item(index);
+                self.echoed_item(items, element, child, out);
             }
-            if !node.unique_items || all_distinct(&out) {
-                return Value::Array(out);
+        } else {
+            let count = self.item_count(node, slot);
+            out.open_array(count);
+            for index in 0..count {
+                out.item(index);
+                let mut scene = Scene::new(None, child.since);
+                self.walk(element_node(node, index, items), child, &mut scene, out, None);
+            }
+        }
+        out.close_array();
+    }
+
+    /// An array whose items must be unique: the request's, when they are; else items made one
+    /// by one, each made again while it repeats an earlier one.
+    fn unique(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
+        let items = node.items.unwrap_or(FREE);
+        let child = slot.items();
+        if let Some(source) = echoed_items(node, slot) {
+            let mut echoed = Vec::with_capacity(source.size_hint().0);
+            for element in source {
+                echoed.push(self.built(|runner, out| runner.echoed_item(items, element, child, out)));
+            }
+            if all_distinct(&echoed) {
+                return Value::Array(echoed);
             }
         }
         let count = self.item_count(node, slot);
-        let mut out: Vec<Value> = Vec::with_capacity(count);
+        let mut made: Vec<Value> = Vec::with_capacity(count);
         let mut misses = 0;
-        while out.len() < count {
-            let mut scene = Scene::new(None, slot.since);
-            let value = self.value(element_node(node, out.len(), items), child, &mut scene);
-            if node.unique_items && out.iter().any(|earlier| equal(earlier, &value)) {
+        while made.len() < count {
+            let mut scene = Scene::new(None, child.since);
+            let id = element_node(node, made.len(), items);
+            let value = self.built(|runner, out| runner.walk(id, child, &mut scene, out, None));
+            if made.iter().any(|earlier| equal(earlier, &value)) {
                 misses += 1;
                 // Generous: with few distinct values (unique booleans), a short run of repeats
                 // is likely (ten in a row one time in a thousand).
@@ -964,14 +951,26 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
                 continue;
             }
-            out.push(value);
+            made.push(value);
         }
-        if out.len() < count {
+        if made.len() < count {
             self.unsure = true;
         }
-        Value::Array(out)
+        Value::Array(made)
     }
 
+    /// One echoed item of an array of `items`, into `out`.
+    fn echoed_item<O: Out>(
+        &mut self,
+        items: NodeId,
+        element: Echo<'_>,
+        child: Slot<'_, '_>,
+        out: &mut O,
+    ) {
+        let mut scene = Scene::new(None, child.since);
+        let source = self.item_source(items, element, child);
+        self.source(source, &mut scene, out, None);
+    }
     /// Where an echoed array element's value comes from: the element itself when the item schema
     /// accepts it, else the item node (reading the element along when it is an object the node
     /// describes).
@@ -1030,16 +1029,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         usize::try_from(count.min(MAX_ITEMS)).unwrap_or(0)
     }
 
-    pub(super) fn string(
-        &mut self,
-        node: &'g Node,
-        hint: Option<Hint>,
-        scene: &mut Scene<'_>,
-    ) -> String {
-        self.string_marked(node, hint, scene).0
-    }
-
-    /// [`Runner::string`], and whether the string has no character JSON escapes by construction
+    /// A string of `node` under `hint`, and whether the string has no character JSON escapes by construction
     /// ([`FormatKind::plain_by_construction`]); false says only that it is not known.
     pub(super) fn string_marked(
         &mut self,
