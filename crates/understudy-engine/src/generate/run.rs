@@ -124,9 +124,9 @@ impl<'e> Slot<'e, '_> {
 }
 
 /// Where a value comes from, decided before it is made.
-pub(super) enum Source<'e, 'f> {
-    /// Made from a node, in a slot.
-    Node(NodeId, Slot<'e, 'f>),
+pub(super) enum Source<'e> {
+    /// Made from a node, reading this part of the request along.
+    Node(NodeId, Option<Echo<'e>>),
     /// The request's value, echoed as it is (its defaults filled in).
     Found(Cow<'e, Value>),
 }
@@ -390,7 +390,9 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     /// The walk: makes a value for node `id` in `slot` and puts it into `out` (JSON bytes or a
     /// `Value`, the same from the same random numbers), with the identity placed in it where
-    /// `placement` says.
+    /// `placement` says. Inlined where it is called, so that a plain scalar (most values) costs
+    /// no call with a whole slot.
+    #[inline(always)]
     pub(super) fn walk<O: Out>(
         &mut self,
         id: NodeId,
@@ -404,10 +406,24 @@ impl<'g, 'r> Runner<'g, 'r> {
             Err(value) => return out.placed(Cow::Owned(value), placement),
         };
         if node.leaf {
-            // A plain scalar (most values) is made the same however minimal the slot: no
-            // variant to draw, no check, no parts to put on the path.
+            // Made the same however minimal the slot: no variant to draw, no check, no parts
+            // to put on the path.
             return self.scalar(node, slot.hint, scene, out);
         }
+        self.composed(id, node, slot, scene, out, placement);
+    }
+
+    /// [`Runner::walk`] for a node that is not a plain scalar.
+    #[inline(never)]
+    fn composed<O: Out>(
+        &mut self,
+        id: NodeId,
+        node: &'g Node,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
         let slot = self.settled(id, slot);
         self.path.push(id);
         let start = self.first_variant(node, slot.minimal);
@@ -424,6 +440,7 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     /// Counts a node about to be generated: the node, or the value that stands in for it when
     /// it is missing, too deep, or past the body's [`HARD_BUDGET`].
+    #[inline]
     fn counted(&mut self, id: NodeId, depth: u16) -> Result<&'g Node, Value> {
         let graph = self.graph;
         let Some(node) = graph.nodes.get(id as usize) else {
@@ -693,10 +710,17 @@ impl<'g, 'r> Runner<'g, 'r> {
                 .map(|map| EchoScope::new(map, echo.defaults))
         });
         let (mut scene, slot) = self.opened(scope.as_ref(), slot);
+        // How many properties are written, and the names written that no property declares
+        // (the only ones a name to add may meet).
+        let mut written = 0;
+        let mut undeclared: Vec<Cow<'_, str>> = Vec::new();
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
                 out.name(name);
-                self.put(name, Source::Found(Cow::Borrowed(value)), &mut scene, out, &mut placing);
+                let found = Source::Found(Cow::Borrowed(value));
+                self.put(name, found, slot, &mut scene, out, &mut placing);
+                written += 1;
+                undeclared.push(Cow::Borrowed(&**name));
             }
         }
         let required = node
@@ -705,7 +729,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             .filter(|prop| prop.required && !prop.forbidden)
             .count()
             + node.extra_required.len()
-            + out.len();
+            + written;
         let mut room = node
             .max_properties
             .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX))
@@ -738,10 +762,12 @@ impl<'g, 'r> Runner<'g, 'r> {
                 (None, Some((name, value))) if **name == *prop.name && found.is_none() => {
                     Source::Found(Cow::Borrowed(value))
                 }
-                _ => self.property_source(prop, found, slot),
+                _ => self.property_source(prop, found, slot.echo),
             };
             out.prop_name(prop);
-            self.put(&prop.name, source, &mut scene, out, &mut placing);
+            let child = slot.property(prop.hint);
+            self.put(&prop.name, source, child, &mut scene, out, &mut placing);
+            written += 1;
         }
         let child = Slot {
             hint: None,
@@ -756,19 +782,23 @@ impl<'g, 'r> Runner<'g, 'r> {
             _ => FREE,
         };
         for name in &node.extra_required {
-            if !out.contains(name) {
+            if !undeclared.iter().any(|written| *written == **name) {
                 out.name(name);
-                self.put(name, Source::Node(extra, child), &mut scene, out, &mut placing);
+                self.put(name, Source::Node(extra, None), child, &mut scene, out, &mut placing);
+                written += 1;
+                undeclared.push(Cow::Borrowed(&**name));
             }
         }
         let min = usize::try_from(node.min_properties).unwrap_or(usize::MAX);
         for prop in skipped {
-            if out.len() >= min {
+            if written >= min {
                 break;
             }
-            let source = self.property_source(prop, None, slot);
+            let source = self.property_source(prop, None, slot.echo);
             out.prop_name(prop);
-            self.put(&prop.name, source, &mut scene, out, &mut placing);
+            let child = slot.property(prop.hint);
+            self.put(&prop.name, source, child, &mut scene, out, &mut placing);
+            written += 1;
         }
         let dictionary = node.properties.is_empty()
             && matches!(node.additional, Additional::Schema(_))
@@ -777,121 +807,119 @@ impl<'g, 'r> Runner<'g, 'r> {
             .max_properties
             .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
         let wanted = if dictionary {
-            min.max(out.len() + self.rng.random_range(1..=2)).min(max)
+            min.max(written + self.rng.random_range(1..=2)).min(max)
         } else {
             min
         };
         if node.additional != Additional::Forbidden && node.draws_keys {
             let mut misses = 0;
-            while out.len() < wanted && misses < 16 {
+            while written < wanted && misses < 16 {
                 let key = fakes::words(self.rng, 0).replace(' ', "_");
-                if out.contains(&key) || node.property(&key).is_some() {
+                if undeclared.iter().any(|written| *written == key) || node.property(&key).is_some()
+                {
                     misses += 1;
                     continue;
                 }
                 out.name(&key);
-                self.put(&key, Source::Node(extra, child), &mut scene, out, &mut placing);
+                self.put(&key, Source::Node(extra, None), child, &mut scene, out, &mut placing);
+                written += 1;
+                undeclared.push(Cow::Owned(key));
             }
         }
-        if out.len() < min {
+        if written < min {
             self.unsure = true;
         }
         placing.finish(out);
         out.close_object();
     }
 
-    /// The value of the property `name`, just named in `out`, from `source`: the identity
-    /// instead when it goes there (the value is still made, and dropped, so that what follows
-    /// draws the same numbers), else the value with the identity placed inside where it goes.
+    /// The value of the property `name`, just named in `out`, from `source` (a node's made in
+    /// `slot`): the identity instead when it goes there (the value is still made, and dropped,
+    /// so that what follows draws the same numbers), else the value with the identity placed
+    /// inside where it goes.
+    #[inline(always)]
     fn put<O: Out>(
         &mut self,
         name: &str,
-        source: Source<'_, '_>,
+        source: Source<'_>,
+        slot: Slot<'_, '_>,
         scene: &mut Scene<'_>,
         out: &mut O,
         placing: &mut Placing<'_>,
     ) {
         if let Some(identity) = placing.at(name) {
             if let Source::Node(..) = source {
-                self.built(|runner, made| runner.source(source, scene, made, None));
+                self.built(|runner, made| runner.source(source, slot, scene, made, None));
             }
             out.value_ref(identity);
             placing.placed = true;
             return;
         }
-        self.source(source, scene, out, placing.inside(name));
+        self.source(source, slot, scene, out, placing.inside(name));
     }
 
-    /// The value `source` gives, into `out`.
+    /// The value `source` gives (a node's made in `slot`), into `out`.
+    #[inline(always)]
     fn source<O: Out>(
         &mut self,
-        source: Source<'_, '_>,
+        source: Source<'_>,
+        slot: Slot<'_, '_>,
         scene: &mut Scene<'_>,
         out: &mut O,
         placement: Option<Placement<'_>>,
     ) {
         match source {
-            Source::Node(node, slot) => self.walk(node, slot, scene, out, placement),
+            Source::Node(node, echo) => self.walk(node, Slot { echo, ..slot }, scene, out, placement),
             Source::Found(value) => out.placed(value, placement),
         }
     }
+
     /// Where a property's value comes from: the request's value itself when the property's
     /// schema accepts it, else the property's node (reading the request's value along when it is
-    /// an object or an array the node describes).
-    pub(super) fn property_source<'e, 'f>(
+    /// an object or an array the node describes; `echo` is what its object reads).
+    #[inline(always)]
+    fn property_source<'e>(
         &mut self,
         prop: &'g Prop,
         found: Option<Echo<'e>>,
-        slot: Slot<'e, 'f>,
-    ) -> Source<'e, 'f> {
+        echo: Option<Echo<'e>>,
+    ) -> Source<'e> {
         let graph = self.graph;
         let node = &graph.nodes[prop.node as usize];
-        let child = slot.property(prop.hint);
-        if let Some(found) = found {
-            let structured = !node.properties.is_empty() || !node.variants.is_empty();
-            match found.value {
-                Value::Object(_) if structured => {
-                    return Source::Node(
-                        prop.node,
-                        Slot {
-                            echo: Some(found),
-                            ..child
-                        },
-                    );
-                }
-                Value::Array(_) if node.kind == Types::ARRAY && node.variants.is_empty() => {
-                    return Source::Node(
-                        prop.node,
-                        Slot {
-                            echo: Some(found),
-                            ..child
-                        },
-                    );
-                }
-                // A rejected scalar goes on to the full check, which rejects it too.
-                Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
-                    if node
-                        .scalar_types
-                        .is_some_and(|types| types.admits(found.value)) =>
-                {
-                    return Source::Found(Cow::Borrowed(found.value));
-                }
-                _ => {
-                    let value = found.filled();
-                    if accepts_all_noting(&graph.parts, &node.roots, &value, &mut self.unsure) {
-                        return Source::Found(value);
-                    }
-                }
-            }
+        if let Some(found) = found
+            && let Some(source) = self.found_source(prop.node, node, found)
+        {
+            return source;
         }
         // A nested object the request does not name keeps reading the same part of the request
         // (a response-side wrapper such as Flatfile's `data`).
-        let echo = if node.kind == Types::OBJECT {
-            slot.echo
-        } else {
-            None
-        };
-        Source::Node(prop.node, Slot { echo, ..child })
+        Source::Node(prop.node, echo.filter(|_| node.kind == Types::OBJECT))
+    }
+
+    /// Where the value of a property the request gives (`found`) comes from, unless it comes
+    /// from the property's node alone: the request's value when `node` accepts it, or `node`
+    /// reading it along when it is an object or an array the node describes.
+    fn found_source<'e>(&mut self, id: NodeId, node: &Node, found: Echo<'e>) -> Option<Source<'e>> {
+        let structured = !node.properties.is_empty() || !node.variants.is_empty();
+        match found.value {
+            Value::Object(_) if structured => Some(Source::Node(id, Some(found))),
+            Value::Array(_) if node.kind == Types::ARRAY && node.variants.is_empty() => {
+                Some(Source::Node(id, Some(found)))
+            }
+            // A rejected scalar goes on to the full check, which rejects it too.
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
+                if node
+                    .scalar_types
+                    .is_some_and(|types| types.admits(found.value)) =>
+            {
+                Some(Source::Found(Cow::Borrowed(found.value)))
+            }
+            _ => {
+                let value = found.filled();
+                accepts_all_noting(&self.graph.parts, &node.roots, &value, &mut self.unsure)
+                    .then_some(Source::Found(value))
+            }
+        }
     }
 
     /// An array, item by item, into `out`: the request's items where it can be echoed, else
@@ -905,15 +933,15 @@ impl<'g, 'r> Runner<'g, 'r> {
         let child = slot.items();
         if let Some(source) = echoed_items(node, slot) {
             out.open_array(source.size_hint().0);
-            for (index, element) in source.enumerate() {
-                out.item(index);
+            for element in source {
+                out.item();
                 self.echoed_item(items, element, child, out);
             }
         } else {
             let count = self.item_count(node, slot);
             out.open_array(count);
             for index in 0..count {
-                out.item(index);
+                out.item();
                 let mut scene = Scene::new(None, child.since);
                 self.walk(element_node(node, index, items), child, &mut scene, out, None);
             }
@@ -968,35 +996,24 @@ impl<'g, 'r> Runner<'g, 'r> {
         out: &mut O,
     ) {
         let mut scene = Scene::new(None, child.since);
-        let source = self.item_source(items, element, child);
-        self.source(source, &mut scene, out, None);
+        let source = self.item_source(items, element);
+        self.source(source, child, &mut scene, out, None);
     }
     /// Where an echoed array element's value comes from: the element itself when the item schema
     /// accepts it, else the item node (reading the element along when it is an object the node
     /// describes).
-    pub(super) fn item_source<'e, 'f>(
-        &mut self,
-        items: NodeId,
-        element: Echo<'e>,
-        child: Slot<'e, 'f>,
-    ) -> Source<'e, 'f> {
+    fn item_source<'e>(&mut self, items: NodeId, element: Echo<'e>) -> Source<'e> {
         let graph = self.graph;
         let item_node = &graph.nodes[items as usize];
         let structured = !item_node.properties.is_empty() || !item_node.variants.is_empty();
         if matches!(element.value, Value::Object(_)) && structured {
-            return Source::Node(
-                items,
-                Slot {
-                    echo: Some(element),
-                    ..child
-                },
-            );
+            return Source::Node(items, Some(element));
         }
         let value = element.filled();
         if accepts_all_noting(&graph.parts, &item_node.roots, &value, &mut self.unsure) {
             Source::Found(value)
         } else {
-            Source::Node(items, child)
+            Source::Node(items, None)
         }
     }
 

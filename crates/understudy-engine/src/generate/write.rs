@@ -6,7 +6,6 @@
 //! `serde_json::to_vec` gives for the value.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::{Map, Number, Value};
@@ -14,8 +13,8 @@ use serde_json::{Map, Number, Value};
 use super::like_example::LikeExample;
 use super::plan::Prop;
 
-/// What the walk writes a value into. Objects and arrays are opened, filled and closed; the
-/// methods on names (`len`, `contains`) are about the innermost open object.
+/// What the walk writes a value into. Objects and arrays are opened, filled (an object's values
+/// each after their name) and closed.
 pub(super) trait Out {
     /// A value made whole.
     fn value(&mut self, value: Value);
@@ -37,16 +36,12 @@ pub(super) trait Out {
     fn name(&mut self, name: &str);
     /// The name of a declared property, as [`Out::name`] puts it.
     fn prop_name(&mut self, prop: &Prop);
-    /// How many properties the innermost open object has.
-    fn len(&self) -> usize;
-    /// Whether the innermost open object has a property of this name.
-    fn contains(&self, name: &str) -> bool;
     /// Closes the innermost object.
     fn close_object(&mut self);
     /// Opens an array that will have about `capacity` items.
     fn open_array(&mut self, capacity: usize);
-    /// The item at `index` of the innermost open array comes next.
-    fn item(&mut self, index: usize);
+    /// An item of the innermost open array comes next.
+    fn item(&mut self);
     /// Closes the innermost array.
     fn close_array(&mut self);
 
@@ -145,40 +140,20 @@ impl<'p> Placing<'p> {
 /// Compact JSON written into a buffer as it is made.
 pub(crate) struct JsonOut<'o> {
     out: &'o mut Vec<u8>,
-    /// Where each name of the open objects lies in `out`, between its quotes.
-    names: Vec<Range<usize>>,
-    /// For each open object, innermost last, where its names start in `names`.
-    objects: Vec<usize>,
 }
 
 impl<'o> JsonOut<'o> {
     /// JSON appended to `out`.
     pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
-        JsonOut {
-            out,
-            names: Vec::new(),
-            objects: Vec::new(),
+        JsonOut { out }
+    }
+
+    /// The comma before a property or an item, unless it is the first: right after the opening
+    /// brace or bracket, which no value ends with.
+    fn separate(&mut self) {
+        if !matches!(self.out.last(), Some(b'{' | b'[')) {
+            self.out.push(b',');
         }
-    }
-
-    /// The names of the innermost open object.
-    fn names(&self) -> &[Range<usize>] {
-        let start = self.objects.last().copied().unwrap_or(0);
-        self.names.get(start..).unwrap_or_default()
-    }
-
-    /// A name written ahead of time (`,"name":`, escaped; [`Prop::written`]), as [`Out::name`]
-    /// writes it.
-    fn written_name(&mut self, written: &[u8]) {
-        // The leading comma only after another name; the name starts after the quote.
-        let (written, start) = if self.names().is_empty() {
-            (written.get(1..).unwrap_or_default(), self.out.len() + 1)
-        } else {
-            (written, self.out.len() + 2)
-        };
-        self.out.extend_from_slice(written);
-        // Between the quotes: the colon and the closing quote are the last two bytes.
-        self.names.push(start..self.out.len().saturating_sub(2));
     }
 }
 
@@ -218,60 +193,29 @@ impl Out for JsonOut<'_> {
 
     fn open_object(&mut self, _capacity: usize) {
         self.out.push(b'{');
-        self.objects.push(self.names.len());
     }
 
     fn name(&mut self, name: &str) {
-        if !self.names().is_empty() {
-            self.out.push(b',');
-        }
-        self.out.push(b'"');
-        let start = self.out.len();
+        self.separate();
         if plain(name) {
-            self.out.extend_from_slice(name.as_bytes());
+            write_plain_text(self.out, name);
         } else {
-            let mut quoted = Vec::new();
-            write_json(&mut quoted, name);
-            self.out.extend_from_slice(
-                quoted
-                    .get(1..quoted.len().saturating_sub(1))
-                    .unwrap_or_default(),
-            );
+            write_json(self.out, name);
         }
-        self.names.push(start..self.out.len());
-        self.out.extend_from_slice(b"\":");
+        self.out.push(b':');
     }
 
     fn prop_name(&mut self, prop: &Prop) {
-        self.written_name(&prop.written);
-    }
-
-    fn len(&self) -> usize {
-        self.names().len()
-    }
-
-    fn contains(&self, name: &str) -> bool {
-        // Names are compared as written: escaped, which few names need.
-        let written: Cow<'_, [u8]> = if plain(name) {
-            Cow::Borrowed(name.as_bytes())
-        } else {
-            let mut quoted = Vec::new();
-            write_json(&mut quoted, name);
-            Cow::Owned(
-                quoted
-                    .get(1..quoted.len().saturating_sub(1))
-                    .unwrap_or_default()
-                    .to_vec(),
-            )
+        // Written ahead with its comma (`,"name":`), which the first property leaves out.
+        let written = &prop.written[..];
+        let written = match self.out.last() {
+            Some(b'{') => written.get(1..).unwrap_or_default(),
+            _ => written,
         };
-        self.names()
-            .iter()
-            .any(|range| self.out.get(range.clone()) == Some(&*written))
+        self.out.extend_from_slice(written);
     }
 
     fn close_object(&mut self) {
-        let start = self.objects.pop().unwrap_or(0);
-        self.names.truncate(start);
         self.out.push(b'}');
     }
 
@@ -279,10 +223,8 @@ impl Out for JsonOut<'_> {
         self.out.push(b'[');
     }
 
-    fn item(&mut self, index: usize) {
-        if index > 0 {
-            self.out.push(b',');
-        }
+    fn item(&mut self) {
+        self.separate();
     }
 
     fn close_array(&mut self) {
@@ -332,14 +274,6 @@ impl ValueOut {
             None => {}
         }
     }
-
-    /// The innermost open object.
-    fn object(&self) -> Option<&Map<String, Value>> {
-        match self.open.last() {
-            Some(Open::Object(map, _)) => Some(map),
-            _ => None,
-        }
-    }
 }
 
 impl Out for ValueOut {
@@ -385,14 +319,6 @@ impl Out for ValueOut {
         self.name(&prop.name);
     }
 
-    fn len(&self) -> usize {
-        self.object().map_or(0, Map::len)
-    }
-
-    fn contains(&self, name: &str) -> bool {
-        self.object().is_some_and(|map| map.contains_key(name))
-    }
-
     fn close_object(&mut self) {
         self.close();
     }
@@ -401,7 +327,7 @@ impl Out for ValueOut {
         self.open.push(Open::Array(Vec::with_capacity(capacity)));
     }
 
-    fn item(&mut self, _index: usize) {}
+    fn item(&mut self) {}
 
     fn close_array(&mut self) {
         self.close();
@@ -663,30 +589,34 @@ mod tests {
         }
     }
 
-    /// Names written ahead of time carry their comma (`Prop::written`): it is left out before
-    /// the first, and each name is found where it lies between its quotes.
+    /// A comma comes before every property and item but the first of its object or array,
+    /// whatever the values before it end with.
     #[test]
-    fn names_written_ahead_are_found_where_they_lie() {
+    fn commas_come_between_properties_and_items() {
         use super::Out as _;
 
         let mut out = Vec::new();
         let mut json = super::JsonOut::new(&mut out);
-        json.open_object(2);
-        json.written_name(b",\"first\":");
-        json.integer(1);
-        json.written_name(b",\"second\":");
-        json.open_object(1);
-        json.name("inner");
-        json.boolean(true);
-        assert!(json.contains("inner") && !json.contains("first"), "inner names alone");
-        json.close_object();
-        assert!(json.contains("first") && json.contains("second"));
-        assert!(!json.contains("irst") && !json.contains("secon") && !json.contains("inner"));
-        assert_eq!(json.len(), 2);
-        json.close_object();
+        json.open_array(3);
+        for _ in 0..2 {
+            json.item();
+            json.open_object(3);
+            json.name("first");
+            json.integer(1);
+            json.name("say \"hi\"");
+            json.open_array(0);
+            json.close_array();
+            json.name("last");
+            json.open_object(0);
+            json.close_object();
+            json.close_object();
+        }
+        json.item();
+        json.value_ref(&serde_json::json!([[], {}]));
+        json.close_array();
         assert_eq!(
             String::from_utf8_lossy(&out),
-            r#"{"first":1,"second":{"inner":true}}"#
+            r#"[{"first":1,"say \"hi\"":[],"last":{}},{"first":1,"say \"hi\"":[],"last":{}},[[],{}]]"#
         );
     }
 
