@@ -764,10 +764,15 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
                 _ => self.property_source(prop, found, slot.echo),
             };
+            written += 1;
+            if let Source::Node(..) = source
+                && self.in_place(prop, slot.depth + 1, &mut scene, out, &placing)
+            {
+                continue;
+            }
             out.prop_name(prop);
             let child = slot.property(prop.hint);
             self.put(&prop.name, source, child, &mut scene, out, &mut placing);
-            written += 1;
         }
         let child = Slot {
             hint: None,
@@ -831,6 +836,42 @@ impl<'g, 'r> Runner<'g, 'r> {
         }
         placing.finish(out);
         out.close_object();
+    }
+
+    /// Puts the property `prop` of an object, with its value from its node at `depth`, into `out`
+    /// when that value is a string made after its example with nothing to fit, check or escape
+    /// ([`Prop::written_head`]): counted as the walk counts it, after the clock when it would
+    /// draw it, and the example redrawn as `scalar` redraws it, but the property's start made
+    /// once, when the plan was. False, with nothing drawn, counted or put, when it is not so.
+    #[inline]
+    fn in_place<O: Out>(
+        &mut self,
+        prop: &Prop,
+        depth: u16,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placing: &Placing<'_>,
+    ) -> bool {
+        let Some(head) = prop.written_head.as_deref() else {
+            return false;
+        };
+        let graph = self.graph;
+        let Some(like) = graph
+            .nodes
+            .get(prop.node as usize)
+            .and_then(|node| node.like_example.as_deref())
+        else {
+            return false;
+        };
+        if placing.at(&prop.name).is_some() || depth >= HARD_DEPTH || self.count >= HARD_BUDGET {
+            return false;
+        }
+        self.count += 1;
+        if prop.in_place == InPlace::AfterClock {
+            scene.clock(self.rng, self.now);
+        }
+        out.in_place(prop, head, like, self.rng);
+        true
     }
 
     /// The value of the property `name`, just named in `out`, from `source` (a node's made in
@@ -1124,36 +1165,20 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// by redrawing the example (a URL, or tokens) and nothing would fit, check or escape it
     /// afterwards, so that it can be written in place. Draws what `string_marked` draws before
     /// the example (the scene's clock, for tokens); draws nothing when it gives `None`.
-    pub(super) fn in_place_example(
+    fn in_place_example(
         &mut self,
         node: &'g Node,
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
     ) -> Option<&'g LikeExample> {
-        self.in_place_as(InPlace::of(node, hint), node, scene)
-    }
-
-    /// [`Runner::in_place_example`] once decided ([`InPlace::of`]): the draw before the value,
-    /// and the example.
-    pub(super) fn in_place_as(
-        &mut self,
-        in_place: InPlace,
-        node: &'g Node,
-        scene: &mut Scene<'_>,
-    ) -> Option<&'g LikeExample> {
+        let in_place = InPlace::of(node, hint);
         if in_place == InPlace::No {
             return None;
         }
-        self.before_in_place(in_place, scene);
-        node.like_example.as_deref()
-    }
-
-    /// Draws what comes before a string written in place: the scene's clock, after which
-    /// `string_marked` makes tokens.
-    pub(super) fn before_in_place(&mut self, in_place: InPlace, scene: &mut Scene<'_>) {
         if in_place == InPlace::AfterClock {
             scene.clock(self.rng, self.now);
         }
+        node.like_example.as_deref()
     }
 
     /// A value made after the node's example ([`super::like_example::LikeExample`]) and whether

@@ -30,6 +30,20 @@ pub(super) trait Out {
     fn string(&mut self, text: String, plain: bool) -> Option<String>;
     /// A string made after `like` as `LikeExample::push_redrawn` makes it: nothing to escape.
     fn redrawn(&mut self, like: &LikeExample, rng: &mut Xoshiro256PlusPlus);
+    /// The property `prop` of an object, its value a string made after `like` as
+    /// [`Out::redrawn`] makes it; `head` is how the property starts when written after another
+    /// ([`Prop::written_head`]: comma, name, quote and the example's kept lead; the whole
+    /// property when nothing is redrawn, [`Prop::head_is_whole`]).
+    fn in_place(
+        &mut self,
+        prop: &Prop,
+        _head: &[u8],
+        like: &LikeExample,
+        rng: &mut Xoshiro256PlusPlus,
+    ) {
+        self.prop_name(prop);
+        self.redrawn(like, rng);
+    }
     /// Opens an object that will have about `capacity` properties.
     fn open_object(&mut self, capacity: usize);
     /// The name of the next property of the innermost open object.
@@ -189,6 +203,22 @@ impl Out for JsonOut<'_> {
         self.out.push(b'"');
         like.push_redrawn(self.out, rng);
         self.out.push(b'"');
+    }
+
+    fn in_place(
+        &mut self,
+        prop: &Prop,
+        head: &[u8],
+        like: &LikeExample,
+        rng: &mut Xoshiro256PlusPlus,
+    ) {
+        // Written ahead with its comma, which the first property leaves out.
+        let from = usize::from(self.out.last() == Some(&b'{'));
+        self.out.extend_from_slice(head.get(from..).unwrap_or_default());
+        if !prop.head_is_whole {
+            like.push_after_lead(self.out, rng);
+            self.out.push(b'"');
+        }
     }
 
     fn open_object(&mut self, _capacity: usize) {
