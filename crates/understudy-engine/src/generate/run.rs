@@ -789,7 +789,14 @@ impl<'g, 'r> Runner<'g, 'r> {
         for name in &node.extra_required {
             if !undeclared.iter().any(|written| *written == **name) {
                 out.name(name);
-                self.put(name, Source::Node(extra, None), child, &mut scene, out, &mut placing);
+                self.put(
+                    name,
+                    Source::Node(extra, None),
+                    child,
+                    &mut scene,
+                    out,
+                    &mut placing,
+                );
                 written += 1;
                 undeclared.push(Cow::Borrowed(&**name));
             }
@@ -826,7 +833,14 @@ impl<'g, 'r> Runner<'g, 'r> {
                     continue;
                 }
                 out.name(&key);
-                self.put(&key, Source::Node(extra, None), child, &mut scene, out, &mut placing);
+                self.put(
+                    &key,
+                    Source::Node(extra, None),
+                    child,
+                    &mut scene,
+                    out,
+                    &mut placing,
+                );
                 written += 1;
                 undeclared.push(Cow::Owned(key));
             }
@@ -910,7 +924,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         placement: Option<Placement<'_>>,
     ) {
         match source {
-            Source::Node(node, echo) => self.walk(node, Slot { echo, ..slot }, scene, out, placement),
+            Source::Node(node, echo) => {
+                self.walk(node, Slot { echo, ..slot }, scene, out, placement)
+            }
             Source::Found(value) => out.placed(value, placement),
         }
     }
@@ -984,7 +1000,13 @@ impl<'g, 'r> Runner<'g, 'r> {
             for index in 0..count {
                 out.item();
                 let mut scene = Scene::new(None, child.since);
-                self.walk(element_node(node, index, items), child, &mut scene, out, None);
+                self.walk(
+                    element_node(node, index, items),
+                    child,
+                    &mut scene,
+                    out,
+                    None,
+                );
             }
         }
         out.close_array();
@@ -998,7 +1020,8 @@ impl<'g, 'r> Runner<'g, 'r> {
         if let Some(source) = echoed_items(node, slot) {
             let mut echoed = Vec::with_capacity(source.size_hint().0);
             for element in source {
-                echoed.push(self.built(|runner, out| runner.echoed_item(items, element, child, out)));
+                echoed
+                    .push(self.built(|runner, out| runner.echoed_item(items, element, child, out)));
             }
             if all_distinct(&echoed) {
                 return Value::Array(echoed);

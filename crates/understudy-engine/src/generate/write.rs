@@ -214,7 +214,8 @@ impl Out for JsonOut<'_> {
     ) {
         // Written ahead with its comma, which the first property leaves out.
         let from = usize::from(self.out.last() == Some(&b'{'));
-        self.out.extend_from_slice(head.get(from..).unwrap_or_default());
+        self.out
+            .extend_from_slice(head.get(from..).unwrap_or_default());
         if !prop.head_is_whole {
             like.push_after_lead(self.out, rng);
             self.out.push(b'"');
@@ -426,8 +427,9 @@ mod tests {
 
     use crate::generate::{GenerateContext, Generator};
 
-    /// The body `generator` writes for `seed`, checked to be the bytes (and the vouching) of
-    /// the body it builds from the same seed, parsed back.
+    /// The body `generator` writes for `seed` ([`super::JsonOut`]), checked to be the bytes
+    /// (and the vouching) of the body it builds from the same seed ([`super::ValueOut`]), parsed
+    /// back.
     fn written_as_built(
         generator: &Generator,
         seed: u64,
@@ -452,57 +454,9 @@ mod tests {
         serde_json::from_slice(&written).expect("JSON")
     }
 
-    /// Objects made from their declared properties alone are written by a shorter path
-    /// (`write_free_object`), which must leave out and keep what `fields` does, and draw the
-    /// same numbers, down to where depth makes the values minimal.
-    #[test]
-    fn free_objects_are_written_as_built() {
-        let document = json!({"components": {"schemas": {"Person": {
-            "type": "object",
-            "required": ["name", "secret"],
-            "properties": {
-                "name": {"type": "string"},
-                "email": {"type": "string", "format": "email"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "secret": {"type": "string", "writeOnly": true},
-                "hint": {"type": "string", "writeOnly": true},
-                "address": {"type": "object", "properties": {
-                    "city": {"type": "string"},
-                    "lines": {"type": "array", "items": {"type": "string"}}
-                }},
-                "bounded": {"type": "object", "maxProperties": 1, "properties": {
-                    "a": {"type": "integer"}, "b": {"type": "integer"}
-                }},
-                "manager": {"$ref": "#/components/schemas/Person"},
-                "tags": {"type": "object", "additionalProperties": {"type": "string"}}
-            }
-        }}}});
-        let schema = json!({"allOf": [
-            {"$ref": "#/components/schemas/Person"},
-            {"type": "object", "properties": {"extra": {"type": "boolean"}}}
-        ]});
-        let generator = Generator::compile(&document, &schema).expect("a generator");
-        for seed in 0..50 {
-            let parsed = written_as_built(&generator, seed, None);
-            assert!(parsed["name"].is_string(), "{parsed}");
-            assert!(
-                parsed.get("secret").is_none() && parsed.get("hint").is_none(),
-                "write-only properties stay out of a response"
-            );
-            assert!(parsed["manager"]["manager"].is_object(), "nested: {parsed}");
-            assert!(
-                parsed["bounded"]
-                    .as_object()
-                    .is_some_and(|bounded| bounded.len() <= 1),
-                "a bounded object keeps its bound"
-            );
-        }
-    }
-
-    /// An `enum` is written from its choices written ahead (`Runner::write_choice`), drawing
-    /// what `Runner::shape` draws: the default half of the time when it is a choice, else any
-    /// choice; a choice that JSON escapes, a float, `null` and an object are written as
-    /// serde_json writes them.
+    /// An `enum` is drawn as `Runner::shape` draws it: the default half of the time when it is
+    /// a choice, else any choice; a choice that JSON escapes, a float, `null` and an object are
+    /// written as serde_json writes them.
     #[test]
     fn enums_are_written_as_built() {
         let schema = json!({"type": "object", "properties": {
@@ -541,10 +495,11 @@ mod tests {
     }
 
     /// Strings redrawn from their example with nothing to fit, check or escape are written in
-    /// place (`Runner::in_place_example`), and with their property name in one copy when there
-    /// is nothing to redraw (`Prop::written_head`); the others go through `string_marked`. Both must
-    /// draw what building the body draws, in objects (whose clock is drawn) and as array items
-    /// (whose clock is not, until a redrawn token asks for it).
+    /// place (`Runner::in_place_example`), a property's from its start made once
+    /// (`Prop::written_head`, the whole property when there is nothing to redraw), which only
+    /// the JSON output copies; the others go through `string_marked`. Both outputs must draw
+    /// the same, in objects (whose clock is drawn) and as array items (whose clock is not, until
+    /// a redrawn token asks for it).
     #[test]
     fn strings_made_after_examples_are_written_as_built() {
         let user = json!({"type": "object", "properties": {
@@ -673,7 +628,49 @@ mod tests {
         }
     }
 
-    /// Plain scalars are written without a check (`Node::leaf`); scalars the server must check
+    /// A name no property declares is written once: a discriminator's value the branch does
+    /// not declare but requires keeps its value, and drawn names never repeat a name written
+    /// before.
+    #[test]
+    fn undeclared_names_are_written_once() {
+        let document = json!({"components": {"schemas": {
+            "Cat": {"type": "object", "required": ["kind", "meow"], "minProperties": 4,
+                "properties": {"meow": {"type": "string"}},
+                "additionalProperties": {"type": "string"}},
+            "Dog": {"type": "object", "required": ["kind", "bark"],
+                "properties": {"bark": {"type": "string"}}}
+        }}});
+        let schema = json!({"oneOf": [
+            {"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+            "discriminator": {"propertyName": "kind"}});
+        let generator = Generator::compile(&document, &schema).expect("a generator");
+        let mut kinds = std::collections::BTreeSet::new();
+        for seed in 0..50 {
+            let parsed = written_as_built(&generator, seed, None);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let mut written = Vec::new();
+            generator.write_vouched(
+                &mut GenerateContext::plain(&mut rng, Utc::now()),
+                &mut written,
+            );
+            let text = String::from_utf8_lossy(&written);
+            assert_eq!(text.matches("\"kind\"").count(), 1, "{text}");
+            assert!(
+                ["Cat", "Dog"].contains(&parsed["kind"].as_str().unwrap_or_default()),
+                "{text}"
+            );
+            kinds.insert(parsed["kind"].to_string());
+            if parsed["kind"] == "Cat" {
+                assert!(
+                    parsed.as_object().is_some_and(|cat| cat.len() >= 4),
+                    "{text}"
+                );
+            }
+        }
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+    }
+
+    /// Plain scalars are made without a check (`Node::leaf`); scalars the server must check
     /// (a `not`, an `allOf` branch) are not plain, and are retried when written as when built.
     #[test]
     fn checked_scalars_are_retried_when_written_as_when_built() {
