@@ -127,8 +127,21 @@ impl<'e> Slot<'e, '_> {
 pub(super) enum Source<'e> {
     /// Made from a node, reading this part of the request along.
     Node(NodeId, Option<Echo<'e>>),
-    /// The request's value, echoed as it is (its defaults filled in).
-    Found(Cow<'e, Value>),
+    /// The request's value (or a forced one), echoed as it is.
+    Found(&'e Value),
+    /// The request's value with its defaults filled in: boxed, so that the usual source, a
+    /// node, is small to move.
+    Filled(Box<Value>),
+}
+
+impl<'e> Source<'e> {
+    /// The source of an echoed value, `filled` or not.
+    fn echoed(value: Cow<'e, Value>) -> Self {
+        match value {
+            Cow::Borrowed(value) => Source::Found(value),
+            Cow::Owned(value) => Source::Filled(Box::new(value)),
+        }
+    }
 }
 
 /// Whether `node` is made from one of its variants without a check of the whole: they exclude
@@ -717,7 +730,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
                 out.name(name);
-                let found = Source::Found(Cow::Borrowed(value));
+                let found = Source::Found(value);
                 self.put(name, found, slot, &mut scene, out, &mut placing);
                 written += 1;
                 undeclared.push(Cow::Borrowed(&**name));
@@ -758,9 +771,9 @@ impl<'g, 'r> Runner<'g, 'r> {
                 room -= 1;
             }
             let source = match (forced, &node.lineage) {
-                (Some(value), _) => Source::Found(Cow::Borrowed(value)),
+                (Some(value), _) => Source::Found(value),
                 (None, Some((name, value))) if **name == *prop.name && found.is_none() => {
-                    Source::Found(Cow::Borrowed(value))
+                    Source::Found(value)
                 }
                 _ => self.property_source(prop, found, slot.echo),
             };
@@ -927,7 +940,8 @@ impl<'g, 'r> Runner<'g, 'r> {
             Source::Node(node, echo) => {
                 self.walk(node, Slot { echo, ..slot }, scene, out, placement)
             }
-            Source::Found(value) => out.placed(value, placement),
+            Source::Found(value) => out.placed(Cow::Borrowed(value), placement),
+            Source::Filled(value) => out.placed(Cow::Owned(*value), placement),
         }
     }
 
@@ -969,12 +983,12 @@ impl<'g, 'r> Runner<'g, 'r> {
                     .scalar_types
                     .is_some_and(|types| types.admits(found.value)) =>
             {
-                Some(Source::Found(Cow::Borrowed(found.value)))
+                Some(Source::Found(found.value))
             }
             _ => {
                 let value = found.filled();
                 accepts_all_noting(&self.graph.parts, &node.roots, &value, &mut self.unsure)
-                    .then_some(Source::Found(value))
+                    .then(|| Source::echoed(value))
             }
         }
     }
@@ -1075,7 +1089,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         }
         let value = element.filled();
         if accepts_all_noting(&graph.parts, &item_node.roots, &value, &mut self.unsure) {
-            Source::Found(value)
+            Source::echoed(value)
         } else {
             Source::Node(items, None)
         }
