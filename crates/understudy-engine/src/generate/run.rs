@@ -1,7 +1,8 @@
 //! Running a plan for one request: walks the nodes with the request's random generator and clock,
 //! echoes what the request supplied, keeps one object's values consistent (one person, created
 //! before updated), and stays within a depth cap and a size budget, falling back to the smallest
-//! valid value of a node when either is reached.
+//! valid value of a node when either is reached. One walk ([`Runner::walk`]) makes every value,
+//! whether it is written as JSON or built as a `Value` (`write::Out`).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -50,8 +51,8 @@ pub(crate) struct Graph {
 
 /// One generation pass.
 pub(crate) struct Runner<'g, 'r> {
-    pub(super) graph: &'g Graph,
-    pub(super) rng: &'r mut Xoshiro256PlusPlus,
+    graph: &'g Graph,
+    rng: &'r mut Xoshiro256PlusPlus,
     now: DateTime<Utc>,
     pub(super) count: usize,
     path: Vec<NodeId>,
@@ -73,21 +74,21 @@ const FIRST_BUFFER: usize = 64;
 
 /// Where a value is being generated.
 #[derive(Clone, Copy)]
-pub(super) struct Slot<'e, 'f> {
-    pub(super) hint: Option<Hint>,
+struct Slot<'e, 'f> {
+    hint: Option<Hint>,
     /// The part of the request that corresponds to this value.
     echo: Option<Echo<'e>>,
     /// Discriminator values the chosen branches fix.
     forced: &'f [(Arc<str>, Value)],
-    pub(super) depth: u16,
-    pub(super) minimal: bool,
+    depth: u16,
+    minimal: bool,
     /// How many seconds ago the enclosing record was created: nested records are not older.
-    pub(super) since: Option<i64>,
+    since: Option<i64>,
 }
 
 impl<'e> Slot<'e, '_> {
     /// The slot of a whole body.
-    pub(super) fn root(echo: Option<Echo<'e>>) -> Self {
+    fn root(echo: Option<Echo<'e>>) -> Self {
         Slot {
             hint: None,
             echo,
@@ -99,7 +100,7 @@ impl<'e> Slot<'e, '_> {
     }
 
     /// The slot of a property's value: the property's hint, one level deeper, no echo yet.
-    pub(super) fn property(self, hint: Option<Hint>) -> Slot<'e, 'static> {
+    fn property(self, hint: Option<Hint>) -> Slot<'e, 'static> {
         Slot {
             hint,
             echo: None,
@@ -111,7 +112,7 @@ impl<'e> Slot<'e, '_> {
     }
 
     /// The slot of an array's items: the array's hint, one level deeper, no echo yet.
-    pub(super) fn items(self) -> Slot<'e, 'static> {
+    fn items(self) -> Slot<'e, 'static> {
         Slot {
             hint: self.hint,
             echo: None,
@@ -124,7 +125,7 @@ impl<'e> Slot<'e, '_> {
 }
 
 /// Where a value comes from, decided before it is made.
-pub(super) enum Source<'e> {
+enum Source<'e> {
     /// Made from a node, reading this part of the request along.
     Node(NodeId, Option<Echo<'e>>),
     /// The request's value (or a forced one), echoed as it is.
@@ -146,14 +147,14 @@ impl<'e> Source<'e> {
 
 /// Whether `node` is made from one of its variants without a check of the whole: they exclude
 /// each other ([`Node::exclusive`]) and the slot adds no discriminator value that could blur them.
-pub(super) fn exclusive(node: &Node, slot: Slot<'_, '_>) -> bool {
+fn exclusive(node: &Node, slot: Slot<'_, '_>) -> bool {
     node.exclusive && slot.forced.is_empty()
 }
 
 /// Whether `node`'s variant at `start` (as `Runner::first_variant` draws it) is made without a
 /// check of the whole: every other variant refuses its values by type
 /// ([`Variant::alone`](super::plan::Variant::alone)) and the slot adds no discriminator value.
-pub(super) fn alone(node: &Node, slot: Slot<'_, '_>, start: usize) -> bool {
+fn alone(node: &Node, slot: Slot<'_, '_>, start: usize) -> bool {
     slot.forced.is_empty()
         && node
             .variants
@@ -195,10 +196,7 @@ impl InPlace {
 
 /// The request's array for an array node, when it can be echoed: not empty, and of a length the
 /// node allows.
-pub(super) fn echoed_items<'e>(
-    node: &Node,
-    slot: Slot<'e, '_>,
-) -> Option<impl Iterator<Item = Echo<'e>>> {
+fn echoed_items<'e>(node: &Node, slot: Slot<'e, '_>) -> Option<impl Iterator<Item = Echo<'e>>> {
     let echo = slot.echo?;
     let Value::Array(source) = echo.value else {
         return None;
@@ -217,7 +215,7 @@ pub(super) fn echoed_items<'e>(
 }
 
 /// What one object's values agree on.
-pub(super) struct Scene<'s> {
+struct Scene<'s> {
     who: Who<'s>,
     clock: Option<Clock>,
     /// The enclosing record's age in seconds, as [`Slot::since`].
@@ -225,7 +223,7 @@ pub(super) struct Scene<'s> {
 }
 
 impl<'s> Scene<'s> {
-    pub(super) fn new(scope: Option<&'s EchoScope<'s>>, since: Option<i64>) -> Self {
+    fn new(scope: Option<&'s EchoScope<'s>>, since: Option<i64>) -> Self {
         Scene {
             who: Who::new(scope),
             clock: None,
@@ -363,7 +361,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     /// Takes back a string that has been written out, keeping its room for the next one.
-    pub(super) fn give_back(&mut self, mut text: String) {
+    fn give_back(&mut self, mut text: String) {
         if text.capacity() > self.spare.capacity() {
             text.clear();
             self.spare = text;
@@ -406,7 +404,7 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// `placement` says. Inlined where it is called, so that a plain scalar (most values) costs
     /// no call with a whole slot.
     #[inline(always)]
-    pub(super) fn walk<O: Out>(
+    fn walk<O: Out>(
         &mut self,
         id: NodeId,
         slot: Slot<'_, '_>,
@@ -591,7 +589,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         accepts_all_noting(parts, &node.roots, &value, &mut self.unsure).then_some(value)
     }
 
-    pub(super) fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
+    fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
         let count = node.variants.len();
         if count == 0 {
             return 0;
@@ -1095,7 +1093,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         }
     }
 
-    pub(super) fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
+    fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
         // The items `contains` asks for come right after the prefix.
         let placed = node.contains.map_or(0, |(_, least)| {
             u64::try_from(node.prefix.len())
@@ -1126,7 +1124,7 @@ impl<'g, 'r> Runner<'g, 'r> {
 
     /// A string of `node` under `hint`, and whether the string has no character JSON escapes by construction
     /// ([`FormatKind::plain_by_construction`]); false says only that it is not known.
-    pub(super) fn string_marked(
+    fn string_marked(
         &mut self,
         node: &'g Node,
         hint: Option<Hint>,
@@ -1364,12 +1362,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 .all(|format| made_in == Some(format.name()) || format.accepts(text))
     }
 
-    pub(super) fn integer(
-        &mut self,
-        node: &Node,
-        hint: Option<Hint>,
-        scene: &mut Scene<'_>,
-    ) -> i64 {
+    fn integer(&mut self, node: &Node, hint: Option<Hint>, scene: &mut Scene<'_>) -> i64 {
         let lower = node.lower.map(|bound| {
             if bound.exclusive {
                 bound.value.floor() as i128 + 1
@@ -1534,7 +1527,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         i64::try_from(value).ok()
     }
 
-    pub(super) fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
+    fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
         if let Some(Value::Bool(default)) = node.default
             && self.rng.random_bool(0.75)
         {
@@ -1558,7 +1551,7 @@ fn example_leads(like: &LikeExample, hint: Option<Hint>) -> bool {
 /// The example a string of `node` is made after as a URL ([`Node::url_from_example`]), unless
 /// its hint asks for a picture: a picture's URL from its hint shows a picture; any other URL
 /// keeps the example's host.
-pub(super) fn url_example(node: &Node, hint: Option<Hint>) -> Option<&LikeExample> {
+fn url_example(node: &Node, hint: Option<Hint>) -> Option<&LikeExample> {
     node.like_example
         .as_deref()
         .filter(|_| node.url_from_example && !matches!(hint, Some(Hint::Avatar | Hint::Image)))
@@ -1616,7 +1609,7 @@ fn nothing_to_meet(node: &Node) -> bool {
 /// Whether a property is made when its object is: a required one always, and so is one whose
 /// value a discriminator forces; a write-only one never otherwise (a response leaves it out);
 /// any other unless the object is made minimal and the request says nothing of it.
-pub(super) fn wanted(prop: &Prop, forced: bool, found: bool, minimal: bool) -> bool {
+fn wanted(prop: &Prop, forced: bool, found: bool, minimal: bool) -> bool {
     prop.required || forced || (!prop.write_only && (!minimal || found))
 }
 
@@ -1701,7 +1694,7 @@ fn floor_div(value: i128, step: i128) -> i128 {
 
 /// The node of an array's item at `index`: its `prefixItems` schema, then the items `contains`
 /// asks for, then `items`.
-pub(super) fn element_node(node: &Node, index: usize, items: NodeId) -> NodeId {
+fn element_node(node: &Node, index: usize, items: NodeId) -> NodeId {
     if let Some(&prefixed) = node.prefix.get(index) {
         return prefixed;
     }
