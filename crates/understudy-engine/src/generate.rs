@@ -39,7 +39,7 @@ use schema::{PartsBuilder, Types};
 /// The graph every generator of one document shares: filled once the document's generators are
 /// all compiled ([`GeneratorSet`]), read by each request.
 type SharedGraph = Arc<OnceLock<Graph>>;
-use write::Placement;
+use write::{JsonOut, Placement, ValueOut};
 
 /// Compiled once at start-up from a response schema; cheap to run per request.
 #[derive(Debug, Clone)]
@@ -203,14 +203,6 @@ impl IdentitySlot {
         runner.single(self.node, self.hint)
     }
 
-    /// Puts `identity` at the slot when the slot's schema accepts it (`assumed` is set when that
-    /// answer was assumed rather than checked).
-    fn place(&self, body: &mut Value, identity: &Value, assumed: &mut bool) {
-        if let Some(placement) = self.placement(identity, assumed) {
-            write::place(body, placement);
-        }
-    }
-
     /// Where `identity` goes, when the slot's schema accepts it.
     fn placement<'p>(&'p self, identity: &'p Value, assumed: &mut bool) -> Option<Placement<'p>> {
         let graph = self.graph.get()?;
@@ -249,15 +241,17 @@ impl Generator {
         };
         let mut filled = None;
         let echo = echo_source(ctx, &mut filled);
+        let mut unsure = false;
+        let placement = match (&self.identity, &ctx.identity) {
+            (Some(slot), Some(identity)) => slot.placement(identity, &mut unsure),
+            _ => None,
+        };
         let mut runner = Runner::new(graph, ctx.rng, ctx.now);
-        let mut body = runner.run(self.root, echo);
-        let mut unsure = runner.unsure;
-        if let (Some(slot), Some(identity)) = (&self.identity, &ctx.identity) {
-            slot.place(&mut body, identity, &mut unsure);
-        }
+        let mut body = ValueOut::default();
+        runner.walk_root(self.root, echo, placement, &mut body);
         Generated {
-            body,
-            vouched: self.exact && !unsure,
+            body: body.into_value(),
+            vouched: self.exact && !unsure && !runner.unsure,
         }
     }
 
@@ -285,7 +279,7 @@ impl Generator {
         };
         let mut runner = Runner::new(graph, ctx.rng, ctx.now);
         let start = out.len();
-        runner.write_root(self.root, echo, placement, out);
+        runner.walk_root(self.root, echo, placement, &mut JsonOut::new(out));
         self.sizes.record(out.len().saturating_sub(start));
         (self.exact && !unsure && !runner.unsure, runner.count)
     }

@@ -63,7 +63,7 @@ pub(crate) struct Prop {
     pub(crate) hint: Option<Hint>,
     /// Whether the value is a string redrawn from the node's example and written in place, as
     /// `Runner::in_place_example` decides it for this node and hint ([`InPlace::of`]): decided
-    /// once here, so that the writer's free objects skip the asking.
+    /// once here, so that the walk's objects skip the asking (`Runner::in_place`).
     pub(crate) in_place: InPlace,
     /// When the value is written in place: how the property starts as an object writes it after
     /// another, made once (comma, name, opening quote, and the example's [`LikeExample::lead`];
@@ -112,9 +112,6 @@ pub(crate) struct Node {
     pub(crate) kind: u8,
     pub(crate) null_ok: bool,
     pub(crate) choices: Option<Vec<Value>>,
-    /// The `enum` as the writer writes it, when `Runner::shape` makes the node by choosing from
-    /// `choices` alone ([`WrittenChoices::of`]).
-    pub(crate) written_choices: Option<Box<WrittenChoices>>,
     pub(crate) lower: Option<Bound>,
     pub(crate) upper: Option<Bound>,
     pub(crate) multiples: Vec<f64>,
@@ -152,7 +149,7 @@ pub(crate) struct Node {
     pub(crate) exclusive: bool,
     /// Whether the node is a plain scalar (a string, a number or a boolean, not `null` alone,
     /// with no variant, no `enum` and no check): `Runner::shape` gives
-    /// `Runner::scalar` for it, and the writer calls that directly ([`leaf`]).
+    /// `Runner::scalar` for it, and the walk calls that directly ([`leaf`]).
     pub(crate) leaf: bool,
     /// When `roots` decide a scalar by its type alone, the types they all admit: an echoed
     /// scalar is then checked by one mask test, without a checker ([`check::scalar_types`]).
@@ -190,7 +187,6 @@ impl Node {
             kind: Types::STRING,
             null_ok: true,
             choices: None,
-            written_choices: None,
             lower: None,
             upper: None,
             multiples: Vec::new(),
@@ -1019,7 +1015,6 @@ fn finalize(parts: &[Part], nodes: &mut [Node]) {
         let exclusive = nodes[index].exclusive && variants_exclude_each_other(nodes, &nodes[index]);
         nodes[index].exclusive = exclusive;
         nodes[index].leaf = leaf(&nodes[index]);
-        nodes[index].written_choices = WrittenChoices::of(&nodes[index]).map(Box::new);
     }
     for index in 0..nodes.len() {
         let heads: Vec<(InPlace, Option<WrittenHead>)> = nodes[index]
@@ -1092,44 +1087,6 @@ fn leaf(node: &Node) -> bool {
             node.kind,
             Types::STRING | Types::INTEGER | Types::NUMBER | Types::BOOLEAN
         )
-}
-
-/// An `enum` written ahead: each choice as JSON, and the default as JSON when it is one of the
-/// choices. `Runner::shape` makes such a node by drawing the default half of the time (when the
-/// default is a choice) and a choice otherwise, and clones the value; the writer draws the same
-/// and copies its text.
-#[derive(Debug, Clone)]
-pub(crate) struct WrittenChoices {
-    pub(crate) choices: Vec<Box<[u8]>>,
-    pub(crate) default: Option<Box<[u8]>>,
-}
-
-impl WrittenChoices {
-    /// The written choices of `node` when nothing but its `enum` makes it: no check, no variant,
-    /// and at least one choice (which comes before `null` and the node's kind in `shape`).
-    fn of(node: &Node) -> Option<WrittenChoices> {
-        let choices = node
-            .choices
-            .as_ref()
-            .filter(|choices| !choices.is_empty())?;
-        if node.check || !node.variants.is_empty() {
-            return None;
-        }
-        let written = |value: &Value| {
-            let mut out = Vec::new();
-            super::write::write_value(&mut out, value);
-            out.into_boxed_slice()
-        };
-        let default = node
-            .default
-            .as_ref()
-            .filter(|default| choices.iter().any(|choice| check::equal(choice, default)))
-            .map(written);
-        Some(WrittenChoices {
-            choices: choices.iter().map(written).collect(),
-            default,
-        })
-    }
 }
 
 /// For each of `node`'s variants, whether every value made from it is rejected by each other

@@ -1,7 +1,8 @@
 //! Running a plan for one request: walks the nodes with the request's random generator and clock,
 //! echoes what the request supplied, keeps one object's values consistent (one person, created
 //! before updated), and stays within a depth cap and a size budget, falling back to the smallest
-//! valid value of a node when either is reached.
+//! valid value of a node when either is reached. One walk ([`Runner::walk`]) makes every value,
+//! whether it is written as JSON or built as a `Value` (`write::Out`).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use super::hint::Hint;
 use super::like_example::{ExampleShape, LikeExample};
 use super::plan::{Additional, FREE, InPlace, Node, NodeId, Prop, UNREACHABLE};
 use super::schema::{Part, Types};
+use super::write::{Out, Placement, Placing, ValueOut};
 
 /// Depth from which only required properties and minimal arrays are generated.
 const SOFT_DEPTH: u16 = 6;
@@ -49,8 +51,8 @@ pub(crate) struct Graph {
 
 /// One generation pass.
 pub(crate) struct Runner<'g, 'r> {
-    pub(super) graph: &'g Graph,
-    pub(super) rng: &'r mut Xoshiro256PlusPlus,
+    graph: &'g Graph,
+    rng: &'r mut Xoshiro256PlusPlus,
     now: DateTime<Utc>,
     pub(super) count: usize,
     path: Vec<NodeId>,
@@ -72,21 +74,21 @@ const FIRST_BUFFER: usize = 64;
 
 /// Where a value is being generated.
 #[derive(Clone, Copy)]
-pub(super) struct Slot<'e, 'f> {
-    pub(super) hint: Option<Hint>,
+struct Slot<'e, 'f> {
+    hint: Option<Hint>,
     /// The part of the request that corresponds to this value.
     echo: Option<Echo<'e>>,
     /// Discriminator values the chosen branches fix.
     forced: &'f [(Arc<str>, Value)],
-    pub(super) depth: u16,
-    pub(super) minimal: bool,
+    depth: u16,
+    minimal: bool,
     /// How many seconds ago the enclosing record was created: nested records are not older.
-    pub(super) since: Option<i64>,
+    since: Option<i64>,
 }
 
 impl<'e> Slot<'e, '_> {
     /// The slot of a whole body.
-    pub(super) fn root(echo: Option<Echo<'e>>) -> Self {
+    fn root(echo: Option<Echo<'e>>) -> Self {
         Slot {
             hint: None,
             echo,
@@ -97,14 +99,8 @@ impl<'e> Slot<'e, '_> {
         }
     }
 
-    /// Whether only the node decides what is made here: no part of the request to echo, no
-    /// discriminator value forced, and not made minimal.
-    pub(super) fn free(&self) -> bool {
-        self.echo.is_none() && self.forced.is_empty() && !self.minimal
-    }
-
     /// The slot of a property's value: the property's hint, one level deeper, no echo yet.
-    pub(super) fn property(self, hint: Option<Hint>) -> Slot<'e, 'static> {
+    fn property(self, hint: Option<Hint>) -> Slot<'e, 'static> {
         Slot {
             hint,
             echo: None,
@@ -116,7 +112,7 @@ impl<'e> Slot<'e, '_> {
     }
 
     /// The slot of an array's items: the array's hint, one level deeper, no echo yet.
-    pub(super) fn items(self) -> Slot<'e, 'static> {
+    fn items(self) -> Slot<'e, 'static> {
         Slot {
             hint: self.hint,
             echo: None,
@@ -129,93 +125,36 @@ impl<'e> Slot<'e, '_> {
 }
 
 /// Where a value comes from, decided before it is made.
-pub(super) enum Source<'e, 'f> {
-    /// Made from a node, in a slot.
-    Node(NodeId, Slot<'e, 'f>),
-    /// The request's value, echoed as it is (its defaults filled in).
-    Found(Cow<'e, Value>),
+enum Source<'e> {
+    /// Made from a node, reading this part of the request along.
+    Node(NodeId, Option<Echo<'e>>),
+    /// The request's value (or a forced one), echoed as it is.
+    Found(&'e Value),
+    /// The request's value with its defaults filled in: boxed, so that the usual source, a
+    /// node, is small to move.
+    Filled(Box<Value>),
 }
 
-/// Where an object's properties go as they are made: a map ([`MapFields`]), or JSON being
-/// written (`write::JsonFields`).
-pub(super) trait Fields {
-    /// How many properties there are so far.
-    fn len(&self) -> usize;
-    /// Whether a property of this name is there already.
-    fn contains(&self, name: &str) -> bool;
-    /// A property whose value is known already.
-    fn known(&mut self, name: &str, value: &Value);
-    /// A declared property: echoed, or made from its node.
-    fn property<'g, 'e>(
-        &mut self,
-        runner: &mut Runner<'g, '_>,
-        prop: &'g Prop,
-        found: Option<Echo<'e>>,
-        slot: Slot<'e, '_>,
-        scene: &mut Scene<'_>,
-    );
-    /// A property made from `node`.
-    fn node(
-        &mut self,
-        runner: &mut Runner<'_, '_>,
-        name: &str,
-        node: NodeId,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-    );
-}
-
-/// An object's properties collected into a map.
-struct MapFields(Map<String, Value>);
-
-impl Fields for MapFields {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
-    }
-
-    fn known(&mut self, name: &str, value: &Value) {
-        self.0.insert(name.to_owned(), value.clone());
-    }
-
-    fn property<'g, 'e>(
-        &mut self,
-        runner: &mut Runner<'g, '_>,
-        prop: &'g Prop,
-        found: Option<Echo<'e>>,
-        slot: Slot<'e, '_>,
-        scene: &mut Scene<'_>,
-    ) {
-        let value = runner.property(prop, found, slot, scene);
-        self.0.insert(String::from(&*prop.name), value);
-    }
-
-    fn node(
-        &mut self,
-        runner: &mut Runner<'_, '_>,
-        name: &str,
-        node: NodeId,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-    ) {
-        let value = runner.value(node, slot, scene);
-        self.0.insert(name.to_owned(), value);
+impl<'e> Source<'e> {
+    /// The source of an echoed value, `filled` or not.
+    fn echoed(value: Cow<'e, Value>) -> Self {
+        match value {
+            Cow::Borrowed(value) => Source::Found(value),
+            Cow::Owned(value) => Source::Filled(Box::new(value)),
+        }
     }
 }
 
 /// Whether `node` is made from one of its variants without a check of the whole: they exclude
 /// each other ([`Node::exclusive`]) and the slot adds no discriminator value that could blur them.
-pub(super) fn exclusive(node: &Node, slot: Slot<'_, '_>) -> bool {
+fn exclusive(node: &Node, slot: Slot<'_, '_>) -> bool {
     node.exclusive && slot.forced.is_empty()
 }
 
 /// Whether `node`'s variant at `start` (as `Runner::first_variant` draws it) is made without a
 /// check of the whole: every other variant refuses its values by type
 /// ([`Variant::alone`](super::plan::Variant::alone)) and the slot adds no discriminator value.
-pub(super) fn alone(node: &Node, slot: Slot<'_, '_>, start: usize) -> bool {
+fn alone(node: &Node, slot: Slot<'_, '_>, start: usize) -> bool {
     slot.forced.is_empty()
         && node
             .variants
@@ -257,10 +196,7 @@ impl InPlace {
 
 /// The request's array for an array node, when it can be echoed: not empty, and of a length the
 /// node allows.
-pub(super) fn echoed_items<'e>(
-    node: &Node,
-    slot: Slot<'e, '_>,
-) -> Option<impl Iterator<Item = Echo<'e>>> {
+fn echoed_items<'e>(node: &Node, slot: Slot<'e, '_>) -> Option<impl Iterator<Item = Echo<'e>>> {
     let echo = slot.echo?;
     let Value::Array(source) = echo.value else {
         return None;
@@ -279,7 +215,7 @@ pub(super) fn echoed_items<'e>(
 }
 
 /// What one object's values agree on.
-pub(super) struct Scene<'s> {
+struct Scene<'s> {
     who: Who<'s>,
     clock: Option<Clock>,
     /// The enclosing record's age in seconds, as [`Slot::since`].
@@ -287,7 +223,7 @@ pub(super) struct Scene<'s> {
 }
 
 impl<'s> Scene<'s> {
-    pub(super) fn new(scope: Option<&'s EchoScope<'s>>, since: Option<i64>) -> Self {
+    fn new(scope: Option<&'s EchoScope<'s>>, since: Option<i64>) -> Self {
         Scene {
             who: Who::new(scope),
             clock: None,
@@ -425,54 +361,98 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     /// Takes back a string that has been written out, keeping its room for the next one.
-    pub(super) fn give_back(&mut self, mut text: String) {
+    fn give_back(&mut self, mut text: String) {
         if text.capacity() > self.spare.capacity() {
             text.clear();
             self.spare = text;
         }
     }
 
-    /// A whole body for `root`, echoing `echo` (the request body) where it fits.
-    pub(crate) fn run(&mut self, root: NodeId, echo: Option<Echo<'_>>) -> Value {
+    /// A whole body for `root` into `out`, echoing `echo` (the request body) where it fits, with
+    /// the identity placed where `placement` says.
+    pub(crate) fn walk_root<O: Out>(
+        &mut self,
+        root: NodeId,
+        echo: Option<Echo<'_>>,
+        placement: Option<Placement<'_>>,
+        out: &mut O,
+    ) {
         let mut scene = Scene::new(None, None);
-        self.value(root, Slot::root(echo), &mut scene)
+        self.walk(root, Slot::root(echo), &mut scene, out, placement);
     }
 
     /// A value for one node with a hint, outside any body (identity values).
     pub(crate) fn single(&mut self, node: NodeId, hint: Option<Hint>) -> Value {
-        let mut scene = Scene::new(None, None);
         let slot = Slot {
             hint,
-            echo: None,
-            forced: &[],
-            depth: 0,
-            minimal: false,
-            since: None,
+            ..Slot::root(None)
         };
-        self.value(node, slot, &mut scene)
+        let mut scene = Scene::new(None, None);
+        self.built(|runner, out| runner.walk(node, slot, &mut scene, out, None))
     }
 
-    pub(super) fn value(&mut self, id: NodeId, slot: Slot<'_, '_>, scene: &mut Scene<'_>) -> Value {
-        match self.enter(id, slot) {
-            Ok((node, slot)) => self.descend(id, |runner| runner.checked(node, slot, scene)),
-            Err(value) => value,
-        }
+    /// What `make` puts into a [`ValueOut`]: a value to look at whole (a candidate to check,
+    /// items to compare).
+    fn built(&mut self, make: impl FnOnce(&mut Self, &mut ValueOut)) -> Value {
+        let mut out = ValueOut::default();
+        make(self, &mut out);
+        out.into_value()
     }
 
-    /// Counts a node about to be generated and settles how fully: the node and its slot, or the
-    /// value that stands in for it when the node is missing or too deep.
-    pub(super) fn enter<'e, 'f>(
+    /// The walk: makes a value for node `id` in `slot` and puts it into `out` (JSON bytes or a
+    /// `Value`, the same from the same random numbers), with the identity placed in it where
+    /// `placement` says. Inlined where it is called, so that a plain scalar (most values) costs
+    /// no call with a whole slot.
+    #[inline(always)]
+    fn walk<O: Out>(
         &mut self,
         id: NodeId,
-        slot: Slot<'e, 'f>,
-    ) -> Result<(&'g Node, Slot<'e, 'f>), Value> {
-        let node = self.counted(id, slot.depth)?;
-        Ok((node, self.settled(id, slot)))
+        slot: Slot<'_, '_>,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
+        let node = match self.counted(id, slot.depth) {
+            Ok(node) => node,
+            Err(value) => return out.placed(Cow::Owned(value), placement),
+        };
+        if node.leaf {
+            // Made the same however minimal the slot: no variant to draw, no check, no parts
+            // to put on the path.
+            return self.scalar(node, slot.hint, scene, out);
+        }
+        self.composed(id, node, slot, scene, out, placement);
     }
 
-    /// The first half of [`Runner::enter`]: counts the node, and gives the value that stands in
-    /// for it when it is missing, too deep, or past the body's [`HARD_BUDGET`].
-    pub(super) fn counted(&mut self, id: NodeId, depth: u16) -> Result<&'g Node, Value> {
+    /// [`Runner::walk`] for a node that is not a plain scalar.
+    #[inline(never)]
+    fn composed<O: Out>(
+        &mut self,
+        id: NodeId,
+        node: &'g Node,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
+        let slot = self.settled(id, slot);
+        self.path.push(id);
+        let start = self.first_variant(node, slot.minimal);
+        if !node.check || exclusive(node, slot) || alone(node, slot, start) {
+            // Most nodes need no check: one draw, nothing to retry. Nor do variants that exclude
+            // each other: the drawn one's own checks are all there is.
+            self.shape(node, slot, scene, start, out, placement);
+        } else {
+            let value = self.checked(node, slot, scene, start);
+            out.placed(Cow::Owned(value), placement);
+        }
+        self.path.pop();
+    }
+
+    /// Counts a node about to be generated: the node, or the value that stands in for it when
+    /// it is missing, too deep, or past the body's [`HARD_BUDGET`].
+    #[inline]
+    fn counted(&mut self, id: NodeId, depth: u16) -> Result<&'g Node, Value> {
         let graph = self.graph;
         let Some(node) = graph.nodes.get(id as usize) else {
             self.unsure = true;
@@ -491,35 +471,8 @@ impl<'g, 'r> Runner<'g, 'r> {
         Ok(node)
     }
 
-    /// Counts a value written ahead of time at `depth` as [`Runner::counted`] counts it, when it
-    /// is not so deep, nor so far into the body, that `counted` makes it the smallest value
-    /// instead; false, with nothing counted, when it is.
-    pub(super) fn counted_whole(&mut self, depth: u16) -> bool {
-        if depth >= HARD_DEPTH || self.count >= HARD_BUDGET {
-            return false;
-        }
-        self.count += 1;
-        true
-    }
-
-    /// [`Runner::counted`] for a node that is a leaf (`Node::leaf`); `None`, and nothing
-    /// counted, when it is not.
-    pub(super) fn counted_leaf(
-        &mut self,
-        id: NodeId,
-        depth: u16,
-    ) -> Option<Result<&'g Node, Value>> {
-        let graph = self.graph;
-        graph
-            .nodes
-            .get(id as usize)
-            .filter(|node| node.leaf)
-            .map(|_| self.counted(id, depth))
-    }
-
-    /// The second half of [`Runner::enter`]: how fully the node is made, which only nodes with
-    /// parts use (a scalar is made the same either way).
-    pub(super) fn settled<'e, 'f>(&self, id: NodeId, slot: Slot<'e, 'f>) -> Slot<'e, 'f> {
+    /// How fully a node with parts is made (a scalar is made the same either way).
+    fn settled<'e, 'f>(&self, id: NodeId, slot: Slot<'e, 'f>) -> Slot<'e, 'f> {
         let minimal = slot.minimal
             || slot.depth >= SOFT_DEPTH
             || self.count > BUDGET
@@ -527,39 +480,16 @@ impl<'g, 'r> Runner<'g, 'r> {
         Slot { minimal, ..slot }
     }
 
-    /// Runs `make` for node `id` entered with [`Runner::enter`], with `id` on the path.
-    pub(super) fn descend<T>(&mut self, id: NodeId, make: impl FnOnce(&mut Self) -> T) -> T {
-        self.path.push(id);
-        let made = make(self);
-        self.path.pop();
-        made
-    }
-
-    /// Generates, and when the node involves composition, retries until the value really
-    /// validates (other branches of a `oneOf` must reject it).
-    pub(super) fn checked(
-        &mut self,
-        node: &'g Node,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-    ) -> Value {
-        let start = self.first_variant(node, slot.minimal);
-        self.checked_from(node, slot, scene, start)
-    }
-
-    /// [`Runner::checked`] once the first variant to try is drawn.
-    pub(super) fn checked_from(
+    /// A value of a node whose composition must be checked, made as a `Value` and tried until
+    /// it really validates (other branches of a `oneOf` must reject it), from the variant at
+    /// `start` on.
+    fn checked(
         &mut self,
         node: &'g Node,
         slot: Slot<'_, '_>,
         scene: &mut Scene<'_>,
         start: usize,
     ) -> Value {
-        if !node.check || exclusive(node, slot) || alone(node, slot, start) {
-            // Most nodes (every plain scalar) need no check: one draw, nothing to retry. Nor do
-            // variants that exclude each other: the drawn one's own checks are all there is.
-            return self.shape(node, slot, scene, start);
-        }
         // Every branch gets a chance: with overlapping branches, often only one of them can give
         // a value that the others reject.
         let tries = if self.retries > MAX_RETRIES {
@@ -571,7 +501,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         let retrying = self.retrying;
         for attempt in 0..tries {
             self.retrying = retrying || attempt > 0;
-            let candidate = self.shape(node, slot, scene, start + attempt);
+            let candidate = self.built(|runner, out| {
+                runner.shape(node, slot, scene, start + attempt, out, None);
+            });
             self.retrying = retrying;
             if accepts_all_noting(&self.graph.parts, &node.roots, &candidate, &mut self.unsure) {
                 return candidate;
@@ -657,7 +589,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         accepts_all_noting(parts, &node.roots, &value, &mut self.unsure).then_some(value)
     }
 
-    pub(super) fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
+    fn first_variant(&mut self, node: &Node, minimal: bool) -> usize {
         let count = node.variants.len();
         if count == 0 {
             return 0;
@@ -674,13 +606,16 @@ impl<'g, 'r> Runner<'g, 'r> {
         self.rng.random_range(0..count)
     }
 
-    fn shape(
+    /// A value of `node` made from its variant at `variant`, its `enum`, or its kind, into `out`.
+    fn shape<O: Out>(
         &mut self,
         node: &'g Node,
         slot: Slot<'_, '_>,
         scene: &mut Scene<'_>,
         variant: usize,
-    ) -> Value {
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
         if !node.variants.is_empty() {
             let variant = &node.variants[variant % node.variants.len()];
             let mut forced = Vec::new();
@@ -692,58 +627,72 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
                 None => slot.forced,
             };
-            return self.value(variant.node, Slot { forced, ..slot }, scene);
+            return self.walk(variant.node, Slot { forced, ..slot }, scene, out, placement);
         }
         if let Some(choices) = &node.choices
             && !choices.is_empty()
         {
-            if let Some(default) = &node.default
-                && choices.iter().any(|choice| equal(choice, default))
-                && self.rng.random_bool(0.5)
-            {
-                return default.clone();
-            }
-            return choices[self.rng.random_range(0..choices.len())].clone();
+            let choice = match &node.default {
+                Some(default)
+                    if choices.iter().any(|choice| equal(choice, default))
+                        && self.rng.random_bool(0.5) =>
+                {
+                    default
+                }
+                _ => &choices[self.rng.random_range(0..choices.len())],
+            };
+            return out.placed(Cow::Borrowed(choice), placement);
         }
         let composite = node.kind == Types::OBJECT || node.kind == Types::ARRAY;
         if node.null_ok && (node.types.is_empty() || (slot.minimal && composite)) {
-            return Value::Null;
+            return out.value(Value::Null);
         }
         match node.kind {
-            Types::OBJECT => self.object(node, slot),
-            Types::ARRAY => self.array(node, slot),
-            _ => self.scalar(node, slot.hint, scene),
+            Types::OBJECT => self.object(node, slot, out, placement),
+            Types::ARRAY => self.array(node, slot, out),
+            _ => self.scalar(node, slot.hint, scene, out),
         }
     }
 
-    /// A value of a scalar node (or the smallest value of a node of no kind).
-    pub(super) fn scalar(
+    /// A value of a scalar node (or the smallest value of a node of no kind), into `out`.
+    fn scalar<O: Out>(
         &mut self,
         node: &'g Node,
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
-    ) -> Value {
+        out: &mut O,
+    ) {
         match node.kind {
-            Types::STRING => Value::String(self.string(node, hint, scene)),
-            Types::INTEGER => Value::from(self.integer(node, hint, scene)),
-            Types::NUMBER => self.number(node, hint),
-            Types::BOOLEAN => Value::Bool(self.boolean(node, hint)),
-            _ => smallest(node),
+            Types::STRING => {
+                if let Some(like) = self.in_place_example(node, hint, scene) {
+                    // As `string_marked` makes it, with nothing to escape, fit or check: no
+                    // string of its own to fill and copy.
+                    return out.redrawn(like, self.rng);
+                }
+                let (text, plain) = self.string_marked(node, hint, scene);
+                if let Some(text) = out.string(text, plain) {
+                    self.give_back(text);
+                }
+            }
+            Types::INTEGER => {
+                let integer = self.integer(node, hint, scene);
+                out.integer(integer);
+            }
+            Types::NUMBER => {
+                let number = self.number(node, hint);
+                out.value(number);
+            }
+            Types::BOOLEAN => {
+                let boolean = self.boolean(node, hint);
+                out.boolean(boolean);
+            }
+            _ => out.value(smallest(node)),
         }
-    }
-
-    fn object(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
-        // Sized once: growing an object map reallocates its entries and its index.
-        let mut map = MapFields(Map::with_capacity(
-            node.properties.len() + slot.forced.len(),
-        ));
-        self.fields(node, slot, &mut map);
-        Value::Object(map.0)
     }
 
     /// The scene an object's properties are made in, and the slot they are made from: the
     /// object's clock is drawn first, and its age is the `since` of everything inside.
-    pub(super) fn opened<'s, 'e, 'f>(
+    fn opened<'s, 'e, 'f>(
         &mut self,
         scope: Option<&'s EchoScope<'s>>,
         slot: Slot<'e, 'f>,
@@ -754,17 +703,35 @@ impl<'g, 'r> Runner<'g, 'r> {
         (scene, Slot { since, ..slot })
     }
 
-    /// The properties of one object, into `out` (a map, or JSON being written).
-    pub(super) fn fields<F: Fields>(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut F) {
+    /// One object, property by property, into `out`: forced discriminator values, the declared
+    /// properties wanted (echoed, or made), names required but not declared, and drawn names up
+    /// to `minProperties` (or a dictionary's few).
+    fn object<O: Out>(
+        &mut self,
+        node: &'g Node,
+        slot: Slot<'_, '_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
+        out.open_object(node.properties.len() + slot.forced.len());
+        let mut placing = Placing::new(placement);
         let scope = slot.echo.and_then(|echo| {
             echo.value
                 .as_object()
                 .map(|map| EchoScope::new(map, echo.defaults))
         });
         let (mut scene, slot) = self.opened(scope.as_ref(), slot);
+        // How many properties are written, and the names written that no property declares
+        // (the only ones a name to add may meet).
+        let mut written = 0;
+        let mut undeclared: Vec<Cow<'_, str>> = Vec::new();
         for (name, value) in slot.forced {
             if node.property(name).is_none() {
-                out.known(name, value);
+                out.name(name);
+                let found = Source::Found(value);
+                self.put(name, found, slot, &mut scene, out, &mut placing);
+                written += 1;
+                undeclared.push(Cow::Borrowed(&**name));
             }
         }
         let required = node
@@ -773,7 +740,7 @@ impl<'g, 'r> Runner<'g, 'r> {
             .filter(|prop| prop.required && !prop.forbidden)
             .count()
             + node.extra_required.len()
-            + out.len();
+            + written;
         let mut room = node
             .max_properties
             .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX))
@@ -801,13 +768,22 @@ impl<'g, 'r> Runner<'g, 'r> {
             if !prop.required {
                 room -= 1;
             }
-            match (forced, &node.lineage) {
-                (Some(value), _) => out.known(&prop.name, value),
+            let source = match (forced, &node.lineage) {
+                (Some(value), _) => Source::Found(value),
                 (None, Some((name, value))) if **name == *prop.name && found.is_none() => {
-                    out.known(&prop.name, value);
+                    Source::Found(value)
                 }
-                _ => out.property(self, prop, found, slot, &mut scene),
+                _ => self.property_source(prop, found, slot.echo),
+            };
+            written += 1;
+            if let Source::Node(..) = source
+                && self.in_place(prop, slot.depth + 1, &mut scene, out, &placing)
+            {
+                continue;
             }
+            out.prop_name(prop);
+            let child = slot.property(prop.hint);
+            self.put(&prop.name, source, child, &mut scene, out, &mut placing);
         }
         let child = Slot {
             hint: None,
@@ -822,16 +798,30 @@ impl<'g, 'r> Runner<'g, 'r> {
             _ => FREE,
         };
         for name in &node.extra_required {
-            if !out.contains(name) {
-                out.node(self, name, extra, child, &mut scene);
+            if !undeclared.iter().any(|written| *written == **name) {
+                out.name(name);
+                self.put(
+                    name,
+                    Source::Node(extra, None),
+                    child,
+                    &mut scene,
+                    out,
+                    &mut placing,
+                );
+                written += 1;
+                undeclared.push(Cow::Borrowed(&**name));
             }
         }
         let min = usize::try_from(node.min_properties).unwrap_or(usize::MAX);
         for prop in skipped {
-            if out.len() >= min {
+            if written >= min {
                 break;
             }
-            out.property(self, prop, None, slot, &mut scene);
+            let source = self.property_source(prop, None, slot.echo);
+            out.prop_name(prop);
+            let child = slot.property(prop.hint);
+            self.put(&prop.name, source, child, &mut scene, out, &mut placing);
+            written += 1;
         }
         let dictionary = node.properties.is_empty()
             && matches!(node.additional, Additional::Schema(_))
@@ -840,122 +830,223 @@ impl<'g, 'r> Runner<'g, 'r> {
             .max_properties
             .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
         let wanted = if dictionary {
-            min.max(out.len() + self.rng.random_range(1..=2)).min(max)
+            min.max(written + self.rng.random_range(1..=2)).min(max)
         } else {
             min
         };
         if node.additional != Additional::Forbidden && node.draws_keys {
             let mut misses = 0;
-            while out.len() < wanted && misses < 16 {
+            while written < wanted && misses < 16 {
                 let key = fakes::words(self.rng, 0).replace(' ', "_");
-                if out.contains(&key) || node.property(&key).is_some() {
+                if undeclared.iter().any(|written| *written == key) || node.property(&key).is_some()
+                {
                     misses += 1;
                     continue;
                 }
-                out.node(self, &key, extra, child, &mut scene);
+                out.name(&key);
+                self.put(
+                    &key,
+                    Source::Node(extra, None),
+                    child,
+                    &mut scene,
+                    out,
+                    &mut placing,
+                );
+                written += 1;
+                undeclared.push(Cow::Owned(key));
             }
         }
-        if out.len() < min {
+        if written < min {
             self.unsure = true;
         }
+        placing.finish(out);
+        out.close_object();
     }
 
-    pub(super) fn property<'e>(
+    /// Puts the property `prop` of an object, with its value from its node at `depth`, into `out`
+    /// when that value is a string made after its example with nothing to fit, check or escape
+    /// ([`Prop::written_head`]): counted as the walk counts it, after the clock when it would
+    /// draw it, and the example redrawn as `scalar` redraws it, but the property's start made
+    /// once, when the plan was. False, with nothing drawn, counted or put, when it is not so.
+    #[inline]
+    fn in_place<O: Out>(
         &mut self,
-        prop: &'g Prop,
-        found: Option<Echo<'e>>,
-        slot: Slot<'e, '_>,
+        prop: &Prop,
+        depth: u16,
         scene: &mut Scene<'_>,
-    ) -> Value {
-        match self.property_source(prop, found, slot) {
-            Source::Node(node, slot) => self.value(node, slot, scene),
-            Source::Found(value) => value.into_owned(),
+        out: &mut O,
+        placing: &Placing<'_>,
+    ) -> bool {
+        let Some(head) = prop.written_head.as_deref() else {
+            return false;
+        };
+        let graph = self.graph;
+        let Some(like) = graph
+            .nodes
+            .get(prop.node as usize)
+            .and_then(|node| node.like_example.as_deref())
+        else {
+            return false;
+        };
+        if placing.at(&prop.name).is_some() || depth >= HARD_DEPTH || self.count >= HARD_BUDGET {
+            return false;
+        }
+        self.count += 1;
+        if prop.in_place == InPlace::AfterClock {
+            scene.clock(self.rng, self.now);
+        }
+        out.in_place(prop, head, like, self.rng);
+        true
+    }
+
+    /// The value of the property `name`, just named in `out`, from `source` (a node's made in
+    /// `slot`): the identity instead when it goes there (the value is still made, and dropped,
+    /// so that what follows draws the same numbers), else the value with the identity placed
+    /// inside where it goes.
+    #[inline(always)]
+    fn put<O: Out>(
+        &mut self,
+        name: &str,
+        source: Source<'_>,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placing: &mut Placing<'_>,
+    ) {
+        if let Some(identity) = placing.at(name) {
+            if let Source::Node(..) = source {
+                self.built(|runner, made| runner.source(source, slot, scene, made, None));
+            }
+            out.value_ref(identity);
+            placing.placed = true;
+            return;
+        }
+        self.source(source, slot, scene, out, placing.inside(name));
+    }
+
+    /// The value `source` gives (a node's made in `slot`), into `out`.
+    #[inline(always)]
+    fn source<O: Out>(
+        &mut self,
+        source: Source<'_>,
+        slot: Slot<'_, '_>,
+        scene: &mut Scene<'_>,
+        out: &mut O,
+        placement: Option<Placement<'_>>,
+    ) {
+        match source {
+            Source::Node(node, echo) => {
+                self.walk(node, Slot { echo, ..slot }, scene, out, placement)
+            }
+            Source::Found(value) => out.placed(Cow::Borrowed(value), placement),
+            Source::Filled(value) => out.placed(Cow::Owned(*value), placement),
         }
     }
 
     /// Where a property's value comes from: the request's value itself when the property's
     /// schema accepts it, else the property's node (reading the request's value along when it is
-    /// an object or an array the node describes).
-    pub(super) fn property_source<'e, 'f>(
+    /// an object or an array the node describes; `echo` is what its object reads).
+    #[inline(always)]
+    fn property_source<'e>(
         &mut self,
         prop: &'g Prop,
         found: Option<Echo<'e>>,
-        slot: Slot<'e, 'f>,
-    ) -> Source<'e, 'f> {
+        echo: Option<Echo<'e>>,
+    ) -> Source<'e> {
         let graph = self.graph;
         let node = &graph.nodes[prop.node as usize];
-        let child = slot.property(prop.hint);
-        if let Some(found) = found {
-            let structured = !node.properties.is_empty() || !node.variants.is_empty();
-            match found.value {
-                Value::Object(_) if structured => {
-                    return Source::Node(
-                        prop.node,
-                        Slot {
-                            echo: Some(found),
-                            ..child
-                        },
-                    );
-                }
-                Value::Array(_) if node.kind == Types::ARRAY && node.variants.is_empty() => {
-                    return Source::Node(
-                        prop.node,
-                        Slot {
-                            echo: Some(found),
-                            ..child
-                        },
-                    );
-                }
-                // A rejected scalar goes on to the full check, which rejects it too.
-                Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
-                    if node
-                        .scalar_types
-                        .is_some_and(|types| types.admits(found.value)) =>
-                {
-                    return Source::Found(Cow::Borrowed(found.value));
-                }
-                _ => {
-                    let value = found.filled();
-                    if accepts_all_noting(&graph.parts, &node.roots, &value, &mut self.unsure) {
-                        return Source::Found(value);
-                    }
-                }
-            }
+        if let Some(found) = found
+            && let Some(source) = self.found_source(prop.node, node, found)
+        {
+            return source;
         }
         // A nested object the request does not name keeps reading the same part of the request
         // (a response-side wrapper such as Flatfile's `data`).
-        let echo = if node.kind == Types::OBJECT {
-            slot.echo
-        } else {
-            None
-        };
-        Source::Node(prop.node, Slot { echo, ..child })
+        Source::Node(prop.node, echo.filter(|_| node.kind == Types::OBJECT))
     }
 
-    fn array(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
+    /// Where the value of a property the request gives (`found`) comes from, unless it comes
+    /// from the property's node alone: the request's value when `node` accepts it, or `node`
+    /// reading it along when it is an object or an array the node describes.
+    fn found_source<'e>(&mut self, id: NodeId, node: &Node, found: Echo<'e>) -> Option<Source<'e>> {
+        let structured = !node.properties.is_empty() || !node.variants.is_empty();
+        match found.value {
+            Value::Object(_) if structured => Some(Source::Node(id, Some(found))),
+            Value::Array(_) if node.kind == Types::ARRAY && node.variants.is_empty() => {
+                Some(Source::Node(id, Some(found)))
+            }
+            // A rejected scalar goes on to the full check, which rejects it too.
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
+                if node
+                    .scalar_types
+                    .is_some_and(|types| types.admits(found.value)) =>
+            {
+                Some(Source::Found(found.value))
+            }
+            _ => {
+                let value = found.filled();
+                accepts_all_noting(&self.graph.parts, &node.roots, &value, &mut self.unsure)
+                    .then(|| Source::echoed(value))
+            }
+        }
+    }
+
+    /// An array, item by item, into `out`: the request's items where it can be echoed, else
+    /// made. Items that must be unique are made as values and compared ([`Runner::unique`]).
+    fn array<O: Out>(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut O) {
+        if node.unique_items {
+            let value = self.unique(node, slot);
+            return out.value(value);
+        }
         let items = node.items.unwrap_or(FREE);
         let child = slot.items();
         if let Some(source) = echoed_items(node, slot) {
-            let mut out = Vec::with_capacity(source.size_hint().0);
+            out.open_array(source.size_hint().0);
             for element in source {
-                let mut scene = Scene::new(None, slot.since);
-                let value = match self.item_source(items, element, child) {
-                    Source::Node(node, slot) => self.value(node, slot, &mut scene),
-                    Source::Found(value) => value.into_owned(),
-                };
-                out.push(value);
+                out.item();
+                self.echoed_item(items, element, child, out);
             }
-            if !node.unique_items || all_distinct(&out) {
-                return Value::Array(out);
+        } else {
+            let count = self.item_count(node, slot);
+            out.open_array(count);
+            for index in 0..count {
+                out.item();
+                let mut scene = Scene::new(None, child.since);
+                self.walk(
+                    element_node(node, index, items),
+                    child,
+                    &mut scene,
+                    out,
+                    None,
+                );
+            }
+        }
+        out.close_array();
+    }
+
+    /// An array whose items must be unique: the request's, when they are; else items made one
+    /// by one, each made again while it repeats an earlier one.
+    fn unique(&mut self, node: &'g Node, slot: Slot<'_, '_>) -> Value {
+        let items = node.items.unwrap_or(FREE);
+        let child = slot.items();
+        if let Some(source) = echoed_items(node, slot) {
+            let mut echoed = Vec::with_capacity(source.size_hint().0);
+            for element in source {
+                echoed
+                    .push(self.built(|runner, out| runner.echoed_item(items, element, child, out)));
+            }
+            if all_distinct(&echoed) {
+                return Value::Array(echoed);
             }
         }
         let count = self.item_count(node, slot);
-        let mut out: Vec<Value> = Vec::with_capacity(count);
+        let mut made: Vec<Value> = Vec::with_capacity(count);
         let mut misses = 0;
-        while out.len() < count {
-            let mut scene = Scene::new(None, slot.since);
-            let value = self.value(element_node(node, out.len(), items), child, &mut scene);
-            if node.unique_items && out.iter().any(|earlier| equal(earlier, &value)) {
+        while made.len() < count {
+            let mut scene = Scene::new(None, child.since);
+            let id = element_node(node, made.len(), items);
+            let value = self.built(|runner, out| runner.walk(id, child, &mut scene, out, None));
+            if made.iter().any(|earlier| equal(earlier, &value)) {
                 misses += 1;
                 // Generous: with few distinct values (unique booleans), a short run of repeats
                 // is likely (ten in a row one time in a thousand).
@@ -964,44 +1055,45 @@ impl<'g, 'r> Runner<'g, 'r> {
                 }
                 continue;
             }
-            out.push(value);
+            made.push(value);
         }
-        if out.len() < count {
+        if made.len() < count {
             self.unsure = true;
         }
-        Value::Array(out)
+        Value::Array(made)
     }
 
+    /// One echoed item of an array of `items`, into `out`.
+    fn echoed_item<O: Out>(
+        &mut self,
+        items: NodeId,
+        element: Echo<'_>,
+        child: Slot<'_, '_>,
+        out: &mut O,
+    ) {
+        let mut scene = Scene::new(None, child.since);
+        let source = self.item_source(items, element);
+        self.source(source, child, &mut scene, out, None);
+    }
     /// Where an echoed array element's value comes from: the element itself when the item schema
     /// accepts it, else the item node (reading the element along when it is an object the node
     /// describes).
-    pub(super) fn item_source<'e, 'f>(
-        &mut self,
-        items: NodeId,
-        element: Echo<'e>,
-        child: Slot<'e, 'f>,
-    ) -> Source<'e, 'f> {
+    fn item_source<'e>(&mut self, items: NodeId, element: Echo<'e>) -> Source<'e> {
         let graph = self.graph;
         let item_node = &graph.nodes[items as usize];
         let structured = !item_node.properties.is_empty() || !item_node.variants.is_empty();
         if matches!(element.value, Value::Object(_)) && structured {
-            return Source::Node(
-                items,
-                Slot {
-                    echo: Some(element),
-                    ..child
-                },
-            );
+            return Source::Node(items, Some(element));
         }
         let value = element.filled();
         if accepts_all_noting(&graph.parts, &item_node.roots, &value, &mut self.unsure) {
-            Source::Found(value)
+            Source::echoed(value)
         } else {
-            Source::Node(items, child)
+            Source::Node(items, None)
         }
     }
 
-    pub(super) fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
+    fn item_count(&mut self, node: &Node, slot: Slot<'_, '_>) -> usize {
         // The items `contains` asks for come right after the prefix.
         let placed = node.contains.map_or(0, |(_, least)| {
             u64::try_from(node.prefix.len())
@@ -1030,18 +1122,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         usize::try_from(count.min(MAX_ITEMS)).unwrap_or(0)
     }
 
-    pub(super) fn string(
-        &mut self,
-        node: &'g Node,
-        hint: Option<Hint>,
-        scene: &mut Scene<'_>,
-    ) -> String {
-        self.string_marked(node, hint, scene).0
-    }
-
-    /// [`Runner::string`], and whether the string has no character JSON escapes by construction
+    /// A string of `node` under `hint`, and whether the string has no character JSON escapes by construction
     /// ([`FormatKind::plain_by_construction`]); false says only that it is not known.
-    pub(super) fn string_marked(
+    fn string_marked(
         &mut self,
         node: &'g Node,
         hint: Option<Hint>,
@@ -1117,36 +1200,20 @@ impl<'g, 'r> Runner<'g, 'r> {
     /// by redrawing the example (a URL, or tokens) and nothing would fit, check or escape it
     /// afterwards, so that it can be written in place. Draws what `string_marked` draws before
     /// the example (the scene's clock, for tokens); draws nothing when it gives `None`.
-    pub(super) fn in_place_example(
+    fn in_place_example(
         &mut self,
         node: &'g Node,
         hint: Option<Hint>,
         scene: &mut Scene<'_>,
     ) -> Option<&'g LikeExample> {
-        self.in_place_as(InPlace::of(node, hint), node, scene)
-    }
-
-    /// [`Runner::in_place_example`] once decided ([`InPlace::of`]): the draw before the value,
-    /// and the example.
-    pub(super) fn in_place_as(
-        &mut self,
-        in_place: InPlace,
-        node: &'g Node,
-        scene: &mut Scene<'_>,
-    ) -> Option<&'g LikeExample> {
+        let in_place = InPlace::of(node, hint);
         if in_place == InPlace::No {
             return None;
         }
-        self.before_in_place(in_place, scene);
-        node.like_example.as_deref()
-    }
-
-    /// Draws what comes before a string written in place: the scene's clock, after which
-    /// `string_marked` makes tokens.
-    pub(super) fn before_in_place(&mut self, in_place: InPlace, scene: &mut Scene<'_>) {
         if in_place == InPlace::AfterClock {
             scene.clock(self.rng, self.now);
         }
+        node.like_example.as_deref()
     }
 
     /// A value made after the node's example ([`super::like_example::LikeExample`]) and whether
@@ -1295,12 +1362,7 @@ impl<'g, 'r> Runner<'g, 'r> {
                 .all(|format| made_in == Some(format.name()) || format.accepts(text))
     }
 
-    pub(super) fn integer(
-        &mut self,
-        node: &Node,
-        hint: Option<Hint>,
-        scene: &mut Scene<'_>,
-    ) -> i64 {
+    fn integer(&mut self, node: &Node, hint: Option<Hint>, scene: &mut Scene<'_>) -> i64 {
         let lower = node.lower.map(|bound| {
             if bound.exclusive {
                 bound.value.floor() as i128 + 1
@@ -1465,7 +1527,7 @@ impl<'g, 'r> Runner<'g, 'r> {
         i64::try_from(value).ok()
     }
 
-    pub(super) fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
+    fn boolean(&mut self, node: &Node, hint: Option<Hint>) -> bool {
         if let Some(Value::Bool(default)) = node.default
             && self.rng.random_bool(0.75)
         {
@@ -1489,7 +1551,7 @@ fn example_leads(like: &LikeExample, hint: Option<Hint>) -> bool {
 /// The example a string of `node` is made after as a URL ([`Node::url_from_example`]), unless
 /// its hint asks for a picture: a picture's URL from its hint shows a picture; any other URL
 /// keeps the example's host.
-pub(super) fn url_example(node: &Node, hint: Option<Hint>) -> Option<&LikeExample> {
+fn url_example(node: &Node, hint: Option<Hint>) -> Option<&LikeExample> {
     node.like_example
         .as_deref()
         .filter(|_| node.url_from_example && !matches!(hint, Some(Hint::Avatar | Hint::Image)))
@@ -1547,7 +1609,7 @@ fn nothing_to_meet(node: &Node) -> bool {
 /// Whether a property is made when its object is: a required one always, and so is one whose
 /// value a discriminator forces; a write-only one never otherwise (a response leaves it out);
 /// any other unless the object is made minimal and the request says nothing of it.
-pub(super) fn wanted(prop: &Prop, forced: bool, found: bool, minimal: bool) -> bool {
+fn wanted(prop: &Prop, forced: bool, found: bool, minimal: bool) -> bool {
     prop.required || forced || (!prop.write_only && (!minimal || found))
 }
 
@@ -1632,7 +1694,7 @@ fn floor_div(value: i128, step: i128) -> i128 {
 
 /// The node of an array's item at `index`: its `prefixItems` schema, then the items `contains`
 /// asks for, then `items`.
-pub(super) fn element_node(node: &Node, index: usize, items: NodeId) -> NodeId {
+fn element_node(node: &Node, index: usize, items: NodeId) -> NodeId {
     if let Some(&prefixed) = node.prefix.get(index) {
         return prefixed;
     }

@@ -1,23 +1,77 @@
-//! Writing a generated body straight into JSON: an object or array whose node needs no check of
-//! the whole value is written as its parts are made, so the body costs no map, no hashing of its
-//! names and no tree to serialize and drop. A node the writer cannot write part by part (one that
-//! is checked whole, or whose items must be unique) is made as a value and serialized in its
-//! place. The bytes are those `serde_json::to_vec` gives for the body `Runner::run` makes from the
-//! same state: both make every value in the same order from the same random numbers.
+//! Where the generator's walk (`Runner::walk`) puts what it makes, through one trait ([`Out`]):
+//! JSON bytes ([`JsonOut`]), which is how a response body is written, with no map, no hashing of
+//! names and no tree to serialize and drop; or a `Value` ([`ValueOut`]), where one is needed (a
+//! value to check or compare whole, the store's records, echo checks, identities). The walk makes
+//! the same values from the same random numbers whichever it writes to, so the bytes are those
+//! `serde_json::to_vec` gives for the value.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
-use rand::RngExt;
-use serde_json::{Number, Value};
+use rand::rngs::Xoshiro256PlusPlus;
+use serde_json::{Map, Number, Value};
 
-use super::echo::Echo;
-use super::hint::Hint;
-use super::plan::{FREE, Node, NodeId, Prop, WrittenChoices};
-use super::run::{
-    Fields, Runner, Scene, Slot, Source, alone, echoed_items, element_node, exclusive, wanted,
-};
-use super::schema::Types;
+use super::like_example::LikeExample;
+use super::plan::Prop;
+
+/// What the walk writes a value into. Objects and arrays are opened, filled (an object's values
+/// each after their name) and closed.
+pub(super) trait Out {
+    /// A value made whole.
+    fn value(&mut self, value: Value);
+    /// A value known already (a choice of an `enum`, an echoed or forced value, the identity).
+    fn value_ref(&mut self, value: &Value);
+    /// A boolean.
+    fn boolean(&mut self, value: bool);
+    /// An integer.
+    fn integer(&mut self, value: i64);
+    /// A string; `plain` says that it has nothing JSON escapes, by construction (false says only
+    /// that it is not known). The string back, when the output keeps none of it, for its room to
+    /// hold the next one.
+    fn string(&mut self, text: String, plain: bool) -> Option<String>;
+    /// A string made after `like` as `LikeExample::push_redrawn` makes it: nothing to escape.
+    fn redrawn(&mut self, like: &LikeExample, rng: &mut Xoshiro256PlusPlus);
+    /// The property `prop` of an object, its value a string made after `like` as
+    /// [`Out::redrawn`] makes it; `head` is how the property starts when written after another
+    /// ([`Prop::written_head`]: comma, name, quote and the example's kept lead; the whole
+    /// property when nothing is redrawn, [`Prop::head_is_whole`]).
+    fn in_place(
+        &mut self,
+        prop: &Prop,
+        _head: &[u8],
+        like: &LikeExample,
+        rng: &mut Xoshiro256PlusPlus,
+    ) {
+        self.prop_name(prop);
+        self.redrawn(like, rng);
+    }
+    /// Opens an object that will have about `capacity` properties.
+    fn open_object(&mut self, capacity: usize);
+    /// The name of the next property of the innermost open object.
+    fn name(&mut self, name: &str);
+    /// The name of a declared property, as [`Out::name`] puts it.
+    fn prop_name(&mut self, prop: &Prop);
+    /// Closes the innermost object.
+    fn close_object(&mut self);
+    /// Opens an array that will have about `capacity` items.
+    fn open_array(&mut self, capacity: usize);
+    /// An item of the innermost open array comes next.
+    fn item(&mut self);
+    /// Closes the innermost array.
+    fn close_array(&mut self);
+
+    /// `value`, with the identity placed in it where `placement` says.
+    fn placed(&mut self, value: Cow<'_, Value>, placement: Option<Placement<'_>>) {
+        match (value, placement) {
+            (value, Some(placement)) => {
+                let mut value = value.into_owned();
+                place(&mut value, placement);
+                self.value(value);
+            }
+            (Cow::Borrowed(value), None) => self.value_ref(value),
+            (Cow::Owned(value), None) => self.value(value),
+        }
+    }
+}
 
 /// Where the record identity goes in the value being made: the names still to walk to it, and
 /// the identity.
@@ -50,264 +104,265 @@ pub(crate) fn place(body: &mut Value, placement: Placement<'_>) {
     }
 }
 
-impl<'g> Runner<'g, '_> {
-    /// Writes a whole body for `root` into `out`, echoing `echo`, with the identity placed.
-    pub(crate) fn write_root(
-        &mut self,
-        root: NodeId,
-        echo: Option<Echo<'_>>,
-        placement: Option<Placement<'_>>,
-        out: &mut Vec<u8>,
-    ) {
-        let mut scene = Scene::new(None, None);
-        self.write(root, Slot::root(echo), &mut scene, out, placement);
+/// The identity's placement as one object is walked: where it goes from this object on, and
+/// whether it took the place of a property's value yet.
+pub(super) struct Placing<'p> {
+    placement: Option<Placement<'p>>,
+    /// Set once the identity took the place of a property's value.
+    pub(super) placed: bool,
+}
+
+impl<'p> Placing<'p> {
+    pub(super) fn new(placement: Option<Placement<'p>>) -> Self {
+        Placing {
+            placement,
+            placed: false,
+        }
     }
 
-    fn write(
-        &mut self,
-        id: NodeId,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-        out: &mut Vec<u8>,
-        placement: Option<Placement<'_>>,
-    ) {
-        let node = match self.counted(id, slot.depth) {
-            Ok(node) => node,
-            Err(value) => return write_placed(out, Cow::Owned(value), placement),
-        };
-        if node.leaf && placement.is_none() {
-            return self.write_leaf(node, slot.hint, scene, out);
-        }
-        if let Some(choices) = node.written_choices.as_deref()
-            && placement.is_none()
+    /// The identity, when it is the value of the property `name` of this object.
+    pub(super) fn at(&self, name: &str) -> Option<&'p Value> {
+        self.placement
+            .filter(|placement| matches!(placement.path, [last] if last == name))
+            .map(|placement| placement.identity)
+    }
+
+    /// Where the identity goes inside the value of the property `name`.
+    pub(super) fn inside(&self, name: &str) -> Option<Placement<'p>> {
+        self.placement.and_then(|placement| match placement.path {
+            [first, rest @ ..] if first == name && !rest.is_empty() => Some(Placement {
+                path: rest,
+                identity: placement.identity,
+            }),
+            _ => None,
+        })
+    }
+
+    /// Adds the identity as the object's last property when it belongs here and no property
+    /// held it.
+    pub(super) fn finish<O: Out>(self, out: &mut O) {
+        if let Some(placement) = self.placement
+            && let [last] = placement.path
+            && !self.placed
         {
-            return self.write_choice(choices, out);
+            out.name(last);
+            out.value_ref(placement.identity);
         }
-        let slot = self.settled(id, slot);
-        self.descend(id, |runner| {
-            if exclusive(node, slot) || node.variants.iter().any(|variant| variant.alone) {
-                // As `Runner::checked` makes it: the variant drawn, then, when the variants
-                // exclude each other or the others refuse this one's values by type, its value;
-                // else values tried and checked from that variant on.
-                let start = runner.first_variant(node, slot.minimal);
-                if exclusive(node, slot) || alone(node, slot, start) {
-                    let variant = &node.variants[start % node.variants.len()];
-                    runner.write(variant.node, slot, scene, out, placement);
-                } else {
-                    let value = runner.checked_from(node, slot, scene, start);
-                    write_placed(out, Cow::Owned(value), placement);
-                }
-            } else if !writable(node, slot) {
-                let value = runner.checked(node, slot, scene);
-                write_placed(out, Cow::Owned(value), placement);
-            } else if node.kind == Types::OBJECT && placement.is_none() && free_object(node, slot) {
-                runner.write_free_object(node, slot, out);
-            } else if node.kind == Types::OBJECT {
-                out.push(b'{');
-                let mut fields = JsonFields {
-                    names: Vec::with_capacity(node.properties.len()),
-                    out,
-                    placement,
-                    placed: false,
-                };
-                runner.fields(node, slot, &mut fields);
-                fields.finish();
-            } else {
-                runner.write_array(node, slot, out);
-            }
-        });
+    }
+}
+
+/// Compact JSON written into a buffer as it is made.
+pub(crate) struct JsonOut<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl<'o> JsonOut<'o> {
+    /// JSON appended to `out`.
+    pub(crate) fn new(out: &'o mut Vec<u8>) -> Self {
+        JsonOut { out }
     }
 
-    /// A plain scalar (`Node::leaf`), counted: made as `Runner::checked` makes it (no variant
-    /// drawn, nothing checked, no parts to put on the path, and the same however minimal the
-    /// slot), and written. A string is written without becoming a `Value`.
-    fn write_leaf(
-        &mut self,
-        node: &'g Node,
-        hint: Option<Hint>,
-        scene: &mut Scene<'_>,
-        out: &mut Vec<u8>,
-    ) {
-        if node.kind == Types::STRING {
-            if let Some(like) = self.in_place_example(node, hint, scene) {
-                // As `Runner::string_marked` makes it, written in place: there is nothing to
-                // escape, fit or check, so no string of its own to fill and copy.
-                out.push(b'"');
-                like.push_redrawn(out, self.rng);
-                out.push(b'"');
-                return;
-            }
-            let (text, plain) = self.string_marked(node, hint, scene);
-            if plain {
-                write_plain_text(out, &text);
-            } else {
-                write_text(out, &text);
-            }
-            self.give_back(text);
-        } else if node.kind == Types::INTEGER {
-            // As `Runner::scalar` makes it, without a `Value` to hold it.
-            let integer = self.integer(node, hint, scene);
-            out.extend_from_slice(itoa::Buffer::new().format(integer).as_bytes());
-        } else if node.kind == Types::BOOLEAN {
-            let literal: &[u8] = if self.boolean(node, hint) {
-                b"true"
-            } else {
-                b"false"
-            };
-            out.extend_from_slice(literal);
+    /// The comma before a property or an item, unless it is the first: right after the opening
+    /// brace or bracket, which no value ends with.
+    fn separate(&mut self) {
+        if !matches!(self.out.last(), Some(b'{' | b'[')) {
+            self.out.push(b',');
+        }
+    }
+}
+
+impl Out for JsonOut<'_> {
+    fn value(&mut self, value: Value) {
+        write_value(self.out, &value);
+    }
+
+    fn value_ref(&mut self, value: &Value) {
+        write_value(self.out, value);
+    }
+
+    fn boolean(&mut self, value: bool) {
+        let literal: &[u8] = if value { b"true" } else { b"false" };
+        self.out.extend_from_slice(literal);
+    }
+
+    fn integer(&mut self, value: i64) {
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    fn string(&mut self, text: String, plain: bool) -> Option<String> {
+        if plain {
+            write_plain_text(self.out, &text);
         } else {
-            let value = self.scalar(node, hint, scene);
-            write_value(out, &value);
+            write_text(self.out, &text);
         }
+        Some(text)
     }
 
-    /// An `enum` choice, drawn as `Runner::shape` draws it (the default half of the time when it
-    /// is a choice, else any choice) and written as it was written ahead, without a `Value`.
-    fn write_choice(&mut self, choices: &WrittenChoices, out: &mut Vec<u8>) {
-        if let Some(default) = &choices.default
-            && self.rng.random_bool(0.5)
-        {
-            return out.extend_from_slice(default);
-        }
-        let at = self.rng.random_range(0..choices.choices.len());
-        out.extend_from_slice(&choices.choices[at]);
+    fn redrawn(&mut self, like: &LikeExample, rng: &mut Xoshiro256PlusPlus) {
+        self.out.push(b'"');
+        like.push_redrawn(self.out, rng);
+        self.out.push(b'"');
     }
 
-    /// An object that only its node decides ([`free_object`]), property by property, as
-    /// `Runner::fields` makes it through [`JsonFields`] when there is nothing to echo, force,
-    /// place or add: the same values from the same random numbers, without looking for any of
-    /// those at each property.
-    fn write_free_object(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut Vec<u8>) {
-        let (mut scene, slot) = self.opened(None, slot);
-        out.push(b'{');
-        let mut first = true;
-        for prop in &node.properties {
-            // What `fields` leaves out when nothing is forced or found and the slot is not
-            // minimal.
-            if prop.forbidden || !wanted(prop, false, false, false) {
-                continue;
-            }
-            // The comma that starts a written name is left out before the first property.
-            let from = usize::from(first);
-            first = false;
-            if let Some(head) = prop.written_head.as_deref()
-                && self.counted_whole(slot.depth + 1)
-            {
-                // As `write_leaf` writes a string in place: counted, after the clock when it
-                // would draw it, and the example redrawn, its leading run written ahead.
-                self.before_in_place(prop.in_place, &mut scene);
-                out.extend_from_slice(&head[from..]);
-                if !prop.head_is_whole {
-                    let graph = self.graph;
-                    if let Some(like) = graph
-                        .nodes
-                        .get(prop.node as usize)
-                        .and_then(|node| node.like_example.as_deref())
-                    {
-                        like.push_after_lead(out, self.rng);
-                    }
-                    out.push(b'"');
-                }
-                continue;
-            }
-            out.extend_from_slice(&prop.written[from..]);
-            if !self.write_leaf_property(prop, slot.depth, &mut scene, out) {
-                self.write(prop.node, slot.property(prop.hint), &mut scene, out, None);
-            }
-        }
-        out.push(b'}');
-    }
-
-    /// Writes the value of `prop`, a property of an object at `depth`, when its node is a leaf:
-    /// counted one level deeper as `write` counts it, and written as `write` writes it. False,
-    /// with nothing counted or written, when the node is not a leaf.
-    fn write_leaf_property(
+    fn in_place(
         &mut self,
         prop: &Prop,
-        depth: u16,
-        scene: &mut Scene<'_>,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        match self.counted_leaf(prop.node, depth + 1) {
-            Some(Ok(node)) => self.write_leaf(node, prop.hint, scene, out),
-            Some(Err(value)) => write_placed(out, Cow::Owned(value), None),
-            None => return false,
+        head: &[u8],
+        like: &LikeExample,
+        rng: &mut Xoshiro256PlusPlus,
+    ) {
+        // Written ahead with its comma, which the first property leaves out.
+        let from = usize::from(self.out.last() == Some(&b'{'));
+        self.out
+            .extend_from_slice(head.get(from..).unwrap_or_default());
+        if !prop.head_is_whole {
+            like.push_after_lead(self.out, rng);
+            self.out.push(b'"');
         }
-        true
     }
 
-    /// An array whose items need not be unique, item by item (as `Runner::array` makes it).
-    fn write_array(&mut self, node: &'g Node, slot: Slot<'_, '_>, out: &mut Vec<u8>) {
-        let items = node.items.unwrap_or(FREE);
-        let child = slot.items();
-        out.push(b'[');
-        if let Some(source) = echoed_items(node, slot) {
-            for (index, element) in source.enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                let mut scene = Scene::new(None, slot.since);
-                match self.item_source(items, element, child) {
-                    Source::Node(node, slot) => self.write(node, slot, &mut scene, out, None),
-                    Source::Found(value) => write_placed(out, value, None),
-                }
-            }
+    fn open_object(&mut self, _capacity: usize) {
+        self.out.push(b'{');
+    }
+
+    fn name(&mut self, name: &str) {
+        self.separate();
+        if plain(name) {
+            write_plain_text(self.out, name);
         } else {
-            for index in 0..self.item_count(node, slot) {
-                if index > 0 {
-                    out.push(b',');
-                }
-                let mut scene = Scene::new(None, slot.since);
-                self.write(
-                    element_node(node, index, items),
-                    child,
-                    &mut scene,
-                    out,
-                    None,
-                );
-            }
+            write_json(self.out, name);
         }
-        out.push(b']');
+        self.out.push(b':');
+    }
+
+    fn prop_name(&mut self, prop: &Prop) {
+        // Written ahead with its comma (`,"name":`), which the first property leaves out.
+        let written = &prop.written[..];
+        let written = match self.out.last() {
+            Some(b'{') => written.get(1..).unwrap_or_default(),
+            _ => written,
+        };
+        self.out.extend_from_slice(written);
+    }
+
+    fn close_object(&mut self) {
+        self.out.push(b'}');
+    }
+
+    fn open_array(&mut self, _capacity: usize) {
+        self.out.push(b'[');
+    }
+
+    fn item(&mut self) {
+        self.separate();
+    }
+
+    fn close_array(&mut self) {
+        self.out.push(b']');
     }
 }
 
-/// Whether a node is made part by part, so that its parts can be written as they are made:
-/// `Runner::checked` makes it in one attempt with no check (not composed), and `Runner::shape`
-/// gives an object, or an array that may repeat items.
-fn writable(node: &Node, slot: Slot<'_, '_>) -> bool {
-    let composite = node.kind == Types::OBJECT || (node.kind == Types::ARRAY && !node.unique_items);
-    composite
-        && !node.check
-        && node.variants.is_empty()
-        && node.choices.as_ref().is_none_or(Vec::is_empty)
-        && !(node.null_ok && (node.types.is_empty() || slot.minimal))
+/// A `Value` built as it is made.
+#[derive(Default)]
+pub(crate) struct ValueOut {
+    /// The objects and arrays open, innermost last.
+    open: Vec<Open>,
+    /// The value once made whole.
+    made: Value,
 }
 
-/// Whether an object in `slot` is made from its declared properties alone, so that
-/// [`Runner::write_free_object`] can write it: nothing in the slot to echo or force, no
-/// discriminator to name the schema, no property required beyond those declared, no bound on
-/// how many properties there are, and properties declared (an object of none is a dictionary,
-/// whose keys are drawn).
-fn free_object(node: &Node, slot: Slot<'_, '_>) -> bool {
-    slot.free()
-        && node.lineage.is_none()
-        && node.extra_required.is_empty()
-        && node.max_properties.is_none()
-        && node.min_properties == 0
-        && !node.properties.is_empty()
+/// An object or an array being built.
+enum Open {
+    /// An object, and the name of its next property.
+    Object(Map<String, Value>, String),
+    Array(Vec<Value>),
 }
 
-/// Writes `value` with the identity placed in it.
-fn write_placed(out: &mut Vec<u8>, value: Cow<'_, Value>, placement: Option<Placement<'_>>) {
-    let value = match placement {
-        Some(placement) => {
-            let mut value = value.into_owned();
-            place(&mut value, placement);
-            Cow::Owned(value)
+impl ValueOut {
+    /// The value made.
+    pub(crate) fn into_value(self) -> Value {
+        self.made
+    }
+
+    /// Puts a value made whole where it goes: in the innermost open object or array, or as the
+    /// whole value.
+    fn put(&mut self, value: Value) {
+        match self.open.last_mut() {
+            Some(Open::Object(map, name)) => {
+                map.insert(std::mem::take(name), value);
+            }
+            Some(Open::Array(items)) => items.push(value),
+            None => self.made = value,
         }
-        None => value,
-    };
-    write_value(out, &value);
+    }
+
+    /// The innermost object, closed.
+    fn close(&mut self) {
+        match self.open.pop() {
+            Some(Open::Object(map, _)) => self.put(Value::Object(map)),
+            Some(Open::Array(items)) => self.put(Value::Array(items)),
+            None => {}
+        }
+    }
+}
+
+impl Out for ValueOut {
+    fn value(&mut self, value: Value) {
+        self.put(value);
+    }
+
+    fn value_ref(&mut self, value: &Value) {
+        self.put(value.clone());
+    }
+
+    fn boolean(&mut self, value: bool) {
+        self.put(Value::Bool(value));
+    }
+
+    fn integer(&mut self, value: i64) {
+        self.put(Value::from(value));
+    }
+
+    fn string(&mut self, text: String, _plain: bool) -> Option<String> {
+        self.put(Value::String(text));
+        None
+    }
+
+    fn redrawn(&mut self, like: &LikeExample, rng: &mut Xoshiro256PlusPlus) {
+        let mut text = String::new();
+        like.push_redrawn(&mut text, rng);
+        self.put(Value::String(text));
+    }
+
+    fn open_object(&mut self, capacity: usize) {
+        self.open
+            .push(Open::Object(Map::with_capacity(capacity), String::new()));
+    }
+
+    fn name(&mut self, name: &str) {
+        if let Some(Open::Object(_, next)) = self.open.last_mut() {
+            name.clone_into(next);
+        }
+    }
+
+    fn prop_name(&mut self, prop: &Prop) {
+        self.name(&prop.name);
+    }
+
+    fn close_object(&mut self) {
+        self.close();
+    }
+
+    fn open_array(&mut self, capacity: usize) {
+        self.open.push(Open::Array(Vec::with_capacity(capacity)));
+    }
+
+    fn item(&mut self) {}
+
+    fn close_array(&mut self) {
+        self.close();
+    }
 }
 
 /// Writes `value` as serde_json does; a scalar, most of what is written this way, without it.
@@ -363,172 +418,6 @@ pub(super) fn plain(text: &str) -> bool {
     })
 }
 
-/// An object's properties written as JSON, the opening brace already out.
-struct JsonFields<'o, 'p> {
-    out: &'o mut Vec<u8>,
-    /// Where each name written so far lies in `out`, between its quotes.
-    names: Vec<Range<usize>>,
-    /// Where the identity goes, from this object on.
-    placement: Option<Placement<'p>>,
-    /// Set once the identity took the place of a property's value.
-    placed: bool,
-}
-
-impl<'p> JsonFields<'_, 'p> {
-    fn name(&mut self, name: &str) {
-        if !self.names.is_empty() {
-            self.out.push(b',');
-        }
-        self.out.push(b'"');
-        let start = self.out.len();
-        if plain(name) {
-            self.out.extend_from_slice(name.as_bytes());
-        } else {
-            let mut quoted = Vec::new();
-            write_json(&mut quoted, name);
-            self.out.extend_from_slice(
-                quoted
-                    .get(1..quoted.len().saturating_sub(1))
-                    .unwrap_or_default(),
-            );
-        }
-        self.names.push(start..self.out.len());
-        self.out.extend_from_slice(b"\":");
-    }
-
-    /// A name written ahead of time (`,"name":`, escaped; [`Prop::written`]), as
-    /// [`JsonFields::name`] writes it.
-    fn written_name(&mut self, written: &[u8]) {
-        // The leading comma only after another name; the name starts after the quote.
-        let (written, start) = if self.names.is_empty() {
-            (written.get(1..).unwrap_or_default(), self.out.len() + 1)
-        } else {
-            (written, self.out.len() + 2)
-        };
-        self.out.extend_from_slice(written);
-        // Between the quotes: the colon and the closing quote are the last two bytes.
-        self.names.push(start..self.out.len().saturating_sub(2));
-    }
-
-    /// The identity, when it is the value of the property `name` of this object.
-    fn identity_at(&self, name: &str) -> Option<&'p Value> {
-        self.placement
-            .filter(|placement| matches!(placement.path, [last] if last == name))
-            .map(|placement| placement.identity)
-    }
-
-    /// Where the identity goes inside the value of the property `name`.
-    fn inside(&self, name: &str) -> Option<Placement<'p>> {
-        self.placement.and_then(|placement| match placement.path {
-            [first, rest @ ..] if first == name && !rest.is_empty() => Some(Placement {
-                path: rest,
-                identity: placement.identity,
-            }),
-            _ => None,
-        })
-    }
-
-    /// The identity written as the value of the property just named.
-    fn write_identity(&mut self, identity: &Value) {
-        write_json(self.out, identity);
-        self.placed = true;
-    }
-
-    /// Adds the identity as the last property when it belongs here and no property held it,
-    /// and closes the object.
-    fn finish(mut self) {
-        if let Some(placement) = self.placement
-            && let [last] = placement.path
-            && !self.placed
-        {
-            self.name(last);
-            self.write_identity(placement.identity);
-        }
-        self.out.push(b'}');
-    }
-}
-
-impl Fields for JsonFields<'_, '_> {
-    fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    fn contains(&self, name: &str) -> bool {
-        // Names are compared as written: escaped, which few names need.
-        let written: Cow<'_, [u8]> = if plain(name) {
-            Cow::Borrowed(name.as_bytes())
-        } else {
-            let mut quoted = Vec::new();
-            write_json(&mut quoted, name);
-            Cow::Owned(
-                quoted
-                    .get(1..quoted.len().saturating_sub(1))
-                    .unwrap_or_default()
-                    .to_vec(),
-            )
-        };
-        self.names
-            .iter()
-            .any(|range| self.out.get(range.clone()) == Some(&*written))
-    }
-
-    fn known(&mut self, name: &str, value: &Value) {
-        self.name(name);
-        match self.identity_at(name) {
-            Some(identity) => self.write_identity(identity),
-            None => write_placed(self.out, Cow::Borrowed(value), self.inside(name)),
-        }
-    }
-
-    fn property<'g, 'e>(
-        &mut self,
-        runner: &mut Runner<'g, '_>,
-        prop: &'g Prop,
-        found: Option<Echo<'e>>,
-        slot: Slot<'e, '_>,
-        scene: &mut Scene<'_>,
-    ) {
-        self.written_name(&prop.written);
-        if let Some(identity) = self.identity_at(&prop.name) {
-            // Made and dropped, as the identity replaces it: what follows draws the same numbers.
-            runner.property(prop, found, slot, scene);
-            self.write_identity(identity);
-            return;
-        }
-        let inside = self.inside(&prop.name);
-        // What `property_source` gives a leaf the request says nothing about: its node, one
-        // level deeper, with the property's hint.
-        if found.is_none()
-            && inside.is_none()
-            && runner.write_leaf_property(prop, slot.depth, scene, self.out)
-        {
-            return;
-        }
-        match runner.property_source(prop, found, slot) {
-            Source::Node(node, slot) => runner.write(node, slot, scene, self.out, inside),
-            Source::Found(value) => write_placed(self.out, value, inside),
-        }
-    }
-
-    fn node(
-        &mut self,
-        runner: &mut Runner<'_, '_>,
-        name: &str,
-        node: NodeId,
-        slot: Slot<'_, '_>,
-        scene: &mut Scene<'_>,
-    ) {
-        self.name(name);
-        if let Some(identity) = self.identity_at(name) {
-            runner.value(node, slot, scene);
-            self.write_identity(identity);
-            return;
-        }
-        let inside = self.inside(name);
-        runner.write(node, slot, scene, self.out, inside);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
@@ -538,8 +427,9 @@ mod tests {
 
     use crate::generate::{GenerateContext, Generator};
 
-    /// The body `generator` writes for `seed`, checked to be the bytes (and the vouching) of
-    /// the body it builds from the same seed, parsed back.
+    /// The body `generator` writes for `seed` ([`super::JsonOut`]), checked to be the bytes
+    /// (and the vouching) of the body it builds from the same seed ([`super::ValueOut`]), parsed
+    /// back.
     fn written_as_built(
         generator: &Generator,
         seed: u64,
@@ -564,57 +454,9 @@ mod tests {
         serde_json::from_slice(&written).expect("JSON")
     }
 
-    /// Objects made from their declared properties alone are written by a shorter path
-    /// (`write_free_object`), which must leave out and keep what `fields` does, and draw the
-    /// same numbers, down to where depth makes the values minimal.
-    #[test]
-    fn free_objects_are_written_as_built() {
-        let document = json!({"components": {"schemas": {"Person": {
-            "type": "object",
-            "required": ["name", "secret"],
-            "properties": {
-                "name": {"type": "string"},
-                "email": {"type": "string", "format": "email"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "secret": {"type": "string", "writeOnly": true},
-                "hint": {"type": "string", "writeOnly": true},
-                "address": {"type": "object", "properties": {
-                    "city": {"type": "string"},
-                    "lines": {"type": "array", "items": {"type": "string"}}
-                }},
-                "bounded": {"type": "object", "maxProperties": 1, "properties": {
-                    "a": {"type": "integer"}, "b": {"type": "integer"}
-                }},
-                "manager": {"$ref": "#/components/schemas/Person"},
-                "tags": {"type": "object", "additionalProperties": {"type": "string"}}
-            }
-        }}}});
-        let schema = json!({"allOf": [
-            {"$ref": "#/components/schemas/Person"},
-            {"type": "object", "properties": {"extra": {"type": "boolean"}}}
-        ]});
-        let generator = Generator::compile(&document, &schema).expect("a generator");
-        for seed in 0..50 {
-            let parsed = written_as_built(&generator, seed, None);
-            assert!(parsed["name"].is_string(), "{parsed}");
-            assert!(
-                parsed.get("secret").is_none() && parsed.get("hint").is_none(),
-                "write-only properties stay out of a response"
-            );
-            assert!(parsed["manager"]["manager"].is_object(), "nested: {parsed}");
-            assert!(
-                parsed["bounded"]
-                    .as_object()
-                    .is_some_and(|bounded| bounded.len() <= 1),
-                "a bounded object keeps its bound"
-            );
-        }
-    }
-
-    /// An `enum` is written from its choices written ahead (`Runner::write_choice`), drawing
-    /// what `Runner::shape` draws: the default half of the time when it is a choice, else any
-    /// choice; a choice that JSON escapes, a float, `null` and an object are written as
-    /// serde_json writes them.
+    /// An `enum` is drawn as `Runner::shape` draws it: the default half of the time when it is
+    /// a choice, else any choice; a choice that JSON escapes, a float, `null` and an object are
+    /// written as serde_json writes them.
     #[test]
     fn enums_are_written_as_built() {
         let schema = json!({"type": "object", "properties": {
@@ -653,10 +495,11 @@ mod tests {
     }
 
     /// Strings redrawn from their example with nothing to fit, check or escape are written in
-    /// place (`Runner::in_place_example`), and with their property name in one copy when there
-    /// is nothing to redraw (`Prop::written_head`); the others go through `string_marked`. Both must
-    /// draw what building the body draws, in objects (whose clock is drawn) and as array items
-    /// (whose clock is not, until a redrawn token asks for it).
+    /// place (`Runner::in_place_example`), a property's from its start made once
+    /// (`Prop::written_head`, the whole property when there is nothing to redraw), which only
+    /// the JSON output copies; the others go through `string_marked`. Both outputs must draw
+    /// the same, in objects (whose clock is drawn) and as array items (whose clock is not, until
+    /// a redrawn token asks for it).
     #[test]
     fn strings_made_after_examples_are_written_as_built() {
         let user = json!({"type": "object", "properties": {
@@ -731,27 +574,35 @@ mod tests {
         }
     }
 
-    /// Names written ahead of time carry their comma (`Prop::written`): it is left out before
-    /// the first, and each name is found where it lies between its quotes.
+    /// A comma comes before every property and item but the first of its object or array,
+    /// whatever the values before it end with.
     #[test]
-    fn names_written_ahead_are_found_where_they_lie() {
-        use crate::generate::run::Fields as _;
+    fn commas_come_between_properties_and_items() {
+        use super::Out as _;
 
-        let mut out = b"{".to_vec();
-        let mut fields = super::JsonFields {
-            out: &mut out,
-            names: Vec::new(),
-            placement: None,
-            placed: false,
-        };
-        fields.written_name(b",\"first\":");
-        fields.out.push(b'1');
-        fields.written_name(b",\"second\":");
-        fields.out.push(b'2');
-        assert!(fields.contains("first") && fields.contains("second"));
-        assert!(!fields.contains("irst") && !fields.contains("secon"));
-        fields.finish();
-        assert_eq!(String::from_utf8_lossy(&out), r#"{"first":1,"second":2}"#);
+        let mut out = Vec::new();
+        let mut json = super::JsonOut::new(&mut out);
+        json.open_array(3);
+        for _ in 0..2 {
+            json.item();
+            json.open_object(3);
+            json.name("first");
+            json.integer(1);
+            json.name("say \"hi\"");
+            json.open_array(0);
+            json.close_array();
+            json.name("last");
+            json.open_object(0);
+            json.close_object();
+            json.close_object();
+        }
+        json.item();
+        json.value_ref(&serde_json::json!([[], {}]));
+        json.close_array();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"[{"first":1,"say \"hi\"":[],"last":{}},{"first":1,"say \"hi\"":[],"last":{}},[[],{}]]"#
+        );
     }
 
     #[test]
@@ -777,7 +628,49 @@ mod tests {
         }
     }
 
-    /// Plain scalars are written without a check (`Node::leaf`); scalars the server must check
+    /// A name no property declares is written once: a discriminator's value the branch does
+    /// not declare but requires keeps its value, and drawn names never repeat a name written
+    /// before.
+    #[test]
+    fn undeclared_names_are_written_once() {
+        let document = json!({"components": {"schemas": {
+            "Cat": {"type": "object", "required": ["kind", "meow"], "minProperties": 4,
+                "properties": {"meow": {"type": "string"}},
+                "additionalProperties": {"type": "string"}},
+            "Dog": {"type": "object", "required": ["kind", "bark"],
+                "properties": {"bark": {"type": "string"}}}
+        }}});
+        let schema = json!({"oneOf": [
+            {"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+            "discriminator": {"propertyName": "kind"}});
+        let generator = Generator::compile(&document, &schema).expect("a generator");
+        let mut kinds = std::collections::BTreeSet::new();
+        for seed in 0..50 {
+            let parsed = written_as_built(&generator, seed, None);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+            let mut written = Vec::new();
+            generator.write_vouched(
+                &mut GenerateContext::plain(&mut rng, Utc::now()),
+                &mut written,
+            );
+            let text = String::from_utf8_lossy(&written);
+            assert_eq!(text.matches("\"kind\"").count(), 1, "{text}");
+            assert!(
+                ["Cat", "Dog"].contains(&parsed["kind"].as_str().unwrap_or_default()),
+                "{text}"
+            );
+            kinds.insert(parsed["kind"].to_string());
+            if parsed["kind"] == "Cat" {
+                assert!(
+                    parsed.as_object().is_some_and(|cat| cat.len() >= 4),
+                    "{text}"
+                );
+            }
+        }
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+    }
+
+    /// Plain scalars are made without a check (`Node::leaf`); scalars the server must check
     /// (a `not`, an `allOf` branch) are not plain, and are retried when written as when built.
     #[test]
     fn checked_scalars_are_retried_when_written_as_when_built() {
