@@ -2,7 +2,8 @@
 //! (`tests/specs/conform`): a stored record answered only where it fits the answer's schema (an
 //! update whose request and answer schemas differ, a list narrower than what was created), a
 //! discriminator whose mapping names schemas the document does not have, a callback keyed by
-//! something that is not a runtime expression, and properties no value satisfies.
+//! something that is not a runtime expression, properties no value satisfies, and patterns whose
+//! samples must be checked.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -163,5 +164,29 @@ fn a_property_no_value_satisfies_is_left_out() {
             );
             assert!(factory.values().all(Value::is_object), "{body}");
         }
+    }
+}
+
+#[test]
+fn strings_for_a_pattern_with_inner_assertions_are_checked_and_one_nothing_matches_is_not_sent() {
+    let engine = engine("pattern");
+    for index in 0..40 {
+        let (status, body) = send(
+            &engine,
+            "GET",
+            &format!("/certificates/{index}"),
+            &Value::Null,
+        );
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let tag = body["tag"].as_str().unwrap();
+        let mut chars = tag.chars();
+        assert_eq!(chars.next(), Some('x'), "{body}");
+        let after = chars.next().unwrap();
+        assert!(
+            !after.is_ascii_alphanumeric() && after != '_' && chars.next().is_none(),
+            "{body}"
+        );
+        // No string matches `pem`'s pattern: an answer never holds one.
+        assert!(body.get("pem").is_none(), "{body}");
     }
 }

@@ -21,6 +21,10 @@ pub(crate) struct Pattern {
     /// Samplers with a long and a short repetition allowance, absent when the pattern uses
     /// syntax `rand_regex` cannot sample (look-around, back-references).
     samplers: Option<[rand_regex::Regex; 2]>,
+    /// Whether every sample matches the pattern: nothing was left out to sample it (look-around,
+    /// back-references) and its only assertions are anchors at its ends. A `$` or `\b` inside
+    /// (AWS's `…\|=\{3,\}$\{1,4096\}`) is dropped for sampling, so samples are then candidates.
+    exact: bool,
 }
 
 impl fmt::Debug for Pattern {
@@ -49,6 +53,12 @@ impl Pattern {
     /// Whether strings can be sampled from the pattern at all.
     pub(crate) fn samplable(&self) -> bool {
         self.samplers.is_some()
+    }
+
+    /// Whether every string sampled from the pattern matches it, so that a value made from it
+    /// needs no check.
+    pub(crate) fn exact(&self) -> bool {
+        self.exact
     }
 }
 
@@ -151,21 +161,63 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn compile_pattern(source: &str) -> Option<Pattern> {
     let checker = crate::json_schema::compile(&json!({ "pattern": source })).ok()?;
-    let samplers = regex_syntax::ParserBuilder::new()
+    let sampled = sampling_source(source);
+    let parsed = regex_syntax::ParserBuilder::new()
         .build()
-        .parse(&sampling_source(source))
-        .ok()
-        .map(|hir| tame(&hir))
-        .and_then(|hir| {
-            let long = rand_regex::Regex::with_hir(hir.clone(), 8).ok()?;
-            let short = rand_regex::Regex::with_hir(hir, 1).ok()?;
-            Some([long, short])
-        });
+        .parse(&sampled)
+        .ok();
+    let exact = sampled == source && parsed.as_ref().is_some_and(asserts_only_at_ends);
+    let samplers = parsed.map(|hir| tame(&hir)).and_then(|hir| {
+        let long = rand_regex::Regex::with_hir(hir.clone(), 8).ok()?;
+        let short = rand_regex::Regex::with_hir(hir, 1).ok()?;
+        Some([long, short])
+    });
     Some(Pattern {
         source: source.to_owned(),
         checker,
         samplers,
+        exact,
     })
+}
+
+/// Whether the only assertions of a parsed pattern are anchors where sampling may drop them: at
+/// the start or the end of the whole pattern, or of one of its top-level alternatives.
+fn asserts_only_at_ends(hir: &Hir) -> bool {
+    let ends_only = |hir: &Hir| match hir.kind() {
+        HirKind::Concat(subs) => subs.iter().enumerate().all(|(index, sub)| {
+            let at_end = index == 0 || index + 1 == subs.len();
+            match sub.kind() {
+                HirKind::Look(look) => at_end && is_anchor(*look),
+                _ => !has_look(sub),
+            }
+        }),
+        HirKind::Look(look) => is_anchor(*look),
+        _ => !has_look(hir),
+    };
+    match hir.kind() {
+        HirKind::Alternation(subs) => subs.iter().all(ends_only),
+        _ => ends_only(hir),
+    }
+}
+
+/// Whether an assertion is a start or end anchor (`^`, `$`, `\A`, `\z`), not a word boundary.
+fn is_anchor(look: regex_syntax::hir::Look) -> bool {
+    use regex_syntax::hir::Look;
+    matches!(
+        look,
+        Look::Start | Look::End | Look::StartLF | Look::EndLF | Look::StartCRLF | Look::EndCRLF
+    )
+}
+
+/// Whether a parsed pattern holds an assertion anywhere.
+fn has_look(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Look(_) => true,
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => false,
+        HirKind::Repetition(repetition) => has_look(&repetition.sub),
+        HirKind::Capture(capture) => has_look(&capture.sub),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().any(has_look),
+    }
 }
 
 /// The text strings are sampled from for an ECMA-262 pattern with syntax the sampler cannot read:
@@ -295,6 +347,28 @@ fn tame(hir: &Hir) -> Hir {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn a_pattern_is_exact_when_its_only_assertions_are_anchors_at_its_ends() {
+        for exact in [
+            "^us_usr_[A-Za-z0-9]{8,}$",
+            r"^\d{3}-\w+$",
+            "[a-z]+",
+            "^(ab|cd)+$",
+        ] {
+            assert!(pattern(exact).unwrap().exact(), "{exact}");
+        }
+        for candidate in [
+            r"[^-A-Za-z0-9\+/=]\|=[^=]\|=\{3,\}$\{1,4096\}",
+            r"\bword\b",
+            "^(?=.*[0-9])[a-z0-9]+$",
+            r"^(ab)\1$",
+            "a^b",
+            "(^a)+",
+        ] {
+            assert!(!pattern(candidate).unwrap().exact(), "{candidate}");
+        }
+    }
 
     #[test]
     fn anchored_patterns_sample_matching_readable_strings() {

@@ -429,6 +429,7 @@ impl Planner<'_> {
         let mut least_contained = 0;
         let mut min_items = 0;
         let mut max_items: Option<u64> = None;
+        let mut capped = false;
         let mut min_properties = 0;
         let mut max_properties: Option<u64> = None;
         let mut max_length: Option<u64> = None;
@@ -511,6 +512,12 @@ impl Planner<'_> {
             if let Some((contained, least)) = part.later().contains {
                 contains.push(contained);
                 least_contained = least_contained.max(least);
+                // No more items than `maxContains` allows to match: then however many match,
+                // not too many do.
+                if let Some(most) = part.later().max_contains {
+                    max_items = tighter_max(max_items, Some(most));
+                    capped = true;
+                }
             }
             min_properties = part.min_properties.unwrap_or(0).max(min_properties);
             max_properties = tighter_max(max_properties, part.max_properties);
@@ -555,6 +562,13 @@ impl Planner<'_> {
             .map(|part| parts[*part as usize].later().prefix_items.len())
             .max()
             .unwrap_or(0);
+        let needed = min_items.max(least_contained.saturating_add(leading as u64));
+        if capped && max_items.is_some_and(|most| most < needed) {
+            // More items may be needed than `maxContains` lets the array hold (a prefix and the
+            // matches `minContains` asks for), and which of them match is not counted: what is
+            // made is checked.
+            self.cut.set(true);
+        }
         for index in 0..leading {
             let mut group = Vec::new();
             for &part_id in &flat {

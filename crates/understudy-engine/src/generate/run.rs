@@ -1186,6 +1186,9 @@ impl<'g, 'r> Runner<'g, 'r> {
         if let Some(text) = self.fit(node, text) {
             return (text, false);
         }
+        // Nothing made fits (a pattern no string matches, or one whose samples must be checked
+        // and all missed): what is given is not vouched for.
+        self.unsure = true;
         if let Some(text) = node
             .patterns
             .first()

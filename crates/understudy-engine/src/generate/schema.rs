@@ -3,8 +3,9 @@
 //! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
 //! not required, discriminators dispatching on their property), plus the hints generation uses
 //! (`x-faker`, `example` or the first of `examples`, `default`). 2020-12's keywords are read too,
-//! the conditional ones as compositions (`conditionals`); only `maxContains` makes the read
-//! inexact (made arrays never count extra matches): the generator then does not vouch for its
+//! the conditional ones as compositions (`conditionals`), and `maxContains` as a bound on the
+//! array's length. Only a pattern whose samples must be checked (look-around, back-references,
+//! an assertion inside it) makes the read inexact: the generator then does not vouch for its
 //! bodies, and the engine checks them. Each schema object
 //! is compiled once per document however many times it is referenced (one builder serves every
 //! generator of a document), without recursion, so that cycles and long reference chains cost
@@ -505,6 +506,15 @@ impl<'d> PartsBuilder<'d> {
         }
         if let Some(Value::String(source)) = map.get("pattern") {
             part.pattern = pattern::pattern(source);
+            // Strings are sampled from it and then checked; one that no sample matched is not
+            // vouched for, so the answer needs the validator behind it.
+            if part
+                .pattern
+                .as_ref()
+                .is_some_and(|pattern| !pattern.exact())
+            {
+                self.loose = true;
+            }
         }
         part.min_length = count(map.get("minLength"));
         part.max_length = count(map.get("maxLength"));
@@ -550,12 +560,14 @@ impl<'d> PartsBuilder<'d> {
                 let least = count(map.get("minContains")).unwrap_or(1);
                 (self.part(contains), least)
             });
-            if later.contains.is_some() && map.contains_key("maxContains") {
-                // Arrays are made with at least the items `contains` asks for, never counting
-                // how many others happen to match it too.
+            later.max_contains = count(map.get("maxContains"));
+            if later.contains.is_some()
+                && map.contains_key("maxContains")
+                && later.max_contains.is_none()
+            {
+                // A bound that is no count is not read, while the validator may read it.
                 self.loose = true;
             }
-            later.max_contains = count(map.get("maxContains"));
             later.unevaluated_items = map.get("unevaluatedItems").map(|schema| self.part(schema));
             let any = !later.prefix_items.is_empty()
                 || later.contains.is_some()
