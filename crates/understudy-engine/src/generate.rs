@@ -1,21 +1,21 @@
-//! The response generator: compiles an OpenAPI 3.0 response schema once, at start-up, into a plan
-//! (`schema` reads each reachable schema object once, `plan` merges `allOf` and turns `oneOf`,
+//! The response generator: compiles a response schema once, at start-up, into a plan (the
+//! document's `crate::schema_model` reads each reachable schema object once, `plan` merges
+//! `allOf` and turns `oneOf`,
 //! `anyOf` and discriminators into variants), then produces per request a body that is believable
 //! (values chosen by `x-faker`, property name, format and example), consistent with the request
 //! (echoed by name, through wrappers and into arrays of objects), valid against the schema, and
 //! reproducible (the same seed, request and clock give the same bytes).
 
-mod check;
+pub(crate) mod check;
 mod defaults;
 mod echo;
 mod fakes;
-mod hint;
+pub(crate) mod hint;
 mod like_example;
-mod pattern;
+pub(crate) mod pattern;
 mod plan;
 mod reach;
 mod run;
-mod schema;
 mod write;
 
 use std::fmt;
@@ -28,13 +28,13 @@ use serde_json::Value;
 
 pub use defaults::{DefaultSearch, Defaults, apply_defaults};
 
+use crate::schema_model::{SchemaModel, Types};
 use check::accepts_all_noting;
 use echo::Echo;
 use hint::Hint;
 use plan::{NodeId, Plans, Prop};
 use reach::Reach;
 use run::{Graph, Runner};
-use schema::{PartsBuilder, Types};
 
 /// The graph every generator of one document shares: filled once the document's generators are
 /// all compiled ([`GeneratorSet`]), read by each request.
@@ -394,7 +394,7 @@ fn identity_slot(nodes: &[plan::Node], graph: &SharedGraph, root: NodeId) -> Opt
 /// operations). The generators it gives work once the set is finished, or dropped.
 pub struct GeneratorSet<'d> {
     document: &'d Value,
-    parts: PartsBuilder<'d>,
+    parts: SchemaModel<'d>,
     plans: Plans,
     /// Which parts reach no loose part.
     exact_parts: Reach,
@@ -406,7 +406,7 @@ impl<'d> GeneratorSet<'d> {
     pub fn new(document: &'d Value) -> Self {
         GeneratorSet {
             document,
-            parts: PartsBuilder::new(document),
+            parts: SchemaModel::new(document),
             plans: Plans::new(),
             exact_parts: Reach::default(),
             graph: SharedGraph::default(),
@@ -472,7 +472,7 @@ impl fmt::Debug for GeneratorSet<'_> {
 
 impl Drop for GeneratorSet<'_> {
     fn drop(&mut self) {
-        let parts = std::mem::replace(&mut self.parts, PartsBuilder::new(self.document)).finish();
+        let parts = std::mem::replace(&mut self.parts, SchemaModel::new(self.document)).finish();
         let nodes = std::mem::replace(&mut self.plans, Plans::new()).finish(&parts);
         // A set is dropped once, so the graph is empty here.
         let _ = self.graph.set(Graph { parts, nodes });
@@ -850,8 +850,8 @@ mod tests {
         let made = short.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
         assert!(!made.vouched, "{}", made.body);
         // The parts' checker (what an echoed value is held to) refuses a name nothing evaluates.
-        let mut builder = schema::PartsBuilder::new(&document);
-        let root = builder.part(&schema);
+        let mut builder = SchemaModel::new(&document);
+        let root = builder.root(&schema).0;
         let parts = builder.finish();
         assert!(check::accepts_all(
             &parts,
@@ -897,8 +897,8 @@ mod tests {
         let schema = json!({"type": "array", "prefixItems": [{"type": "string"}],
             "items": {"type": "integer"}, "contains": {"const": 5}, "minContains": 2,
             "maxContains": 3});
-        let mut builder = schema::PartsBuilder::new(&document);
-        let root = builder.part(&schema);
+        let mut builder = SchemaModel::new(&document);
+        let root = builder.root(&schema).0;
         let parts = builder.finish();
         let accepts = |value: Value| check::accepts_all(&parts, &[root], &value);
         assert!(accepts(json!(["a", 5, 5])));
@@ -951,9 +951,9 @@ mod tests {
                 made.body
             );
         }
-        let mut builder = schema::PartsBuilder::new(&document);
+        let mut builder = SchemaModel::new(&document);
         let unevaluated = json!({"prefixItems": [{"type": "integer"}], "unevaluatedItems": false});
-        let root = builder.part(&unevaluated);
+        let root = builder.root(&unevaluated).0;
         let parts = builder.finish();
         assert!(check::accepts_all(&parts, &[root], &json!([1])));
         assert!(!check::accepts_all(&parts, &[root], &json!([1, 2])));

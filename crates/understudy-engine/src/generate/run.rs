@@ -18,7 +18,7 @@ use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
 use super::like_example::{ExampleShape, LikeExample};
 use super::plan::{Additional, FREE, InPlace, Node, NodeId, Prop, UNREACHABLE};
-use super::schema::{Part, Types};
+use crate::schema_model::{Schema, Types};
 
 /// Depth from which only required properties and minimal arrays are generated.
 const SOFT_DEPTH: u16 = 6;
@@ -43,7 +43,7 @@ const MAX_ITEMS: u64 = 1_000;
 /// generators.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    pub(crate) parts: Vec<Part>,
+    pub(crate) parts: Vec<Schema>,
     pub(crate) nodes: Vec<Node>,
 }
 

@@ -17,7 +17,7 @@ use super::plan::{FREE, Node, NodeId, Prop, WrittenChoices};
 use super::run::{
     Fields, Runner, Scene, Slot, Source, alone, echoed_items, element_node, exclusive, wanted,
 };
-use super::schema::Types;
+use crate::schema_model::Types;
 
 /// Where the record identity goes in the value being made: the names still to walk to it, and
 /// the identity.

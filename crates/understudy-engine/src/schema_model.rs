@@ -1,31 +1,41 @@
-//! Parts: one compiled record per schema object a response can reach, read exactly as the server's
-//! validator reads it (see `crate::json_schema`: in OpenAPI 3.0 `nullable`, boolean exclusive
-//! bounds and `$ref` siblings ignored; in 2020-12 `$ref` siblings applying; `writeOnly` properties
-//! not required, discriminators dispatching on their property), plus the hints generation uses
-//! (`x-faker`, `example` or the first of `examples`, `default`). 2020-12's keywords are read too,
-//! the conditional ones as compositions (`conditionals`); only `maxContains` makes the read
-//! inexact (made arrays never count extra matches): the generator then does not vouch for its
-//! bodies, and the engine checks them. Each schema object
-//! is compiled once per document however many times it is referenced (one builder serves every
-//! generator of a document), without recursion, so that cycles and long reference chains cost
-//! nothing extra.
+//! The schema model: one typed reading of each schema object of a document, in an arena
+//! ([`SchemaModel`], [`Schema`] by [`SchemaId`]), read once by pointer through `$ref`s, without
+//! recursion (cycles and long reference chains cost nothing extra), in the document's dialect
+//! read once ([`Dialect`]: OpenAPI 3.0's words, `nullable`, boolean exclusive bounds and `$ref`
+//! siblings ignored; 2020-12's keywords and `$ref` siblings applying; Swagger 2.0 arrives
+//! converted to 3.0). Everything that reads a schema's keywords reads them here, exactly as
+//! `crate::json_schema` translates them for the validator, so the readers cannot disagree with
+//! each other or with the validator about what a schema says.
+//!
+//! The model is direction-neutral: a property keeps its `readOnly` and `writeOnly` flags (read
+//! from its schema, its `$ref` target or its `allOf`, as the translator reads them) and
+//! `required` keeps every name; [`Schema::required_in`] says which a request or a response
+//! needs. 2020-12's conditional keywords are read as compositions (`if`/`then`/`else` and
+//! `dependentSchemas` as a choice of two composed schemas); only `maxContains` makes a reading
+//! loose. The generator's few derived data (the `x-faker` hint, compiled patterns and format
+//! checks, shared by source text) are kept on the schema: a side table indexed by id would cost
+//! an entry per schema more, and a schema a generator reaches needs them anyway.
+//!
+//! A schema is read when something asks for it ([`SchemaModel::get`]), or with everything it
+//! reaches ([`SchemaModel::root`], what the generator needs): a reader that looks at a request
+//! schema's top level does not read, or keep, what lies below it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::hint::{self, Hint};
-use super::pattern::{self, FormatCheck, Pattern};
-use crate::json_schema::{Dialect, flagged, resolve_pointer};
+use crate::generate::hint::{self, Hint};
+use crate::generate::pattern::{self, FormatCheck, Pattern};
+use crate::json_schema::{Dialect, Direction, flagged, resolve_pointer};
 
-/// Index of a part in its document's part list.
-pub(crate) type PartId = u32;
+/// Index of a schema in its document's model.
+pub(crate) type SchemaId = u32;
 
 /// The schema that accepts everything (`{}`, `true`, and anything that cannot be read).
-pub(crate) const ANY: PartId = 0;
+pub(crate) const ANY: SchemaId = 0;
 /// The schema that accepts nothing (`false`).
-pub(crate) const NEVER: PartId = 1;
+pub(crate) const NEVER: SchemaId = 1;
 
 /// Past this many parts, further schema objects are read as `{}`: a safety net for documents far
 /// larger than any real one.
@@ -95,9 +105,9 @@ pub(crate) const MAX_FLAT: usize = 512;
 
 /// The parts of a conjunction with every `allOf` expanded, in order of first appearance, without
 /// duplicates and without the part that accepts everything; and whether [`MAX_FLAT`] cut it short.
-pub(crate) fn flatten(parts: &[Part], roots: &[PartId]) -> (Vec<PartId>, bool) {
-    let mut flat: Vec<PartId> = Vec::new();
-    let mut stack: Vec<PartId> = roots.iter().rev().copied().collect();
+pub(crate) fn flatten(parts: &[Schema], roots: &[SchemaId]) -> (Vec<SchemaId>, bool) {
+    let mut flat: Vec<SchemaId> = Vec::new();
+    let mut stack: Vec<SchemaId> = roots.iter().rev().copied().collect();
     while let Some(part) = stack.pop() {
         if part == ANY || flat.contains(&part) {
             continue;
@@ -163,7 +173,7 @@ impl Bound {
 #[derive(Debug, Clone)]
 pub(crate) struct PropertyDef {
     pub(crate) name: Arc<str>,
-    pub(crate) part: PartId,
+    pub(crate) part: SchemaId,
     pub(crate) read_only: bool,
     pub(crate) write_only: bool,
     pub(crate) identity: bool,
@@ -173,7 +183,7 @@ pub(crate) struct PropertyDef {
 #[derive(Debug, Clone)]
 pub(crate) struct Dispatch {
     pub(crate) property: Arc<str>,
-    pub(crate) entries: Vec<(Arc<str>, PartId)>,
+    pub(crate) entries: Vec<(Arc<str>, SchemaId)>,
 }
 
 /// A discriminator without `oneOf`/`anyOf` (the inheritance style, used with `allOf`): it
@@ -187,7 +197,7 @@ pub(crate) struct Lineage {
 
 /// One schema object, compiled.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Part {
+pub(crate) struct Schema {
     /// The `type` keyword (with `null` added by `nullable`); `None` when absent.
     pub(crate) types: Option<Types>,
     /// `nullable` without a single `type`: null passes every keyword of this part.
@@ -206,17 +216,18 @@ pub(crate) struct Part {
     pub(crate) min_items: Option<u64>,
     pub(crate) max_items: Option<u64>,
     pub(crate) unique_items: bool,
-    pub(crate) items: Option<PartId>,
+    pub(crate) items: Option<SchemaId>,
     pub(crate) properties: Vec<PropertyDef>,
-    /// `required`, without the `writeOnly` properties (responses never need them).
+    /// `required`, every name as written: which of them a side needs is
+    /// [`Schema::required_in`]'s answer.
     pub(crate) required: Vec<Arc<str>>,
-    pub(crate) additional: Option<PartId>,
+    pub(crate) additional: Option<SchemaId>,
     pub(crate) min_properties: Option<u64>,
     pub(crate) max_properties: Option<u64>,
-    pub(crate) all_of: Vec<PartId>,
-    pub(crate) any_of: Vec<PartId>,
-    pub(crate) one_of: Vec<PartId>,
-    pub(crate) not: Option<PartId>,
+    pub(crate) all_of: Vec<SchemaId>,
+    pub(crate) any_of: Vec<SchemaId>,
+    pub(crate) one_of: Vec<SchemaId>,
+    pub(crate) not: Option<SchemaId>,
     pub(crate) dispatch: Option<Dispatch>,
     pub(crate) lineage: Option<Lineage>,
     /// Generation hints.
@@ -235,26 +246,26 @@ pub(crate) struct Part {
     later: Option<Box<Keywords2020>>,
 }
 
-/// A part's 2020-12 keywords ([`Part::later`]).
+/// A part's 2020-12 keywords ([`Schema::later`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Keywords2020 {
     /// `prefixItems`: the schemas of the first items, one each.
-    pub(crate) prefix_items: Vec<PartId>,
+    pub(crate) prefix_items: Vec<SchemaId>,
     /// `contains`, and how many items must match it (`minContains`, 1 by default).
-    pub(crate) contains: Option<(PartId, u64)>,
+    pub(crate) contains: Option<(SchemaId, u64)>,
     /// `maxContains`: how many items may match `contains` at most.
     pub(crate) max_contains: Option<u64>,
     /// `unevaluatedItems`: the schema of the items nothing else evaluated.
-    pub(crate) unevaluated_items: Option<PartId>,
+    pub(crate) unevaluated_items: Option<SchemaId>,
     /// `dependentRequired`: when the first name is present, so must the others be.
     pub(crate) dependent_required: Vec<(Arc<str>, Vec<Arc<str>>)>,
     /// `patternProperties`: a property whose name matches holds to the schema too, and
     /// `additionalProperties` no longer applies to it.
-    pub(crate) pattern_properties: Vec<(Arc<Pattern>, PartId)>,
+    pub(crate) pattern_properties: Vec<(Arc<Pattern>, SchemaId)>,
     /// `propertyNames`: the schema every property name holds to.
-    pub(crate) property_names: Option<PartId>,
+    pub(crate) property_names: Option<SchemaId>,
     /// `unevaluatedProperties`: the schema of the names nothing else evaluated.
-    pub(crate) unevaluated: Option<PartId>,
+    pub(crate) unevaluated: Option<SchemaId>,
 }
 
 /// The 2020-12 keywords of a part that has none.
@@ -269,14 +280,29 @@ static NO_2020_KEYWORDS: Keywords2020 = Keywords2020 {
     unevaluated: None,
 };
 
-impl Part {
+impl Schema {
     /// The part's 2020-12 keywords (none for a 3.0 schema).
     pub(crate) fn later(&self) -> &Keywords2020 {
         self.later.as_deref().unwrap_or(&NO_2020_KEYWORDS)
     }
 
+    /// The names `required` holds a value to on one side of an exchange: a request never needs a
+    /// `readOnly` property, a response never a `writeOnly` one (as the flags of this schema's own
+    /// `properties` say, the way the validator's translation reads them).
+    pub(crate) fn required_in(&self, direction: Direction) -> impl Iterator<Item = &Arc<str>> {
+        self.required.iter().filter(move |name| {
+            !self.properties.iter().any(|property| {
+                property.name == **name
+                    && match direction {
+                        Direction::Request => property.read_only,
+                        Direction::Response => property.write_only,
+                    }
+            })
+        })
+    }
+
     /// The parts this one applies to the value or to what it holds.
-    pub(crate) fn children(&self) -> impl Iterator<Item = PartId> + '_ {
+    pub(crate) fn children(&self) -> impl Iterator<Item = SchemaId> + '_ {
         let dispatched = self.dispatch.iter().flat_map(|dispatch| &dispatch.entries);
         let later = self.later();
         self.items
@@ -324,54 +350,71 @@ impl Part {
     }
 }
 
-/// Compiles the parts reachable from a document's schemas, breadth-first and without recursion;
-/// one builder serves every generator of the document, so a schema reached by many responses is
-/// compiled once.
-pub(crate) struct PartsBuilder<'d> {
+/// The schemas of one document, each read once however many places reach it: every generator and
+/// every other reader of the document shares one model, so a schema reached by many operations is
+/// read once. A schema is given its id when first reached and read when asked for.
+pub(crate) struct SchemaModel<'d> {
     document: &'d Value,
     dialect: Dialect,
-    ids: HashMap<usize, PartId>,
-    parts: Vec<Part>,
-    queue: Vec<(PartId, &'d Map<String, Value>)>,
+    ids: HashMap<usize, SchemaId>,
+    parts: Vec<Schema>,
+    /// The schema objects given an id and not read yet, by id.
+    unread: Vec<Option<&'d Map<String, Value>>>,
+    /// By id: the schema and everything it reaches are read ([`Self::root`]).
+    closed: Vec<bool>,
     /// Set when a schema had to be read as `{}` without being `{}` (a `$ref` that leads nowhere,
     /// a value that is not a schema, the part limit) or has a keyword parts do not model: the
-    /// part being read is then [`Part::loose`].
+    /// part being read is then [`Schema::loose`].
     loose: bool,
 }
 
-impl<'d> PartsBuilder<'d> {
+impl<'d> SchemaModel<'d> {
     pub(crate) fn new(document: &'d Value) -> Self {
-        let never = Part {
+        let never = Schema {
             never: true,
-            ..Part::default()
+            ..Schema::default()
         };
-        PartsBuilder {
+        SchemaModel {
             document,
             dialect: Dialect::of(document),
             ids: HashMap::new(),
-            parts: vec![Part::default(), never],
-            queue: Vec::new(),
+            parts: vec![Schema::default(), never],
+            unread: vec![None, None],
+            closed: vec![true, true],
             loose: false,
         }
     }
 
-    /// The part for a generator's root schema, read with everything it reaches, and whether the
+    /// The id of a generator's root schema, read with everything it reaches, and whether the
     /// schema itself could not be read (it then stands as `{}`).
-    pub(crate) fn root(&mut self, schema: &'d Value) -> (PartId, bool) {
+    pub(crate) fn root(&mut self, schema: &'d Value) -> (SchemaId, bool) {
         self.loose = false;
-        let root = self.part(schema);
+        let root = self.id(schema);
         let unreadable = std::mem::take(&mut self.loose);
-        self.drain();
+        self.close(root);
         (root, unreadable)
     }
 
-    /// The parts read so far.
-    pub(crate) fn parts(&self) -> &[Part] {
+    /// The schemas so far: those read, and a stand-in (`{}`) for each of the others.
+    pub(crate) fn parts(&self) -> &[Schema] {
         &self.parts
     }
 
-    /// The part for a schema (following `$ref`s); its keywords are read by [`Self::finish`].
-    pub(crate) fn part(&mut self, schema: &'d Value) -> PartId {
+    /// The schema `id` names, read now if it was not yet.
+    pub(crate) fn get(&mut self, id: SchemaId) -> &Schema {
+        self.read(id);
+        &self.parts[id as usize]
+    }
+
+    /// The schema that a JSON pointer or local reference (`#/components/schemas/User`) names,
+    /// read; `None` when it names nothing.
+    pub(crate) fn at(&mut self, reference: &str) -> Option<SchemaId> {
+        self.part_at(reference)
+    }
+
+    /// The id of a schema (following `$ref`s, in 3.0 past any siblings); it is read when asked
+    /// for ([`Self::get`], [`Self::root`]).
+    pub(crate) fn id(&mut self, schema: &'d Value) -> SchemaId {
         let mut current = schema;
         let mut reference = None;
         for _ in 0..MAX_REF_HOPS {
@@ -402,36 +445,56 @@ impl<'d> PartsBuilder<'d> {
     }
 
     /// `{}` standing in for a schema that could not be read.
-    fn inexact(&mut self) -> PartId {
+    fn inexact(&mut self) -> SchemaId {
         self.loose = true;
         ANY
     }
 
-    /// Reads every queued part.
-    fn drain(&mut self) {
-        while let Some((id, map)) = self.queue.pop() {
-            self.loose = false;
-            let compiled = self.compile(map);
-            let loose = std::mem::take(&mut self.loose);
-            let slot = &mut self.parts[id as usize];
-            let reference = slot.reference.take();
-            let name = slot.name.take();
-            *slot = Part {
-                reference,
-                name,
-                loose,
-                ..compiled
-            };
+    /// Reads `root` and everything it reaches, each schema once over the model's life.
+    fn close(&mut self, root: SchemaId) {
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            match self.closed.get_mut(id as usize) {
+                Some(closed) if !*closed => *closed = true,
+                _ => continue,
+            }
+            self.read(id);
+            stack.extend(self.parts[id as usize].children());
         }
     }
 
-    /// Every part, the queued ones read.
-    pub(crate) fn finish(mut self) -> Vec<Part> {
-        self.drain();
+    /// Reads the schema `id` names, if it was not yet.
+    fn read(&mut self, id: SchemaId) {
+        let Some(map) = self.unread.get_mut(id as usize).and_then(Option::take) else {
+            return;
+        };
+        let outer = std::mem::take(&mut self.loose);
+        let compiled = self.compile(map);
+        let loose = std::mem::replace(&mut self.loose, outer);
+        let slot = &mut self.parts[id as usize];
+        let reference = slot.reference.take();
+        let name = slot.name.take();
+        *slot = Schema {
+            reference,
+            name,
+            loose,
+            ..compiled
+        };
+    }
+
+    /// Every schema: those read, and for each of the others (which no root reaches) a loose `{}`.
+    pub(crate) fn finish(mut self) -> Vec<Schema> {
+        for (id, unread) in self.unread.iter().enumerate() {
+            if unread.is_some()
+                && let Some(schema) = self.parts.get_mut(id)
+            {
+                schema.loose = true;
+            }
+        }
         self.parts
     }
 
-    fn intern(&mut self, schema: &'d Value, reference: Option<&str>) -> PartId {
+    fn intern(&mut self, schema: &'d Value, reference: Option<&str>) -> SchemaId {
         let map = match schema {
             Value::Bool(false) => return NEVER,
             Value::Bool(true) => return ANY,
@@ -445,33 +508,34 @@ impl<'d> PartsBuilder<'d> {
         if self.parts.len() >= MAX_PARTS {
             return self.inexact();
         }
-        let Ok(id) = PartId::try_from(self.parts.len()) else {
+        let Ok(id) = SchemaId::try_from(self.parts.len()) else {
             return self.inexact();
         };
         let name = reference
             .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
             .filter(|name| !name.contains('/'))
             .map(Arc::from);
-        self.parts.push(Part {
+        self.parts.push(Schema {
             reference: reference.map(Arc::from),
             name,
-            ..Part::default()
+            ..Schema::default()
         });
         self.ids.insert(key, id);
-        self.queue.push((id, map));
+        self.unread.push(Some(map));
+        self.closed.push(false);
         id
     }
 
-    fn part_at(&mut self, reference: &str) -> Option<PartId> {
+    fn part_at(&mut self, reference: &str) -> Option<SchemaId> {
         let target = resolve_pointer(self.document, reference)?;
         if target.get("$ref").is_some() {
-            return Some(self.part(target));
+            return Some(self.id(target));
         }
         Some(self.intern(target, Some(reference)))
     }
 
-    fn compile(&mut self, map: &'d Map<String, Value>) -> Part {
-        let mut part = Part::default();
+    fn compile(&mut self, map: &'d Map<String, Value>) -> Schema {
+        let mut part = Schema::default();
         let modern = self.dialect == Dialect::JsonSchema202012;
         let nullable = !modern && map.get("nullable") == Some(&Value::Bool(true));
         let single_type = matches!(map.get("type"), Some(Value::String(_)));
@@ -517,7 +581,7 @@ impl<'d> PartsBuilder<'d> {
         part.min_items = count(map.get("minItems"));
         part.max_items = count(map.get("maxItems"));
         part.unique_items = map.get("uniqueItems") == Some(&Value::Bool(true));
-        part.items = map.get("items").map(|items| self.part(items));
+        part.items = map.get("items").map(|items| self.id(items));
         if modern {
             let mut later = Keywords2020::default();
             if let Some(Value::Object(dependencies)) = map.get("dependentRequired") {
@@ -534,21 +598,21 @@ impl<'d> PartsBuilder<'d> {
                 for (source, schema) in patterns {
                     match pattern::pattern(source) {
                         Some(pattern) => {
-                            let schema = self.part(schema);
+                            let schema = self.id(schema);
                             later.pattern_properties.push((pattern, schema));
                         }
                         None => self.loose = true,
                     }
                 }
             }
-            later.property_names = map.get("propertyNames").map(|names| self.part(names));
+            later.property_names = map.get("propertyNames").map(|names| self.id(names));
             later.unevaluated = map
                 .get("unevaluatedProperties")
-                .map(|schema| self.part(schema));
+                .map(|schema| self.id(schema));
             later.prefix_items = self.branches(map.get("prefixItems"));
             later.contains = map.get("contains").map(|contains| {
                 let least = count(map.get("minContains")).unwrap_or(1);
-                (self.part(contains), least)
+                (self.id(contains), least)
             });
             if later.contains.is_some() && map.contains_key("maxContains") {
                 // Arrays are made with at least the items `contains` asks for, never counting
@@ -556,7 +620,7 @@ impl<'d> PartsBuilder<'d> {
                 self.loose = true;
             }
             later.max_contains = count(map.get("maxContains"));
-            later.unevaluated_items = map.get("unevaluatedItems").map(|schema| self.part(schema));
+            later.unevaluated_items = map.get("unevaluatedItems").map(|schema| self.id(schema));
             let any = !later.prefix_items.is_empty()
                 || later.contains.is_some()
                 || later.unevaluated_items.is_some()
@@ -576,25 +640,21 @@ impl<'d> PartsBuilder<'d> {
                     read_only: flag("readOnly"),
                     write_only: flag("writeOnly"),
                     identity: flag("x-understudy-identity"),
-                    part: self.part(schema),
+                    part: self.id(schema),
                 };
                 part.properties.push(definition);
             }
         }
         if let Some(Value::Array(names)) = map.get("required") {
-            for name in names.iter().filter_map(Value::as_str) {
-                let write_only = part
-                    .properties
-                    .iter()
-                    .any(|property| &*property.name == name && property.write_only);
-                if !write_only {
-                    part.required.push(Arc::from(name));
-                }
-            }
+            part.required = names
+                .iter()
+                .filter_map(Value::as_str)
+                .map(Arc::from)
+                .collect();
         }
         part.additional = map
             .get("additionalProperties")
-            .map(|schema| self.part(schema));
+            .map(|schema| self.id(schema));
         part.min_properties = count(map.get("minProperties"));
         part.max_properties = count(map.get("maxProperties"));
         part.all_of = self.branches(map.get("allOf"));
@@ -610,7 +670,7 @@ impl<'d> PartsBuilder<'d> {
         }
         part.one_of = self.branches(map.get("oneOf"));
         part.any_of = self.branches(map.get("anyOf"));
-        part.not = map.get("not").map(|schema| self.part(schema));
+        part.not = map.get("not").map(|schema| self.id(schema));
         if let Some(discriminator) = map.get("discriminator") {
             self.discriminate(map, discriminator, &mut part);
         }
@@ -633,30 +693,30 @@ impl<'d> PartsBuilder<'d> {
     /// `allOf` as a choice of two branches: `if`/`then`/`else` as `anyOf: [{allOf: [if, then]},
     /// {not: if, allOf: [else]}]`, and each `dependentSchemas` entry as `anyOf: [{properties:
     /// {name: false}}, schema]` (the name absent, or the schema holding).
-    fn conditionals(&mut self, map: &'d Map<String, Value>, part: &mut Part) {
+    fn conditionals(&mut self, map: &'d Map<String, Value>, part: &mut Schema) {
         if let Some(condition) = map.get("if") {
-            let condition = self.part(condition);
-            let then = map.get("then").map(|then| self.part(then));
-            let otherwise = map.get("else").map(|otherwise| self.part(otherwise));
-            let holds = self.composed(Part {
+            let condition = self.id(condition);
+            let then = map.get("then").map(|then| self.id(then));
+            let otherwise = map.get("else").map(|otherwise| self.id(otherwise));
+            let holds = self.composed(Schema {
                 all_of: std::iter::once(condition).chain(then).collect(),
-                ..Part::default()
+                ..Schema::default()
             });
-            let fails = self.composed(Part {
+            let fails = self.composed(Schema {
                 not: Some(condition),
                 all_of: otherwise.into_iter().collect(),
-                ..Part::default()
+                ..Schema::default()
             });
-            let choice = self.composed(Part {
+            let choice = self.composed(Schema {
                 any_of: vec![holds, fails],
-                ..Part::default()
+                ..Schema::default()
             });
             part.all_of.push(choice);
         }
         if let Some(Value::Object(dependencies)) = map.get("dependentSchemas") {
             for (name, schema) in dependencies {
-                let schema = self.part(schema);
-                let absent = self.composed(Part {
+                let schema = self.id(schema);
+                let absent = self.composed(Schema {
                     properties: vec![PropertyDef {
                         name: Arc::from(name.as_str()),
                         part: NEVER,
@@ -664,11 +724,11 @@ impl<'d> PartsBuilder<'d> {
                         write_only: false,
                         identity: false,
                     }],
-                    ..Part::default()
+                    ..Schema::default()
                 });
-                let choice = self.composed(Part {
+                let choice = self.composed(Schema {
                     any_of: vec![absent, schema],
-                    ..Part::default()
+                    ..Schema::default()
                 });
                 part.all_of.push(choice);
             }
@@ -676,21 +736,21 @@ impl<'d> PartsBuilder<'d> {
     }
 
     /// A part made here rather than read from the document (a branch of a conditional).
-    fn composed(&mut self, part: Part) -> PartId {
-        match PartId::try_from(self.parts.len()) {
+    fn composed(&mut self, part: Schema) -> SchemaId {
+        match SchemaId::try_from(self.parts.len()) {
             Ok(id) if self.parts.len() < MAX_PARTS => {
                 self.parts.push(part);
+                self.unread.push(None);
+                self.closed.push(false);
                 id
             }
             _ => self.inexact(),
         }
     }
 
-    fn branches(&mut self, value: Option<&'d Value>) -> Vec<PartId> {
+    fn branches(&mut self, value: Option<&'d Value>) -> Vec<SchemaId> {
         match value {
-            Some(Value::Array(branches)) => {
-                branches.iter().map(|branch| self.part(branch)).collect()
-            }
+            Some(Value::Array(branches)) => branches.iter().map(|branch| self.id(branch)).collect(),
             _ => Vec::new(),
         }
     }
@@ -702,7 +762,7 @@ impl<'d> PartsBuilder<'d> {
         &mut self,
         map: &'d Map<String, Value>,
         discriminator: &Value,
-        part: &mut Part,
+        part: &mut Schema,
     ) {
         let Some(property) = discriminator.get("propertyName").and_then(Value::as_str) else {
             return;
@@ -803,5 +863,148 @@ fn bound(map: &Map<String, Value>, inclusive: &str, exclusive: &str) -> Option<B
         Bound::tighter_lower(plain, numeric)
     } else {
         Bound::tighter_upper(plain, numeric)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::check::accepts_all;
+    use crate::json_schema::{request_validator, response_validator};
+    use serde_json::json;
+
+    /// Schemas whose reading depends on the dialect, each with a value that one dialect accepts
+    /// and the other refuses (or, the last ones, both alike).
+    fn dialect_cases() -> Vec<(Value, Value)> {
+        vec![
+            (json!({"type": "string", "nullable": true}), json!(null)),
+            (
+                json!({"type": "string", "enum": ["a"], "nullable": true}),
+                json!(null),
+            ),
+            (
+                json!({"$ref": "#/components/schemas/Text", "maxLength": 2}),
+                json!("abc"),
+            ),
+            (
+                json!({"type": "array", "prefixItems": [{"type": "string"}]}),
+                json!([1]),
+            ),
+            (
+                json!({"type": "array", "contains": {"const": 5}}),
+                json!([1]),
+            ),
+            (
+                json!({"type": "object", "dependentRequired": {"a": ["b"]}}),
+                json!({"a": 1}),
+            ),
+            (
+                json!({"type": "object", "dependentSchemas": {"a": {"required": ["b"]}}}),
+                json!({"a": 1}),
+            ),
+            (
+                json!({"if": {"required": ["a"]}, "then": {"required": ["b"]}}),
+                json!({"a": 1}),
+            ),
+            (
+                json!({"patternProperties": {"^x-": {"type": "string"}}}),
+                json!({"x-a": 1}),
+            ),
+            (json!({"propertyNames": {"maxLength": 1}}), json!({"ab": 1})),
+            (
+                json!({"properties": {"a": {}}, "unevaluatedProperties": false}),
+                json!({"b": 1}),
+            ),
+            (json!({"type": ["string", "null"]}), json!(null)),
+            (
+                json!({"type": "integer", "minimum": 1, "exclusiveMinimum": true}),
+                json!(1),
+            ),
+            (json!({"type": "integer", "exclusiveMaximum": 3}), json!(3)),
+            (json!({"const": "a"}), json!("b")),
+        ]
+    }
+
+    #[test]
+    fn the_model_reads_each_dialect_as_the_validators_translation_does() {
+        let mut differ = 0;
+        for case @ (schema, value) in &dialect_cases() {
+            let mut answers = Vec::new();
+            for version in ["3.0.3", "3.1.0", "3.2.0"] {
+                let document = json!({"openapi": version,
+                    "components": {"schemas": {"Text": {"type": "string"}}}});
+                let validator = response_validator(&document, schema).unwrap();
+                let mut model = SchemaModel::new(&document);
+                let root = model.root(schema).0;
+                let schemas = model.finish();
+                let read = accepts_all(&schemas, &[root], value);
+                assert_eq!(
+                    read,
+                    validator.is_valid(value),
+                    "OpenAPI {version}: {case:?}: the model and the validator disagree"
+                );
+                answers.push(read);
+            }
+            assert_eq!(answers[1], answers[2], "3.1 and 3.2 read alike: {case:?}");
+            if answers[0] != answers[1] {
+                differ += 1;
+            }
+        }
+        assert_eq!(differ, 11, "each dialect case tells the dialects apart");
+    }
+
+    #[test]
+    fn required_is_read_by_direction_as_the_validators_translation_does() {
+        let document = json!({"openapi": "3.0.3"});
+        let schema = json!({"type": "object", "required": ["id", "password", "name"],
+            "properties": {"id": {"readOnly": true}, "password": {"writeOnly": true},
+                "name": {}}});
+        let mut model = SchemaModel::new(&document);
+        let root = model.root(&schema).0;
+        let names = |direction| {
+            model.parts()[root as usize]
+                .required_in(direction)
+                .map(|name| name.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(Direction::Request), ["password", "name"]);
+        assert_eq!(names(Direction::Response), ["id", "name"]);
+        let request = request_validator(&document, &schema).unwrap();
+        let response = response_validator(&document, &schema).unwrap();
+        assert!(request.is_valid(&json!({"password": "p", "name": "n"})));
+        assert!(!request.is_valid(&json!({"id": 1, "name": "n"})));
+        assert!(response.is_valid(&json!({"id": 1, "name": "n"})));
+        assert!(!response.is_valid(&json!({"password": "p", "name": "n"})));
+    }
+
+    #[test]
+    fn a_schema_asked_for_alone_is_read_without_what_it_reaches() {
+        let document = json!({"openapi": "3.0.3", "components": {"schemas": {
+            "Deep": {"type": "object", "properties": {"a": {"type": "string"}}}}}});
+        let schema = json!({"type": "object", "properties": {
+            "deep": {"$ref": "#/components/schemas/Deep"}}});
+        let other = json!({"type": "array", "items": {"type": "integer"}});
+        let boolean = json!({"type": "boolean"});
+        let mut model = SchemaModel::new(&document);
+        let top = model.id(&schema);
+        let deep = model.get(top).properties[0].part;
+        assert_eq!(
+            model.parts()[top as usize].types,
+            Some(Types(Types::OBJECT))
+        );
+        assert_eq!(model.parts()[deep as usize].types, None, "not read yet");
+        assert_eq!(model.get(deep).types, Some(Types(Types::OBJECT)));
+        assert_eq!(
+            model.at("#/components/schemas/Deep"),
+            Some(deep),
+            "a schema is one id however it is reached"
+        );
+        // A root reads everything below; what nothing read stands as a loose `{}`.
+        let unread = model.id(&boolean);
+        let (array, _) = model.root(&other);
+        let items = model.parts()[array as usize].items.unwrap();
+        let schemas = model.finish();
+        assert_eq!(schemas[items as usize].types, Some(Types(Types::INTEGER)));
+        assert!(schemas[unread as usize].loose && schemas[unread as usize].types.is_none());
     }
 }
