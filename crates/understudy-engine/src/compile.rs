@@ -20,7 +20,7 @@ use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
 use crate::generate::{DefaultSearch, Defaults, Generator, GeneratorSet};
-use crate::json_schema::{self, Dialect, Direction, NamedTypes, deref, escape, parent_pointer};
+use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
@@ -30,6 +30,7 @@ use crate::operation::{
 };
 use crate::references::Context;
 use crate::resources::ResourceRole;
+use crate::schema_model::{NamedTypes, SchemaId, SchemaModel};
 use crate::shared_schema::{SchemaValidator, SharedSchemas};
 use crate::stream::{self, EventItem, Stream};
 use crate::violation::Location;
@@ -648,7 +649,13 @@ impl<'a> Compiler<'a> {
             return None;
         }
         let fresh = if creates {
-            fresh_rules(self.document, operation, body.as_ref(), &responses, &route)
+            fresh_rules(
+                self.generator_set.model(),
+                operation,
+                body.as_ref(),
+                &responses,
+                &route,
+            )
         } else {
             None
         };
@@ -686,8 +693,8 @@ impl<'a> Compiler<'a> {
 
     fn parameters(
         &mut self,
-        operation: &Value,
-        shared: Option<&Value>,
+        operation: &'a Value,
+        shared: Option<&'a Value>,
         pointer: &str,
     ) -> Vec<Parameter> {
         let document = self.document;
@@ -781,7 +788,9 @@ impl<'a> Compiler<'a> {
                 self.validator(schema, &format!("{at}/schema"), Direction::Request)
             });
             let shape = schema.map_or(ParameterShape::Scalar(ScalarKind::String), |schema| {
-                shape_of(document, schema)
+                let model = self.generator_set.model();
+                let id = model.id(schema);
+                shape_of(model, id)
             });
             let explode = parameter
                 .get("explode")
@@ -810,7 +819,7 @@ impl<'a> Compiler<'a> {
 
     /// How an `in: querystring` parameter reads the query string: by the media type of its
     /// `content`, which it must have.
-    fn querystring(&mut self, parameter: &Value, pointer: &str) -> Option<QueryString> {
+    fn querystring(&mut self, parameter: &'a Value, pointer: &str) -> Option<QueryString> {
         let document = self.document;
         let Some((media_type, media)) = parameter
             .get("content")
@@ -828,7 +837,7 @@ impl<'a> Compiler<'a> {
         let essence = media_type::essence(media_type);
         if essence == "application/x-www-form-urlencoded" {
             let schema = deref(document, media).get("schema")?;
-            let properties = form_properties(document, schema);
+            let properties = form_properties(self.generator_set.model(), schema);
             Some(QueryString::Form { properties })
         } else if media_type::is_json(&essence) {
             Some(QueryString::Json)
@@ -936,7 +945,9 @@ impl<'a> Compiler<'a> {
                 media_type: media_type.to_ascii_lowercase(),
                 json: media_type::is_json(media_type),
                 validator,
-                form: schema.and_then(|schema| form_body(document, media_type, entry, schema)),
+                form: schema.and_then(|schema| {
+                    form_body(self.generator_set.model(), media_type, entry, schema)
+                }),
                 schema: schema.cloned(),
                 defaults: schema
                     .filter(|schema| self.default_search.may_reach(schema))
@@ -1029,7 +1040,7 @@ impl<'a> Compiler<'a> {
                     _ => None,
                 };
                 // A range (`*/*`, GitHub's `application/*`) is answered as a concrete type.
-                let kind = body_kind(document, schema);
+                let kind = body_kind(self.generator_set.model(), schema);
                 let concrete = media_type::concrete(media_type, kind);
                 let json = media_type::is_json(&concrete);
                 // An error body is its schema filled with the violations, or with what a status
@@ -1516,13 +1527,14 @@ fn is_error(status: StatusKey) -> bool {
 }
 
 /// What a response schema says its body holds, for a media type range to be answered with.
-fn body_kind(document: &Value, schema: Option<&Value>) -> media_type::BodyKind {
+fn body_kind<'d>(model: &mut SchemaModel<'d>, schema: Option<&'d Value>) -> media_type::BodyKind {
     use media_type::BodyKind;
-    let Some(schema) = schema.map(|schema| deref(document, schema)) else {
+    let Some(schema) = schema else {
         return BodyKind::Binary;
     };
-    match NamedTypes::of(document, schema).single() {
-        Some("string") => match schema.get("format").and_then(Value::as_str) {
+    let id = model.id(schema);
+    match NamedTypes::of(model, id).single() {
+        Some("string") => match model.get(id).format.as_deref() {
             Some("binary") => BodyKind::Binary,
             _ => BodyKind::Text,
         },
@@ -1535,11 +1547,11 @@ fn is_querystring(parameter: &Value) -> bool {
     parameter.get("in").and_then(Value::as_str) == Some("querystring")
 }
 
-fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
-    let named = NamedTypes::of(document, schema);
+fn shape_of(model: &mut SchemaModel<'_>, id: SchemaId) -> ParameterShape {
+    let named = NamedTypes::of(model, id);
     if named.has("array") {
         let items = named.items.map_or(ScalarKind::String, |items| {
-            scalar_kind(&NamedTypes::of(document, items))
+            scalar_kind(&NamedTypes::of(model, items))
         });
         return ParameterShape::Array(items);
     }
@@ -1547,28 +1559,32 @@ fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
 }
 
 /// A form's declared properties, each with the shape its text is read as.
-fn form_properties(document: &Value, schema: &Value) -> Vec<(String, ParameterShape)> {
-    deref(document, schema)
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|properties| {
-            properties
-                .iter()
-                .map(|(name, property)| (name.clone(), shape_of(document, property)))
-                .collect()
-        })
-        .unwrap_or_default()
+fn form_properties<'d>(
+    model: &mut SchemaModel<'d>,
+    schema: &'d Value,
+) -> Vec<(String, ParameterShape)> {
+    let id = model.id(schema);
+    let properties: Vec<(String, SchemaId)> = model
+        .get(id)
+        .properties
+        .iter()
+        .map(|property| (property.name.to_string(), property.part))
+        .collect();
+    properties
+        .into_iter()
+        .map(|(name, property)| (name, shape_of(model, property)))
+        .collect()
 }
 
 /// How a request body of `media_type` is read as a form to be validated: for URL-encoded and
 /// multipart forms whose fields are scalars or lists of scalars, sent in the `form` style (the
 /// default); `None` otherwise (a field that is an object, or encoded `deepObject` as Stripe's
 /// `metadata[key]=…`, is not read, so such a form is not checked rather than wrongly refused).
-fn form_body(
-    document: &Value,
+fn form_body<'d>(
+    model: &mut SchemaModel<'d>,
     media_type: &str,
     entry: &Value,
-    schema: &Value,
+    schema: &'d Value,
 ) -> Option<FormBody> {
     let multipart = match &*media_type::essence(media_type) {
         "application/x-www-form-urlencoded" => false,
@@ -1586,42 +1602,43 @@ fn form_body(
                     .is_none_or(|style| style == "form")
             })
         });
-    let schema = deref(document, schema);
-    let scalar = |named: &NamedTypes<'_>| {
+    let scalar = |named: &NamedTypes| {
         named
             .names
             .iter()
             .all(|name| matches!(*name, "string" | "integer" | "number" | "boolean"))
     };
-    let flat = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .is_none_or(|properties| {
-            properties.values().all(|property| {
-                let named = NamedTypes::of(document, property);
-                if named.has("array") {
-                    named.names.len() == 1
-                        && named
-                            .items
-                            .is_none_or(|items| scalar(&NamedTypes::of(document, items)))
-                } else {
-                    scalar(&named)
-                }
-            })
-        });
-    let object = NamedTypes::of(document, schema)
+    let id = model.id(schema);
+    let properties: Vec<SchemaId> = model
+        .get(id)
+        .properties
+        .iter()
+        .map(|property| property.part)
+        .collect();
+    let flat = properties.into_iter().all(|property| {
+        let named = NamedTypes::of(model, property);
+        if named.has("array") {
+            named.names.len() == 1
+                && named
+                    .items
+                    .is_none_or(|items| scalar(&NamedTypes::of(model, items)))
+        } else {
+            scalar(&named)
+        }
+    });
+    let object = NamedTypes::of(model, id)
         .single()
         .is_none_or(|name| name == "object");
     (plain_styles && flat && object).then(|| FormBody {
         multipart,
-        properties: form_properties(document, schema),
+        properties: form_properties(model, schema),
     })
 }
 
 /// How a parameter's text is read: as JSON when an object is named, as a number when a number
 /// type is (a text that is not one stays text, for a union that allows text too), else an
 /// integer, a boolean, or text.
-fn scalar_kind(named: &NamedTypes<'_>) -> ScalarKind {
+fn scalar_kind(named: &NamedTypes) -> ScalarKind {
     if named.has("object") {
         ScalarKind::Json
     } else if named.has("number") {
@@ -1637,9 +1654,9 @@ fn scalar_kind(named: &NamedTypes<'_>) -> ScalarKind {
 
 /// The rules that make a create's answer look just created: from its JSON request schema and the
 /// JSON schema of its success response.
-fn fresh_rules(
-    document: &Value,
-    operation: &Value,
+fn fresh_rules<'d>(
+    model: &mut SchemaModel<'d>,
+    operation: &'d Value,
     body: Option<&RequestBody>,
     responses: &[Response],
     route: &str,
@@ -1658,7 +1675,7 @@ fn fresh_rules(
         .iter()
         .find(|(status, _)| status_key(status) == Some(success.status))?
         .1;
-    let schema = deref(document, status)
+    let schema = deref(model.document(), status)
         .get("content")?
         .as_object()?
         .values()
@@ -1675,7 +1692,7 @@ fn fresh_rules(
         .as_ref()
         .and_then(|generator| generator.identity())
         .map(|slot| slot.pointer.as_str());
-    Fresh::compile(document, request, schema, identity, route)
+    Fresh::compile(model, request, schema, identity, route)
 }
 
 /// The first name a path template (`/users/{id}/posts/{id}`) gives to two of its parameters.

@@ -13,8 +13,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
-use crate::json_schema::{NamedTypes, deref, escape};
+use crate::json_schema::{deref, escape};
 use crate::resources::properties;
+use crate::schema_model::{NamedTypes, SchemaModel};
 
 /// The rules of one create, compiled from its request and success response schemas.
 #[derive(Debug, Clone, Default)]
@@ -54,13 +55,14 @@ impl Fresh {
     /// The rules for a create whose request body has `request` as schema and whose answer has
     /// `response`, its id at `identity` (a JSON pointer) if it has one; `route` names the
     /// collection (`/v1/users` makes `userId` the id). `None` when there is nothing to do.
-    pub(crate) fn compile(
-        document: &Value,
+    pub(crate) fn compile<'d>(
+        model: &mut SchemaModel<'d>,
         request: Option<&Value>,
-        response: &Value,
+        response: &'d Value,
         identity: Option<&str>,
         route: &str,
     ) -> Option<Fresh> {
+        let document = model.document();
         let mut fresh = Fresh::default();
         let record_pointer = identity
             .and_then(|pointer| pointer.rsplit_once('/'))
@@ -97,7 +99,8 @@ impl Fresh {
                 continue;
             }
             // 3.0's `nullable: true` or 3.1's `type: [string, "null"]`.
-            let named = NamedTypes::of(document, schema);
+            let id = model.id(schema);
+            let named = NamedTypes::of(model, id);
             let nullable = named.null;
             let optional = !required.contains(&name.as_str());
             let kind = named.single();
@@ -495,8 +498,9 @@ mod tests {
             "deleted_at": {"type": "string", "format": "date-time"},
             "failed_login_count": {"type": "integer", "minimum": 0},
             "owner": {"type": "object", "properties": {"userId": {"type": "integer"}}}}});
+        let mut model = SchemaModel::new(&document);
         let fresh =
-            Fresh::compile(&document, Some(&request), &response, Some("/id"), "/users").unwrap();
+            Fresh::compile(&mut model, Some(&request), &response, Some("/id"), "/users").unwrap();
         let mut answer = json!({"id": 4, "name": "Ann", "nickname": "x", "role": "admin",
             "tags": ["made up"], "note": "y", "created_at": "2020-01-01T00:00:00Z",
             "last_login": "2020-01-02T00:00:00Z", "deleted_at": "2020-01-03T00:00:00Z",

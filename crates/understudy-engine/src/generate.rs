@@ -457,6 +457,12 @@ impl<'d> GeneratorSet<'d> {
         })
     }
 
+    /// The document's schema model, which the set's generators read and so does every other
+    /// reader of the document's schemas while it is compiled.
+    pub(crate) fn model(&mut self) -> &mut SchemaModel<'d> {
+        &mut self.parts
+    }
+
     /// Fills the graph the set's generators share; until then they make `null`.
     pub fn finish(self) {}
 }

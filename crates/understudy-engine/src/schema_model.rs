@@ -132,6 +132,89 @@ pub(crate) fn is_integral(number: &serde_json::Number) -> bool {
             .is_some_and(|value| value.is_finite() && value.fract() == 0.0)
 }
 
+/// The JSON types a schema names, for what reads a value's type without validating it (how a
+/// parameter's text is read, what a media type range is answered with, which properties are
+/// timestamps): its `type`, and those its `allOf`, `anyOf`, `oneOf` and discriminator branches
+/// name (FastAPI writes `Optional[int]` as `anyOf: [{type: integer}, {type: null}]`), a few
+/// levels deep, as the model reads them (3.0's `nullable`, 2020-12's `$ref` siblings).
+#[derive(Debug, Default)]
+pub(crate) struct NamedTypes {
+    /// The names other than `null` (`integer` only when `number` is not named).
+    pub(crate) names: Vec<&'static str>,
+    /// Whether `null` is named, or 3.0's `nullable: true` said so.
+    pub(crate) null: bool,
+    /// The first `items` met, for an array.
+    pub(crate) items: Option<SchemaId>,
+}
+
+impl NamedTypes {
+    /// The types the schema `id` names (see the type's comment).
+    pub(crate) fn of(model: &mut SchemaModel<'_>, id: SchemaId) -> Self {
+        let mut named = NamedTypes::default();
+        let mut types = Types(0);
+        named.read(model, id, &mut types, 0);
+        named.names = [
+            (Types::OBJECT, "object"),
+            (Types::ARRAY, "array"),
+            (Types::STRING, "string"),
+            (Types::BOOLEAN, "boolean"),
+            (Types::NUMBER, "number"),
+        ]
+        .into_iter()
+        .filter(|(bit, _)| types.has(*bit))
+        .map(|(_, name)| name)
+        .collect();
+        if types.has(Types::INTEGER) && !types.has(Types::NUMBER) {
+            named.names.push("integer");
+        }
+        named
+    }
+
+    fn read(&mut self, model: &mut SchemaModel<'_>, id: SchemaId, types: &mut Types, depth: usize) {
+        let schema = model.get(id);
+        if schema.null_anyway || schema.types.is_some_and(|named| named.has(Types::NULL)) {
+            self.null = true;
+        }
+        if let Some(named) = schema.types {
+            types.0 |= named.without(Types::NULL).0;
+        }
+        if self.items.is_none() {
+            self.items = schema.items.filter(|items| ![ANY, NEVER].contains(items));
+        }
+        if depth >= 8 {
+            return;
+        }
+        let dispatched = schema
+            .dispatch
+            .iter()
+            .flat_map(|dispatch| &dispatch.entries);
+        let branches: Vec<SchemaId> = schema
+            .any_of
+            .iter()
+            .chain(&schema.one_of)
+            .chain(&schema.all_of)
+            .chain(dispatched.map(|(_, branch)| branch))
+            .copied()
+            .collect();
+        for branch in branches {
+            self.read(model, branch, types, depth + 1);
+        }
+    }
+
+    /// Whether `name` is among the types named.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.names.contains(&name)
+    }
+
+    /// The one type named, `null` apart.
+    pub(crate) fn single(&self) -> Option<&'static str> {
+        match self.names[..] {
+            [name] => Some(name),
+            _ => None,
+        }
+    }
+}
+
 /// A lower or upper numeric bound.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Bound {
@@ -385,6 +468,11 @@ impl<'d> SchemaModel<'d> {
         }
     }
 
+    /// The document the model reads.
+    pub(crate) fn document(&self) -> &'d Value {
+        self.document
+    }
+
     /// The id of a generator's root schema, read with everything it reaches, and whether the
     /// schema itself could not be read (it then stands as `{}`).
     pub(crate) fn root(&mut self, schema: &'d Value) -> (SchemaId, bool) {
@@ -404,12 +492,6 @@ impl<'d> SchemaModel<'d> {
     pub(crate) fn get(&mut self, id: SchemaId) -> &Schema {
         self.read(id);
         &self.parts[id as usize]
-    }
-
-    /// The schema that a JSON pointer or local reference (`#/components/schemas/User`) names,
-    /// read; `None` when it names nothing.
-    pub(crate) fn at(&mut self, reference: &str) -> Option<SchemaId> {
-        self.part_at(reference)
     }
 
     /// The id of a schema (following `$ref`s, in 3.0 past any siblings); it is read when asked
@@ -985,6 +1067,7 @@ mod tests {
             "deep": {"$ref": "#/components/schemas/Deep"}}});
         let other = json!({"type": "array", "items": {"type": "integer"}});
         let boolean = json!({"type": "boolean"});
+        let reference = json!({"$ref": "#/components/schemas/Deep"});
         let mut model = SchemaModel::new(&document);
         let top = model.id(&schema);
         let deep = model.get(top).properties[0].part;
@@ -995,8 +1078,8 @@ mod tests {
         assert_eq!(model.parts()[deep as usize].types, None, "not read yet");
         assert_eq!(model.get(deep).types, Some(Types(Types::OBJECT)));
         assert_eq!(
-            model.at("#/components/schemas/Deep"),
-            Some(deep),
+            model.id(&reference),
+            deep,
             "a schema is one id however it is reached"
         );
         // A root reads everything below; what nothing read stands as a loose `{}`.
@@ -1006,5 +1089,43 @@ mod tests {
         let schemas = model.finish();
         assert_eq!(schemas[items as usize].types, Some(Types(Types::INTEGER)));
         assert!(schemas[unread as usize].loose && schemas[unread as usize].types.is_none());
+    }
+
+    #[test]
+    fn named_types_read_unions_references_and_each_dialects_null() {
+        let schemas = json!({"Cat": {"type": "object"}, "Dog": {"type": "object"},
+            "Ids": {"type": "array", "items": {"type": "integer"}}});
+        let old = json!({"openapi": "3.0.3", "components": {"schemas": schemas}});
+        let new = json!({"openapi": "3.1.0", "components": {"schemas": schemas}});
+        let optional = json!({"anyOf": [{"type": "integer"}, {"type": "null"}]});
+        let nullable = json!({"type": "string", "nullable": true});
+        let pet = json!({"oneOf": [{"$ref": "#/components/schemas/Cat"},
+            {"$ref": "#/components/schemas/Dog"}], "discriminator": {"propertyName": "kind"}});
+        let ids = json!({"$ref": "#/components/schemas/Ids"});
+        let union = json!({"type": ["number", "integer", "null"]});
+        let mut model = SchemaModel::new(&old);
+        let mut named = |schema| {
+            let id = model.id(schema);
+            let named = NamedTypes::of(&mut model, id);
+            let items = named
+                .items
+                .map(|items| NamedTypes::of(&mut model, items).names);
+            (named.names, named.null, items)
+        };
+        assert_eq!(named(&optional), (vec!["integer"], true, None));
+        assert_eq!(named(&nullable), (vec!["string"], true, None));
+        assert_eq!(
+            named(&pet),
+            (vec!["object"], false, None),
+            "through dispatch"
+        );
+        assert_eq!(named(&ids), (vec!["array"], false, Some(vec!["integer"])));
+        assert_eq!(named(&union), (vec!["number"], true, None));
+        let mut model = SchemaModel::new(&new);
+        let id = model.id(&nullable);
+        assert!(
+            !NamedTypes::of(&mut model, id).null,
+            "`nullable` is no 2020-12 keyword, and the validator refuses null"
+        );
     }
 }
