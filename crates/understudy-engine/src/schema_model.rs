@@ -287,36 +287,32 @@ pub(crate) struct Schema {
     pub(crate) null_anyway: bool,
     pub(crate) never: bool,
     pub(crate) enumeration: Option<Vec<Value>>,
-    pub(crate) constant: Option<Value>,
+    /// `const`. This and the other values a schema holds are boxed: a `Value` is 80 bytes,
+    /// and most schemas have none.
+    pub(crate) constant: Option<Box<Value>>,
     pub(crate) format: Option<Arc<str>>,
     pub(crate) format_check: Option<Arc<FormatCheck>>,
     pub(crate) pattern: Option<Arc<Pattern>>,
-    pub(crate) min_length: Option<u64>,
-    pub(crate) max_length: Option<u64>,
-    pub(crate) lower: Option<Bound>,
-    pub(crate) upper: Option<Bound>,
-    pub(crate) multiple_of: Option<f64>,
-    pub(crate) min_items: Option<u64>,
-    pub(crate) max_items: Option<u64>,
     pub(crate) unique_items: bool,
+    /// The numeric, length and count bounds, boxed and only where a schema has one (most
+    /// schemas have none, and they take 160 bytes).
+    limits: Option<Box<Limits>>,
     pub(crate) items: Option<SchemaId>,
     pub(crate) properties: Vec<PropertyDef>,
     /// `required`, every name as written: which of them a side needs is
     /// [`Schema::required_in`]'s answer.
     pub(crate) required: Vec<Arc<str>>,
     pub(crate) additional: Option<SchemaId>,
-    pub(crate) min_properties: Option<u64>,
-    pub(crate) max_properties: Option<u64>,
     pub(crate) all_of: Vec<SchemaId>,
     pub(crate) any_of: Vec<SchemaId>,
     pub(crate) one_of: Vec<SchemaId>,
     pub(crate) not: Option<SchemaId>,
-    pub(crate) dispatch: Option<Dispatch>,
-    pub(crate) lineage: Option<Lineage>,
+    pub(crate) dispatch: Option<Box<Dispatch>>,
+    pub(crate) lineage: Option<Box<Lineage>>,
     /// Generation hints.
     pub(crate) faker: Option<Hint>,
-    pub(crate) example: Option<Value>,
-    pub(crate) default: Option<Value>,
+    pub(crate) example: Option<Box<Value>>,
+    pub(crate) default: Option<Box<Value>>,
     /// The reference this part was reached by (`#/components/schemas/User`) and its last segment.
     pub(crate) reference: Option<Arc<str>>,
     pub(crate) name: Option<Arc<str>>,
@@ -328,6 +324,33 @@ pub(crate) struct Schema {
     /// documents are 3.0 and have none, and each part of GitHub's would carry them.
     later: Option<Box<Keywords2020>>,
 }
+
+/// A schema's bounds ([`Schema::limits`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Limits {
+    pub(crate) min_length: Option<u64>,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) lower: Option<Bound>,
+    pub(crate) upper: Option<Bound>,
+    pub(crate) multiple_of: Option<f64>,
+    pub(crate) min_items: Option<u64>,
+    pub(crate) max_items: Option<u64>,
+    pub(crate) min_properties: Option<u64>,
+    pub(crate) max_properties: Option<u64>,
+}
+
+/// The bounds of a schema that has none.
+static NO_LIMITS: Limits = Limits {
+    min_length: None,
+    max_length: None,
+    lower: None,
+    upper: None,
+    multiple_of: None,
+    min_items: None,
+    max_items: None,
+    min_properties: None,
+    max_properties: None,
+};
 
 /// A part's 2020-12 keywords ([`Schema::later`]).
 #[derive(Debug, Clone, Default)]
@@ -364,6 +387,11 @@ static NO_2020_KEYWORDS: Keywords2020 = Keywords2020 {
 };
 
 impl Schema {
+    /// The schema's numeric, length and count bounds.
+    pub(crate) fn limits(&self) -> &Limits {
+        self.limits.as_deref().unwrap_or(&NO_LIMITS)
+    }
+
     /// The part's 2020-12 keywords (none for a 3.0 schema).
     pub(crate) fn later(&self) -> &Keywords2020 {
         self.later.as_deref().unwrap_or(&NO_2020_KEYWORDS)
@@ -425,11 +453,11 @@ impl Schema {
             && self.constant.is_none()
             && self.format_check.is_none()
             && self.pattern.is_none()
-            && self.min_length.is_none()
-            && self.max_length.is_none()
-            && self.lower.is_none()
-            && self.upper.is_none()
-            && self.multiple_of.is_none()
+            && self.limits().min_length.is_none()
+            && self.limits().max_length.is_none()
+            && self.limits().lower.is_none()
+            && self.limits().upper.is_none()
+            && self.limits().multiple_of.is_none()
     }
 }
 
@@ -564,15 +592,19 @@ impl<'d> SchemaModel<'d> {
         };
     }
 
-    /// Every schema: those read, and for each of the others (which no root reaches) a loose `{}`.
+    /// The schemas the generators need: those a root reaches, and a loose `{}` in the place of
+    /// each of the others, which only the readers at load time asked for (their keywords are
+    /// not kept past the load).
     pub(crate) fn finish(mut self) -> Vec<Schema> {
-        for (id, unread) in self.unread.iter().enumerate() {
-            if unread.is_some()
-                && let Some(schema) = self.parts.get_mut(id)
-            {
-                schema.loose = true;
+        for (schema, closed) in self.parts.iter_mut().zip(&self.closed) {
+            if !closed {
+                *schema = Schema {
+                    loose: true,
+                    ..Schema::default()
+                };
             }
         }
+        self.parts.shrink_to_fit();
         self.parts
     }
 
@@ -644,7 +676,7 @@ impl<'d> SchemaModel<'d> {
             }
             part.enumeration = Some(options);
         }
-        part.constant = map.get("const").cloned();
+        part.constant = map.get("const").cloned().map(Box::new);
         if let Some(Value::String(format)) = map.get("format") {
             part.format = Some(Arc::from(format.as_str()));
             part.format_check = pattern::format_check(format);
@@ -652,16 +684,24 @@ impl<'d> SchemaModel<'d> {
         if let Some(Value::String(source)) = map.get("pattern") {
             part.pattern = pattern::pattern(source);
         }
-        part.min_length = count(map.get("minLength"));
-        part.max_length = count(map.get("maxLength"));
-        part.lower = bound(map, "minimum", "exclusiveMinimum");
-        part.upper = bound(map, "maximum", "exclusiveMaximum");
-        part.multiple_of = map
+        let mut limits = Limits {
+            min_length: count(map.get("minLength")),
+            max_length: count(map.get("maxLength")),
+            lower: bound(map, "minimum", "exclusiveMinimum"),
+            upper: bound(map, "maximum", "exclusiveMaximum"),
+            min_properties: count(map.get("minProperties")),
+            max_properties: count(map.get("maxProperties")),
+            min_items: count(map.get("minItems")),
+            max_items: count(map.get("maxItems")),
+            multiple_of: None,
+        };
+        limits.multiple_of = map
             .get("multipleOf")
             .and_then(Value::as_f64)
             .filter(|value| *value > 0.0 && value.is_finite());
-        part.min_items = count(map.get("minItems"));
-        part.max_items = count(map.get("maxItems"));
+        if limits != NO_LIMITS {
+            part.limits = Some(Box::new(limits));
+        }
         part.unique_items = map.get("uniqueItems") == Some(&Value::Bool(true));
         part.items = map.get("items").map(|items| self.id(items));
         if modern {
@@ -737,8 +777,6 @@ impl<'d> SchemaModel<'d> {
         part.additional = map
             .get("additionalProperties")
             .map(|schema| self.id(schema));
-        part.min_properties = count(map.get("minProperties"));
-        part.max_properties = count(map.get("maxProperties"));
         part.all_of = self.branches(map.get("allOf"));
         if let Some(reference) = map.get("$ref") {
             // Only a 2020-12 reference with siblings is interned with its `$ref` still in it.
@@ -766,8 +804,13 @@ impl<'d> SchemaModel<'d> {
             .get("example")
             .or_else(|| if modern { first_example() } else { None })
             .filter(|value| is_scalar(value))
-            .cloned();
-        part.default = map.get("default").filter(|value| is_scalar(value)).cloned();
+            .cloned()
+            .map(Box::new);
+        part.default = map
+            .get("default")
+            .filter(|value| is_scalar(value))
+            .cloned()
+            .map(Box::new);
         part
     }
 
@@ -867,13 +910,13 @@ impl<'d> SchemaModel<'d> {
         } else if map.contains_key("anyOf") {
             "anyOf"
         } else {
-            part.lineage = Some(Lineage {
+            part.lineage = Some(Box::new(Lineage {
                 property: Arc::from(property),
                 mapping: values
                     .into_iter()
                     .map(|(value, target)| (Arc::from(value), Arc::from(target)))
                     .collect(),
-            });
+            }));
             return;
         };
         let Some(branches) = map.get(keyword).and_then(Value::as_array) else {
@@ -903,10 +946,10 @@ impl<'d> SchemaModel<'d> {
         } else {
             part.any_of.clear();
         }
-        part.dispatch = Some(Dispatch {
+        part.dispatch = Some(Box::new(Dispatch {
             property: Arc::from(property),
             entries,
-        });
+        }));
     }
 }
 
