@@ -1048,7 +1048,7 @@ impl<'a> Compiler<'a> {
                 // violations where a spec has it.
                 let error_shape = match (schema, json) {
                     (Some(schema), true) if is_error(status) => {
-                        Some(ErrorShape::read(document, schema))
+                        Some(ErrorShape::read(self.generator_set.model(), schema))
                     }
                     _ => None,
                 };
