@@ -348,7 +348,12 @@ impl<'a> Compiler<'a> {
             .unwrap_or(&name)
             .to_owned();
         let mount = mount_path(document);
-        let roles = crate::resources::infer(document, &mount, &mut self.errors, self.file);
+        let roles = crate::resources::infer(
+            self.generator_set.model(),
+            &mount,
+            &mut self.errors,
+            self.file,
+        );
         let mut operations = Vec::new();
         match document.get("paths") {
             Some(Value::Object(paths)) => {

@@ -14,7 +14,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use crate::json_schema::{deref, escape};
-use crate::resources::properties;
 use crate::schema_model::{NamedTypes, SchemaModel};
 
 /// The rules of one create, compiled from its request and success response schemas.
@@ -445,6 +444,31 @@ fn required_names<'d>(document: &'d Value, schema: &'d Value) -> Vec<&'d str> {
 
 fn flag(schema: &Value, name: &str) -> bool {
     schema.get(name).and_then(Value::as_bool) == Some(true)
+}
+
+/// The properties of an object schema, through `$ref` and `allOf` (its parts' properties too).
+fn properties<'d>(document: &'d Value, schema: &'d Value) -> Vec<(&'d String, &'d Value)> {
+    let schema = deref(document, schema);
+    let mut found: Vec<(&String, &Value)> = Vec::new();
+    if let Some(own) = schema.get("properties").and_then(Value::as_object) {
+        found.extend(
+            own.iter()
+                .map(|(name, value)| (name, deref(document, value))),
+        );
+    }
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for (name, value) in properties(document, part) {
+            if !found.iter().any(|(seen, _)| *seen == name) {
+                found.push((name, value));
+            }
+        }
+    }
+    found
 }
 
 fn tokens(pointer: &str) -> Vec<String> {

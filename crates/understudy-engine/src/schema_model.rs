@@ -560,6 +560,36 @@ impl<'d> SchemaModel<'d> {
         ANY
     }
 
+    /// The properties of the object schema `id` and of its `allOf` parts, in order (a name met
+    /// again keeps its first definition), each part read once.
+    pub(crate) fn properties(&mut self, id: SchemaId) -> Vec<PropertyDef> {
+        let mut found: Vec<PropertyDef> = Vec::new();
+        let mut visited = Vec::new();
+        self.gather_properties(id, &mut visited, &mut found);
+        found
+    }
+
+    fn gather_properties(
+        &mut self,
+        id: SchemaId,
+        visited: &mut Vec<SchemaId>,
+        found: &mut Vec<PropertyDef>,
+    ) {
+        if visited.contains(&id) || visited.len() >= MAX_FLAT {
+            return;
+        }
+        visited.push(id);
+        let schema = self.get(id);
+        for property in &schema.properties {
+            if !found.iter().any(|known| known.name == property.name) {
+                found.push(property.clone());
+            }
+        }
+        for part in schema.all_of.clone() {
+            self.gather_properties(part, visited, found);
+        }
+    }
+
     /// Reads `root` and everything it reaches, each schema once over the model's life.
     fn close(&mut self, root: SchemaId) {
         let mut stack = vec![root];
