@@ -1686,12 +1686,17 @@ fn fresh_rules<'d>(
         .values()
         .nth(index)?
         .get("schema")?;
-    let request = body.and_then(|body| {
-        body.media
-            .iter()
-            .find(|media| media.json)
-            .and_then(|media| media.schema.as_ref())
-    });
+    // The first JSON media type's schema, as `request_body` compiled it, read in the document.
+    let request = body
+        .and(operation.get("requestBody"))
+        .map(|request| deref(model.document(), request))
+        .and_then(|request| request.get("content")?.as_object())
+        .and_then(|content| {
+            content
+                .iter()
+                .find(|(media_type, _)| media_type::is_json(media_type))
+        })
+        .and_then(|(_, media)| media.get("schema"));
     let identity = media
         .generator
         .as_ref()

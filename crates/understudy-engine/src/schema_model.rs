@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use crate::generate::hint::{self, Hint};
 use crate::generate::pattern::{self, FormatCheck, Pattern};
-use crate::json_schema::{Dialect, Direction, flagged, resolve_pointer};
+use crate::json_schema::{Dialect, Direction, deref, flagged, resolve_pointer};
 
 /// Index of a schema in its document's model.
 pub(crate) type SchemaId = u32;
@@ -260,6 +260,9 @@ pub(crate) struct PropertyDef {
     pub(crate) read_only: bool,
     pub(crate) write_only: bool,
     pub(crate) identity: bool,
+    /// `x-understudy-same-as`: the pointer of the id this property holds (`fresh.rs`), read
+    /// beside a `$ref` or on its target.
+    pub(crate) same_as: Option<Arc<str>>,
 }
 
 /// A discriminator that dispatches: the property's value names the schema that must hold.
@@ -312,6 +315,7 @@ pub(crate) struct Schema {
     /// Generation hints.
     pub(crate) faker: Option<Hint>,
     pub(crate) example: Option<Box<Value>>,
+    /// `default`, whatever its type (the generator takes a scalar one only).
     pub(crate) default: Option<Box<Value>>,
     /// The reference this part was reached by (`#/components/schemas/User`) and its last segment.
     pub(crate) reference: Option<Arc<str>>,
@@ -792,6 +796,7 @@ impl<'d> SchemaModel<'d> {
                     read_only: flag("readOnly"),
                     write_only: flag("writeOnly"),
                     identity: flag("x-understudy-identity"),
+                    same_as: same_as(self.document, schema),
                     part: self.id(schema),
                 };
                 part.properties.push(definition);
@@ -836,11 +841,7 @@ impl<'d> SchemaModel<'d> {
             .filter(|value| is_scalar(value))
             .cloned()
             .map(Box::new);
-        part.default = map
-            .get("default")
-            .filter(|value| is_scalar(value))
-            .cloned()
-            .map(Box::new);
+        part.default = map.get("default").cloned().map(Box::new);
         part
     }
 
@@ -878,6 +879,7 @@ impl<'d> SchemaModel<'d> {
                         read_only: false,
                         write_only: false,
                         identity: false,
+                        same_as: None,
                     }],
                     ..Schema::default()
                 });
@@ -983,7 +985,17 @@ impl<'d> SchemaModel<'d> {
     }
 }
 
-fn is_scalar(value: &Value) -> bool {
+/// A property's `x-understudy-same-as`, beside its `$ref` or on the schema it names.
+fn same_as(document: &Value, schema: &Value) -> Option<Arc<str>> {
+    schema
+        .get("x-understudy-same-as")
+        .or_else(|| deref(document, schema).get("x-understudy-same-as"))
+        .and_then(Value::as_str)
+        .map(Arc::from)
+}
+
+/// Whether a value is a string, a number or a boolean.
+pub(crate) fn is_scalar(value: &Value) -> bool {
     matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
 }
 

@@ -531,7 +531,11 @@ impl Planner<'_> {
                 node.example = part.example.as_deref().cloned();
             }
             if node.default.is_none() {
-                node.default = part.default.as_deref().cloned();
+                node.default = part
+                    .default
+                    .as_deref()
+                    .filter(|value| schema_model::is_scalar(value))
+                    .cloned();
             }
         }
         node.like_example = match &node.example {
