@@ -263,7 +263,7 @@ struct Compiler<'a> {
     /// combination of schemas planned once, for all of them.
     generator_set: GeneratorSet<'a>,
     /// Which request schemas may lead to a `default`, each schema walked once for all bodies.
-    default_search: DefaultSearch<'a>,
+    default_search: DefaultSearch,
 }
 
 impl<'a> Compiler<'a> {
@@ -278,7 +278,7 @@ impl<'a> Compiler<'a> {
             shared: HashMap::new(),
             generators: HashMap::new(),
             generator_set: GeneratorSet::new(document),
-            default_search: DefaultSearch::new(document),
+            default_search: DefaultSearch::default(),
         }
     }
 
@@ -574,6 +574,7 @@ impl<'a> Compiler<'a> {
                 }
                 operations.push(Arc::new(compiled));
             }
+            self.generator_set.model().release();
         }
     }
 
@@ -955,8 +956,11 @@ impl<'a> Compiler<'a> {
                 }),
                 schema: schema.cloned(),
                 defaults: schema
-                    .filter(|schema| self.default_search.may_reach(schema))
-                    .map(|schema| Defaults::compile(document, schema))
+                    .filter(|schema| {
+                        self.default_search
+                            .may_reach(self.generator_set.model(), schema)
+                    })
+                    .map(|schema| Defaults::compile_in(self.generator_set.model(), schema))
                     .filter(|defaults| !defaults.is_empty()),
             });
         }

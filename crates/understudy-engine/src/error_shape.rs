@@ -243,7 +243,7 @@ fn property_fill(
             let items = read.items?;
             let max = read
                 .limits()
-                .max_items
+                .max_items()
                 .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
             if is_field(key) && !in_item {
                 return None;

@@ -302,7 +302,7 @@ fn counts_past_events(plain: &str) -> bool {
 fn allows_zero(schema: &Schema) -> bool {
     schema
         .limits()
-        .lower
+        .lower()
         .is_none_or(|lower| lower.value < 0.0 || (lower.value == 0.0 && !lower.exclusive))
 }
 
@@ -384,7 +384,7 @@ fn same_as(
             .iter()
             .map(|token| format!("/{}", escape(token)))
             .collect();
-        if let Some(declared) = &property.same_as {
+        if let Some(declared) = property.same_as() {
             found.push((path.clone(), declared.to_string()));
         } else if pointer != names.identity
             && names.own.contains(&normalised(name))

@@ -26,7 +26,8 @@ use chrono::{DateTime, Utc};
 use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::Value;
 
-pub use defaults::{DefaultSearch, Defaults, apply_defaults};
+pub(crate) use defaults::DefaultSearch;
+pub use defaults::{Defaults, apply_defaults};
 
 use crate::schema_model::{SchemaModel, Types};
 use check::accepts_all_noting;
@@ -701,11 +702,12 @@ mod tests {
             (json!({"$ref": "#/components/schemas/Plain"}), false),
             (json!({"type": "string"}), false),
         ];
-        let mut search = DefaultSearch::new(&document);
+        let mut model = SchemaModel::new(&document);
+        let mut search = DefaultSearch::default();
         for (schema, defaulted) in &schemas {
             // The same answer asked again, after the walks before it marked schemas clean.
             for _ in 0..2 {
-                assert_eq!(search.may_reach(schema), *defaulted, "{schema}");
+                assert_eq!(search.may_reach(&mut model, schema), *defaulted, "{schema}");
             }
             assert_eq!(
                 Defaults::compile(&document, schema).is_empty(),

@@ -306,8 +306,8 @@ impl Check<'_> {
 
     fn array(&mut self, id: SchemaId, part: &Schema, items: &[Value]) -> bool {
         let length = items.len() as u64;
-        if part.limits().min_items.is_some_and(|min| length < min)
-            || part.limits().max_items.is_some_and(|max| length > max)
+        if part.limits().min_items().is_some_and(|min| length < min)
+            || part.limits().max_items().is_some_and(|max| length > max)
         {
             return false;
         }
@@ -365,8 +365,14 @@ impl Check<'_> {
             return false;
         }
         let length = map.len() as u64;
-        if part.limits().min_properties.is_some_and(|min| length < min)
-            || part.limits().max_properties.is_some_and(|max| length > max)
+        if part
+            .limits()
+            .min_properties()
+            .is_some_and(|min| length < min)
+            || part
+                .limits()
+                .max_properties()
+                .is_some_and(|max| length > max)
         {
             return false;
         }
@@ -473,10 +479,10 @@ fn applied(parts: &[Schema], id: SchemaId) -> Vec<&Schema> {
 }
 
 fn string(part: &Schema, text: &str) -> bool {
-    if part.limits().min_length.is_some() || part.limits().max_length.is_some() {
+    if part.limits().min_length().is_some() || part.limits().max_length().is_some() {
         let length = text.chars().count() as u64;
-        if part.limits().min_length.is_some_and(|min| length < min)
-            || part.limits().max_length.is_some_and(|max| length > max)
+        if part.limits().min_length().is_some_and(|min| length < min)
+            || part.limits().max_length().is_some_and(|max| length > max)
         {
             return false;
         }
@@ -495,18 +501,18 @@ fn string(part: &Schema, text: &str) -> bool {
 }
 
 fn number(part: &Schema, value: f64) -> bool {
-    if let Some(lower) = part.limits().lower
+    if let Some(lower) = part.limits().lower()
         && (value < lower.value || (lower.exclusive && value == lower.value))
     {
         return false;
     }
-    if let Some(upper) = part.limits().upper
+    if let Some(upper) = part.limits().upper()
         && (value > upper.value || (upper.exclusive && value == upper.value))
     {
         return false;
     }
     part.limits()
-        .multiple_of
+        .multiple_of()
         .is_none_or(|multiple| is_multiple(value, multiple))
 }
 

@@ -453,9 +453,9 @@ impl Planner<'_> {
                     node.choices = Some(options.clone());
                 }
             }
-            node.lower = Bound::tighter_lower(node.lower, part.limits().lower);
-            node.upper = Bound::tighter_upper(node.upper, part.limits().upper);
-            if let Some(multiple) = part.limits().multiple_of {
+            node.lower = Bound::tighter_lower(node.lower, part.limits().lower());
+            node.upper = Bound::tighter_upper(node.upper, part.limits().upper());
+            if let Some(multiple) = part.limits().multiple_of() {
                 node.multiples.push(multiple);
             }
             if let Some(format) = &part.format {
@@ -505,10 +505,10 @@ impl Planner<'_> {
             if let Some(pattern) = &part.pattern {
                 node.patterns.push(pattern.clone());
             }
-            node.min_length = node.min_length.max(part.limits().min_length.unwrap_or(0));
-            max_length = tighter_max(max_length, part.limits().max_length);
-            min_items = part.limits().min_items.unwrap_or(0).max(min_items);
-            max_items = tighter_max(max_items, part.limits().max_items);
+            node.min_length = node.min_length.max(part.limits().min_length().unwrap_or(0));
+            max_length = tighter_max(max_length, part.limits().max_length());
+            min_items = part.limits().min_items().unwrap_or(0).max(min_items);
+            max_items = tighter_max(max_items, part.limits().max_items());
             node.unique_items |= part.unique_items;
             if let Some(item) = part.items {
                 items.push(item);
@@ -519,10 +519,10 @@ impl Planner<'_> {
             }
             min_properties = part
                 .limits()
-                .min_properties
+                .min_properties()
                 .unwrap_or(0)
                 .max(min_properties);
-            max_properties = tighter_max(max_properties, part.limits().max_properties);
+            max_properties = tighter_max(max_properties, part.limits().max_properties());
             check |= part.not.is_some();
             if node.faker.is_none() {
                 node.faker = part.faker;
