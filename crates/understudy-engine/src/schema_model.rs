@@ -531,14 +531,20 @@ impl Schema {
     /// `readOnly` property, a response never a `writeOnly` one (as the flags of this schema's own
     /// `properties` say, the way the validator's translation reads them).
     pub(crate) fn required_in(&self, direction: Direction) -> impl Iterator<Item = &Arc<str>> {
-        self.required.iter().filter(move |name| {
-            !self.properties.iter().any(|property| {
-                property.name == **name
-                    && match direction {
-                        Direction::Request => property.read_only,
-                        Direction::Response => property.write_only,
-                    }
-            })
+        self.required
+            .iter()
+            .filter(move |name| self.needs(name, direction))
+    }
+
+    /// Whether a required `name` is needed on one side ([`Schema::required_in`]); asked only of
+    /// a name that is missing, so a check of a whole object scans no properties.
+    pub(crate) fn needs(&self, name: &str, direction: Direction) -> bool {
+        !self.properties.iter().any(|property| {
+            *property.name == *name
+                && match direction {
+                    Direction::Request => property.read_only,
+                    Direction::Response => property.write_only,
+                }
         })
     }
 

@@ -4,6 +4,7 @@
 //! every call has a fixed amount of work after which it gives the benefit of the doubt.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -352,9 +353,12 @@ impl Check<'_> {
     }
 
     fn object(&mut self, id: SchemaId, part: &Schema, map: &Map<String, Value>) -> bool {
+        let missing = |name: &&Arc<str>| !map.contains_key(&***name);
         if part
-            .required_in(Direction::Response)
-            .any(|name| !map.contains_key(&**name))
+            .required
+            .iter()
+            .filter(missing)
+            .any(|name| part.needs(name, Direction::Response))
         {
             return false;
         }
@@ -600,6 +604,21 @@ mod tests {
         assert!(types.admits(&json!("x")));
         assert!(!types.admits(&json!(1)));
         assert_eq!(scalar_types(&parts, &[ids[0], ids[8]]), None);
+    }
+
+    #[test]
+    fn a_response_needs_its_read_only_properties_and_not_its_write_only_ones() {
+        use crate::schema_model::SchemaModel;
+        use serde_json::json;
+        let document = json!({"openapi": "3.0.3"});
+        let schema = json!({"type": "object", "required": ["id", "password"], "properties": {
+            "id": {"type": "integer", "readOnly": true},
+            "password": {"type": "string", "writeOnly": true}}});
+        let mut model = SchemaModel::new(&document);
+        let root = model.root(&schema).0;
+        let parts = model.finish();
+        assert!(accepts_all(&parts, &[root], &json!({"id": 1})));
+        assert!(!accepts_all(&parts, &[root], &json!({"password": "p"})));
     }
 
     #[test]
