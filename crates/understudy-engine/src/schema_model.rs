@@ -788,19 +788,29 @@ impl<'d> SchemaModel<'d> {
     /// a time, not the document's.
     pub(crate) fn release(&mut self) {
         for id in std::mem::take(&mut self.shallow) {
-            let index = id as usize;
-            let (Some(false), Some(Some(map))) = (self.closed.get(index), self.raw.get(index))
-            else {
-                continue;
-            };
-            self.unread[index] = Some(map);
-            let slot = &mut self.parts[index];
-            *slot = Schema {
-                reference: slot.reference.take(),
-                name: slot.name.take(),
-                ..Schema::default()
-            };
+            self.forget(id);
         }
+    }
+
+    /// Lets go of the keywords of the schema `id` unless a root reaches it (it is read again
+    /// when asked for): for a reader that walks many schemas once, such as the search for request
+    /// defaults, so that it holds one at a time.
+    pub(crate) fn forget(&mut self, id: SchemaId) {
+        let index = id as usize;
+        let (Some(false), Some(Some(map)), Some(None)) = (
+            self.closed.get(index),
+            self.raw.get(index),
+            self.unread.get(index),
+        ) else {
+            return;
+        };
+        self.unread[index] = Some(map);
+        let slot = &mut self.parts[index];
+        *slot = Schema {
+            reference: slot.reference.take(),
+            name: slot.name.take(),
+            ..Schema::default()
+        };
     }
 
     /// The schemas the generators need: those a root reaches, and a loose `{}` in the place of
@@ -1397,6 +1407,11 @@ mod tests {
         assert!(
             !model.parts()[root as usize].properties.is_empty(),
             "a root's are kept"
+        );
+        model.forget(root);
+        assert!(
+            !model.parts()[root as usize].properties.is_empty(),
+            "even when asked to forget them"
         );
         let again = model.get(id);
         assert_eq!(again.properties[0].part, property, "the same ids");

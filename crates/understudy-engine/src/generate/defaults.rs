@@ -51,6 +51,8 @@ impl DefaultSearch {
             stack.extend(&schema.all_of);
             stack.extend(schema.properties.iter().map(|property| property.part));
             stack.extend(schema.items);
+            // Each schema is walked once: what it says is not needed again here.
+            model.forget(id);
             false
         })
     }
