@@ -321,7 +321,7 @@ pub(crate) struct Schema {
     /// `nullable` without a single `type`: null passes every keyword of this part.
     pub(crate) null_anyway: bool,
     pub(crate) never: bool,
-    pub(crate) enumeration: Option<Vec<Value>>,
+    pub(crate) enumeration: Option<Box<[Value]>>,
     /// `const`. This and the other values a schema holds are boxed: a `Value` is 80 bytes,
     /// and most schemas have none.
     pub(crate) constant: Option<Box<Value>>,
@@ -333,14 +333,14 @@ pub(crate) struct Schema {
     /// schemas have none, and they take 160 bytes).
     limits: Option<Box<Limits>>,
     pub(crate) items: Option<SchemaId>,
-    pub(crate) properties: Vec<PropertyDef>,
+    pub(crate) properties: Box<[PropertyDef]>,
     /// `required`, every name as written: which of them a side needs is
     /// [`Schema::required_in`]'s answer.
-    pub(crate) required: Vec<Arc<str>>,
+    pub(crate) required: Box<[Arc<str>]>,
     pub(crate) additional: Option<SchemaId>,
-    pub(crate) all_of: Vec<SchemaId>,
-    pub(crate) any_of: Vec<SchemaId>,
-    pub(crate) one_of: Vec<SchemaId>,
+    pub(crate) all_of: Box<[SchemaId]>,
+    pub(crate) any_of: Box<[SchemaId]>,
+    pub(crate) one_of: Box<[SchemaId]>,
     pub(crate) not: Option<SchemaId>,
     pub(crate) dispatch: Option<Box<Dispatch>>,
     pub(crate) lineage: Option<Box<Lineage>>,
@@ -896,7 +896,7 @@ impl<'d> SchemaModel<'d> {
             if nullable && single_type && !options.contains(&Value::Null) {
                 options.push(Value::Null);
             }
-            part.enumeration = Some(options);
+            part.enumeration = Some(options.into());
         }
         part.constant = map.get("const").cloned().map(Box::new);
         if let Some(Value::String(format)) = map.get("format") {
@@ -964,6 +964,7 @@ impl<'d> SchemaModel<'d> {
             }
         }
         if let Some(Value::Object(properties)) = map.get("properties") {
+            let mut defined = Vec::with_capacity(properties.len());
             for (name, schema) in properties {
                 let flag = |key: &str| flagged(self.document, schema, key);
                 let beside = Beside {
@@ -979,8 +980,9 @@ impl<'d> SchemaModel<'d> {
                     name: self.name(name),
                     part: self.id(schema),
                 };
-                part.properties.push(definition);
+                defined.push(definition);
             }
+            part.properties = defined.into();
         }
         if let Some(Value::Array(names)) = map.get("required") {
             part.required = names
@@ -992,19 +994,20 @@ impl<'d> SchemaModel<'d> {
         part.additional = map
             .get("additionalProperties")
             .map(|schema| self.id(schema));
-        part.all_of = self.branches(map.get("allOf"));
+        let mut all_of = self.branches(map.get("allOf"));
         if let Some(reference) = map.get("$ref") {
             // Only a 2020-12 reference with siblings is interned with its `$ref` still in it.
             match reference.as_str().and_then(|target| self.part_at(target)) {
-                Some(target) => part.all_of.push(target),
+                Some(target) => all_of.push(target),
                 None => self.loose = true,
             }
         }
         if modern {
-            self.conditionals(map, &mut part);
+            self.conditionals(map, &mut all_of);
         }
-        part.one_of = self.branches(map.get("oneOf"));
-        part.any_of = self.branches(map.get("anyOf"));
+        part.all_of = all_of.into();
+        part.one_of = self.branches(map.get("oneOf")).into();
+        part.any_of = self.branches(map.get("anyOf")).into();
         part.not = map.get("not").map(|schema| self.id(schema));
         if let Some(discriminator) = map.get("discriminator") {
             self.discriminate(map, discriminator, &mut part);
@@ -1029,7 +1032,7 @@ impl<'d> SchemaModel<'d> {
     /// `allOf` as a choice of two branches: `if`/`then`/`else` as `anyOf: [{allOf: [if, then]},
     /// {not: if, allOf: [else]}]`, and each `dependentSchemas` entry as `anyOf: [{properties:
     /// {name: false}}, schema]` (the name absent, or the schema holding).
-    fn conditionals(&mut self, map: &'d Map<String, Value>, part: &mut Schema) {
+    fn conditionals(&mut self, map: &'d Map<String, Value>, all_of: &mut Vec<SchemaId>) {
         if let Some(condition) = map.get("if") {
             let condition = self.id(condition);
             let then = map.get("then").map(|then| self.id(then));
@@ -1044,24 +1047,24 @@ impl<'d> SchemaModel<'d> {
                 ..Schema::default()
             });
             let choice = self.composed(Schema {
-                any_of: vec![holds, fails],
+                any_of: vec![holds, fails].into(),
                 ..Schema::default()
             });
-            part.all_of.push(choice);
+            all_of.push(choice);
         }
         if let Some(Value::Object(dependencies)) = map.get("dependentSchemas") {
             for (name, schema) in dependencies {
                 let schema = self.id(schema);
                 let name = self.name(name);
                 let absent = self.composed(Schema {
-                    properties: vec![PropertyDef::plain(name, NEVER)],
+                    properties: vec![PropertyDef::plain(name, NEVER)].into(),
                     ..Schema::default()
                 });
                 let choice = self.composed(Schema {
-                    any_of: vec![absent, schema],
+                    any_of: vec![absent, schema].into(),
                     ..Schema::default()
                 });
-                part.all_of.push(choice);
+                all_of.push(choice);
             }
         }
     }
@@ -1149,9 +1152,9 @@ impl<'d> SchemaModel<'d> {
             }
         }
         if keyword == "oneOf" {
-            part.one_of.clear();
+            part.one_of = Box::default();
         } else {
-            part.any_of.clear();
+            part.any_of = Box::default();
         }
         part.dispatch = Some(Box::new(Dispatch {
             property: Arc::from(property),

@@ -450,7 +450,7 @@ impl Planner<'_> {
                 if let Some(constant) = &part.constant {
                     node.choices = Some(vec![Value::clone(constant)]);
                 } else if let Some(options) = &part.enumeration {
-                    node.choices = Some(options.clone());
+                    node.choices = Some(options.to_vec());
                 }
             }
             node.lower = Bound::tighter_lower(node.lower, part.limits().lower());
