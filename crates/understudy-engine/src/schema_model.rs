@@ -37,7 +37,7 @@ pub(crate) const ANY: SchemaId = 0;
 /// The schema that accepts nothing (`false`).
 pub(crate) const NEVER: SchemaId = 1;
 
-/// Past this many parts, further schema objects are read as `{}`: a safety net for documents far
+/// Past this many schemas, further schema objects are read as `{}`: a safety net for documents far
 /// larger than any real one.
 const MAX_PARTS: usize = 200_000;
 const MAX_REF_HOPS: usize = 64;
@@ -103,8 +103,8 @@ impl Types {
 /// Parts merged into one conjunction at most (an `allOf` tree larger than this is cut).
 pub(crate) const MAX_FLAT: usize = 512;
 
-/// The parts of a conjunction with every `allOf` expanded, in order of first appearance, without
-/// duplicates and without the part that accepts everything; and whether [`MAX_FLAT`] cut it short.
+/// The schemas of a conjunction with every `allOf` expanded, in order of first appearance, without
+/// duplicates and without the schema that accepts everything; and whether [`MAX_FLAT`] cut it short.
 pub(crate) fn flatten(parts: &[Schema], roots: &[SchemaId]) -> (Vec<SchemaId>, bool) {
     let mut flat: Vec<SchemaId> = Vec::new();
     let mut stack: Vec<SchemaId> = roots.iter().rev().copied().collect();
@@ -313,12 +313,12 @@ pub(crate) struct Lineage {
     pub(crate) mapping: Vec<(Arc<str>, Arc<str>)>,
 }
 
-/// One schema object, compiled.
+/// One schema object, read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Schema {
     /// The `type` keyword (with `null` added by `nullable`); `None` when absent.
     pub(crate) types: Option<Types>,
-    /// `nullable` without a single `type`: null passes every keyword of this part.
+    /// `nullable` without a single `type`: null passes every keyword of this schema.
     pub(crate) null_anyway: bool,
     pub(crate) never: bool,
     pub(crate) enumeration: Option<Box<[Value]>>,
@@ -349,15 +349,15 @@ pub(crate) struct Schema {
     pub(crate) example: Option<Box<Value>>,
     /// `default`, whatever its type (the generator takes a scalar one only).
     pub(crate) default: Option<Box<Value>>,
-    /// The reference this part was reached by (`#/components/schemas/User`) and its last segment.
+    /// The reference this schema was reached by (`#/components/schemas/User`) and its last segment.
     pub(crate) reference: Option<Arc<str>>,
     pub(crate) name: Option<Arc<str>>,
-    /// Read looser than the server's validator reads it: a keyword the parts do not model, or a
-    /// subschema that had to be read as `{}` (a `$ref` that leads nowhere, the part limit).
+    /// Read looser than the server's validator reads it: a keyword the model does not read, or a
+    /// subschema that had to be read as `{}` (a `$ref` that leads nowhere, the schema limit).
     /// Checks against it may pass a value the validator rejects.
     pub(crate) loose: bool,
     /// The keywords JSON Schema 2020-12 added, boxed and only where a schema has one: most
-    /// documents are 3.0 and have none, and each part of GitHub's would carry them.
+    /// documents are 3.0 and have none, and each schema of GitHub's would carry them.
     later: Option<Box<Keywords2020>>,
 }
 
@@ -482,7 +482,7 @@ impl Limits {
     }
 }
 
-/// A part's 2020-12 keywords ([`Schema::later`]).
+/// A schema's 2020-12 keywords ([`Schema::later`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Keywords2020 {
     /// `prefixItems`: the schemas of the first items, one each.
@@ -504,7 +504,7 @@ pub(crate) struct Keywords2020 {
     pub(crate) unevaluated: Option<SchemaId>,
 }
 
-/// The 2020-12 keywords of a part that has none.
+/// The 2020-12 keywords of a schema that has none.
 static NO_2020_KEYWORDS: Keywords2020 = Keywords2020 {
     prefix_items: Vec::new(),
     contains: None,
@@ -522,7 +522,7 @@ impl Schema {
         self.limits.as_deref().unwrap_or(&NO_LIMITS)
     }
 
-    /// The part's 2020-12 keywords (none for a 3.0 schema).
+    /// The schema's 2020-12 keywords (none for a 3.0 schema).
     pub(crate) fn later(&self) -> &Keywords2020 {
         self.later.as_deref().unwrap_or(&NO_2020_KEYWORDS)
     }
@@ -548,7 +548,7 @@ impl Schema {
         })
     }
 
-    /// The parts this one applies to the value or to what it holds.
+    /// The schemas this one applies to the value or to what it holds.
     pub(crate) fn children(&self) -> impl Iterator<Item = SchemaId> + '_ {
         let dispatched = self.dispatch.iter().flat_map(|dispatch| &dispatch.entries);
         let later = self.later();
@@ -570,7 +570,7 @@ impl Schema {
             .copied()
     }
 
-    /// Whether the part applies no other part to the value it checks (no `allOf`, `anyOf`,
+    /// Whether the schema applies no other schema to the value it checks (no `allOf`, `anyOf`,
     /// `oneOf`, `not` or discriminator): on a scalar, its check is its own keywords only.
     pub(crate) fn is_flat(&self) -> bool {
         self.all_of.is_empty()
@@ -580,7 +580,7 @@ impl Schema {
             && self.dispatch.is_none()
     }
 
-    /// Whether the part decides a scalar (a string, number, boolean or null) by its `type`
+    /// Whether the schema decides a scalar (a string, number, boolean or null) by its `type`
     /// alone: flat, and none of the keywords that look at a scalar's value.
     pub(crate) fn types_decide_scalars(&self) -> bool {
         self.is_flat()
@@ -617,8 +617,8 @@ pub(crate) struct SchemaModel<'d> {
     /// Property names and formats, each kept once: most repeat across a document's schemas.
     names: HashSet<Arc<str>>,
     /// Set when a schema had to be read as `{}` without being `{}` (a `$ref` that leads nowhere,
-    /// a value that is not a schema, the part limit) or has a keyword parts do not model: the
-    /// part being read is then [`Schema::loose`].
+    /// a value that is not a schema, the schema limit) or has a keyword the model does not read:
+    /// the schema being read is then [`Schema::loose`].
     loose: bool,
 }
 
@@ -707,7 +707,7 @@ impl<'d> SchemaModel<'d> {
     }
 
     /// The properties of the object schema `id` and of its `allOf` parts, in order (a name met
-    /// again keeps its first definition), each part read once.
+    /// again keeps its first definition), each read once.
     pub(crate) fn properties(&mut self, id: SchemaId) -> Vec<PropertyDef> {
         let mut found: Vec<PropertyDef> = Vec::new();
         let mut visited = Vec::new();
@@ -1028,7 +1028,7 @@ impl<'d> SchemaModel<'d> {
         part
     }
 
-    /// 2020-12's conditional keywords as compositions the parts already model, each added to
+    /// 2020-12's conditional keywords as compositions the model already reads, each added to
     /// `allOf` as a choice of two branches: `if`/`then`/`else` as `anyOf: [{allOf: [if, then]},
     /// {not: if, allOf: [else]}]`, and each `dependentSchemas` entry as `anyOf: [{properties:
     /// {name: false}}, schema]` (the name absent, or the schema holding).
@@ -1069,7 +1069,7 @@ impl<'d> SchemaModel<'d> {
         }
     }
 
-    /// A part made here rather than read from the document (a branch of a conditional).
+    /// A schema made here rather than read from the document (a branch of a conditional).
     fn composed(&mut self, part: Schema) -> SchemaId {
         match SchemaId::try_from(self.parts.len()) {
             Ok(id) if self.parts.len() < MAX_PARTS => {
