@@ -804,6 +804,15 @@ impl<'d> SchemaModel<'d> {
         ) else {
             return;
         };
+        // A schema whose reading composed schemas of its own (2020-12's conditionals) is kept:
+        // reading it again would compose them again, and the arena would grow with each read.
+        let composes = self.parts[index]
+            .all_of
+            .iter()
+            .any(|child| *child > NEVER && self.raw.get(*child as usize) == Some(&None));
+        if composes {
+            return;
+        }
         self.unread[index] = Some(map);
         let slot = &mut self.parts[index];
         *slot = Schema {
@@ -1394,12 +1403,13 @@ mod tests {
 
     #[test]
     fn what_only_readers_read_is_released_and_read_again_alike() {
-        let document = json!({"openapi": "3.0.3", "components": {"schemas": {
+        let document = json!({"openapi": "3.1.0", "components": {"schemas": {
             "Form": {"type": "object", "required": ["a"],
                 "properties": {"a": {"type": "string", "maxLength": 5000}}},
             "Answer": {"type": "object", "properties": {"b": {"type": "integer"}}}}}});
         let form = json!({"$ref": "#/components/schemas/Form"});
         let answer = json!({"$ref": "#/components/schemas/Answer"});
+        let conditional = json!({"if": {"required": ["a"]}, "then": {"required": ["b"]}});
         let mut model = SchemaModel::new(&document);
         let (root, _) = model.root(&answer);
         let id = model.id(&form);
@@ -1416,6 +1426,15 @@ mod tests {
             !model.parts()[root as usize].properties.is_empty(),
             "even when asked to forget them"
         );
+        // A schema that composed schemas of its own is kept, so that they are composed once.
+        let conditional = model.id(&conditional);
+        let read = model.parts().len();
+        let _ = model.get(conditional);
+        let composed = model.parts().len();
+        assert!(composed > read);
+        model.release();
+        let _ = model.get(conditional);
+        assert_eq!(model.parts().len(), composed, "composed once");
         let again = model.get(id);
         assert_eq!(again.properties[0].part, property, "the same ids");
         assert_eq!(again.required_in(Direction::Request).count(), 1);
