@@ -20,7 +20,7 @@ use crate::error_body::ViolationMapping;
 use crate::error_shape::ErrorShape;
 use crate::fresh::Fresh;
 use crate::generate::{DefaultSearch, Defaults, Generator, GeneratorSet};
-use crate::json_schema::{self, Dialect, Direction, NamedTypes, deref, escape, parent_pointer};
+use crate::json_schema::{self, Dialect, Direction, deref, escape, parent_pointer};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::media_type;
 use crate::operation::{
@@ -30,6 +30,7 @@ use crate::operation::{
 };
 use crate::references::Context;
 use crate::resources::ResourceRole;
+use crate::schema_model::{NamedTypes, SchemaId, SchemaModel};
 use crate::shared_schema::{SchemaValidator, SharedSchemas};
 use crate::stream::{self, EventItem, Stream};
 use crate::violation::Location;
@@ -262,7 +263,7 @@ struct Compiler<'a> {
     /// combination of schemas planned once, for all of them.
     generator_set: GeneratorSet<'a>,
     /// Which request schemas may lead to a `default`, each schema walked once for all bodies.
-    default_search: DefaultSearch<'a>,
+    default_search: DefaultSearch,
 }
 
 impl<'a> Compiler<'a> {
@@ -277,7 +278,7 @@ impl<'a> Compiler<'a> {
             shared: HashMap::new(),
             generators: HashMap::new(),
             generator_set: GeneratorSet::new(document),
-            default_search: DefaultSearch::new(document),
+            default_search: DefaultSearch::default(),
         }
     }
 
@@ -347,7 +348,12 @@ impl<'a> Compiler<'a> {
             .unwrap_or(&name)
             .to_owned();
         let mount = mount_path(document);
-        let roles = crate::resources::infer(document, &mount, &mut self.errors, self.file);
+        let roles = crate::resources::infer(
+            self.generator_set.model(),
+            &mount,
+            &mut self.errors,
+            self.file,
+        );
         let mut operations = Vec::new();
         match document.get("paths") {
             Some(Value::Object(paths)) => {
@@ -579,6 +585,7 @@ impl<'a> Compiler<'a> {
                 }
                 operations.push(Arc::new(compiled));
             }
+            self.generator_set.model().release();
         }
     }
 
@@ -659,7 +666,13 @@ impl<'a> Compiler<'a> {
             return None;
         }
         let fresh = if creates {
-            fresh_rules(self.document, operation, body.as_ref(), &responses, &route)
+            fresh_rules(
+                self.generator_set.model(),
+                operation,
+                body.as_ref(),
+                &responses,
+                &route,
+            )
         } else {
             None
         };
@@ -697,8 +710,8 @@ impl<'a> Compiler<'a> {
 
     fn parameters(
         &mut self,
-        operation: &Value,
-        shared: Option<&Value>,
+        operation: &'a Value,
+        shared: Option<&'a Value>,
         pointer: &str,
     ) -> Vec<Parameter> {
         let document = self.document;
@@ -792,7 +805,9 @@ impl<'a> Compiler<'a> {
                 self.validator(schema, &format!("{at}/schema"), Direction::Request)
             });
             let shape = schema.map_or(ParameterShape::Scalar(ScalarKind::String), |schema| {
-                shape_of(document, schema)
+                let model = self.generator_set.model();
+                let id = model.id(schema);
+                shape_of(model, id)
             });
             let explode = parameter
                 .get("explode")
@@ -804,15 +819,17 @@ impl<'a> Compiler<'a> {
                     ) && matches!(location, Location::Query | Location::Cookie)
                 });
             let deep = schema
-                .filter(|schema| {
+                .filter(|_| {
                     location == Location::Query
                         && parameter.get("style").and_then(Value::as_str) == Some("deepObject")
-                        && (NamedTypes::of(document, schema).has("object")
-                            || deref(document, schema).get("properties").is_some())
                 })
-                .map(|schema| {
+                .and_then(|schema| {
+                    let model = self.generator_set.model();
+                    let id = model.id(schema);
+                    let object = NamedTypes::of(model, id).has("object")
+                        || !model.get(id).properties.is_empty();
                     let mut budget = DEEP_KEYS;
-                    deep_object(document, schema, 0, &mut budget)
+                    object.then(|| deep_object(model, id, 0, &mut budget))
                 });
             compiled.push(Parameter {
                 required: location == Location::Path
@@ -833,7 +850,7 @@ impl<'a> Compiler<'a> {
 
     /// How an `in: querystring` parameter reads the query string: by the media type of its
     /// `content`, which it must have.
-    fn querystring(&mut self, parameter: &Value, pointer: &str) -> Option<QueryString> {
+    fn querystring(&mut self, parameter: &'a Value, pointer: &str) -> Option<QueryString> {
         let document = self.document;
         let Some((media_type, media)) = parameter
             .get("content")
@@ -851,7 +868,7 @@ impl<'a> Compiler<'a> {
         let essence = media_type::essence(media_type);
         if essence == "application/x-www-form-urlencoded" {
             let schema = deref(document, media).get("schema")?;
-            let properties = form_properties(document, schema);
+            let properties = form_properties(self.generator_set.model(), schema);
             Some(QueryString::Form { properties })
         } else if media_type::is_json(&essence) {
             Some(QueryString::Json)
@@ -959,11 +976,16 @@ impl<'a> Compiler<'a> {
                 media_type: media_type.to_ascii_lowercase(),
                 json: media_type::is_json(media_type),
                 validator,
-                form: schema.and_then(|schema| form_body(document, media_type, entry, schema)),
+                form: schema.and_then(|schema| {
+                    form_body(self.generator_set.model(), media_type, entry, schema)
+                }),
                 schema: schema.cloned(),
                 defaults: schema
-                    .filter(|schema| self.default_search.may_reach(schema))
-                    .map(|schema| Defaults::compile(document, schema))
+                    .filter(|schema| {
+                        self.default_search
+                            .may_reach(self.generator_set.model(), schema)
+                    })
+                    .map(|schema| Defaults::compile_in(self.generator_set.model(), schema))
                     .filter(|defaults| !defaults.is_empty()),
             });
         }
@@ -1052,7 +1074,7 @@ impl<'a> Compiler<'a> {
                     _ => None,
                 };
                 // A range (`*/*`, GitHub's `application/*`) is answered as a concrete type.
-                let kind = body_kind(document, schema);
+                let kind = body_kind(self.generator_set.model(), schema);
                 let concrete = media_type::concrete(media_type, kind);
                 let json = media_type::is_json(&concrete);
                 // An error body is its schema filled with the violations, or with what a status
@@ -1060,7 +1082,7 @@ impl<'a> Compiler<'a> {
                 // violations where a spec has it.
                 let error_shape = match (schema, json) {
                     (Some(schema), true) if is_error(status) => {
-                        Some(ErrorShape::read(document, schema))
+                        Some(ErrorShape::read(self.generator_set.model(), schema))
                     }
                     _ => None,
                 };
@@ -1539,13 +1561,14 @@ fn is_error(status: StatusKey) -> bool {
 }
 
 /// What a response schema says its body holds, for a media type range to be answered with.
-fn body_kind(document: &Value, schema: Option<&Value>) -> media_type::BodyKind {
+fn body_kind<'d>(model: &mut SchemaModel<'d>, schema: Option<&'d Value>) -> media_type::BodyKind {
     use media_type::BodyKind;
-    let Some(schema) = schema.map(|schema| deref(document, schema)) else {
+    let Some(schema) = schema else {
         return BodyKind::Binary;
     };
-    match NamedTypes::of(document, schema).single() {
-        Some("string") => match schema.get("format").and_then(Value::as_str) {
+    let id = model.id(schema);
+    match NamedTypes::of(model, id).single() {
+        Some("string") => match model.get(id).format.as_deref() {
             Some("binary") => BodyKind::Binary,
             _ => BodyKind::Text,
         },
@@ -1558,11 +1581,11 @@ fn is_querystring(parameter: &Value) -> bool {
     parameter.get("in").and_then(Value::as_str) == Some("querystring")
 }
 
-fn shape_of(document: &Value, schema: &Value) -> ParameterShape {
-    let named = NamedTypes::of(document, schema);
+fn shape_of(model: &mut SchemaModel<'_>, id: SchemaId) -> ParameterShape {
+    let named = NamedTypes::of(model, id);
     if named.has("array") {
         let items = named.items.map_or(ScalarKind::String, |items| {
-            scalar_kind(&NamedTypes::of(document, items))
+            scalar_kind(&NamedTypes::of(model, items))
         });
         return ParameterShape::Array(items);
     }
@@ -1577,87 +1600,88 @@ const DEEP_KEYS: usize = 256;
 /// (its own, and those of its `allOf`/`anyOf`/`oneOf` branches, as Stripe's `created` is an
 /// object of bounds or an integer), and those of theirs that are objects, to
 /// [`crate::validate::MAX_DEEP_LEVELS`] levels; `budget` counts the keys left to declare.
-fn deep_object(document: &Value, schema: &Value, level: usize, budget: &mut usize) -> DeepObject {
-    fn declared<'d>(
-        document: &'d Value,
-        schema: &'d Value,
+fn deep_object(
+    model: &mut SchemaModel<'_>,
+    id: SchemaId,
+    level: usize,
+    budget: &mut usize,
+) -> DeepObject {
+    fn declared(
+        model: &mut SchemaModel<'_>,
+        id: SchemaId,
         depth: usize,
-        found: &mut Vec<(&'d String, &'d Value)>,
+        found: &mut Vec<(String, SchemaId)>,
     ) {
-        let schema = deref(document, schema);
-        for (name, property) in schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if !found.iter().any(|(known, _)| *known == name) {
-                found.push((name, property));
+        let schema = model.get(id);
+        for property in &schema.properties {
+            if !found.iter().any(|(known, _)| **known == *property.name) {
+                found.push((property.name.to_string(), property.part));
             }
         }
         if depth < 8 {
-            for keyword in ["allOf", "anyOf", "oneOf"] {
-                for branch in schema
-                    .get(keyword)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    declared(document, branch, depth + 1, found);
-                }
+            let branches: Vec<SchemaId> = [&schema.all_of, &schema.any_of, &schema.one_of]
+                .into_iter()
+                .flat_map(|branches| branches.iter().copied())
+                .collect();
+            for branch in branches {
+                declared(model, branch, depth + 1, found);
             }
         }
     }
     let mut reading = DeepObject {
-        shape: shape_of(document, schema),
+        shape: shape_of(model, id),
         properties: Vec::new(),
     };
     if level >= crate::validate::MAX_DEEP_LEVELS {
         return reading;
     }
     let mut found = Vec::new();
-    declared(document, schema, 0, &mut found);
+    declared(model, id, 0, &mut found);
     for (name, property) in found {
         if *budget == 0 {
             break;
         }
         *budget -= 1;
-        let inner = if NamedTypes::of(document, property).has("object") {
-            deep_object(document, property, level + 1, budget)
+        let inner = if NamedTypes::of(model, property).has("object") {
+            deep_object(model, property, level + 1, budget)
         } else {
             DeepObject {
-                shape: shape_of(document, property),
+                shape: shape_of(model, property),
                 properties: Vec::new(),
             }
         };
-        reading.properties.push((name.clone(), inner));
+        reading.properties.push((name, inner));
     }
     reading
 }
 
 /// A form's declared properties, each with the shape its text is read as.
-fn form_properties(document: &Value, schema: &Value) -> Vec<(String, ParameterShape)> {
-    deref(document, schema)
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|properties| {
-            properties
-                .iter()
-                .map(|(name, property)| (name.clone(), shape_of(document, property)))
-                .collect()
-        })
-        .unwrap_or_default()
+fn form_properties<'d>(
+    model: &mut SchemaModel<'d>,
+    schema: &'d Value,
+) -> Vec<(String, ParameterShape)> {
+    let id = model.id(schema);
+    let properties: Vec<(String, SchemaId)> = model
+        .get(id)
+        .properties
+        .iter()
+        .map(|property| (property.name.to_string(), property.part))
+        .collect();
+    properties
+        .into_iter()
+        .map(|(name, property)| (name, shape_of(model, property)))
+        .collect()
 }
 
 /// How a request body of `media_type` is read as a form to be validated: for URL-encoded and
 /// multipart forms whose fields are scalars or lists of scalars, sent in the `form` style (the
 /// default); `None` otherwise (a field that is an object, or encoded `deepObject` as Stripe's
 /// `metadata[key]=…`, is not read, so such a form is not checked rather than wrongly refused).
-fn form_body(
-    document: &Value,
+fn form_body<'d>(
+    model: &mut SchemaModel<'d>,
     media_type: &str,
     entry: &Value,
-    schema: &Value,
+    schema: &'d Value,
 ) -> Option<FormBody> {
     let multipart = match &*media_type::essence(media_type) {
         "application/x-www-form-urlencoded" => false,
@@ -1675,42 +1699,43 @@ fn form_body(
                     .is_none_or(|style| style == "form")
             })
         });
-    let schema = deref(document, schema);
-    let scalar = |named: &NamedTypes<'_>| {
+    let scalar = |named: &NamedTypes| {
         named
             .names
             .iter()
             .all(|name| matches!(*name, "string" | "integer" | "number" | "boolean"))
     };
-    let flat = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .is_none_or(|properties| {
-            properties.values().all(|property| {
-                let named = NamedTypes::of(document, property);
-                if named.has("array") {
-                    named.names.len() == 1
-                        && named
-                            .items
-                            .is_none_or(|items| scalar(&NamedTypes::of(document, items)))
-                } else {
-                    scalar(&named)
-                }
-            })
-        });
-    let object = NamedTypes::of(document, schema)
+    let id = model.id(schema);
+    let properties: Vec<SchemaId> = model
+        .get(id)
+        .properties
+        .iter()
+        .map(|property| property.part)
+        .collect();
+    let flat = properties.into_iter().all(|property| {
+        let named = NamedTypes::of(model, property);
+        if named.has("array") {
+            named.names.len() == 1
+                && named
+                    .items
+                    .is_none_or(|items| scalar(&NamedTypes::of(model, items)))
+        } else {
+            scalar(&named)
+        }
+    });
+    let object = NamedTypes::of(model, id)
         .single()
         .is_none_or(|name| name == "object");
     (plain_styles && flat && object).then(|| FormBody {
         multipart,
-        properties: form_properties(document, schema),
+        properties: form_properties(model, schema),
     })
 }
 
 /// How a parameter's text is read: as JSON when an object is named, as a number when a number
 /// type is (a text that is not one stays text, for a union that allows text too), else an
 /// integer, a boolean, or text.
-fn scalar_kind(named: &NamedTypes<'_>) -> ScalarKind {
+fn scalar_kind(named: &NamedTypes) -> ScalarKind {
     if named.has("object") {
         ScalarKind::Json
     } else if named.has("number") {
@@ -1726,9 +1751,9 @@ fn scalar_kind(named: &NamedTypes<'_>) -> ScalarKind {
 
 /// The rules that make a create's answer look just created: from its JSON request schema and the
 /// JSON schema of its success response.
-fn fresh_rules(
-    document: &Value,
-    operation: &Value,
+fn fresh_rules<'d>(
+    model: &mut SchemaModel<'d>,
+    operation: &'d Value,
     body: Option<&RequestBody>,
     responses: &[Response],
     route: &str,
@@ -1747,24 +1772,29 @@ fn fresh_rules(
         .iter()
         .find(|(status, _)| status_key(status) == Some(success.status))?
         .1;
-    let schema = deref(document, status)
+    let schema = deref(model.document(), status)
         .get("content")?
         .as_object()?
         .values()
         .nth(index)?
         .get("schema")?;
-    let request = body.and_then(|body| {
-        body.media
-            .iter()
-            .find(|media| media.json)
-            .and_then(|media| media.schema.as_ref())
-    });
+    // The first JSON media type's schema, as `request_body` compiled it, read in the document.
+    let request = body
+        .and(operation.get("requestBody"))
+        .map(|request| deref(model.document(), request))
+        .and_then(|request| request.get("content")?.as_object())
+        .and_then(|content| {
+            content
+                .iter()
+                .find(|(media_type, _)| media_type::is_json(media_type))
+        })
+        .and_then(|(_, media)| media.get("schema"));
     let identity = media
         .generator
         .as_ref()
         .and_then(|generator| generator.identity())
         .map(|slot| slot.pointer.as_str());
-    Fresh::compile(document, request, schema, identity, route)
+    Fresh::compile(model, request, schema, identity, route)
 }
 
 /// The first name a path template (`/users/{id}/posts/{id}`) gives to two of its parameters.

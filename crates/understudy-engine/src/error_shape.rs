@@ -8,7 +8,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::json_schema::{deref, unescape};
+use crate::json_schema::unescape;
+use crate::schema_model::{SchemaId, SchemaModel, Types};
 use crate::violation::{Location, Violation, ViolationClass, summary};
 
 /// How deep into nested objects the reading goes (Google's `{error: {details: [{…}]}}` is 3).
@@ -63,10 +64,12 @@ enum WhereKind {
 }
 
 impl ErrorShape {
-    /// Reads `schema` (of a documented error response) for the places violations can go.
-    pub(crate) fn read(document: &Value, schema: &Value) -> ErrorShape {
+    /// Reads `schema` (of a documented error response) for the places violations can go, as the
+    /// document's schema model reads it.
+    pub(crate) fn read<'d>(model: &mut SchemaModel<'d>, schema: &'d Value) -> ErrorShape {
+        let id = model.id(schema);
         ErrorShape {
-            properties: object_fills(document, schema, 0, false),
+            properties: object_fills(model, id, 0, false),
         }
     }
 
@@ -154,61 +157,62 @@ impl Fill {
 
 /// The fills of an object schema's properties (`allOf` parts merged), by name and type.
 fn object_fills(
-    document: &Value,
-    schema: &Value,
+    model: &mut SchemaModel<'_>,
+    schema: SchemaId,
     depth: usize,
     in_item: bool,
 ) -> Vec<(String, Fill)> {
-    let mut fills = Vec::new();
+    let mut fills: Vec<(String, Fill)> = Vec::new();
     if depth > MAX_DEPTH {
         return fills;
     }
-    for_each_property(document, schema, 0, &mut |name, property| {
-        if fills.iter().any(|(known, _)| known == name) {
-            return;
+    let mut properties = Vec::new();
+    properties_of(model, schema, 0, &mut properties);
+    for (name, property) in properties {
+        if fills.iter().any(|(known, _)| **known == *name) {
+            continue;
         }
-        if let Some(fill) = property_fill(document, name, property, depth, in_item) {
-            fills.push((name.to_owned(), fill));
+        if let Some(fill) = property_fill(model, &name, property, depth, in_item) {
+            fills.push((name.to_string(), fill));
         }
-    });
+    }
     fills
 }
 
-/// Calls `visit` with every property of `schema` and of its `allOf` parts.
-fn for_each_property(
-    document: &Value,
-    schema: &Value,
+/// Every property of `schema` and of its `allOf` parts, in order.
+fn properties_of(
+    model: &mut SchemaModel<'_>,
+    schema: SchemaId,
     depth: usize,
-    visit: &mut dyn FnMut(&str, &Value),
+    found: &mut Vec<(std::sync::Arc<str>, SchemaId)>,
 ) {
-    let schema = deref(document, schema);
     if depth > MAX_DEPTH {
         return;
     }
-    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
-        for (name, property) in properties {
-            visit(name, deref(document, property));
-        }
-    }
-    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
-        for part in parts {
-            for_each_property(document, part, depth + 1, visit);
-        }
+    let read = model.get(schema);
+    found.extend(
+        read.properties
+            .iter()
+            .map(|property| (property.name.clone(), property.part)),
+    );
+    for part in read.all_of.clone() {
+        properties_of(model, part, depth + 1, found);
     }
 }
 
 fn property_fill(
-    document: &Value,
+    model: &mut SchemaModel<'_>,
     name: &str,
-    schema: &Value,
+    schema: SchemaId,
     depth: usize,
     in_item: bool,
 ) -> Option<Fill> {
     let key = normalized(name);
     let key = key.as_str();
-    match type_of(schema) {
+    let read = model.get(schema);
+    match type_of(read.types) {
         Some("string") => {
-            if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
+            if let Some(choices) = &read.enumeration {
                 let choices: Vec<String> = choices
                     .iter()
                     .filter_map(|choice| choice.as_str().map(str::to_owned))
@@ -225,9 +229,7 @@ fn property_fill(
                 return Some(Fill::Message);
             }
             match key {
-                "type" | "code" | "kind" if in_item && schema.get("format").is_none() => {
-                    Some(Fill::Keyword)
-                }
+                "type" | "code" | "kind" if in_item && read.format.is_none() => Some(Fill::Keyword),
                 "pointer" => Some(Fill::Where(WhereKind::Pointer)),
                 "location" | "in" if in_item => Some(Fill::Where(WhereKind::Location)),
                 // Names this loose say "field" only beside a message, in a list's items.
@@ -238,10 +240,10 @@ fn property_fill(
         }
         Some("integer" | "number") => is_status(key).then_some(Fill::Status),
         Some("array") => {
-            let items = deref(document, schema.get("items")?);
-            let max = schema
-                .get("maxItems")
-                .and_then(Value::as_u64)
+            let items = read.items?;
+            let max = read
+                .limits()
+                .max_items()
                 .map_or(usize::MAX, |max| usize::try_from(max).unwrap_or(usize::MAX));
             if is_field(key) && !in_item {
                 return None;
@@ -250,12 +252,13 @@ fn property_fill(
                 // FastAPI's `loc`: the location, then the path's segments.
                 return Some(Fill::Where(WhereKind::Path));
             }
-            match type_of(items) {
-                Some("string") if !in_item && items.get("enum").is_none() => {
+            let read = model.get(items);
+            match type_of(read.types) {
+                Some("string") if !in_item && read.enumeration.is_none() => {
                     Some(Fill::Messages { max })
                 }
                 Some("object") | None if !in_item => {
-                    let properties = object_fills(document, items, depth + 1, true);
+                    let properties = object_fills(model, items, depth + 1, true);
                     let per_violation = properties
                         .iter()
                         .any(|(_, fill)| matches!(fill, Fill::Message | Fill::Where(_)));
@@ -265,10 +268,10 @@ fn property_fill(
             }
         }
         Some("object") | None => {
-            if let Some(list) = field_map(document, schema) {
+            if let Some(list) = field_map(model, schema) {
                 return Some(Fill::FieldMap { list });
             }
-            let properties = object_fills(document, schema, depth + 1, in_item);
+            let properties = object_fills(model, schema, depth + 1, in_item);
             (!properties.is_empty()).then_some(Fill::Object(properties))
         }
         _ => None,
@@ -277,30 +280,42 @@ fn property_fill(
 
 /// For an object of field names to messages (`additionalProperties` an array of strings, or a
 /// string, and no properties of its own): whether the messages are a list.
-fn field_map(document: &Value, schema: &Value) -> Option<bool> {
-    if schema.get("properties").is_some() {
+fn field_map(model: &mut SchemaModel<'_>, schema: SchemaId) -> Option<bool> {
+    let read = model.get(schema);
+    if !read.properties.is_empty() {
         return None;
     }
-    let values = deref(document, schema.get("additionalProperties")?);
-    match type_of(values) {
+    let values = read.additional?;
+    let read = model.get(values);
+    match type_of(read.types) {
         Some("string") => Some(false),
         Some("array") => {
-            let items = deref(document, values.get("items")?);
-            (type_of(items) == Some("string")).then_some(true)
+            let items = read.items?;
+            (type_of(model.get(items).types) == Some("string")).then_some(true)
         }
         _ => None,
     }
 }
 
-/// The schema's type, the first that is not `null` where it lists several (OpenAPI 3.1).
-fn type_of(schema: &Value) -> Option<&str> {
-    match schema.get("type")? {
-        Value::String(name) => Some(name),
-        Value::Array(names) => names
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|name| *name != "null"),
-        _ => None,
+/// The schema's type: the one it names besides `null`, or where it names several (OpenAPI 3.1)
+/// the first of string, number, array, object and boolean; `other` for names that are no JSON
+/// type, `None` when it names none (or only `null`).
+fn type_of(types: Option<Types>) -> Option<&'static str> {
+    let types = types?;
+    let named = [
+        (Types::STRING, "string"),
+        (Types::NUMBER, "number"),
+        (Types::INTEGER, "integer"),
+        (Types::ARRAY, "array"),
+        (Types::OBJECT, "object"),
+        (Types::BOOLEAN, "boolean"),
+    ]
+    .into_iter()
+    .find(|(bit, _)| types.has(*bit))
+    .map(|(_, name)| name);
+    match named {
+        None if types.is_empty() => Some("other"),
+        named => named,
     }
 }
 
@@ -600,7 +615,8 @@ mod tests {
 
     fn facts(schema: Value, status: u16) -> Value {
         let document = json!({});
-        let shape = ErrorShape::read(&document, &schema);
+        let mut model = SchemaModel::new(&document);
+        let shape = ErrorShape::read(&mut model, &schema);
         assert!(!shape.says_nothing(), "no shape in {schema}");
         shape.facts(status, "Request does not match the API contract", &two())
     }
@@ -668,14 +684,32 @@ mod tests {
     }
 
     #[test]
+    fn a_2020_12_reference_with_siblings_offers_both_its_places() {
+        let document = json!({"openapi": "3.1.0", "components": {"schemas": {"Base": {
+            "type": "object", "properties": {"message": {"type": ["string", "null"]}}}}}});
+        let schema = json!({"$ref": "#/components/schemas/Base", "type": "object",
+            "properties": {"errors": {"type": "object", "additionalProperties": {"type": "string"}}}});
+        let mut model = SchemaModel::new(&document);
+        let shape = ErrorShape::read(&mut model, &schema);
+        let filled = shape.facts(422, "Request does not match the API contract", &two());
+        assert_eq!(
+            filled,
+            json!({"errors": {"title": "is required", "limit": "must be at most 100"},
+                "message": "2 violations: body /title: is required; query limit: must be at most 100"}),
+        );
+    }
+
+    #[test]
     fn schemas_with_no_place_for_what_went_wrong_say_nothing() {
         let document = json!({});
-        assert!(ErrorShape::read(&document, &json!({"type": "string"})).says_nothing());
+        let text = json!({"type": "string"});
         let slack = json!({"type": "object", "additionalProperties": true, "required": ["ok"],
             "properties": {"ok": {"type": "boolean", "enum": [false]}}});
-        assert!(ErrorShape::read(&document, &slack).says_nothing());
         let status_only = json!({"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "integer"}}});
-        assert!(ErrorShape::read(&document, &status_only).says_nothing());
+        let mut model = SchemaModel::new(&document);
+        assert!(ErrorShape::read(&mut model, &text).says_nothing());
+        assert!(ErrorShape::read(&mut model, &slack).says_nothing());
+        assert!(ErrorShape::read(&mut model, &status_only).says_nothing());
     }
 
     #[test]

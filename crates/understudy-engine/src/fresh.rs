@@ -13,8 +13,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
-use crate::json_schema::{NamedTypes, deref, escape};
-use crate::resources::properties;
+use std::sync::Arc;
+
+use crate::json_schema::escape;
+use crate::schema_model::{NamedTypes, PropertyDef, Schema, SchemaId, SchemaModel, Types};
 
 /// The rules of one create, compiled from its request and success response schemas.
 #[derive(Debug, Clone, Default)]
@@ -54,10 +56,10 @@ impl Fresh {
     /// The rules for a create whose request body has `request` as schema and whose answer has
     /// `response`, its id at `identity` (a JSON pointer) if it has one; `route` names the
     /// collection (`/v1/users` makes `userId` the id). `None` when there is nothing to do.
-    pub(crate) fn compile(
-        document: &Value,
-        request: Option<&Value>,
-        response: &Value,
+    pub(crate) fn compile<'d>(
+        model: &mut SchemaModel<'d>,
+        request: Option<&'d Value>,
+        response: &'d Value,
         identity: Option<&str>,
         route: &str,
     ) -> Option<Fresh> {
@@ -66,53 +68,51 @@ impl Fresh {
             .and_then(|pointer| pointer.rsplit_once('/'))
             .map_or("", |(parent, _)| parent);
         fresh.record = tokens(record_pointer);
-        let mut record = deref(document, response);
-        for token in &fresh.record {
-            record = properties(document, record)
-                .into_iter()
-                .find(|(name, _)| *name == token)
-                .map(|(_, schema)| schema)?;
-        }
-        let required = required_names(document, record);
+        let response = model.id(response);
+        let record = at_tokens(model, response, &fresh.record)?;
+        let required = required_names(model, record);
         // The request's record: the body, or the object under its one wrapper (`{user: {…}}`).
-        let mut sent_schema = request.map(|request| deref(document, request));
+        let mut sent_schema = request.map(|request| model.id(request));
         if let Some(request) = sent_schema {
-            let top = properties(document, request);
-            if let [(name, inner)] = top.as_slice()
-                && !properties(document, inner).is_empty()
+            let top = model.properties(request);
+            if let [only] = top.as_slice()
+                && !model.properties(only.part).is_empty()
             {
-                fresh.sent = vec![(*name).clone()];
-                sent_schema = Some(inner);
+                fresh.sent = vec![only.name.to_string()];
+                sent_schema = Some(only.part);
             }
         }
-        let sendable: Vec<(&String, &Value)> = sent_schema
-            .map(|schema| properties(document, schema))
+        let sendable: Vec<PropertyDef> = sent_schema
+            .map(|schema| model.properties(schema))
             .unwrap_or_default()
             .into_iter()
-            .filter(|(_, schema)| !flag(schema, "readOnly"))
+            .filter(|property| !property.read_only)
             .collect();
         let id_name = identity.and_then(|pointer| pointer.rsplit('/').next());
-        for (name, schema) in properties(document, record) {
-            if Some(name.as_str()) == id_name {
+        for property in model.properties(record) {
+            let name = &*property.name;
+            if Some(name) == id_name {
                 continue;
             }
             // 3.0's `nullable: true` or 3.1's `type: [string, "null"]`.
-            let named = NamedTypes::of(document, schema);
+            let named = NamedTypes::of(model, property.part);
             let nullable = named.null;
-            let optional = !required.contains(&name.as_str());
+            let optional = !required.iter().any(|known| **known == *name);
             let kind = named.single();
-            let format = schema.get("format").and_then(Value::as_str);
+            let schema = model.get(property.part);
+            let format = schema.format.as_deref();
             let timestamp = kind == Some("string") && matches!(format, Some("date-time" | "date"));
+            let zero = allows_zero(schema);
             let plain = normalised(name);
-            let sent = sendable.iter().find(|(sent, _)| *sent == name);
+            let sent = sendable.iter().find(|sent| sent.name == property.name);
             let rule = if timestamp && is_creation_or_update(&plain) {
                 Some(Rule::Now(format == Some("date-time")))
             } else if timestamp && not_yet_happened(&plain) {
                 (nullable || optional).then_some(Rule::NotYet(nullable))
-            } else if kind == Some("integer") && counts_past_events(&plain) && allows_zero(schema) {
+            } else if kind == Some("integer") && counts_past_events(&plain) && zero {
                 Some(Rule::Zero)
-            } else if let Some((_, request_schema)) = sent {
-                let default = request_schema.get("default").cloned();
+            } else if let Some(sent) = sent {
+                let default = model.get(sent.part).default.as_deref().cloned();
                 let absent = if optional {
                     Absent::Remove
                 } else if nullable {
@@ -125,35 +125,21 @@ impl Fresh {
                 None
             };
             if let Some(rule) = rule {
-                fresh.rules.push((name.clone(), rule));
+                fresh.rules.push((name.to_owned(), rule));
             }
         }
         if let Some(identity) = identity {
             let own = own_id_names(route);
             // A property named after the record holds its id only if it is written alike.
-            let id_schema =
-                tokens(identity)
-                    .iter()
-                    .try_fold(deref(document, response), |schema, token| {
-                        properties(document, schema)
-                            .into_iter()
-                            .find(|(name, _)| *name == token)
-                            .map(|(_, schema)| schema)
-                    });
-            let written_alike = |schema: &Value| {
-                id_schema.is_some_and(|id| {
-                    ["type", "format", "pattern"]
-                        .iter()
-                        .all(|keyword| id.get(keyword) == schema.get(keyword))
-                })
-            };
+            let written =
+                at_tokens(model, response, &tokens(identity)).map(|id| Written::of(model.get(id)));
             let mut path = Vec::new();
             let names = Names {
                 own: &own,
                 identity,
-                alike: &written_alike,
+                written,
             };
-            same_as(document, response, &names, &mut path, &mut fresh.same_as, 0);
+            same_as(model, response, &names, &mut path, &mut fresh.same_as, 0);
         }
         (!fresh.rules.is_empty() || !fresh.same_as.is_empty()).then_some(fresh)
     }
@@ -313,10 +299,11 @@ fn counts_past_events(plain: &str) -> bool {
         .any(|event| plain.contains(event))
 }
 
-fn allows_zero(schema: &Value) -> bool {
-    let minimum = schema.get("minimum").and_then(Value::as_f64);
-    let exclusive = flag(schema, "exclusiveMinimum");
-    minimum.is_none_or(|minimum| minimum < 0.0 || (minimum == 0.0 && !exclusive))
+fn allows_zero(schema: &Schema) -> bool {
+    schema
+        .limits()
+        .lower()
+        .is_none_or(|lower| lower.value < 0.0 || (lower.value == 0.0 && !lower.exclusive))
 }
 
 /// A property name lower-cased without `_` and `-` (`lastSeenAt` and `last_seen_at` alike).
@@ -340,21 +327,42 @@ fn own_id_names(route: &str) -> Vec<String> {
         .collect()
 }
 
-/// Collects the properties under `schema` that hold the record's id: marked with
-/// `x-understudy-same-as`, or named after the collection (`userId`) with the id's type.
 /// What names a record's id elsewhere in its answer.
 struct Names<'n> {
     /// The names (normalised) that do: `userid` for `/users`.
     own: &'n [String],
     /// The id's own pointer.
     identity: &'n str,
-    /// Whether a property's schema writes values as the id's does.
-    alike: &'n dyn Fn(&Value) -> bool,
+    /// How the id's schema writes its values, when the id has one.
+    written: Option<Written>,
 }
 
+/// How a schema writes its values: its types (`null` apart), format and pattern.
+#[derive(Debug, PartialEq)]
+struct Written {
+    types: Option<Types>,
+    format: Option<Arc<str>>,
+    pattern: Option<String>,
+}
+
+impl Written {
+    fn of(schema: &Schema) -> Written {
+        Written {
+            types: schema.types.map(|types| types.without(Types::NULL)),
+            format: schema.format.clone(),
+            pattern: schema
+                .pattern
+                .as_ref()
+                .map(|pattern| pattern.source().to_owned()),
+        }
+    }
+}
+
+/// Collects the properties under `schema` that hold the record's id: marked with
+/// `x-understudy-same-as`, or named after the collection (`userId`) and written as the id is.
 fn same_as(
-    document: &Value,
-    schema: &Value,
+    model: &mut SchemaModel<'_>,
+    schema: SchemaId,
     names: &Names<'_>,
     path: &mut Vec<String>,
     found: &mut Vec<(Vec<String>, String)>,
@@ -363,35 +371,31 @@ fn same_as(
     if depth > 8 {
         return;
     }
-    let schema = deref(document, schema);
-    if let Some(items) = schema.get("items") {
+    if let Some(items) = model.get(schema).items {
         path.push("*".into());
-        same_as(document, items, names, path, found, depth + 1);
+        same_as(model, items, names, path, found, depth + 1);
         path.pop();
         return;
     }
-    let written = schema.get("properties");
-    for (name, property) in properties(document, schema) {
-        path.push(name.clone());
+    for property in model.properties(schema) {
+        let name = &*property.name;
+        path.push(name.to_owned());
         let pointer: String = path
             .iter()
             .map(|token| format!("/{}", escape(token)))
             .collect();
-        // Read beside a `$ref` too, where the property is written as one.
-        let declared = written
-            .and_then(|written| written.get(name))
-            .and_then(|raw| raw.get("x-understudy-same-as"))
-            .or_else(|| property.get("x-understudy-same-as"))
-            .and_then(Value::as_str);
-        if let Some(declared) = declared {
-            found.push((path.clone(), declared.to_owned()));
+        if let Some(declared) = property.same_as() {
+            found.push((path.clone(), declared.to_string()));
         } else if pointer != names.identity
             && names.own.contains(&normalised(name))
-            && (names.alike)(property)
+            && names
+                .written
+                .as_ref()
+                .is_some_and(|id| *id == Written::of(model.get(property.part)))
         {
             found.push((path.clone(), names.identity.to_owned()));
         } else {
-            same_as(document, property, names, path, found, depth + 1);
+            same_as(model, property.part, names, path, found, depth + 1);
         }
         path.pop();
     }
@@ -420,28 +424,32 @@ fn set_everywhere(value: &mut Value, path: &[String], id: &Value) {
     }
 }
 
-fn required_names<'d>(document: &'d Value, schema: &'d Value) -> Vec<&'d str> {
-    let schema = deref(document, schema);
-    let mut names: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    for part in schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        names.extend(required_names(document, part));
+/// The names `schema` and its `allOf` parts require.
+fn required_names(model: &mut SchemaModel<'_>, schema: SchemaId) -> Vec<Arc<str>> {
+    let mut names = Vec::new();
+    let mut stack = vec![schema];
+    let mut visited = Vec::new();
+    while let Some(id) = stack.pop() {
+        if visited.contains(&id) || visited.len() > 64 {
+            continue;
+        }
+        visited.push(id);
+        let read = model.get(id);
+        names.extend(read.required.iter().cloned());
+        stack.extend(read.all_of.iter().rev());
     }
     names
 }
 
-fn flag(schema: &Value, name: &str) -> bool {
-    schema.get(name).and_then(Value::as_bool) == Some(true)
+/// The schema at `tokens` under `schema`, property by property.
+fn at_tokens(model: &mut SchemaModel<'_>, schema: SchemaId, tokens: &[String]) -> Option<SchemaId> {
+    tokens.iter().try_fold(schema, |schema, token| {
+        model
+            .properties(schema)
+            .into_iter()
+            .find(|property| *property.name == **token)
+            .map(|property| property.part)
+    })
 }
 
 fn tokens(pointer: &str) -> Vec<String> {
@@ -495,8 +503,9 @@ mod tests {
             "deleted_at": {"type": "string", "format": "date-time"},
             "failed_login_count": {"type": "integer", "minimum": 0},
             "owner": {"type": "object", "properties": {"userId": {"type": "integer"}}}}});
+        let mut model = SchemaModel::new(&document);
         let fresh =
-            Fresh::compile(&document, Some(&request), &response, Some("/id"), "/users").unwrap();
+            Fresh::compile(&mut model, Some(&request), &response, Some("/id"), "/users").unwrap();
         let mut answer = json!({"id": 4, "name": "Ann", "nickname": "x", "role": "admin",
             "tags": ["made up"], "note": "y", "created_at": "2020-01-01T00:00:00Z",
             "last_login": "2020-01-02T00:00:00Z", "deleted_at": "2020-01-03T00:00:00Z",
@@ -510,6 +519,41 @@ mod tests {
             json!({"id": 4, "name": "Ann", "role": "member", "tags": [], "note": null,
                 "created_at": "2026-12-06T12:00:00Z", "last_login": null,
                 "failed_login_count": 0, "owner": {"userId": 4}})
+        );
+    }
+
+    #[test]
+    fn rules_are_read_as_the_model_reads_the_schemas() {
+        // 3.1: a count that may not be 0 (a numeric `exclusiveMinimum`) keeps its value; a
+        // property read-only behind an `allOf` wrapper is not the client's to send; the id is
+        // named again beside a `$ref` with `x-understudy-same-as`; and `nullable` is no keyword.
+        let document = json!({"openapi": "3.1.0", "components": {"schemas": {
+            "Ref": {"type": "object", "properties": {"key": {"type": "string"}}},
+            "Stamp": {"type": "string", "readOnly": true}}}});
+        let request = json!({"type": "object", "properties": {
+            "stamp": {"allOf": [{"$ref": "#/components/schemas/Stamp"}]},
+            "note": {"type": "string"}}});
+        let response = json!({"type": "object", "required": ["id", "stamp", "note"], "properties": {
+            "id": {"type": "integer"},
+            "retry_count": {"type": "integer", "exclusiveMinimum": 0},
+            "stamp": {"type": "string"},
+            "note": {"type": "string", "nullable": true},
+            "link": {"$ref": "#/components/schemas/Ref", "x-understudy-same-as": "/id"}}});
+        let mut model = SchemaModel::new(&document);
+        let fresh = Fresh::compile(
+            &mut model,
+            Some(&request),
+            &response,
+            Some("/id"),
+            "/things",
+        )
+        .unwrap();
+        let mut answer = json!({"id": 4, "retry_count": 3, "stamp": "s", "note": "y",
+            "link": {"key": "k"}});
+        fresh.apply(&mut answer, Some(&json!({})), Utc::now());
+        assert_eq!(
+            answer,
+            json!({"id": 4, "retry_count": 3, "stamp": "s", "note": "y", "link": 4})
         );
     }
 }

@@ -1,21 +1,21 @@
-//! The response generator: compiles an OpenAPI 3.0 response schema once, at start-up, into a plan
-//! (`schema` reads each reachable schema object once, `plan` merges `allOf` and turns `oneOf`,
+//! The response generator: compiles a response schema once, at start-up, into a plan (the
+//! document's `crate::schema_model` reads each reachable schema object once, `plan` merges
+//! `allOf` and turns `oneOf`,
 //! `anyOf` and discriminators into variants), then produces per request a body that is believable
 //! (values chosen by `x-faker`, property name, format and example), consistent with the request
 //! (echoed by name, through wrappers and into arrays of objects), valid against the schema, and
 //! reproducible (the same seed, request and clock give the same bytes).
 
-mod check;
+pub(crate) mod check;
 mod defaults;
 mod echo;
 mod fakes;
-mod hint;
+pub(crate) mod hint;
 mod like_example;
-mod pattern;
+pub(crate) mod pattern;
 mod plan;
 mod reach;
 mod run;
-mod schema;
 mod write;
 
 use std::fmt;
@@ -26,15 +26,16 @@ use chrono::{DateTime, Utc};
 use rand::rngs::Xoshiro256PlusPlus;
 use serde_json::Value;
 
-pub use defaults::{DefaultSearch, Defaults, apply_defaults};
+pub(crate) use defaults::DefaultSearch;
+pub use defaults::{Defaults, apply_defaults};
 
+use crate::schema_model::{SchemaModel, Types};
 use check::accepts_all_noting;
 use echo::Echo;
 use hint::Hint;
 use plan::{NodeId, Plans, Prop};
 use reach::Reach;
 use run::{Graph, Runner};
-use schema::{PartsBuilder, Types};
 
 /// The graph every generator of one document shares: filled once the document's generators are
 /// all compiled ([`GeneratorSet`]), read by each request.
@@ -388,7 +389,7 @@ fn identity_slot(nodes: &[plan::Node], graph: &SharedGraph, root: NodeId) -> Opt
 /// operations). The generators it gives work once the set is finished, or dropped.
 pub struct GeneratorSet<'d> {
     document: &'d Value,
-    parts: PartsBuilder<'d>,
+    parts: SchemaModel<'d>,
     plans: Plans,
     /// Which parts reach no loose part.
     exact_parts: Reach,
@@ -400,7 +401,7 @@ impl<'d> GeneratorSet<'d> {
     pub fn new(document: &'d Value) -> Self {
         GeneratorSet {
             document,
-            parts: PartsBuilder::new(document),
+            parts: SchemaModel::new(document),
             plans: Plans::new(),
             exact_parts: Reach::default(),
             graph: SharedGraph::default(),
@@ -451,6 +452,12 @@ impl<'d> GeneratorSet<'d> {
         })
     }
 
+    /// The document's schema model, which the set's generators read and so does every other
+    /// reader of the document's schemas while it is compiled.
+    pub(crate) fn model(&mut self) -> &mut SchemaModel<'d> {
+        &mut self.parts
+    }
+
     /// Fills the graph the set's generators share; until then they make `null`.
     pub fn finish(self) {}
 }
@@ -466,7 +473,7 @@ impl fmt::Debug for GeneratorSet<'_> {
 
 impl Drop for GeneratorSet<'_> {
     fn drop(&mut self) {
-        let parts = std::mem::replace(&mut self.parts, PartsBuilder::new(self.document)).finish();
+        let parts = std::mem::replace(&mut self.parts, SchemaModel::new(self.document)).finish();
         let nodes = std::mem::replace(&mut self.plans, Plans::new()).finish(&parts);
         // A set is dropped once, so the graph is empty here.
         let _ = self.graph.set(Graph { parts, nodes });
@@ -688,11 +695,12 @@ mod tests {
             (json!({"$ref": "#/components/schemas/Plain"}), false),
             (json!({"type": "string"}), false),
         ];
-        let mut search = DefaultSearch::new(&document);
+        let mut model = SchemaModel::new(&document);
+        let mut search = DefaultSearch::default();
         for (schema, defaulted) in &schemas {
             // The same answer asked again, after the walks before it marked schemas clean.
             for _ in 0..2 {
-                assert_eq!(search.may_reach(schema), *defaulted, "{schema}");
+                assert_eq!(search.may_reach(&mut model, schema), *defaulted, "{schema}");
             }
             assert_eq!(
                 Defaults::compile(&document, schema).is_empty(),
@@ -843,8 +851,8 @@ mod tests {
         let made = short.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
         assert!(!made.vouched, "{}", made.body);
         // The parts' checker (what an echoed value is held to) refuses a name nothing evaluates.
-        let mut builder = schema::PartsBuilder::new(&document);
-        let root = builder.part(&schema);
+        let mut builder = SchemaModel::new(&document);
+        let root = builder.root(&schema).0;
         let parts = builder.finish();
         assert!(check::accepts_all(
             &parts,
@@ -893,8 +901,8 @@ mod tests {
         // Arrays longer than the one match asked for could hold more.
         let one = json!({"type": "array", "items": {"type": "integer", "enum": [5, 6]},
             "contains": {"const": 5}, "maxContains": 1});
-        let mut builder = schema::PartsBuilder::new(&document);
-        let root = builder.part(&schema);
+        let mut builder = SchemaModel::new(&document);
+        let root = builder.root(&schema).0;
         let parts = builder.finish();
         let accepts = |value: Value| check::accepts_all(&parts, &[root], &value);
         assert!(accepts(json!(["a", 5, 5])));
@@ -963,9 +971,9 @@ mod tests {
                 made.body
             );
         }
-        let mut builder = schema::PartsBuilder::new(&document);
+        let mut builder = SchemaModel::new(&document);
         let unevaluated = json!({"prefixItems": [{"type": "integer"}], "unevaluatedItems": false});
-        let root = builder.part(&unevaluated);
+        let root = builder.root(&unevaluated).0;
         let parts = builder.finish();
         assert!(check::accepts_all(&parts, &[root], &json!([1])));
         assert!(!check::accepts_all(&parts, &[root], &json!([1, 2])));

@@ -43,6 +43,7 @@ mod respond;
 mod response_check;
 mod route_table;
 mod schema_ids;
+mod schema_model;
 mod security;
 mod seed;
 mod shared_schema;

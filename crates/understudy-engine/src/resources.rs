@@ -20,6 +20,7 @@ use crate::generate::GenerateContext;
 use crate::json_schema::{deref, escape};
 use crate::load_error::{ErrorKind, LoadError};
 use crate::operation::ResponseMedia;
+use crate::schema_model::{SchemaId, SchemaModel, Types};
 use crate::store::{Lookup, Store};
 use crate::violation::{Location, Violation, ViolationClass};
 
@@ -92,11 +93,12 @@ pub(crate) struct Paging {
 /// The roles of the operations of one document, by path (as written in `paths`) and lower-case
 /// method. Problems with `x-understudy-resource` are added to `errors`.
 pub(crate) fn infer(
-    document: &Value,
+    model: &mut SchemaModel<'_>,
     mount: &str,
     errors: &mut Vec<LoadError>,
     file: &std::path::Path,
 ) -> HashMap<(String, &'static str), ResourceRole> {
+    let document = model.document();
     let mut roles = HashMap::new();
     let Some(paths) = document.get("paths").and_then(Value::as_object) else {
         return roles;
@@ -186,7 +188,7 @@ pub(crate) fn infer(
         roles.insert((path.clone(), "post"), role(Role::Create));
         if let Some(get) = item.get("get") {
             let mut list = role(Role::List);
-            list.list = list_shape(document, get);
+            list.list = list_shape(model, get);
             list.paging = paging(document, item, get);
             roles.insert((path.clone(), "get"), list);
         }
@@ -204,7 +206,7 @@ pub(crate) fn infer(
             };
             let mut found = role(part);
             if part == Role::Replace {
-                found.writable = writable(document, operation);
+                found.writable = writable(model, operation);
             }
             roles.insert((item_path.clone(), method), found);
         }
@@ -260,36 +262,13 @@ fn shape(path: &str) -> String {
     out
 }
 
-/// The properties of an object schema, through `$ref` and `allOf` (its parts' properties too).
-pub(crate) fn properties<'d>(
-    document: &'d Value,
-    schema: &'d Value,
-) -> Vec<(&'d String, &'d Value)> {
-    let schema = deref(document, schema);
-    let mut found: Vec<(&String, &Value)> = Vec::new();
-    if let Some(own) = schema.get("properties").and_then(Value::as_object) {
-        found.extend(
-            own.iter()
-                .map(|(name, value)| (name, deref(document, value))),
-        );
-    }
-    for part in schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        for (name, value) in properties(document, part) {
-            if !found.iter().any(|(seen, _)| *seen == name) {
-                found.push((name, value));
-            }
-        }
-    }
-    found
-}
-
-fn is_array(schema: &Value) -> bool {
-    schema.get("type").and_then(Value::as_str) == Some("array") || schema.get("items").is_some()
+/// Whether a schema holds a list: its type is `array` (or `null`), or it has `items`.
+fn is_array(model: &mut SchemaModel<'_>, id: SchemaId) -> bool {
+    let schema = model.get(id);
+    schema.items.is_some()
+        || schema
+            .types
+            .is_some_and(|types| types.without(Types::NULL) == Types(Types::ARRAY))
 }
 
 /// The JSON schema of the lowest documented 2xx response of `operation`, for a JSON media type.
@@ -300,36 +279,36 @@ fn success_schema<'d>(document: &'d Value, operation: &'d Value) -> Option<&'d V
         .filter(|(status, _)| status.len() == 3 && status.starts_with('2'))
         .min_by_key(|(status, _)| status.as_str())?;
     let content = deref(document, response).get("content")?.as_object()?;
-    let schema = content
+    content
         .iter()
         .find(|(media, _)| crate::media_type::is_json(media))
         .map(|(_, media)| media)?
-        .get("schema")?;
-    Some(deref(document, schema))
+        .get("schema")
 }
 
 /// Where a list answer holds its records: a bare array, or the envelope's array property (one
 /// named like a list of records, or the only array), and its total, if it has one.
-fn list_shape(document: &Value, get: &Value) -> Option<ListShape> {
-    let schema = success_schema(document, get)?;
-    if is_array(schema) {
+fn list_shape<'d>(model: &mut SchemaModel<'d>, get: &'d Value) -> Option<ListShape> {
+    let schema = success_schema(model.document(), get)?;
+    let schema = model.id(schema);
+    if is_array(model, schema) {
         return Some(ListShape {
             items: String::new(),
             total: None,
         });
     }
-    let properties = properties(document, schema);
-    let arrays: Vec<&String> = properties
+    let properties = model.properties(schema);
+    let arrays: Vec<&str> = properties
         .iter()
-        .filter(|(_, value)| is_array(value))
-        .map(|(name, _)| *name)
+        .filter(|property| is_array(model, property.part))
+        .map(|property| &*property.name)
         .collect();
     const LIST_NAMES: [&str; 8] = [
         "data", "items", "results", "records", "content", "entries", "rows", "values",
     ];
     let items = LIST_NAMES
         .iter()
-        .find_map(|wanted| arrays.iter().find(|name| name.as_str() == *wanted))
+        .find_map(|wanted| arrays.iter().find(|name| **name == *wanted))
         .or(if arrays.len() == 1 {
             arrays.first()
         } else {
@@ -348,11 +327,15 @@ fn list_shape(document: &Value, get: &Value) -> Option<ListShape> {
     let total = TOTAL_NAMES.iter().find_map(|wanted| {
         properties
             .iter()
-            .find(|(name, value)| {
-                name.as_str() == *wanted
-                    && value.get("type").and_then(Value::as_str) == Some("integer")
+            .find(|property| {
+                &*property.name == *wanted
+                    && model
+                        .get(property.part)
+                        .types
+                        .map(|types| types.without(Types::NULL))
+                        == Some(Types(Types::INTEGER))
             })
-            .map(|(name, _)| format!("/{}", escape(name)))
+            .map(|property| format!("/{}", escape(&property.name)))
     });
     Some(ListShape {
         items: format!("/{}", escape(items)),
@@ -391,8 +374,8 @@ fn paging(document: &Value, item: &Value, get: &Value) -> Paging {
 }
 
 /// The properties a replace's request body lets a client write: those not `readOnly`.
-fn writable(document: &Value, operation: &Value) -> Option<Vec<String>> {
-    let content = deref(document, operation.get("requestBody")?)
+fn writable<'d>(model: &mut SchemaModel<'d>, operation: &'d Value) -> Option<Vec<String>> {
+    let content = deref(model.document(), operation.get("requestBody")?)
         .get("content")?
         .as_object()?;
     let schema = content
@@ -400,15 +383,16 @@ fn writable(document: &Value, operation: &Value) -> Option<Vec<String>> {
         .find(|(media, _)| crate::media_type::is_json(media))
         .map(|(_, media)| media)?
         .get("schema")?;
-    let properties = properties(document, schema);
+    let schema = model.id(schema);
+    let properties = model.properties(schema);
     if properties.is_empty() {
         return None;
     }
     Some(
         properties
             .into_iter()
-            .filter(|(_, value)| value.get("readOnly").and_then(Value::as_bool) != Some(true))
-            .map(|(name, _)| name.clone())
+            .filter(|property| !property.read_only)
+            .map(|property| property.name.to_string())
             .collect(),
     )
 }
@@ -856,7 +840,8 @@ mod tests {
 
     fn roles(document: &Value) -> HashMap<(String, &'static str), ResourceRole> {
         let mut errors = Vec::new();
-        let roles = infer(document, "", &mut errors, std::path::Path::new("x.yaml"));
+        let mut model = SchemaModel::new(document);
+        let roles = infer(&mut model, "", &mut errors, std::path::Path::new("x.yaml"));
         assert!(errors.is_empty(), "{errors:?}");
         roles
     }
@@ -912,14 +897,15 @@ mod tests {
         };
         let document = json!({"paths": {}});
         let bare = list(json!({"type": "array", "items": {}}));
-        assert_eq!(
-            list_shape(&document, &bare).map(|s| s.items),
-            Some(String::new())
-        );
         let envelope = list(json!({"type": "object", "properties": {
             "links": {"type": "array"}, "items": {"type": "array"}, "total": {"type": "integer"}}}));
+        let mut model = SchemaModel::new(&document);
         assert_eq!(
-            list_shape(&document, &envelope),
+            list_shape(&mut model, &bare).map(|s| s.items),
+            Some(String::new())
+        );
+        assert_eq!(
+            list_shape(&mut model, &envelope),
             Some(ListShape {
                 items: "/items".into(),
                 total: Some("/total".into())
@@ -929,5 +915,31 @@ mod tests {
         assert_eq!(paging.offset.as_deref(), Some("skip"));
         assert_eq!(paging.limit.as_deref(), Some("limit"));
         assert_eq!(paging.page, None);
+    }
+
+    #[test]
+    fn lists_and_writable_properties_are_read_as_the_model_reads_them() {
+        // 3.1: the envelope's array and total are nullable, and named beside a `$ref`.
+        let document = json!({"openapi": "3.1.0", "components": {"schemas": {
+            "Page": {"type": "object", "properties": {"total": {"type": ["integer", "null"]}}},
+            "Id": {"type": "string", "readOnly": true}}}});
+        let get = json!({"responses": {"200": {"content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/Page",
+            "properties": {"rows": {"type": ["array", "null"]}}}}}}}});
+        // A property read-only through an `allOf` wrapper is not writable (the request
+        // validator does not require it either).
+        let put = json!({"requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {
+                "id": {"allOf": [{"$ref": "#/components/schemas/Id"}]},
+                "title": {"type": "string"}}}}}}});
+        let mut model = SchemaModel::new(&document);
+        assert_eq!(
+            list_shape(&mut model, &get),
+            Some(ListShape {
+                items: "/rows".into(),
+                total: Some("/total".into())
+            })
+        );
+        assert_eq!(writable(&mut model, &put), Some(vec!["title".to_owned()]));
     }
 }

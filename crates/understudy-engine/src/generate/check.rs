@@ -4,10 +4,12 @@
 //! every call has a fixed amount of work after which it gives the benefit of the doubt.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::schema::{Part, PartId, Types, flatten};
+use crate::json_schema::Direction;
+use crate::schema_model::{Schema, SchemaId, Types, flatten};
 
 /// Work units one check may spend (one unit per part visited).
 const FUEL: u32 = 100_000;
@@ -17,7 +19,7 @@ const MAX_STACK: usize = 256;
 const MEMO_AFTER: u32 = 256;
 
 /// Whether every part in `ids` accepts `value`.
-pub(crate) fn accepts_all(parts: &[Part], ids: &[PartId], value: &Value) -> bool {
+pub(crate) fn accepts_all(parts: &[Schema], ids: &[SchemaId], value: &Value) -> bool {
     accepts_all_noting(parts, ids, value, &mut false)
 }
 
@@ -25,8 +27,8 @@ pub(crate) fn accepts_all(parts: &[Part], ids: &[PartId], value: &Value) -> bool
 /// budget ran out, the nesting was too deep, a part met itself again on the same value) rather
 /// than on every keyword checked.
 pub(crate) fn accepts_all_noting(
-    parts: &[Part],
-    ids: &[PartId],
+    parts: &[Schema],
+    ids: &[SchemaId],
     value: &Value,
     assumed: &mut bool,
 ) -> bool {
@@ -43,13 +45,13 @@ pub(crate) fn accepts_all_noting(
 }
 
 /// Whether every part in `ids` decides a scalar by its type alone
-/// ([`Part::types_decide_scalars`]): then [`scalar_types`] answers as [`accepts_all`] does,
+/// ([`Schema::types_decide_scalars`]): then [`scalar_types`] answers as [`accepts_all`] does,
 /// without a checker.
-pub(crate) fn types_decide_scalars(parts: &[Part], ids: &[PartId]) -> bool {
+pub(crate) fn types_decide_scalars(parts: &[Schema], ids: &[SchemaId]) -> bool {
     ids.iter().all(|id| {
         parts
             .get(*id as usize)
-            .is_some_and(Part::types_decide_scalars)
+            .is_some_and(Schema::types_decide_scalars)
     })
 }
 
@@ -57,7 +59,7 @@ pub(crate) fn types_decide_scalars(parts: &[Part], ids: &[PartId]) -> bool {
 /// holds: `types.admits(value)` is then [`accepts_all`] for any scalar `value`. A part admits
 /// its types, and null too when it is `null_anyway`; a number type always carries the integer
 /// one, so the intersection admits an integer exactly when every part does.
-pub(crate) fn scalar_types(parts: &[Part], ids: &[PartId]) -> Option<Types> {
+pub(crate) fn scalar_types(parts: &[Schema], ids: &[SchemaId]) -> Option<Types> {
     if !types_decide_scalars(parts, ids) {
         return None;
     }
@@ -166,18 +168,18 @@ pub(crate) fn decimal_parts(value: f64) -> Option<(i128, i32)> {
 }
 
 struct Check<'p> {
-    parts: &'p [Part],
+    parts: &'p [Schema],
     fuel: u32,
-    stack: Vec<(PartId, usize)>,
+    stack: Vec<(SchemaId, usize)>,
     /// Answers already known for a part and a value (by address): a schema reached along many
     /// paths (shared `$ref`s under `oneOf` and `allOf`) is checked once per value.
-    memo: HashMap<(PartId, usize), bool>,
+    memo: HashMap<(SchemaId, usize), bool>,
     /// Whether some answer was assumed rather than checked.
     assumed: bool,
 }
 
 impl Check<'_> {
-    fn part(&mut self, id: PartId, value: &Value) -> bool {
+    fn part(&mut self, id: SchemaId, value: &Value) -> bool {
         if self.fuel == 0 {
             self.assumed = true;
             return true;
@@ -192,7 +194,7 @@ impl Check<'_> {
         // checked without the cycle stack (most checks are such, and then the stack never
         // allocates).
         if !matches!(value, Value::Array(_) | Value::Object(_))
-            && self.parts.get(id as usize).is_some_and(Part::is_flat)
+            && self.parts.get(id as usize).is_some_and(Schema::is_flat)
         {
             return self.keywords(id, value);
         }
@@ -209,7 +211,7 @@ impl Check<'_> {
         accepted
     }
 
-    fn keywords(&mut self, id: PartId, value: &Value) -> bool {
+    fn keywords(&mut self, id: SchemaId, value: &Value) -> bool {
         let parts = self.parts;
         let Some(part) = parts.get(id as usize) else {
             self.assumed = true;
@@ -303,10 +305,10 @@ impl Check<'_> {
         true
     }
 
-    fn array(&mut self, id: PartId, part: &Part, items: &[Value]) -> bool {
+    fn array(&mut self, id: SchemaId, part: &Schema, items: &[Value]) -> bool {
         let length = items.len() as u64;
-        if part.min_items.is_some_and(|min| length < min)
-            || part.max_items.is_some_and(|max| length > max)
+        if part.limits().min_items().is_some_and(|min| length < min)
+            || part.limits().max_items().is_some_and(|max| length > max)
         {
             return false;
         }
@@ -350,8 +352,14 @@ impl Check<'_> {
         true
     }
 
-    fn object(&mut self, id: PartId, part: &Part, map: &Map<String, Value>) -> bool {
-        if part.required.iter().any(|name| !map.contains_key(&**name)) {
+    fn object(&mut self, id: SchemaId, part: &Schema, map: &Map<String, Value>) -> bool {
+        let missing = |name: &&Arc<str>| !map.contains_key(&***name);
+        if part
+            .required
+            .iter()
+            .filter(missing)
+            .any(|name| part.needs(name, Direction::Response))
+        {
             return false;
         }
         let dependents_missing = part.later().dependent_required.iter().any(|(name, names)| {
@@ -361,8 +369,14 @@ impl Check<'_> {
             return false;
         }
         let length = map.len() as u64;
-        if part.min_properties.is_some_and(|min| length < min)
-            || part.max_properties.is_some_and(|max| length > max)
+        if part
+            .limits()
+            .min_properties()
+            .is_some_and(|min| length < min)
+            || part
+                .limits()
+                .max_properties()
+                .is_some_and(|max| length > max)
         {
             return false;
         }
@@ -409,7 +423,7 @@ impl Check<'_> {
     /// 2020-12 `unevaluatedItems`: the items past every `prefixItems` of `part` and the parts
     /// its `allOf` applies, where none of them has `items`, must hold to `unevaluated` (items a
     /// `contains` or a passing branch would evaluate included: stricter, never looser).
-    fn unevaluated_items(&mut self, id: PartId, unevaluated: PartId, items: &[Value]) -> bool {
+    fn unevaluated_items(&mut self, id: SchemaId, unevaluated: SchemaId, items: &[Value]) -> bool {
         let closure = applied(self.parts, id);
         if closure.iter().any(|applied| applied.items.is_some()) {
             return true;
@@ -429,7 +443,12 @@ impl Check<'_> {
     /// (and `$ref` siblings) apply evaluate must hold to `unevaluated`. Names a passing `anyOf`
     /// or `oneOf` branch would evaluate are counted as unevaluated: stricter than the validator,
     /// never looser, so an echoed value is refused (and made instead) rather than sent wrong.
-    fn unevaluated(&mut self, id: PartId, unevaluated: PartId, map: &Map<String, Value>) -> bool {
+    fn unevaluated(
+        &mut self,
+        id: SchemaId,
+        unevaluated: SchemaId,
+        map: &Map<String, Value>,
+    ) -> bool {
         let closure = applied(self.parts, id);
         if closure.iter().any(|applied| applied.additional.is_some()) {
             // `additionalProperties` evaluates every name its schema object has not.
@@ -453,9 +472,9 @@ impl Check<'_> {
 }
 
 /// The part `id` and every part its `allOf` applies, transitively, each once (a tree cut short at
-/// [`MAX_FLAT`](super::schema::MAX_FLAT) leaves names and items out, which only makes the checks
+/// [`MAX_FLAT`](crate::schema_model::MAX_FLAT) leaves names and items out, which only makes the checks
 /// above stricter).
-fn applied(parts: &[Part], id: PartId) -> Vec<&Part> {
+fn applied(parts: &[Schema], id: SchemaId) -> Vec<&Schema> {
     flatten(parts, &[id])
         .0
         .iter()
@@ -463,11 +482,11 @@ fn applied(parts: &[Part], id: PartId) -> Vec<&Part> {
         .collect()
 }
 
-fn string(part: &Part, text: &str) -> bool {
-    if part.min_length.is_some() || part.max_length.is_some() {
+fn string(part: &Schema, text: &str) -> bool {
+    if part.limits().min_length().is_some() || part.limits().max_length().is_some() {
         let length = text.chars().count() as u64;
-        if part.min_length.is_some_and(|min| length < min)
-            || part.max_length.is_some_and(|max| length > max)
+        if part.limits().min_length().is_some_and(|min| length < min)
+            || part.limits().max_length().is_some_and(|max| length > max)
         {
             return false;
         }
@@ -485,18 +504,19 @@ fn string(part: &Part, text: &str) -> bool {
     true
 }
 
-fn number(part: &Part, value: f64) -> bool {
-    if let Some(lower) = part.lower
+fn number(part: &Schema, value: f64) -> bool {
+    if let Some(lower) = part.limits().lower()
         && (value < lower.value || (lower.exclusive && value == lower.value))
     {
         return false;
     }
-    if let Some(upper) = part.upper
+    if let Some(upper) = part.limits().upper()
         && (value > upper.value || (upper.exclusive && value == upper.value))
     {
         return false;
     }
-    part.multiple_of
+    part.limits()
+        .multiple_of()
         .is_none_or(|multiple| is_multiple(value, multiple))
 }
 
@@ -508,7 +528,7 @@ mod tests {
     /// look at the value, it is not taken.
     #[test]
     fn the_type_shortcut_answers_as_the_checker_for_every_scalar() {
-        use crate::generate::schema::PartsBuilder;
+        use crate::schema_model::SchemaModel;
         use serde_json::json;
         let schemas = [
             json!({"type": "string", "description": "a name", "example": "Ada"}),
@@ -538,8 +558,11 @@ mod tests {
             json!("long text"),
         ];
         let document = json!({});
-        let mut builder = PartsBuilder::new(&document);
-        let ids: Vec<PartId> = schemas.iter().map(|schema| builder.part(schema)).collect();
+        let mut builder = SchemaModel::new(&document);
+        let ids: Vec<SchemaId> = schemas
+            .iter()
+            .map(|schema| builder.root(schema).0)
+            .collect();
         let parts = builder.finish();
         let mut decided = 0;
         for (index, id) in ids.iter().enumerate() {
@@ -581,6 +604,21 @@ mod tests {
         assert!(types.admits(&json!("x")));
         assert!(!types.admits(&json!(1)));
         assert_eq!(scalar_types(&parts, &[ids[0], ids[8]]), None);
+    }
+
+    #[test]
+    fn a_response_needs_its_read_only_properties_and_not_its_write_only_ones() {
+        use crate::schema_model::SchemaModel;
+        use serde_json::json;
+        let document = json!({"openapi": "3.0.3"});
+        let schema = json!({"type": "object", "required": ["id", "password"], "properties": {
+            "id": {"type": "integer", "readOnly": true},
+            "password": {"type": "string", "writeOnly": true}}});
+        let mut model = SchemaModel::new(&document);
+        let root = model.root(&schema).0;
+        let parts = model.finish();
+        assert!(accepts_all(&parts, &[root], &json!({"id": 1})));
+        assert!(!accepts_all(&parts, &[root], &json!({"password": "p"})));
     }
 
     #[test]

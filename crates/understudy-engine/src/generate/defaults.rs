@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::reach::Reach;
-use crate::json_schema::deref;
+use crate::schema_model::{SchemaId, SchemaModel};
 
 /// Fills in `default`s of a request schema into a request body that omitted them (recursively,
 /// through objects, `allOf` and arrays of objects). `readOnly` properties are left out: a client
@@ -25,74 +25,37 @@ pub struct Defaults {
 }
 
 /// Whether a request schema may lead to a `default`, asked for every request body of a document:
-/// each schema object is walked once in all (through `$ref`, `allOf`, `properties` and `items`,
-/// a superset of what [`Defaults::compile`] walks), so a document whose bodies reach hundreds of
+/// each schema of the document's model is walked once in all (through `allOf`, `properties` and
+/// `items`, what [`Defaults::compile_in`] walks), so a document whose bodies reach hundreds of
 /// schemas and no default (most of Stripe's) compiles no defaults, in time linear in its schemas.
-#[derive(Debug)]
-pub struct DefaultSearch<'d> {
-    document: &'d Value,
-    /// Each schema object met, by address, numbered for [`Reach`].
-    ids: HashMap<usize, u32>,
-    schemas: Vec<&'d Value>,
+#[derive(Debug, Default)]
+pub(crate) struct DefaultSearch {
     reach: Reach,
 }
 
-impl<'d> DefaultSearch<'d> {
-    /// A search over `document`, nothing walked yet.
-    pub fn new(document: &'d Value) -> Self {
-        DefaultSearch {
-            document,
-            ids: HashMap::new(),
-            schemas: Vec::new(),
-            reach: Reach::default(),
-        }
-    }
-
+impl DefaultSearch {
     /// Whether a `default` may lie where a request body's defaults are looked for from
-    /// `schema`: when not, [`Defaults::compile`] would find none.
-    pub fn may_reach(&mut self, schema: &'d Value) -> bool {
-        let DefaultSearch {
-            document,
-            ids,
-            schemas,
-            reach,
-        } = self;
-        let root = number(ids, schemas, schema);
-        reach.reaches(root, |id, stack| {
-            let schema = schemas[id as usize];
-            if schema.get("default").is_some() {
+    /// `schema`: when not, [`Defaults::compile_in`] would find none.
+    pub(crate) fn may_reach<'d>(&mut self, model: &mut SchemaModel<'d>, schema: &'d Value) -> bool {
+        let root = model.id(schema);
+        self.reach.reaches(root, |id, stack| {
+            let schema = model.get(id);
+            if schema.default.is_some()
+                || schema
+                    .properties
+                    .iter()
+                    .any(|property| property.default_beside().is_some())
+            {
                 return true;
             }
-            let mut next: Vec<&'d Value> = Vec::new();
-            let target = deref(document, schema);
-            if !std::ptr::eq(target, schema) {
-                next.push(target);
-            }
-            if let Some(Value::Array(all)) = schema.get("allOf") {
-                next.extend(all);
-            }
-            if let Some(Value::Object(properties)) = schema.get("properties") {
-                next.extend(properties.values());
-            }
-            next.extend(schema.get("items"));
-            stack.extend(next.into_iter().map(|child| number(ids, schemas, child)));
+            stack.extend(&schema.all_of);
+            stack.extend(schema.properties.iter().map(|property| property.part));
+            stack.extend(schema.items);
+            // Each schema is walked once: what it says is not needed again here.
+            model.forget(id);
             false
         })
     }
-}
-
-/// The number of a schema object in a [`DefaultSearch`], given on first sight.
-fn number<'d>(
-    ids: &mut HashMap<usize, u32>,
-    schemas: &mut Vec<&'d Value>,
-    schema: &'d Value,
-) -> u32 {
-    let next = u32::try_from(schemas.len()).unwrap_or(u32::MAX);
-    *ids.entry(std::ptr::from_ref(schema) as usize)
-        .or_insert_with(|| {
-            schemas.push(schema);
-            next
-        })
 }
 
 /// Schemas compiled at most (a document larger than this keeps the rest of its gaps).
@@ -124,12 +87,18 @@ impl Defaults {
     /// Compiles the defaults reachable from `schema` (a `$ref`, `allOf`, `properties` and `items`
     /// walk, each schema once, cycles included).
     pub fn compile(document: &Value, schema: &Value) -> Defaults {
+        Defaults::compile_in(&mut SchemaModel::new(document), schema)
+    }
+
+    /// [`Defaults::compile`], reading the document's schema model.
+    pub(crate) fn compile_in<'d>(model: &mut SchemaModel<'d>, schema: &'d Value) -> Defaults {
+        let root = model.id(schema);
         let mut compiler = DefaultsCompiler {
-            document,
+            model,
             nodes: Vec::new(),
             seen: HashMap::new(),
         };
-        compiler.node(schema);
+        compiler.node(root);
         let mut defaults = Defaults {
             nodes: compiler.nodes,
             readable: false,
@@ -343,24 +312,22 @@ impl<'d> DefaultsCursor<'d> {
     }
 }
 
-/// One compilation: nodes by schema address, so that each schema is compiled once.
-struct DefaultsCompiler<'d> {
-    document: &'d Value,
+/// One compilation: nodes by schema, so that each schema is compiled once.
+struct DefaultsCompiler<'m, 'd> {
+    model: &'m mut SchemaModel<'d>,
     nodes: Vec<DefaultsNode>,
-    seen: HashMap<usize, usize>,
+    seen: HashMap<SchemaId, usize>,
 }
 
-impl<'d> DefaultsCompiler<'d> {
+impl DefaultsCompiler<'_, '_> {
     /// The node for `schema`, compiling it on first sight.
-    fn node(&mut self, schema: &'d Value) -> usize {
-        let schema = deref(self.document, schema);
-        let address = std::ptr::from_ref(schema) as usize;
-        if let Some(index) = self.seen.get(&address) {
+    fn node(&mut self, schema: SchemaId) -> usize {
+        if let Some(index) = self.seen.get(&schema) {
             return *index;
         }
         let index = self.nodes.len();
         self.nodes.push(DefaultsNode::default());
-        self.seen.insert(address, index);
+        self.seen.insert(schema, index);
         if self.nodes.len() >= MAX_NODES {
             return index;
         }
@@ -372,45 +339,48 @@ impl<'d> DefaultsCompiler<'d> {
     }
 
     /// Adds the properties and items of `schema` and its `allOf` branches to `node`.
-    fn merge(&mut self, schema: &'d Value, node: &mut DefaultsNode, visited: &mut Vec<usize>) {
-        let schema = deref(self.document, schema);
-        let address = std::ptr::from_ref(schema) as usize;
-        if visited.contains(&address) || visited.len() >= MAX_NODES {
+    fn merge(&mut self, schema: SchemaId, node: &mut DefaultsNode, visited: &mut Vec<SchemaId>) {
+        if visited.contains(&schema) || visited.len() >= MAX_NODES {
             return;
         }
-        visited.push(address);
-        if let Some(Value::Array(branches)) = schema.get("allOf") {
-            for branch in branches {
-                self.merge(branch, node, visited);
-            }
+        visited.push(schema);
+        let read = self.model.get(schema);
+        let (all_of, properties, items) =
+            (read.all_of.clone(), read.properties.clone(), read.items);
+        for branch in all_of {
+            self.merge(branch, node, visited);
         }
-        if let Some(Value::Object(properties)) = schema.get("properties") {
-            for (name, property) in properties {
-                let target = deref(self.document, property);
-                if crate::json_schema::flagged(self.document, property, "readOnly") {
-                    continue;
-                }
-                let default = target
-                    .get("default")
-                    .or_else(|| property.get("default"))
-                    .cloned();
-                // Named again by another `allOf` branch: its default fills a gap, nothing more.
-                if let Some(known) = node.properties.iter_mut().find(|known| known.name == *name) {
-                    if known.default.is_none() {
-                        known.default = default;
-                    }
-                    continue;
-                }
-                let child = self.node(property);
-                node.properties.push(DefaultProperty {
-                    name: name.clone(),
-                    default,
-                    node: child,
-                });
+        for property in properties {
+            if property.read_only {
+                continue;
             }
+            let default = self
+                .model
+                .get(property.part)
+                .default
+                .as_deref()
+                .or(property.default_beside())
+                .cloned();
+            // Named again by another `allOf` branch: its default fills a gap, nothing more.
+            if let Some(known) = node
+                .properties
+                .iter_mut()
+                .find(|known| *known.name == *property.name)
+            {
+                if known.default.is_none() {
+                    known.default = default;
+                }
+                continue;
+            }
+            let child = self.node(property.part);
+            node.properties.push(DefaultProperty {
+                name: property.name.to_string(),
+                default,
+                node: child,
+            });
         }
         if node.items.is_none()
-            && let Some(items) = schema.get("items")
+            && let Some(items) = items
         {
             node.items = Some(self.node(items));
         }
@@ -496,5 +466,20 @@ mod tests {
         let mut body = json!({"user": {}});
         defaults.apply(&mut body);
         assert_eq!(body, json!({"user": {"admin": false}}));
+    }
+
+    #[test]
+    fn a_default_beside_a_reference_fills_when_its_target_has_none() {
+        let document = json!({"components": {"schemas": {
+            "Tier": {"type": "string", "enum": ["free", "pro"]},
+            "Plan": {"type": "string", "default": "basic"}}}});
+        let schema = json!({"type": "object", "properties": {
+            "tier": {"$ref": "#/components/schemas/Tier", "default": "free"},
+            "plan": {"$ref": "#/components/schemas/Plan", "default": "gold"}}});
+        let mut body = json!({});
+        apply_defaults(&document, &schema, &mut body);
+        assert_eq!(body, json!({"tier": "free", "plan": "basic"}));
+        let mut model = SchemaModel::new(&document);
+        assert!(DefaultSearch::default().may_reach(&mut model, &schema));
     }
 }

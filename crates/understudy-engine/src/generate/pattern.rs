@@ -37,6 +37,11 @@ impl fmt::Debug for Pattern {
 }
 
 impl Pattern {
+    /// The pattern as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
     /// Whether the server's validator finds the pattern in `text`.
     pub(crate) fn matches(&self, text: &str) -> bool {
         self.checker.is_valid(&Value::String(text.to_owned()))

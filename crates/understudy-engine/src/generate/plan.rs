@@ -16,7 +16,8 @@ use super::like_example::{ExampleShape, LikeExample};
 use super::pattern::{FormatCheck, Pattern};
 use super::reach::Reach;
 use super::run::FormatKind;
-use super::schema::{self, ANY, Bound, NEVER, Part, PartId, Types};
+use crate::json_schema::Direction;
+use crate::schema_model::{self, ANY, Bound, NEVER, Schema, SchemaId, Types};
 
 /// Index of a node in its generator's node list.
 pub(crate) type NodeId = u32;
@@ -105,7 +106,7 @@ pub(crate) struct Variant {
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     /// Parts the value must satisfy, checked as the server checks them.
-    pub(crate) roots: Vec<PartId>,
+    pub(crate) roots: Vec<SchemaId>,
     /// Non-null types every part admits.
     pub(crate) types: Types,
     /// The type generation produces when nothing else decides.
@@ -180,7 +181,7 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    fn free(roots: Vec<PartId>) -> Node {
+    fn free(roots: Vec<SchemaId>) -> Node {
         Node {
             roots,
             types: Types::ALL.without(Types::NULL),
@@ -250,7 +251,7 @@ impl Node {
 /// The nodes planned so far for one document's generators, memoized by their set of parts, so
 /// that a schema many responses reach is planned once for all of them.
 pub(crate) struct Plans {
-    memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
+    memo: HashMap<(Vec<SchemaId>, Vec<SchemaId>), NodeId>,
     nodes: Vec<Node>,
     /// Which nodes reach no node planned short.
     whole: Reach,
@@ -274,7 +275,7 @@ impl Plans {
     /// Plans every node reachable from the root part that is not planned yet; returns the root
     /// node, and whether its plan is whole (no limit cut a conjunction short or planned a node
     /// as unconstrained anywhere below it).
-    pub(crate) fn plan(&mut self, parts: &[Part], root: PartId) -> (NodeId, bool) {
+    pub(crate) fn plan(&mut self, parts: &[Schema], root: SchemaId) -> (NodeId, bool) {
         let mut planner = Planner {
             parts,
             start: self.nodes.len(),
@@ -301,7 +302,7 @@ impl Plans {
 
     /// The nodes, each told what only the whole graph can tell (which values pass, which
     /// variants can hold, minimal heights).
-    pub(crate) fn finish(self, parts: &[Part]) -> Vec<Node> {
+    pub(crate) fn finish(self, parts: &[Schema]) -> Vec<Node> {
         let mut nodes = self.nodes;
         finalize(parts, &mut nodes);
         nodes
@@ -311,7 +312,7 @@ impl Plans {
 /// Plans every node reachable from the root part alone; returns the nodes, the root node, and
 /// whether the plan is whole.
 #[cfg(test)]
-pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
+pub(crate) fn plan(parts: &[Schema], root: SchemaId) -> (Vec<Node>, NodeId, bool) {
     let mut plans = Plans::new();
     let (root, whole) = plans.plan(parts, root);
     (plans.finish(parts), root, whole)
@@ -319,16 +320,16 @@ pub(crate) fn plan(parts: &[Part], root: PartId) -> (Vec<Node>, NodeId, bool) {
 
 struct Pending {
     id: NodeId,
-    roots: Vec<PartId>,
-    flat: Vec<PartId>,
-    resolved: Vec<PartId>,
+    roots: Vec<SchemaId>,
+    flat: Vec<SchemaId>,
+    resolved: Vec<SchemaId>,
 }
 
 struct Planner<'p> {
-    parts: &'p [Part],
+    parts: &'p [Schema],
     /// How many nodes there were before this root: the limits count the nodes it adds.
     start: usize,
-    memo: HashMap<(Vec<PartId>, Vec<PartId>), NodeId>,
+    memo: HashMap<(Vec<SchemaId>, Vec<SchemaId>), NodeId>,
     nodes: Vec<Node>,
     pending: Vec<Pending>,
     /// Set when a limit cut a conjunction short or planned a node as unconstrained, since the
@@ -346,8 +347,8 @@ impl Planner<'_> {
     /// parts are already decided; created (and queued for building) on first request.
     fn node(
         &mut self,
-        roots: Vec<PartId>,
-        resolved: Vec<PartId>,
+        roots: Vec<SchemaId>,
+        resolved: Vec<SchemaId>,
         context: Option<&Arc<str>>,
     ) -> NodeId {
         let flat = self.flatten(&roots);
@@ -357,7 +358,7 @@ impl Planner<'_> {
         let mut key_parts = flat.clone();
         key_parts.sort_unstable();
         key_parts.dedup();
-        let mut key_resolved: Vec<PartId> = resolved
+        let mut key_resolved: Vec<SchemaId> = resolved
             .iter()
             .copied()
             .filter(|part| key_parts.binary_search(part).is_ok())
@@ -393,7 +394,7 @@ impl Planner<'_> {
     }
 
     /// The schemas of a merge, cut to the first one once planning has grown past its soft limit.
-    fn bounded(&self, mut parts: Vec<PartId>) -> Vec<PartId> {
+    fn bounded(&self, mut parts: Vec<SchemaId>) -> Vec<SchemaId> {
         if parts.len() > 1 && self.grown_past(SOFT_NODES) {
             self.cut.set(true);
             parts.truncate(1);
@@ -401,9 +402,9 @@ impl Planner<'_> {
         parts
     }
 
-    /// The parts of a conjunction with every `allOf` expanded ([`schema::flatten`]).
-    fn flatten(&self, roots: &[PartId]) -> Vec<PartId> {
-        let (flat, cut) = schema::flatten(self.parts, roots);
+    /// The parts of a conjunction with every `allOf` expanded ([`schema_model::flatten`]).
+    fn flatten(&self, roots: &[SchemaId]) -> Vec<SchemaId> {
+        let (flat, cut) = schema_model::flatten(self.parts, roots);
         if cut {
             self.cut.set(true);
         }
@@ -423,9 +424,9 @@ impl Planner<'_> {
         node.context = context.clone();
         self.cut.set(false);
         let mut types = Types::ALL.without(Types::NULL);
-        let mut items: Vec<PartId> = Vec::new();
-        let mut prefix: Vec<Vec<PartId>> = Vec::new();
-        let mut contains: Vec<PartId> = Vec::new();
+        let mut items: Vec<SchemaId> = Vec::new();
+        let mut prefix: Vec<Vec<SchemaId>> = Vec::new();
+        let mut contains: Vec<SchemaId> = Vec::new();
         let mut least_contained = 0;
         let mut min_items = 0;
         let mut max_items: Option<u64> = None;
@@ -444,14 +445,14 @@ impl Planner<'_> {
             }
             if node.choices.is_none() {
                 if let Some(constant) = &part.constant {
-                    node.choices = Some(vec![constant.clone()]);
+                    node.choices = Some(vec![Value::clone(constant)]);
                 } else if let Some(options) = &part.enumeration {
-                    node.choices = Some(options.clone());
+                    node.choices = Some(options.to_vec());
                 }
             }
-            node.lower = Bound::tighter_lower(node.lower, part.lower);
-            node.upper = Bound::tighter_upper(node.upper, part.upper);
-            if let Some(multiple) = part.multiple_of {
+            node.lower = Bound::tighter_lower(node.lower, part.limits().lower());
+            node.upper = Bound::tighter_upper(node.upper, part.limits().upper());
+            if let Some(multiple) = part.limits().multiple_of() {
                 node.multiples.push(multiple);
             }
             if let Some(format) = &part.format {
@@ -501,10 +502,10 @@ impl Planner<'_> {
             if let Some(pattern) = &part.pattern {
                 node.patterns.push(pattern.clone());
             }
-            node.min_length = node.min_length.max(part.min_length.unwrap_or(0));
-            max_length = tighter_max(max_length, part.max_length);
-            min_items = part.min_items.unwrap_or(0).max(min_items);
-            max_items = tighter_max(max_items, part.max_items);
+            node.min_length = node.min_length.max(part.limits().min_length().unwrap_or(0));
+            max_length = tighter_max(max_length, part.limits().max_length());
+            min_items = part.limits().min_items().unwrap_or(0).max(min_items);
+            max_items = tighter_max(max_items, part.limits().max_items());
             node.unique_items |= part.unique_items;
             if let Some(item) = part.items {
                 items.push(item);
@@ -519,17 +520,25 @@ impl Planner<'_> {
                     capped = true;
                 }
             }
-            min_properties = part.min_properties.unwrap_or(0).max(min_properties);
-            max_properties = tighter_max(max_properties, part.max_properties);
+            min_properties = part
+                .limits()
+                .min_properties()
+                .unwrap_or(0)
+                .max(min_properties);
+            max_properties = tighter_max(max_properties, part.limits().max_properties());
             check |= part.not.is_some();
             if node.faker.is_none() {
                 node.faker = part.faker;
             }
             if node.example.is_none() {
-                node.example.clone_from(&part.example);
+                node.example = part.example.as_deref().cloned();
             }
             if node.default.is_none() {
-                node.default.clone_from(&part.default);
+                node.default = part
+                    .default
+                    .as_deref()
+                    .filter(|value| schema_model::is_scalar(value))
+                    .cloned();
             }
         }
         node.like_example = match &node.example {
@@ -622,7 +631,7 @@ impl Planner<'_> {
         self.nodes[id as usize] = node;
     }
 
-    fn object(&mut self, node: &mut Node, flat: &[PartId]) {
+    fn object(&mut self, node: &mut Node, flat: &[SchemaId]) {
         let parts = self.parts;
         let mut names: Vec<Arc<str>> = Vec::new();
         for &part_id in flat {
@@ -634,7 +643,7 @@ impl Planner<'_> {
         }
         let mut required: Vec<Arc<str>> = Vec::new();
         for &part_id in flat {
-            for name in &parts[part_id as usize].required {
+            for name in parts[part_id as usize].required_in(Direction::Response) {
                 if !required.contains(name) {
                     required.push(name.clone());
                 }
@@ -748,7 +757,7 @@ impl Planner<'_> {
     /// out (`writeOnly`) cannot be made present, so such a plan is not vouched for.
     fn require_dependents(
         &self,
-        flat: &[PartId],
+        flat: &[SchemaId],
         names: &[Arc<str>],
         required: &mut Vec<Arc<str>>,
     ) {
@@ -787,7 +796,7 @@ impl Planner<'_> {
 
     /// The value an inheritance-style discriminator takes for this node: the mapping value
     /// naming one of the node's own schemas, else the name of the schema.
-    fn lineage(&self, flat: &[PartId], context: Option<&Arc<str>>) -> Option<(Arc<str>, Value)> {
+    fn lineage(&self, flat: &[SchemaId], context: Option<&Arc<str>>) -> Option<(Arc<str>, Value)> {
         let parts = self.parts;
         let lineage = flat
             .iter()
@@ -811,7 +820,12 @@ impl Planner<'_> {
         Some((lineage.property.clone(), Value::String(value.to_string())))
     }
 
-    fn variants(&mut self, roots: &[PartId], flat: &[PartId], resolved: &[PartId]) -> Vec<Variant> {
+    fn variants(
+        &mut self,
+        roots: &[SchemaId],
+        flat: &[SchemaId],
+        resolved: &[SchemaId],
+    ) -> Vec<Variant> {
         let parts = self.parts;
         for &owner in flat {
             if resolved.contains(&owner) {
@@ -823,12 +837,12 @@ impl Planner<'_> {
             if let Some(dispatch) = &part.dispatch {
                 // A schema that is itself one of the branches (`Cat: allOf: [Pet, …]`) keeps to
                 // its own branch.
-                let own: Vec<&(Arc<str>, PartId)> = dispatch
+                let own: Vec<&(Arc<str>, SchemaId)> = dispatch
                     .entries
                     .iter()
                     .filter(|(_, target)| flat.contains(target))
                     .collect();
-                let mut entries: Vec<&(Arc<str>, PartId)> = if own.is_empty() {
+                let mut entries: Vec<&(Arc<str>, SchemaId)> = if own.is_empty() {
                     dispatch.entries.iter().collect()
                 } else {
                     own
@@ -974,7 +988,7 @@ fn kind(node: &Node) -> u8 {
 
 /// Decides what needs every node planned: null acceptance, the `enum` values that really
 /// validate, which discriminator branches can hold their own value, and minimal heights.
-fn finalize(parts: &[Part], nodes: &mut [Node]) {
+fn finalize(parts: &[Schema], nodes: &mut [Node]) {
     for index in 0..nodes.len() {
         let node = &nodes[index];
         let null_ok = node.roots.is_empty() || accepts_all(parts, &node.roots, &Value::Null);
@@ -1265,13 +1279,13 @@ fn height(nodes: &[Node], node: &Node) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::schema::PartsBuilder;
+    use crate::schema_model::SchemaModel;
     use serde_json::json;
 
     /// The root node of `schema` (in `document`), planned.
     fn root_node(document: &Value, schema: &Value) -> Node {
-        let mut builder = PartsBuilder::new(document);
-        let root = builder.part(schema);
+        let mut builder = SchemaModel::new(document);
+        let root = builder.root(schema).0;
         let parts = builder.finish();
         let (mut nodes, root, _) = plan(&parts, root);
         nodes.swap_remove(root as usize)

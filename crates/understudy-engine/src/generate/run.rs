@@ -19,8 +19,8 @@ use super::fakes::{self, Clock, Who};
 use super::hint::Hint;
 use super::like_example::{ExampleShape, LikeExample};
 use super::plan::{Additional, FREE, InPlace, Node, NodeId, Prop, UNREACHABLE};
-use super::schema::{Part, Types};
 use super::write::{Out, Placement, Placing, ValueOut};
+use crate::schema_model::{Schema, Types};
 
 /// Depth from which only required properties and minimal arrays are generated.
 const SOFT_DEPTH: u16 = 6;
@@ -45,7 +45,7 @@ const MAX_ITEMS: u64 = 1_000;
 /// generators.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    pub(crate) parts: Vec<Part>,
+    pub(crate) parts: Vec<Schema>,
     pub(crate) nodes: Vec<Node>,
 }
 
