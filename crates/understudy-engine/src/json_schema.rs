@@ -195,6 +195,25 @@ fn translate_with(
     Ok(root)
 }
 
+/// A discriminator's `mapping` as (value, reference) pairs, in order; a value that names a schema
+/// by its name alone (`Cat`) refers to `#/components/schemas/Cat`, as OpenAPI says.
+pub(crate) fn mapping_targets(discriminator: &Value) -> Vec<(String, String)> {
+    let mut values = Vec::new();
+    if let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object) {
+        for (value, target) in mapping {
+            if let Some(target) = target.as_str() {
+                let target = if target.starts_with('#') {
+                    target.to_owned()
+                } else {
+                    format!("#/components/schemas/{target}")
+                };
+                values.push((value.clone(), target));
+            }
+        }
+    }
+    values
+}
+
 /// Formats the server checks with its own function instead of jsonschema's built-in one; each
 /// gives jsonschema's answers ([`crate::email_format`]), faster. The generator calls them directly.
 pub(crate) const OWN_FORMATS: &[(&str, FormatFn)] = &[("email", crate::email_format::is_email)];
@@ -623,19 +642,7 @@ impl Translator<'_> {
         let Some(branches) = object.get(keyword).and_then(Value::as_array) else {
             return Ok(());
         };
-        let mut values: Vec<(String, String)> = Vec::new();
-        if let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object) {
-            for (value, target) in mapping {
-                if let Some(target) = target.as_str() {
-                    let target = if target.starts_with('#') {
-                        target.to_owned()
-                    } else {
-                        format!("#/components/schemas/{target}")
-                    };
-                    values.push((value.clone(), target));
-                }
-            }
-        }
+        let mut values = mapping_targets(discriminator);
         for branch in branches {
             let Some(target) = branch.get("$ref").and_then(Value::as_str) else {
                 // A discriminator over inline branches cannot dispatch; keep the plain keyword.

@@ -1123,19 +1123,7 @@ impl<'d> SchemaModel<'d> {
         let Some(property) = discriminator.get("propertyName").and_then(Value::as_str) else {
             return;
         };
-        let mut values: Vec<(String, String)> = Vec::new();
-        if let Some(mapping) = discriminator.get("mapping").and_then(Value::as_object) {
-            for (value, target) in mapping {
-                if let Some(target) = target.as_str() {
-                    let target = if target.starts_with('#') {
-                        target.to_owned()
-                    } else {
-                        format!("#/components/schemas/{target}")
-                    };
-                    values.push((value.clone(), target));
-                }
-            }
-        }
+        let mut values = crate::json_schema::mapping_targets(discriminator);
         let keyword = if map.contains_key("oneOf") {
             "oneOf"
         } else if map.contains_key("anyOf") {
