@@ -255,3 +255,35 @@ fn each_key_loads_with_one_warning_and_is_listed_with_its_query() {
     assert!(paths.contains(&"/services/rest?method=photos.getInfo".to_owned()));
     assert!(paths.contains(&"/services/templates".to_owned()));
 }
+
+#[test]
+fn the_inspectors_curl_lines_reach_their_operations() {
+    let engine = engine();
+    let details = understudy_engine::route_details::route_details(&engine, "http://h");
+    assert_eq!(details.len(), 9);
+    for route in details {
+        let url = route
+            .curl
+            .split('\'')
+            .nth(1)
+            .and_then(|url| url.strip_prefix("http://h"))
+            .unwrap();
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let method = Method::from_bytes(route.route.method.as_bytes()).unwrap();
+        let outcome = send(&engine, &method, path, query);
+        assert_eq!(
+            outcome
+                .operation
+                .and_then(|operation| operation.operation_id.as_deref()),
+            route.route.operation_id.as_deref(),
+            "{}",
+            route.curl
+        );
+        assert!(
+            outcome.response.status.is_success(),
+            "{}: {:?}",
+            route.curl,
+            outcome.violations
+        );
+    }
+}
