@@ -180,7 +180,7 @@ impl KeyQuery {
 
     /// How well a request's query fits: `None` when a literal pair is missing, else (literal
     /// pairs, whether every templated name is sent, templated names sent), greater is better.
-    fn fit(&self, query: &[(Cow<'_, str>, Cow<'_, str>)]) -> Option<(usize, bool, usize)> {
+    fn fit(&self, query: &[(Cow<'_, str>, Cow<'_, str>)]) -> Option<Fit> {
         let holds = |name: &str, value: &str| {
             query
                 .iter()
@@ -197,6 +197,10 @@ impl KeyQuery {
         Some((self.literal.len(), sent == self.templated.len(), sent))
     }
 }
+
+/// How well a request's query fits a key: its literal pairs (all sent), whether all its templated
+/// names are sent, and how many are; compared in that order.
+type Fit = (usize, bool, usize);
 
 /// Whether two operations' keys send the same requests to them (then they clash): both without
 /// a query that selects, or with queries that select alike.
@@ -227,7 +231,7 @@ pub(crate) fn select<'o>(
     } else {
         return None;
     };
-    let mut best: Option<(&Arc<Operation>, (usize, bool, usize))> = None;
+    let mut best: Option<(&Arc<Operation>, Fit)> = None;
     for operation in operations.iter().filter(|op| op.method == *method) {
         let fit = match &operation.query {
             Some(key) => key.fit(query),
