@@ -244,11 +244,18 @@ pub(crate) fn select<'o>(
         }
     }
     Some(best.map(|(operation, _)| operation).ok_or_else(|| {
-        operations
+        let mut needed: Vec<String> = Vec::new();
+        for query in operations
             .iter()
             .filter(|op| op.method == *method)
             .filter_map(|op| op.query.as_ref().map(KeyQuery::needed))
-            .collect()
+        {
+            // Keys that differ only in their templated pairs need the same pairs.
+            if !needed.contains(&query) {
+                needed.push(query);
+            }
+        }
+        needed
     }))
 }
 

@@ -69,6 +69,12 @@ fn literal_pairs_pick_the_operation_with_the_most_of_them() {
         ("method=photos.search&extras=owner", "photosSearchWithOwner"),
         ("extras=owner&method=photos.search", "photosSearchWithOwner"),
         ("extras=other&method=photos.search", "photosSearch"),
+        ("method=photos.search&photo=7", "photosSearchAround"),
+        // The most literal pairs win over templated names sent.
+        (
+            "method=photos.search&photo=7&extras=owner",
+            "photosSearchWithOwner",
+        ),
     ] {
         assert_eq!(
             served(&engine, &get, "/services/rest", query),
@@ -76,6 +82,16 @@ fn literal_pairs_pick_the_operation_with_the_most_of_them() {
             "{query}"
         );
     }
+    let outcome = send(
+        &engine,
+        &get,
+        "/services/rest",
+        "method=photos.search&photo=x",
+    );
+    assert_eq!(
+        violations(&outcome),
+        [(Location::Query, "photo".to_owned(), "type".to_owned())]
+    );
     // The operation reached checks its own parameters.
     let outcome = send(
         &engine,
@@ -121,6 +137,7 @@ fn a_query_without_the_pairs_is_told_which_values_the_path_needs() {
         let body: Value = serde_json::from_slice(&outcome.response.body).unwrap();
         assert_eq!(
             body["queries"],
+            // Each once, though two keys need `method=photos.search`.
             serde_json::json!([
                 "method=photos.getInfo",
                 "method=photos.search",
@@ -234,7 +251,7 @@ fn each_key_loads_with_one_warning_and_is_listed_with_its_query() {
         .iter()
         .filter(|warning| warning.contains("the path key has a query part"))
         .count();
-    assert_eq!(about_queries, 8, "{warnings:#?}");
+    assert_eq!(about_queries, 9, "{warnings:#?}");
     assert!(
         warnings
             .iter()
@@ -260,7 +277,7 @@ fn each_key_loads_with_one_warning_and_is_listed_with_its_query() {
 fn the_inspectors_curl_lines_reach_their_operations() {
     let engine = engine();
     let details = understudy_engine::route_details::route_details(&engine, "http://h");
-    assert_eq!(details.len(), 9);
+    assert_eq!(details.len(), 10);
     for route in details {
         let url = route
             .curl
