@@ -538,7 +538,16 @@ impl<'a> Compiler<'a> {
         operations: &mut Vec<Arc<Operation>>,
     ) {
         let item_pointer = format!("/paths/{}", escape(path));
-        if let Some(name) = repeated_template_name(path) {
+        // Box's description keys several operations on one path apart with a fragment
+        // (`/shared_items#folders`); a request never carries it, so the route is the path alone.
+        let template = path.split_once('#').map_or(path, |(template, _)| template);
+        // Flickr's keys carry a query (`/rest?method=…`), Weatherbit's a templated one
+        // (`/alerts?lat={lat}`): the route is the part before `?` (`path_query.rs`).
+        let (template, key_query) = crate::path_query::split_key(template);
+        if let Some(query) = &key_query {
+            self.warn(item_pointer.clone(), query.warning(template));
+        }
+        if let Some(name) = repeated_template_name(template) {
             self.warn(
                 item_pointer.clone(),
                 format!(
@@ -546,9 +555,6 @@ impl<'a> Compiler<'a> {
                 ),
             );
         }
-        // Box's description keys several operations on one path apart with a fragment
-        // (`/shared_items#folders`); a request never carries it, so the route is the path alone.
-        let template = path.split_once('#').map_or(path, |(template, _)| template);
         let document = self.document;
         let item = deref(document, item);
         let shared = item.get("parameters");
@@ -580,6 +586,17 @@ impl<'a> Compiler<'a> {
                 spec, mount, template, method, operation, shared, &pointer, stored,
             ) {
                 compiled.resource = role;
+                if let Some(query) = &key_query {
+                    query.place(&mut compiled.parameters);
+                    compiled.query = Some(query.clone());
+                    compiled.label = match &compiled.operation_id {
+                        Some(id) => {
+                            format!("{} {} ({id})", compiled.method, compiled.shown_route())
+                        }
+                        None => format!("{} {}", compiled.method, compiled.shown_route()),
+                    }
+                    .into();
+                }
                 if let Some(role) = &compiled.resource {
                     compiled.collection.clone_from(&role.collection);
                 }
@@ -688,6 +705,7 @@ impl<'a> Compiler<'a> {
             spec: spec.into(),
             method: method_value,
             route,
+            query: None,
             operation_id,
             label: label.into(),
             pointer: pointer.to_owned(),

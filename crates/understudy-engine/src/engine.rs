@@ -24,7 +24,7 @@ use crate::reload::Unchanged;
 use crate::request_log::RequestLog;
 use crate::respond::{ErrorMaking, MockResponse};
 use crate::response_check::ResponseChecks;
-use crate::route_table::{OperationRoutes, RouteTable};
+use crate::route_table::{OperationRoutes, RouteOperations, RouteTable};
 use crate::security::ValidCredentials;
 use crate::seed::mix;
 use crate::store::Store;
@@ -147,7 +147,7 @@ pub struct Reloaded {
 #[derive(Debug)]
 pub struct Engine {
     specs: Vec<Spec>,
-    routes: RouteTable<Vec<Arc<Operation>>>,
+    routes: RouteTable<RouteOperations>,
     options: EngineOptions,
     /// The seed of every request's randomness; drawn again at a reset unless the options fix it.
     seed: AtomicU64,
@@ -348,7 +348,7 @@ impl Engine {
                     spec: spec.name.clone(),
                     file: spec.file.clone(),
                     method: operation.method.to_string(),
-                    path: operation.route.clone(),
+                    path: operation.shown_route().into_owned(),
                     operation_id: operation.operation_id.clone(),
                 })
             })

@@ -34,6 +34,7 @@ mod fresh;
 mod integer_format;
 mod jwt;
 mod load_error;
+mod path_query;
 mod preferences;
 mod redact;
 mod references;

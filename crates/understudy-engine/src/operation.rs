@@ -60,8 +60,11 @@ pub struct Operation {
     pub spec: Arc<str>,
     /// The HTTP method.
     pub method: http::Method,
-    /// The served path template, mount included (`/v1/users/invite`).
+    /// The served path template, mount included (`/v1/users/invite`); a path key's query part
+    /// (`/rest?method=…`) is not in it.
     pub route: String,
+    /// The path key's query part (`path_query.rs`), when the key has one.
+    pub(crate) query: Option<crate::path_query::KeyQuery>,
     /// `operationId`, if the spec gives one.
     pub operation_id: Option<String>,
     /// A label for logs and reports: `POST /users (createUser)`.
@@ -393,6 +396,15 @@ impl StatusKey {
 }
 
 impl Operation {
+    /// The route with the path key's query part, if it has one (`/services/rest?method=…`): what
+    /// listings and messages show, so that operations on one route are told apart.
+    pub fn shown_route(&self) -> std::borrow::Cow<'_, str> {
+        match &self.query {
+            Some(query) => format!("{}?{}", self.route, query.written).into(),
+            None => self.route.as_str().into(),
+        }
+    }
+
     /// The documented response for `code` (exact first, then its range), if any.
     pub fn response_for(&self, code: u16) -> Option<&Response> {
         self.responses

@@ -29,30 +29,24 @@ pub(crate) struct Unchanged {
 impl Unchanged {
     /// Compares `new` with `old`.
     pub(crate) fn between(old: &[Spec], new: &[Spec]) -> Unchanged {
-        let old_operations: HashMap<(&str, &http::Method, &str), &Arc<Operation>> = old
+        // The key's query part tells apart operations on one route (`/rest?method=…`).
+        let key = |operation: &'_ Arc<Operation>| {
+            (
+                Arc::clone(&operation.spec),
+                operation.method.clone(),
+                operation.shown_route().into_owned(),
+            )
+        };
+        let old_operations: HashMap<(Arc<str>, http::Method, String), &Arc<Operation>> = old
             .iter()
             .flat_map(|spec| spec.operations.iter())
-            .map(|operation| {
-                (
-                    (
-                        &*operation.spec,
-                        &operation.method,
-                        operation.route.as_str(),
-                    ),
-                    operation,
-                )
-            })
+            .map(|operation| (key(operation), operation))
             .collect();
         // Per spec, the `$ref`s whose targets compared equal in a walk that found no difference.
         let mut known_same: HashMap<Arc<str>, HashSet<String>> = HashMap::new();
         let mut unchanged = Unchanged::default();
         for operation in new.iter().flat_map(|spec| spec.operations.iter()) {
-            let key = (
-                &*operation.spec,
-                &operation.method,
-                operation.route.as_str(),
-            );
-            let Some(&previous) = old_operations.get(&key) else {
+            let Some(&previous) = old_operations.get(&key(operation)) else {
                 continue;
             };
             let known = known_same.entry(Arc::clone(&operation.spec)).or_default();
@@ -91,7 +85,11 @@ impl Unchanged {
 /// Whether `new` is `old` unchanged (see the module's comment). `known` holds `$ref`s already
 /// found to reach equal targets; the walk adds its own when it finds no difference.
 fn same_operation(old: &Operation, new: &Operation, known: &mut HashSet<String>) -> bool {
-    if old.method != new.method || old.route != new.route || old.creates != new.creates {
+    if old.method != new.method
+        || old.route != new.route
+        || old.query != new.query
+        || old.creates != new.creates
+    {
         return false;
     }
     let mut walk = Walk {

@@ -218,7 +218,12 @@ fn curl_line(operation: &Operation, base: &str) -> String {
         rest = &rest[open + close + 1..];
     }
     path.push_str(rest);
-    let mut query: Vec<(String, String)> = Vec::new();
+    // A path key's query part (`path_query.rs`): its literal pairs route the request.
+    let mut query: Vec<(String, String)> = operation
+        .query
+        .iter()
+        .flat_map(|key| key.literal.iter().cloned())
+        .collect();
     let mut arguments: Vec<String> = Vec::new();
     for credential in operation.security.first().into_iter().flatten() {
         match credential {
@@ -245,8 +250,20 @@ fn curl_line(operation: &Operation, base: &str) -> String {
             whole_query = querystring_example(&operation.document, raw, path_item, &parameter.name);
             continue;
         }
-        let value =
-            example(&parameter.name, parameter.location).unwrap_or_else(|| "value".to_owned());
+        // A templated pair's parameter is sent in the query under the pair's name, and
+        // documented under its own (`key={APIKEY}`, APIKEY declared in the path).
+        let declared = operation.query.as_ref().and_then(|key| {
+            key.templated
+                .iter()
+                .find(|(name, _)| parameter.location == Location::Query && *name == parameter.name)
+        });
+        let value = match declared {
+            Some((_, declared)) => {
+                example(declared, Location::Path).or_else(|| example(declared, Location::Query))
+            }
+            None => example(&parameter.name, parameter.location),
+        }
+        .unwrap_or_else(|| "value".to_owned());
         match parameter.location {
             // A `deepObject` parameter's object example is sent as its `name[key]=value` pairs.
             Location::Query

@@ -9,6 +9,7 @@ use foldhash::HashMap;
 
 use crate::load_error::{ErrorKind, LoadError};
 use crate::operation::{Operation, Spec};
+use crate::path_query::same_selection;
 
 /// What a matched path gives: the route's value and the path parameters, in template order.
 #[derive(Debug, PartialEq, Eq)]
@@ -190,12 +191,25 @@ fn parse_segment(segment: &str) -> Option<SegmentTemplate> {
     })
 }
 
+/// The operations one route serves, and how a request picks among them.
+#[derive(Debug)]
+pub(crate) struct RouteOperations {
+    /// The operations, in the specs' order.
+    pub(crate) operations: Vec<Arc<Operation>>,
+    /// Whether keys with a query part share a method here or name literal pairs
+    /// (`/rest?method=…`), so that a request's query picks the operation
+    /// ([`crate::path_query::select`]); chosen once, when the table is built. Otherwise (every
+    /// route of a description without such keys) the first operation of the method serves.
+    pub(crate) by_query: bool,
+}
+
 /// Every spec's operations grouped by route, as the engine serves them: operations on equivalent
-/// templates (`/users/{id}`, `/users/{user_id}`) share one route, each under its own method.
+/// templates (`/users/{id}`, `/users/{user_id}`) share one route, each under its own method (or,
+/// for keys with a query part, its own query under a method).
 #[derive(Debug)]
 pub(crate) struct OperationRoutes {
     /// The table the engine routes by.
-    pub(crate) routes: RouteTable<Vec<Arc<Operation>>>,
+    pub(crate) routes: RouteTable<RouteOperations>,
     /// Operations that are not served: another of their spec has their method and route.
     pub(crate) shadowed: Vec<Arc<Operation>>,
     /// Operations of two specs on one method and route: the engine refuses to load.
@@ -214,10 +228,10 @@ impl OperationRoutes {
                 let key = normalised_template(&operation.route);
                 match templates.iter_mut().find(|(existing, _)| *existing == key) {
                     Some((_, operations)) => {
-                        if let Some(clash) = operations
-                            .iter()
-                            .find(|other| other.method == operation.method)
-                        {
+                        if let Some(clash) = operations.iter().find(|other| {
+                            other.method == operation.method
+                                && same_selection(other.query.as_ref(), operation.query.as_ref())
+                        }) {
                             if clash.spec == operation.spec {
                                 warnings.push(LoadError::at(
                                     &spec.file,
@@ -225,7 +239,9 @@ impl OperationRoutes {
                                     ErrorKind::RouteClash,
                                     format!(
                                         "{} {} is the route of {} too, which is served instead",
-                                        operation.method, operation.route, clash.pointer
+                                        operation.method,
+                                        operation.shown_route(),
+                                        clash.pointer
                                     ),
                                 ));
                                 shadowed.push(Arc::clone(operation));
@@ -242,7 +258,7 @@ impl OperationRoutes {
                                 format!(
                                     "{} {} is also served by {} ({})",
                                     operation.method,
-                                    operation.route,
+                                    operation.shown_route(),
                                     other_file.display(),
                                     clash.pointer
                                 ),
@@ -258,8 +274,23 @@ impl OperationRoutes {
         let mut routes = RouteTable::new();
         for (_, operations) in templates {
             let route = operations[0].route.clone();
+            let by_query = operations.iter().enumerate().any(|(index, operation)| {
+                operation
+                    .query
+                    .as_ref()
+                    .is_some_and(|query| !query.literal.is_empty())
+                    || operations[..index]
+                        .iter()
+                        .any(|other| other.method == operation.method)
+            });
             // Equivalent templates were merged above, so the table never refuses one.
-            let _ = routes.insert(&route, operations);
+            let _ = routes.insert(
+                &route,
+                RouteOperations {
+                    operations,
+                    by_query,
+                },
+            );
         }
         OperationRoutes {
             routes,

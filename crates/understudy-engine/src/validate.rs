@@ -6,6 +6,8 @@
 //! violations, and the parts share the coercion and pointer rules.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::str::FromStr;
 
 use http::HeaderMap;
@@ -464,21 +466,27 @@ fn check_querystring(
 }
 
 /// Form pairs as an object: a declared property's texts read as its schema's type, any other
-/// name as text (an array of texts when it repeats).
+/// name as text (an array of texts when it repeats). The pairs are grouped by name in one pass
+/// (names in the order they first come), so a long query costs a lookup per pair, not a scan of
+/// every pair per name.
 fn form_object(
     properties: &[(String, ParameterShape)],
     query: &[(Cow<'_, str>, Cow<'_, str>)],
 ) -> Value {
-    let mut object = serde_json::Map::new();
-    for (name, _) in query {
-        if object.contains_key(name.as_ref()) {
-            continue;
+    // SipHash, not foldhash: the client chooses these names.
+    let mut positions: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<(&str, Vec<Cow<'_, str>>)> = Vec::new();
+    for (name, value) in query {
+        match positions.entry(name.as_ref()) {
+            Entry::Occupied(position) => groups[*position.get()].1.push(value.clone()),
+            Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push((name.as_ref(), vec![value.clone()]));
+            }
         }
-        let raw: Vec<Cow<'_, str>> = query
-            .iter()
-            .filter(|(other, _)| other == name)
-            .map(|(_, value)| value.clone())
-            .collect();
+    }
+    let mut object = serde_json::Map::with_capacity(groups.len());
+    for (name, raw) in groups {
         let shape = properties
             .iter()
             .find(|(property, _)| property == name)
@@ -488,7 +496,7 @@ fn form_object(
             None if raw.len() > 1 => coerce(ParameterShape::Array(ScalarKind::String), true, &raw),
             None => coerce(ParameterShape::Scalar(ScalarKind::String), true, &raw),
         };
-        object.insert(name.clone().into_owned(), value);
+        object.insert(name.to_owned(), value);
     }
     Value::Object(object)
 }
@@ -1180,6 +1188,17 @@ pub(crate) fn percent_decode(text: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn form_pairs_are_grouped_by_name_wherever_they_repeat() {
+        let query: QueryPairs<'_> = form_urlencoded::parse(b"b=x&a=1&c=&a=2&b=y&a=3").collect();
+        let properties = [("a".to_owned(), ParameterShape::Array(ScalarKind::Integer))];
+        let object = form_object(&properties, &query);
+        assert_eq!(object, json!({"b": ["x", "y"], "a": [1, 2, 3], "c": ""}));
+        // In the order each name first comes.
+        let names: Vec<&String> = object.as_object().unwrap().keys().collect();
+        assert_eq!(names, ["b", "a", "c"]);
+    }
 
     #[test]
     fn integers_beyond_64_bits_keep_their_digits() {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::{Engine, Outcome, Routed, Valid};
 use crate::media_type;
 use crate::operation::{Operation, StatusKey};
+use crate::path_query;
 use crate::preferences::{Preference, preference_from, split_query};
 use crate::resources::{Fitted, Kept, Role, Step, keep_created, keep_refitted, resource_step};
 use crate::respond::{
@@ -81,34 +82,74 @@ impl Engine {
                 callbacks: Vec::new(),
             });
         };
-        let Some(operation) = found
-            .value
-            .iter()
-            .find(|operation| operation.method == request.method)
-            .or_else(|| {
-                // HEAD is answered like GET, without a body.
-                (request.method == http::Method::HEAD)
-                    .then(|| found.value.iter().find(|op| op.method == http::Method::GET))
-                    .flatten()
-            })
-        else {
-            let allowed: Vec<String> = found.value.iter().map(|op| op.method.to_string()).collect();
-            let mut response = problem(
-                "routing",
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method not allowed",
-                format!("`{}` serves {}", request.path, allowed.join(", ")),
-                json!({"allowed": allowed}),
-            );
-            if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
-                response.headers.insert(header::ALLOW, value);
+        let (query, preference) = split_query(request);
+        let route = found.value;
+        let chosen = if route.by_query {
+            path_query::select(&route.operations, request.method, &query)
+        } else {
+            route
+                .operations
+                .iter()
+                .find(|operation| operation.method == request.method)
+                .or_else(|| {
+                    // HEAD is answered like GET, without a body.
+                    (request.method == http::Method::HEAD)
+                        .then(|| {
+                            route
+                                .operations
+                                .iter()
+                                .find(|op| op.method == http::Method::GET)
+                        })
+                        .flatten()
+                })
+                .map(Ok)
+        };
+        let operation = match chosen {
+            Some(Ok(operation)) => operation,
+            Some(Err(needed)) => {
+                return Routed::Answered(Outcome {
+                    response: problem(
+                        "routing",
+                        StatusCode::NOT_FOUND,
+                        "No such query",
+                        format!(
+                            "`{} {}` is served only with one of these in the query: {}",
+                            request.method,
+                            request.path,
+                            needed.join(", ")
+                        ),
+                        json!({ "queries": needed }),
+                    ),
+                    violations: Violations::default(),
+                    operation: None,
+                    callbacks: Vec::new(),
+                });
             }
-            return Routed::Answered(Outcome {
-                response,
-                violations: Violations::default(),
-                operation: None,
-                callbacks: Vec::new(),
-            });
+            None => {
+                let mut allowed: Vec<String> = Vec::new();
+                for method in route.operations.iter().map(|op| op.method.to_string()) {
+                    // Operations told apart by their keys' queries share a method.
+                    if !allowed.contains(&method) {
+                        allowed.push(method);
+                    }
+                }
+                let mut response = problem(
+                    "routing",
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method not allowed",
+                    format!("`{}` serves {}", request.path, allowed.join(", ")),
+                    json!({"allowed": allowed}),
+                );
+                if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                    response.headers.insert(header::ALLOW, value);
+                }
+                return Routed::Answered(Outcome {
+                    response,
+                    violations: Violations::default(),
+                    operation: None,
+                    callbacks: Vec::new(),
+                });
+            }
         };
         // Borrowed, not an `Arc` clone: both workers would write its count on every request.
         let operation: &Operation = operation;
@@ -121,7 +162,6 @@ impl Engine {
         {
             param.0 = name;
         }
-        let (query, preference) = split_query(request);
         let gate = Gate {
             valid: &self.options.valid_credentials,
             now: self.fixed_now,
