@@ -24,7 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::{Map, Value, json};
 
 use crate::integer_format::{self, IntegerFormat};
-use crate::schema_model::{ANY, Bound, NEVER, SchemaModel};
+use crate::schema_model::{ANY, Bound, NEVER, Nullable, SchemaModel};
 use crate::shared_schema::{BRIDGE, SharedSchemas};
 use crate::validate::percent_decode;
 
@@ -345,14 +345,9 @@ struct Translator<'a, 'd> {
 /// What the model read of one schema object that its translation depends on (held apart from the
 /// model, which the translation of its subschemas reads on).
 struct Reading {
-    /// `null` folded into a single `type` (3.0's `nullable`).
-    null_in_type: bool,
-    /// `null` among the `enum` values the model reads (3.0's `nullable` adds it).
-    null_in_enum: bool,
-    /// `nullable` without a single `type`: null passes every keyword.
-    null_anyway: bool,
-    /// `nullable` where the dialect has no such keyword.
-    nullable_ignored: bool,
+    /// What `nullable` does: null added to a single `type` and to `enum`, null passing every
+    /// keyword (an `anyOf` with null), or nothing (and a note, in 2020-12).
+    nullable: Nullable,
     /// The lower bound, exclusive when 3.0's boolean `exclusiveMinimum` (or a numeric one) says so.
     lower: Option<Bound>,
     /// The upper bound, read as `lower` is.
@@ -408,17 +403,8 @@ impl<'d> Translator<'_, 'd> {
             });
         };
         let read = self.model.get(id);
-        let null_in_type = read
-            .types
-            .is_some_and(|types| types.has(crate::schema_model::Types::NULL));
         Ok(Reading {
-            null_in_type,
-            null_in_enum: read
-                .enumeration
-                .as_ref()
-                .is_some_and(|options| options.contains(&Value::Null)),
-            null_anyway: read.null_anyway,
-            nullable_ignored: read.nullable_ignored,
+            nullable: read.nullable,
             lower: read.limits().lower(),
             upper: read.limits().upper(),
             required: read
@@ -542,7 +528,7 @@ impl<'d> Translator<'_, 'd> {
                     }),
                 },
                 "type" => match value {
-                    Value::String(kind) if reading.null_in_type && kind != "null" => {
+                    Value::String(kind) if reading.nullable == Nullable::InType => {
                         out.insert(key.clone(), json!([kind, "null"]));
                     }
                     _ => {
@@ -552,7 +538,7 @@ impl<'d> Translator<'_, 'd> {
                 "enum" => {
                     let mut options = value.clone();
                     if let Value::Array(options) = &mut options
-                        && reading.null_in_enum
+                        && reading.nullable == Nullable::InType
                         && !options.contains(&Value::Null)
                     {
                         options.push(Value::Null);
@@ -596,10 +582,10 @@ impl<'d> Translator<'_, 'd> {
         {
             all.push(reference);
         }
-        if reading.null_anyway {
+        if reading.nullable == Nullable::Anyway {
             return Ok(json!({"anyOf": [Value::Object(out), {"type": "null"}]}));
         }
-        if reading.nullable_ignored {
+        if reading.nullable == Nullable::Ignored {
             self.unenforced.push(TranslateError {
                 pointer: format!("{pointer}/nullable"),
                 reason:
@@ -948,6 +934,11 @@ mod tests {
             translated(&new, nullable),
             (json!({"type": "string", "enum": ["a"]}), 1),
             "no keyword from 3.1 on, and noted"
+        );
+        assert_eq!(
+            translated(&old, json!({"type": "file", "nullable": true})).0,
+            json!({"type": ["file", "null"]}),
+            "null is added to a type of any name (which then does not compile, as before)"
         );
         assert_eq!(
             translated(&old, json!({"nullable": true, "minLength": 1})),

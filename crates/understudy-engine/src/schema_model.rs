@@ -174,7 +174,7 @@ impl NamedTypes {
 
     fn read(&mut self, model: &mut SchemaModel<'_>, id: SchemaId, types: &mut Types, depth: usize) {
         let schema = model.get(id);
-        if schema.null_anyway || schema.types.is_some_and(|named| named.has(Types::NULL)) {
+        if schema.null_anyway() || schema.types.is_some_and(|named| named.has(Types::NULL)) {
             self.null = true;
         }
         if let Some(named) = schema.types {
@@ -320,11 +320,8 @@ pub(crate) struct Lineage {
 pub(crate) struct Schema {
     /// The `type` keyword (with `null` added by `nullable`); `None` when absent.
     pub(crate) types: Option<Types>,
-    /// `nullable` without a single `type`: null passes every keyword of this schema.
-    pub(crate) null_anyway: bool,
-    /// `nullable: true` written where the dialect has no such keyword (2020-12): it admits no
-    /// null, and the validator's translation notes it.
-    pub(crate) nullable_ignored: bool,
+    /// What `nullable: true` does to this schema, as the dialect reads it.
+    pub(crate) nullable: Nullable,
     pub(crate) never: bool,
     pub(crate) enumeration: Option<Box<[Value]>>,
     /// `const`. This and the other values a schema holds are boxed: a `Value` is 80 bytes,
@@ -364,6 +361,22 @@ pub(crate) struct Schema {
     /// The keywords JSON Schema 2020-12 added, boxed and only where a schema has one: most
     /// documents are 3.0 and have none, and each schema of GitHub's would carry them.
     later: Option<Box<Keywords2020>>,
+}
+
+/// What `nullable: true` does to a schema ([`Schema::nullable`]), as the dialect reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Nullable {
+    /// No `nullable: true`.
+    #[default]
+    No,
+    /// 3.0's, beside a single `type`: null is added to it (to `types`, and to `enum`, whatever
+    /// the type's name), so that null passes every keyword.
+    InType,
+    /// 3.0's, without a single `type`: null passes every keyword of the schema.
+    Anyway,
+    /// Written where the dialect has no such keyword (2020-12): it admits no null, and the
+    /// validator's translation notes it.
+    Ignored,
 }
 
 /// A schema's bounds ([`Schema::limits`]), kept in 80 bytes rather than the 160 their options
@@ -522,6 +535,12 @@ static NO_2020_KEYWORDS: Keywords2020 = Keywords2020 {
 };
 
 impl Schema {
+    /// Whether null passes every keyword of the schema (3.0's `nullable` without a single
+    /// `type`).
+    pub(crate) fn null_anyway(&self) -> bool {
+        self.nullable == Nullable::Anyway
+    }
+
     /// The schema's numeric, length and count bounds.
     pub(crate) fn limits(&self) -> &Limits {
         self.limits.as_deref().unwrap_or(&NO_LIMITS)
@@ -938,8 +957,12 @@ impl<'d> SchemaModel<'d> {
         if nullable && single_type {
             part.types = part.types.map(|types| Types(types.0 | Types::NULL));
         }
-        part.null_anyway = nullable && !single_type;
-        part.nullable_ignored = modern && map.get("nullable") == Some(&Value::Bool(true));
+        part.nullable = match (nullable, single_type) {
+            (true, true) => Nullable::InType,
+            (true, false) => Nullable::Anyway,
+            _ if modern && map.get("nullable") == Some(&Value::Bool(true)) => Nullable::Ignored,
+            _ => Nullable::No,
+        };
         if let Some(Value::Array(options)) = map.get("enum") {
             let mut options = options.clone();
             if nullable && single_type && !options.contains(&Value::Null) {
