@@ -86,7 +86,9 @@ pub struct TranslateError {
     pub reason: String,
 }
 
-/// Translates `schema` (found at `pointer` in `document`) into a self-contained JSON Schema.
+/// Translates `schema` (found at `pointer` in `document`) into a self-contained JSON Schema,
+/// reading the schemas in a schema model of the document made for the call (the server's
+/// validators read the one the document's generators share, through `translate_shared`).
 pub fn translate(
     document: &Value,
     schema: &Value,
