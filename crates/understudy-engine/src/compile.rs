@@ -1363,7 +1363,7 @@ impl<'a> Compiler<'a> {
 
     fn validator(
         &mut self,
-        schema: &Value,
+        schema: &'a Value,
         pointer: &str,
         direction: Direction,
     ) -> Option<Arc<SchemaValidator>> {
@@ -1376,14 +1376,24 @@ impl<'a> Compiler<'a> {
             .shared
             .remove(&direction)
             .unwrap_or_else(|| SharedSchemas::new(self.document));
-        let validator = self.shared_validator(&mut shared, schema, pointer, direction);
+        let root = json_schema::Root {
+            schema,
+            pointer,
+            referenced: false,
+        };
+        let validator = self.shared_validator(&mut shared, root, direction);
         // The schemas it reaches, compiled once for every validator of the document.
         let mut complete = validator.is_some();
         while let Some((target, number)) = shared.next_pending() {
             let Some(found) = json_schema::resolve_pointer(self.document, &target) else {
                 continue;
             };
-            match self.shared_validator(&mut shared, found, &target, direction) {
+            let root = json_schema::Root {
+                schema: found,
+                pointer: &target,
+                referenced: true,
+            };
+            match self.shared_validator(&mut shared, root, direction) {
                 Some(compiled) => shared.fill(number, compiled),
                 None => complete = false,
             }
@@ -1394,19 +1404,19 @@ impl<'a> Compiler<'a> {
         Some(validator)
     }
 
-    /// Translates and compiles one schema with its references made bridges to `shared`.
+    /// Translates and compiles one schema with its references made bridges to `shared`, reading
+    /// it in the document's schema model.
     fn shared_validator(
         &mut self,
         shared: &mut SharedSchemas,
-        schema: &Value,
-        pointer: &str,
+        root: json_schema::Root<'a, '_>,
         direction: Direction,
     ) -> Option<SchemaValidator> {
+        let pointer = root.pointer;
         let mut unenforced = Vec::new();
         let translated = match json_schema::translate_shared(
-            self.document,
-            schema,
-            pointer,
+            self.generator_set.model(),
+            root,
             direction,
             &mut unenforced,
             shared,

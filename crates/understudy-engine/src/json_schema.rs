@@ -1,16 +1,19 @@
 //! Translation of OpenAPI schemas into self-contained JSON Schema (draft 2020-12) documents and
 //! their compiled validators.
 //!
-//! OpenAPI 3.0 speaks a dialect of JSON Schema draft 4/5. The differences translated here are:
-//! `nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`, `readOnly` properties (not required in
-//! requests), `writeOnly` properties (not required in responses), `discriminator` (dispatch on the
-//! property instead of a plain `oneOf`), and `$ref` siblings (ignored, as OpenAPI 3.0 says).
-//! OpenAPI 3.1 and 3.2 speak JSON Schema 2020-12 itself ([`Dialect`]): its keywords are kept,
-//! `$ref` siblings apply, and `nullable` means nothing; `readOnly`, `writeOnly` and
-//! `discriminator` are read as in 3.0. [`translate`] copies every referenced schema under `$defs`,
-//! so a validator only holds what its schema can reach; the server's validators use
-//! `translate_shared` instead, where a reference is a bridge to a schema compiled once for the
-//! whole document (`shared_schema.rs`).
+//! OpenAPI 3.0 speaks a dialect of JSON Schema draft 4/5; 3.1 and 3.2 speak JSON Schema 2020-12
+//! itself ([`Dialect`]). The translation reads no dialect itself: it copies the keywords that mean
+//! the same in both, and takes every decision that depends on the dialect from the document's
+//! schema model (`SchemaModel` in `schema_model.rs`, read once), looking up the `Schema` of each
+//! schema object it emits: the `type` and `enum` with the null the model folds in for 3.0's
+//! `nullable` (or an `anyOf` with null), which of 3.0's boolean `exclusiveMinimum` and
+//! `exclusiveMaximum` make a bound exclusive, whether `$ref` siblings apply (2020-12) or are
+//! ignored (3.0), whether 2020-12's own keywords are kept, and which `required` names apply in
+//! the direction (`readOnly` properties are not required in requests, `writeOnly` ones not in
+//! responses). A `discriminator` dispatches on its property instead of trying each branch of a
+//! plain `oneOf`. [`translate`] copies every referenced schema under `$defs`, so a validator only
+//! holds what its schema can reach; the server's validators use `translate_shared` instead, where
+//! a reference is a bridge to a schema compiled once for the whole document (`shared_schema.rs`).
 //!
 //! Past 600 lines because the translation of both dialects and the validator options must agree
 //! keyword by keyword, and read best side by side.
@@ -21,6 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use serde_json::{Map, Value, json};
 
 use crate::integer_format::{self, IntegerFormat};
+use crate::schema_model::{ANY, Bound, NEVER, Nullable, SchemaModel};
 use crate::shared_schema::{BRIDGE, SharedSchemas};
 use crate::validate::percent_decode;
 
@@ -54,31 +58,6 @@ impl Dialect {
             _ => Dialect::OpenApi30,
         }
     }
-
-    /// Whether a schema object's keywords beside its `$ref` constrain the value too: in 2020-12
-    /// they do (annotations such as `description` aside, which change nothing); in 3.0 they are
-    /// ignored.
-    pub fn ref_has_siblings(self, schema: &Map<String, Value>) -> bool {
-        self == Dialect::JsonSchema202012
-            && schema.keys().any(|key| {
-                !matches!(
-                    key.as_str(),
-                    "$ref"
-                        | "description"
-                        | "title"
-                        | "summary"
-                        | "$comment"
-                        | "deprecated"
-                        | "example"
-                        | "examples"
-                        | "default"
-                        | "readOnly"
-                        | "writeOnly"
-                        | "externalDocs"
-                        | "xml"
-                ) && !key.starts_with("x-")
-            })
-    }
 }
 
 /// JSON Schema 2020-12 keywords that hold one subschema, kept in the 2020-12 dialect.
@@ -107,7 +86,9 @@ pub struct TranslateError {
     pub reason: String,
 }
 
-/// Translates `schema` (found at `pointer` in `document`) into a self-contained JSON Schema.
+/// Translates `schema` (found at `pointer` in `document`) into a self-contained JSON Schema,
+/// reading the schemas in a schema model of the document made for the call (the server's
+/// validators read the one the document's generators share, through `translate_shared`).
 pub fn translate(
     document: &Value,
     schema: &Value,
@@ -127,41 +108,52 @@ pub fn translate_noting(
     direction: Direction,
     unenforced: &mut Vec<TranslateError>,
 ) -> Result<Value, TranslateError> {
-    translate_with(document, schema, pointer, direction, unenforced, None)
+    let mut model = SchemaModel::new(document);
+    let root = Root {
+        schema,
+        pointer,
+        referenced: false,
+    };
+    translate_with(&mut model, root, direction, unenforced, None)
+}
+
+/// The schema a translation starts from: where it is, and whether `pointer` is the reference it
+/// is known by (a shared schema's), as the model names the schemas references reach.
+pub(crate) struct Root<'d, 'p> {
+    /// The schema, in the model's document (or beside it, for [`translate`]'s callers).
+    pub(crate) schema: &'d Value,
+    /// Where it is: a JSON pointer into the document, which errors and notes are reported at.
+    pub(crate) pointer: &'p str,
+    /// Whether `pointer` is also the reference the schema is reached by (`#` aside).
+    pub(crate) referenced: bool,
 }
 
 /// [`translate_noting`], with every reference outside an `unevaluatedProperties`,
 /// `unevaluatedItems` or `propertyNames` scope made a bridge to the schema `shared` compiles
 /// once for the document ([`crate::shared_schema`]) instead of a copy under `$defs`.
-pub(crate) fn translate_shared(
-    document: &Value,
-    schema: &Value,
-    pointer: &str,
+/// The schemas are read in `model`, the document's (the one its generators and other readers
+/// share while it is compiled).
+pub(crate) fn translate_shared<'d>(
+    model: &mut SchemaModel<'d>,
+    root: Root<'d, '_>,
     direction: Direction,
     unenforced: &mut Vec<TranslateError>,
     shared: &mut SharedSchemas,
 ) -> Result<Value, TranslateError> {
-    translate_with(
-        document,
-        schema,
-        pointer,
-        direction,
-        unenforced,
-        Some(shared),
-    )
+    translate_with(model, root, direction, unenforced, Some(shared))
 }
 
-fn translate_with(
-    document: &Value,
-    schema: &Value,
-    pointer: &str,
+fn translate_with<'d>(
+    model: &mut SchemaModel<'d>,
+    root: Root<'d, '_>,
     direction: Direction,
     unenforced: &mut Vec<TranslateError>,
     shared: Option<&mut SharedSchemas>,
 ) -> Result<Value, TranslateError> {
+    let document = model.document();
     let mut translator = Translator {
         document,
-        dialect: Dialect::of(document),
+        model,
         direction,
         defs: HashMap::new(),
         queue: VecDeque::new(),
@@ -169,7 +161,7 @@ fn translate_with(
         shared,
         inline: false,
     };
-    let mut root = translator.node(schema, pointer)?;
+    let mut root = translator.node(root.schema, root.pointer, root.referenced)?;
     let mut defs = Map::new();
     // What is copied under `$defs` was reached from a scope that must see into it (or nothing
     // is shared), so all it reaches is copied too.
@@ -178,7 +170,7 @@ fn translate_with(
         let Some(found) = resolve_pointer(document, &target) else {
             continue;
         };
-        let translated = translator.node(found, &target)?;
+        let translated = translator.node(found, &target, true)?;
         defs.insert(def_key(&target), translated);
     }
     if let Value::Object(map) = &mut root {
@@ -308,31 +300,6 @@ pub fn implicit_discriminator_value(document: &Value, target: &str, property: &s
         .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_owned())
 }
 
-/// Whether a property's schema says `key: true` (`readOnly`, `writeOnly`): itself, where its
-/// `$ref` leads, or in any part of its `allOf` (Jira marks write-only fields through `allOf`
-/// wrappers), looked through at most a few levels.
-pub fn flagged(document: &Value, schema: &Value, key: &str) -> bool {
-    fn look(document: &Value, schema: &Value, key: &str, depth: usize) -> bool {
-        if schema.get(key) == Some(&Value::Bool(true)) {
-            return true;
-        }
-        let target = deref(document, schema);
-        if target.get(key) == Some(&Value::Bool(true)) {
-            return true;
-        }
-        depth < 8
-            && target
-                .get("allOf")
-                .and_then(Value::as_array)
-                .is_some_and(|parts| {
-                    parts
-                        .iter()
-                        .any(|part| look(document, part, key, depth + 1))
-                })
-    }
-    look(document, schema, key, 0)
-}
-
 /// Follows a chain of `$ref`s from `schema` to the schema it finally names (at most 64 hops).
 pub fn deref<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
     for _ in 0..64 {
@@ -359,9 +326,10 @@ fn validator(
     compile(&translated)
 }
 
-struct Translator<'a> {
-    document: &'a Value,
-    dialect: Dialect,
+struct Translator<'a, 'd> {
+    document: &'d Value,
+    /// The document's schema model: every dialect-dependent reading comes from it.
+    model: &'a mut SchemaModel<'d>,
     unenforced: &'a mut Vec<TranslateError>,
     direction: Direction,
     /// Reference targets already queued, so that each is translated once (and cycles end).
@@ -376,8 +344,27 @@ struct Translator<'a> {
     inline: bool,
 }
 
-impl Translator<'_> {
-    fn node(&mut self, schema: &Value, pointer: &str) -> Result<Value, TranslateError> {
+/// What the model read of one schema object that its translation depends on (held apart from the
+/// model, which the translation of its subschemas reads on).
+struct Reading {
+    /// What `nullable` does: null added to a single `type` and to `enum`, null passing every
+    /// keyword (an `anyOf` with null), or nothing (and a note, in 2020-12).
+    nullable: Nullable,
+    /// The lower bound, exclusive when 3.0's boolean `exclusiveMinimum` (or a numeric one) says so.
+    lower: Option<Bound>,
+    /// The upper bound, read as `lower` is.
+    upper: Option<Bound>,
+    /// The `required` names that apply in the translation's direction.
+    required: Vec<Value>,
+}
+
+impl<'d> Translator<'_, 'd> {
+    fn node(
+        &mut self,
+        schema: &'d Value,
+        pointer: &str,
+        referenced: bool,
+    ) -> Result<Value, TranslateError> {
         let Value::Object(object) = schema else {
             return match schema {
                 Value::Bool(_) => Ok(schema.clone()),
@@ -394,30 +381,63 @@ impl Translator<'_> {
         {
             self.inline = true;
         }
-        let translated = self.object(object, pointer);
+        let translated = self.object(schema, object, pointer, referenced);
         self.inline = outer;
         translated
     }
 
+    /// What the model read of `schema` (known by the reference `pointer` when `referenced`).
+    fn reading(
+        &mut self,
+        schema: &'d Value,
+        pointer: &str,
+        referenced: bool,
+    ) -> Result<Reading, TranslateError> {
+        let id = if referenced {
+            self.model.part_at(&format!("#{pointer}"))
+        } else {
+            Some(self.model.id(schema))
+        };
+        let Some(id) = id.filter(|id| ![ANY, NEVER].contains(id)) else {
+            return Err(TranslateError {
+                pointer: pointer.to_owned(),
+                reason: "the document has more schemas than understudy reads".into(),
+            });
+        };
+        let read = self.model.get(id);
+        Ok(Reading {
+            nullable: read.nullable,
+            lower: read.limits().lower(),
+            upper: read.limits().upper(),
+            required: read
+                .required_in(self.direction)
+                .map(|name| Value::String(name.to_string()))
+                .collect(),
+        })
+    }
+
     fn object(
         &mut self,
-        object: &Map<String, Value>,
+        schema: &'d Value,
+        object: &'d Map<String, Value>,
         pointer: &str,
+        referenced: bool,
     ) -> Result<Value, TranslateError> {
         let sibling_reference = match object.get("$ref") {
-            Some(reference) if self.dialect.ref_has_siblings(object) => {
+            Some(reference) if self.model.reads_beside_ref(object) => {
                 Some(self.reference(reference, pointer)?)
             }
             Some(reference) => return self.reference(reference, pointer),
             None => None,
         };
-        let modern = self.dialect == Dialect::JsonSchema202012;
+        let mut reading = self.reading(schema, pointer, referenced)?;
+        let modern = self.model.reads_2020_keywords();
         let mut out = Map::new();
         for (key, value) in object {
             let here = format!("{pointer}/{}", escape(key));
             match key.as_str() {
                 keyword if modern && SUBSCHEMA_KEYWORDS.contains(&keyword) => {
-                    out.insert(key.clone(), self.node(value, &here)?);
+                    out.insert(key.clone(), self.node(value, &here, false)?);
                 }
                 keyword if modern && SUBSCHEMA_MAP_KEYWORDS.contains(&keyword) => {
                     let Value::Object(schemas) = value else {
@@ -426,7 +446,7 @@ impl Translator<'_> {
                     let mut translated = Map::new();
                     for (name, schema) in schemas {
                         let at = format!("{here}/{}", escape(name));
-                        translated.insert(name.clone(), self.node(schema, &at)?);
+                        translated.insert(name.clone(), self.node(schema, &at, false)?);
                     }
                     out.insert(key.clone(), Value::Object(translated));
                 }
@@ -442,7 +462,7 @@ impl Translator<'_> {
                     };
                     let mut translated = Vec::with_capacity(schemas.len());
                     for (index, schema) in schemas.iter().enumerate() {
-                        translated.push(self.node(schema, &format!("{here}/{index}"))?);
+                        translated.push(self.node(schema, &format!("{here}/{index}"), false)?);
                     }
                     out.insert(key.clone(), Value::Array(translated));
                 }
@@ -453,12 +473,12 @@ impl Translator<'_> {
                     let mut translated = Map::new();
                     for (name, property) in properties {
                         let at = format!("{here}/{}", escape(name));
-                        translated.insert(name.clone(), self.node(property, &at)?);
+                        translated.insert(name.clone(), self.node(property, &at, false)?);
                     }
                     out.insert(key.clone(), Value::Object(translated));
                 }
                 "items" | "not" | "additionalProperties" => {
-                    out.insert(key.clone(), self.node(value, &here)?);
+                    out.insert(key.clone(), self.node(value, &here, false)?);
                 }
                 "allOf" | "oneOf" | "anyOf" => {
                     let Value::Array(branches) = value else {
@@ -469,12 +489,12 @@ impl Translator<'_> {
                     };
                     let mut translated = Vec::with_capacity(branches.len());
                     for (index, branch) in branches.iter().enumerate() {
-                        translated.push(self.node(branch, &format!("{here}/{index}"))?);
+                        translated.push(self.node(branch, &format!("{here}/{index}"), false)?);
                     }
                     out.insert(key.clone(), Value::Array(translated));
                 }
                 "required" => {
-                    let kept = self.required(object, value);
+                    let kept = std::mem::take(&mut reading.required);
                     if !kept.is_empty() {
                         out.insert(key.clone(), Value::Array(kept));
                     }
@@ -509,25 +529,42 @@ impl Translator<'_> {
                         ),
                     }),
                 },
-                "type" | "enum" | "const" | "minLength" | "maxLength"
+                "type" => match value {
+                    Value::String(kind) if reading.nullable == Nullable::InType => {
+                        out.insert(key.clone(), json!([kind, "null"]));
+                    }
+                    _ => {
+                        out.insert(key.clone(), value.clone());
+                    }
+                },
+                "enum" => {
+                    let mut options = value.clone();
+                    if let Value::Array(options) = &mut options
+                        && reading.nullable == Nullable::InType
+                        && !options.contains(&Value::Null)
+                    {
+                        options.push(Value::Null);
+                    }
+                    out.insert(key.clone(), options);
+                }
+                "const" | "minLength" | "maxLength"
                 | "minItems" | "maxItems" | "uniqueItems" | "minProperties"
                 | "maxProperties" | "multipleOf" | "default" => {
                     out.insert(key.clone(), value.clone());
                 }
                 "minimum" | "maximum" => {
-                    let exclusive = if key == "minimum" {
-                        "exclusiveMinimum"
+                    let (bound, exclusive) = if key == "minimum" {
+                        (reading.lower, "exclusiveMinimum")
                     } else {
-                        "exclusiveMaximum"
+                        (reading.upper, "exclusiveMaximum")
                     };
-                    match object.get(exclusive) {
-                        Some(Value::Bool(true)) => {
-                            out.insert(exclusive.into(), value.clone());
-                        }
-                        _ => {
-                            out.insert(key.clone(), value.clone());
-                        }
-                    }
+                    // The model reads 3.0's boolean `exclusiveMinimum` as this bound made
+                    // exclusive; a numeric one beside it is copied as it is, below.
+                    let flagged = bound.is_some_and(|bound| {
+                        bound.exclusive && value.as_f64() == Some(bound.value)
+                    }) && !object.get(exclusive).is_some_and(Value::is_number);
+                    let keyword = if flagged { exclusive } else { key.as_str() };
+                    out.insert(keyword.into(), value.clone());
                 }
                 "exclusiveMinimum" | "exclusiveMaximum"
                     // Draft 6+ numeric form, which some 3.0 documents use anyway.
@@ -547,10 +584,10 @@ impl Translator<'_> {
         {
             all.push(reference);
         }
-        if object.get("nullable") == Some(&Value::Bool(true)) {
-            if !modern {
-                return Ok(nullable(out));
-            }
+        if reading.nullable == Nullable::Anyway {
+            return Ok(json!({"anyOf": [Value::Object(out), {"type": "null"}]}));
+        }
+        if reading.nullable == Nullable::Ignored {
             self.unenforced.push(TranslateError {
                 pointer: format!("{pointer}/nullable"),
                 reason:
@@ -592,29 +629,6 @@ impl Translator<'_> {
         }
         let key = escape(&def_key(target));
         Ok(json!({"$ref": format!("#/$defs/{}", fragment_encoded(&key))}))
-    }
-
-    /// Keeps the `required` names that apply in this direction.
-    fn required(&self, object: &Map<String, Value>, required: &Value) -> Vec<Value> {
-        let Value::Array(names) = required else {
-            return Vec::new();
-        };
-        let properties = object.get("properties").and_then(Value::as_object);
-        let hidden = match self.direction {
-            Direction::Request => "readOnly",
-            Direction::Response => "writeOnly",
-        };
-        names
-            .iter()
-            .filter(|name| {
-                let Some(name) = name.as_str() else {
-                    return false;
-                };
-                let property = properties.and_then(|properties| properties.get(name));
-                !property.is_some_and(|property| flagged(self.document, property, hidden))
-            })
-            .cloned()
-            .collect()
     }
 
     /// Replaces a discriminated `oneOf`/`anyOf` with a dispatch on the discriminator's value, which is
@@ -695,22 +709,6 @@ impl Translator<'_> {
             all.extend(dispatch);
         }
         Ok(())
-    }
-}
-
-fn nullable(mut out: Map<String, Value>) -> Value {
-    match out.get_mut("type") {
-        Some(Value::String(kind)) => {
-            let kind = std::mem::take(kind);
-            out.insert("type".into(), json!([kind, "null"]));
-            if let Some(Value::Array(options)) = out.get_mut("enum")
-                && !options.contains(&Value::Null)
-            {
-                options.push(Value::Null);
-            }
-            Value::Object(out)
-        }
-        _ => json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
     }
 }
 
@@ -911,6 +909,64 @@ mod tests {
         let error = translate(&json!({}), &schema, "/paths/~1x", Direction::Request).unwrap_err();
         assert_eq!(error.pointer, "/paths/~1x/properties/a/$ref");
         assert!(error.reason.contains("points at nothing"));
+    }
+
+    #[test]
+    fn the_dialects_words_are_translated_as_the_model_reads_them() {
+        let old =
+            json!({"openapi": "3.0.3", "components": {"schemas": {"Text": {"type": "string"}}}});
+        let new =
+            json!({"openapi": "3.1.0", "components": {"schemas": {"Text": {"type": "string"}}}});
+        let translated = |document: &Value, schema: Value| {
+            let mut notes = Vec::new();
+            let mut out =
+                translate_noting(document, &schema, "/s", Direction::Request, &mut notes).unwrap();
+            if let Value::Object(map) = &mut out {
+                map.remove("$schema");
+                map.remove("$defs");
+            }
+            (out, notes.len())
+        };
+        let nullable = json!({"type": "string", "nullable": true, "enum": ["a"]});
+        assert_eq!(
+            translated(&old, nullable.clone()),
+            (json!({"type": ["string", "null"], "enum": ["a", null]}), 0)
+        );
+        assert_eq!(
+            translated(&new, nullable),
+            (json!({"type": "string", "enum": ["a"]}), 1),
+            "no keyword from 3.1 on, and noted"
+        );
+        assert_eq!(
+            translated(&old, json!({"type": "file", "nullable": true})).0,
+            json!({"type": ["file", "null"]}),
+            "null is added to a type of any name (which then does not compile, as before)"
+        );
+        assert_eq!(
+            translated(&old, json!({"nullable": true, "minLength": 1})),
+            (json!({"anyOf": [{"minLength": 1}, {"type": "null"}]}), 0)
+        );
+        let bounds = json!({"minimum": 1, "exclusiveMinimum": true, "maximum": 9,
+            "exclusiveMaximum": 8});
+        assert_eq!(
+            translated(&old, bounds).0,
+            json!({"exclusiveMinimum": 1, "maximum": 9, "exclusiveMaximum": 8})
+        );
+        let beside = json!({"$ref": "#/components/schemas/Text", "maxLength": 2});
+        assert_eq!(
+            translated(&old, beside.clone()).0,
+            json!({"$ref": "#/$defs/components~1schemas~1Text"})
+        );
+        assert_eq!(
+            translated(&new, beside).0,
+            json!({"maxLength": 2, "allOf": [{"$ref": "#/$defs/components~1schemas~1Text"}]})
+        );
+        let required = json!({"required": ["id", "name"],
+            "properties": {"id": {"readOnly": true}, "name": {}}});
+        assert_eq!(translated(&old, required).0["required"], json!(["name"]));
+        let later = json!({"type": "array", "contains": {"const": 5}});
+        assert_eq!(translated(&old, later.clone()).0, json!({"type": "array"}));
+        assert_eq!(translated(&new, later.clone()).0, later);
     }
 
     #[test]

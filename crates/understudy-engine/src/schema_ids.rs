@@ -598,7 +598,7 @@ mod tests {
 
     #[test]
     fn a_schema_named_by_its_id_and_by_its_pointer_is_one_shared_target() {
-        use crate::json_schema::{Direction, translate_shared};
+        use crate::json_schema::{Direction, Root, translate_shared};
         use crate::shared_schema::SharedSchemas;
         let (document, found) = localised(document(json!({
             "Person": {"$id": "https://example.com/person", "type": "object"},
@@ -614,10 +614,15 @@ mod tests {
         let mut shared = SharedSchemas::new(&document);
         let uses = &document["components"]["schemas"]["Uses"];
         let at = "/components/schemas/Uses";
+        let mut model = crate::schema_model::SchemaModel::new(&document);
+        let root = Root {
+            schema: uses,
+            pointer: at,
+            referenced: true,
+        };
         translate_shared(
-            &document,
-            uses,
-            at,
+            &mut model,
+            root,
             Direction::Request,
             &mut Vec::new(),
             &mut shared,

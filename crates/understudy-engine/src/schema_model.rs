@@ -3,12 +3,13 @@
 //! recursion (cycles and long reference chains cost nothing extra), in the document's dialect
 //! read once ([`Dialect`]: OpenAPI 3.0's words, `nullable`, boolean exclusive bounds and `$ref`
 //! siblings ignored; 2020-12's keywords and `$ref` siblings applying; Swagger 2.0 arrives
-//! converted to 3.0). Everything that reads a schema's keywords reads them here, exactly as
-//! `crate::json_schema` translates them for the validator, so the readers cannot disagree with
-//! each other or with the validator about what a schema says.
+//! converted to 3.0). Everything that reads a schema's keywords reads them here, the validator's
+//! translation (`crate::json_schema`) included, which takes each decision that depends on the
+//! dialect from the `Schema` read here, so the readers cannot disagree with each other or with
+//! the validator about what a schema says.
 //!
 //! The model is direction-neutral: a property keeps its `readOnly` and `writeOnly` flags (read
-//! from its schema, its `$ref` target or its `allOf`, as the translator reads them) and
+//! from its schema, its `$ref` target or its `allOf`) and
 //! `required` keeps every name; [`Schema::required_in`] says which a request or a response
 //! needs. 2020-12's conditional keywords are read as compositions (`if`/`then`/`else` and
 //! `dependentSchemas` as a choice of two composed schemas, `maxContains` as a bound on an array's
@@ -28,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::generate::hint::{self, Hint};
 use crate::generate::pattern::{self, FormatCheck, Pattern};
-use crate::json_schema::{Dialect, Direction, deref, flagged, resolve_pointer};
+use crate::json_schema::{Dialect, Direction, deref, resolve_pointer};
 
 /// Index of a schema in its document's model.
 pub(crate) type SchemaId = u32;
@@ -173,7 +174,7 @@ impl NamedTypes {
 
     fn read(&mut self, model: &mut SchemaModel<'_>, id: SchemaId, types: &mut Types, depth: usize) {
         let schema = model.get(id);
-        if schema.null_anyway || schema.types.is_some_and(|named| named.has(Types::NULL)) {
+        if schema.null_anyway() || schema.types.is_some_and(|named| named.has(Types::NULL)) {
             self.null = true;
         }
         if let Some(named) = schema.types {
@@ -319,8 +320,8 @@ pub(crate) struct Lineage {
 pub(crate) struct Schema {
     /// The `type` keyword (with `null` added by `nullable`); `None` when absent.
     pub(crate) types: Option<Types>,
-    /// `nullable` without a single `type`: null passes every keyword of this schema.
-    pub(crate) null_anyway: bool,
+    /// What `nullable: true` does to this schema, as the dialect reads it.
+    pub(crate) nullable: Nullable,
     pub(crate) never: bool,
     pub(crate) enumeration: Option<Box<[Value]>>,
     /// `const`. This and the other values a schema holds are boxed: a `Value` is 80 bytes,
@@ -360,6 +361,22 @@ pub(crate) struct Schema {
     /// The keywords JSON Schema 2020-12 added, boxed and only where a schema has one: most
     /// documents are 3.0 and have none, and each schema of GitHub's would carry them.
     later: Option<Box<Keywords2020>>,
+}
+
+/// What `nullable: true` does to a schema ([`Schema::nullable`]), as the dialect reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Nullable {
+    /// No `nullable: true`.
+    #[default]
+    No,
+    /// 3.0's, beside a single `type`: null is added to it (to `types`, and to `enum`, whatever
+    /// the type's name), so that null passes every keyword.
+    InType,
+    /// 3.0's, without a single `type`: null passes every keyword of the schema.
+    Anyway,
+    /// Written where the dialect has no such keyword (2020-12): it admits no null, and the
+    /// validator's translation notes it.
+    Ignored,
 }
 
 /// A schema's bounds ([`Schema::limits`]), kept in 80 bytes rather than the 160 their options
@@ -518,6 +535,12 @@ static NO_2020_KEYWORDS: Keywords2020 = Keywords2020 {
 };
 
 impl Schema {
+    /// Whether null passes every keyword of the schema (3.0's `nullable` without a single
+    /// `type`).
+    pub(crate) fn null_anyway(&self) -> bool {
+        self.nullable == Nullable::Anyway
+    }
+
     /// The schema's numeric, length and count bounds.
     pub(crate) fn limits(&self) -> &Limits {
         self.limits.as_deref().unwrap_or(&NO_LIMITS)
@@ -530,7 +553,7 @@ impl Schema {
 
     /// The names `required` holds a value to on one side of an exchange: a request never needs a
     /// `readOnly` property, a response never a `writeOnly` one (as the flags of this schema's own
-    /// `properties` say, the way the validator's translation reads them).
+    /// `properties` say); the validator's translation keeps these names.
     pub(crate) fn required_in(&self, direction: Direction) -> impl Iterator<Item = &Arc<str>> {
         self.required
             .iter()
@@ -682,7 +705,7 @@ impl<'d> SchemaModel<'d> {
                 Some(_)
                     if current
                         .as_object()
-                        .is_some_and(|map| self.dialect.ref_has_siblings(map)) =>
+                        .is_some_and(|map| self.reads_beside_ref(map)) =>
                 {
                     return self.intern(current, reference);
                 }
@@ -699,6 +722,39 @@ impl<'d> SchemaModel<'d> {
             }
         }
         self.inexact()
+    }
+
+    /// Whether a schema object's keywords beside its `$ref` constrain the value too: in 2020-12
+    /// they do (annotations such as `description` aside, which change nothing), and the object is
+    /// a schema of its own holding its keywords and the reference's target; in 3.0 they are
+    /// ignored, and the object stands for the schema its `$ref` names.
+    pub(crate) fn reads_beside_ref(&self, schema: &Map<String, Value>) -> bool {
+        self.dialect == Dialect::JsonSchema202012
+            && schema.contains_key("$ref")
+            && schema.keys().any(|key| {
+                !matches!(
+                    key.as_str(),
+                    "$ref"
+                        | "description"
+                        | "title"
+                        | "summary"
+                        | "$comment"
+                        | "deprecated"
+                        | "example"
+                        | "examples"
+                        | "default"
+                        | "readOnly"
+                        | "writeOnly"
+                        | "externalDocs"
+                        | "xml"
+                ) && !key.starts_with("x-")
+            })
+    }
+
+    /// Whether the dialect has JSON Schema 2020-12's keywords (`prefixItems`, `contains`,
+    /// `if`, `unevaluatedProperties`, …): the model reads them, and the validator keeps them.
+    pub(crate) fn reads_2020_keywords(&self) -> bool {
+        self.dialect == Dialect::JsonSchema202012
     }
 
     /// `{}` standing in for a schema that could not be read.
@@ -872,7 +928,8 @@ impl<'d> SchemaModel<'d> {
         id
     }
 
-    fn part_at(&mut self, reference: &str) -> Option<SchemaId> {
+    /// The id of the schema a local reference (`#/components/schemas/User`) names, known by it.
+    pub(crate) fn part_at(&mut self, reference: &str) -> Option<SchemaId> {
         let target = resolve_pointer(self.document, reference)?;
         if target.get("$ref").is_some() {
             return Some(self.id(target));
@@ -900,7 +957,12 @@ impl<'d> SchemaModel<'d> {
         if nullable && single_type {
             part.types = part.types.map(|types| Types(types.0 | Types::NULL));
         }
-        part.null_anyway = nullable && !single_type;
+        part.nullable = match (nullable, single_type) {
+            (true, true) => Nullable::InType,
+            (true, false) => Nullable::Anyway,
+            _ if modern && map.get("nullable") == Some(&Value::Bool(true)) => Nullable::Ignored,
+            _ => Nullable::No,
+        };
         if let Some(Value::Array(options)) = map.get("enum") {
             let mut options = options.clone();
             if nullable && single_type && !options.contains(&Value::Null) {
@@ -1172,6 +1234,31 @@ impl<'d> SchemaModel<'d> {
     }
 }
 
+/// Whether a property's schema says `key: true` (`readOnly`, `writeOnly`): itself, where its
+/// `$ref` leads, or in any part of its `allOf` (Jira marks write-only fields through `allOf`
+/// wrappers), looked through at most a few levels.
+fn flagged(document: &Value, schema: &Value, key: &str) -> bool {
+    fn look(document: &Value, schema: &Value, key: &str, depth: usize) -> bool {
+        if schema.get(key) == Some(&Value::Bool(true)) {
+            return true;
+        }
+        let target = deref(document, schema);
+        if target.get(key) == Some(&Value::Bool(true)) {
+            return true;
+        }
+        depth < 8
+            && target
+                .get("allOf")
+                .and_then(Value::as_array)
+                .is_some_and(|parts| {
+                    parts
+                        .iter()
+                        .any(|part| look(document, part, key, depth + 1))
+                })
+    }
+    look(document, schema, key, 0)
+}
+
 /// A property's `x-understudy-same-as`, beside its `$ref` or on the schema it names.
 fn same_as(document: &Value, schema: &Value) -> Option<Arc<str>> {
     schema
@@ -1196,8 +1283,9 @@ fn count(value: Option<&Value>) -> Option<u64> {
     })
 }
 
-/// A bound as the translator reads it: `minimum` with a boolean `exclusiveMinimum`, or a numeric
-/// `exclusiveMinimum` (draft 6 style), the tighter of both when both are given.
+/// A bound as the validator holds a value to it: `minimum` with 3.0's boolean
+/// `exclusiveMinimum`, or a numeric `exclusiveMinimum` (draft 6 style), the tighter of both when
+/// both are given.
 fn bound(map: &Map<String, Value>, inclusive: &str, exclusive: &str) -> Option<Bound> {
     let plain = map
         .get(inclusive)

@@ -279,7 +279,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::json_schema::{Direction, resolve_pointer, translate_shared};
+    use crate::json_schema::{Direction, Root, resolve_pointer, translate_shared};
+    use crate::schema_model::SchemaModel;
     use crate::validate::schema_violations;
     use crate::violation::Location;
 
@@ -289,11 +290,16 @@ mod tests {
         let pointer = format!("/components/schemas/{name}");
         let schema = resolve_pointer(document, &pointer).expect("a component");
         let mut shared = SharedSchemas::new(document);
-        let translate = |schema: &Value, pointer: &str, shared: &mut SharedSchemas| {
-            let translated = translate_shared(
-                document,
+        let mut model = SchemaModel::new(document);
+        let mut translate = |schema, pointer: &str, shared: &mut SharedSchemas| {
+            let root = Root {
                 schema,
                 pointer,
+                referenced: true,
+            };
+            let translated = translate_shared(
+                &mut model,
+                root,
                 Direction::Request,
                 &mut Vec::new(),
                 shared,

@@ -68,7 +68,7 @@ pub(crate) fn scalar_types(parts: &[Schema], ids: &[SchemaId]) -> Option<Types> 
             return Types(0);
         };
         let mut admitted = part.types.unwrap_or(Types::ALL);
-        if part.null_anyway {
+        if part.null_anyway() {
             admitted = Types(admitted.0 | Types::NULL);
         }
         if admitted.has(Types::NUMBER) {
@@ -220,7 +220,7 @@ impl Check<'_> {
         if part.never {
             return false;
         }
-        if part.null_anyway && value.is_null() {
+        if part.null_anyway() && value.is_null() {
             return true;
         }
         if part.types.is_some_and(|types: Types| !types.admits(value)) {
