@@ -137,6 +137,10 @@ pub struct GenerateContext<'a> {
     pub identity: Option<Value>,
     /// False: ignore `request_body` (used as a fallback).
     pub echo: bool,
+    /// True: only what the schema requires (required properties, the fewest items), as a last
+    /// draw where fuller bodies kept failing the validator (an optional property no string
+    /// fits, such as a pattern nothing matches).
+    pub minimal: bool,
 }
 
 impl<'a> GenerateContext<'a> {
@@ -149,6 +153,7 @@ impl<'a> GenerateContext<'a> {
             request_defaults: None,
             identity: None,
             echo: false,
+            minimal: false,
         }
     }
 
@@ -159,6 +164,13 @@ impl<'a> GenerateContext<'a> {
         self.request_body = body;
         self.request_defaults = defaults;
         self.echo = body.is_some();
+        self
+    }
+
+    /// The context made to draw only what the schema requires ([`GenerateContext::minimal`]).
+    #[must_use]
+    pub fn minimal(mut self) -> Self {
+        self.minimal = true;
         self
     }
 
@@ -249,7 +261,7 @@ impl Generator {
         };
         let mut runner = Runner::new(graph, ctx.rng, ctx.now);
         let mut body = ValueOut::default();
-        runner.walk_root(self.root, echo, placement, &mut body);
+        runner.walk_root(self.root, echo, placement, ctx.minimal, &mut body);
         Generated {
             body: body.into_value(),
             vouched: self.exact && !unsure && !runner.unsure,
@@ -280,7 +292,13 @@ impl Generator {
         };
         let mut runner = Runner::new(graph, ctx.rng, ctx.now);
         let start = out.len();
-        runner.walk_root(self.root, echo, placement, &mut JsonOut::new(out));
+        runner.walk_root(
+            self.root,
+            echo,
+            placement,
+            ctx.minimal,
+            &mut JsonOut::new(out),
+        );
         self.sizes.record(out.len().saturating_sub(start));
         (self.exact && !unsure && !runner.unsure, runner.count)
     }

@@ -189,4 +189,10 @@ fn strings_for_a_pattern_with_inner_assertions_are_checked_and_one_nothing_match
         // No string matches `pem`'s pattern: an answer never holds one.
         assert!(body.get("pem").is_none(), "{body}");
     }
+    // With no example to fall back on, the answer holds only what the schema requires.
+    for _ in 0..10 {
+        let (status, body) = send(&engine, "GET", "/endpoint", &Value::Null);
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.is_object() && body.get("trust").is_none(), "{body}");
+    }
 }

@@ -369,16 +369,21 @@ impl<'g, 'r> Runner<'g, 'r> {
     }
 
     /// A whole body for `root` into `out`, echoing `echo` (the request body) where it fits, with
-    /// the identity placed where `placement` says.
+    /// the identity placed where `placement` says; `minimal`, only what the schema requires.
     pub(crate) fn walk_root<O: Out>(
         &mut self,
         root: NodeId,
         echo: Option<Echo<'_>>,
         placement: Option<Placement<'_>>,
+        minimal: bool,
         out: &mut O,
     ) {
         let mut scene = Scene::new(None, None);
-        self.walk(root, Slot::root(echo), &mut scene, out, placement);
+        let slot = Slot {
+            minimal,
+            ..Slot::root(echo)
+        };
+        self.walk(root, slot, &mut scene, out, placement);
     }
 
     /// A value for one node with a hint, outside any body (identity values).
