@@ -255,19 +255,7 @@ fn a_reference_naming_nothing_stops_the_load_at_its_ref() {
         EngineOptions::default(),
     )
     .unwrap_err();
-    let errors: Vec<(String, &str, &str)> = report
-        .errors
-        .iter()
-        .map(|error| {
-            let file = error
-                .file
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (file, error.location.as_str(), error.reason.as_str())
-        })
-        .collect();
+    let errors = errors_of(&report);
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].0, "dangling.yaml");
     assert_eq!(
@@ -296,6 +284,23 @@ fn the_description_loads_without_warnings() {
 }
 
 /// A folder of its own under the system's temporary folder, holding `files` (name, text).
+/// A refused load's errors as (file name, pointer, reason).
+fn errors_of(report: &understudy_engine::LoadReport) -> Vec<(String, String, String)> {
+    report
+        .errors
+        .iter()
+        .map(|error| {
+            let file = error
+                .file
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (file, error.location.clone(), error.reason.clone())
+        })
+        .collect()
+}
+
 fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("understudy-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -527,19 +532,7 @@ fn an_id_nobody_gives_is_a_load_error_naming_the_file_the_pointer_and_the_refere
     ];
     let dir = scratch("ids-nobody-gives", &files);
     let report = Engine::load(std::slice::from_ref(&dir), EngineOptions::default()).unwrap_err();
-    let mut errors: Vec<(String, String, String)> = report
-        .errors
-        .iter()
-        .map(|error| {
-            let file = error
-                .file
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (file, error.location.clone(), error.reason.clone())
-        })
-        .collect();
+    let mut errors = errors_of(&report);
     errors.sort();
     assert_eq!(errors.len(), 3, "{errors:?}");
     assert_eq!(errors[0].0, "api.yaml");
