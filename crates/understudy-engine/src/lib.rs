@@ -60,6 +60,7 @@ pub use engine::{Engine, EngineOptions, Inspection, Outcome, Reloaded, RouteInfo
 pub use load_error::{ErrorKind, LoadError, LoadReport};
 pub use request_log::{CallbackResult, CallbackTicket, LoggedRequest, RequestLog};
 pub use respond::{MockResponse, PROBLEM_JSON, problem};
+pub use schema_model::{PropertyFacts, SchemaFacts, SchemaReader, SchemaRef};
 pub use security::ValidCredentials;
 pub use store::Store;
 pub use validate::MockRequest;

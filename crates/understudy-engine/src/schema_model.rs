@@ -31,6 +31,10 @@ use crate::generate::hint::{self, Hint};
 use crate::generate::pattern::{self, FormatCheck, Pattern};
 use crate::json_schema::{Dialect, Direction, deref, resolve_pointer};
 
+mod facts;
+
+pub use facts::{PropertyFacts, SchemaFacts, SchemaReader, SchemaRef};
+
 /// Index of a schema in its document's model.
 pub(crate) type SchemaId = u32;
 
