@@ -506,6 +506,27 @@ mod tests {
 
     fn assert_send_sync<T: Send + Sync>() {}
 
+    /// The bodies `schema`'s generator makes from seeds `0..seeds`, each asserted vouched for and
+    /// valid under the server's validator, for a test's own checks; the generator must be exact.
+    fn vouched_and_valid(document: &Value, schema: &Value, seeds: u64) -> Vec<Value> {
+        let validator = crate::json_schema::response_validator(document, schema).unwrap();
+        let generator = Generator::compile(document, schema).unwrap();
+        assert!(generator.is_exact(), "{schema}");
+        (0..seeds)
+            .map(|seed| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                let made =
+                    generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
+                assert!(
+                    made.vouched && validator.is_valid(&made.body),
+                    "seed {seed}: {}",
+                    made.body
+                );
+                made.body
+            })
+            .collect()
+    }
+
     #[test]
     fn generators_can_be_shared_between_threads() {
         assert_send_sync::<Generator>();
@@ -775,20 +796,11 @@ mod tests {
             "card": {"type": "string"}, "billing": {"type": "string"},
             "zip": {"type": "string"}, "note": {"type": "string"}},
             "dependentRequired": {"card": ["billing"], "billing": ["zip", "country"]}});
-        let generator = Generator::compile(&document, &schema).unwrap();
-        assert!(generator.is_exact(), "dependentRequired is modelled");
-        for seed in 0..200 {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let made =
-                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
-            assert!(made.vouched);
-            let has = |name: &str| made.body.get(name).is_some();
-            assert!(!has("card") || has("billing"), "seed {seed}: {}", made.body);
-            assert!(
-                !has("billing") || (has("zip") && has("country")),
-                "seed {seed}: {}",
-                made.body
-            );
+        // dependentRequired is modelled: exact, and met.
+        for body in vouched_and_valid(&document, &schema, 200) {
+            let has = |name: &str| body.get(name).is_some();
+            assert!(!has("card") || has("billing"), "{body}");
+            assert!(!has("billing") || (has("zip") && has("country")), "{body}");
         }
         let hidden = json!({"type": "object", "properties": {
             "card": {"type": "string"}, "pin": {"type": "string", "writeOnly": true}},
@@ -812,28 +824,17 @@ mod tests {
         let dictionary = json!({"type": "object",
             "patternProperties": {"^[a-z]{2}$": {"type": "string"}},
             "additionalProperties": {"type": "integer"}});
-        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
-        let generator = Generator::compile(&document, &schema).unwrap();
-        let dictionary = Generator::compile(&document, &dictionary).unwrap();
-        assert!(generator.is_exact() && dictionary.is_exact());
-        for seed in 0..200 {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let made =
-                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
-            assert!(
-                made.vouched && validator.is_valid(&made.body),
-                "seed {seed}: {}",
-                made.body
-            );
-            assert!(
-                made.body.get("Bad Name").is_none(),
-                "propertyNames refuses it"
-            );
-            let trace = made.body["x-trace"].as_str().unwrap();
+        for body in vouched_and_valid(&document, &schema, 200) {
+            assert!(body.get("Bad Name").is_none(), "propertyNames refuses it");
+            let trace = body["x-trace"].as_str().unwrap();
             assert!(
                 trace.chars().count() <= 3,
                 "the pattern's schema holds: {trace}"
             );
+        }
+        let dictionary = Generator::compile(&document, &dictionary).unwrap();
+        assert!(dictionary.is_exact());
+        for seed in 0..200 {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
             let made =
                 dictionary.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
@@ -848,19 +849,7 @@ mod tests {
             "Base": {"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}}}}});
         let schema = json!({"allOf": [{"$ref": "#/components/schemas/Base"}],
             "properties": {"b": {"type": "string"}}, "unevaluatedProperties": false});
-        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
-        let generator = Generator::compile(&document, &schema).unwrap();
-        assert!(generator.is_exact());
-        for seed in 0..100 {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let made =
-                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
-            assert!(
-                made.vouched && validator.is_valid(&made.body),
-                "seed {seed}: {}",
-                made.body
-            );
-        }
+        vouched_and_valid(&document, &schema, 100);
         // Two properties wanted and one allowed: no name is drawn, so the body is not vouched for.
         let short = json!({"type": "object", "properties": {"a": {"type": "integer"}},
             "minProperties": 2, "unevaluatedProperties": false});
@@ -894,18 +883,10 @@ mod tests {
             "then": {"properties": {"postal": {"pattern": "^[0-9]{5}$"}}},
             "else": {"properties": {"postal": {"pattern": "^[A-Z][0-9][A-Z] [0-9][A-Z][0-9]$"}}},
             "dependentSchemas": {"vat": {"required": ["company"]}}});
-        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
-        let generator = Generator::compile(&document, &schema).unwrap();
-        assert!(generator.is_exact());
         let mut countries = std::collections::BTreeSet::new();
-        for seed in 0..200 {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let made =
-                generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
-            assert!(made.vouched, "seed {seed}: {}", made.body);
-            assert!(validator.is_valid(&made.body), "seed {seed}: {}", made.body);
-            assert!(made.body.get("legacy").is_none());
-            countries.insert(made.body["country"].to_string());
+        for body in vouched_and_valid(&document, &schema, 200) {
+            assert!(body.get("legacy").is_none());
+            countries.insert(body["country"].to_string());
         }
         assert_eq!(countries.len(), 2, "both branches are made: {countries:?}");
     }
@@ -933,18 +914,8 @@ mod tests {
         assert!(!accepts(json!(["a", 5, 5, 5, 5])), "maxContains");
         // Made arrays are no longer than `maxContains`, so that however many items match, not
         // too many do: vouched for, and valid.
-        for schema in [&schema, &one] {
-            let generator = Generator::compile(&document, schema).unwrap();
-            assert!(generator.is_exact());
-            let validator = crate::json_schema::response_validator(&document, schema).unwrap();
-            for seed in 0..200 {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-                let made =
-                    generator.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
-                assert!(made.vouched, "{}", made.body);
-                assert!(validator.is_valid(&made.body), "{}", made.body);
-            }
-        }
+        vouched_and_valid(&document, &schema, 200);
+        vouched_and_valid(&document, &one, 200);
         // Where a prefix and the matches asked for need more items than `maxContains` allows,
         // what is made is checked instead.
         let crowded = json!({"type": "array", "prefixItems": [{"type": "string"}],
@@ -967,28 +938,8 @@ mod tests {
             "minItems": 2});
         let closed = json!({"type": "array", "prefixItems": [{"type": "integer"}],
             "unevaluatedItems": {"type": "boolean"}, "minItems": 3});
-        let validator = crate::json_schema::response_validator(&document, &schema).unwrap();
-        let closed_validator = crate::json_schema::response_validator(&document, &closed).unwrap();
-        let merged = Generator::compile(&document, &schema).unwrap();
-        let closed = Generator::compile(&document, &closed).unwrap();
-        assert!(merged.is_exact() && closed.is_exact());
-        for seed in 0..200 {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let made = merged.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
-            assert!(
-                made.vouched && validator.is_valid(&made.body),
-                "seed {seed}: {}",
-                made.body
-            );
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let made = closed.generate_vouched(&mut GenerateContext::plain(&mut rng, Utc::now()));
-            assert!(made.vouched, "seed {seed}: {}", made.body);
-            assert!(
-                closed_validator.is_valid(&made.body),
-                "seed {seed}: {}",
-                made.body
-            );
-        }
+        vouched_and_valid(&document, &schema, 200);
+        vouched_and_valid(&document, &closed, 200);
         let mut builder = SchemaModel::new(&document);
         let unevaluated = json!({"prefixItems": [{"type": "integer"}], "unevaluatedItems": false});
         let root = builder.root(&unevaluated).0;
